@@ -1,0 +1,128 @@
+#include "io/env.h"
+
+#include <gtest/gtest.h>
+
+#include "io/fault_injection_env.h"
+#include "testutil/temp_dir.h"
+
+namespace cairn::io {
+namespace {
+
+// The same contract on the real file system and the in-memory one.
+class EnvContractTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) {
+      env_ = Env::Posix();
+      dir_ = tmp_.path();
+    } else {
+      env_ = &mem_;
+      dir_ = "/mem";
+      ASSERT_TRUE(env_->CreateDirIfMissing(dir_).ok());
+    }
+  }
+  testutil::TempDir tmp_;
+  MemEnv mem_;
+  Env* env_ = nullptr;
+  std::string dir_;
+};
+
+TEST_P(EnvContractTest, WriteReadRenameRemove) {
+  std::string a = JoinPath(dir_, "a"), b = JoinPath(dir_, "b");
+  ASSERT_TRUE(WriteStringToFile(env_, "hello", a, true).ok());
+  EXPECT_TRUE(env_->FileExists(a));
+  EXPECT_EQ(*env_->GetFileSize(a), 5u);
+  ASSERT_TRUE(env_->RenameFile(a, b).ok());
+  EXPECT_FALSE(env_->FileExists(a));
+  EXPECT_EQ(*ReadFileToString(env_, b), "hello");
+  auto children = env_->GetChildren(dir_);
+  ASSERT_TRUE(children.ok());
+  EXPECT_EQ(std::count(children->begin(), children->end(), "b"), 1);
+  ASSERT_TRUE(env_->TruncateFile(b, 2).ok());
+  EXPECT_EQ(*ReadFileToString(env_, b), "he");
+  ASSERT_TRUE(env_->RemoveFile(b).ok());
+  EXPECT_EQ(env_->RemoveFile(b).code(), Code::kNotFound);
+  EXPECT_EQ(env_->NewSequentialFile(b).status().code(), Code::kNotFound);
+}
+
+TEST_P(EnvContractTest, AppendableKeepsContentsAndRandomAccess) {
+  std::string p = JoinPath(dir_, "log");
+  ASSERT_TRUE(WriteStringToFile(env_, "0123", p, true).ok());
+  {
+    auto f = env_->NewAppendableFile(p);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ((*f)->Size(), 4u);
+    ASSERT_TRUE((*f)->Append("4567").ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  auto r = env_->NewRandomAccessFile(p);
+  ASSERT_TRUE(r.ok());
+  char scratch[8];
+  std::string_view out;
+  ASSERT_TRUE((*r)->Read(2, 4, &out, scratch).ok());
+  EXPECT_EQ(out, "2345");
+  ASSERT_TRUE((*r)->Read(6, 10, &out, scratch).ok());
+  EXPECT_EQ(out, "67");  // short read at end of file
+}
+
+TEST_P(EnvContractTest, LockIsExclusive) {
+  std::string p = JoinPath(dir_, "LOCK");
+  auto l1 = env_->LockFile(p);
+  ASSERT_TRUE(l1.ok());
+  if (!GetParam()) {
+    EXPECT_EQ(env_->LockFile(p).status().code(), Code::kFailedPrecondition);
+  }
+  l1->reset();
+  EXPECT_TRUE(env_->LockFile(p).ok());
+}
+
+TEST_P(EnvContractTest, SecureRemove) {
+  std::string p = JoinPath(dir_, "secret");
+  ASSERT_TRUE(WriteStringToFile(env_, "marker", p, true).ok());
+  ASSERT_TRUE(env_->SecureRemoveFile(p).ok());
+  EXPECT_FALSE(env_->FileExists(p));
+}
+
+INSTANTIATE_TEST_SUITE_P(PosixAndMem, EnvContractTest, ::testing::Values(true, false));
+
+TEST(MemEnvTest, CrashKeepsOnlySyncedBytes) {
+  MemEnv env;
+  auto f = env.NewWritableFile("/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("durable").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Append("-lost").ok());
+  env.SimulateCrash();
+  EXPECT_EQ(*env.Contents("/f"), "durable");
+}
+
+TEST(MemEnvTest, TornCrashKeepsAPrefixOfUnsynced) {
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    MemEnv env;
+    auto f = env.NewWritableFile("/f");
+    ASSERT_TRUE((*f)->Append("abc").ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+    ASSERT_TRUE((*f)->Append("defgh").ok());
+    env.SimulateCrash(/*torn=*/true, seed);
+    std::string c = *env.Contents("/f");
+    EXPECT_EQ(std::string("abcdefgh").compare(0, c.size(), c), 0);
+    EXPECT_GE(c.size(), 3u);
+  }
+}
+
+TEST(FaultInjectionEnvTest, DiskFullAndSyncFailure) {
+  FaultInjectionEnv env;
+  auto f = env.NewWritableFile("/f");
+  env.SetWriteBudget(4);
+  EXPECT_TRUE((*f)->Append("abcd").ok());
+  EXPECT_EQ((*f)->Append("e").code(), Code::kResourceExhausted);
+  env.SetWriteBudget(-1);
+  env.SetSyncFails(true);
+  EXPECT_EQ((*f)->Sync().code(), Code::kIOError);
+  env.SetSyncFails(false);
+  EXPECT_TRUE((*f)->Sync().ok());
+}
+
+}  // namespace
+}  // namespace cairn::io

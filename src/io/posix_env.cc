@@ -1,0 +1,293 @@
+// The real file system. Every error names the path and the errno text.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "io/env.h"
+
+namespace cairn::io {
+namespace {
+
+Status PosixError(const std::string& context, int err) {
+  std::string msg = context + ": " + std::strerror(err);
+  if (err == ENOENT) return NotFound(msg);
+  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(msg);
+  return IOError(msg);
+}
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {
+    buf_.reserve(kBufferSize);
+  }
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) (void)Close();
+  }
+
+  Status Append(std::string_view data) override {
+    size_ += data.size();
+    if (buf_.size() + data.size() <= kBufferSize) {
+      buf_.append(data);
+      return Status::Ok();
+    }
+    RETURN_IF_ERROR(Flush());
+    if (data.size() <= kBufferSize) {
+      buf_.append(data);
+      return Status::Ok();
+    }
+    return WriteAll(data);
+  }
+
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    RETURN_IF_ERROR(Flush());
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      data.remove_prefix(n);
+      offset += n;
+    }
+    return Status::Ok();
+  }
+
+  Status Flush() override {
+    if (buf_.empty()) return Status::Ok();
+    Status s = WriteAll(buf_);
+    buf_.clear();
+    return s;
+  }
+
+  Status Sync() override {
+    RETURN_IF_ERROR(Flush());
+    if (::fdatasync(fd_) != 0) return PosixError(path_ + ": fdatasync", errno);
+    return Status::Ok();
+  }
+
+  Status Close() override {
+    Status s = Flush();
+    if (fd_ >= 0 && ::close(fd_) != 0 && s.ok()) s = PosixError(path_ + ": close", errno);
+    fd_ = -1;
+    return s;
+  }
+
+  Status Preallocate(uint64_t bytes) override {
+    int r = ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes));
+    if (r != 0 && errno != EOPNOTSUPP) return PosixError(path_ + ": fallocate", errno);
+    return Status::Ok();
+  }
+
+  uint64_t Size() const override { return size_; }
+
+ private:
+  static constexpr size_t kBufferSize = 256 * 1024;
+
+  Status WriteAll(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      data.remove_prefix(n);
+    }
+    return Status::Ok();
+  }
+
+  std::string path_;
+  int fd_;
+  uint64_t size_;
+  std::string buf_;
+};
+
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+  Status Read(size_t n, std::string_view* out, char* scratch) override {
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::read(fd_, scratch + got, n - got);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      if (r == 0) break;
+      got += r;
+    }
+    *out = std::string_view(scratch, got);
+    return Status::Ok();
+  }
+  Status Skip(uint64_t n) override {
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) return PosixError(path_, errno);
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+  Status Read(uint64_t offset, size_t n, std::string_view* out, char* scratch) const override {
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(offset + got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      if (r == 0) break;
+      got += r;
+    }
+    *out = std::string_view(scratch, got);
+    return Status::Ok();
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t size_;
+};
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+
+ private:
+  int fd_;
+};
+
+class PosixEnv final : public Env {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, 0));
+  }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return PosixError(path, err);
+    }
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError(path, errno);
+    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError(path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return PosixError(path, err);
+    }
+    return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return PosixError(dir, errno);
+    std::vector<std::string> out;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") out.push_back(std::move(name));
+    }
+    ::closedir(d);
+    return out;
+  }
+  Result<uint64_t> GetFileSize(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError(path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+  Status CreateDirIfMissing(const std::string& dir) override {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return PosixError(dir, errno);
+    return Status::Ok();
+  }
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError(path, errno);
+    return Status::Ok();
+  }
+  Status SecureRemoveFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError(path, errno);
+    struct stat st;
+    Status s;
+    if (::fstat(fd, &st) != 0) s = PosixError(path, errno);
+    std::string zeros(1 << 20, '\0');
+    for (off_t off = 0; s.ok() && off < st.st_size;) {
+      size_t n = std::min<off_t>(zeros.size(), st.st_size - off);
+      ssize_t w = ::pwrite(fd, zeros.data(), n, off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        s = PosixError(path, errno);
+        break;
+      }
+      off += w;
+    }
+    if (s.ok() && ::fdatasync(fd) != 0) s = PosixError(path + ": fdatasync", errno);
+    ::close(fd);
+    RETURN_IF_ERROR(s);
+    return RemoveFile(path);
+  }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return PosixError(from + " -> " + to, errno);
+    return Status::Ok();
+  }
+  Status TruncateFile(const std::string& path, uint64_t size) override {
+    if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) return PosixError(path, errno);
+    return Status::Ok();
+  }
+  Status SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return PosixError(dir, errno);
+    int r = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (r != 0) return PosixError(dir + ": fsync", err);
+    return Status::Ok();
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) return FailedPrecondition(path + ": locked by another process (is cairn already running on this data dir?)");
+      return PosixError(path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+  }
+};
+
+}  // namespace
+
+Env* Env::Posix() {
+  static Env* env = new PosixEnv();
+  return env;
+}
+
+}  // namespace cairn::io
