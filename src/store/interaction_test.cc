@@ -1,0 +1,67 @@
+#include "store/interaction.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace cairn::store {
+namespace {
+
+Batch Sample() {
+  Batch b;
+  b.first_seq = 1000;
+  b.identity_ops.push_back({IdentityOp::Kind::kLink, 7, 0, "u:alice"});
+  b.identity_ops.push_back({IdentityOp::Kind::kMerge, 7, 9, ""});
+  Interaction e;
+  e.customer = 7;
+  e.timestamp_ms = 1767225600123;
+  e.received_at_ms = 1767225600500;
+  e.seq = 1000;
+  e.type = MessageType::kTrack;
+  e.source = 3;
+  e.event = "Order Completed";
+  e.channel = "web";
+  e.message_id = "m-1";
+  e.revenue = 99.5;
+  e.payload = R"({"type":"track","properties":{"revenue":99.5}})";
+  b.interactions.push_back(e);
+  e.seq = 1001;
+  e.type = MessageType::kIdentify;
+  e.event.clear();
+  e.received_at_ms = e.timestamp_ms - 5000;  // a timestamp in the future of arrival is allowed
+  e.revenue = 0;
+  b.interactions.push_back(e);
+  return b;
+}
+
+TEST(BatchTest, RoundTrip) {
+  Batch b = Sample();
+  std::string enc;
+  EncodeBatch(b, &enc);
+  auto got = DecodeBatch(enc);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, b);
+}
+
+TEST(BatchTest, EveryTruncationIsCorruption) {
+  std::string enc;
+  EncodeBatch(Sample(), &enc);
+  for (size_t n = 0; n < enc.size(); ++n) {
+    auto got = DecodeBatch(std::string_view(enc.data(), n));
+    EXPECT_EQ(got.status().code(), Code::kCorruption) << "prefix " << n;
+  }
+  EXPECT_EQ(DecodeBatch(enc + "x").status().code(), Code::kCorruption);
+}
+
+TEST(BatchTest, MessageTypeNames) {
+  for (int i = 1; i <= 6; ++i) {
+    MessageType t = static_cast<MessageType>(i), back;
+    ASSERT_TRUE(ParseMessageType(MessageTypeName(t), &back));
+    EXPECT_EQ(back, t);
+  }
+  MessageType t;
+  EXPECT_FALSE(ParseMessageType("$pageview", &t));
+}
+
+}  // namespace
+}  // namespace cairn::store
