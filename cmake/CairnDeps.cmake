@@ -2,7 +2,7 @@
 # configure error (REQUIRED), never a silent fallback.
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json)
+find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json CONFIG)
 find_package(simdjson REQUIRED)
 find_package(fmt REQUIRED)
 find_package(ZLIB REQUIRED)
