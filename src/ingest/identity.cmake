@@ -1,0 +1,2 @@
+cairn_library(cairn_identity SOURCES identity_resolver.cc DEPS cairn_store_record)
+cairn_test(identity_test SOURCES identity_resolver_test.cc DEPS cairn_identity)

@@ -1,0 +1,274 @@
+#include "ingest/identity_resolver.h"
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include "base/logging.h"
+
+namespace cairn::ingest {
+
+using store::CustomerId;
+using store::IdentityOp;
+
+IdentityOptions DefaultIdentityOptions() {
+  IdentityOptions o;
+  o.blocked_values = {"", "null", "undefined", "nil", "none", "0", "-1", "anonymous", "unknown", "guest",
+                      "test", "[object object]", "n/a", "00000000-0000-0000-0000-000000000000"};
+  return o;
+}
+
+namespace {
+std::string Trimmed(std::string_view v) {
+  size_t b = 0, e = v.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(v[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(v[e - 1]))) --e;
+  return std::string(v.substr(b, e - b));
+}
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+}  // namespace
+
+IdentityResolver::IdentityResolver(IdentityOptions options, metrics::Registry* metrics)
+    : options_(std::move(options)) {
+  for (const auto& v : options_.blocked_values) blocked_.insert(Lower(Trimmed(v)));
+  if (!metrics) metrics = metrics::Registry::Default();
+  merges_ = metrics->GetCounter("cairn_identity_merges_total", "Customers merged into another");
+  const char* help = "Identity links or merges refused by the guard rails";
+  refused_two_users_ = metrics->GetCounter("cairn_identity_merges_refused_total", help, "reason=\"two_user_ids\"");
+  refused_cap_ = metrics->GetCounter("cairn_identity_merges_refused_total", help, "reason=\"identity_cap\"");
+  blocked_ids_ = metrics->GetCounter("cairn_identity_blocked_ids_total", "Id values ignored because they are blocked");
+}
+
+std::string IdentityResolver::MakeKey(char kind, std::string_view value) const {
+  std::string t = Trimmed(value);
+  if (blocked_.count(Lower(t))) return "";
+  std::string key{kind, ':'};
+  if (kind == 'e') {
+    key += Lower(std::move(t));
+  } else if (kind == 'p') {
+    for (char c : t)
+      if (std::isdigit(static_cast<unsigned char>(c)) || (c == '+' && key.size() == 2)) key += c;
+    if (key.size() <= 3) return "";  // no digits: not a phone number
+  } else {
+    key += value;  // user and anonymous ids are exact (case-sensitive)
+  }
+  return key;
+}
+
+CustomerId IdentityResolver::FindLocked(CustomerId id) const {
+  auto it = customers_.find(id);
+  if (it == customers_.end()) return 0;
+  while (it->second.parent != it->first) {
+    it = customers_.find(it->second.parent);  // chains are short: survivors absorb members on merge
+  }
+  return it->first;
+}
+
+CustomerId IdentityResolver::NewCustomerLocked() {
+  CustomerId id = next_id_++;
+  auto& c = customers_[id];
+  c.parent = id;
+  c.members.push_back(id);
+  return id;
+}
+
+void IdentityResolver::Refuse(const char* reason, std::string_view detail) {
+  (std::string_view(reason) == "two_user_ids" ? refused_two_users_ : refused_cap_)->Inc();
+  LOG_EVERY_N_SEC(kWarn, 10, "identity merge refused ({}): {}", reason, detail);
+}
+
+void IdentityResolver::LinkLocked(const std::string& key, CustomerId c, std::vector<IdentityOp>* ops) {
+  auto& st = customers_[c];
+  by_key_[key] = c;
+  st.keys.push_back(key);
+  if (key[0] == 'u' && st.user_key.empty()) st.user_key = key;
+  ops->push_back({IdentityOp::Kind::kLink, c, 0, key});
+}
+
+bool IdentityResolver::MergeLocked(CustomerId into, CustomerId from, bool explicit_alias,
+                                   std::vector<IdentityOp>* ops) {
+  auto& a = customers_[into];
+  auto& b = customers_[from];
+  if (!explicit_alias && !a.user_key.empty() && !b.user_key.empty() && a.user_key != b.user_key) {
+    Refuse("two_user_ids", a.user_key + " and " + b.user_key);
+    return false;
+  }
+  if (a.keys.size() + b.keys.size() > options_.max_identities_per_customer) {
+    Refuse("identity_cap", "customer c:" + std::to_string(into) + " would hold " +
+                               std::to_string(a.keys.size() + b.keys.size()) + " identities");
+    return false;
+  }
+  b.parent = into;
+  a.keys.insert(a.keys.end(), b.keys.begin(), b.keys.end());
+  a.members.insert(a.members.end(), b.members.begin(), b.members.end());
+  if (a.user_key.empty()) a.user_key = b.user_key;
+  b.keys.clear();
+  b.keys.shrink_to_fit();
+  b.members.clear();
+  b.members.shrink_to_fit();
+  b.user_key.clear();
+  merges_->Inc();
+  if (ops) ops->push_back({IdentityOp::Kind::kMerge, into, from, ""});
+  return true;
+}
+
+Result<CustomerId> IdentityResolver::Resolve(const IdentityInput& in, std::vector<IdentityOp>* ops) {
+  // Candidate keys in priority order: the userId decides the customer when known.
+  std::string keys[5];
+  int n = 0;
+  auto add = [&](char kind, std::string_view v) {
+    if (v.empty()) return;
+    std::string k = MakeKey(kind, v);
+    if (k.empty()) {
+      blocked_ids_->Inc();
+      return;
+    }
+    keys[n++] = std::move(k);
+  };
+  bool alias = in.type == store::MessageType::kAlias;
+  add('u', in.user_id);
+  add('e', in.email);
+  add('a', in.anonymous_id);
+  add('p', in.phone);
+  std::string prev_user, prev_anon;
+  if (alias && !in.previous_id.empty()) {
+    prev_user = MakeKey('u', in.previous_id);
+    prev_anon = MakeKey('a', in.previous_id);
+  }
+  if (n == 0 && prev_user.empty()) {
+    return InvalidArgument("no usable id: userId/anonymousId/email/phone are missing or blocked values");
+  }
+
+  std::unique_lock lock(mu_);
+  auto root_of = [&](const std::string& k) -> CustomerId {
+    auto it = by_key_.find(k);
+    return it == by_key_.end() ? 0 : FindLocked(it->second);
+  };
+
+  // Fast path: a single known key (most track/page events).
+  if (n == 1 && prev_user.empty()) {
+    if (CustomerId r = root_of(keys[0])) return r;
+  }
+
+  bool has_user = n > 0 && keys[0][0] == 'u';
+  CustomerId target = has_user ? root_of(keys[0]) : 0;
+  if (alias && !prev_user.empty()) {
+    // alias previousId -> userId: previousId may have been a userId or an anonymousId.
+    CustomerId prev = root_of(prev_user);
+    if (!prev) prev = root_of(prev_anon);
+    if (target && prev && target != prev) {
+      MergeLocked(target, prev, /*explicit_alias=*/true, ops);
+    } else if (!target && prev) {
+      target = prev;
+    }
+    if (!target) target = NewCustomerLocked();
+    for (const std::string* k : {&prev_user, &prev_anon}) {
+      if (root_of(*k) == 0 && customers_[target].keys.size() < options_.max_identities_per_customer)
+        LinkLocked(*k, target, ops);
+    }
+  }
+  CustomerId refused = 0;  // a customer already refused for this message: not tried again
+  if (!target) {
+    for (int i = has_user ? 1 : 0; i < n && !target; ++i) target = root_of(keys[i]);
+    if (target && has_user && !customers_[target].user_key.empty()) {
+      // The other ids belong to someone with a different userId (a shared device, or a
+      // hard-coded id): this userId gets its own customer instead of taking theirs.
+      Refuse("two_user_ids", keys[0] + " and " + customers_[target].user_key);
+      refused = target;
+      target = 0;
+    }
+    if (!target) target = NewCustomerLocked();
+  }
+  for (int i = 0; i < n; ++i) {
+    CustomerId r = root_of(keys[i]);
+    if (r == target || (refused && r == refused)) continue;
+    if (r == 0) {
+      auto& st = customers_[target];
+      if (keys[i][0] == 'u' && !st.user_key.empty() && st.user_key != keys[i] && !alias) {
+        Refuse("two_user_ids", keys[i] + " and " + st.user_key);
+      } else if (st.keys.size() >= options_.max_identities_per_customer) {
+        Refuse("identity_cap", "customer c:" + std::to_string(target) + " is at the cap; not linking " + keys[i]);
+      } else {
+        LinkLocked(keys[i], target, ops);
+      }
+    } else {
+      MergeLocked(target, r, alias, ops);
+    }
+  }
+  return target;
+}
+
+Status IdentityResolver::Apply(const IdentityOp& op) {
+  std::unique_lock lock(mu_);
+  if (op.customer == 0) return Corruption("identity op with customer 0");
+  if (op.kind == IdentityOp::Kind::kLink) {
+    if (op.key.size() < 3 || op.key[1] != ':') return Corruption("identity link with bad key '" + op.key + "'");
+    if (!customers_.count(op.customer)) {
+      auto& c = customers_[op.customer];
+      c.parent = op.customer;
+      c.members.push_back(op.customer);
+      next_id_ = std::max(next_id_, op.customer + 1);
+    }
+    CustomerId root = FindLocked(op.customer);
+    auto& st = customers_[root];
+    by_key_[op.key] = op.customer;
+    st.keys.push_back(op.key);
+    if (op.key[0] == 'u' && st.user_key.empty()) st.user_key = op.key;
+    return Status::Ok();
+  }
+  CustomerId into = FindLocked(op.customer), from = FindLocked(op.from);
+  if (!into || !from) return Corruption("identity merge of unknown customer");
+  if (into == from) return Status::Ok();
+  MergeLocked(into, from, /*explicit_alias=*/true, nullptr);  // recorded ops are replayed as decided
+  return Status::Ok();
+}
+
+CustomerId IdentityResolver::Find(CustomerId id) const {
+  std::shared_lock lock(mu_);
+  return FindLocked(id);
+}
+
+CustomerId IdentityResolver::Lookup(std::string_view key) const {
+  std::shared_lock lock(mu_);
+  if (key.substr(0, 2) == "c:") {
+    CustomerId id = 0;
+    for (char c : key.substr(2)) {
+      if (!std::isdigit(static_cast<unsigned char>(c)) || id > UINT64_MAX / 10) return 0;
+      id = id * 10 + (c - '0');
+    }
+    return FindLocked(id);
+  }
+  auto it = by_key_.find(std::string(key));
+  return it == by_key_.end() ? 0 : FindLocked(it->second);
+}
+
+std::vector<CustomerId> IdentityResolver::Members(CustomerId root) const {
+  std::shared_lock lock(mu_);
+  auto it = customers_.find(root);
+  if (it == customers_.end() || it->second.parent != root) return {};
+  auto m = it->second.members;
+  std::sort(m.begin(), m.end());
+  return m;
+}
+
+std::vector<std::string> IdentityResolver::Keys(CustomerId root) const {
+  std::shared_lock lock(mu_);
+  auto it = customers_.find(root);
+  if (it == customers_.end()) return {};
+  return it->second.keys;
+}
+
+size_t IdentityResolver::customer_count() const {
+  std::shared_lock lock(mu_);
+  return customers_.size();
+}
+
+CustomerId IdentityResolver::next_customer_id() const {
+  std::shared_lock lock(mu_);
+  return next_id_;
+}
+
+}  // namespace cairn::ingest

@@ -1,0 +1,114 @@
+#pragma once
+// IdentityResolver: which customer an interaction belongs to.
+//
+// A customer is known by identity keys: userId ("u:"), anonymousId ("a:"), email ("e:", lower-
+// cased) and phone ("p:", digits and a leading +). Resolve() maps a message's keys to one customer,
+// creating it or linking new keys as needed, and merges customers when a message ties identities
+// of two known customers together (identify with both ids, alias previousId → userId).
+// Every change it makes is returned as store::IdentityOps, recorded in the WAL with the batch, so
+// Apply() of the same ops in the same order rebuilds the same state at recovery.
+//
+// Guard rails (so a hard-coded test id cannot merge thousands of customers):
+// - blocked id values (`null`, `undefined`, `0`, `anonymous`, empty, ...) are never used as keys;
+// - a customer never gets a second userId through identify: linking or merging that would put two
+//   different userIds on one customer is refused (alias is the explicit way to do that);
+// - a customer holds at most `max_identities_per_customer` keys; links and merges past the cap
+//   are refused.
+// Refusals are counted (cairn_identity_merges_refused_total{reason}) and logged, rate-limited; the
+// message is still accepted and attributed to the best customer found.
+//
+// Merged customers: the surviving customer is the one holding the userId (for alias: the userId's
+// customer). Find() maps any customer id to its survivor; Members() lists every id merged into it,
+// so a reader can collect interactions stored under the old ids.
+//
+// Thread-safety: Resolve/Apply take an exclusive lock; Find/Lookup/Members a shared one.
+
+#include <cstdint>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/metrics.h"
+#include "base/result.h"
+#include "store/interaction.h"
+
+namespace cairn::ingest {
+
+struct IdentityOptions {
+  // Id values that never identify anyone (compared case-insensitively, after trimming).
+  // Default: "", "null", "undefined", "nil", "none", "0", "-1", "anonymous", "unknown", "guest",
+  // "test", "[object object]", "n/a", "00000000-0000-0000-0000-000000000000".
+  std::vector<std::string> blocked_values;
+  // Most identity keys one customer may hold. Default 100.
+  size_t max_identities_per_customer = 100;
+};
+IdentityOptions DefaultIdentityOptions();
+
+// The identity-bearing fields of one message.
+struct IdentityInput {
+  store::MessageType type = store::MessageType::kTrack;
+  std::string_view user_id, anonymous_id, previous_id, email, phone;
+};
+
+class IdentityResolver {
+ public:
+  explicit IdentityResolver(IdentityOptions options, metrics::Registry* metrics = nullptr);
+
+  // Resolves one message, appending the identity changes it makes to *ops. Returns the customer
+  // the message belongs to, or InvalidArgument when no usable id remains (all blocked).
+  Result<store::CustomerId> Resolve(const IdentityInput& in, std::vector<store::IdentityOp>* ops);
+
+  // Replays recorded ops (recovery, or loading a checkpoint). Ops must be applied in the order
+  // they were produced. Corruption if an op is inconsistent with the state (unknown customer).
+  Status Apply(const store::IdentityOp& op);
+
+  // The surviving customer for any customer id (itself if never merged); 0 if unknown.
+  store::CustomerId Find(store::CustomerId id) const;
+  // The customer holding an identity: `key` is "u:<id>", "a:<id>", "e:<email>", "p:<phone>", or
+  // "c:<number>" for an internal id. 0 if none.
+  store::CustomerId Lookup(std::string_view key) const;
+  // Every id whose survivor is `root` (including root), ascending.
+  std::vector<store::CustomerId> Members(store::CustomerId root) const;
+  // Identity keys of a customer (survivor), in link order.
+  std::vector<std::string> Keys(store::CustomerId root) const;
+
+  // Normalised key for a raw value, or "" if the value is blocked. kind is 'u','a','e','p'.
+  std::string MakeKey(char kind, std::string_view value) const;
+
+  size_t customer_count() const;
+  store::CustomerId next_customer_id() const;
+
+ private:
+  struct CustomerState {
+    store::CustomerId parent = 0;       // == own id for survivors
+    std::vector<std::string> keys;      // survivors only: every key linked to this customer
+    std::vector<store::CustomerId> members;  // survivors only: ids merged in (incl. itself)
+    std::string user_key;               // survivors only: the "u:" key if any
+  };
+
+  store::CustomerId FindLocked(store::CustomerId id) const;
+  void LinkLocked(const std::string& key, store::CustomerId c, std::vector<store::IdentityOp>* ops);
+  // Merges `from` into `into` (both survivors) if the guard rails allow; returns false if refused.
+  bool MergeLocked(store::CustomerId into, store::CustomerId from, bool explicit_alias,
+                   std::vector<store::IdentityOp>* ops);
+  store::CustomerId NewCustomerLocked();
+  void Refuse(const char* reason, std::string_view detail);
+
+  const IdentityOptions options_;
+  std::unordered_set<std::string> blocked_;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, store::CustomerId> by_key_;   // guarded by mu_
+  std::unordered_map<store::CustomerId, CustomerState> customers_;  // guarded by mu_
+  store::CustomerId next_id_ = 1;                               // guarded by mu_
+
+  metrics::Counter* merges_ = nullptr;
+  metrics::Counter* refused_two_users_ = nullptr;
+  metrics::Counter* refused_cap_ = nullptr;
+  metrics::Counter* blocked_ids_ = nullptr;
+};
+
+}  // namespace cairn::ingest

@@ -1,0 +1,161 @@
+#include "ingest/identity_resolver.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace cairn::ingest {
+namespace {
+
+using store::CustomerId;
+using store::IdentityOp;
+using store::MessageType;
+
+class IdentityResolverTest : public ::testing::Test {
+ protected:
+  CustomerId Resolve(MessageType type, std::string_view user, std::string_view anon, std::string_view prev = "",
+                     std::string_view email = "") {
+    IdentityInput in{type, user, anon, prev, email, ""};
+    auto r = resolver_.Resolve(in, &ops_);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : 0;
+  }
+  CustomerId Track(std::string_view user, std::string_view anon) { return Resolve(MessageType::kTrack, user, anon); }
+  CustomerId Identify(std::string_view user, std::string_view anon, std::string_view email = "") {
+    return Resolve(MessageType::kIdentify, user, anon, "", email);
+  }
+  CustomerId Alias(std::string_view prev, std::string_view user) { return Resolve(MessageType::kAlias, user, "", prev); }
+  double Refused(const char* reason) {
+    return registry_.GetCounter("cairn_identity_merges_refused_total", "",
+                                std::string("reason=\"") + reason + "\"")->Value();
+  }
+
+  metrics::Registry registry_;
+  IdentityResolver resolver_{DefaultIdentityOptions(), &registry_};
+  std::vector<IdentityOp> ops_;
+};
+
+TEST_F(IdentityResolverTest, SameIdSameCustomerNewIdNewCustomer) {
+  CustomerId a = Track("", "anon-1");
+  EXPECT_NE(a, 0u);
+  EXPECT_EQ(Track("", "anon-1"), a);
+  EXPECT_NE(Track("", "anon-2"), a);
+  EXPECT_EQ(resolver_.Lookup("a:anon-1"), a);
+  EXPECT_EQ(resolver_.Lookup("c:" + std::to_string(a)), a);
+  EXPECT_EQ(resolver_.Lookup("a:nobody"), 0u);
+}
+
+TEST_F(IdentityResolverTest, IdentifyLinksAnonymousToUser) {
+  CustomerId anon = Track("", "anon-1");
+  CustomerId c = Identify("user-1", "anon-1", "Alice@Example.com ");
+  EXPECT_EQ(c, anon);
+  EXPECT_EQ(Track("user-1", ""), anon);
+  EXPECT_EQ(resolver_.Lookup("e:alice@example.com"), anon);
+}
+
+TEST_F(IdentityResolverTest, IdentifyMergesTwoKnownCustomers) {
+  CustomerId user = Track("user-1", "");      // logged in on a laptop
+  CustomerId phone = Track("", "anon-phone");  // browsing anonymously on a phone
+  ASSERT_NE(user, phone);
+  CustomerId c = Identify("user-1", "anon-phone");
+  EXPECT_EQ(c, user);  // the userId's customer survives
+  EXPECT_EQ(resolver_.Find(phone), user);
+  EXPECT_EQ(resolver_.Members(user), (std::vector<CustomerId>{user, phone}));
+  EXPECT_EQ(Track("", "anon-phone"), user);
+}
+
+TEST_F(IdentityResolverTest, AliasMergesTwoUsers) {
+  CustomerId old_user = Track("old-id", "");
+  CustomerId new_user = Track("new-id", "");
+  EXPECT_EQ(Alias("old-id", "new-id"), new_user);
+  EXPECT_EQ(resolver_.Find(old_user), new_user);
+  EXPECT_EQ(Track("old-id", ""), new_user);
+}
+
+TEST_F(IdentityResolverTest, AliasOfUnknownPreviousIdLinksIt) {
+  CustomerId c = Alias("legacy-42", "user-9");
+  EXPECT_EQ(Track("legacy-42", ""), c);
+  EXPECT_EQ(Track("", "legacy-42"), c);
+}
+
+TEST_F(IdentityResolverTest, HardCodedAnonymousIdDoesNotMergeUsers) {
+  std::vector<CustomerId> users;
+  for (int i = 0; i < 200; ++i) users.push_back(Identify("user-" + std::to_string(i), "same-anon-everywhere"));
+  std::sort(users.begin(), users.end());
+  EXPECT_EQ(std::unique(users.begin(), users.end()), users.end()) << "every user keeps its own customer";
+  EXPECT_EQ(Refused("two_user_ids"), 199);
+  EXPECT_EQ(resolver_.Keys(resolver_.Lookup("u:user-0")).size(), 2u);
+}
+
+TEST_F(IdentityResolverTest, CapStopsAHardCodedUserIdCollectingEveryone) {
+  CustomerId c = 0;
+  for (int i = 0; i < 500; ++i) c = Identify("qa-user", "visitor-" + std::to_string(i));
+  EXPECT_EQ(resolver_.Keys(c).size(), 100u);
+  EXPECT_EQ(Refused("identity_cap"), 401);
+  // A visitor that was refused stays its own, separate customer.
+  EXPECT_NE(Track("", "visitor-499"), c);
+}
+
+TEST_F(IdentityResolverTest, CapAlsoRefusesMerges) {
+  IdentityOptions opt = DefaultIdentityOptions();
+  opt.max_identities_per_customer = 3;
+  IdentityResolver r(opt, &registry_);
+  std::vector<IdentityOp> ops;
+  auto resolve = [&](std::string_view u, std::string_view a, MessageType t = MessageType::kIdentify) {
+    return *r.Resolve(IdentityInput{t, u, a, "", "", ""}, &ops);
+  };
+  CustomerId u = resolve("u", "a1");
+  resolve("", "a2", MessageType::kTrack);
+  resolve("", "a3", MessageType::kTrack);
+  resolve("u", "a2");  // u now holds u, a1, a2
+  EXPECT_EQ(r.Keys(u).size(), 3u);
+  EXPECT_NE(resolve("u", "a3"), 0u);
+  EXPECT_NE(r.Find(r.Lookup("a:a3")), u) << "merge past the cap refused";
+}
+
+TEST_F(IdentityResolverTest, BlockedValuesAreIgnored) {
+  CustomerId c = Track("null", "real-anon");
+  EXPECT_EQ(c, resolver_.Lookup("a:real-anon"));
+  EXPECT_EQ(resolver_.Lookup("u:null"), 0u);
+  EXPECT_NE(Track(" Undefined ", "other-anon"), c);
+  std::vector<IdentityOp> ops;
+  auto r = resolver_.Resolve(IdentityInput{MessageType::kTrack, "undefined", "0", "", "", ""}, &ops);
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(ops.empty());
+}
+
+TEST_F(IdentityResolverTest, ReplayingOpsRebuildsTheSameState) {
+  std::mt19937 rng(7);
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (int i = 0; i < 3000; ++i) {
+    std::string u = rng() % 3 ? "" : "u" + std::to_string(rng() % 300);
+    std::string a = rng() % 4 ? "a" + std::to_string(rng() % 600) : "";
+    if (u.empty() && a.empty()) a = "a0";
+    int kind = rng() % 10;
+    if (kind == 0 && !u.empty()) Alias("u" + std::to_string(rng() % 300), u);
+    else if (kind < 4) Identify(u, a);
+    else Track(u, a);
+    seen.emplace_back(u, a);
+  }
+  IdentityResolver replay(DefaultIdentityOptions(), &registry_);
+  for (const auto& op : ops_) ASSERT_TRUE(replay.Apply(op).ok());
+  for (const auto& [u, a] : seen) {
+    if (!u.empty()) {
+      EXPECT_EQ(replay.Lookup("u:" + u), resolver_.Lookup("u:" + u)) << u;
+    }
+    if (!a.empty()) {
+      EXPECT_EQ(replay.Lookup("a:" + a), resolver_.Lookup("a:" + a)) << a;
+    }
+  }
+  EXPECT_EQ(replay.next_customer_id(), resolver_.next_customer_id());
+}
+
+TEST_F(IdentityResolverTest, ApplyRejectsInconsistentOps) {
+  IdentityResolver r(DefaultIdentityOptions(), &registry_);
+  EXPECT_EQ(r.Apply({IdentityOp::Kind::kMerge, 5, 6, ""}).code(), Code::kCorruption);
+  EXPECT_EQ(r.Apply({IdentityOp::Kind::kLink, 0, 0, "u:x"}).code(), Code::kCorruption);
+  EXPECT_EQ(r.Apply({IdentityOp::Kind::kLink, 1, 0, "x"}).code(), Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace cairn::ingest
