@@ -1,2 +1,2 @@
-cairn_library(cairn_identity SOURCES identity_resolver.cc DEPS cairn_store_record)
-cairn_test(identity_test SOURCES identity_resolver_test.cc DEPS cairn_identity)
+cairn_library(cairn_identity SOURCES identity_resolver.cc dedup_table.cc DEPS cairn_store_record PkgConfig::XXHASH)
+cairn_test(identity_test SOURCES identity_resolver_test.cc dedup_table_test.cc DEPS cairn_identity)

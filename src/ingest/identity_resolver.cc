@@ -203,26 +203,29 @@ Result<CustomerId> IdentityResolver::Resolve(const IdentityInput& in, std::vecto
 
 Status IdentityResolver::Apply(const IdentityOp& op) {
   std::unique_lock lock(mu_);
-  if (op.customer == 0) return Corruption("identity op with customer 0");
+  if (op.customer == 0 || (op.kind == IdentityOp::Kind::kMerge && op.from == 0))
+    return Corruption("identity op with customer 0");
+  if (op.kind == IdentityOp::Kind::kLink && (op.key.size() < 3 || op.key[1] != ':'))
+    return Corruption("identity link with bad key '" + op.key + "'");
+  // A customer unknown here was created by a batch whose WAL write failed (it was never
+  // acknowledged, so its ops are not in the log) and then referenced by a later, durable batch.
+  // Creating it keeps replay total; the failed batch's own links are simply absent.
+  for (CustomerId id : {op.customer, op.from}) {
+    if (id == 0 || customers_.count(id)) continue;
+    auto& c = customers_[id];
+    c.parent = id;
+    c.members.push_back(id);
+    next_id_ = std::max(next_id_, id + 1);
+  }
   if (op.kind == IdentityOp::Kind::kLink) {
-    if (op.key.size() < 3 || op.key[1] != ':') return Corruption("identity link with bad key '" + op.key + "'");
-    if (!customers_.count(op.customer)) {
-      auto& c = customers_[op.customer];
-      c.parent = op.customer;
-      c.members.push_back(op.customer);
-      next_id_ = std::max(next_id_, op.customer + 1);
-    }
-    CustomerId root = FindLocked(op.customer);
-    auto& st = customers_[root];
+    auto& st = customers_[FindLocked(op.customer)];
     by_key_[op.key] = op.customer;
     st.keys.push_back(op.key);
     if (op.key[0] == 'u' && st.user_key.empty()) st.user_key = op.key;
     return Status::Ok();
   }
   CustomerId into = FindLocked(op.customer), from = FindLocked(op.from);
-  if (!into || !from) return Corruption("identity merge of unknown customer");
-  if (into == from) return Status::Ok();
-  MergeLocked(into, from, /*explicit_alias=*/true, nullptr);  // recorded ops are replayed as decided
+  if (into != from) MergeLocked(into, from, /*explicit_alias=*/true, nullptr);  // replayed as decided
   return Status::Ok();
 }
 

@@ -150,11 +150,16 @@ TEST_F(IdentityResolverTest, ReplayingOpsRebuildsTheSameState) {
   EXPECT_EQ(replay.next_customer_id(), resolver_.next_customer_id());
 }
 
-TEST_F(IdentityResolverTest, ApplyRejectsInconsistentOps) {
+TEST_F(IdentityResolverTest, ApplyRejectsMalformedOpsAndToleratesUnknownCustomers) {
   IdentityResolver r(DefaultIdentityOptions(), &registry_);
-  EXPECT_EQ(r.Apply({IdentityOp::Kind::kMerge, 5, 6, ""}).code(), Code::kCorruption);
   EXPECT_EQ(r.Apply({IdentityOp::Kind::kLink, 0, 0, "u:x"}).code(), Code::kCorruption);
   EXPECT_EQ(r.Apply({IdentityOp::Kind::kLink, 1, 0, "x"}).code(), Code::kCorruption);
+  EXPECT_EQ(r.Apply({IdentityOp::Kind::kMerge, 5, 0, ""}).code(), Code::kCorruption);
+  // Customer 6 came from a batch that never became durable; a later durable merge names it.
+  ASSERT_TRUE(r.Apply({IdentityOp::Kind::kLink, 5, 0, "u:x"}).ok());
+  ASSERT_TRUE(r.Apply({IdentityOp::Kind::kMerge, 5, 6, ""}).ok());
+  EXPECT_EQ(r.Find(6), 5u);
+  EXPECT_EQ(r.next_customer_id(), 7u);
 }
 
 }  // namespace

@@ -1,0 +1,84 @@
+#include "ingest/dedup_table.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+
+namespace cairn::ingest {
+namespace {
+uint64_t Normalize(uint64_t key) { return key == 0 ? 1 : key; }  // 0 marks an empty slot
+}  // namespace
+
+uint64_t MessageKey(uint32_t source, std::string_view message_id) {
+  return Normalize(XXH3_64bits_withSeed(message_id.data(), message_id.size(), source));
+}
+
+DedupTable::DedupTable(size_t capacity) {
+  capacity = std::max<size_t>(capacity, 1);
+  size_t slots = std::bit_ceil(capacity * 2);
+  table_.assign(slots, 0);
+  mask_ = slots - 1;
+  ring_.assign(capacity, 0);
+}
+
+size_t DedupTable::Slot(uint64_t key) const {
+  size_t i = static_cast<size_t>(key * 0x9E3779B97F4A7C15ull) & mask_;
+  while (table_[i] != 0 && table_[i] != key) i = (i + 1) & mask_;
+  return i;
+}
+
+bool DedupTable::Contains(uint64_t key) const { return table_[Slot(Normalize(key))] != 0; }
+
+bool DedupTable::Insert(uint64_t key) {
+  key = Normalize(key);
+  size_t s = Slot(key);
+  if (table_[s] != 0) return false;
+  if (size_ == ring_.size()) {  // at capacity: forget the oldest
+    if (ring_[head_] != 0) EraseFromTable(ring_[head_]);
+    head_ = (head_ + 1) % ring_.size();
+    --size_;
+    s = Slot(key);  // the erasure may have shifted entries
+  }
+  table_[s] = key;
+  ring_[(head_ + size_) % ring_.size()] = key;
+  ++size_;
+  return true;
+}
+
+void DedupTable::EraseFromTable(uint64_t key) {
+  size_t i = Slot(key);
+  if (table_[i] == 0) return;
+  table_[i] = 0;
+  // Backward-shift deletion keeps linear-probe chains intact without tombstones.
+  size_t j = i;
+  while (true) {
+    j = (j + 1) & mask_;
+    if (table_[j] == 0) return;
+    size_t home = static_cast<size_t>(table_[j] * 0x9E3779B97F4A7C15ull) & mask_;
+    // Move table_[j] into the hole at i if its home is not in (i, j] cyclically.
+    bool between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+    if (!between) {
+      table_[i] = table_[j];
+      table_[j] = 0;
+      i = j;
+    }
+  }
+}
+
+void DedupTable::Erase(uint64_t key) {
+  key = Normalize(key);
+  if (table_[Slot(key)] == 0) return;
+  EraseFromTable(key);
+  // Leave the ring entry; when it comes up for eviction EraseFromTable finds nothing (or, if the
+  // key was inserted again meanwhile, forgets it slightly early — harmless for de-duplication).
+  for (size_t k = 0; k < size_; ++k) {
+    size_t idx = (head_ + size_ - 1 - k) % ring_.size();
+    if (ring_[idx] == key) {
+      ring_[idx] = 0;
+      break;
+    }
+  }
+}
+
+}  // namespace cairn::ingest

@@ -1,0 +1,47 @@
+#pragma once
+// DedupTable: remembers the most recent `capacity` message keys (a 64-bit hash of source and
+// messageId) so that a client's retry of an already stored message is recognised and not stored
+// twice. Memory is bounded: 24 bytes per slot of capacity (a ring of keys in arrival order plus an
+// open-addressing table at ≤ 50% load); the oldest key is forgotten when a new one arrives at
+// capacity. It survives restarts because the store rebuilds it from the interactions it holds
+// (Store snapshot → Insert), newest last.
+//
+// A 64-bit hash makes a false "duplicate" for two different messages astronomically unlikely
+// (~n²/2⁶⁵: 1e-7 at n = 2e6).
+//
+// Not thread-safe: the ingest pipeline uses it under its sequencing lock.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace cairn::ingest {
+
+uint64_t MessageKey(uint32_t source, std::string_view message_id);
+
+class DedupTable {
+ public:
+  explicit DedupTable(size_t capacity);
+
+  bool Contains(uint64_t key) const;
+  // Returns false (and changes nothing) if the key is already present.
+  bool Insert(uint64_t key);
+  // Forgets a key (a batch that failed to become durable). No-op if absent.
+  void Erase(uint64_t key);
+
+  size_t size() const { return size_; }  // ring slots in use (erased keys keep theirs until evicted)
+  size_t capacity() const { return ring_.size(); }
+
+ private:
+  size_t Slot(uint64_t key) const;
+  void EraseFromTable(uint64_t key);
+
+  std::vector<uint64_t> table_;  // 0 = empty; key 0 is stored as 1 (see Normalize in .cc)
+  std::vector<uint64_t> ring_;   // insertion order; ring_[head_] is the oldest when full
+  size_t head_ = 0;
+  size_t size_ = 0;
+  size_t mask_ = 0;
+};
+
+}  // namespace cairn::ingest

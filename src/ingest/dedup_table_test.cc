@@ -1,0 +1,55 @@
+#include "ingest/dedup_table.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+namespace cairn::ingest {
+namespace {
+
+TEST(DedupTableTest, RemembersAndRejectsRepeats) {
+  DedupTable t(100);
+  EXPECT_TRUE(t.Insert(MessageKey(1, "m1")));
+  EXPECT_FALSE(t.Insert(MessageKey(1, "m1")));
+  EXPECT_TRUE(t.Contains(MessageKey(1, "m1")));
+  EXPECT_TRUE(t.Insert(MessageKey(2, "m1"))) << "the same messageId from another source is different";
+  EXPECT_FALSE(t.Contains(MessageKey(1, "m2")));
+}
+
+TEST(DedupTableTest, ForgetsOldestAtCapacity) {
+  DedupTable t(1000);
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(t.Insert(MessageKey(0, "m" + std::to_string(i))));
+  EXPECT_EQ(t.size(), 1000u);
+  for (int i = 0; i < 4000; ++i) EXPECT_FALSE(t.Contains(MessageKey(0, "m" + std::to_string(i)))) << i;
+  for (int i = 4000; i < 5000; ++i) EXPECT_TRUE(t.Contains(MessageKey(0, "m" + std::to_string(i)))) << i;
+}
+
+TEST(DedupTableTest, EraseKeepsOtherKeysFindable) {
+  // Against a std::set model, with erasures, evictions and colliding probe chains.
+  DedupTable t(64);
+  std::mt19937_64 rng(3);
+  std::vector<uint64_t> order;
+  std::set<uint64_t> model;
+  for (int step = 0; step < 20000; ++step) {
+    uint64_t k = rng() % 200 + 1;
+    if (rng() % 4 == 0) {
+      t.Erase(k);
+      model.erase(k);
+      continue;
+    }
+    bool inserted = t.Insert(k);
+    EXPECT_EQ(inserted, !model.count(k));
+    if (inserted) {
+      model.insert(k);
+      order.push_back(k);
+    }
+    // Model eviction: only the newest `capacity` ring entries may be present.
+    std::set<uint64_t> recent(order.size() > 64 ? order.end() - 64 : order.begin(), order.end());
+    for (auto it = model.begin(); it != model.end();) it = recent.count(*it) ? std::next(it) : model.erase(it);
+    for (uint64_t m : model) ASSERT_TRUE(t.Contains(m)) << "step " << step;
+  }
+}
+
+}  // namespace
+}  // namespace cairn::ingest

@@ -1,0 +1,57 @@
+#pragma once
+// MemTable: the interactions acknowledged since the last flush, indexed by customer, in memory.
+// Rows become visible here only after their WAL record is synced, so a reader never sees an
+// interaction that a crash could lose.
+//
+// Thread-safety: Add() and the readers may run concurrently (internal mutex). Readers take a
+// `max_seq` bound so that a snapshot sees exactly the rows committed before it was taken.
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "store/interaction.h"
+
+namespace cairn::store {
+
+class MemTable {
+ public:
+  MemTable() = default;
+
+  // Takes the batch's interactions (moved out of it).
+  void Add(Batch&& batch);
+
+  // Rows of the given customers with seq < max_seq, appended to *out (unsorted).
+  void ReadCustomers(const std::vector<CustomerId>& customers, uint64_t max_seq, std::vector<Interaction>* out) const;
+  // Every row with seq < max_seq, sorted by (customer, timestamp, seq) — the segment order.
+  std::vector<Interaction> SortedRows(uint64_t max_seq) const;
+  // Calls fn(source, message_id) for every row (for rebuilding de-duplication state).
+  template <typename Fn>
+  void ForEachMessageKey(Fn&& fn) const {
+    std::lock_guard lock(mu_);
+    for (const auto& [c, rows] : by_customer_)
+      for (const auto& r : rows) fn(r.source, r.message_id);
+  }
+
+  size_t ApproximateBytes() const;  // payload + fixed overhead of every row
+  size_t rows() const;
+  uint64_t max_seq() const;  // one past the highest seq added (0 if empty)
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<CustomerId, std::vector<Interaction>> by_customer_;  // guarded by mu_
+  size_t bytes_ = 0;                                                      // guarded by mu_
+  size_t rows_ = 0;                                                       // guarded by mu_
+  uint64_t max_seq_ = 0;                                                  // guarded by mu_
+};
+
+// The order of rows in segments and of a customer's timeline: customer, event time, arrival.
+inline bool SegmentOrder(const Interaction& a, const Interaction& b) {
+  if (a.customer != b.customer) return a.customer < b.customer;
+  if (a.timestamp_ms != b.timestamp_ms) return a.timestamp_ms < b.timestamp_ms;
+  return a.seq < b.seq;
+}
+
+}  // namespace cairn::store

@@ -1,0 +1,157 @@
+#pragma once
+// Store: the event store's one façade. Interactions arrive as Batches, become durable in the WAL
+// (group commit), become visible in the memtable, are flushed in the background to immutable
+// columnar segments clustered by customer then time, and are compacted. Readers get a snapshot:
+// a consistent view of everything committed before it was taken, while ingest goes on.
+//
+// Durability contract: Append's `done(OK)` means the batch is in the WAL and fdatasync'd; only then
+// is it visible to readers. After a crash, Open() recovers every batch whose done(OK) was called.
+//
+// Thread-safety: every public method is thread-safe. Append callers that need a total order
+// between their own decisions and seq assignment (the identity resolver) serialise their calls.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/metrics.h"
+#include "base/result.h"
+#include "io/env.h"
+#include "store/interaction.h"
+#include "store/manifest.h"
+#include "store/memtable.h"
+
+namespace cairn::store {
+
+class WalCommitter;
+class SegmentReader;
+
+struct StoreOptions {
+  // Flush the memtable to a segment once it holds this many bytes. Default 64 MiB.
+  size_t memtable_flush_bytes = 64u << 20;
+  // Compact (merge all segments into one) once there are more than this many. Default 8.
+  size_t max_segments = 8;
+  // WAL: roll to a new file past this size. Default 64 MiB.
+  size_t wal_file_bytes = 64u << 20;
+  // WAL: bytes queued but not yet synced beyond which Append answers Unavailable. Default 64 MiB.
+  size_t wal_max_pending_bytes = 64u << 20;
+  // Run flush/compaction on a background thread. Tests may turn it off and call Flush().
+  bool background_work = true;
+  metrics::Registry* metrics = nullptr;  // default: metrics::Registry::Default()
+};
+
+// The hooks the store calls; all optional.
+struct StoreListener {
+  // Called once per batch in seq order after it is durable (also for batches recovered from the
+  // WAL at Open, with `recovered` = true), on the store's commit thread. Must be quick.
+  std::function<void(const Batch& batch, bool recovered)> on_commit;
+  // The lowest seq some derived state (profiles) has not yet persisted; WAL files holding any seq
+  // at or above it are kept. Default: nothing beyond the flush watermark is needed.
+  std::function<uint64_t()> retain_from_seq;
+};
+
+// A consistent view of the store. Cheap to take; holds segments alive while it exists.
+class Snapshot {
+ public:
+  ~Snapshot();
+  uint64_t seq() const { return seq_; }  // sees exactly the interactions with seq < this
+  // Every interaction of the given customer ids (e.g. a customer and those merged into it),
+  // ordered by (timestamp, seq). Cost: O(log blocks) per segment + the rows returned.
+  Result<std::vector<Interaction>> ReadCustomers(std::vector<CustomerId> customers) const;
+  // Visits every interaction in segment order per source (segments, then memtable); fn returns
+  // false to stop. For analytics and export. Rows of one customer from different sources are not
+  // interleaved in time order: callers that need per-customer order use ReadCustomers.
+  Status ForEach(const std::function<bool(const Interaction&)>& fn) const;
+
+ private:
+  friend class Store;
+  uint64_t seq_ = 0;
+  std::shared_ptr<const MemTable> mem_, imm_;
+  std::vector<std::shared_ptr<SegmentReader>> segments_;
+};
+
+struct StoreStats {
+  uint64_t next_seq = 0;
+  uint64_t flushed_seq = 0;
+  size_t memtable_rows = 0;
+  size_t memtable_bytes = 0;
+  size_t segments = 0;
+  uint64_t segment_rows = 0;
+  uint64_t segment_bytes = 0;
+  uint64_t wal_bytes = 0;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the store in `dir`, recovering the WAL. The listener's on_commit is called
+  // for every recovered batch before Open returns.
+  static Result<std::unique_ptr<Store>> Open(io::Env* env, const std::string& dir, StoreOptions options,
+                                             StoreListener listener = {});
+  ~Store();  // Close()s if needed
+
+  // Assigns seqs to the batch (interactions[i].seq = first_seq + i), writes it to the WAL and
+  // calls done once it is durable and visible (or failed). Unavailable when the WAL is behind or
+  // the store is closing — nothing was written then and done is NOT called.
+  Status Append(Batch batch, std::function<void(Status)> done);
+
+  std::shared_ptr<Snapshot> GetSnapshot() const;
+
+  // Moves the memtable to a new segment now (tests, shutdown, import).
+  Status Flush();
+  // Merges every segment into one, dropping the rows of `drop` customers (erasure); old files are
+  // securely removed.
+  Status Compact(const std::vector<CustomerId>& drop = {});
+
+  // Drains pending commits, flushes nothing, stops background work. Idempotent.
+  Status Close();
+
+  StoreStats Stats() const;
+  uint64_t next_seq() const;
+
+  // Read-only check of every file of a (closed or open) store directory: manifest, every WAL
+  // record and every segment block checksum. Returns a human-readable report; Corruption if any
+  // file is damaged.
+  static Result<std::string> Verify(io::Env* env, const std::string& dir);
+
+ private:
+  Store(io::Env* env, std::string dir, StoreOptions options, StoreListener listener);
+  Status Recover();
+  void OnDurable(Batch&& batch, Status s, const std::function<void(Status)>& done);
+  void BackgroundLoop();
+  Status FlushLocked(std::unique_lock<std::mutex>& lock);
+  Status CompactLocked(std::unique_lock<std::mutex>& lock, const std::vector<CustomerId>& drop);
+  void DeleteObsoleteWal();
+
+  io::Env* const env_;
+  const std::string dir_;
+  const StoreOptions options_;
+  const StoreListener listener_;
+  std::unique_ptr<io::FileLock> lock_file_;
+  std::unique_ptr<WalCommitter> wal_;
+
+  // Lock order: append_mu_ before mu_. append_mu_ serialises seq assignment with WAL submission.
+  std::mutex append_mu_;
+  uint64_t next_seq_ = 0;  // guarded by append_mu_
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Manifest manifest_;                                  // guarded by mu_
+  std::shared_ptr<MemTable> mem_;                      // guarded by mu_
+  std::shared_ptr<MemTable> imm_;                      // guarded by mu_; being flushed
+  std::vector<std::shared_ptr<SegmentReader>> segments_;  // guarded by mu_; same order as manifest_
+  std::vector<std::pair<uint64_t, uint64_t>> obsolete_wal_;  // (wal file number, seq): files below the number hold only seqs below seq
+  uint64_t visible_seq_ = 0;                           // guarded by mu_; all seqs below are in mem_/imm_/segments_
+  bool closing_ = false;                               // guarded by mu_
+  bool flush_in_progress_ = false;                     // guarded by mu_
+  std::thread background_;
+
+  metrics::Counter* flushes_ = nullptr;
+  metrics::Counter* compactions_ = nullptr;
+};
+
+}  // namespace cairn::store
