@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct IngestRequest {
   int64_t received_at_ms = 0;    // arrival time (the API stamps it)
   // Import only: no limit on how far in the past timestamps may be.
   bool historical = false;
+  // In-process callers (`cairn import` on a stopped data dir) name their source directly; no key
+  // is checked. Never set from network input.
+  std::optional<uint32_t> trusted_source;
 };
 
 struct Rejection {

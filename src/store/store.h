@@ -123,8 +123,7 @@ class Store {
   Status Recover();
   void OnDurable(Batch&& batch, Status s, const std::function<void(Status)>& done);
   void BackgroundLoop();
-  Status FlushLocked(std::unique_lock<std::mutex>& lock);
-  Status CompactLocked(std::unique_lock<std::mutex>& lock, const std::vector<CustomerId>& drop);
+  static SegmentMeta MetaFor(uint64_t file_number, const std::vector<Interaction>& rows);
   void DeleteObsoleteWal();
 
   io::Env* const env_;
@@ -134,7 +133,10 @@ class Store {
   std::unique_ptr<io::FileLock> lock_file_;
   std::unique_ptr<WalCommitter> wal_;
 
-  // Lock order: append_mu_ before mu_. append_mu_ serialises seq assignment with WAL submission.
+  // Lock order: maintenance_mu_, then append_mu_, then mu_.
+  // maintenance_mu_ serialises Flush and Compact (they change the segment list).
+  std::mutex maintenance_mu_;
+  // append_mu_ serialises seq assignment with WAL submission.
   std::mutex append_mu_;
   uint64_t next_seq_ = 0;  // guarded by append_mu_
 
@@ -142,12 +144,14 @@ class Store {
   std::condition_variable cv_;
   Manifest manifest_;                                  // guarded by mu_
   std::shared_ptr<MemTable> mem_;                      // guarded by mu_
-  std::shared_ptr<MemTable> imm_;                      // guarded by mu_; being flushed
+  std::shared_ptr<MemTable> imm_;                      // guarded by mu_; frozen, being flushed
+  uint64_t imm_upto_ = 0;                              // guarded by mu_; imm_ holds every seq below this not yet in segments
+  uint64_t imm_wal_file_ = 0;                          // guarded by mu_; WAL files before this hold only seqs below imm_upto_
   std::vector<std::shared_ptr<SegmentReader>> segments_;  // guarded by mu_; same order as manifest_
   std::vector<std::pair<uint64_t, uint64_t>> obsolete_wal_;  // (wal file number, seq): files below the number hold only seqs below seq
   uint64_t visible_seq_ = 0;                           // guarded by mu_; all seqs below are in mem_/imm_/segments_
   bool closing_ = false;                               // guarded by mu_
-  bool flush_in_progress_ = false;                     // guarded by mu_
+  size_t pending_batches_ = 0;                         // guarded by mu_: submitted, not yet durable or failed
   std::thread background_;
 
   metrics::Counter* flushes_ = nullptr;

@@ -1,0 +1,27 @@
+# api: the HTTP edge (Boost.Beast). It includes only the interface headers of ingest/ and entity/
+# (ingestor.h, customer_directory.h: declarations), never their implementation libraries; app/
+# links the implementations and hands them in through Services.
+cairn_library(cairn_api
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/auth.cc
+    ${CMAKE_CURRENT_LIST_DIR}/cors.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/customer_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/json_writer.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/admin_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/customer_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/ingest_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/http_server.cc
+    ${CMAKE_CURRENT_LIST_DIR}/responses.cc
+    ${CMAKE_CURRENT_LIST_DIR}/router.cc
+    ${CMAKE_CURRENT_LIST_DIR}/status_to_http.cc
+    ${CMAKE_CURRENT_LIST_DIR}/url.cc
+  DEPS cairn_base cairn_store_record Boost::headers Boost::json fmt::fmt Threads::Threads)
+
+cairn_test(api_test
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/auth_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/customer_dto_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/http_server_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/status_to_http_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/url_test.cc
+  DEPS cairn_api Boost::json)

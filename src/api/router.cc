@@ -1,0 +1,239 @@
+#include "api/router.h"
+
+#include <fmt/format.h>
+
+#include <exception>
+
+#include "api/cors.h"
+#include "api/responses.h"
+#include "api/url.h"
+#include "base/check.h"
+#include "base/logging.h"
+
+namespace cairn::api {
+
+struct Router::Route {
+  std::string method;
+  std::string name;                   // the pattern, also the metrics label
+  std::vector<std::string> segments;  // "{x}" is a parameter
+  bool posthog = false;
+  Handler handler;
+  metrics::Histogram* seconds = nullptr;
+};
+
+namespace {
+
+constexpr std::string_view kRequestsTotal = "cairn_http_requests_total";
+
+// "/v1/batch/" → {"v1", "batch"}; "/" → {}. Exactly one trailing slash is optional, so
+// "/batch/" (PostHog) and "/v1/batch" (Segment) both match their routes either way. An
+// absolute-form target ("http://host/v1/batch") is reduced to its path.
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  if (path.starts_with("http://") || path.starts_with("https://")) {
+    size_t slash = path.find('/', path.find("//") + 2);
+    path = slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
+  }
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return {std::string_view("\0", 1)};  // matches nothing
+  path.remove_prefix(1);
+  if (path.empty()) return out;
+  while (true) {
+    size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path = path.substr(slash + 1);
+  }
+  return out;
+}
+
+bool IsParam(std::string_view segment) { return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}'; }
+
+std::vector<double> SecondsBounds() { return metrics::ExponentialBounds(0.0005, 2, 16); }  // 0.5 ms .. 16 s
+
+}  // namespace
+
+Router::Router(const Services& services, RouterOptions options) : services_(services), options_(options) {
+  CHECK(services_.ingestor != nullptr) << "Services::ingestor is required";
+  CHECK(services_.customers != nullptr) << "Services::customers is required";
+  if (services_.metrics == nullptr) services_.metrics = metrics::Registry::Default();
+  if (options_.clock == nullptr) options_.clock = Clock::Real();
+  ingest_ = std::make_unique<IngestHandler>(&services_, options_.clock);
+  customers_ = std::make_unique<CustomerHandler>(&services_);
+  admin_ = std::make_unique<AdminHandler>(&services_);
+  request_bytes_ = services_.metrics->GetHistogram("cairn_http_request_bytes", "HTTP request body sizes in bytes.",
+                                                   metrics::ExponentialBounds(256, 4, 10));
+  preflight_seconds_ = SecondsHistogram("preflight");
+  unmatched_seconds_ = SecondsHistogram("unmatched");
+  BuildTable();
+}
+
+Router::~Router() = default;
+
+// The route table. Every path the server answers is listed here.
+void Router::BuildTable() {
+  using ingest::Dialect;
+  using store::MessageType;
+  auto ingest = [this](IngestRoute route) {
+    return [this, route](ApiRequest request, const Params&, Responder respond) {
+      ingest_->Handle(route, std::move(request), std::move(respond));
+    };
+  };
+
+  // Segment (analytics-node, rudder-sdk-node, the browser SDK): ../shared/INGEST.md.
+  Add("POST", "/v1/batch", ingest({Dialect::kSegmentBatch, MessageType::kTrack, false}));
+  Add("POST", "/v1/b", ingest({Dialect::kSegmentBatch, MessageType::kTrack, false}));  // browser batching
+  static constexpr std::pair<std::string_view, MessageType> kSingles[] = {
+      {"identify", MessageType::kIdentify}, {"track", MessageType::kTrack}, {"page", MessageType::kPage},
+      {"screen", MessageType::kScreen},     {"group", MessageType::kGroup}, {"alias", MessageType::kAlias}};
+  for (const auto& [name, type] : kSingles) {
+    IngestRoute route{Dialect::kSegmentSingle, type, false};
+    Add("POST", fmt::format("/v1/{}", name), ingest(route));
+    Add("POST", fmt::format("/v1/{}", name.front()), ingest(route));  // browser short form: /v1/t
+  }
+
+  // PostHog (posthog-node posts /batch/; posthog-js also uses /e/ and /capture/).
+  for (std::string_view path : {"/batch", "/e", "/capture"}) {
+    Add("POST", path, ingest({Dialect::kPostHogBatch, MessageType::kTrack, true}), /*posthog=*/true);
+  }
+
+  // Customers (admin Bearer key).
+  Add("GET", "/v1/customers/{id}", [this](ApiRequest request, const Params& p, Responder respond) {
+    customers_->GetProfile(request, p[0], std::move(respond));
+  });
+  Add("GET", "/v1/customers/{id}/events", [this](ApiRequest request, const Params& p, Responder respond) {
+    customers_->GetEvents(request, p[0], std::move(respond));
+  });
+
+  // Operations (no key: see admin_handler.h).
+  Add("GET", "/healthz", [this](ApiRequest r, const Params&, Responder respond) { admin_->Healthz(r, std::move(respond)); });
+  Add("GET", "/readyz", [this](ApiRequest r, const Params&, Responder respond) { admin_->Readyz(r, std::move(respond)); });
+  Add("GET", "/metrics", [this](ApiRequest r, const Params&, Responder respond) { admin_->Metrics(r, std::move(respond)); });
+
+  // Test-only switches.
+  if (options_.enable_test_endpoints) {
+    Add("POST", "/v1/admin/test/fail-next", [this](ApiRequest r, const Params&, Responder respond) {
+      ingest_->HandleFailNext(r, std::move(respond));
+    });
+  }
+}
+
+void Router::Add(std::string method, std::string_view pattern, Handler handler, bool posthog) {
+  Route route;
+  route.method = std::move(method);
+  route.name = std::string(pattern);
+  for (std::string_view s : SplitPath(pattern)) route.segments.emplace_back(s);
+  route.posthog = posthog;
+  route.handler = std::move(handler);
+  route.seconds = SecondsHistogram(route.name);
+  routes_.push_back(std::move(route));
+}
+
+metrics::Histogram* Router::SecondsHistogram(const std::string& route_name) {
+  return services_.metrics->GetHistogram("cairn_http_request_seconds",
+                                         "HTTP request latency in seconds, request read to response ready.",
+                                         SecondsBounds(), fmt::format("route=\"{}\"", route_name));
+}
+
+const Router::Route* Router::Find(std::string_view method, std::string_view path, Params* params,
+                                  std::string* allowed, Status* param_error) const {
+  std::vector<std::string_view> segments = SplitPath(path);
+  for (const Route& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < segments.size() && match; ++i) {
+      match = IsParam(route.segments[i]) ? !segments[i].empty() : route.segments[i] == segments[i];
+    }
+    if (!match) continue;
+    if (route.method != method) {
+      if (allowed->find(route.method) == std::string::npos) {
+        if (!allowed->empty()) *allowed += ", ";
+        *allowed += route.method;
+      }
+      continue;
+    }
+    params->clear();
+    for (size_t i = 0; i < segments.size(); ++i) {
+      if (!IsParam(route.segments[i])) continue;
+      auto decoded = PercentDecode(segments[i]);
+      if (!decoded.ok()) {
+        *param_error = decoded.status().WithContext(fmt::format("path parameter {}", route.segments[i]));
+        return &route;
+      }
+      params->push_back(std::move(decoded).value());
+    }
+    return &route;
+  }
+  return nullptr;
+}
+
+Responder Router::Instrument(const ApiRequest& request, const std::string& route_name, metrics::Histogram* seconds,
+                             Responder respond) const {
+  const bool cors = IsCorsPath(request.path);
+  // Only the Origin is needed from the request (which the handler consumes).
+  ApiRequest origin_only;
+  if (cors && request.HasHeader("origin")) origin_only.headers.emplace_back("origin", request.Header("origin"));
+  return [this, cors, origin_only = std::move(origin_only), route_name, seconds,
+          start_ns = options_.clock->MonotonicNanos(), respond = std::move(respond)](ApiResponse response) {
+    if (cors) AddCorsOrigin(origin_only, &response);
+    services_.metrics
+        ->GetCounter(std::string(kRequestsTotal), "HTTP requests answered, by route and status code.",
+                     fmt::format("route=\"{}\",code=\"{}\"", route_name, response.status))
+        ->Inc();
+    seconds->Observe(static_cast<double>(options_.clock->MonotonicNanos() - start_ns) / 1e9);
+    respond(std::move(response));
+  };
+}
+
+void Router::Dispatch(ApiRequest request, Responder respond) const {
+  request_bytes_->Observe(static_cast<double>(request.body.size()));
+  if (request.method == "OPTIONS" && IsCorsPath(request.path)) {
+    Responder r = Instrument(request, "preflight", preflight_seconds_, std::move(respond));
+    return r(PreflightResponse(request));
+  }
+  Params params;
+  std::string allowed;
+  Status param_error;
+  const Route* route = Find(request.method, request.path, &params, &allowed, &param_error);
+  if (route == nullptr) {
+    Responder r = Instrument(request, "unmatched", unmatched_seconds_, std::move(respond));
+    if (allowed.empty()) return r(JsonError(404, fmt::format("no route for {} {}", request.method, request.path)));
+    ApiResponse response = JsonError(405, fmt::format("method {} not allowed on {}; allowed: {}", request.method,
+                                                      request.path, allowed));
+    response.SetHeader("Allow", allowed);
+    return r(std::move(response));
+  }
+  Responder r = Instrument(request, route->name, route->seconds, std::move(respond));
+  if (!param_error.ok()) return r(ErrorFromStatus(param_error));
+  // A handler that throws is a bug; it must not take the I/O thread (and the process) with it.
+  try {
+    route->handler(std::move(request), params, r);
+  } catch (const std::exception& e) {
+    LOG_EVERY_N_SEC(kError, 10, "{}: handler threw: {}", route->name, e.what());
+    r(JsonError(500, "internal error"));
+  }
+}
+
+void Router::RejectOversize(const ApiRequest& head, size_t limit, Responder respond) const {
+  request_bytes_->Observe(static_cast<double>(limit) + 1);
+  Params params;
+  std::string allowed;
+  Status param_error;
+  const Route* route = Find(head.method, head.path, &params, &allowed, &param_error);
+  Responder r = route ? Instrument(head, route->name, route->seconds, std::move(respond))
+                      : Instrument(head, "unmatched", unmatched_seconds_, std::move(respond));
+  const unsigned status = route && route->posthog ? 413 : 400;
+  r(JsonError(status, fmt::format("request body is over the limit of {} bytes", limit)));
+}
+
+ApiResponse Router::Malformed(unsigned status, std::string_view message) const {
+  services_.metrics
+      ->GetCounter(std::string(kRequestsTotal), "HTTP requests answered, by route and status code.",
+                   fmt::format("route=\"malformed\",code=\"{}\"", status))
+      ->Inc();
+  ApiResponse response = JsonError(status, message);
+  response.close = true;
+  return response;
+}
+
+}  // namespace cairn::api

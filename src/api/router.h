@@ -1,0 +1,86 @@
+#pragma once
+// Router: the whole route table in one place (router.cc, BuildTable) and the one dispatch path
+// every request takes: CORS preflight, method + path match (with or without a trailing slash),
+// 404/405 as JSON, Access-Control-Allow-Origin on CORS paths (errors included), and the request
+// metrics:
+//   cairn_http_requests_total{route,code}   counter; route is the pattern ("/v1/customers/{id}"),
+//                                           "preflight", or "unmatched" (bounded cardinality)
+//   cairn_http_request_seconds{route}       histogram, request read → response handed to the server
+//   cairn_http_request_bytes                histogram of request body sizes (as received)
+//
+// Handlers get the request by value (the body is moved) and the decoded path parameters, and
+// answer through the Responder, now or later from any thread.
+// Thread-safe after construction: Dispatch may run concurrently on every I/O thread.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/handlers/admin_handler.h"
+#include "api/handlers/customer_handler.h"
+#include "api/handlers/ingest_handler.h"
+#include "api/http_types.h"
+#include "api/services.h"
+#include "base/clock.h"
+#include "base/metrics.h"
+
+namespace cairn::api {
+
+struct RouterOptions {
+  // Route POST /v1/admin/test/fail-next (client retry tests). Default false: never in production.
+  bool enable_test_endpoints = false;
+  // Source of received_at for ingest and of request durations. Default: the real clock.
+  Clock* clock = Clock::Real();
+};
+
+class Router {
+ public:
+  using Params = std::vector<std::string>;  // decoded path parameters, in pattern order
+  using Handler = std::function<void(ApiRequest request, const Params& params, Responder respond)>;
+
+  // `services.ingestor` and `services.customers` must be set; a null `metrics` means the process
+  // registry. Everything referenced must outlive the router.
+  Router(const Services& services, RouterOptions options = {});
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  void Dispatch(ApiRequest request, Responder respond) const;
+
+  // The answer to a request whose body was over `limit` bytes and was not read (`head` has no
+  // body): 413 on the PostHog routes, 400 elsewhere, naming the limit; instrumented like Dispatch.
+  void RejectOversize(const ApiRequest& head, size_t limit, Responder respond) const;
+
+  // Answers to requests that could not be parsed as HTTP at all (counted as route "malformed").
+  ApiResponse Malformed(unsigned status, std::string_view message) const;
+
+  IngestHandler* ingest_handler() { return ingest_.get(); }
+
+ private:
+  struct Route;
+  struct Match;
+
+  void BuildTable();
+  void Add(std::string method, std::string_view pattern, Handler handler, bool posthog = false);
+  // The route for (method, path); *allowed lists the methods of routes matching the path alone.
+  const Route* Find(std::string_view method, std::string_view path, Params* params, std::string* allowed,
+                    Status* param_error) const;
+  // Wraps `respond` with CORS and metrics for `route_name`.
+  Responder Instrument(const ApiRequest& request, const std::string& route_name, metrics::Histogram* seconds,
+                       Responder respond) const;
+  metrics::Histogram* SecondsHistogram(const std::string& route_name);
+
+  Services services_;
+  RouterOptions options_;
+  std::unique_ptr<IngestHandler> ingest_;
+  std::unique_ptr<CustomerHandler> customers_;
+  std::unique_ptr<AdminHandler> admin_;
+  std::vector<Route> routes_;
+  metrics::Histogram* request_bytes_ = nullptr;
+  metrics::Histogram* preflight_seconds_ = nullptr;
+  metrics::Histogram* unmatched_seconds_ = nullptr;
+};
+
+}  // namespace cairn::api

@@ -1,0 +1,137 @@
+#include "app/config.h"
+
+#include <CLI/CLI.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <set>
+
+namespace cairn::app {
+
+void AddServeFlags(CLI::App* cmd, CliFlags* f, bool data_required) {
+  auto* d = cmd->add_option("--data", f->data, "data directory (created if missing)");
+  if (data_required) d->required();
+  cmd->add_option("--listen", f->listen, "address to listen on, HOST:PORT (default 127.0.0.1:8080)");
+  cmd->add_option("--config", f->config, "YAML config file (see config/cairn.example.yaml)");
+  cmd->add_option("--write-key", f->write_keys, "a write key (repeatable); also CAIRN_WRITE_KEYS=k1,k2");
+  cmd->add_option("--admin-key", f->admin_key, "the admin key; also CAIRN_ADMIN_KEY");
+  cmd->add_flag("--enable-test-endpoints", f->enable_test_endpoints, "enable /v1/admin/test/* (tests only)");
+}
+
+namespace {
+
+Status ParseListen(const std::string& listen, api::HttpServerOptions* http) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return InvalidArgument("--listen: expected HOST:PORT, got '" + listen + "'");
+  unsigned port = 0;
+  auto r = std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
+  if (r.ec != std::errc() || r.ptr != listen.data() + listen.size() || port > 65535)
+    return InvalidArgument("--listen: bad port in '" + listen + "'");
+  http->address = listen.substr(0, colon);
+  http->port = static_cast<uint16_t>(port);
+  return Status::Ok();
+}
+
+std::string Where(const YAML::Node& n) {
+  return "line " + std::to_string(n.Mark().line + 1) + ", column " + std::to_string(n.Mark().column + 1);
+}
+
+template <typename T>
+Status ReadScalar(const YAML::Node& n, const std::string& key, T* out) {
+  try {
+    *out = n.as<T>();
+  } catch (const YAML::Exception&) {
+    return InvalidArgument("config " + key + " (" + Where(n) + "): expected a " +
+                           (std::is_same_v<T, std::string> ? "string" : "number"));
+  }
+  return Status::Ok();
+}
+
+// The config file: every key is known; an unknown one is an error (a typo must not be ignored).
+Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return InvalidArgument("--config: cannot read " + path);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("config " + path + ": line " + std::to_string(e.mark.line + 1) + ", column " +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (root.IsNull()) return Status::Ok();
+  if (!root.IsMap()) return InvalidArgument("config " + path + ": the top level must be a mapping");
+  for (const auto& kv : root) {
+    std::string key = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (key == "listen") {
+      RETURN_IF_ERROR(ReadScalar(v, key, listen));
+    } else if (key == "data") {
+      if (cfg->hub.data_dir.empty()) RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.data_dir));
+    } else if (key == "max_request_bytes") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.pipeline.max_request_bytes));
+    } else if (key == "max_message_bytes") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.pipeline.parse.max_message_bytes));
+    } else if (key == "max_batch_messages") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.pipeline.parse.max_batch_messages));
+    } else if (key == "dedup_capacity") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.pipeline.dedup_capacity));
+    } else if (key == "max_identities_per_customer") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.identity.max_identities_per_customer));
+    } else if (key == "blocked_id_values") {
+      if (!v.IsSequence()) return InvalidArgument("config blocked_id_values (" + Where(v) + "): expected a list of strings");
+      cfg->hub.identity.blocked_values.clear();
+      for (const auto& item : v) {
+        std::string s;
+        RETURN_IF_ERROR(ReadScalar(item, key, &s));
+        cfg->hub.identity.blocked_values.push_back(s);
+      }
+    } else if (key == "memtable_flush_bytes") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.store.memtable_flush_bytes));
+    } else if (key == "io_threads") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->http.io_threads));
+    } else {
+      return InvalidArgument("config " + path + " (" + Where(kv.first) + "): unknown key '" + key + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> SplitCommas(const char* s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (const char* p = s; *p; ++p) {
+    if (*p == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += *p;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+Result<Config> BuildConfig(const CliFlags& f) {
+  Config cfg;
+  cfg.hub.data_dir = f.data;
+  std::string listen = "127.0.0.1:8080";
+  if (!f.config.empty()) RETURN_IF_ERROR(ApplyFile(f.config, &cfg, &listen));
+  if (!f.listen.empty()) listen = f.listen;
+  RETURN_IF_ERROR(ParseListen(listen, &cfg.http));
+  cfg.hub.write_keys = f.write_keys;
+  if (cfg.hub.write_keys.empty())
+    if (const char* env = std::getenv("CAIRN_WRITE_KEYS")) cfg.hub.write_keys = SplitCommas(env);
+  cfg.hub.admin_key = f.admin_key;
+  if (cfg.hub.admin_key.empty())
+    if (const char* env = std::getenv("CAIRN_ADMIN_KEY")) cfg.hub.admin_key = env;
+  cfg.http.enable_test_endpoints = f.enable_test_endpoints;
+  cfg.http.max_body_bytes = cfg.hub.pipeline.max_request_bytes + (64u << 10);
+  if (cfg.hub.pipeline.parse.max_message_bytes > cfg.hub.pipeline.max_request_bytes)
+    return InvalidArgument("config: max_message_bytes is larger than max_request_bytes");
+  return cfg;
+}
+
+}  // namespace cairn::app

@@ -1,0 +1,37 @@
+#pragma once
+// Config: flags, environment and the YAML config file → the Options structs the core takes.
+// app/ is the only place that reads any of these. Precedence: flag > environment > file > default.
+
+#include <string>
+#include <vector>
+
+#include "api/http_server.h"
+#include "app/hub.h"
+#include "base/result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace cairn::app {
+
+struct CliFlags {
+  std::string data;                     // --data DIR
+  std::string listen;                   // --listen HOST:PORT (default 127.0.0.1:8080)
+  std::string config;                   // --config FILE (YAML)
+  std::vector<std::string> write_keys;  // --write-key KEY (repeatable); also CAIRN_WRITE_KEYS=k1,k2
+  std::string admin_key;                // --admin-key KEY; also CAIRN_ADMIN_KEY
+  bool enable_test_endpoints = false;   // --enable-test-endpoints (client retry tests only)
+};
+
+struct Config {
+  HubOptions hub;
+  api::HttpServerOptions http;
+};
+
+void AddServeFlags(CLI::App* cmd, CliFlags* flags, bool data_required);
+
+// InvalidArgument naming the flag, variable or config key (with line and column) that is wrong.
+Result<Config> BuildConfig(const CliFlags& flags);
+
+}  // namespace cairn::app

@@ -1,0 +1,225 @@
+#include "app/hub.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+
+#include "base/logging.h"
+#include "ingest/timestamp.h"
+
+namespace cairn::app {
+
+Hub::Hub(HubOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options) {
+  if (options.data_dir.empty()) return InvalidArgument("data dir is required (--data DIR)");
+  std::unique_ptr<Hub> hub(new Hub(std::move(options)));
+  RETURN_IF_ERROR(hub->Init());
+  return hub;
+}
+
+Status Hub::Init() {
+  io::Env* env = io::Env::Posix();
+  RETURN_IF_ERROR(env->CreateDirIfMissing(options_.data_dir).WithContext("data dir"));
+  auto* metrics = options_.metrics ? options_.metrics : metrics::Registry::Default();
+
+  // 1. Profiles and the identity state they have persisted.
+  ASSIGN_OR_RETURN(profiles_, entity::ProfileStore::Open(io::JoinPath(options_.data_dir, "profiles.db")));
+  identity_ = std::make_unique<ingest::IdentityResolver>(options_.identity, metrics);
+  ASSIGN_OR_RETURN(auto ops, profiles_->LoadIdentityOps());
+  for (const auto& op : ops) RETURN_IF_ERROR(identity_->Apply(op).WithContext("profiles.db identity"));
+  profiles_applied_at_open_ = profiles_->applied_seq();
+  pw_applied_seq_ = pw_enqueued_seq_ = profiles_applied_at_open_;
+  pw_thread_ = std::thread([this] { ProfileWriterLoop(); });
+
+  // 2. The store, replaying its WAL through OnCommit.
+  store::StoreListener listener;
+  listener.on_commit = [this](const store::Batch& b, bool recovered) { OnCommit(b, recovered); };
+  listener.retain_from_seq = [this] {
+    std::lock_guard lock(pw_mu_);
+    return pw_applied_seq_;
+  };
+  options_.store.metrics = metrics;
+  ASSIGN_OR_RETURN(store_, store::Store::Open(env, io::JoinPath(options_.data_dir, "store"), options_.store, listener));
+
+  // 3. Keys.
+  ASSIGN_OR_RETURN(keys_, entity::KeyStore::Open(io::JoinPath(options_.data_dir, "keys.db")));
+  for (size_t i = 0; i < options_.write_keys.size(); ++i)
+    RETURN_IF_ERROR(keys_->Import(entity::KeyRole::kWrite, "source-" + std::to_string(i + 1), options_.write_keys[i]));
+  if (!options_.admin_key.empty()) RETURN_IF_ERROR(keys_->Import(entity::KeyRole::kAdmin, "admin", options_.admin_key));
+  if (options_.create_keys_if_none) {
+    if (keys_->Empty(entity::KeyRole::kWrite)) {
+      ASSIGN_OR_RETURN(std::string k, keys_->Create(entity::KeyRole::kWrite, "default"));
+      created_keys_.emplace_back("write", k);
+    }
+    if (keys_->Empty(entity::KeyRole::kAdmin)) {
+      ASSIGN_OR_RETURN(std::string k, keys_->Create(entity::KeyRole::kAdmin, "admin"));
+      created_keys_.emplace_back("admin", k);
+    }
+  }
+
+  // 4. The pipeline, with de-duplication seeded from what is stored.
+  auto lookup = [this](std::string_view key) -> std::optional<uint32_t> {
+    if (key.empty()) return std::nullopt;
+    auto info = keys_->Find(key);
+    if (!info || info->role != entity::KeyRole::kWrite || info->revoked) return std::nullopt;
+    return info->source;
+  };
+  pipeline_ = std::make_unique<ingest::IngestPipeline>(options_.pipeline, store_.get(), identity_.get(), lookup, metrics);
+  auto snap = store_->GetSnapshot();
+  size_t seeded = 0;
+  RETURN_IF_ERROR(snap->ForEach([&](const store::Interaction& r) {
+    pipeline_->RememberStored(r.source, r.message_id);
+    ++seeded;
+    return true;
+  }));
+  if (seeded) LOG_INFO("hub: de-duplication seeded with {} stored message ids", seeded);
+  return Status::Ok();
+}
+
+Hub::~Hub() { (void)Close(); }
+
+void Hub::OnCommit(const store::Batch& batch, bool recovered) {
+  uint64_t end = batch.first_seq + batch.interactions.size();
+  if (recovered) {
+    // Batches the profile store already holds were applied to identity from profiles.db.
+    if (end <= profiles_applied_at_open_ && !batch.interactions.empty()) return;
+    if (batch.first_seq < profiles_applied_at_open_) return;
+    for (const auto& op : batch.identity_ops) {
+      Status s = identity_->Apply(op);
+      if (!s.ok()) LOG_ERROR("hub: replaying identity op: {}", s.ToString());
+    }
+  }
+  auto copy = std::make_shared<store::Batch>(batch);
+  {
+    std::lock_guard lock(pw_mu_);
+    pw_queue_.push_back(std::move(copy));
+    pw_enqueued_seq_ = std::max(pw_enqueued_seq_, end);
+  }
+  pw_cv_.notify_one();
+}
+
+void Hub::ProfileWriterLoop() {
+  std::unique_lock lock(pw_mu_);
+  while (true) {
+    pw_cv_.wait(lock, [this] { return pw_stop_ || !pw_queue_.empty(); });
+    if (pw_queue_.empty() && pw_stop_) return;
+    std::vector<std::shared_ptr<store::Batch>> batches(pw_queue_.begin(), pw_queue_.end());
+    pw_queue_.clear();
+    lock.unlock();
+    std::vector<const store::Batch*> ptrs;
+    uint64_t end = 0;
+    for (const auto& b : batches) {
+      ptrs.push_back(b.get());
+      end = std::max(end, b->first_seq + b->interactions.size());
+    }
+    Status s = profiles_->ApplyBatches(ptrs);
+    if (!s.ok()) LOG_EVERY_N_SEC(kError, 10, "hub: profile writer: {}", s.ToString());
+    lock.lock();
+    if (s.ok()) pw_applied_seq_ = std::max(pw_applied_seq_, end);
+    else pw_error_ = s;
+    pw_cv_.notify_all();
+  }
+}
+
+bool Hub::WaitProfilesCurrent(int64_t timeout_ms) {
+  std::unique_lock lock(pw_mu_);
+  uint64_t target = pw_enqueued_seq_;
+  return pw_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                         [&] { return pw_applied_seq_ >= target || pw_stop_; });
+}
+
+bool Hub::IsAdminKey(std::string_view key) const {
+  auto info = keys_->Find(key);
+  return info && info->role == entity::KeyRole::kAdmin && !info->revoked;
+}
+
+bool Hub::IsWriteKey(std::string_view key) const {
+  auto info = keys_->Find(key);
+  return info && info->role == entity::KeyRole::kWrite && !info->revoked;
+}
+
+Status Hub::Ready() const {
+  std::lock_guard lock(const_cast<std::mutex&>(pw_mu_));
+  if (closed_ || pw_stop_) return Unavailable("shutting down");
+  return Status::Ok();
+}
+
+store::CustomerId Hub::Resolve(const std::string& id) const {
+  if (id.size() > 2 && id[1] == ':' && std::string_view("cuaep").find(id[0]) != std::string_view::npos)
+    return identity_->Lookup(id);
+  // A bare id: try userId, then anonymousId, email, phone.
+  for (char kind : {'u', 'a', 'e', 'p'}) {
+    std::string key = identity_->MakeKey(kind, id);
+    if (key.empty()) continue;
+    if (store::CustomerId c = identity_->Lookup(key)) return c;
+  }
+  return 0;
+}
+
+Result<entity::Profile> Hub::GetProfile(const std::string& any_identity) {
+  store::CustomerId root = Resolve(any_identity);
+  if (!root) return NotFound("no customer with identity '" + any_identity + "'");
+  WaitProfilesCurrent(500);  // read-your-writes for profiles, which are written asynchronously
+  return profiles_->GetProfile(root, identity_->Members(root));
+}
+
+namespace {
+// Cursor "<timestamp_ms>:<seq>": rows strictly older than it.
+bool ParseCursor(std::string_view s, int64_t* ts, uint64_t* seq) {
+  auto colon = s.find(':');
+  if (colon == std::string_view::npos) return false;
+  auto r1 = std::from_chars(s.data(), s.data() + colon, *ts);
+  auto r2 = std::from_chars(s.data() + colon + 1, s.data() + s.size(), *seq);
+  return r1.ec == std::errc() && r1.ptr == s.data() + colon && r2.ec == std::errc() && r2.ptr == s.data() + s.size();
+}
+}  // namespace
+
+Result<entity::TimelinePage> Hub::Timeline(const std::string& any_identity, size_t limit, const std::string& before) {
+  if (limit < 1 || limit > 1000) return InvalidArgument("limit must be between 1 and 1000");
+  int64_t before_ts = INT64_MAX;
+  uint64_t before_seq = UINT64_MAX;
+  if (!before.empty() && !ParseCursor(before, &before_ts, &before_seq)) {
+    int64_t ms = 0;
+    auto r = std::from_chars(before.data(), before.data() + before.size(), ms);
+    if (r.ec == std::errc() && r.ptr == before.data() + before.size()) {
+      before_ts = ms;
+      before_seq = 0;
+    } else {
+      if (!ingest::ParseIso8601Ms(before, &before_ts))
+        return InvalidArgument("before: not a cursor, ISO-8601 time or ms since epoch: '" + before + "'");
+      before_seq = 0;
+    }
+  }
+  store::CustomerId root = Resolve(any_identity);
+  if (!root) return NotFound("no customer with identity '" + any_identity + "'");
+  ASSIGN_OR_RETURN(auto rows, store_->GetSnapshot()->ReadCustomers(identity_->Members(root)));
+  entity::TimelinePage page;
+  // rows are ascending by (timestamp, seq); walk from the newest.
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+    if (it->timestamp_ms > before_ts || (it->timestamp_ms == before_ts && it->seq >= before_seq)) continue;
+    if (page.interactions.size() == limit) {
+      const auto& last = page.interactions.back();
+      page.next_before = std::to_string(last.timestamp_ms) + ":" + std::to_string(last.seq);
+      break;
+    }
+    page.interactions.push_back(std::move(*it));
+  }
+  return page;
+}
+
+Status Hub::Close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  Status s;
+  if (store_) s = store_->Close();  // drains the WAL: every acknowledged batch reaches OnCommit
+  {
+    std::lock_guard lock(pw_mu_);
+    pw_stop_ = true;
+  }
+  pw_cv_.notify_all();
+  if (pw_thread_.joinable()) pw_thread_.join();
+  return s;
+}
+
+}  // namespace cairn::app

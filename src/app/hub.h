@@ -1,0 +1,97 @@
+#pragma once
+// Hub: one open data directory with everything wired together — the event store, the identity
+// resolver, the profile store (SQLite), the key store and the ingest pipeline — and the
+// CustomerDirectory the API reads customers through.
+//
+// Startup order (each step's state is derived from the WAL and the previous step):
+//   1. profiles.db opens; its identity ops rebuild the IdentityResolver up to its applied_seq;
+//   2. the store opens and replays its WAL; batches at or past applied_seq re-apply their identity
+//      ops and go to the profile writer, so nothing acknowledged is missing from either;
+//   3. de-duplication is seeded from the stored interactions;
+//   4. keys are registered (given ones) or created (printed once by the caller).
+//
+// Thread-safety: all methods are thread-safe once Open returns.
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "entity/customer_directory.h"
+#include "entity/key_store.h"
+#include "entity/profile_store.h"
+#include "ingest/identity_resolver.h"
+#include "ingest/pipeline.h"
+#include "store/store.h"
+
+namespace cairn::app {
+
+struct HubOptions {
+  std::string data_dir;                   // required
+  store::StoreOptions store;
+  ingest::PipelineOptions pipeline;
+  ingest::IdentityOptions identity = ingest::DefaultIdentityOptions();
+  std::vector<std::string> write_keys;    // registered as write keys (source ids in order)
+  std::string admin_key;                  // registered as the admin key if not empty
+  bool create_keys_if_none = true;        // create a write and an admin key on first start
+  metrics::Registry* metrics = nullptr;   // default: metrics::Registry::Default()
+};
+
+class Hub final : public entity::CustomerDirectory {
+ public:
+  static Result<std::unique_ptr<Hub>> Open(HubOptions options);
+  ~Hub() override;
+
+  ingest::IngestPipeline* pipeline() { return pipeline_.get(); }
+  store::Store* store() { return store_.get(); }
+  entity::KeyStore* keys() { return keys_.get(); }
+  // Keys created by this Open (empty unless it was a first start without given keys): shown once.
+  const std::vector<std::pair<std::string, std::string>>& created_keys() const { return created_keys_; }
+
+  bool IsAdminKey(std::string_view key) const;
+  bool IsWriteKey(std::string_view key) const;
+  Status Ready() const;
+
+  // entity::CustomerDirectory
+  Result<entity::Profile> GetProfile(const std::string& any_identity) override;
+  Result<entity::TimelinePage> Timeline(const std::string& any_identity, size_t limit, const std::string& before) override;
+
+  // Waits until profiles reflect every interaction acknowledged so far (bounded by `timeout_ms`).
+  bool WaitProfilesCurrent(int64_t timeout_ms);
+
+  // Stops accepting, drains the WAL and the profile writer. Idempotent.
+  Status Close();
+
+ private:
+  explicit Hub(HubOptions options);
+  Status Init();
+  void OnCommit(const store::Batch& batch, bool recovered);
+  void ProfileWriterLoop();
+  store::CustomerId Resolve(const std::string& any_identity) const;
+
+  HubOptions options_;
+  std::unique_ptr<entity::ProfileStore> profiles_;
+  std::unique_ptr<entity::KeyStore> keys_;
+  std::unique_ptr<ingest::IdentityResolver> identity_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ingest::IngestPipeline> pipeline_;
+  std::vector<std::pair<std::string, std::string>> created_keys_;  // (role, key)
+
+  uint64_t profiles_applied_at_open_ = 0;
+
+  std::mutex pw_mu_;
+  std::condition_variable pw_cv_;
+  std::deque<std::shared_ptr<store::Batch>> pw_queue_;  // guarded by pw_mu_
+  uint64_t pw_enqueued_seq_ = 0;                         // guarded by pw_mu_: end seq of the last enqueued batch
+  uint64_t pw_applied_seq_ = 0;                          // guarded by pw_mu_
+  bool pw_stop_ = false;                                 // guarded by pw_mu_
+  Status pw_error_;                                      // guarded by pw_mu_
+  std::thread pw_thread_;
+  bool closed_ = false;
+};
+
+}  // namespace cairn::app

@@ -1,0 +1,152 @@
+// cairn: the one binary. Subcommands: serve, demo, import, verify.
+// Startup errors (port in use, unreadable data dir, bad config) print one line and exit 1.
+
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "api/http_server.h"
+#include "app/config.h"
+#include "app/hub.h"
+#include "app/import.h"
+#include "base/logging.h"
+#include "store/store.h"
+
+namespace cairn::app {
+namespace {
+
+[[noreturn]] void Die(const Status& s) {
+  std::fprintf(stderr, "cairn: error: %s\n", s.ToString().c_str());
+  std::exit(1);
+}
+
+// Serves until SIGINT/SIGTERM, then drains in-flight requests, syncs and returns.
+int Serve(const Config& cfg, bool demo) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
+
+  auto hub = Hub::Open(cfg.hub);
+  if (!hub.ok()) Die(hub.status());
+  Hub* h = hub->get();
+
+  api::Services services;
+  services.ingestor = h->pipeline();
+  services.customers = h;
+  services.is_admin_key = [h](std::string_view k) { return h->IsAdminKey(k); };
+  services.is_write_key = [h](std::string_view k) { return h->IsWriteKey(k); };
+  services.metrics = metrics::Registry::Default();
+  services.ready = [h] { return h->Ready(); };
+
+  api::HttpServer server(services, cfg.http);
+  Status s = server.Start();
+  if (!s.ok()) {
+    (void)h->Close();
+    Die(s);
+  }
+  std::string url = "http://" + cfg.http.address + ":" + std::to_string(server.port());
+  std::printf("cairn: serving %s (data: %s)\n", url.c_str(), cfg.hub.data_dir.c_str());
+  for (const auto& [role, key] : h->created_keys())
+    std::printf("cairn: created %s key (shown once, stored hashed): %s\n", role.c_str(), key.c_str());
+  if (demo) {
+    std::string write_key = !cfg.hub.write_keys.empty() ? cfg.hub.write_keys.front() : "";
+    for (const auto& [role, key] : h->created_keys())
+      if (role == "write") write_key = key;
+    std::printf("\n  Cairn is running: %s\n  Dashboard:  %s/\n  Write key:  %s\n  Try:        curl -u '%s:' %s/v1/track -d '{\"userId\":\"u1\",\"event\":\"Signed Up\"}'\n\n",
+                url.c_str(), url.c_str(), write_key.empty() ? "(as configured)" : write_key.c_str(),
+                write_key.c_str(), url.c_str());
+  }
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LOG_INFO("cairn: {} received: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server.Stop(std::chrono::seconds(10));
+  s = h->Close();
+  if (!s.ok()) {
+    std::fprintf(stderr, "cairn: error while closing: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  LOG_INFO("cairn: stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+}  // namespace cairn::app
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  using namespace cairn::app;
+  if (const char* lvl = std::getenv("CAIRN_LOG_LEVEL")) {
+    log::Level level;
+    if (log::ParseLevel(lvl, &level)) log::SetLevel(level);
+  }
+  CLI::App cli{"Cairn: the customer journey engine"};
+  cli.require_subcommand(1);
+
+  CliFlags flags;
+  auto* serve = cli.add_subcommand("serve", "Serve the HTTP API (ingest, customers, admin) on one port");
+  AddServeFlags(serve, &flags, /*data_required=*/true);
+  auto* demo = cli.add_subcommand("demo", "Start a hub on a fresh data dir and print its URL and write key");
+  AddServeFlags(demo, &flags, /*data_required=*/false);
+
+  std::string import_file, import_url;
+  bool import_progress = true;
+  auto* import = cli.add_subcommand("import", "Import a JSON Lines file of Segment messages (.gz too)");
+  import->add_option("--data", flags.data, "data directory (stopped)");
+  import->add_option("FILE", import_file, "JSON Lines file")->required();
+  import->add_option("--write-key", flags.write_keys, "write key naming the source");
+  import->add_option("--url", import_url, "send to a running server instead of a data dir");
+  import->add_flag("!--no-progress", import_progress, "no progress output");
+
+  std::string verify_dir;
+  auto* verify = cli.add_subcommand("verify", "Check every file of a data directory (read only)");
+  verify->add_option("DIR", verify_dir, "data directory")->required();
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  if (*serve || *demo) {
+    if (*demo && flags.data.empty()) {
+      char tmpl[] = "/tmp/cairn-demo-XXXXXX";
+      if (!::mkdtemp(tmpl)) Die(IOError("cannot create a temporary data dir"));
+      flags.data = tmpl;
+    }
+    auto cfg = BuildConfig(flags);
+    if (!cfg.ok()) Die(cfg.status());
+    return Serve(*cfg, *demo);
+  }
+  if (*import) {
+    if (import_url.empty() && flags.data.empty()) Die(InvalidArgument("import needs --data DIR or --url URL"));
+    auto cfg = BuildConfig(flags);
+    if (!cfg.ok()) Die(cfg.status());
+    ImportOptions io;
+    io.file = import_file;
+    io.url = import_url;
+    io.write_key = flags.write_keys.empty() ? "" : flags.write_keys.front();
+    io.progress = import_progress;
+    auto r = RunImport(*cfg, io);
+    if (!r.ok()) Die(r.status());
+    return r->bad_lines > 0 ? 2 : 0;
+  }
+  if (*verify) {
+    auto report = store::Store::Verify(io::Env::Posix(), io::JoinPath(verify_dir, "store"));
+    if (!report.ok()) {
+      std::fprintf(stderr, "%s", std::string(report.status().message()).c_str());
+      std::fprintf(stderr, "cairn verify: CORRUPTION found in %s\n", verify_dir.c_str());
+      return 1;
+    }
+    std::printf("%scairn verify: ok\n", report->c_str());
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,8 @@
+# entity: the relational side (SQLite) — profiles.db (derived from the WAL) and keys.db.
+# Formats: docs/format/profiles.md.
+cairn_library(cairn_entity
+  SOURCES sqlite_db.cc profile_store.cc key_store.cc
+  DEPS cairn_store_record SQLite::SQLite3 simdjson::simdjson PkgConfig::SODIUM fmt::fmt)
+cairn_test(entity_test
+  SOURCES sqlite_db_test.cc profile_store_test.cc key_store_test.cc
+  DEPS cairn_entity)

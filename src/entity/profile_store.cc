@@ -1,0 +1,621 @@
+#include "entity/profile_store.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "base/logging.h"
+
+namespace cairn::entity {
+
+using store::Batch;
+using store::CustomerId;
+using store::IdentityOp;
+using store::Interaction;
+using store::MessageType;
+
+namespace {
+
+constexpr uint32_t kApplicationId = 0x43505246;  // "CPRF"
+
+// Schema version 1 (docs/format/profiles.md). Never edit a released step: add a new one.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('applied_seq', 0), ('durable_seq', 0);
+CREATE TABLE customers (
+  id INTEGER PRIMARY KEY,
+  first_seen_ms INTEGER,
+  last_seen_ms INTEGER,
+  interaction_count INTEGER NOT NULL DEFAULT 0,
+  merged_into INTEGER
+);
+CREATE TABLE identity_ops (
+  ord INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind INTEGER NOT NULL CHECK (kind IN (1, 2)),
+  customer INTEGER NOT NULL,
+  from_customer INTEGER,
+  key TEXT,
+  batch_seq INTEGER NOT NULL
+);
+CREATE TABLE identities (
+  key TEXT PRIMARY KEY NOT NULL,
+  customer INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  linked_at_ms INTEGER NOT NULL,
+  ord INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX identities_by_customer ON identities (customer, ord);
+CREATE TABLE merges (
+  from_customer INTEGER PRIMARY KEY,
+  into_customer INTEGER NOT NULL,
+  merged_at_ms INTEGER NOT NULL,
+  ord INTEGER NOT NULL
+);
+CREATE INDEX merges_by_into ON merges (into_customer);
+CREATE TABLE traits (
+  customer INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  set_at_ms INTEGER NOT NULL,
+  set_seq INTEGER NOT NULL,
+  PRIMARY KEY (customer, key)
+) WITHOUT ROWID;
+CREATE TABLE groups (
+  customer INTEGER NOT NULL,
+  group_id TEXT NOT NULL,
+  joined_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (customer, group_id)
+) WITHOUT ROWID;
+CREATE TABLE group_traits (
+  group_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  set_at_ms INTEGER NOT NULL,
+  set_seq INTEGER NOT NULL,
+  PRIMARY KEY (group_id, key)
+) WITHOUT ROWID;
+)sql";
+
+// Conditional upserts make last-write-wins by (event time, seq) order-independent, so replays
+// and late arrivals need no read-modify-write in C++.
+constexpr std::string_view kUpsertTrait =
+    "INSERT INTO traits (customer, key, value_json, set_at_ms, set_seq) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (customer, key) DO UPDATE SET value_json = excluded.value_json, "
+    "set_at_ms = excluded.set_at_ms, set_seq = excluded.set_seq "
+    "WHERE (excluded.set_at_ms, excluded.set_seq) > (traits.set_at_ms, traits.set_seq)";
+constexpr std::string_view kUpsertGroupTrait =
+    "INSERT INTO group_traits (group_id, key, value_json, set_at_ms, set_seq) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (group_id, key) DO UPDATE SET value_json = excluded.value_json, "
+    "set_at_ms = excluded.set_at_ms, set_seq = excluded.set_seq "
+    "WHERE (excluded.set_at_ms, excluded.set_seq) > (group_traits.set_at_ms, group_traits.set_seq)";
+constexpr std::string_view kUpsertGroup =
+    "INSERT INTO groups (customer, group_id, joined_at_ms) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (customer, group_id) DO UPDATE SET joined_at_ms = min(joined_at_ms, excluded.joined_at_ms)";
+constexpr std::string_view kUpsertCounters =
+    "INSERT INTO customers (id, first_seen_ms, last_seen_ms, interaction_count) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    "first_seen_ms = min(coalesce(first_seen_ms, excluded.first_seen_ms), excluded.first_seen_ms), "
+    "last_seen_ms = max(coalesce(last_seen_ms, excluded.last_seen_ms), excluded.last_seen_ms), "
+    "interaction_count = interaction_count + excluded.interaction_count";
+constexpr std::string_view kEnsureCustomer = "INSERT INTO customers (id) VALUES (?1) ON CONFLICT (id) DO NOTHING";
+
+// "u:abc" → "userId"; empty for an unknown prefix.
+std::string_view KindName(std::string_view key) {
+  if (key.size() < 3 || key[1] != ':') return {};
+  switch (key[0]) {
+    case 'u': return "userId";
+    case 'a': return "anonymousId";
+    case 'e': return "email";
+    case 'p': return "phone";
+    default: return {};
+  }
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          *out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out->push_back(c);  // UTF-8 passes through: simdjson validated it
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+struct TraitKV {
+  std::string key;
+  std::string value_json;
+};
+
+// What an identify/group payload contributes.
+struct Extracted {
+  std::string group_id;       // group only; empty when absent or unusable
+  std::vector<TraitKV> traits;  // unique keys (a repeated key's last occurrence wins)
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Writer: the apply logic, with parsers and scratch space reused across calls.
+
+class ProfileStore::Writer {
+ public:
+  explicit Writer(SqliteDb* db) : db_(db) {}
+
+  // Applies `todo` inside the caller's transaction. Adds to *interactions and *unparsed.
+  Status Apply(const std::vector<const Batch*>& todo, uint64_t* interactions, uint64_t* unparsed);
+
+ private:
+  struct Counters {
+    int64_t first_seen_ms;
+    int64_t last_seen_ms;
+    int64_t count;
+  };
+
+  Status ApplyOp(const IdentityOp& op, uint64_t batch_seq, int64_t at_ms);
+  Status ApplyPayload(const Interaction& in, uint64_t* unparsed);
+  // False if the payload is not a JSON object (nothing extracted).
+  bool Extract(std::string_view payload, bool group, Extracted* out);
+  Status FlushCounters();
+
+  SqliteDb* db_;
+  simdjson::dom::parser dom_;
+  simdjson::ondemand::parser ondemand_;
+  std::unordered_map<CustomerId, Counters> counters_;
+};
+
+Status ProfileStore::Writer::Apply(const std::vector<const Batch*>& todo, uint64_t* interactions,
+                                   uint64_t* unparsed) {
+  counters_.clear();
+  for (const Batch* b : todo) {
+    // linked_at/merged_at come from the batch, never the wall clock, so a replay writes the same.
+    const int64_t at_ms = b->interactions.empty() ? 0 : b->interactions.front().received_at_ms;
+    for (const IdentityOp& op : b->identity_ops) {
+      Status s = ApplyOp(op, b->first_seq, at_ms);
+      if (!s.ok()) return s.WithContext(fmt::format("batch first_seq {}", b->first_seq));
+    }
+    for (const Interaction& in : b->interactions) {
+      if (in.customer == 0) {
+        return InvalidArgument(fmt::format("batch first_seq {}: interaction seq {} has customer 0", b->first_seq, in.seq));
+      }
+      // Aggregate first: a track-heavy call becomes one upsert per distinct customer.
+      auto [it, inserted] = counters_.try_emplace(in.customer, Counters{in.timestamp_ms, in.timestamp_ms, 0});
+      Counters& c = it->second;
+      c.first_seen_ms = std::min(c.first_seen_ms, in.timestamp_ms);
+      c.last_seen_ms = std::max(c.last_seen_ms, in.timestamp_ms);
+      ++c.count;
+      if (in.type == MessageType::kIdentify || in.type == MessageType::kGroup) {
+        RETURN_IF_ERROR(ApplyPayload(in, unparsed));
+      }
+    }
+    *interactions += b->interactions.size();
+  }
+  return FlushCounters();
+}
+
+Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, int64_t at_ms) {
+  if (op.customer == 0) return InvalidArgument("identity op with customer 0");
+  if (op.kind == IdentityOp::Kind::kLink) {
+    std::string_view kind = KindName(op.key);
+    if (kind.empty()) return InvalidArgument(fmt::format("identity link with bad key '{}'", op.key));
+    {
+      // Idempotence for op-only batches replayed at the watermark (docs/format/profiles.md).
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT customer FROM identities WHERE key = ?1"));
+      ASSIGN_OR_RETURN(bool row, q.Bind(1, op.key).Step());
+      if (row && q.U64(0) == op.customer) return Status::Ok();
+    }
+    {
+      ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT INTO identity_ops (kind, customer, from_customer, key, batch_seq) "
+                                            "VALUES (1, ?1, NULL, ?2, ?3)"));
+      RETURN_IF_ERROR(s.BindU64(1, op.customer).Bind(2, op.key).BindU64(3, batch_seq).Run());
+    }
+    const int64_t ord = db_->last_insert_rowid();
+    {
+      ASSIGN_OR_RETURN(Stmt s, db_->Prepare(
+                                   "INSERT INTO identities (key, customer, kind, value, linked_at_ms, ord) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET "
+                                   "customer = excluded.customer, linked_at_ms = excluded.linked_at_ms, "
+                                   "ord = excluded.ord"));
+      RETURN_IF_ERROR(s.Bind(1, op.key)
+                          .BindU64(2, op.customer)
+                          .Bind(3, kind)
+                          .Bind(4, std::string_view(op.key).substr(2))
+                          .Bind(5, at_ms)
+                          .Bind(6, ord)
+                          .Run());
+    }
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kEnsureCustomer));
+    return s.BindU64(1, op.customer).Run();
+  }
+  if (op.kind != IdentityOp::Kind::kMerge) {
+    return InvalidArgument(fmt::format("identity op with unknown kind {}", static_cast<int>(op.kind)));
+  }
+  if (op.from == 0 || op.from == op.customer) {
+    return InvalidArgument(fmt::format("identity merge of c:{} into c:{}", op.from, op.customer));
+  }
+  {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT into_customer FROM merges WHERE from_customer = ?1"));
+    ASSIGN_OR_RETURN(bool row, q.BindU64(1, op.from).Step());
+    if (row && q.U64(0) == op.customer) return Status::Ok();
+  }
+  {
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT INTO identity_ops (kind, customer, from_customer, key, batch_seq) "
+                                          "VALUES (2, ?1, ?2, NULL, ?3)"));
+    RETURN_IF_ERROR(s.BindU64(1, op.customer).BindU64(2, op.from).BindU64(3, batch_seq).Run());
+  }
+  const int64_t ord = db_->last_insert_rowid();
+  {
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(
+                                 "INSERT INTO merges (from_customer, into_customer, merged_at_ms, ord) "
+                                 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (from_customer) DO UPDATE SET "
+                                 "into_customer = excluded.into_customer, merged_at_ms = excluded.merged_at_ms, "
+                                 "ord = excluded.ord"));
+    RETURN_IF_ERROR(s.BindU64(1, op.from).BindU64(2, op.customer).Bind(3, at_ms).Bind(4, ord).Run());
+  }
+  {
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT INTO customers (id, merged_into) VALUES (?1, ?2) "
+                                          "ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into"));
+    RETURN_IF_ERROR(s.BindU64(1, op.from).BindU64(2, op.customer).Run());
+  }
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kEnsureCustomer));
+  return s.BindU64(1, op.customer).Run();
+}
+
+bool ProfileStore::Writer::Extract(std::string_view payload, bool group, Extracted* out) {
+  namespace od = simdjson::ondemand;
+  simdjson::padded_string padded(payload);
+  // Validate the whole document with the DOM parser (On-Demand only checks what it visits), then
+  // read with On-Demand, which hands out each value's raw text: the DOM would re-serialise numbers
+  // (1.10 → 1.1) and the trait must be stored as sent.
+  simdjson::dom::element root;
+  if (dom_.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) return false;
+
+  od::document doc;
+  od::object obj;
+  if (ondemand_.iterate(padded).get(doc) || doc.get_object().get(obj)) return false;
+  if (group) {
+    od::value gid;
+    od::json_type type;
+    if (!obj.find_field_unordered("groupId").get(gid) && !gid.type().get(type)) {
+      std::string_view text;
+      if (type == od::json_type::string && !gid.get_string().get(text)) {
+        out->group_id = std::string(text);
+      } else if (type == od::json_type::number) {
+        out->group_id = std::string(TrimRight(gid.raw_json_token()));
+      }
+    }
+  }
+  od::object traits;
+  bool found = false;
+  {
+    od::value v;
+    od::json_type type;
+    if (!obj.find_field_unordered("traits").get(v) && !v.type().get(type) && type == od::json_type::object) {
+      found = !v.get_object().get(traits);
+    }
+  }
+  if (!found && !group) {
+    od::value context, v;
+    od::json_type type;
+    if (!obj.find_field_unordered("context").get(context) && !context.type().get(type) &&
+        type == od::json_type::object && !context.find_field_unordered("traits").get(v) && !v.type().get(type) &&
+        type == od::json_type::object) {
+      found = !v.get_object().get(traits);
+    }
+  }
+  if (!found) return true;
+
+  for (auto maybe_field : traits) {
+    od::field field;
+    std::string_view key, raw;
+    od::json_type type;
+    if (std::move(maybe_field).get(field) || field.unescaped_key().get(key)) return false;
+    std::string key_copy(key);  // the view is invalidated by the next unescape
+    od::value& v = field.value();
+    if (v.type().get(type)) return false;
+    if (type == od::json_type::object) {
+      od::object o;
+      if (v.get_object().get(o) || o.raw_json().get(raw)) return false;
+    } else if (type == od::json_type::array) {
+      od::array a;
+      if (v.get_array().get(a) || a.raw_json().get(raw)) return false;
+    } else {
+      raw = TrimRight(v.raw_json_token());
+    }
+    out->traits.push_back({std::move(key_copy), std::string(raw)});
+  }
+  // A repeated key: its last occurrence wins, as in most JSON readers.
+  std::stable_sort(out->traits.begin(), out->traits.end(),
+                   [](const TraitKV& a, const TraitKV& b) { return a.key < b.key; });
+  auto keep = out->traits.begin();
+  for (auto it = out->traits.begin(); it != out->traits.end(); ++it) {
+    auto next = it + 1;
+    if (next != out->traits.end() && next->key == it->key) continue;
+    if (keep != it) *keep = std::move(*it);
+    ++keep;
+  }
+  out->traits.erase(keep, out->traits.end());
+  return true;
+}
+
+Status ProfileStore::Writer::ApplyPayload(const Interaction& in, uint64_t* unparsed) {
+  const bool group = in.type == MessageType::kGroup;
+  Extracted ex;
+  if (!Extract(in.payload, group, &ex)) {
+    ++*unparsed;
+    LOG_EVERY_N_SEC(kWarn, 10, "profiles: payload of seq {} is not a JSON object; no traits taken", in.seq);
+    return Status::Ok();
+  }
+  if (group) {
+    if (ex.group_id.empty()) return Status::Ok();
+    {
+      ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertGroup));
+      RETURN_IF_ERROR(s.BindU64(1, in.customer).Bind(2, ex.group_id).Bind(3, in.timestamp_ms).Run());
+    }
+    if (ex.traits.empty()) return Status::Ok();
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertGroupTrait));
+    for (const TraitKV& t : ex.traits) {
+      s.Reset();
+      RETURN_IF_ERROR(
+          s.Bind(1, ex.group_id).Bind(2, t.key).Bind(3, t.value_json).Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
+    }
+    return Status::Ok();
+  }
+  if (ex.traits.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertTrait));
+  for (const TraitKV& t : ex.traits) {
+    s.Reset();
+    RETURN_IF_ERROR(
+        s.BindU64(1, in.customer).Bind(2, t.key).Bind(3, t.value_json).Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
+  }
+  return Status::Ok();
+}
+
+Status ProfileStore::Writer::FlushCounters() {
+  // Ascending ids: B-tree inserts then touch pages in order.
+  std::vector<std::pair<CustomerId, Counters>> sorted(counters_.begin(), counters_.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertCounters));
+  for (const auto& [id, c] : sorted) {
+    s.Reset();
+    RETURN_IF_ERROR(s.BindU64(1, id).Bind(2, c.first_seen_ms).Bind(3, c.last_seen_ms).Bind(4, c.count).Run());
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// ProfileStore
+
+ProfileStore::ProfileStore(std::unique_ptr<SqliteDb> write_db, std::unique_ptr<SqliteDb> read_db, uint64_t applied_seq)
+    : write_db_(std::move(write_db)),
+      writer_(std::make_unique<Writer>(write_db_.get())),
+      read_db_(std::move(read_db)),
+      applied_seq_(applied_seq) {}
+
+ProfileStore::~ProfileStore() = default;
+
+Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(const std::string& path) {
+  ASSIGN_OR_RETURN(auto write_db, SqliteDb::Open(path, SqliteOptions{}));
+  RETURN_IF_ERROR(write_db->Migrate(kApplicationId, {kSchemaV1}));
+  ASSIGN_OR_RETURN(int64_t applied, write_db->QueryInt("SELECT value FROM meta WHERE key = 'applied_seq'"));
+  SqliteOptions read_options;
+  read_options.read_only = true;
+  ASSIGN_OR_RETURN(auto read_db, SqliteDb::Open(path, read_options));
+  return std::unique_ptr<ProfileStore>(
+      new ProfileStore(std::move(write_db), std::move(read_db), static_cast<uint64_t>(applied)));
+}
+
+Status ProfileStore::ApplyBatches(const std::vector<const Batch*>& batches) {
+  std::lock_guard lock(write_mu_);
+  uint64_t watermark = applied_seq();
+  uint64_t skipped = 0;
+  std::vector<const Batch*> todo;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const Batch* b = batches[i];
+    if (!b) return InvalidArgument(fmt::format("batch #{} is null", i));
+    if (i > 0 && b->first_seq < batches[i - 1]->first_seq) {
+      return InvalidArgument(fmt::format("batches out of order: first_seq {} after {}", b->first_seq,
+                                         batches[i - 1]->first_seq));
+    }
+    const uint64_t n = b->interactions.size();
+    if (b->first_seq > UINT64_MAX - n) return InvalidArgument(fmt::format("batch first_seq {} overflows", b->first_seq));
+    for (uint64_t k = 0; k < n; ++k) {
+      if (b->interactions[k].seq != b->first_seq + k) {
+        return InvalidArgument(fmt::format("batch first_seq {}: interaction {} has seq {}, expected {}", b->first_seq, k,
+                                           b->interactions[k].seq, b->first_seq + k));
+      }
+    }
+    const uint64_t end = b->first_seq + n;
+    // Already reflected: a batch with interactions is covered when all its seqs are below the
+    // watermark; an op-only batch when it precedes it (at the watermark its ops are re-applied,
+    // idempotently — docs/format/profiles.md).
+    if (n > 0 ? end <= watermark : b->first_seq < watermark) {
+      ++skipped;
+      continue;
+    }
+    if (b->first_seq < watermark) {
+      return Corruption(fmt::format("batch [{}, {}) straddles the applied watermark {}", b->first_seq, end, watermark));
+    }
+    todo.push_back(b);
+    watermark = std::max(watermark, end);
+  }
+  batches_skipped_.fetch_add(skipped, std::memory_order_relaxed);
+  if (todo.empty()) return Status::Ok();
+
+  uint64_t interactions = 0, unparsed = 0;
+  ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(write_db_.get(), Transaction::Mode::kImmediate));
+  RETURN_IF_ERROR(writer_->Apply(todo, &interactions, &unparsed));
+  {
+    ASSIGN_OR_RETURN(Stmt s, write_db_->Prepare("UPDATE meta SET value = ?1 WHERE key = 'applied_seq'"));
+    RETURN_IF_ERROR(s.BindU64(1, watermark).Run());
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  applied_seq_.store(watermark, std::memory_order_release);
+  batches_applied_.fetch_add(todo.size(), std::memory_order_relaxed);
+  interactions_applied_.fetch_add(interactions, std::memory_order_relaxed);
+  payloads_unparsed_.fetch_add(unparsed, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+Status ProfileStore::Sync() {
+  std::lock_guard lock(write_mu_);
+  RETURN_IF_ERROR(write_db_->Exec("PRAGMA synchronous=FULL"));
+  Status s = [&]() -> Status {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(write_db_.get(), Transaction::Mode::kImmediate));
+    {
+      ASSIGN_OR_RETURN(Stmt st, write_db_->Prepare("UPDATE meta SET value = ?1 WHERE key = 'durable_seq'"));
+      RETURN_IF_ERROR(st.BindU64(1, applied_seq()).Run());
+    }
+    return txn.Commit();
+  }();
+  Status restore = write_db_->Exec("PRAGMA synchronous=NORMAL");
+  return s.ok() ? restore : s;
+}
+
+Result<Profile> ProfileStore::GetProfile(CustomerId root, const std::vector<CustomerId>& members) {
+  std::vector<CustomerId> ids(members);
+  ids.push_back(root);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  ids.erase(std::remove(ids.begin(), ids.end(), CustomerId{0}), ids.end());
+
+  struct Versioned {
+    int64_t set_at_ms;
+    int64_t seq;
+    std::string value_json;
+  };
+  Profile p;
+  p.id = root;
+  bool found = false, seen = false;
+  std::vector<std::pair<int64_t, Identity>> identities;  // (ord, identity)
+  std::map<std::string, Versioned> traits;
+  std::map<std::string, int64_t> groups;  // group_id → joined_at_ms
+
+  std::lock_guard lock(read_mu_);
+  SqliteDb* db = read_db_.get();
+  // One read transaction: every query below sees the same snapshot, even while the writer commits.
+  ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db, Transaction::Mode::kDeferred));
+  for (CustomerId id : ids) {
+    {
+      ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT first_seen_ms, last_seen_ms, interaction_count FROM customers "
+                                           "WHERE id = ?1"));
+      ASSIGN_OR_RETURN(bool row, s.BindU64(1, id).Step());
+      if (!row) continue;
+      found = true;
+      if (!s.IsNull(0)) {
+        p.first_seen_ms = seen ? std::min(p.first_seen_ms, s.Int64(0)) : s.Int64(0);
+        p.last_seen_ms = seen ? std::max(p.last_seen_ms, s.Int64(1)) : s.Int64(1);
+        seen = true;
+      }
+      p.interaction_count += s.U64(2);
+    }
+    if (id != root) p.merged_from.push_back(id);
+    {
+      ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT ord, kind, value FROM identities WHERE customer = ?1"));
+      s.BindU64(1, id);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        identities.push_back({s.Int64(0), Identity{std::string(s.Text(1)), std::string(s.Text(2))}});
+      }
+    }
+    {
+      ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT key, value_json, set_at_ms, set_seq FROM traits WHERE customer = ?1"));
+      s.BindU64(1, id);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        Versioned v{s.Int64(2), s.Int64(3), std::string(s.Text(1))};
+        auto [it, inserted] = traits.try_emplace(std::string(s.Text(0)), v);
+        if (!inserted && std::tie(v.set_at_ms, v.seq) > std::tie(it->second.set_at_ms, it->second.seq)) {
+          it->second = std::move(v);
+        }
+      }
+    }
+    {
+      ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT group_id, joined_at_ms FROM groups WHERE customer = ?1"));
+      s.BindU64(1, id);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        auto [it, inserted] = groups.try_emplace(std::string(s.Text(0)), s.Int64(1));
+        if (!inserted) it->second = std::min(it->second, s.Int64(1));
+      }
+    }
+  }
+  if (!found) return NotFound(fmt::format("customer c:{} not found in profiles", root));
+
+  std::sort(identities.begin(), identities.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [ord, identity] : identities) p.identities.push_back(std::move(identity));
+  for (auto& [key, v] : traits) p.traits.push_back(Trait{key, std::move(v.value_json), v.set_at_ms});
+  for (const auto& [group_id, joined_at] : groups) {
+    GroupMembership g{group_id, "{", joined_at};
+    ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT key, value_json FROM group_traits WHERE group_id = ?1 ORDER BY key"));
+    s.Bind(1, group_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (g.traits_json.size() > 1) g.traits_json += ',';
+      AppendJsonString(&g.traits_json, s.Text(0));
+      g.traits_json += ':';
+      g.traits_json += s.Text(1);
+    }
+    g.traits_json += '}';
+    p.groups.push_back(std::move(g));
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return p;
+}
+
+Result<std::vector<IdentityOp>> ProfileStore::LoadIdentityOps() {
+  std::lock_guard lock(read_mu_);
+  std::vector<IdentityOp> ops;
+  ASSIGN_OR_RETURN(Stmt s, read_db_->Prepare("SELECT kind, customer, from_customer, key FROM identity_ops ORDER BY ord"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    IdentityOp op;
+    op.kind = s.Int64(0) == 2 ? IdentityOp::Kind::kMerge : IdentityOp::Kind::kLink;
+    op.customer = s.U64(1);
+    if (op.kind == IdentityOp::Kind::kMerge) {
+      op.from = s.U64(2);
+    } else {
+      op.key = std::string(s.Text(3));
+    }
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+ProfileStoreStats ProfileStore::stats() const {
+  ProfileStoreStats st;
+  st.batches_applied = batches_applied_.load(std::memory_order_relaxed);
+  st.batches_skipped = batches_skipped_.load(std::memory_order_relaxed);
+  st.interactions_applied = interactions_applied_.load(std::memory_order_relaxed);
+  st.payloads_unparsed = payloads_unparsed_.load(std::memory_order_relaxed);
+  return st;
+}
+
+}  // namespace cairn::entity

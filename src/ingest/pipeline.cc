@@ -1,0 +1,164 @@
+#include "ingest/pipeline.h"
+
+#include <algorithm>
+
+#include "base/logging.h"
+#include "ingest/body_decoder.h"
+
+namespace cairn::ingest {
+
+IngestPipeline::IngestPipeline(PipelineOptions options, store::Store* store, IdentityResolver* identity,
+                               KeyLookup keys, metrics::Registry* metrics)
+    : options_(std::move(options)), store_(store), identity_(identity), keys_(std::move(keys)),
+      dedup_(options_.dedup_capacity), metrics_(metrics ? metrics : metrics::Registry::Default()) {
+  accepted_ = metrics_->GetCounter("cairn_ingest_accepted_total", "Interactions accepted (durable)");
+  duplicates_ = metrics_->GetCounter("cairn_ingest_duplicates_total", "Interactions recognised as retries and not stored again");
+  bytes_ = metrics_->GetCounter("cairn_ingest_bytes_total", "Decoded request body bytes");
+  batch_sizes_ = metrics_->GetHistogram("cairn_ingest_request_messages", "Messages per ingest request",
+                                        metrics::ExponentialBounds(1, 4, 7));
+}
+
+metrics::Counter* IngestPipeline::Rejected(std::string_view reason) {
+  return metrics_->GetCounter("cairn_ingest_rejected_total", "Messages or requests rejected, by reason",
+                              "reason=\"" + std::string(reason) + "\"");
+}
+
+void IngestPipeline::RememberStored(uint32_t source, std::string_view message_id) {
+  std::lock_guard lock(mu_);
+  dedup_.Insert(MessageKey(source, message_id));
+}
+
+void IngestPipeline::Ingest(IngestRequest req, Done done) {
+  std::optional<uint32_t> source = req.trusted_source;
+  if (!source) source = keys_(req.header_write_key);
+  if (!req.trusted_source && !req.header_write_key.empty() && !source) {
+    Rejected("auth")->Inc();
+    return done(Unauthenticated("unknown write key"));
+  }
+  auto body = DecodeBody(std::move(req.body), req.content_encoding, options_.max_request_bytes);
+  if (!body.ok()) {
+    Rejected(body.status().code() == Code::kResourceExhausted ? "too_large" : "bad_body")->Inc();
+    return done(body.status());
+  }
+  bytes_->Inc(body->size());
+  ParseOptions popt = options_.parse;
+  popt.historical = req.historical;
+  auto parsed = ParseRequest(popt, req.dialect, req.single_type, *body, req.received_at_ms);
+  if (!parsed.ok()) {
+    Rejected("bad_json")->Inc();
+    return done(parsed.status());
+  }
+  if (!source) {
+    if (parsed->write_key.empty()) {
+      Rejected("auth")->Inc();
+      return done(Unauthenticated("missing write key: send it as HTTP Basic auth (key as user name), or as writeKey / api_key in the body"));
+    }
+    source = keys_(parsed->write_key);
+    if (!source) {
+      Rejected("auth")->Inc();
+      return done(Unauthenticated("unknown write key"));
+    }
+  }
+  batch_sizes_->Observe(static_cast<double>(parsed->messages.size() + parsed->rejected.size()));
+
+  IngestOutcome outcome;
+  outcome.rejected = std::move(parsed->rejected);
+  if (!outcome.rejected.empty()) Rejected("invalid_message")->Inc(outcome.rejected.size());
+
+  // The request index of each kept message: the parser keeps messages in request order and lists
+  // the ones it rejected (ascending by index), so kept message i sits at the i-th unused index.
+  std::vector<size_t> index_of(parsed->messages.size());
+  {
+    std::vector<size_t> rejected_idx;
+    for (const auto& r : outcome.rejected) rejected_idx.push_back(r.index);
+    std::sort(rejected_idx.begin(), rejected_idx.end());
+    size_t r = 0, idx = 0;
+    for (size_t i = 0; i < index_of.size(); ++i, ++idx) {
+      while (r < rejected_idx.size() && rejected_idx[r] <= idx) {
+        if (rejected_idx[r] == idx) ++idx;
+        ++r;
+      }
+      index_of[i] = idx;
+    }
+  }
+
+  store::Batch batch;
+  batch.interactions.reserve(parsed->messages.size());
+  auto keys = std::make_shared<std::vector<uint64_t>>();  // de-dup keys this batch takes
+  keys->reserve(parsed->messages.size());
+  Status append_status;
+  bool appended = false;
+  {
+    std::lock_guard lock(mu_);
+    ForgetFailedLocked();
+    for (size_t i = 0; i < parsed->messages.size(); ++i) {
+      Message& m = parsed->messages[i];
+      uint64_t key = MessageKey(*source, m.message_id);
+      if (!dedup_.Insert(key)) {
+        ++outcome.duplicates;
+        continue;
+      }
+      IdentityInput in{m.type, m.user_id, m.anonymous_id, m.previous_id, m.email, m.phone};
+      auto customer = identity_->Resolve(in, &batch.identity_ops);
+      if (!customer.ok()) {
+        dedup_.Erase(key);
+        outcome.rejected.push_back({index_of[i], std::string(customer.status().message())});
+        Rejected("identity")->Inc();
+        continue;
+      }
+      keys->push_back(key);
+      store::Interaction row;
+      row.customer = *customer;
+      row.timestamp_ms = m.timestamp_ms;
+      row.received_at_ms = m.received_at_ms;
+      row.type = m.type;
+      row.source = *source;
+      row.event = std::move(m.event);
+      row.channel = std::move(m.channel);
+      row.message_id = std::move(m.message_id);
+      row.revenue = m.revenue;
+      row.payload = std::move(m.payload);
+      batch.interactions.push_back(std::move(row));
+    }
+    outcome.accepted = batch.interactions.size() + outcome.duplicates;
+    if (!batch.interactions.empty() || !batch.identity_ops.empty()) {
+      auto shared = std::make_shared<IngestOutcome>(std::move(outcome));
+      // The callback runs on the WAL thread: it must not take mu_ (a flush holds the store's
+      // append lock while it waits for that thread), so failed keys are queued for forgetting.
+      append_status = store_->Append(std::move(batch), [this, shared, keys, done](Status st) {
+        if (!st.ok()) {
+          {
+            std::lock_guard f(forget_mu_);
+            forget_.insert(forget_.end(), keys->begin(), keys->end());
+          }
+          LOG_EVERY_N_SEC(kError, 5, "ingest: batch not durable: {}", st.ToString());
+          return done(Unavailable("could not make the interactions durable; retry"));
+        }
+        accepted_->Inc(shared->accepted - shared->duplicates);
+        duplicates_->Inc(shared->duplicates);
+        done(std::move(*shared));
+      });
+      appended = append_status.ok();
+      if (!appended)
+        for (uint64_t k : *keys) dedup_.Erase(k);
+    }
+  }
+  if (appended) return;  // done runs when the batch is durable
+  if (!append_status.ok()) {
+    Rejected("backpressure")->Inc();
+    return done(append_status);
+  }
+  duplicates_->Inc(outcome.duplicates);
+  done(std::move(outcome));
+}
+
+void IngestPipeline::ForgetFailedLocked() {
+  std::vector<uint64_t> forget;
+  {
+    std::lock_guard f(forget_mu_);
+    forget.swap(forget_);
+  }
+  for (uint64_t k : forget) dedup_.Erase(k);
+}
+
+}  // namespace cairn::ingest

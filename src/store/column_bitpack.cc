@@ -1,0 +1,172 @@
+#include "store/column_bitpack.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <utility>
+
+#include "base/check.h"
+#include "base/coding.h"
+
+namespace cairn::store::bitpack {
+
+int BitWidth(uint64_t v) { return v == 0 ? 0 : 64 - std::countl_zero(v); }
+
+namespace {
+
+constexpr uint64_t MaskOf(int width) { return width >= 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1; }
+
+// Appends the header and the LSB-first bit stream of (v - base) for each v.
+template <typename V>
+void PutPacked(std::span<const V> values, uint64_t base, int width, std::string* dst) {
+  dst->push_back(static_cast<char>(width));
+  PutFixed64(dst, base);
+  if (width == 0) return;
+  const size_t start = dst->size();
+  dst->resize(start + PackedBytes(values.size(), width));
+  char* out = dst->data() + start;
+  uint64_t acc = 0;  // pending bits, LSB first
+  int pending = 0;   // number of valid bits in acc (< 64)
+  for (V v : values) {
+    const uint64_t x = static_cast<uint64_t>(v) - base;
+    acc |= x << pending;  // pending < 64
+    if (pending + width >= 64) {
+      EncodeFixed64(out, acc);
+      out += 8;
+      const int used = 64 - pending;  // bits of x already in acc
+      acc = used == 64 ? 0 : x >> used;
+      pending = pending + width - 64;
+    } else {
+      pending += width;
+    }
+  }
+  // Flush the remaining whole and partial bytes; the stream length is exact.
+  while (pending > 0) {
+    *out++ = static_cast<char>(acc & 0xff);
+    acc >>= 8;
+    pending -= 8;
+  }
+  DCHECK(out == dst->data() + dst->size());
+}
+
+// ---- decoding ----
+
+inline uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// Decodes `groups` groups of 8 values of compile-time width W (1..56) from `in` (group g starts at
+// byte g * W). Caller guarantees bytes [in, in + (groups - 1) * W + (7 * W) / 8 + 8) are readable.
+template <int W, typename T, size_t... K>
+inline void UnpackGroup(const uint8_t* p, uint64_t base, T* out, std::index_sequence<K...>) {
+  constexpr uint64_t kMask = MaskOf(W);
+  ((out[K] = static_cast<T>(base + ((Load64(p + (K * W) / 8) >> ((K * W) % 8)) & kMask))), ...);
+}
+
+template <int W, typename T>
+void UnpackGroups(const uint8_t* in, size_t groups, uint64_t base, T* out) {
+  for (size_t g = 0; g < groups; ++g) {
+    UnpackGroup<W, T>(in + g * W, base, out + g * 8, std::make_index_sequence<8>());
+  }
+}
+
+template <typename T>
+using UnpackFn = void (*)(const uint8_t*, size_t, uint64_t, T*);
+
+constexpr int kMaxFastWidth = 56;
+
+template <typename T, size_t... W>
+constexpr std::array<UnpackFn<T>, sizeof...(W)> MakeTable(std::index_sequence<W...>) {
+  return {&UnpackGroups<static_cast<int>(W) + 1, T>...};
+}
+
+template <typename T>
+constexpr auto kUnpackTable = MakeTable<T>(std::make_index_sequence<kMaxFastWidth>());
+
+}  // namespace
+
+void PutUnsigned(std::span<const uint64_t> values, std::string* dst) {
+  uint64_t lo = ~uint64_t{0}, hi = 0;
+  for (uint64_t v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (values.empty()) lo = 0;
+  PutPacked(values, lo, BitWidth(hi - lo), dst);
+}
+
+void PutSigned(std::span<const int64_t> values, std::string* dst) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (int64_t v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (values.empty()) lo = hi = 0;
+  // hi - lo in unsigned arithmetic is the exact range even across the whole int64 domain.
+  PutPacked(values, static_cast<uint64_t>(lo), BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo)),
+            dst);
+}
+
+bool PackedInts::Parse(const char*& p, const char* limit, size_t count, PackedInts* out) {
+  if (limit - p < 9) return false;
+  const int width = static_cast<uint8_t>(*p);
+  if (width > 64) return false;
+  const uint64_t base = DecodeFixed64(p + 1);
+  const size_t bytes = PackedBytes(count, width);
+  if (bytes > static_cast<size_t>(limit - p - 9)) return false;
+  out->data_ = reinterpret_cast<const uint8_t*>(p + 9);
+  out->bytes_ = bytes;
+  out->count_ = count;
+  out->base_ = base;
+  out->width_ = width;
+  p += 9 + bytes;
+  return true;
+}
+
+uint64_t PackedInts::Get(size_t i) const {
+  DCHECK(i < count_);
+  if (width_ == 0) return base_;
+  const uint64_t bit = static_cast<uint64_t>(i) * width_;
+  const size_t byte = bit / 8;
+  const int shift = bit % 8;
+  // Bounds: the value's last bit lies before bytes_ * 8, so bytes [byte, byte + ceil((shift +
+  // width) / 8)) exist; load only those.
+  const size_t need = (shift + width_ + 7) / 8;  // 1..9
+  uint64_t lo = 0;
+  std::memcpy(&lo, data_ + byte, std::min<size_t>(need, 8));
+  uint64_t v = lo >> shift;
+  if (need == 9) v |= static_cast<uint64_t>(data_[byte + 8]) << (64 - shift);
+  return base_ + (v & MaskOf(width_));
+}
+
+template <typename T>
+void PackedInts::Decode(size_t start, size_t n, T* out) const {
+  DCHECK(start + n <= count_);
+  if (width_ == 0) {
+    std::fill(out, out + n, static_cast<T>(base_));
+    return;
+  }
+  size_t done = 0;
+  if (width_ <= kMaxFastWidth && start % 8 == 0) {
+    // Group g (absolute) starts at byte g * width and its loads end by g * width + width + 8, so
+    // a group is safe while (g + 1) * width + 8 <= bytes_. The rest goes through Get().
+    const size_t g0 = start / 8;
+    const size_t w = static_cast<size_t>(width_);
+    size_t safe_groups = bytes_ >= w + 8 ? (bytes_ - 8) / w : 0;  // groups [0, safe_groups) fast
+    size_t groups = std::min(n / 8, safe_groups > g0 ? safe_groups - g0 : 0);
+    if (groups > 0) {
+      kUnpackTable<T>[width_ - 1](data_ + g0 * w, groups, base_, out);
+      done = groups * 8;
+    }
+  }
+  for (; done < n; ++done) out[done] = static_cast<T>(Get(start + done));
+}
+
+template void PackedInts::Decode<uint8_t>(size_t, size_t, uint8_t*) const;
+template void PackedInts::Decode<uint32_t>(size_t, size_t, uint32_t*) const;
+template void PackedInts::Decode<uint64_t>(size_t, size_t, uint64_t*) const;
+
+}  // namespace cairn::store::bitpack

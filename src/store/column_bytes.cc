@@ -1,0 +1,182 @@
+#include "store/column_bytes.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "base/check.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
+
+namespace cairn::store::column {
+
+namespace {
+
+struct CCtxDeleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+};
+
+// One context per thread: creating one costs more than decompressing a small frame.
+ZSTD_CCtx* ThreadCCtx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
+  CHECK(ctx != nullptr) << "ZSTD_createCCtx failed";
+  return ctx.get();
+}
+ZSTD_DCtx* ThreadDCtx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
+  CHECK(ctx != nullptr) << "ZSTD_createDCtx failed";
+  return ctx.get();
+}
+
+Status Bad(std::string_view what) { return Corruption(what); }
+
+}  // namespace
+
+void EncodeBytes(std::span<const std::string_view> values, std::span<const uint32_t> run_starts,
+                 const ByteColumnOptions& options, std::string* dst) {
+  std::string head, frames, raw, compressed;
+  size_t frame_count = 0;
+  size_t next_boundary = 0;  // index into run_starts
+  size_t first = 0;          // first row of the open frame
+  const size_t target = std::max<size_t>(options.frame_bytes, 1);
+  auto close_frame = [&](size_t end) {
+    raw.clear();
+    for (size_t i = first; i < end; ++i) PutVarint64(&raw, values[i].size());
+    for (size_t i = first; i < end; ++i) raw.append(values[i]);
+    compressed.resize(ZSTD_compressBound(raw.size()));
+    size_t n = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), raw.data(), raw.size(),
+                                 options.zstd_level);
+    const bool use_zstd = !ZSTD_isError(n) && n < raw.size();
+    const std::string_view stored = use_zstd ? std::string_view(compressed.data(), n) : std::string_view(raw);
+    PutVarint64(&head, end - first);
+    PutVarint64(&head, raw.size());
+    PutVarint64(&head, stored.size());
+    head.push_back(static_cast<char>(use_zstd ? kFrameZstd : kFrameRaw));
+    PutFixed32(&head, crc32c::Mask(crc32c::Value(stored)));
+    frames.append(stored);
+    ++frame_count;
+    first = end;
+  };
+  size_t bytes = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    // Row i starts a new customer? Then the open frame may close before it.
+    while (next_boundary < run_starts.size() && run_starts[next_boundary] < i) ++next_boundary;
+    const bool boundary = next_boundary < run_starts.size() && run_starts[next_boundary] == i;
+    if (i > first && ((boundary && bytes >= target) || bytes >= 4 * target)) {
+      close_frame(i);
+      bytes = 0;
+    }
+    bytes += values[i].size() + 1;
+  }
+  if (first < values.size()) close_frame(values.size());
+
+  std::string counted;
+  PutVarint64(&counted, frame_count);
+  counted.append(head);
+  const size_t start = dst->size();
+  dst->push_back(static_cast<char>(kEncodingFrames));
+  PutVarint64(dst, counted.size());
+  dst->append(counted);
+  PutFixed32(dst, crc32c::Mask(crc32c::Value(dst->data() + start, dst->size() - start)));
+  dst->append(frames);
+}
+
+Result<uint64_t> ByteHeadSize(std::string_view prefix, uint64_t region_size) {
+  if (prefix.empty()) return Bad("empty byte column");
+  if (static_cast<uint8_t>(prefix[0]) != kEncodingFrames) {
+    return Bad("unsupported encoding " + std::to_string(static_cast<uint8_t>(prefix[0])));
+  }
+  const char* p = prefix.data() + 1;
+  uint64_t head_size;
+  if (!GetVarint64(p, prefix.data() + prefix.size(), &head_size)) return Bad("bad head size");
+  const uint64_t total = static_cast<uint64_t>(p - prefix.data());
+  if (head_size > region_size || total + head_size + 4 > region_size) return Bad("head larger than the column");
+  return total + head_size + 4;
+}
+
+Status ParseByteHead(std::string_view head, uint32_t rows, uint64_t region_size, std::vector<ByteFrame>* frames) {
+  if (head.size() < 5) return Bad("truncated head");
+  const uint32_t stored_crc = crc32c::Unmask(DecodeFixed32(head.data() + head.size() - 4));
+  if (crc32c::Value(head.data(), head.size() - 4) != stored_crc) return Bad("checksum mismatch");
+  const char* p = head.data() + 1;
+  const char* limit = head.data() + head.size() - 4;
+  uint64_t head_size, count;
+  if (!GetVarint64(p, limit, &head_size) || head_size != static_cast<uint64_t>(limit - p)) {
+    return Bad("bad head size");
+  }
+  if (!GetVarint64(p, limit, &count) || count > rows) return Bad("bad frame count");
+  frames->clear();
+  uint64_t offset = head.size(), row = 0;
+  for (uint64_t f = 0; f < count; ++f) {
+    ByteFrame fr;
+    uint64_t n;
+    if (!GetVarint64(p, limit, &n) || n == 0 || n > rows - row) return Bad("bad frame row count");
+    fr.first_row = static_cast<uint32_t>(row);
+    fr.rows = static_cast<uint32_t>(n);
+    row += n;
+    if (!GetVarint64(p, limit, &fr.raw_size) || !GetVarint64(p, limit, &fr.stored_size) || limit - p < 5) {
+      return Bad("bad frame header");
+    }
+    fr.method = static_cast<uint8_t>(*p++);
+    fr.masked_crc = DecodeFixed32(p);
+    p += 4;
+    if (fr.method != kFrameRaw && fr.method != kFrameZstd) return Bad("unsupported frame method");
+    if (fr.method == kFrameRaw && fr.raw_size != fr.stored_size) return Bad("raw frame size mismatch");
+    if (fr.stored_size > region_size - offset) return Bad("frame past the end of the column");
+    fr.offset = offset;
+    offset += fr.stored_size;
+    frames->push_back(fr);
+  }
+  if (p != limit) return Bad("trailing bytes in head");
+  if (row != rows) return Bad("frames do not cover the block's rows");
+  if (offset != region_size) return Bad("frames do not fill the column");
+  return Status::Ok();
+}
+
+Status DecodeByteFrame(const ByteFrame& frame, std::string_view stored, std::span<const RowRange> ranges,
+                       ByteColumn* out) {
+  if (stored.size() != frame.stored_size) return Bad("truncated frame");
+  if (crc32c::Value(stored) != crc32c::Unmask(frame.masked_crc)) return Bad("frame checksum mismatch");
+  thread_local std::string scratch;
+  std::string_view raw = stored;
+  if (frame.method == kFrameZstd) {
+    // raw_size is checksummed, but bound it by zstd's own frame header too before allocating.
+    const unsigned long long content = ZSTD_getFrameContentSize(stored.data(), stored.size());
+    if (content != frame.raw_size) return Bad("frame size mismatch");
+    scratch.resize(frame.raw_size);
+    const size_t n = ZSTD_decompressDCtx(ThreadDCtx(), scratch.data(), scratch.size(), stored.data(), stored.size());
+    if (ZSTD_isError(n) || n != frame.raw_size) return Bad("frame does not decompress");
+    raw = scratch;
+  }
+  const char* p = raw.data();
+  const char* limit = raw.data() + raw.size();
+  // Lengths first, then bytes: sum the lengths to find where the bytes start.
+  thread_local std::vector<uint64_t> lengths;
+  lengths.resize(frame.rows);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < frame.rows; ++i) {
+    if (!GetVarint64(p, limit, &lengths[i]) || lengths[i] > static_cast<uint64_t>(limit - p)) {
+      return Bad("bad value length");
+    }
+    total += lengths[i];
+  }
+  if (total != static_cast<uint64_t>(limit - p)) return Bad("value lengths do not match the frame");
+  size_t r = 0;  // first range that may still contain rows of this frame
+  for (uint32_t i = 0; i < frame.rows; ++i) {
+    const uint32_t row = frame.first_row + i;
+    while (r < ranges.size() && ranges[r].end <= row) ++r;
+    if (r == ranges.size()) break;
+    if (row >= ranges[r].begin) {
+      out->data.append(p, lengths[i]);
+      out->offsets.push_back(out->data.size());
+    }
+    p += lengths[i];
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::store::column

@@ -1,0 +1,85 @@
+#pragma once
+// Byte columns (message_id, payload) of a segment block: rows grouped into frames, each frame
+// stored raw or as one zstd frame, each with its own crc, behind a checksummed frame table
+// (docs/format/segment.md, "Byte columns"). Frames let a per-customer read fetch, verify and
+// decompress ~16 KiB instead of a whole block's payloads.
+//
+//   region := encoding:u8 head_size:varint head crc:fixed32 frame_data...
+//   head   := frame_count:varint (rows:varint raw_size:varint stored_size:varint method:u8
+//             frame_crc:fixed32)[frame_count]
+//
+// Thread-safety: all functions are thread-safe (zstd contexts are per thread).
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "base/status.h"
+
+namespace cairn::store::column {
+
+inline constexpr uint8_t kEncodingFrames = 1;
+inline constexpr uint8_t kFrameRaw = 0;
+inline constexpr uint8_t kFrameZstd = 1;
+
+struct ByteColumnOptions {
+  // A frame closes at the first customer boundary once it holds this many raw bytes, or at any row
+  // once it holds 4x this. Default 16 KiB: a per-customer read decompresses about that much.
+  size_t frame_bytes = 16 << 10;
+  // zstd level for frames; a frame is stored raw when zstd does not make it smaller. Default 3.
+  int zstd_level = 3;
+};
+
+// Decoded rows of a byte column: row i is data[offsets[i], offsets[i+1]). Reused across blocks.
+struct ByteColumn {
+  std::string data;
+  std::vector<uint64_t> offsets{0};
+
+  size_t size() const { return offsets.size() - 1; }
+  std::string_view operator[](size_t i) const {
+    return std::string_view(data).substr(offsets[i], offsets[i + 1] - offsets[i]);
+  }
+  void clear() {
+    data.clear();
+    offsets.assign(1, 0);
+  }
+};
+
+// Appends the region for `values`. `run_starts` lists the rows where a new customer begins
+// (ascending, may include 0 and values.size()); frames prefer to end there.
+void EncodeBytes(std::span<const std::string_view> values, std::span<const uint32_t> run_starts,
+                 const ByteColumnOptions& options, std::string* dst);
+
+struct ByteFrame {
+  uint32_t first_row = 0;    // block row of the frame's first row
+  uint32_t rows = 0;
+  uint64_t raw_size = 0;
+  uint64_t offset = 0;       // of the stored bytes, from the start of the region
+  uint64_t stored_size = 0;
+  uint8_t method = kFrameRaw;
+  uint32_t masked_crc = 0;   // over the stored bytes
+};
+
+// Bytes of the region a reader must hold to parse the head, from a prefix of the region that is
+// at least min(16, region_size) bytes long. Corruption when the prefix cannot start a head.
+Result<uint64_t> ByteHeadSize(std::string_view prefix, uint64_t region_size);
+
+// Verifies the head's crc and parses the frame table; checks that frames cover exactly `rows`
+// rows and lie inside the region. `head` is the first ByteHeadSize() bytes of the region.
+Status ParseByteHead(std::string_view head, uint32_t rows, uint64_t region_size, std::vector<ByteFrame>* frames);
+
+// A range [begin, end) of block rows.
+struct RowRange {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+};
+
+// Verifies the frame's crc, decodes it and appends to *out its rows that lie in `ranges`
+// (ascending, disjoint; rows outside the frame are ignored). `stored` is the frame's stored bytes.
+Status DecodeByteFrame(const ByteFrame& frame, std::string_view stored, std::span<const RowRange> ranges,
+                       ByteColumn* out);
+
+}  // namespace cairn::store::column

@@ -1,0 +1,239 @@
+#include "store/column_encoding.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "store/column_bytes.h"
+
+namespace cairn::store::column {
+namespace {
+
+CustomerRuns RunsOf(const std::vector<uint64_t>& customers) {
+  std::string chunk;
+  EncodeCustomers(customers, &chunk);
+  CustomerRuns runs;
+  EXPECT_TRUE(DecodeCustomers(chunk, static_cast<uint32_t>(customers.size()), &runs).ok());
+  return runs;
+}
+
+TEST(CustomerColumnTest, RunsRoundTrip) {
+  const std::vector<uint64_t> customers = {5, 5, 5, 9, 1000000, 1000000, ~uint64_t{0}};
+  CustomerRuns runs = RunsOf(customers);
+  ASSERT_EQ(runs.runs(), 4u);
+  EXPECT_EQ(runs.values, (std::vector<uint64_t>{5, 9, 1000000, ~uint64_t{0}}));
+  EXPECT_EQ(runs.starts, (std::vector<uint32_t>{0, 3, 4, 6, 7}));
+  std::vector<uint64_t> out(customers.size());
+  runs.Expand(0, customers.size(), out.data());
+  EXPECT_EQ(out, customers);
+  std::vector<uint64_t> part(3);
+  runs.Expand(2, 5, part.data());
+  EXPECT_EQ(part, (std::vector<uint64_t>{5, 9, 1000000}));
+  EXPECT_EQ(runs.RunOf(0), 0u);
+  EXPECT_EQ(runs.RunOf(3), 1u);
+  EXPECT_EQ(runs.RunOf(6), 3u);
+}
+
+TEST(CustomerColumnTest, OneRowAndEmpty) {
+  EXPECT_EQ(RunsOf({1}).values, std::vector<uint64_t>{1});
+  CustomerRuns runs = RunsOf({});
+  EXPECT_EQ(runs.runs(), 0u);
+}
+
+TEST(CustomerColumnTest, RejectsInconsistentRows) {
+  std::string chunk;
+  EncodeCustomers(std::vector<uint64_t>{3, 3, 4}, &chunk);
+  CustomerRuns runs;
+  EXPECT_TRUE(DecodeCustomers(chunk, 3, &runs).ok());
+  EXPECT_TRUE(DecodeCustomers(chunk, 4, &runs).Is(Code::kCorruption)) << "lengths must add up to the rows";
+  EXPECT_TRUE(DecodeCustomers(chunk, 2, &runs).Is(Code::kCorruption));
+  chunk[0] = 9;
+  EXPECT_TRUE(DecodeCustomers(chunk, 3, &runs).Is(Code::kCorruption)) << "unknown encoding";
+  EXPECT_TRUE(DecodeCustomers("", 3, &runs).Is(Code::kCorruption));
+}
+
+TEST(TimestampColumnTest, RoundTripWithRangesAndExtremes) {
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> customers;
+  std::vector<int64_t> ts;
+  for (uint64_t c = 1; c <= 50; ++c) {
+    int64_t t = static_cast<int64_t>(rng() % 2'000'000'000'000) - 1'000'000'000'000;
+    const int n = 1 + static_cast<int>(rng() % 30);
+    for (int i = 0; i < n; ++i) {
+      customers.push_back(c);
+      ts.push_back(t);
+      t += static_cast<int64_t>(rng() % 100'000'000);
+    }
+  }
+  // A customer with the extreme timestamps (deltas of 2^64 - 1).
+  customers.push_back(51);
+  ts.push_back(std::numeric_limits<int64_t>::min());
+  customers.push_back(51);
+  ts.push_back(std::numeric_limits<int64_t>::max());
+  CustomerRuns runs = RunsOf(customers);
+  std::string chunk;
+  EncodeTimestamps(ts, runs, &chunk);
+  std::vector<uint64_t> scratch;
+  std::vector<int64_t> out(ts.size());
+  ASSERT_TRUE(DecodeTimestamps(chunk, runs, 0, ts.size(), out.data(), &scratch).ok());
+  EXPECT_EQ(out, ts);
+  for (int k = 0; k < 200; ++k) {
+    size_t a = rng() % ts.size(), b = rng() % (ts.size() + 1);
+    if (a > b) std::swap(a, b);
+    std::vector<int64_t> part(b - a);
+    ASSERT_TRUE(DecodeTimestamps(chunk, runs, a, b, part.data(), &scratch).ok());
+    EXPECT_EQ(part, std::vector<int64_t>(ts.begin() + a, ts.begin() + b)) << a << ".." << b;
+  }
+}
+
+TEST(ForColumnTest, LimitsAreChecked) {
+  std::string chunk;
+  EncodeFor(std::vector<uint64_t>{1, 2, 6, 3}, &chunk);
+  std::vector<uint8_t> out(4);
+  EXPECT_TRUE(DecodeFor(chunk, 4, 0, 4, out.data(), 7, 1).ok());
+  EXPECT_EQ(out, (std::vector<uint8_t>{1, 2, 6, 3}));
+  EXPECT_TRUE(DecodeFor(chunk, 4, 0, 4, out.data(), 6, 1).Is(Code::kCorruption)) << "6 >= limit 6";
+  EXPECT_TRUE(DecodeFor(chunk, 4, 0, 4, out.data(), 7, 2).Is(Code::kCorruption)) << "1 < min 2";
+  EXPECT_TRUE(DecodeFor(chunk, 4, 0, 2, out.data(), 3, 1).ok()) << "only the decoded range is checked";
+  EXPECT_TRUE(DecodeFor(chunk, 5, 0, 4, out.data()).Is(Code::kCorruption)) << "too short for 5 rows";
+  EXPECT_TRUE(DecodeFor(chunk, 3, 0, 3, out.data()).Is(Code::kCorruption)) << "trailing bytes for 3 rows";
+}
+
+TEST(ForDiffColumnTest, ExtremesRoundTrip) {
+  const int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+  const std::vector<int64_t> ref = {0, lo, hi, 1000, -5};
+  const std::vector<int64_t> values = {5, hi, lo, 1000, -5};
+  std::string chunk;
+  EncodeForDiff(values, ref, &chunk);
+  std::vector<int64_t> out(values.size());
+  ASSERT_TRUE(DecodeForDiff(chunk, 5, 0, 5, ref.data(), out.data()).ok());
+  EXPECT_EQ(out, values);
+  std::vector<int64_t> part(2);
+  ASSERT_TRUE(DecodeForDiff(chunk, 5, 1, 3, ref.data() + 1, part.data()).ok());
+  EXPECT_EQ(part, (std::vector<int64_t>{hi, lo}));
+}
+
+TEST(SparseColumnTest, KeepsExactBits) {
+  std::vector<double> values(100, 0.0);
+  values[0] = 49.99;
+  values[17] = -0.0;
+  values[50] = std::numeric_limits<double>::quiet_NaN();
+  values[99] = -1e300;
+  std::string chunk;
+  EncodeSparseDoubles(values, &chunk);
+  std::vector<double> out(100, 1.0);
+  ASSERT_TRUE(DecodeSparseDoubles(chunk, 100, 0, 100, out.data()).ok());
+  EXPECT_EQ(std::memcmp(out.data(), values.data(), 100 * sizeof(double)), 0);
+  std::vector<double> part(40);
+  ASSERT_TRUE(DecodeSparseDoubles(chunk, 100, 10, 50, part.data()).ok());
+  EXPECT_TRUE(std::signbit(part[7]) && part[7] == 0.0);
+  EXPECT_EQ(part[0], 0.0);
+  EXPECT_TRUE(DecodeSparseDoubles(chunk, 99, 0, 99, out.data()).Is(Code::kCorruption)) << "position 99 >= rows";
+  std::string empty;
+  EncodeSparseDoubles(std::vector<double>(10, 0.0), &empty);
+  EXPECT_LE(empty.size(), 12u) << "all-zero revenue must cost a few bytes";
+}
+
+// ---- byte columns ----
+
+struct DecodedBytes {
+  Status status;
+  std::vector<std::string> rows;
+};
+
+DecodedBytes DecodeRanges(const std::string& region, uint32_t rows, std::vector<RowRange> ranges) {
+  DecodedBytes d;
+  auto head = ByteHeadSize(region, region.size());
+  if (!head.ok()) return {head.status(), {}};
+  std::vector<ByteFrame> frames;
+  d.status = ParseByteHead(std::string_view(region).substr(0, *head), rows, region.size(), &frames);
+  if (!d.status.ok()) return d;
+  ByteColumn col;
+  for (const auto& f : frames) {
+    d.status = DecodeByteFrame(f, std::string_view(region).substr(f.offset, f.stored_size), ranges, &col);
+    if (!d.status.ok()) return d;
+  }
+  for (size_t i = 0; i < col.size(); ++i) d.rows.emplace_back(col[i]);
+  return d;
+}
+
+TEST(ByteColumnTest, RoundTripFramesAndRanges) {
+  std::mt19937_64 rng(3);
+  std::vector<std::string> values;
+  std::vector<uint32_t> starts;
+  for (uint32_t i = 0; i < 2000; ++i) {
+    if (i % 20 == 0) starts.push_back(i);
+    std::string v = R"({"event":"Page Viewed","properties":{"n":)" + std::to_string(rng() % 1000) + "}}";
+    if (i == 5) v.clear();
+    if (i == 6) v = std::string(60 << 10, 'x');  // 60 KiB
+    if (i == 7) v = "h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80";
+    values.push_back(v);
+  }
+  starts.push_back(2000);
+  std::vector<std::string_view> views(values.begin(), values.end());
+  std::string region;
+  ByteColumnOptions options;
+  options.frame_bytes = 4096;
+  EncodeBytes(views, starts, options, &region);
+  auto all = DecodeRanges(region, 2000, {{0, 2000}});
+  ASSERT_TRUE(all.status.ok()) << all.status.ToString();
+  EXPECT_EQ(all.rows, values);
+  auto part = DecodeRanges(region, 2000, {{3, 9}, {40, 60}, {1999, 2000}});
+  ASSERT_TRUE(part.status.ok());
+  std::vector<std::string> want(values.begin() + 3, values.begin() + 9);
+  want.insert(want.end(), values.begin() + 40, values.begin() + 60);
+  want.push_back(values[1999]);
+  EXPECT_EQ(part.rows, want);
+  // Frames end at customer boundaries unless one grows past 4x the target.
+  auto head = ByteHeadSize(region, region.size());
+  std::vector<ByteFrame> frames;
+  ASSERT_TRUE(ParseByteHead(std::string_view(region).substr(0, *head), 2000, region.size(), &frames).ok());
+  EXPECT_GT(frames.size(), 10u);
+  for (const auto& f : frames) {
+    if (f.first_row > 0 && f.first_row != 7) EXPECT_EQ(f.first_row % 20, 0u) << f.first_row;
+  }
+}
+
+TEST(ByteColumnTest, EmptyValuesAndRandomBytesStoredRaw) {
+  std::vector<std::string_view> empties(10, "");
+  std::string region;
+  EncodeBytes(empties, std::vector<uint32_t>{0, 10}, {}, &region);
+  auto d = DecodeRanges(region, 10, {{0, 10}});
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_EQ(d.rows, std::vector<std::string>(10, ""));
+  // Incompressible data is stored raw.
+  std::mt19937_64 rng(1);
+  std::string noise(5000, '\0');
+  for (auto& ch : noise) ch = static_cast<char>(rng());
+  std::vector<std::string_view> one = {noise};
+  region.clear();
+  EncodeBytes(one, std::vector<uint32_t>{0, 1}, {}, &region);
+  std::vector<ByteFrame> frames;
+  auto head = ByteHeadSize(region, region.size());
+  ASSERT_TRUE(ParseByteHead(std::string_view(region).substr(0, *head), 1, region.size(), &frames).ok());
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].method, kFrameRaw);
+  EXPECT_EQ(DecodeRanges(region, 1, {{0, 1}}).rows, std::vector<std::string>{noise});
+}
+
+TEST(ByteColumnTest, EveryFlippedByteIsCorruption) {
+  std::vector<std::string> values;
+  for (int i = 0; i < 50; ++i) values.push_back("message-" + std::to_string(i * 7919));
+  std::vector<std::string_view> views(values.begin(), values.end());
+  std::string region;
+  ByteColumnOptions options;
+  options.frame_bytes = 200;
+  EncodeBytes(views, std::vector<uint32_t>{0, 10, 20, 30, 40, 50}, options, &region);
+  for (size_t i = 0; i < region.size(); ++i) {
+    std::string bad = region;
+    bad[i] ^= 0x20;
+    auto d = DecodeRanges(bad, 50, {{0, 50}});
+    EXPECT_TRUE(d.status.Is(Code::kCorruption)) << "offset " << i << ": " << d.status.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace cairn::store::column

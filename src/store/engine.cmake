@@ -1,0 +1,5 @@
+# The store façade: memtable, manifest, flush, compaction, snapshots over WAL + segments.
+cairn_library(cairn_store
+  SOURCES memtable.cc manifest.cc store.cc
+  DEPS cairn_store_wal cairn_store_segment fmt::fmt)
+cairn_test(store_test SOURCES store_test.cc DEPS cairn_store)

@@ -1,0 +1,79 @@
+#pragma once
+// SegmentBuilder: writes one immutable segment file (docs/format/segment.md) from rows given in
+// (customer, timestamp_ms, seq) order. Used by the store's flush and compaction.
+//
+// Rows are buffered one block at a time and streamed out as each block fills, so memory is bounded
+// by one block whatever the segment size. Finish() writes the footer and syncs: only a segment
+// whose Finish() returned OK is complete. Callers write under a temporary name and rename after
+// Finish(); a builder destroyed without Finish() leaves a partial file that Open() rejects.
+//
+// Thread-compatible: one thread at a time.
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "io/env.h"
+#include "store/column_bytes.h"
+#include "store/interaction.h"
+#include "store/segment_format.h"
+
+namespace cairn::store {
+
+struct SegmentBuilderOptions {
+  // Rows per block (1..65536). Default 4096: see docs/format/segment.md, "Block size".
+  uint32_t block_rows = 4096;
+  // Frame size and zstd level of the message_id and payload columns (defaults 16 KiB, level 3).
+  column::ByteColumnOptions bytes;
+};
+
+class SegmentBuilder {
+ public:
+  // Creates (truncating) `path`. InvalidArgument for bad options; IOError from the Env.
+  static Result<std::unique_ptr<SegmentBuilder>> Create(io::Env* env, const std::string& path,
+                                                        const SegmentBuilderOptions& options = {});
+  ~SegmentBuilder();
+  SegmentBuilder(const SegmentBuilder&) = delete;
+  SegmentBuilder& operator=(const SegmentBuilder&) = delete;
+
+  // Appends a row. InvalidArgument, leaving the builder unchanged, when the row is not strictly
+  // after the previous one in (customer, timestamp_ms, seq) order, its customer is 0 or its type
+  // is not a MessageType. An I/O error is sticky: every later call returns it.
+  Status Add(const Interaction& row);
+
+  // Writes the last block, the footer and the trailer, syncs and closes the file. Call once.
+  Status Finish();
+
+  uint64_t rows() const { return rows_; }
+  // Bytes written so far (the file size after Finish()).
+  uint64_t file_size() const { return offset_; }
+
+ private:
+  SegmentBuilder(std::unique_ptr<io::WritableFile> file, std::string path, const SegmentBuilderOptions& options);
+  Status FlushBlock();
+  uint32_t Code(std::unordered_map<std::string, uint32_t>* dict, std::vector<std::string>* names,
+                const std::string& value);
+
+  std::unique_ptr<io::WritableFile> file_;
+  const std::string path_;
+  const SegmentBuilderOptions options_;
+  Status status_;  // sticky I/O error
+  bool finished_ = false;
+
+  std::vector<Interaction> block_;  // rows of the open block
+  uint64_t rows_ = 0;
+  uint64_t offset_ = 0;
+  bool has_last_ = false;
+  CustomerId last_customer_ = 0;
+  int64_t last_ts_ = 0;
+  uint64_t last_seq_ = 0;
+
+  segment::Footer footer_;  // dictionaries and block entries so far
+  std::unordered_map<std::string, uint32_t> event_codes_, channel_codes_;
+  std::unordered_map<uint32_t, uint32_t> source_codes_;
+  std::string buf_;  // the encoded block, reused
+};
+
+}  // namespace cairn::store

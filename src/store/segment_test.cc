@@ -1,0 +1,392 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <atomic>
+#include <thread>
+
+#include "io/mem_env.h"
+#include "store/segment_builder.h"
+#include "store/segment_iterator.h"
+#include "store/segment_reader.h"
+#include "store/segment_test_util.h"
+
+namespace cairn::store {
+namespace {
+
+using segment::Bit;
+using segment::Column;
+using testing::BuildSegment;
+using testing::RandomRows;
+using testing::RandomRowsOptions;
+
+std::unique_ptr<SegmentReader> OpenOrDie(io::Env* env, const std::string& path) {
+  auto r = SegmentReader::Open(env, path);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+std::vector<Interaction> ReadAll(const SegmentReader& r) {
+  std::vector<Interaction> rows;
+  auto it = r.NewIterator();
+  for (; it->Valid(); it->Next()) rows.push_back(it->row());
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  return rows;
+}
+
+// Rows of `rows` for one customer.
+std::vector<Interaction> Of(const std::vector<Interaction>& rows, CustomerId c) {
+  std::vector<Interaction> out;
+  for (const auto& r : rows) if (r.customer == c) out.push_back(r);
+  return out;
+}
+
+class SegmentRoundTripTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(SegmentRoundTripTest, RandomRows) {
+  const int seed = GetParam();
+  io::MemEnv env;
+  RandomRowsOptions o;
+  o.customers = 1 + seed * 7 % 120;
+  o.max_rows_per_customer = 1 + seed * 13 % 90;
+  o.extremes = seed % 3 == 0;
+  const auto rows = RandomRows(seed, o);
+  SegmentBuilderOptions bo;
+  bo.block_rows = seed % 2 ? 64 : 1 + seed % 500;  // small blocks: customers span blocks
+  bo.bytes.frame_bytes = seed % 4 == 0 ? 1 : 2048;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  auto r = OpenOrDie(&env, "/s");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->stats().rows, rows.size());
+  EXPECT_EQ(r->stats().blocks, (rows.size() + bo.block_rows - 1) / bo.block_rows);
+  ASSERT_TRUE(r->Verify().ok()) << r->Verify().ToString();
+  const auto back = ReadAll(*r);
+  ASSERT_EQ(back.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(back[i], rows[i]) << "row " << i;
+    ASSERT_EQ(std::signbit(back[i].revenue), std::signbit(rows[i].revenue)) << "row " << i;
+  }
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const auto& x : rows) lo = std::min(lo, x.timestamp_ms), hi = std::max(hi, x.timestamp_ms);
+  EXPECT_EQ(r->stats().min_timestamp_ms, lo);
+  EXPECT_EQ(r->stats().max_timestamp_ms, hi);
+  // Every customer, read alone, returns exactly its rows.
+  std::set<CustomerId> customers;
+  for (const auto& x : rows) customers.insert(x.customer);
+  for (CustomerId c : customers) {
+    std::vector<Interaction> got;
+    ASSERT_TRUE(r->ReadCustomer(c, &got).ok());
+    ASSERT_EQ(got, Of(rows, c)) << "customer " << c;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, SegmentRoundTripTest, ::testing::Range(1, 31));
+
+TEST(SegmentTest, EmptySegment) {
+  io::MemEnv env;
+  ASSERT_TRUE(BuildSegment(&env, "/s", {}).ok());
+  auto r = OpenOrDie(&env, "/s");
+  EXPECT_EQ(r->stats().rows, 0u);
+  EXPECT_EQ(r->block_count(), 0u);
+  EXPECT_TRUE(r->Verify().ok());
+  EXPECT_TRUE(ReadAll(*r).empty());
+  std::vector<Interaction> got;
+  EXPECT_TRUE(r->ReadCustomer(1, &got).ok());
+  EXPECT_TRUE(got.empty());
+  int calls = 0;
+  EXPECT_TRUE(r->Scan({}, [&](const FixedColumns&) { ++calls; return Status::Ok(); }).ok());
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(SegmentTest, OneRow) {
+  io::MemEnv env;
+  Interaction row;
+  row.customer = 42;
+  row.timestamp_ms = -5;
+  row.received_at_ms = 7;
+  row.seq = 9;
+  row.type = MessageType::kIdentify;
+  row.source = 3;
+  row.event = "";
+  row.channel = "sms";
+  row.message_id = "abc";
+  row.revenue = 12.5;
+  row.payload = R"({"type":"identify"})";
+  ASSERT_TRUE(BuildSegment(&env, "/s", {row}).ok());
+  auto r = OpenOrDie(&env, "/s");
+  EXPECT_EQ(ReadAll(*r), std::vector<Interaction>{row});
+  EXPECT_TRUE(r->Verify().ok());
+}
+
+TEST(SegmentTest, CustomerSpanningSeveralBlocks) {
+  io::MemEnv env;
+  std::vector<Interaction> rows;
+  for (int c : {3, 5, 8}) {
+    const int n = c == 5 ? 1000 : 3;  // customer 5 spans ~16 blocks of 64 rows
+    for (int i = 0; i < n; ++i) {
+      Interaction x;
+      x.customer = c;
+      x.timestamp_ms = 1000 + i * 60000;
+      x.seq = i;
+      x.event = i % 2 ? "A" : "B";
+      x.payload = "{\"i\":" + std::to_string(i) + "}";
+      rows.push_back(x);
+    }
+  }
+  SegmentBuilderOptions bo;
+  bo.block_rows = 64;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  auto r = OpenOrDie(&env, "/s");
+  EXPECT_GT(r->block_count(), 15u);
+  for (CustomerId c : {3, 5, 8}) {
+    std::vector<Interaction> got;
+    ASSERT_TRUE(r->ReadCustomer(c, &got).ok());
+    EXPECT_EQ(got, Of(rows, c)) << c;
+  }
+  std::vector<Interaction> got;
+  const CustomerId several[] = {3, 5, 8};
+  ASSERT_TRUE(r->ReadCustomers(several, &got).ok());
+  EXPECT_EQ(got, rows);
+  // SkipCustomer drops exactly customer 5's rows, across block boundaries.
+  std::vector<Interaction> kept;
+  auto it = r->NewIterator();
+  while (it->Valid()) {
+    if (it->customer() == 5) {
+      it->SkipCustomer();
+      continue;
+    }
+    kept.push_back(it->row());
+    it->Next();
+  }
+  ASSERT_TRUE(it->status().ok());
+  std::vector<Interaction> want = Of(rows, 3);
+  for (const auto& x : Of(rows, 8)) want.push_back(x);
+  EXPECT_EQ(kept, want);
+}
+
+TEST(SegmentTest, LookupsOfAbsentCustomers) {
+  io::MemEnv env;
+  RandomRowsOptions o;
+  o.customers = 300;
+  const auto rows = RandomRows(11, o);
+  SegmentBuilderOptions bo;
+  bo.block_rows = 100;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  auto r = OpenOrDie(&env, "/s");
+  std::set<CustomerId> present;
+  for (const auto& x : rows) present.insert(x.customer);
+  std::vector<CustomerId> probes = {1, *present.begin() - 1, *present.rbegin() + 1, ~CustomerId{0}};
+  for (CustomerId c : present) {
+    if (!present.count(c + 1)) probes.push_back(c + 1);  // between customers
+  }
+  for (CustomerId c : probes) {
+    if (present.count(c)) continue;
+    std::vector<Interaction> got;
+    ASSERT_TRUE(r->ReadCustomer(c, &got).ok());
+    EXPECT_TRUE(got.empty()) << c;
+  }
+  // A sorted mix of present and absent customers returns exactly the present ones' rows.
+  std::set<CustomerId> mix(probes.begin(), probes.end());
+  size_t k = 0;
+  for (CustomerId c : present) if (k++ % 3 == 0) mix.insert(c);
+  std::vector<CustomerId> sorted(mix.begin(), mix.end());
+  std::vector<Interaction> got, want;
+  ASSERT_TRUE(r->ReadCustomers(sorted, &got).ok());
+  for (const auto& x : rows) if (mix.count(x.customer)) want.push_back(x);
+  EXPECT_EQ(got, want);
+  std::vector<CustomerId> unsorted = {5, 4};
+  EXPECT_TRUE(r->ReadCustomers(unsorted, &got).Is(Code::kInvalidArgument));
+  // Only the requested columns are filled.
+  got.clear();
+  ASSERT_TRUE(r->ReadCustomer(rows[0].customer, &got, Bit(Column::kTimestamp)).ok());
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0].timestamp_ms, rows[0].timestamp_ms);
+  EXPECT_TRUE(got[0].payload.empty());
+  EXPECT_TRUE(got[0].event.empty());
+}
+
+TEST(SegmentTest, BlockSkippingMatchesFilteredFullScan) {
+  io::MemEnv env;
+  RandomRowsOptions o;
+  o.customers = 400;
+  auto rows = RandomRows(5, o);
+  // Cluster one rare event in a few customers so that event skipping has something to skip.
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].event = (rows[i].customer % 50 == 0) ? "Deal Won" : "Page Viewed";
+  SegmentBuilderOptions bo;
+  bo.block_rows = 50;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  auto r = OpenOrDie(&env, "/s");
+  const int64_t t0 = r->stats().min_timestamp_ms, t1 = r->stats().max_timestamp_ms;
+  struct Case {
+    int64_t lo, hi;
+    std::optional<std::vector<std::string>> events;
+  };
+  const std::vector<Case> cases = {
+      {INT64_MIN, INT64_MAX, std::nullopt},
+      {t0 + (t1 - t0) / 3, t0 + (t1 - t0) / 2, std::nullopt},
+      {INT64_MIN, INT64_MAX, std::vector<std::string>{"Deal Won"}},
+      {INT64_MIN, INT64_MAX, std::vector<std::string>{"Deal Won", "Nope"}},
+      {INT64_MIN, INT64_MAX, std::vector<std::string>{}},
+      {t0, t0 + (t1 - t0) / 4, std::vector<std::string>{"Deal Won"}},
+      {t1 + 1, INT64_MAX, std::nullopt},
+  };
+  for (const auto& k : cases) {
+    auto matches = [&](int64_t ts, const std::string& ev) {
+      if (ts < k.lo || ts > k.hi) return false;
+      return !k.events || std::find(k.events->begin(), k.events->end(), ev) != k.events->end();
+    };
+    std::vector<std::pair<int64_t, uint64_t>> want, got;
+    for (const auto& x : rows) if (matches(x.timestamp_ms, x.event)) want.emplace_back(x.timestamp_ms, x.seq);
+    ScanOptions so;
+    so.min_timestamp_ms = k.lo;
+    so.max_timestamp_ms = k.hi;
+    so.events = k.events;
+    size_t visited = 0;
+    ASSERT_TRUE(r->Scan(so, [&](const FixedColumns& cols) {
+                   ++visited;
+                   for (size_t i = 0; i < cols.rows; ++i) {
+                     if (matches(cols.timestamp_ms[i], r->events()[cols.event[i]])) {
+                       got.emplace_back(cols.timestamp_ms[i], cols.seq[i]);
+                     }
+                   }
+                   return Status::Ok();
+                 }).ok());
+    EXPECT_EQ(got, want);
+    if (k.events && k.events->size() == 1 && k.lo == INT64_MIN) {
+      EXPECT_LT(visited, r->block_count() / 2) << "rare-event scan should skip most blocks";
+    }
+    if (k.events && k.events->empty()) EXPECT_EQ(visited, 0u);
+    if (k.lo > t1) EXPECT_EQ(visited, 0u);
+  }
+}
+
+TEST(SegmentTest, ScanDecodesOnlyRequestedColumns) {
+  io::MemEnv env;
+  const auto rows = RandomRows(8);
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows).ok());
+  auto r = OpenOrDie(&env, "/s");
+  ScanOptions so;
+  so.columns = segment::kCoreColumns;
+  size_t n = 0;
+  ASSERT_TRUE(r->Scan(so, [&](const FixedColumns& c) {
+                 EXPECT_EQ(c.customer.size(), c.rows);
+                 EXPECT_EQ(c.type.size(), c.rows);
+                 EXPECT_TRUE(c.seq.empty());
+                 EXPECT_EQ(c.payload.size(), 0u);
+                 for (size_t i = 0; i < c.rows; ++i, ++n) {
+                   EXPECT_EQ(c.customer[i], rows[n].customer);
+                   EXPECT_EQ(c.type[i], static_cast<uint8_t>(rows[n].type));
+                 }
+                 return Status::Ok();
+               }).ok());
+  EXPECT_EQ(n, rows.size());
+  so.columns = Bit(Column::kPayload) | Bit(Column::kSource);
+  n = 0;
+  ASSERT_TRUE(r->Scan(so, [&](const FixedColumns& c) {
+                 for (size_t i = 0; i < c.rows; ++i, ++n) {
+                   EXPECT_EQ(c.payload[i], rows[n].payload);
+                   EXPECT_EQ(c.source[i], rows[n].source);
+                 }
+                 return Status::Ok();
+               }).ok());
+  EXPECT_EQ(n, rows.size());
+  // An error from the callback stops the scan and is returned.
+  EXPECT_TRUE(r->Scan(so, [](const FixedColumns&) { return Internal("stop"); }).Is(Code::kInternal));
+}
+
+TEST(SegmentTest, IteratorSeek) {
+  io::MemEnv env;
+  const auto rows = RandomRows(9);
+  SegmentBuilderOptions bo;
+  bo.block_rows = 37;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  auto r = OpenOrDie(&env, "/s");
+  auto it = r->NewIterator();
+  for (size_t k : {rows.size() / 2, size_t{0}, rows.size() - 1}) {
+    it->Seek(rows[k].customer);
+    ASSERT_TRUE(it->Valid());
+    EXPECT_EQ(it->row(), Of(rows, rows[k].customer).front());
+  }
+  it->Seek(rows.back().customer + 1);
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().ok());
+}
+
+TEST(SegmentBuilderTest, RejectsUnorderedAndInvalidRows) {
+  io::MemEnv env;
+  auto b = SegmentBuilder::Create(&env, "/s");
+  ASSERT_TRUE(b.ok());
+  Interaction x;
+  x.customer = 5;
+  x.timestamp_ms = 100;
+  x.seq = 10;
+  ASSERT_TRUE((*b)->Add(x).ok());
+  Interaction y = x;
+  EXPECT_TRUE((*b)->Add(y).Is(Code::kInvalidArgument)) << "duplicate key";
+  y.seq = 9;
+  EXPECT_TRUE((*b)->Add(y).Is(Code::kInvalidArgument)) << "seq back";
+  y = x;
+  y.timestamp_ms = 99;
+  y.seq = 100;
+  EXPECT_TRUE((*b)->Add(y).Is(Code::kInvalidArgument)) << "time back within a customer";
+  y = x;
+  y.customer = 4;
+  y.timestamp_ms = 1000;
+  EXPECT_TRUE((*b)->Add(y).Is(Code::kInvalidArgument)) << "customer back";
+  y.customer = 0;
+  EXPECT_TRUE((*b)->Add(y).Is(Code::kInvalidArgument)) << "customer 0";
+  y = x;
+  y.seq = 11;
+  y.type = static_cast<MessageType>(9);
+  EXPECT_TRUE((*b)->Add(y).Is(Code::kInvalidArgument)) << "bad type";
+  // Rejected rows leave the builder usable and unchanged.
+  y.type = MessageType::kPage;
+  ASSERT_TRUE((*b)->Add(y).ok());
+  y.customer = 6;
+  y.timestamp_ms = -1;  // new customer: time may go back
+  ASSERT_TRUE((*b)->Add(y).ok());
+  ASSERT_TRUE((*b)->Finish().ok());
+  EXPECT_TRUE((*b)->Finish().Is(Code::kFailedPrecondition));
+  auto r = OpenOrDie(&env, "/s");
+  EXPECT_EQ(r->stats().rows, 3u);
+  EXPECT_TRUE(SegmentBuilder::Create(&env, "/t", SegmentBuilderOptions{.block_rows = 0}).status().Is(Code::kInvalidArgument));
+}
+
+TEST(SegmentTest, StatsAccountForEveryByte) {
+  io::MemEnv env;
+  const auto rows = RandomRows(12);
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows).ok());
+  auto r = OpenOrDie(&env, "/s");
+  uint64_t total = r->stats().footer_bytes;
+  for (uint64_t b : r->stats().column_bytes) total += b;
+  EXPECT_EQ(total, r->stats().file_bytes);
+  EXPECT_EQ(*env.GetFileSize("/s"), r->stats().file_bytes);
+}
+
+TEST(SegmentTest, ConcurrentReaders) {
+  io::MemEnv env;
+  RandomRowsOptions o;
+  o.customers = 200;
+  const auto rows = RandomRows(13, o);
+  SegmentBuilderOptions bo;
+  bo.block_rows = 128;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  auto r = OpenOrDie(&env, "/s");
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t k = t; k < rows.size(); k += 97) {
+        std::vector<Interaction> got;
+        if (!r->ReadCustomer(rows[k].customer, &got).ok() || got != Of(rows, rows[k].customer)) ++failures;
+      }
+      if (!r->Verify().ok()) ++failures;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+}  // namespace
+}  // namespace cairn::store

@@ -1,0 +1,432 @@
+#include "store/store.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "base/logging.h"
+#include "store/segment_builder.h"
+#include "store/segment_iterator.h"
+#include "store/segment_reader.h"
+#include "store/wal_committer.h"
+#include "store/wal_recovery.h"
+
+namespace cairn::store {
+namespace {
+std::string WalDir(const std::string& dir) { return io::JoinPath(dir, "wal"); }
+std::string SegDir(const std::string& dir) { return io::JoinPath(dir, "seg"); }
+std::string ManifestPath(const std::string& dir) { return io::JoinPath(dir, "MANIFEST"); }
+Status BuildSegmentFile(io::Env* env, const std::string& path, const std::vector<Interaction>& rows) {
+  ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env, path));
+  for (const auto& r : rows) RETURN_IF_ERROR(builder->Add(r));
+  RETURN_IF_ERROR(builder->Finish());
+  return env->SyncDir(io::DirName(path));
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot
+
+Snapshot::~Snapshot() = default;
+
+Result<std::vector<Interaction>> Snapshot::ReadCustomers(std::vector<CustomerId> customers) const {
+  std::sort(customers.begin(), customers.end());
+  customers.erase(std::unique(customers.begin(), customers.end()), customers.end());
+  std::vector<Interaction> out;
+  for (const auto& seg : segments_) {
+    size_t before = out.size();
+    RETURN_IF_ERROR(seg->ReadCustomers(customers, &out));
+    // Segments only hold flushed rows, all below any snapshot taken after they were installed.
+    (void)before;
+  }
+  if (imm_) imm_->ReadCustomers(customers, seq_, &out);
+  if (mem_) mem_->ReadCustomers(customers, seq_, &out);
+  std::sort(out.begin(), out.end(), [](const Interaction& a, const Interaction& b) {
+    return a.timestamp_ms != b.timestamp_ms ? a.timestamp_ms < b.timestamp_ms : a.seq < b.seq;
+  });
+  return out;
+}
+
+Status Snapshot::ForEach(const std::function<bool(const Interaction&)>& fn) const {
+  for (const auto& seg : segments_) {
+    auto it = seg->NewIterator();
+    for (; it->Valid(); it->Next())
+      if (!fn(it->row())) return Status::Ok();
+    RETURN_IF_ERROR(it->status());
+  }
+  for (const auto& m : {imm_, mem_}) {
+    if (!m) continue;
+    for (const auto& row : m->SortedRows(seq_))
+      if (!fn(row)) return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store
+
+Store::Store(io::Env* env, std::string dir, StoreOptions options, StoreListener listener)
+    : env_(env), dir_(std::move(dir)), options_(std::move(options)), listener_(std::move(listener)),
+      mem_(std::make_shared<MemTable>()) {
+  auto* m = options_.metrics ? options_.metrics : metrics::Registry::Default();
+  flushes_ = m->GetCounter("cairn_store_flushes_total", "Memtable flushes to segments");
+  compactions_ = m->GetCounter("cairn_store_compactions_total", "Segment compactions");
+  m->AddCallbackGauge("cairn_store_segment_bytes", "Bytes in segment files",
+                      [this] { return static_cast<double>(Stats().segment_bytes); }, this);
+  m->AddCallbackGauge("cairn_store_segment_rows", "Interactions in segments",
+                      [this] { return static_cast<double>(Stats().segment_rows); }, this);
+  m->AddCallbackGauge("cairn_store_memtable_rows", "Interactions in the memtable",
+                      [this] { return static_cast<double>(Stats().memtable_rows); }, this);
+  m->AddCallbackGauge("cairn_store_memtable_bytes", "Approximate memtable bytes",
+                      [this] { return static_cast<double>(Stats().memtable_bytes); }, this);
+}
+
+Result<std::unique_ptr<Store>> Store::Open(io::Env* env, const std::string& dir, StoreOptions options,
+                                           StoreListener listener) {
+  std::unique_ptr<Store> s(new Store(env, dir, std::move(options), std::move(listener)));
+  RETURN_IF_ERROR(env->CreateDirIfMissing(dir));
+  RETURN_IF_ERROR(env->CreateDirIfMissing(WalDir(dir)));
+  RETURN_IF_ERROR(env->CreateDirIfMissing(SegDir(dir)));
+  ASSIGN_OR_RETURN(s->lock_file_, env->LockFile(io::JoinPath(dir, "LOCK")));
+  RETURN_IF_ERROR(s->Recover());
+  if (s->options_.background_work) s->background_ = std::thread([p = s.get()] { p->BackgroundLoop(); });
+  return s;
+}
+
+Status Store::Recover() {
+  auto loaded = Manifest::Load(env_, ManifestPath(dir_));
+  if (loaded.ok()) {
+    manifest_ = *loaded;
+  } else if (loaded.status().code() == Code::kNotFound) {
+    ASSIGN_OR_RETURN(auto names, env_->GetChildren(SegDir(dir_)));
+    for (const auto& n : names)
+      if (n.ends_with(".seg")) return Corruption(dir_ + ": segment files but no MANIFEST");
+    RETURN_IF_ERROR(manifest_.Save(env_, ManifestPath(dir_)));
+  } else {
+    return loaded.status();
+  }
+  // Open live segments; delete leftovers of an interrupted flush or compaction.
+  ASSIGN_OR_RETURN(auto names, env_->GetChildren(SegDir(dir_)));
+  for (const auto& n : names) {
+    bool live = std::any_of(manifest_.segments.begin(), manifest_.segments.end(),
+                            [&](const SegmentMeta& m) { return SegmentFileName(m.file_number) == n; });
+    if (!live) {
+      LOG_WARN("store: removing {} (not in MANIFEST: left by an interrupted flush or compaction)", n);
+      RETURN_IF_ERROR(env_->RemoveFile(io::JoinPath(SegDir(dir_), n)));
+    }
+  }
+  for (const auto& m : manifest_.segments) {
+    ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(env_, io::JoinPath(SegDir(dir_), SegmentFileName(m.file_number))));
+    segments_.push_back(std::move(reader));
+  }
+  next_seq_ = manifest_.flushed_seq;
+  visible_seq_ = manifest_.flushed_seq;
+
+  // Replay the WAL: batches at or above the flush watermark go back into the memtable; every
+  // batch goes to the listener (derived state decides what it still needs by seq).
+  uint64_t flushed = manifest_.flushed_seq;
+  size_t replayed = 0;
+  ASSIGN_OR_RETURN(auto report, RecoverWal(env_, WalDir(dir_), [&](std::string_view payload, uint64_t) -> Status {
+    ASSIGN_OR_RETURN(Batch b, DecodeBatch(payload));
+    uint64_t end = b.first_seq + b.interactions.size();
+    next_seq_ = std::max(next_seq_, end);
+    if (listener_.on_commit) listener_.on_commit(b, /*recovered=*/true);
+    if (end > flushed) {
+      std::erase_if(b.interactions, [&](const Interaction& r) { return r.seq < flushed; });
+      mem_->Add(std::move(b));
+      ++replayed;
+    }
+    return Status::Ok();
+  }));
+  visible_seq_ = next_seq_;
+  if (replayed) LOG_INFO("store: replayed {} WAL batches into the memtable ({} interactions)", replayed, mem_->rows());
+
+  WalCommitterOptions wo;
+  wo.max_file_bytes = options_.wal_file_bytes;
+  wo.max_pending_bytes = options_.wal_max_pending_bytes;
+  wo.metrics = options_.metrics;
+  ASSIGN_OR_RETURN(wal_, WalCommitter::Open(env_, WalDir(dir_), wo, report));
+  // WAL files before the one just started hold only recovered batches: they become obsolete once
+  // the memtable is flushed (and derived state has persisted them).
+  obsolete_wal_.emplace_back(report.next_file_number, next_seq_);
+  return Status::Ok();
+}
+
+Store::~Store() { (void)Close(); }
+
+Status Store::Append(Batch batch, std::function<void(Status)> done) {
+  std::lock_guard append_lock(append_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (closing_) return Unavailable("store is shutting down");
+  }
+  batch.first_seq = next_seq_;
+  for (size_t i = 0; i < batch.interactions.size(); ++i) batch.interactions[i].seq = next_seq_ + i;
+  std::string payload;
+  EncodeBatch(batch, &payload);
+  uint64_t end = next_seq_ + batch.interactions.size();
+  auto shared = std::make_shared<Batch>(std::move(batch));
+  {
+    std::lock_guard lock(mu_);
+    ++pending_batches_;
+  }
+  Status s = wal_->Submit(std::move(payload), [this, shared, done = std::move(done)](Status st) mutable {
+    OnDurable(std::move(*shared), st, done);
+  });
+  if (s.ok()) {
+    next_seq_ = end;
+  } else {
+    std::lock_guard lock(mu_);
+    --pending_batches_;
+  }
+  return s;
+}
+
+void Store::OnDurable(Batch&& batch, Status s, const std::function<void(Status)>& done) {
+  // Runs on the WAL committer thread, in submission (= seq) order.
+  if (s.ok() && listener_.on_commit) listener_.on_commit(batch, /*recovered=*/false);
+  {
+    std::lock_guard lock(mu_);
+    if (s.ok()) {
+      uint64_t end = batch.first_seq + batch.interactions.size();
+      mem_->Add(std::move(batch));
+      visible_seq_ = std::max(visible_seq_, end);
+    }
+    --pending_batches_;
+  }
+  cv_.notify_all();  // a flush may be waiting for pending_batches_ == 0, or for memtable size
+  done(s);
+}
+
+std::shared_ptr<Snapshot> Store::GetSnapshot() const {
+  auto snap = std::shared_ptr<Snapshot>(new Snapshot());
+  std::lock_guard lock(mu_);
+  snap->seq_ = visible_seq_;
+  snap->mem_ = mem_;
+  snap->imm_ = imm_;
+  snap->segments_ = segments_;
+  return snap;
+}
+
+Status Store::Flush() {
+  std::lock_guard maintenance(maintenance_mu_);
+  std::shared_ptr<MemTable> imm;
+  uint64_t file_number = 0;
+  {
+    std::lock_guard lock(mu_);
+    imm = imm_;  // a frozen memtable left by a failed flush is retried first
+    file_number = manifest_.next_file;
+  }
+  if (!imm) {
+    // Freeze at a quiescent point: with append_mu_ held no batch can be submitted, and after
+    // WaitIdle every submitted batch is durable (so in mem_) or failed. Then every WAL file before
+    // the rolled one holds only seqs below `upto`, and mem_ holds every seq in [flushed, upto).
+    std::lock_guard append_lock(append_mu_);
+    ASSIGN_OR_RETURN(uint64_t wal_file, wal_->RollFile());
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return pending_batches_ == 0; });
+    if (mem_->rows() == 0) {
+      obsolete_wal_.emplace_back(wal_file, visible_seq_);
+      return Status::Ok();
+    }
+    imm_ = imm = mem_;
+    mem_ = std::make_shared<MemTable>();
+    imm_upto_ = visible_seq_;
+    imm_wal_file_ = wal_file;
+  }
+  std::vector<Interaction> rows = imm->SortedRows(UINT64_MAX);
+  std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
+  Status s = BuildSegmentFile(env_, path, rows);
+  std::shared_ptr<SegmentReader> reader;
+  if (s.ok()) {
+    auto r = SegmentReader::Open(env_, path);
+    if (r.ok()) reader = std::move(*r);
+    else s = r.status();
+  }
+  if (s.ok()) {
+    std::lock_guard lock(mu_);
+    Manifest next = manifest_;
+    next.next_file = file_number + 1;
+    next.segments.push_back(MetaFor(file_number, rows));
+    next.flushed_seq = imm_upto_;
+    s = next.Save(env_, ManifestPath(dir_));
+    if (s.ok()) {
+      manifest_ = std::move(next);
+      segments_.push_back(std::move(reader));
+      imm_.reset();
+      obsolete_wal_.emplace_back(imm_wal_file_, imm_upto_);
+      flushes_->Inc();
+    }
+  }
+  if (!s.ok()) {
+    // The frozen memtable stays readable and in the WAL; the next Flush retries it.
+    LOG_ERROR("store: flush failed (will retry): {}", s.ToString());
+    (void)env_->RemoveFile(path);
+    return s;
+  }
+  DeleteObsoleteWal();
+  return Status::Ok();
+}
+
+SegmentMeta Store::MetaFor(uint64_t file_number, const std::vector<Interaction>& rows) {
+  SegmentMeta meta{file_number, rows.size(), rows.empty() ? 0 : UINT64_MAX, 0};
+  for (const auto& r : rows) {
+    meta.min_seq = std::min(meta.min_seq, r.seq);
+    meta.max_seq = std::max(meta.max_seq, r.seq);
+  }
+  return meta;
+}
+
+void Store::DeleteObsoleteWal() {
+  uint64_t retain = UINT64_MAX;
+  if (listener_.retain_from_seq) retain = listener_.retain_from_seq();
+  uint64_t delete_before = 0;
+  {
+    std::lock_guard lock(mu_);
+    uint64_t safe = std::min(manifest_.flushed_seq, retain);
+    while (!obsolete_wal_.empty() && obsolete_wal_.front().second <= safe) {
+      delete_before = obsolete_wal_.front().first;
+      obsolete_wal_.erase(obsolete_wal_.begin());
+    }
+  }
+  if (delete_before) {
+    Status s = wal_->DeleteFilesBefore(delete_before);
+    if (!s.ok()) LOG_WARN("store: deleting obsolete WAL files: {}", s.ToString());
+  }
+}
+
+Status Store::Compact(const std::vector<CustomerId>& drop) {
+  std::lock_guard maintenance(maintenance_mu_);
+  std::vector<std::shared_ptr<SegmentReader>> inputs;
+  Manifest before;
+  {
+    std::lock_guard lock(mu_);
+    inputs = segments_;  // unchanged until we finish: flushes also hold maintenance_mu_
+    before = manifest_;
+  }
+  if (inputs.size() <= 1 && drop.empty()) return Status::Ok();
+  std::vector<CustomerId> dropped(drop);
+  std::sort(dropped.begin(), dropped.end());
+  std::vector<Interaction> rows;
+  for (const auto& seg : inputs) {
+    auto it = seg->NewIterator();
+    for (; it->Valid(); it->Next())
+      if (!std::binary_search(dropped.begin(), dropped.end(), it->customer())) rows.push_back(it->row());
+    RETURN_IF_ERROR(it->status());
+  }
+  std::sort(rows.begin(), rows.end(), SegmentOrder);
+  uint64_t file_number = before.next_file;
+  std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
+  Status s = BuildSegmentFile(env_, path, rows);
+  std::shared_ptr<SegmentReader> reader;
+  if (s.ok()) {
+    auto r = SegmentReader::Open(env_, path);
+    if (r.ok()) reader = std::move(*r);
+    else s = r.status();
+  }
+  if (s.ok()) {
+    std::lock_guard lock(mu_);
+    Manifest next = manifest_;
+    next.next_file = file_number + 1;
+    next.segments = {MetaFor(file_number, rows)};
+    s = next.Save(env_, ManifestPath(dir_));
+    if (s.ok()) {
+      manifest_ = std::move(next);
+      segments_ = {reader};
+      compactions_->Inc();
+    }
+  }
+  if (!s.ok()) {
+    LOG_ERROR("store: compaction failed: {}", s.ToString());
+    (void)env_->RemoveFile(path);
+    return s;
+  }
+  // Old files go only after the manifest that drops them is durable. Snapshots still reading them
+  // keep their open handles (an unlinked file stays readable on posix); erasure needs the bytes
+  // gone, hence the secure removal.
+  for (const auto& m : before.segments) {
+    Status rm = env_->SecureRemoveFile(io::JoinPath(SegDir(dir_), SegmentFileName(m.file_number)));
+    if (!rm.ok()) LOG_WARN("store: removing compacted segment: {}", rm.ToString());
+  }
+  return Status::Ok();
+}
+
+void Store::BackgroundLoop() {
+  std::unique_lock lock(mu_);
+  while (!closing_) {
+    cv_.wait_for(lock, std::chrono::seconds(1));
+    if (closing_) break;
+    bool flush = imm_ || mem_->ApproximateBytes() >= options_.memtable_flush_bytes;
+    bool compact = segments_.size() > options_.max_segments;
+    lock.unlock();
+    if (flush) (void)Flush();
+    if (compact) (void)Compact();
+    DeleteObsoleteWal();
+    lock.lock();
+  }
+}
+
+Status Store::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ && !wal_) return Status::Ok();
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (background_.joinable()) background_.join();
+  Status s;
+  if (wal_) {
+    s = wal_->Close();
+    wal_.reset();
+  }
+  auto* m = options_.metrics ? options_.metrics : metrics::Registry::Default();
+  m->RemoveCallbacks(this);
+  return s;
+}
+
+StoreStats Store::Stats() const {
+  StoreStats st;
+  std::lock_guard lock(mu_);
+  st.next_seq = visible_seq_;
+  st.flushed_seq = manifest_.flushed_seq;
+  st.memtable_rows = mem_->rows() + (imm_ ? imm_->rows() : 0);
+  st.memtable_bytes = mem_->ApproximateBytes() + (imm_ ? imm_->ApproximateBytes() : 0);
+  st.segments = segments_.size();
+  for (const auto& m : manifest_.segments) st.segment_rows += m.rows;
+  for (const auto& m : manifest_.segments) {
+    auto size = env_->GetFileSize(io::JoinPath(SegDir(dir_), SegmentFileName(m.file_number)));
+    if (size.ok()) st.segment_bytes += *size;
+  }
+  return st;
+}
+
+uint64_t Store::next_seq() const {
+  std::lock_guard lock(mu_);
+  return visible_seq_;
+}
+
+Result<std::string> Store::Verify(io::Env* env, const std::string& dir) {
+  std::string report;
+  ASSIGN_OR_RETURN(Manifest m, Manifest::Load(env, ManifestPath(dir)));
+  report += fmt::format("MANIFEST: ok ({} segments, flushed_seq {})\n", m.segments.size(), m.flushed_seq);
+  Status first_error;
+  for (const auto& meta : m.segments) {
+    std::string path = io::JoinPath(SegDir(dir), SegmentFileName(meta.file_number));
+    auto reader = SegmentReader::Open(env, path);
+    Status s = reader.ok() ? (*reader)->Verify() : reader.status();
+    report += fmt::format("{}: {}\n", SegmentFileName(meta.file_number), s.ok() ? "ok" : s.ToString());
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  auto wal = VerifyWal(env, WalDir(dir));
+  if (wal.ok()) {
+    report += fmt::format("wal: ok ({} files, {} records, {} payload bytes{})\n", wal->files, wal->records,
+                          wal->payload_bytes,
+                          wal->bytes_truncated ? fmt::format(", a torn tail of {} bytes that recovery will cut", wal->bytes_truncated) : "");
+  } else {
+    report += fmt::format("wal: {}\n", wal.status().ToString());
+    if (first_error.ok()) first_error = wal.status();
+  }
+  if (!first_error.ok()) return Status(first_error.code(), report);
+  return report;
+}
+
+}  // namespace cairn::store
