@@ -532,7 +532,7 @@ void HttpServer::Stop(std::chrono::milliseconds drain_timeout) {
   // 3. Whatever is left is abandoned: close it, and drop answers that arrive later.
   auto left = s.Snapshot();
   if (!left.empty()) {
-    LOG_WARN("http: drain timeout: closing {} connections with requests in flight", left.size());
+    LOG_WARN("http: drain timeout: closing {} connections still open", left.size());
     for (auto& session : left) session->ForceClose();
     left.clear();
     std::unique_lock<std::mutex> lock(s.mu);

@@ -173,14 +173,16 @@ Responder Router::Instrument(const ApiRequest& request, const std::string& route
   // Only the Origin is needed from the request (which the handler consumes).
   ApiRequest origin_only;
   if (cors && request.HasHeader("origin")) origin_only.headers.emplace_back("origin", request.Header("origin"));
-  return [this, cors, origin_only = std::move(origin_only), route_name, seconds,
-          start_ns = options_.clock->MonotonicNanos(), respond = std::move(respond)](ApiResponse response) {
+  // The answer may come after the router is gone (an Ingestor calling `done` after Stop() gave
+  // up on the request): capture only what outlives the router, never `this`.
+  return [registry = services_.metrics, clock = options_.clock, cors, origin_only = std::move(origin_only), route_name,
+          seconds, start_ns = options_.clock->MonotonicNanos(), respond = std::move(respond)](ApiResponse response) {
     if (cors) AddCorsOrigin(origin_only, &response);
-    services_.metrics
+    registry
         ->GetCounter(std::string(kRequestsTotal), "HTTP requests answered, by route and status code.",
                      fmt::format("route=\"{}\",code=\"{}\"", route_name, response.status))
         ->Inc();
-    seconds->Observe(static_cast<double>(options_.clock->MonotonicNanos() - start_ns) / 1e9);
+    seconds->Observe(static_cast<double>(clock->MonotonicNanos() - start_ns) / 1e9);
     respond(std::move(response));
   };
 }
@@ -215,7 +217,6 @@ void Router::Dispatch(ApiRequest request, Responder respond) const {
 }
 
 void Router::RejectOversize(const ApiRequest& head, size_t limit, Responder respond) const {
-  request_bytes_->Observe(static_cast<double>(limit) + 1);
   Params params;
   std::string allowed;
   Status param_error;

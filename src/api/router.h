@@ -6,7 +6,8 @@
 //   cairn_http_requests_total{route,code}   counter; route is the pattern ("/v1/customers/{id}"),
 //                                           "preflight", or "unmatched" (bounded cardinality)
 //   cairn_http_request_seconds{route}       histogram, request read → response handed to the server
-//   cairn_http_request_bytes                histogram of request body sizes (as received)
+//   cairn_http_request_bytes                histogram of the sizes of request bodies read (as
+//                                           received, before any gunzip; oversize ones excluded)
 //
 // Handlers get the request by value (the body is moved) and the decoded path parameters, and
 // answer through the Responder, now or later from any thread.
@@ -31,7 +32,8 @@ namespace cairn::api {
 struct RouterOptions {
   // Route POST /v1/admin/test/fail-next (client retry tests). Default false: never in production.
   bool enable_test_endpoints = false;
-  // Source of received_at for ingest and of request durations. Default: the real clock.
+  // Source of received_at for ingest and of request durations; like Services, it must outlive
+  // the Ingestor's last `done`. Default: the real clock.
   Clock* clock = Clock::Real();
 };
 

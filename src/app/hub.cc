@@ -29,7 +29,7 @@ Status Hub::Init() {
   ASSIGN_OR_RETURN(auto ops, profiles_->LoadIdentityOps());
   for (const auto& op : ops) RETURN_IF_ERROR(identity_->Apply(op).WithContext("profiles.db identity"));
   profiles_applied_at_open_ = profiles_->applied_seq();
-  pw_applied_seq_ = pw_enqueued_seq_ = profiles_applied_at_open_;
+  pw_applied_seq_ = pw_enqueued_seq_ = pw_synced_seq_ = profiles_applied_at_open_;
   pw_thread_ = std::thread([this] { ProfileWriterLoop(); });
 
   // 2. The store, replaying its WAL through OnCommit.
@@ -37,7 +37,7 @@ Status Hub::Init() {
   listener.on_commit = [this](const store::Batch& b, bool recovered) { OnCommit(b, recovered); };
   listener.retain_from_seq = [this] {
     std::lock_guard lock(pw_mu_);
-    return pw_applied_seq_;
+    return pw_synced_seq_;  // only what profiles.db has fully fsync'd may leave the WAL
   };
   options_.store.metrics = metrics;
   ASSIGN_OR_RETURN(store_, store::Store::Open(env, io::JoinPath(options_.data_dir, "store"), options_.store, listener));
@@ -100,6 +100,7 @@ void Hub::OnCommit(const store::Batch& batch, bool recovered) {
 }
 
 void Hub::ProfileWriterLoop() {
+  auto last_sync = std::chrono::steady_clock::now();
   std::unique_lock lock(pw_mu_);
   while (true) {
     pw_cv_.wait(lock, [this] { return pw_stop_ || !pw_queue_.empty(); });
@@ -115,9 +116,23 @@ void Hub::ProfileWriterLoop() {
     }
     Status s = profiles_->ApplyBatches(ptrs);
     if (!s.ok()) LOG_EVERY_N_SEC(kError, 10, "hub: profile writer: {}", s.ToString());
+    // profiles.db commits with synchronous=NORMAL (fast, but a power cut may lose the last
+    // commits); a full sync now and then is what lets the store drop WAL files below it.
+    bool synced = false;
+    auto now = std::chrono::steady_clock::now();
+    if (s.ok() && now - last_sync > std::chrono::seconds(1)) {
+      Status ss = profiles_->Sync();
+      if (ss.ok()) {
+        synced = true;
+        last_sync = now;
+      } else {
+        LOG_EVERY_N_SEC(kError, 10, "hub: profile sync: {}", ss.ToString());
+      }
+    }
     lock.lock();
     if (s.ok()) pw_applied_seq_ = std::max(pw_applied_seq_, end);
     else pw_error_ = s;
+    if (synced) pw_synced_seq_ = std::max(pw_synced_seq_, end);
     pw_cv_.notify_all();
   }
 }

@@ -88,6 +88,7 @@ class Hub final : public entity::CustomerDirectory {
   std::deque<std::shared_ptr<store::Batch>> pw_queue_;  // guarded by pw_mu_
   uint64_t pw_enqueued_seq_ = 0;                         // guarded by pw_mu_: end seq of the last enqueued batch
   uint64_t pw_applied_seq_ = 0;                          // guarded by pw_mu_
+  uint64_t pw_synced_seq_ = 0;                           // guarded by pw_mu_: applied and fsync'd
   bool pw_stop_ = false;                                 // guarded by pw_mu_
   Status pw_error_;                                      // guarded by pw_mu_
   std::thread pw_thread_;

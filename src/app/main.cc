@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     }
     auto cfg = BuildConfig(flags);
     if (!cfg.ok()) Die(cfg.status());
-    return Serve(*cfg, *demo);
+    return Serve(*cfg, demo->parsed());
   }
   if (*import) {
     if (import_url.empty() && flags.data.empty()) Die(InvalidArgument("import needs --data DIR or --url URL"));

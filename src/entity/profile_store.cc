@@ -198,7 +198,8 @@ Status ProfileStore::Writer::Apply(const std::vector<const Batch*>& todo, uint64
     }
     for (const Interaction& in : b->interactions) {
       if (in.customer == 0) {
-        return InvalidArgument(fmt::format("batch first_seq {}: interaction seq {} has customer 0", b->first_seq, in.seq));
+        return InvalidArgument(
+            fmt::format("batch first_seq {}: interaction seq {} has customer 0", b->first_seq, in.seq));
       }
       // Aggregate first: a track-heavy call becomes one upsert per distinct customer.
       auto [it, inserted] = counters_.try_emplace(in.customer, Counters{in.timestamp_ms, in.timestamp_ms, 0});
@@ -378,8 +379,8 @@ Status ProfileStore::Writer::ApplyPayload(const Interaction& in, uint64_t* unpar
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertGroupTrait));
     for (const TraitKV& t : ex.traits) {
       s.Reset();
-      RETURN_IF_ERROR(
-          s.Bind(1, ex.group_id).Bind(2, t.key).Bind(3, t.value_json).Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
+      s.Bind(1, ex.group_id).Bind(2, t.key).Bind(3, t.value_json);
+      RETURN_IF_ERROR(s.Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
     }
     return Status::Ok();
   }
@@ -387,8 +388,8 @@ Status ProfileStore::Writer::ApplyPayload(const Interaction& in, uint64_t* unpar
   ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertTrait));
   for (const TraitKV& t : ex.traits) {
     s.Reset();
-    RETURN_IF_ERROR(
-        s.BindU64(1, in.customer).Bind(2, t.key).Bind(3, t.value_json).Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
+    s.BindU64(1, in.customer).Bind(2, t.key).Bind(3, t.value_json);
+    RETURN_IF_ERROR(s.Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
   }
   return Status::Ok();
 }
@@ -440,11 +441,13 @@ Status ProfileStore::ApplyBatches(const std::vector<const Batch*>& batches) {
                                          batches[i - 1]->first_seq));
     }
     const uint64_t n = b->interactions.size();
-    if (b->first_seq > UINT64_MAX - n) return InvalidArgument(fmt::format("batch first_seq {} overflows", b->first_seq));
+    if (b->first_seq > UINT64_MAX - n) {
+      return InvalidArgument(fmt::format("batch first_seq {} overflows", b->first_seq));
+    }
     for (uint64_t k = 0; k < n; ++k) {
       if (b->interactions[k].seq != b->first_seq + k) {
-        return InvalidArgument(fmt::format("batch first_seq {}: interaction {} has seq {}, expected {}", b->first_seq, k,
-                                           b->interactions[k].seq, b->first_seq + k));
+        return InvalidArgument(fmt::format("batch first_seq {}: interaction {} has seq {}, expected {}",
+                                           b->first_seq, k, b->interactions[k].seq, b->first_seq + k));
       }
     }
     const uint64_t end = b->first_seq + n;
@@ -518,6 +521,9 @@ Result<Profile> ProfileStore::GetProfile(CustomerId root, const std::vector<Cust
   // One read transaction: every query below sees the same snapshot, even while the writer commits.
   ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db, Transaction::Mode::kDeferred));
   for (CustomerId id : ids) {
+    // Members come from the IdentityResolver, which is authoritative: they are listed even if
+    // this file has no row for them yet.
+    if (id != root) p.merged_from.push_back(id);
     {
       ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT first_seen_ms, last_seen_ms, interaction_count FROM customers "
                                            "WHERE id = ?1"));
@@ -531,7 +537,6 @@ Result<Profile> ProfileStore::GetProfile(CustomerId root, const std::vector<Cust
       }
       p.interaction_count += s.U64(2);
     }
-    if (id != root) p.merged_from.push_back(id);
     {
       ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT ord, kind, value FROM identities WHERE customer = ?1"));
       s.BindU64(1, id);
@@ -542,7 +547,8 @@ Result<Profile> ProfileStore::GetProfile(CustomerId root, const std::vector<Cust
       }
     }
     {
-      ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT key, value_json, set_at_ms, set_seq FROM traits WHERE customer = ?1"));
+      ASSIGN_OR_RETURN(Stmt s,
+                       db->Prepare("SELECT key, value_json, set_at_ms, set_seq FROM traits WHERE customer = ?1"));
       s.BindU64(1, id);
       while (true) {
         ASSIGN_OR_RETURN(bool row, s.Step());
@@ -592,7 +598,8 @@ Result<Profile> ProfileStore::GetProfile(CustomerId root, const std::vector<Cust
 Result<std::vector<IdentityOp>> ProfileStore::LoadIdentityOps() {
   std::lock_guard lock(read_mu_);
   std::vector<IdentityOp> ops;
-  ASSIGN_OR_RETURN(Stmt s, read_db_->Prepare("SELECT kind, customer, from_customer, key FROM identity_ops ORDER BY ord"));
+  ASSIGN_OR_RETURN(Stmt s,
+                   read_db_->Prepare("SELECT kind, customer, from_customer, key FROM identity_ops ORDER BY ord"));
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;

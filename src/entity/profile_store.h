@@ -66,7 +66,8 @@ class ProfileStore {
   // The profile of `root` over all its merged members (root is always included, whether or not it
   // is listed): identities of every member in link order; traits merged across members (greatest
   // (set_at, seq) wins), sorted by key; groups of every member (joined_at = earliest) with their
-  // traits as one JSON object, sorted by group id; merged_from = members except root, ascending;
+  // traits as one JSON object, sorted by group id; merged_from = members except root (listed even
+  // if this file has no row for them yet), ascending;
   // first/last seen = min/max and interaction_count = sum over members. NotFound if no member has
   // a row in the file.
   Result<Profile> GetProfile(store::CustomerId root, const std::vector<store::CustomerId>& members);

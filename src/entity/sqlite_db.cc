@@ -127,8 +127,9 @@ int64_t Stmt::Int64(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 std::string_view Stmt::Text(int col) const {
   // Per the SQLite docs: fetch the pointer first, then the size.
-  const void* p = sqlite3_column_type(stmt_, col) == SQLITE_BLOB ? sqlite3_column_blob(stmt_, col)
-                                                                 : static_cast<const void*>(sqlite3_column_text(stmt_, col));
+  const void* p = sqlite3_column_type(stmt_, col) == SQLITE_BLOB
+                      ? sqlite3_column_blob(stmt_, col)
+                      : static_cast<const void*>(sqlite3_column_text(stmt_, col));
   int n = sqlite3_column_bytes(stmt_, col);
   if (!p || n <= 0) return {};
   return {static_cast<const char*>(p), static_cast<size_t>(n)};
@@ -201,7 +202,9 @@ Result<Stmt> SqliteDb::Prepare(std::string_view sql) {
                                 &tail);
     if (rc != SQLITE_OK) return Error(rc, "prepare", sql);
     if (!stmt) return InvalidArgument(fmt::format("{}: prepare '{}': empty statement", path_, ShortSql(sql)));
-    if (tail && tail != sql.data() + sql.size() && std::string_view(tail).find_first_not_of(" \n\t\r;") != std::string_view::npos) {
+    // `sql` need not be NUL-terminated: measure the rest from the end of the view, never strlen.
+    std::string_view rest = tail ? sql.substr(static_cast<size_t>(tail - sql.data())) : std::string_view();
+    if (rest.find_first_not_of(" \n\t\r;") != std::string_view::npos) {
       sqlite3_finalize(stmt);
       return InvalidArgument(fmt::format("{}: prepare '{}': more than one statement", path_, ShortSql(sql)));
     }

@@ -78,6 +78,11 @@ TEST_F(SqliteDbTest, StatementsAreCachedAndCannotBeBorrowedTwice) {
   ASSERT_TRUE(c->Step().value());
   EXPECT_TRUE(c->IsNull(0));
   EXPECT_TRUE(db_->Prepare("SELECT 1; SELECT 2").status().Is(Code::kInvalidArgument));
+  // A view into a longer buffer: only the view is the statement.
+  auto view = db_->Prepare(std::string_view("SELECT 7; SELECT 2", 8));
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  ASSERT_TRUE(view->Step().value());
+  EXPECT_EQ(view->Int64(0), 7);
 }
 
 TEST_F(SqliteDbTest, UnsignedRoundTripsBitForBit) {

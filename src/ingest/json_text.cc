@@ -80,9 +80,16 @@ bool HasValidEscapes(std::string_view content) {
   const char* p = content.data();
   const char* end = p + content.size();
   while (p < end) {
-    const void* hit = std::memchr(p, '\\', static_cast<size_t>(end - p));
-    if (hit == nullptr) return true;
-    p = static_cast<const char*>(hit) + 1;
+    const char* hit;
+    if (end - p < 32) {  // short strings: a loop is cheaper than a call
+      hit = p;
+      while (hit < end && *hit != '\\') ++hit;
+      if (hit == end) return true;
+    } else {
+      hit = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)));
+      if (hit == nullptr) return true;
+    }
+    p = hit + 1;
     if (p >= end) return false;
     switch (*p) {
       case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
@@ -145,16 +152,19 @@ void UnescapeString(std::string_view content, std::string* out) {
   }
 }
 
-const char* FindStringEnd(const char* p, const char* end) {
+const char* FindStringEnd(const char* p, const char* end, bool* has_escape) {
+  // Stage 1 of the JSON parser has already matched quotes, so a plain scan that steps over each
+  // escape is exact. Keys and most values are short: a byte loop beats memchr calls here.
+  *has_escape = false;
   while (p < end) {
-    const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
-    if (q == nullptr) return nullptr;
-    size_t backslashes = 0;
-    for (const char* b = q; b > p && b[-1] == '\\'; --b) ++backslashes;
-    // Backslashes before `p` cannot matter: p is just after a quote or after an escaped quote
-    // whose preceding run we already counted as odd.
-    if (backslashes % 2 == 0) return q;
-    p = q + 1;
+    char c = *p;
+    if (c == '"') return p;
+    if (c == '\\') {
+      *has_escape = true;
+      p += 2;
+      continue;
+    }
+    ++p;
   }
   return nullptr;
 }

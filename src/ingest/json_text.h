@@ -26,9 +26,10 @@ bool HasValidEscapes(std::string_view content);
 // Appends the unescaped form of a string's content (escapes already validated) to *out.
 void UnescapeString(std::string_view content, std::string* out);
 
-// Given `p` pointing just after the opening quote of a string, returns a pointer to its closing
-// quote, scanning no further than `end` (nullptr if there is none).
-const char* FindStringEnd(const char* p, const char* end);
+// Given `p` pointing just after the opening quote of a string whose quotes are known to be
+// balanced (simdjson stage 1 checked them), returns a pointer to its closing quote, scanning no
+// further than `end` (nullptr if there is none); *has_escape tells whether a backslash was seen.
+const char* FindStringEnd(const char* p, const char* end, bool* has_escape);
 
 // Appends `s` as a JSON string literal (with quotes), escaping as JSON requires.
 void AppendQuoted(std::string_view s, std::string* out);

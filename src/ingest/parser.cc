@@ -60,6 +60,10 @@ bool Parser::Impl::Fail(simdjson::error_code e) {
   const char* at = nullptr;
   if (auto loc = doc_.current_location(); !loc.error()) at = loc.value_unsafe();
   std::string what;
+  if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT && (at == nullptr || at == buf_begin_)) {
+    // On-Demand checks at the start that the root's last structural character closes it.
+    return FailAt(at, "the top-level object is not closed or is followed by more content");
+  }
   switch (e) {
     case simdjson::TAPE_ERROR: what = "unexpected character (missing or extra comma, colon, bracket or quote?)"; break;
     case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: what = "unterminated array or object"; break;
@@ -116,10 +120,11 @@ std::string Parser::Impl::FieldPath(std::string_view field) const {
 
 bool Parser::Impl::ReadKey(od::field& field, std::string_view* key) {
   const char* start = field.key().raw();
-  const char* end = json_text::FindStringEnd(start, buf_end_);
+  bool has_escape;
+  const char* end = json_text::FindStringEnd(start, buf_end_, &has_escape);
   if (end == nullptr) return FailAt(start, "unterminated string");
   std::string_view k(start, static_cast<size_t>(end - start));
-  if (!json_text::HasValidEscapes(k)) return FailAt(start, "invalid escape in an object key");
+  if (has_escape && !json_text::HasValidEscapes(k)) return FailAt(start, "invalid escape in an object key");
   *key = k;
   return true;
 }

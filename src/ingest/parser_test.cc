@@ -499,14 +499,16 @@ TEST(ParserTest, MalformedJsonSaysWhatAndWhere) {
   EXPECT_GE(at, body.find("\"a\":1,}"));
   EXPECT_LE(at, body.size());
 
-  e = Error(Batch(R"({"batch":[{"type":"track","event":"e","userId":"u","properties":{"n":01}}]})"));
-  EXPECT_EQ(e, R"(malformed JSON at byte 66 (batch[0].properties.n): invalid number "01")");
-  e = Error(Batch(R"({"batch":[{"type":"track","event":"e","userId":"u","properties":{"n":tru}}]})"));
-  EXPECT_EQ(e, R"(malformed JSON at byte 66 (batch[0].properties.n): invalid boolean "tru")");
+  body = R"({"batch":[{"type":"track","event":"e","userId":"u","properties":{"n":01}}]})";
+  EXPECT_EQ(Error(Batch(body)), fmt::format(R"(malformed JSON at byte {} (batch[0].properties.n): invalid number "01")",
+                                            body.find("01")));
+  body = R"({"batch":[{"type":"track","event":"e","userId":"u","properties":{"n":tru}}]})";
+  EXPECT_EQ(Error(Batch(body)), fmt::format(R"(malformed JSON at byte {} (batch[0].properties.n): invalid boolean "tru")",
+                                            body.find("tru")));
   e = Error(Batch(R"({"batch":[{"type":"track","event":"bad \x escape","userId":"u"}]})"));
   EXPECT_THAT(e, HasSubstr("(batch[0].event): invalid string"));
   e = Error(Batch(R"({"batch":[{"type":"track","event":"e","userId":"u"}]} trailing)"));
-  EXPECT_THAT(e, HasSubstr("content after the top-level object"));
+  EXPECT_THAT(e, HasSubstr("the top-level object is not closed or is followed by more content"));
   e = Error(Batch(R"({"batch":[{"type":"track","event":"e","userId":"u"})"));
   EXPECT_THAT(e, HasSubstr("malformed JSON"));
   e = Error(Batch(R"({"batch":[{"type":"track","event":"e","userId":"u}]})"));
@@ -525,7 +527,7 @@ TEST(ParserTest, InvalidUtf8NamesTheByte) {
 }
 
 TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
-  std::string deep(100000, '[');
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
   std::string body = R"({"batch":[{"type":"track","event":"e","userId":"u","properties":{"x":)" + deep + "}}]}";
   EXPECT_THAT(Error(Batch(body)), HasSubstr("nested deeper than"));
   std::string ok_depth = R"({"batch":[{"type":"track","event":"e","userId":"u","properties":{"x":)" +

@@ -107,6 +107,10 @@ bool Parser::Impl::ParsePostHogItem(od::object obj, size_t index, ParsedRequest*
       ok = ReadId(v, item, "uuid", &m.message_id);
     } else if (key == "timestamp") {
       ok = ReadTime(v, item, "timestamp", &timestamp);
+    } else if (key == "$set") {  // older posthog-js: $set / $set_once beside properties
+      ok = CopyTraits(v, item, 1, "$set", &set_scan, &set_fields_, &set_b, &set_e);
+    } else if (key == "$set_once") {
+      ok = CopyTraits(v, item, 1, "$set_once", &set_once_scan, &set_once_fields_, &once_b, &once_e);
     } else if (key == "properties") {
       od::json_type type;
       if (auto e = v.type().get(type)) return Fail(e) || AddPath(key);

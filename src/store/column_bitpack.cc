@@ -63,7 +63,13 @@ inline uint64_t Load64(const uint8_t* p) {
 template <int W, typename T, size_t... K>
 inline void UnpackGroup(const uint8_t* p, uint64_t base, T* out, std::index_sequence<K...>) {
   constexpr uint64_t kMask = MaskOf(W);
-  ((out[K] = static_cast<T>(base + ((Load64(p + (K * W) / 8) >> ((K * W) % 8)) & kMask))), ...);
+  if constexpr (W <= 8) {
+    // The whole group is in one 64-bit word: one load, eight constant shifts.
+    const uint64_t word = Load64(p);
+    ((out[K] = static_cast<T>(base + ((word >> (K * W)) & kMask))), ...);
+  } else {
+    ((out[K] = static_cast<T>(base + ((Load64(p + (K * W) / 8) >> ((K * W) % 8)) & kMask))), ...);
+  }
 }
 
 template <int W, typename T>

@@ -19,7 +19,8 @@ namespace cairn::store::bitpack {
 int BitWidth(uint64_t v);
 // Bytes of the packed stream of `count` values of `width` bits.
 inline size_t PackedBytes(size_t count, int width) {
-  return static_cast<size_t>((static_cast<unsigned __int128>(count) * width + 7) / 8);
+  // count = 8q + r: each full group of 8 values takes exactly `width` bytes (no overflow).
+  return (count / 8) * static_cast<size_t>(width) + ((count % 8) * static_cast<size_t>(width) + 7) / 8;
 }
 
 // Appends IntVector(values.size()). base = min(values), width = BitWidth(max - min); unsigned

@@ -75,21 +75,32 @@ Status DecodeCustomers(std::string_view chunk, uint32_t rows, CustomerRuns* out)
   if (!PackedInts::Parse(p, limit, runs == 0 ? 0 : runs - 1, &deltas)) return Bad("bad customer deltas");
   if (!PackedInts::Parse(p, limit, runs, &lengths)) return Bad("bad run lengths");
   RETURN_IF_ERROR(End(p, limit));
+  // Bulk-decode both vectors (the fast unpack path), then prefix-sum them in place.
   out->values.resize(runs);
   out->starts.resize(runs + 1);
+  if (runs == 0) {
+    out->starts[0] = 0;
+    return rows == 0 ? Status::Ok() : Bad("run lengths do not add up to the row count");
+  }
+  out->values[0] = first;
+  deltas.Decode(0, runs - 1, out->values.data() + 1);
+  lengths.Decode(0, runs, out->starts.data() + 1);  // lengths fit 32 bits or fail the sum check below
+  if (lengths.width() > 17 || lengths.base() > rows) return Bad("run lengths do not add up to the row count");
   uint64_t customer = first, row = 0;
+  bool bad = false;
   out->starts[0] = 0;
-  for (size_t r = 0; r < runs; ++r) {
-    if (r > 0) {
-      const uint64_t d = deltas.Get(r - 1);
-      if (d == 0 || customer + d < customer) return Bad("customer runs not strictly increasing");
-      customer += d;
-    }
-    const uint64_t len = lengths.Get(r);
-    if (len == 0 || len > rows - row) return Bad("run lengths do not add up to the row count");
-    row += len;
+  for (size_t r = 1; r < runs; ++r) {
+    const uint64_t d = out->values[r];
+    bad |= (d == 0) | (customer + d < customer);
+    customer += d;
     out->values[r] = customer;
-    out->starts[r + 1] = static_cast<uint32_t>(row);
+  }
+  if (bad) return Bad("customer runs not strictly increasing");
+  for (size_t r = 1; r <= runs; ++r) {
+    const uint32_t len = out->starts[r];
+    bad |= len == 0;
+    row += len;
+    out->starts[r] = static_cast<uint32_t>(row);  // row <= runs * 2^17 < 2^32: no wrap before the check
   }
   if (row != rows) return Bad("run lengths do not add up to the row count");
   return Status::Ok();
@@ -113,8 +124,38 @@ void EncodeTimestamps(std::span<const int64_t> ts, const CustomerRuns& runs, std
   bitpack::PutUnsigned(deltas, dst);
 }
 
+namespace {
+
+// Writes rows [begin, end) of runs [r0, r1): each run's first timestamp, then running sums of its
+// deltas (d points at the first delta of run r0). With kCustomers the customer column is written
+// in the same pass: one loop exit (one mispredicted branch) per run instead of two.
+template <bool kCustomers>
+void EmitTimestamps(const CustomerRuns& runs, size_t r0, size_t r1, size_t begin, size_t end, const uint64_t* first_ts,
+                    const uint64_t* d, uint64_t* out, uint64_t* customers) {
+  for (size_t r = r0; r < r1; ++r) {
+    const size_t s = runs.starts[r], e = std::min<size_t>(runs.starts[r + 1], end);
+    uint64_t v = first_ts[r - r0];
+    size_t i = s;
+    for (; i < begin; ++i) v += *d++;  // only when the range starts inside run r0
+    uint64_t* o = out + (i - begin);
+    uint64_t* c = kCustomers ? customers + (i - begin) : nullptr;
+    const uint64_t customer = runs.values[r];
+    const size_t n = e - i;
+    o[0] = v;
+    if constexpr (kCustomers) c[0] = customer;
+    for (size_t k = 1; k < n; ++k) {
+      v += d[k - 1];
+      o[k] = v;
+      if constexpr (kCustomers) c[k] = customer;
+    }
+    d += n - 1;
+  }
+}
+
+}  // namespace
+
 Status DecodeTimestamps(std::string_view chunk, const CustomerRuns& runs, size_t begin, size_t end, int64_t* out,
-                        std::vector<uint64_t>* scratch) {
+                        std::vector<uint64_t>* scratch, uint64_t* customers) {
   const char *p, *limit;
   RETURN_IF_ERROR(Begin(chunk, kEncodingRunDelta, &p, &limit));
   const size_t rows = runs.starts.empty() ? 0 : runs.starts.back();
@@ -127,21 +168,20 @@ Status DecodeTimestamps(std::string_view chunk, const CustomerRuns& runs, size_t
   // Row i (not a run start) of run r uses delta index i - r - 1: each run start before it,
   // including its own run's, has no delta.
   const size_t r0 = runs.RunOf(begin);
-  const size_t d_first = runs.starts[r0] - r0;  // delta index of run r0's second row
-  size_t d_end = end - (runs.RunOf(end - 1) + 1);  // one past the delta index of row end-1
+  const size_t r1 = runs.RunOf(end - 1) + 1;       // one past the last run touched
+  const size_t d_first = runs.starts[r0] - r0;     // delta index of run r0's second row
+  size_t d_end = end - r1;                         // one past the delta index of row end-1
   if (d_end < d_first) d_end = d_first;
-  scratch->resize(d_end - d_first);
-  deltas.Decode(d_first, d_end - d_first, scratch->data());
-  const uint64_t* d = scratch->data();
-  for (size_t r = r0; r < runs.runs() && runs.starts[r] < end; ++r) {
-    uint64_t v = starts.Get(r);
-    const size_t s = runs.starts[r], e = std::min<size_t>(runs.starts[r + 1], end);
-    if (s >= begin) out[s - begin] = static_cast<int64_t>(v);
-    for (size_t i = s + 1; i < e; ++i) {
-      v += *d++;
-      if (i >= begin) out[i - begin] = static_cast<int64_t>(v);
-    }
-    if (e < runs.starts[r + 1]) break;  // range ends inside this run
+  // scratch = [run starts r0..r1) [deltas d_first..d_end)
+  scratch->resize((r1 - r0) + (d_end - d_first));
+  uint64_t* first_ts = scratch->data();
+  starts.Decode(r0, r1 - r0, first_ts);
+  deltas.Decode(d_first, d_end - d_first, first_ts + (r1 - r0));
+  const uint64_t* d = first_ts + (r1 - r0);
+  if (customers != nullptr) {
+    EmitTimestamps<true>(runs, r0, r1, begin, end, first_ts, d, reinterpret_cast<uint64_t*>(out), customers);
+  } else {
+    EmitTimestamps<false>(runs, r0, r1, begin, end, first_ts, d, reinterpret_cast<uint64_t*>(out), nullptr);
   }
   return Status::Ok();
 }
@@ -163,13 +203,16 @@ Status DecodeFor(std::string_view chunk, uint32_t rows, size_t begin, size_t end
   RETURN_IF_ERROR(End(p, limit_p));
   if (begin >= end) return Status::Ok();
   v.Decode(begin, end - begin, out);
-  if (limit != 0 || min_value != 0) {
-    // Branch-free so the check vectorises; it runs once per decoded range.
-    const T hi = static_cast<T>(limit == 0 ? ~uint64_t{0} : limit - 1), lo = static_cast<T>(min_value);
-    bool bad = false;
-    for (size_t i = 0; i < end - begin; ++i) bad |= (out[i] > hi) | (out[i] < lo);
-    if (bad) return Bad("value out of range");
+  if (limit == 0 && min_value == 0) return Status::Ok();
+  if (v.base() >= min_value && v.base() < limit && v.width() < 64 &&
+      (uint64_t{1} << v.width()) - 1 < limit - v.base()) {
+    return Status::Ok();  // even the largest offset the width allows stays below the limit
   }
+  // Branch-free so the check vectorises; it runs once per decoded range.
+  const T hi = static_cast<T>(limit == 0 ? ~uint64_t{0} : limit - 1), lo = static_cast<T>(min_value);
+  T bad = 0;
+  for (size_t i = 0; i < end - begin; ++i) bad |= static_cast<T>((out[i] > hi) | (out[i] < lo));
+  if (bad) return Bad("value out of range");
   return Status::Ok();
 }
 

@@ -46,9 +46,11 @@ Status DecodeCustomers(std::string_view chunk, uint32_t rows, CustomerRuns* out)
 
 // ts must be non-decreasing inside each run of `runs`.
 void EncodeTimestamps(std::span<const int64_t> ts, const CustomerRuns& runs, std::string* dst);
-// Writes rows [begin, end); `scratch` is reused between calls to avoid allocation.
+// Writes rows [begin, end); `scratch` is reused between calls to avoid allocation. When
+// `customers` is not null, the customer of each row is written there in the same pass (the
+// cheapest way to expand the customer column too).
 Status DecodeTimestamps(std::string_view chunk, const CustomerRuns& runs, size_t begin, size_t end,
-                        int64_t* out, std::vector<uint64_t>* scratch);
+                        int64_t* out, std::vector<uint64_t>* scratch, uint64_t* customers = nullptr);
 
 // ---- frame-of-reference integer columns ----
 

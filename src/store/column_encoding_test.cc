@@ -98,8 +98,10 @@ TEST(ForColumnTest, LimitsAreChecked) {
   EXPECT_TRUE(DecodeFor(chunk, 4, 0, 4, out.data(), 6, 1).Is(Code::kCorruption)) << "6 >= limit 6";
   EXPECT_TRUE(DecodeFor(chunk, 4, 0, 4, out.data(), 7, 2).Is(Code::kCorruption)) << "1 < min 2";
   EXPECT_TRUE(DecodeFor(chunk, 4, 0, 2, out.data(), 3, 1).ok()) << "only the decoded range is checked";
-  EXPECT_TRUE(DecodeFor(chunk, 5, 0, 4, out.data()).Is(Code::kCorruption)) << "too short for 5 rows";
-  EXPECT_TRUE(DecodeFor(chunk, 3, 0, 3, out.data()).Is(Code::kCorruption)) << "trailing bytes for 3 rows";
+  // The row count must match the packed length (4 values x 3 bits = 2 bytes; 6 rows need 3).
+  std::vector<uint8_t> big(6);
+  EXPECT_TRUE(DecodeFor(chunk, 6, 0, 6, big.data()).Is(Code::kCorruption)) << "too short for 6 rows";
+  EXPECT_TRUE(DecodeFor(chunk, 2, 0, 2, out.data()).Is(Code::kCorruption)) << "trailing bytes for 2 rows";
 }
 
 TEST(ForDiffColumnTest, ExtremesRoundTrip) {
@@ -193,7 +195,9 @@ TEST(ByteColumnTest, RoundTripFramesAndRanges) {
   ASSERT_TRUE(ParseByteHead(std::string_view(region).substr(0, *head), 2000, region.size(), &frames).ok());
   EXPECT_GT(frames.size(), 10u);
   for (const auto& f : frames) {
-    if (f.first_row > 0 && f.first_row != 7) EXPECT_EQ(f.first_row % 20, 0u) << f.first_row;
+    if (f.first_row > 0 && f.first_row != 7) {
+      EXPECT_EQ(f.first_row % 20, 0u) << f.first_row;
+    }
   }
 }
 

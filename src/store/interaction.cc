@@ -49,7 +49,9 @@ void EncodeBatch(const Batch& batch, std::string* dst) {
   for (const auto& e : batch.interactions) {
     PutVarint64(dst, e.customer);
     PutVarsint64(dst, e.timestamp_ms);
-    PutVarsint64(dst, e.received_at_ms - e.timestamp_ms);  // small for live traffic
+    // received_at − timestamp, small for live traffic. Wrapping uint64 arithmetic: defined for any
+    // values, and DecodeBatch's wrapping addition restores them exactly.
+    PutVarsint64(dst, static_cast<int64_t>(static_cast<uint64_t>(e.received_at_ms) - static_cast<uint64_t>(e.timestamp_ms)));
     dst->push_back(static_cast<char>(e.type));
     PutVarint32(dst, e.source);
     PutLengthPrefixed(dst, e.event);
@@ -96,7 +98,7 @@ Result<Batch> DecodeBatch(std::string_view payload) {
     if (!GetVarint64(p, limit, &e.customer)) return bad("customer");
     if (!GetVarsint64(p, limit, &e.timestamp_ms)) return bad("timestamp");
     if (!GetVarsint64(p, limit, &received_delta)) return bad("received_at");
-    e.received_at_ms = e.timestamp_ms + received_delta;
+    e.received_at_ms = static_cast<int64_t>(static_cast<uint64_t>(e.timestamp_ms) + static_cast<uint64_t>(received_delta));
     if (p == limit) return bad("type");
     uint8_t type = static_cast<uint8_t>(*p++);
     if (type < 1 || type > 6) return bad("type");

@@ -43,6 +43,19 @@ TEST(BatchTest, RoundTrip) {
   EXPECT_EQ(*got, b);
 }
 
+TEST(BatchTest, ExtremeTimesRoundTrip) {
+  Batch b = Sample();
+  b.interactions[0].timestamp_ms = INT64_MIN;
+  b.interactions[0].received_at_ms = INT64_MAX;
+  b.interactions[1].timestamp_ms = INT64_MAX;
+  b.interactions[1].received_at_ms = INT64_MIN;
+  std::string enc;
+  EncodeBatch(b, &enc);
+  auto got = DecodeBatch(enc);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, b);
+}
+
 TEST(BatchTest, EveryTruncationIsCorruption) {
   std::string enc;
   EncodeBatch(Sample(), &enc);

@@ -80,7 +80,9 @@ TEST_F(SegmentCorruptionTest, EveryFlippedByteIsDetectedNeverReturned) {
     EXPECT_TRUE((*r)->ReadBlock(block, segment::kAllColumns, &cols).Is(Code::kCorruption));
     // Other blocks still read; lookups either fail or return exactly the right rows.
     for (size_t b = 0; b < footer_.blocks.size(); ++b) {
-      if (static_cast<int>(b) != block) EXPECT_TRUE((*r)->ReadBlock(b, segment::kAllColumns, &cols).ok());
+      if (static_cast<int>(b) != block) {
+        EXPECT_TRUE((*r)->ReadBlock(b, segment::kAllColumns, &cols).ok());
+      }
     }
     for (CustomerId c : customers_) {
       std::vector<Interaction> got;

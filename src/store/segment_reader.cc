@@ -131,9 +131,11 @@ Status SegmentReader::ReadRanges(size_t b, std::span<const Range> ranges, Column
       Status s;
       Column c = Column::kCustomer;
       auto at = [&](auto& v) { return v.data() + pos; };
-      if (fixed & Bit(Column::kCustomer)) runs.Expand(r.begin, r.end, at(out->customer));
-      if (s.ok() && (fixed & Bit(c = Column::kTimestamp))) {
-        s = column::DecodeTimestamps(body[1], runs, r.begin, r.end, at(out->timestamp_ms), &out->scratch.u64);
+      if (fixed & Bit(c = Column::kTimestamp)) {  // expands the customer column in the same pass
+        s = column::DecodeTimestamps(body[1], runs, r.begin, r.end, at(out->timestamp_ms), &out->scratch.u64,
+                                     (fixed & Bit(Column::kCustomer)) ? at(out->customer) : nullptr);
+      } else if (fixed & Bit(Column::kCustomer)) {
+        runs.Expand(r.begin, r.end, at(out->customer));
       }
       if (s.ok() && (fixed & Bit(c = Column::kEvent))) {
         s = column::DecodeFor(body[2], blk.rows, r.begin, r.end, at(out->event), footer_.events.size());

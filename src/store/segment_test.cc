@@ -256,8 +256,12 @@ TEST(SegmentTest, BlockSkippingMatchesFilteredFullScan) {
     if (k.events && k.events->size() == 1 && k.lo == INT64_MIN) {
       EXPECT_LT(visited, r->block_count() / 2) << "rare-event scan should skip most blocks";
     }
-    if (k.events && k.events->empty()) EXPECT_EQ(visited, 0u);
-    if (k.lo > t1) EXPECT_EQ(visited, 0u);
+    if (k.events && k.events->empty()) {
+      EXPECT_EQ(visited, 0u);
+    }
+    if (k.lo > t1) {
+      EXPECT_EQ(visited, 0u);
+    }
   }
 }
 
@@ -350,7 +354,9 @@ TEST(SegmentBuilderTest, RejectsUnorderedAndInvalidRows) {
   EXPECT_TRUE((*b)->Finish().Is(Code::kFailedPrecondition));
   auto r = OpenOrDie(&env, "/s");
   EXPECT_EQ(r->stats().rows, 3u);
-  EXPECT_TRUE(SegmentBuilder::Create(&env, "/t", SegmentBuilderOptions{.block_rows = 0}).status().Is(Code::kInvalidArgument));
+  SegmentBuilderOptions zero_rows;
+  zero_rows.block_rows = 0;
+  EXPECT_TRUE(SegmentBuilder::Create(&env, "/t", zero_rows).status().Is(Code::kInvalidArgument));
 }
 
 TEST(SegmentTest, StatsAccountForEveryByte) {

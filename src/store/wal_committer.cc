@@ -14,6 +14,16 @@ Result<std::unique_ptr<WalCommitter>> WalCommitter::Open(io::Env* env, std::stri
   const std::string path = io::JoinPath(dir, wal::FileName(n));
   // Never overwrite a file recovery did not account for: it may hold acknowledged records.
   if (env->FileExists(path)) return FailedPrecondition("wal: " + path + " already exists (run RecoverWal first)");
+  // The new header vouches for the predecessor's size; a stale report would make recovery cut
+  // acknowledged records (or call the file corrupt).
+  const std::string prev = io::JoinPath(dir, wal::FileName(n - 1));
+  uint64_t prev_size = 0;
+  if (n > 1 && env->FileExists(prev)) {
+    ASSIGN_OR_RETURN(prev_size, env->GetFileSize(prev));
+  }
+  if (prev_size != recovered.last_file_size)
+    return FailedPrecondition("wal: " + prev + " is " + std::to_string(prev_size) + " bytes, the recovery report says " +
+                              std::to_string(recovered.last_file_size) + " (run RecoverWal first)");
   WalFileHeader header{n, recovered.last_file_size};
   ASSIGN_OR_RETURN(auto writer, WalWriter::Create(env, path, header, options.preallocate_bytes));
   RETURN_IF_ERROR(env->SyncDir(dir));
@@ -119,11 +129,11 @@ WalCommitterStats WalCommitter::stats() const {
   s.failed_records = failed_records_.load();
   s.current_file = current_file_number();
   s.last_synced_file = LastSyncedFile();
-  s.failed = !const_cast<WalCommitter*>(this)->FailureStatus().ok();
+  s.failed = !FailureStatus().ok();
   return s;
 }
 
-Status WalCommitter::FailureStatus() {
+Status WalCommitter::FailureStatus() const {
   std::lock_guard lock(mu_);
   return failure_;
 }

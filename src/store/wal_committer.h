@@ -67,7 +67,7 @@ class WalCommitter {
   // Starts appending to `dir` in a new file numbered `recovered.next_file_number` (its header
   // records `recovered.last_file_size` as its predecessor's size). `recovered` must be the report
   // of RecoverWal on this directory, with nothing written since: FailedPrecondition if the file
-  // already exists. Creates `dir` if missing.
+  // already exists or its predecessor's size differs from the report. Creates `dir` if missing.
   static Result<std::unique_ptr<WalCommitter>> Open(io::Env* env, std::string dir, WalCommitterOptions options,
                                                     const WalRecoveryReport& recovered);
 
@@ -75,8 +75,8 @@ class WalCommitter {
   WalCommitter(const WalCommitter&) = delete;
   WalCommitter& operator=(const WalCommitter&) = delete;
 
-  // Queues `payload` as one record; `done` is called exactly once, later, on the committer thread,
-  // if and only if Submit returns OK. Errors (payload and done are dropped):
+  // Queues `payload` as one record; `done` (may be empty) is called exactly once, later, on the
+  // committer thread, if and only if Submit returns OK. Errors (payload and done are dropped):
   //   InvalidArgument   payload longer than wal::kMaxPayloadSize
   //   Unavailable       "WAL is behind" (back-pressure), closed, or the failed state
   Status Submit(std::string payload, DoneFn done);
@@ -121,7 +121,7 @@ class WalCommitter {
   void CutBackAfterWriteFailure(uint64_t good_size, const Status& cause);
   Status Roll(uint64_t prev_file_size);
   void EnterFailed(const Status& cause);
-  Status FailureStatus();
+  Status FailureStatus() const;
 
   io::Env* const env_;
   const std::string dir_;
@@ -130,7 +130,7 @@ class WalCommitter {
   // Owned by the committer thread (and by Close once the thread has stopped).
   std::unique_ptr<WalWriter> writer_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable work_cv_;  // committer waits for work
   std::condition_variable roll_cv_;  // RollFile waits for its request
   std::vector<Entry> queue_;         // guarded by mu_

@@ -43,6 +43,7 @@ class TestEnv final : public io::Env {
 
   void FailNextSyncs(int n) { fail_syncs_.store(n); }
   void FailNextWritePartially() { fail_write_partial_.store(true); }
+  void FailNextTruncate() { fail_truncate_.store(true); }
   void SetSyncDelay(std::chrono::microseconds d) { sync_delay_us_.store(d.count()); }
   void BlockSyncs(bool block) {
     {
@@ -133,6 +134,7 @@ class TestEnv final : public io::Env {
     return Mutate([&] { return base_->RenameFile(from, to); });
   }
   Status TruncateFile(const std::string& path, uint64_t size) override {
+    if (fail_truncate_.exchange(false)) return IOError(path + ": ftruncate: Input/output error (injected)");
     return Mutate([&] { return base_->TruncateFile(path, size); });
   }
   Status SyncDir(const std::string& dir) override {
@@ -160,6 +162,7 @@ class TestEnv final : public io::Env {
   bool dead_ = false;  // guarded by crash_mu_
   std::atomic<int> fail_syncs_{0};
   std::atomic<bool> fail_write_partial_{false};
+  std::atomic<bool> fail_truncate_{false};
   std::atomic<int64_t> sync_delay_us_{0};
   std::atomic<uint64_t> syncs_{0};
   std::mutex gate_mu_;
@@ -249,6 +252,12 @@ TEST(WalCommitterTest, OpenRefusesToOverwriteAFile) {
   WalRecoveryReport stale;  // as if recovery had not run: would start at file 1 again
   auto again = WalCommitter::Open(&env, kDir, SmallOptions(), stale);
   EXPECT_TRUE(again.status().Is(Code::kFailedPrecondition)) << again.status().ToString();
+  WalRecoveryReport wrong_size;  // right number, wrong predecessor size
+  wrong_size.next_file_number = 2;
+  wrong_size.last_file_size = 5;
+  again = WalCommitter::Open(&env, kDir, SmallOptions(), wrong_size);
+  EXPECT_TRUE(again.status().Is(Code::kFailedPrecondition)) << again.status().ToString();
+  EXPECT_FALSE(env.FileExists(io::JoinPath(kDir, wal::FileName(2))));
   EXPECT_THAT(RecoverPayloads(&env, kDir), ElementsAre("acked"));
 }
 
@@ -403,6 +412,23 @@ TEST(WalCommitterTest, HalfWrittenRecordIsCutBack) {
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->bytes_truncated, 0u);
   EXPECT_THAT(RecoverPayloads(&mem, kDir), ElementsAre("one", "two"));
+}
+
+TEST(WalCommitterTest, HalfWrittenRecordThatCannotBeCutBackIsAbandoned) {
+  io::MemEnv mem;
+  TestEnv env(&mem);
+  auto c = OpenCommitter(&env);
+  ASSERT_TRUE(SubmitAndWait(c.get(), "one").ok());
+  env.FailNextWritePartially();
+  env.FailNextTruncate();
+  EXPECT_TRUE(SubmitAndWait(c.get(), std::string(1000, 'x')).Is(Code::kIOError));
+  EXPECT_EQ(c->current_file_number(), 2u);  // rolled: file 2 records where file 1's good part ends
+  ASSERT_TRUE(SubmitAndWait(c.get(), "two").ok());
+  ASSERT_TRUE(c->Close().ok());
+  WalRecoveryReport report;
+  EXPECT_THAT(RecoverPayloads(&mem, kDir, &report), ElementsAre("one", "two"));
+  EXPECT_EQ(report.file_reports[0].end, WalFileEnd::kAbandonedTail);
+  EXPECT_GT(report.bytes_truncated, 0u);
 }
 
 TEST(WalCommitterTest, FailedSyncAbandonsTheFile) {

@@ -2,7 +2,8 @@
 // IngestHandler: the Segment and PostHog collection routes. Each request becomes one
 // ingest::IngestRequest (dialect and type from the route, body moved, Content-Encoding, the Basic
 // write key, received_at from the clock) and one Ingestor::Ingest call; the answer is sent from
-// the Ingestor's `done`, on whatever thread that runs.
+// the Ingestor's `done`, on whatever thread that runs. Ingest() itself is called on an I/O thread,
+// so it must not block on the disk: durability waits belong before `done`, not before returning.
 //
 //   200 {"success":true,"accepted":N,"duplicates":D,"rejected":[{"index":i,"error":"…"}]}
 //   4xx/5xx {"success":false,"error":"…"} as status_to_http maps the Ingestor's status (413
