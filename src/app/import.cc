@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "app/hub.h"
+#include "app/remote_ingestor.h"
 
 namespace cairn::app {
 namespace {
@@ -55,8 +56,30 @@ std::string Human(double v) {
 }  // namespace
 
 Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
-  if (!opt.url.empty())
-    return FailedPrecondition("import --url is not supported yet: stop the server and import with --data DIR");
+  // The destination: a running server (--url), or the data dir opened here.
+  std::unique_ptr<RemoteIngestor> remote;
+  std::unique_ptr<Hub> hub;
+  ingest::Ingestor* ingestor = nullptr;
+  std::optional<uint32_t> source;
+  if (!opt.url.empty()) {
+    ASSIGN_OR_RETURN(remote, RemoteIngestor::Create(opt.url, opt.write_key));
+    ingestor = remote.get();
+  } else {
+    HubOptions hub_options = cfg.hub;
+    hub_options.create_keys_if_none = false;
+    if (!opt.write_key.empty()) hub_options.write_keys = {opt.write_key};
+    auto opened = Hub::Open(hub_options);
+    if (!opened.ok()) return opened.status().WithContext("opening " + cfg.hub.data_dir);
+    hub = std::move(*opened);
+    source = 0;  // the built-in "import" source, unless a write key names one
+    if (!opt.write_key.empty()) {
+      auto info = hub->keys()->Find(opt.write_key);
+      if (!info) return Internal("write key was registered but is not found");
+      source = info->source;
+    }
+    ingestor = hub->pipeline();
+  }
+
   gzFile in = gzopen(opt.file.c_str(), "rb");  // reads plain files too
   if (!in) return InvalidArgument("cannot open " + opt.file);
   gzbuffer(in, 1 << 20);
@@ -67,22 +90,6 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
     std::fclose(f);
   }
 
-  HubOptions hub_options = cfg.hub;
-  hub_options.create_keys_if_none = false;
-  if (!opt.write_key.empty()) hub_options.write_keys = {opt.write_key};
-  auto hub = Hub::Open(hub_options);
-  if (!hub.ok()) {
-    gzclose(in);
-    return hub.status().WithContext("opening " + cfg.hub.data_dir);
-  }
-  std::optional<uint32_t> source = 0;
-  if (!opt.write_key.empty()) {
-    auto info = (*hub)->keys()->Find(opt.write_key);
-    if (!info) return Internal("write key was registered but is not found");
-    source = info->source;
-  }
-  ingest::Ingestor* ingestor = (*hub)->pipeline();
-
   ImportReport report;
   std::mutex mu;  // guards report and errors from done callbacks
   std::vector<std::string> errors;
@@ -91,15 +98,24 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
   auto start = Clock::now();
   auto last_progress = start;
 
-  auto submit = [&](std::string body, uint64_t first_line, size_t n, auto& self) -> void {
+  // Sends consecutive lines [first_line, first_line + lines.size()) as one batch.
+  auto submit = [&](std::vector<std::string> lines, uint64_t first_line, auto& self) -> void {
+    std::string body = "{\"batch\":[\n";
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (i) body += ",\n";
+      body += lines[i];
+    }
+    body += "\n]}";
     ingest::IngestRequest req;
     req.dialect = ingest::Dialect::kSegmentBatch;
-    req.body = body;
+    req.body = std::move(body);
     req.received_at_ms = cairn::Clock::Real()->NowMillis();
     req.historical = true;
     req.trusted_source = source;
     inflight.Acquire();
-    ingestor->Ingest(std::move(req), [&, body = std::move(body), first_line, n](Result<ingest::IngestOutcome> r) mutable {
+    auto shared_lines = std::make_shared<std::vector<std::string>>(std::move(lines));
+    ingestor->Ingest(std::move(req), [&, shared_lines, first_line](Result<ingest::IngestOutcome> r) {
+      size_t n = shared_lines->size();
       if (r.ok()) {
         std::lock_guard l(mu);
         report.accepted += r->accepted;
@@ -111,42 +127,35 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
         inflight.Release();
         return;
       }
+      inflight.Release();
       if (r.status().code() == Code::kInvalidArgument && n > 1) {
-        // A malformed line spoils the whole batch's JSON: find it by importing the lines one by one.
-        inflight.Release();
-        size_t begin = body.find('[') + 1;
-        for (size_t i = 0; i < n; ++i) {
-          size_t end = body.find('\n', begin);
-          std::string line = body.substr(begin, end - begin);
-          if (!line.empty() && line.back() == ',') line.pop_back();
-          self("{\"batch\":[\n" + line + "\n]}", first_line + i, 1, self);
-          begin = end + 1;
-        }
+        // A malformed line spoils the whole batch's JSON (parse errors come back synchronously,
+        // on this thread): find it by sending the lines one by one.
+        for (size_t i = 0; i < n; ++i) self(std::vector<std::string>{(*shared_lines)[i]}, first_line + i, self);
         return;
       }
       std::lock_guard l(mu);
-      if (n == 1 && r.status().code() == Code::kInvalidArgument) {
-        ++report.bad_lines;
-        errors.push_back("line " + std::to_string(first_line) + ": " + std::string(r.status().message()));
-      } else {
-        errors.push_back("lines " + std::to_string(first_line) + "-" + std::to_string(first_line + n - 1) + ": " +
-                         r.status().ToString());
-        report.bad_lines += n;
-      }
-      inflight.Release();
+      report.bad_lines += n;
+      if (n == 1) errors.push_back("line " + std::to_string(first_line) + ": " + std::string(r.status().message()));
+      else errors.push_back("lines " + std::to_string(first_line) + "-" + std::to_string(first_line + n - 1) + ": " + r.status().ToString());
     });
   };
 
-  std::string body = "{\"batch\":[\n";
-  size_t in_batch = 0;
-  uint64_t first_line = 1;
+  std::vector<std::string> batch;
+  uint64_t first_line = 1;  // line number of batch[0]
   std::string line;
   char buf[1 << 16];
   bool eof = false;
+  auto flush_batch = [&] {
+    if (batch.empty()) return;
+    size_t n = batch.size();
+    submit(std::move(batch), first_line, submit);
+    batch.clear();
+    first_line += n;
+  };
   while (!eof) {
     line.clear();
-    // Read one whole line, however long.
-    while (true) {
+    while (true) {  // one whole line, however long
       if (!gzgets(in, buf, sizeof buf)) {
         eof = true;
         break;
@@ -154,39 +163,24 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
       line += buf;
       if (!line.empty() && line.back() == '\n') break;
     }
+    if (eof && line.empty()) break;
+    ++report.lines;
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    if (!eof || !line.empty()) ++report.lines;
-    bool blank = line.find_first_not_of(" \t") == std::string::npos;
-    if (!blank) {
-      if (in_batch) body += ",\n";
-      body += line;
-      ++in_batch;
-    } else if (!eof) {
-      // Blank lines are skipped. A batch must cover consecutive lines (rejections are reported as
+    if (line.find_first_not_of(" \t") == std::string::npos) {
+      // Blank lines are skipped. A batch covers consecutive lines (rejections are reported as
       // first_line + index), so a blank line ends the current batch.
-      if (in_batch > 0) {
-        body += "\n]}";
-        submit(std::move(body), first_line, in_batch, submit);
-        first_line += in_batch;
-        body = "{\"batch\":[\n";
-        in_batch = 0;
-      }
+      flush_batch();
       ++first_line;
       continue;
     }
-    if (in_batch == opt.batch_lines || (eof && in_batch > 0)) {
-      body += "\n]}";
-      submit(std::move(body), first_line, in_batch, submit);
-      first_line += in_batch;
-      body = "{\"batch\":[\n";
-      in_batch = 0;
-    }
+    batch.push_back(line);
+    if (batch.size() == opt.batch_lines) flush_batch();
     auto now = Clock::now();
     if (opt.progress && now - last_progress > std::chrono::milliseconds(tty ? 200 : 5000)) {
       last_progress = now;
       double secs = std::chrono::duration<double>(now - start).count();
       double rate = report.lines / std::max(secs, 1e-9);
-      double done_frac = file_size ? static_cast<double>(gzoffset(in)) / file_size : 0;
+      double done_frac = file_size ? std::min(1.0, static_cast<double>(gzoffset(in)) / file_size) : 0;
       double eta = done_frac > 0 ? secs / done_frac - secs : 0;
       if (tty) {
         int width = 30, filled = static_cast<int>(done_frac * width);
@@ -199,6 +193,7 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
       }
     }
   }
+  flush_batch();
   gzclose(in);
   inflight.WaitAll();
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -209,8 +204,10 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
                static_cast<unsigned long>(report.lines), static_cast<unsigned long>(report.accepted),
                static_cast<unsigned long>(report.duplicates), static_cast<unsigned long>(report.bad_lines),
                report.seconds, Human(report.lines / std::max(report.seconds, 1e-9)).c_str());
-  RETURN_IF_ERROR((*hub)->store()->Flush());
-  RETURN_IF_ERROR((*hub)->Close());
+  if (hub) {
+    RETURN_IF_ERROR(hub->store()->Flush());
+    RETURN_IF_ERROR(hub->Close());
+  }
   return report;
 }
 

@@ -19,7 +19,6 @@ namespace {
 // are released after the request so one huge import does not pin memory on every thread.
 constexpr size_t kRetainBufferBytes = 4 << 20;
 
-
 // Content of a validated string token (without the quotes).
 std::string_view StringContent(std::string_view token) { return token.substr(1, token.size() - 2); }
 
@@ -49,7 +48,6 @@ std::string Iso(int64_t ms) {
   char buf[32];
   return std::string(FormatIso8601Ms(ms, buf));
 }
-
 
 }  // namespace
 

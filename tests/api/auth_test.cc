@@ -1,0 +1,126 @@
+// Keys against the real binary: write keys on ingest (Basic header, body writeKey, PostHog
+// api_key), the admin Bearer key on the read API. Missing or unknown keys get 401, never 5xx;
+// a write key on an admin endpoint gets 403.
+
+#include <gtest/gtest.h>
+
+#include "api/cairn_server.h"
+#include "testutil/temp_dir.h"
+
+namespace cairn::testutil {
+namespace {
+
+class AuthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new TempDir;
+    server_ = new CairnServer(tmp_->Sub("data"), tmp_->Sub("serve"));
+    ASSERT_TRUE(server_->Start());
+  }
+  static void TearDownTestSuite() {
+    EXPECT_TRUE(server_->Stop());
+    delete server_;
+    delete tmp_;
+  }
+  void SetUp() override {
+    if (server_->port() == 0) GTEST_SKIP() << "server did not start";
+    client_ = server_->Client();
+  }
+
+  // Posts and returns the status; the body must be a JSON object with "success".
+  unsigned Post(const std::string& target, const std::string& body, const HttpHeaders& headers) {
+    auto r = client_->Post(target, body, headers);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return 0;
+    boost::json::value v = ParseJson(r->body);
+    EXPECT_TRUE(v.is_object() && v.as_object().contains("success")) << r->body;
+    last_body_ = r->body;
+    return r->status;
+  }
+  unsigned Get(const std::string& target, const HttpHeaders& headers) {
+    auto r = client_->Get(target, headers);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return 0;
+    last_body_ = r->body;
+    return r->status;
+  }
+
+  static TempDir* tmp_;
+  static CairnServer* server_;
+  std::unique_ptr<HttpClient> client_;
+  std::string last_body_;
+};
+
+TempDir* AuthTest::tmp_ = nullptr;
+CairnServer* AuthTest::server_ = nullptr;
+
+TEST_F(AuthTest, MissingWriteKeyIs401) {
+  EXPECT_EQ(Post("/v1/batch", BatchJson({TrackJson("u-auth", "E", "auth-m1")}), {}), 401u) << last_body_;
+  EXPECT_EQ(Post("/v1/track", TrackJson("u-auth", "E", "auth-m2"), {}), 401u) << last_body_;
+  EXPECT_EQ(Post("/batch/", R"({"batch":[{"event":"e","distinct_id":"d","uuid":"auth-m3"}]})", {}), 401u)
+      << last_body_;
+}
+
+TEST_F(AuthTest, UnknownWriteKeyIs401InEveryPlace) {
+  const std::string unknown = "wk-unknown-0123456789abcdef";
+  EXPECT_EQ(Post("/v1/batch", BatchJson({TrackJson("u-auth", "E", "auth-u1")}), WriteAuth(unknown)), 401u)
+      << last_body_;
+  EXPECT_EQ(Post("/v1/batch", R"({"writeKey":")" + unknown + R"(","batch":[)" + TrackJson("u-auth", "E", "auth-u2") + "]}",
+                 {}),
+            401u)
+      << last_body_;
+  EXPECT_EQ(Post("/batch/", R"({"api_key":")" + unknown + R"(","batch":[{"event":"e","distinct_id":"d","uuid":"auth-u3"}]})",
+                 {}),
+            401u)
+      << last_body_;
+  // A malformed Basic header is a credentials problem, not a server error.
+  EXPECT_EQ(Post("/v1/batch", BatchJson({TrackJson("u-auth", "E", "auth-u4")}), {{"Authorization", "Basic !!!"}}),
+            401u)
+      << last_body_;
+}
+
+TEST_F(AuthTest, EveryWayOfGivingAValidWriteKeyIsAccepted) {
+  EXPECT_EQ(Post("/v1/batch", BatchJson({TrackJson("u-auth", "E", "auth-ok1")}), WriteAuth()), 200u) << last_body_;
+  // Without the colon.
+  EXPECT_EQ(Post("/v1/batch", BatchJson({TrackJson("u-auth", "E", "auth-ok2")}),
+                 {{"Authorization", "Basic " + Base64Encode(kWriteKey)}}),
+            200u)
+      << last_body_;
+  EXPECT_EQ(Post("/v1/batch", R"({"writeKey":")" + std::string(kWriteKey) + R"(","batch":[)" +
+                                   TrackJson("u-auth", "E", "auth-ok3") + "]}",
+                 {}),
+            200u)
+      << last_body_;
+  EXPECT_EQ(Post("/v1/t", R"({"writeKey":")" + std::string(kWriteKey2) +
+                              R"(","type":"track","userId":"u-auth","event":"E","messageId":"auth-ok4"})",
+                 {}),
+            200u)
+      << last_body_;
+  EXPECT_EQ(Post("/batch/", R"({"api_key":")" + std::string(kWriteKey) +
+                                R"(","batch":[{"event":"e","distinct_id":"u-auth","uuid":"auth-ok5"}]})",
+                 {}),
+            200u)
+      << last_body_;
+  auto counts = MessageIdCounts(*client_, "u-auth");
+  for (const char* id : {"auth-ok1", "auth-ok2", "auth-ok3", "auth-ok4", "auth-ok5"}) EXPECT_EQ(counts[id], 1) << id;
+  // Nothing refused was stored.
+  for (const char* id : {"auth-m1", "auth-m2", "auth-u1", "auth-u2", "auth-u4"}) EXPECT_EQ(counts.count(id), 0u) << id;
+}
+
+TEST_F(AuthTest, ReadApiNeedsTheAdminBearerKey) {
+  ASSERT_EQ(Post("/v1/batch", BatchJson({TrackJson("u-bearer", "E", "bearer-1")}), WriteAuth()), 200u) << last_body_;
+  for (const std::string target : {"/v1/customers/u-bearer", "/v1/customers/u-bearer/events"}) {
+    EXPECT_EQ(Get(target, {}), 401u) << target << " " << last_body_;
+    EXPECT_EQ(Get(target, {{"Authorization", "Bearer ak-unknown-0123456789abcdef"}}), 401u) << target << " " << last_body_;
+    EXPECT_EQ(Get(target, {{"Authorization", std::string("Bearer ") + kWriteKey}}), 403u) << target << " " << last_body_;
+    // The admin key, but not as a Bearer credential.
+    EXPECT_EQ(Get(target, {{"Authorization", BasicAuth(kAdminKey)}}), 401u) << target << " " << last_body_;
+    EXPECT_EQ(Get(target, AdminAuth()), 200u) << target << " " << last_body_;
+  }
+  // The admin key is not a write key.
+  EXPECT_EQ(Post("/v1/batch", BatchJson({TrackJson("u-bearer", "E", "bearer-2")}), WriteAuth(kAdminKey)), 401u)
+      << last_body_;
+}
+
+}  // namespace
+}  // namespace cairn::testutil
