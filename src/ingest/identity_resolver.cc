@@ -128,13 +128,15 @@ Result<CustomerId> IdentityResolver::Resolve(const IdentityInput& in, std::vecto
     }
     keys[n++] = std::move(k);
   };
-  bool alias = in.type == store::MessageType::kAlias;
+  // An explicit merge: alias previousId → userId, or any message naming a previous id (PostHog's
+  // $identify carries $anon_distinct_id there). Two userIds may then end up on one customer.
+  bool alias = in.type == store::MessageType::kAlias || !in.previous_id.empty();
   add('u', in.user_id);
   add('e', in.email);
   add('a', in.anonymous_id);
   add('p', in.phone);
   std::string prev_user, prev_anon;
-  if (alias && !in.previous_id.empty()) {
+  if (!in.previous_id.empty()) {
     prev_user = MakeKey('u', in.previous_id);
     prev_anon = MakeKey('a', in.previous_id);
   }

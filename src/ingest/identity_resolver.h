@@ -11,7 +11,8 @@
 // Guard rails (so a hard-coded test id cannot merge thousands of customers):
 // - blocked id values (`null`, `undefined`, `0`, `anonymous`, empty, ...) are never used as keys;
 // - a customer never gets a second userId through identify: linking or merging that would put two
-//   different userIds on one customer is refused (alias is the explicit way to do that);
+//   different userIds on one customer is refused (alias, or a message with a previousId, is the
+//   explicit way to do that);
 // - a customer holds at most `max_identities_per_customer` keys; links and merges past the cap
 //   are refused.
 // Refusals are counted (cairn_identity_merges_refused_total{reason}) and logged, rate-limited; the

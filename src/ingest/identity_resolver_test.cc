@@ -78,6 +78,18 @@ TEST_F(IdentityResolverTest, AliasOfUnknownPreviousIdLinksIt) {
   EXPECT_EQ(Track("", "legacy-42"), c);
 }
 
+TEST_F(IdentityResolverTest, PostHogIdentifyMergesTheAnonymousDistinctId) {
+  // posthog-node: events before identify use the anonymous id as distinct_id (→ userId).
+  CustomerId anon = Track("anon-7f3", "");
+  CustomerId user = Track("alice", "");
+  ASSERT_NE(anon, user);
+  // $identify: distinct_id alice, $anon_distinct_id anon-7f3 → previous_id.
+  CustomerId c = Resolve(MessageType::kIdentify, "alice", "anon-7f3", "anon-7f3");
+  EXPECT_EQ(c, user);
+  EXPECT_EQ(resolver_.Find(anon), user);
+  EXPECT_EQ(Track("", "anon-7f3"), user);
+}
+
 TEST_F(IdentityResolverTest, HardCodedAnonymousIdDoesNotMergeUsers) {
   std::vector<CustomerId> users;
   for (int i = 0; i < 200; ++i) users.push_back(Identify("user-" + std::to_string(i), "same-anon-everywhere"));

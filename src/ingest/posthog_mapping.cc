@@ -161,6 +161,10 @@ bool Parser::Impl::ParsePostHogItem(od::object obj, size_t index, ParsedRequest*
   std::string traits;
   switch (m.type) {
     case store::MessageType::kIdentify: {
+      // PostHog sends a visitor's events before $identify with the anonymous id as distinct_id,
+      // which Cairn stores as a userId. $identify must therefore merge that customer explicitly:
+      // previous_id makes the identity layer treat it like an alias (see IdentityResolver).
+      m.previous_id = anon_id;
       m.anonymous_id = std::move(anon_id);
       // $set wins over $set_once for a key both carry.
       bool tf = true;

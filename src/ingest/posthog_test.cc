@@ -58,6 +58,8 @@ TEST(PostHogTest, RealClientBatch) {
   EXPECT_EQ(identify.type, MessageType::kIdentify);
   EXPECT_EQ(identify.user_id, "user-5");
   EXPECT_EQ(identify.anonymous_id, "0190f3a2-1111-7c3b-8e1f-6a2b9c0d1e2f");
+  // The anonymous distinct_id was a "userId" on earlier events: identify merges it explicitly.
+  EXPECT_EQ(identify.previous_id, "0190f3a2-1111-7c3b-8e1f-6a2b9c0d1e2f");
   EXPECT_EQ(identify.message_id, "0190f3a2-aaaa-7c3b-8e1f-6a2b9c0d1e2f");
   EXPECT_EQ(identify.email, "lin@example.com");
   // $set wins over $set_once for "plan".
@@ -67,6 +69,7 @@ TEST(PostHogTest, RealClientBatch) {
   EXPECT_EQ(identify.event, "");
   EXPECT_THAT(identify.payload, ::testing::StartsWith(
                                     R"({"type":"identify","userId":"user-5","anonymousId":"0190f3a2-1111-7c3b-8e1f-6a2b9c0d1e2f",)"
+                                    R"("previousId":"0190f3a2-1111-7c3b-8e1f-6a2b9c0d1e2f",)"
                                     R"("traits":{"first_seen":"2024-04-01","email":"lin@example.com","plan":"team"},)"
                                     R"("messageId":"0190f3a2-aaaa-7c3b-8e1f-6a2b9c0d1e2f","distinct_id":"user-5","event":"$identify",)"));
   EXPECT_THAT(identify.payload, HasSubstr(R"("$posthog_type":"capture")"));

@@ -23,6 +23,10 @@ async function startStaticServer(t) {
     let file = null;
     let type = 'application/javascript';
     const m = /^\/(?:umd|analytics-next\/bundles)\/([\w.-]+\.js)$/.exec(url.pathname);
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (url.pathname === '/' || url.pathname === '/index.html') {
       file = PAGE;
       type = 'text/html; charset=utf-8';
@@ -71,7 +75,9 @@ async function openDevice(browser, origin, cairn, seg) {
     const u = new URL(req.url());
     if (u.hostname !== '127.0.0.1' && u.protocol !== 'data:') blocked.push(u.href);
   });
-  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${msg.location().url || '?'})`);
+  });
   page.on('requestfinished', async (req) => {
     if (!req.url().startsWith(cairn.url)) return;
     const res = await req.response();
