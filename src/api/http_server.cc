@@ -155,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
     header_parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
     header_parser_->body_limit(boost::none);  // the body size is checked here, not by the parser
     is_head_ = false;
+    unread_input_ = false;
     stream_.expires_after(server_->options.idle_timeout);
     http::async_read_header(stream_, buffer_, *header_parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });

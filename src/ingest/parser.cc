@@ -456,7 +456,8 @@ Status Parser::Impl::Start(std::string_view body) {
     case simdjson::UNCLOSED_STRING: return InvalidArgument("malformed JSON: a string is not closed");
     case simdjson::UNESCAPED_CHARS: return InvalidArgument("malformed JSON: a string contains an unescaped control character");
     case simdjson::CAPACITY: return ResourceExhausted("request body too large for the JSON parser");
-    case simdjson::MEMALLOC: return ResourceExhausted("out of memory parsing the request body");
+    // Out of memory is transient (503, clients retry); a 4xx would make them drop the batch.
+    case simdjson::MEMALLOC: return Unavailable("out of memory parsing the request body");
     default:
       Fail(e);
       return SyntaxStatus();

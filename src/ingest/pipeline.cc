@@ -146,6 +146,9 @@ void IngestPipeline::Ingest(IngestRequest req, Done done) {
   if (appended) return;  // done runs when the batch is durable
   if (!append_status.ok()) {
     Rejected("backpressure")->Inc();
+    // The API answers "back-pressure" Unavailable with 429 + Retry-After (api/status_to_http.h).
+    if (append_status.code() == Code::kUnavailable)
+      return done(Unavailable("back-pressure: " + std::string(append_status.message()) + "; retry later"));
     return done(append_status);
   }
   duplicates_->Inc(outcome.duplicates);

@@ -267,6 +267,46 @@ Status Store::Flush() {
   return Status::Ok();
 }
 
+Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
+                                          const std::vector<CustomerId>& dropped, const std::string& path) {
+  // A k-way merge of the inputs' row iterators in segment order, streamed into the builder:
+  // memory is one block per input, whatever the store's size. Dropped customers are skipped a
+  // whole customer at a time, their rows never materialised.
+  std::vector<std::unique_ptr<SegmentIterator>> its;
+  for (const auto& seg : inputs) its.push_back(seg->NewIterator());
+  auto greater = [&](size_t a, size_t b) { return SegmentOrder(its[b]->row(), its[a]->row()); };
+  std::vector<size_t> heap;
+  auto settle = [&](size_t i) -> Status {
+    while (its[i]->Valid() && std::binary_search(dropped.begin(), dropped.end(), its[i]->customer()))
+      its[i]->SkipCustomer();
+    RETURN_IF_ERROR(its[i]->status());
+    if (its[i]->Valid()) {
+      heap.push_back(i);
+      std::push_heap(heap.begin(), heap.end(), greater);
+    }
+    return Status::Ok();
+  };
+  for (size_t i = 0; i < its.size(); ++i) RETURN_IF_ERROR(settle(i));
+  ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env_, path));
+  SegmentMeta meta{0, 0, UINT64_MAX, 0};
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), greater);
+    size_t i = heap.back();
+    heap.pop_back();
+    const Interaction& row = its[i]->row();
+    RETURN_IF_ERROR(builder->Add(row));
+    ++meta.rows;
+    meta.min_seq = std::min(meta.min_seq, row.seq);
+    meta.max_seq = std::max(meta.max_seq, row.seq);
+    its[i]->Next();
+    RETURN_IF_ERROR(settle(i));
+  }
+  RETURN_IF_ERROR(builder->Finish());
+  RETURN_IF_ERROR(env_->SyncDir(SegDir(dir_)));
+  if (meta.rows == 0) meta.min_seq = 0;
+  return meta;
+}
+
 SegmentMeta Store::MetaFor(uint64_t file_number, const std::vector<Interaction>& rows) {
   SegmentMeta meta{file_number, rows.size(), rows.empty() ? 0 : UINT64_MAX, 0};
   for (const auto& r : rows) {
@@ -306,17 +346,10 @@ Status Store::Compact(const std::vector<CustomerId>& drop) {
   if (inputs.size() <= 1 && drop.empty()) return Status::Ok();
   std::vector<CustomerId> dropped(drop);
   std::sort(dropped.begin(), dropped.end());
-  std::vector<Interaction> rows;
-  for (const auto& seg : inputs) {
-    auto it = seg->NewIterator();
-    for (; it->Valid(); it->Next())
-      if (!std::binary_search(dropped.begin(), dropped.end(), it->customer())) rows.push_back(it->row());
-    RETURN_IF_ERROR(it->status());
-  }
-  std::sort(rows.begin(), rows.end(), SegmentOrder);
   uint64_t file_number = before.next_file;
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
-  Status s = BuildSegmentFile(env_, path, rows);
+  auto merged = MergeSegments(inputs, dropped, path);
+  Status s = merged.status();
   std::shared_ptr<SegmentReader> reader;
   if (s.ok()) {
     auto r = SegmentReader::Open(env_, path);
@@ -327,7 +360,8 @@ Status Store::Compact(const std::vector<CustomerId>& drop) {
     std::lock_guard lock(mu_);
     Manifest next = manifest_;
     next.next_file = file_number + 1;
-    next.segments = {MetaFor(file_number, rows)};
+    next.segments = {*merged};
+    next.segments[0].file_number = file_number;
     s = next.Save(env_, ManifestPath(dir_));
     if (s.ok()) {
       manifest_ = std::move(next);
