@@ -21,7 +21,8 @@
 //     waits until it is due and sends it; latency counts from the DUE time, so a server that
 //     falls behind is charged for the queueing it causes (no coordinated omission). Needs enough
 //     connections to keep up with R (the figure `offered_late_fraction` shows when it did not).
-//   A 503 (WAL behind) is retried after 5 ms and counted; any other non-200 aborts the run.
+//   A 429 (back-pressure: WAL behind) or 503 is retried after 5 ms and counted (`retried`); any
+//   other non-200 aborts the run.
 //
 // Output: one figure per line, `<label>_<name> <value> <unit>`, the median over the repetitions.
 
@@ -298,7 +299,7 @@ Requests BuildRequests(const Options& o, const std::string& host) {
 struct LoadResult {
   double seconds = 0;
   uint64_t accepted = 0;
-  uint64_t retries_503 = 0;
+  uint64_t retries = 0;  // 429/503 answers retried
   uint64_t late = 0;  // open loop: requests sent more than 1 ms after they were due
   std::vector<double> latency_ms;
   double client_cpu_s = 0;
@@ -341,7 +342,7 @@ LoadResult RunLoad(const Options& o, const Requests& reqs, const std::string& ho
           if (SteadyClock::now() - due > std::chrono::milliseconds(1)) ++late;
         }
         int code;
-        while ((code = c.RoundTrip(reqs.wire[i], &body)) == 503) {
+        while ((code = c.RoundTrip(reqs.wire[i], &body)) == 503 || code == 429) {
           ++retries;
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
@@ -356,7 +357,7 @@ LoadResult RunLoad(const Options& o, const Requests& reqs, const std::string& ho
       std::lock_guard l(mu);
       res.latency_ms.insert(res.latency_ms.end(), lat.begin(), lat.end());
       res.accepted += accepted;
-      res.retries_503 += retries;
+      res.retries += retries;
       res.late += late;
     });
   }
@@ -466,7 +467,7 @@ void RunOnce(const Options& o, const Requests& reqs, int rep, Figures* fig) {
   fig->Add("latency_p50", Percentile(load.latency_ms, 0.50), "ms");
   fig->Add("latency_p99", Percentile(load.latency_ms, 0.99), "ms");
   fig->Add("latency_max", load.latency_ms.empty() ? 0 : load.latency_ms.back(), "ms");
-  fig->Add("retries_503", static_cast<double>(load.retries_503), "requests");
+  fig->Add("retried", static_cast<double>(load.retries), "requests");
   if (server.pid > 0) {
     const double cpu = cpu1 - cpu0;
     fig->Add("server_cpu_s_per_million_events", cpu / ev * 1e6, "cpu-s");

@@ -1,13 +1,17 @@
 // scan_bench: read speed of a filled store (typically right after `cairn import`).
 //
-//   scan_bench --data DIR [--repeat R] [--customers M] [--seed S] [--label NAME] [--foreach]
+//   scan_bench --data DIR [--repeat R] [--customers M] [--seed S] [--label NAME] [--foreach] [--compact]
 //
-// DIR is a stopped Cairn data dir (DIR/store) or a store dir itself. Figures, one per line
+// DIR is a stopped Cairn data dir (DIR/store) or a store dir itself. --compact first merges every
+// segment into one (Store::Compact; this rewrites DIR), as the background compaction eventually
+// would; without it the store is read as the import left it. Figures, one per line
 // `<label>_<name> <value> <unit>`, medians over R passes (files warm in the page cache after the
 // first pass, which is not counted):
 //   - full scans of the fixed columns through SegmentReader::Scan, in events per CPU-second of the
 //     scanning thread (one thread = one core; CPU time, so other load on a shared machine does not
 //     inflate it): `core` = customer, timestamp, event, type; `fixed` = every fixed column;
+//     `decode` touches one value per block (decode cost only), `consumed` also reads every
+//     customer, timestamp and event value once (what a query kernel pays at least);
 //   - per-customer reads through the Store façade (Snapshot::ReadCustomers, every column incl. the
 //     payload) and through SegmentReader::ReadCustomer with the core columns only, for M customers
 //     drawn at random from those present: latency p50/p99 and events/s;
@@ -74,10 +78,10 @@ struct ScanPass {
   uint64_t checksum = 0;
 };
 
-// One full scan of every segment with `columns`; touches every decoded value of the customer,
-// timestamp and event columns (a sum), so the decode cannot be elided and the figure includes
-// reading the output once, as any consumer would.
-ScanPass Scan(const std::vector<std::unique_ptr<store::SegmentReader>>& segs, ColumnMask columns,
+// One full scan of every segment with `columns`. With `consume`, every decoded value of the
+// customer, timestamp and event columns is read once (a sum), as any consumer would; without,
+// one value per block is touched (decode cost only, as segment_bench measures it).
+ScanPass Scan(const std::vector<std::unique_ptr<store::SegmentReader>>& segs, ColumnMask columns, bool consume,
               std::vector<CustomerId>* customers_out) {
   ScanPass p;
   store::ScanOptions opt;
@@ -87,8 +91,12 @@ ScanPass Scan(const std::vector<std::unique_ptr<store::SegmentReader>>& segs, Co
   for (const auto& r : segs) {
     Status s = r->Scan(opt, [&](const store::FixedColumns& c) {
       uint64_t sum = 0;
-      for (size_t i = 0; i < c.rows; ++i)
-        sum += c.customer[i] + static_cast<uint64_t>(c.timestamp_ms[i]) + c.event[i];
+      if (consume) {
+        for (size_t i = 0; i < c.rows; ++i)
+          sum += c.customer[i] + static_cast<uint64_t>(c.timestamp_ms[i]) + c.event[i];
+      } else if (c.rows > 0) {
+        sum = c.customer[c.rows / 2] + c.event[c.rows - 1];
+      }
       p.checksum += sum;
       p.rows += c.rows;
       if (customers_out) {
@@ -105,7 +113,9 @@ ScanPass Scan(const std::vector<std::unique_ptr<store::SegmentReader>>& segs, Co
 }
 
 int Usage() {
-  std::fprintf(stderr, "usage: scan_bench --data DIR [--repeat R] [--customers M] [--seed S] [--label NAME] [--foreach]\n");
+  std::fprintf(stderr,
+               "usage: scan_bench --data DIR [--repeat R] [--customers M] [--seed S] [--label NAME] [--foreach] "
+               "[--compact]\n");
   return 2;
 }
 
@@ -115,11 +125,12 @@ int Main(int argc, char** argv) {
   size_t sample = 10000;
   uint64_t seed = 1;
   bool foreach = false;
+  bool compact = false;
   Printer fig{"scan"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--foreach") {
-      foreach = true;
+    if (a == "--foreach" || a == "--compact") {
+      (a == "--foreach" ? foreach : compact) = true;
       continue;
     }
     if (i + 1 >= argc) return Usage();
@@ -149,6 +160,11 @@ int Main(int argc, char** argv) {
   if (!opened.ok()) Die("open " + dir + ": " + opened.status().ToString());
   fig("store_open", std::chrono::duration<double, std::milli>(SteadyClock::now() - o0).count(), "ms");
   store::Store& st = **opened;
+  if (compact) {
+    const auto c0 = SteadyClock::now();
+    if (Status s = st.Compact(); !s.ok()) Die("compact: " + s.ToString());
+    fig("compact", std::chrono::duration<double>(SteadyClock::now() - c0).count(), "s");
+  }
   const store::StoreStats stats = st.Stats();
   if (stats.memtable_rows > 0)
     std::fprintf(stderr, "scan_bench: note: %zu rows are in the memtable (not flushed); scans below read segments only\n",
@@ -173,7 +189,7 @@ int Main(int argc, char** argv) {
 
   // Warm-up pass: pulls the files into the page cache and collects the customer ids.
   std::vector<CustomerId> customers;
-  Scan(segs, store::segment::kCoreColumns, &customers);
+  Scan(segs, store::segment::kCoreColumns, true, &customers);
   std::sort(customers.begin(), customers.end());
   customers.erase(std::unique(customers.begin(), customers.end()), customers.end());
   fig("customers", static_cast<double>(customers.size()), "customers");
@@ -181,14 +197,17 @@ int Main(int argc, char** argv) {
   const std::pair<const char*, ColumnMask> kMasks[] = {{"core", store::segment::kCoreColumns},
                                                        {"fixed", store::segment::kFixedColumns}};
   for (const auto& [name, mask] : kMasks) {
-    std::vector<double> per_cpu, per_wall;
-    for (int i = 0; i < repeat; ++i) {
-      ScanPass p = Scan(segs, mask, nullptr);
-      per_cpu.push_back(static_cast<double>(p.rows) / p.cpu_s);
-      per_wall.push_back(static_cast<double>(p.rows) / p.wall_s);
+    for (bool consume : {false, true}) {
+      std::vector<double> per_cpu, per_wall;
+      for (int i = 0; i < repeat; ++i) {
+        ScanPass p = Scan(segs, mask, consume, nullptr);
+        per_cpu.push_back(static_cast<double>(p.rows) / p.cpu_s);
+        per_wall.push_back(static_cast<double>(p.rows) / p.wall_s);
+      }
+      const std::string prefix = std::string("full_") + name + (consume ? "_consumed" : "_decode");
+      fig(prefix + "_events_per_cpu_s", Median(per_cpu), "events/cpu-s");
+      fig(prefix + "_events_per_s_wall", Median(per_wall), "events/s");
     }
-    fig(std::string("full_") + name + "_events_per_cpu_s", Median(per_cpu), "events/cpu-s");
-    fig(std::string("full_") + name + "_events_per_s_wall", Median(per_wall), "events/s");
   }
 
   // Per-customer reads.

@@ -90,13 +90,34 @@ void Hub::OnCommit(const store::Batch& batch, bool recovered) {
       if (!s.ok()) LOG_ERROR("hub: replaying identity op: {}", s.ToString());
     }
   }
-  auto copy = std::make_shared<store::Batch>(batch);
+  // Profiles need every row's customer and time, but payloads only of identify and group.
+  auto copy = std::make_shared<store::Batch>();
+  copy->first_seq = batch.first_seq;
+  copy->identity_ops = batch.identity_ops;
+  copy->interactions.reserve(batch.interactions.size());
+  size_t bytes = 0;
+  for (const auto& r : batch.interactions) {
+    store::Interaction slim;
+    slim.customer = r.customer;
+    slim.timestamp_ms = r.timestamp_ms;
+    slim.received_at_ms = r.received_at_ms;
+    slim.seq = r.seq;
+    slim.type = r.type;
+    slim.source = r.source;
+    if (r.type == store::MessageType::kIdentify || r.type == store::MessageType::kGroup) slim.payload = r.payload;
+    bytes += sizeof(slim) + slim.payload.size();
+    copy->interactions.push_back(std::move(slim));
+  }
   {
-    std::lock_guard lock(pw_mu_);
+    // Bounded: when the profile writer falls behind, this (the WAL thread) waits, the WAL queue
+    // fills, and ingest answers 429 — back-pressure instead of unbounded memory.
+    std::unique_lock lock(pw_mu_);
+    pw_cv_.wait(lock, [&] { return pw_queue_bytes_ < kMaxProfileQueueBytes || pw_stop_; });
     pw_queue_.push_back(std::move(copy));
+    pw_queue_bytes_ += bytes;
     pw_enqueued_seq_ = std::max(pw_enqueued_seq_, end);
   }
-  pw_cv_.notify_one();
+  pw_cv_.notify_all();
 }
 
 void Hub::ProfileWriterLoop() {
@@ -107,6 +128,8 @@ void Hub::ProfileWriterLoop() {
     if (pw_queue_.empty() && pw_stop_) return;
     std::vector<std::shared_ptr<store::Batch>> batches(pw_queue_.begin(), pw_queue_.end());
     pw_queue_.clear();
+    pw_queue_bytes_ = 0;
+    pw_cv_.notify_all();  // OnCommit may be waiting for room
     lock.unlock();
     std::vector<const store::Batch*> ptrs;
     uint64_t end = 0;

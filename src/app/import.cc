@@ -6,7 +6,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <mutex>
+#include <thread>
 
 #include "app/hub.h"
 #include "app/remote_ingestor.h"
@@ -93,6 +95,7 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
   ImportReport report;
   std::mutex mu;  // guards report and errors from done callbacks
   std::vector<std::string> errors;
+  std::deque<std::pair<std::vector<std::string>, uint64_t>> retry;  // guarded by mu
   InFlight inflight(8);
   const bool tty = opt.progress && ::isatty(STDERR_FILENO);
   auto start = Clock::now();
@@ -115,32 +118,52 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
     inflight.Acquire();
     auto shared_lines = std::make_shared<std::vector<std::string>>(std::move(lines));
     ingestor->Ingest(std::move(req), [&, shared_lines, first_line](Result<ingest::IngestOutcome> r) {
+      // `done` may run on the store's WAL thread: work to resend goes to `retry`, which the main
+      // loop drains (sending from here could block that thread on the in-flight limit). The slot
+      // is released only after the outcome is recorded, so WaitAll() sees every retry queued.
       size_t n = shared_lines->size();
-      if (r.ok()) {
+      {
         std::lock_guard l(mu);
-        report.accepted += r->accepted;
-        report.duplicates += r->duplicates;
-        for (const auto& rej : r->rejected) {
-          ++report.bad_lines;
-          errors.push_back("line " + std::to_string(first_line + rej.index) + ": " + rej.error);
+        if (r.ok()) {
+          report.accepted += r->accepted;
+          report.duplicates += r->duplicates;
+          for (const auto& rej : r->rejected) {
+            ++report.bad_lines;
+            errors.push_back("line " + std::to_string(first_line + rej.index) + ": " + rej.error);
+          }
+        } else if (r.status().code() == Code::kUnavailable) {
+          // Back-pressure (store or profiles behind): send the same lines again shortly.
+          retry.push_back({std::move(*shared_lines), first_line});
+        } else if (r.status().code() == Code::kInvalidArgument && n > 1) {
+          // A malformed line spoils the whole batch's JSON: find it by sending lines one by one.
+          for (size_t i = 0; i < n; ++i) retry.push_back({{(*shared_lines)[i]}, first_line + i});
+        } else {
+          report.bad_lines += n;
+          if (n == 1) errors.push_back("line " + std::to_string(first_line) + ": " + std::string(r.status().message()));
+          else errors.push_back("lines " + std::to_string(first_line) + "-" + std::to_string(first_line + n - 1) + ": " + r.status().ToString());
         }
-        inflight.Release();
-        return;
       }
       inflight.Release();
-      if (r.status().code() == Code::kInvalidArgument && n > 1) {
-        // A malformed line spoils the whole batch's JSON (parse errors come back synchronously,
-        // on this thread): find it by sending the lines one by one.
-        for (size_t i = 0; i < n; ++i) self(std::vector<std::string>{(*shared_lines)[i]}, first_line + i, self);
-        return;
-      }
-      std::lock_guard l(mu);
-      report.bad_lines += n;
-      if (n == 1) errors.push_back("line " + std::to_string(first_line) + ": " + std::string(r.status().message()));
-      else errors.push_back("lines " + std::to_string(first_line) + "-" + std::to_string(first_line + n - 1) + ": " + r.status().ToString());
     });
   };
 
+  // Resends what came back for another try: one round of what is queued now, or, with `wait`,
+  // rounds until nothing is in flight or queued. Back-pressure paces the rounds.
+  auto drain_retries = [&](bool wait) {
+    while (true) {
+      std::deque<std::pair<std::vector<std::string>, uint64_t>> round;
+      {
+        std::lock_guard l(mu);
+        round.swap(retry);
+      }
+      if (!round.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      for (auto& [lines, first] : round) submit(std::move(lines), first, submit);
+      if (!wait) return;
+      inflight.WaitAll();
+      std::lock_guard l(mu);
+      if (retry.empty()) return;
+    }
+  };
   std::vector<std::string> batch;
   uint64_t first_line = 1;  // line number of batch[0]
   std::string line;
@@ -174,7 +197,10 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
       continue;
     }
     batch.push_back(line);
-    if (batch.size() == opt.batch_lines) flush_batch();
+    if (batch.size() == opt.batch_lines) {
+      flush_batch();
+      drain_retries(/*wait=*/false);
+    }
     auto now = Clock::now();
     if (opt.progress && now - last_progress > std::chrono::milliseconds(tty ? 200 : 5000)) {
       last_progress = now;
@@ -195,7 +221,7 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
   }
   flush_batch();
   gzclose(in);
-  inflight.WaitAll();
+  drain_retries(/*wait=*/true);
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (tty) std::fprintf(stderr, "\n");
   for (size_t i = 0; i < errors.size() && i < 100; ++i) std::fprintf(stderr, "import: %s\n", errors[i].c_str());

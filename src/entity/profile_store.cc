@@ -64,6 +64,7 @@ CREATE TABLE traits (
   value_json TEXT NOT NULL,
   set_at_ms INTEGER NOT NULL,
   set_seq INTEGER NOT NULL,
+  once INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (customer, key)
 ) WITHOUT ROWID;
 CREATE TABLE groups (
@@ -84,11 +85,19 @@ CREATE TABLE group_traits (
 
 // Conditional upserts make last-write-wins by (event time, seq) order-independent, so replays
 // and late arrivals need no read-modify-write in C++.
+// A set-once value (PostHog $set_once, payload `traitsSetOnce`) holds only while nothing set the
+// trait earlier: an ordinary value set before it replaces it, whenever it arrives; of two
+// set-once values the earliest wins. Still order-independent, so replays need no care.
 constexpr std::string_view kUpsertTrait =
-    "INSERT INTO traits (customer, key, value_json, set_at_ms, set_seq) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "INSERT INTO traits (customer, key, value_json, set_at_ms, set_seq, once) VALUES (?1, ?2, ?3, ?4, ?5, 0) "
+    "ON CONFLICT (customer, key) DO UPDATE SET value_json = excluded.value_json, "
+    "set_at_ms = excluded.set_at_ms, set_seq = excluded.set_seq, once = 0 "
+    "WHERE (excluded.set_at_ms, excluded.set_seq) > (traits.set_at_ms, traits.set_seq) OR traits.once = 1";
+constexpr std::string_view kInsertTraitOnce =
+    "INSERT INTO traits (customer, key, value_json, set_at_ms, set_seq, once) VALUES (?1, ?2, ?3, ?4, ?5, 1) "
     "ON CONFLICT (customer, key) DO UPDATE SET value_json = excluded.value_json, "
     "set_at_ms = excluded.set_at_ms, set_seq = excluded.set_seq "
-    "WHERE (excluded.set_at_ms, excluded.set_seq) > (traits.set_at_ms, traits.set_seq)";
+    "WHERE traits.once = 1 AND (excluded.set_at_ms, excluded.set_seq) < (traits.set_at_ms, traits.set_seq)";
 constexpr std::string_view kUpsertGroupTrait =
     "INSERT INTO group_traits (group_id, key, value_json, set_at_ms, set_seq) VALUES (?1, ?2, ?3, ?4, ?5) "
     "ON CONFLICT (group_id, key) DO UPDATE SET value_json = excluded.value_json, "
@@ -152,7 +161,8 @@ struct TraitKV {
 // What an identify/group payload contributes.
 struct Extracted {
   std::string group_id;       // group only; empty when absent or unusable
-  std::vector<TraitKV> traits;  // unique keys (a repeated key's last occurrence wins)
+  std::vector<TraitKV> traits;       // unique keys (a repeated key's last occurrence wins)
+  std::vector<TraitKV> traits_once;  // identify `traitsSetOnce`: set only where nothing set them earlier
 };
 
 }  // namespace
@@ -284,6 +294,43 @@ Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, i
   return s.BindU64(1, op.customer).Run();
 }
 
+namespace {
+// Reads a JSON object's members as (key, raw JSON value) pairs, keys unique (a repeated key's
+// last occurrence wins, as in most JSON readers), sorted by key.
+bool ReadTraitObject(simdjson::ondemand::object& traits, std::vector<TraitKV>* out) {
+  namespace od = simdjson::ondemand;
+  for (auto maybe_field : traits) {
+    od::field field;
+    std::string_view key, raw;
+    od::json_type type;
+    if (std::move(maybe_field).get(field) || field.unescaped_key().get(key)) return false;
+    std::string key_copy(key);  // the view is invalidated by the next unescape
+    od::value& v = field.value();
+    if (v.type().get(type)) return false;
+    if (type == od::json_type::object) {
+      od::object o;
+      if (v.get_object().get(o) || o.raw_json().get(raw)) return false;
+    } else if (type == od::json_type::array) {
+      od::array a;
+      if (v.get_array().get(a) || a.raw_json().get(raw)) return false;
+    } else {
+      raw = TrimRight(v.raw_json_token());
+    }
+    out->push_back({std::move(key_copy), std::string(raw)});
+  }
+  std::stable_sort(out->begin(), out->end(), [](const TraitKV& a, const TraitKV& b) { return a.key < b.key; });
+  auto keep = out->begin();
+  for (auto it = out->begin(); it != out->end(); ++it) {
+    auto next = it + 1;
+    if (next != out->end() && next->key == it->key) continue;
+    if (keep != it) *keep = std::move(*it);
+    ++keep;
+  }
+  out->erase(keep, out->end());
+  return true;
+}
+}  // namespace
+
 bool ProfileStore::Writer::Extract(std::string_view payload, bool group, Extracted* out) {
   namespace od = simdjson::ondemand;
   simdjson::padded_string padded(payload);
@@ -308,6 +355,16 @@ bool ProfileStore::Writer::Extract(std::string_view payload, bool group, Extract
       }
     }
   }
+  if (!group) {
+    // Read first and whole: On-Demand may not return to `obj` after descending into `context`.
+    od::value v;
+    od::json_type type;
+    od::object once;
+    if (!obj.find_field_unordered("traitsSetOnce").get(v) && !v.type().get(type) && type == od::json_type::object &&
+        !v.get_object().get(once)) {
+      if (!ReadTraitObject(once, &out->traits_once)) return false;
+    }
+  }
   od::object traits;
   bool found = false;
   {
@@ -327,38 +384,7 @@ bool ProfileStore::Writer::Extract(std::string_view payload, bool group, Extract
     }
   }
   if (!found) return true;
-
-  for (auto maybe_field : traits) {
-    od::field field;
-    std::string_view key, raw;
-    od::json_type type;
-    if (std::move(maybe_field).get(field) || field.unescaped_key().get(key)) return false;
-    std::string key_copy(key);  // the view is invalidated by the next unescape
-    od::value& v = field.value();
-    if (v.type().get(type)) return false;
-    if (type == od::json_type::object) {
-      od::object o;
-      if (v.get_object().get(o) || o.raw_json().get(raw)) return false;
-    } else if (type == od::json_type::array) {
-      od::array a;
-      if (v.get_array().get(a) || a.raw_json().get(raw)) return false;
-    } else {
-      raw = TrimRight(v.raw_json_token());
-    }
-    out->traits.push_back({std::move(key_copy), std::string(raw)});
-  }
-  // A repeated key: its last occurrence wins, as in most JSON readers.
-  std::stable_sort(out->traits.begin(), out->traits.end(),
-                   [](const TraitKV& a, const TraitKV& b) { return a.key < b.key; });
-  auto keep = out->traits.begin();
-  for (auto it = out->traits.begin(); it != out->traits.end(); ++it) {
-    auto next = it + 1;
-    if (next != out->traits.end() && next->key == it->key) continue;
-    if (keep != it) *keep = std::move(*it);
-    ++keep;
-  }
-  out->traits.erase(keep, out->traits.end());
-  return true;
+  return ReadTraitObject(traits, &out->traits);
 }
 
 Status ProfileStore::Writer::ApplyPayload(const Interaction& in, uint64_t* unparsed) {
@@ -384,12 +410,14 @@ Status ProfileStore::Writer::ApplyPayload(const Interaction& in, uint64_t* unpar
     }
     return Status::Ok();
   }
-  if (ex.traits.empty()) return Status::Ok();
-  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertTrait));
-  for (const TraitKV& t : ex.traits) {
-    s.Reset();
-    s.BindU64(1, in.customer).Bind(2, t.key).Bind(3, t.value_json);
-    RETURN_IF_ERROR(s.Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
+  for (const auto& [list, sql] : {std::pair{&ex.traits, kUpsertTrait}, std::pair{&ex.traits_once, kInsertTraitOnce}}) {
+    if (list->empty()) continue;
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(sql));
+    for (const TraitKV& t : *list) {
+      s.Reset();
+      s.BindU64(1, in.customer).Bind(2, t.key).Bind(3, t.value_json);
+      RETURN_IF_ERROR(s.Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
+    }
   }
   return Status::Ok();
 }

@@ -190,6 +190,34 @@ TEST_F(ProfileStoreTest, TraitsLastWriteWinsByEventTime) {
   EXPECT_EQ(q.traits[2].key, "score");
 }
 
+Interaction IdentifyOnce(CustomerId c, int64_t ts, const std::string& set, const std::string& once) {
+  std::string payload = R"({"type":"identify","userId":"x")";
+  if (!set.empty()) payload += R"(,"traits":)" + set;
+  payload += R"(,"traitsSetOnce":)" + once + "}";
+  return Make(MessageType::kIdentify, c, ts, payload);
+}
+
+TEST_F(ProfileStoreTest, SetOnceTraitsKeepTheFirstValue) {
+  // PostHog $set_once: the first value stays; a later set-once does not change it.
+  uint64_t seq = ApplyOne(MakeBatch(0, {IdentifyOnce(1, kT0 + 100, R"({"plan":"pro"})", R"({"source":"ads"})")}));
+  seq = ApplyOne(MakeBatch(seq, {IdentifyOnce(1, kT0 + 200, R"({"plan":"team"})", R"({"source":"seo"})")}));
+  EXPECT_EQ(TraitValue(Get(1), "source"), R"("ads")");
+  EXPECT_EQ(TraitValue(Get(1), "plan"), R"("team")");
+  // An earlier set-once arriving late is the first value after all.
+  seq = ApplyOne(MakeBatch(seq, {IdentifyOnce(1, kT0 + 50, "", R"({"source":"email"})")}));
+  EXPECT_EQ(TraitValue(Get(1), "source"), R"("email")");
+  // An ordinary set replaces a set-once value, whether it is newer...
+  seq = ApplyOne(MakeBatch(seq, {Identify(1, kT0 + 300, R"({"source":"manual"})")}));
+  EXPECT_EQ(TraitValue(Get(1), "source"), R"("manual")");
+  // ...and a set-once never replaces an ordinary value.
+  seq = ApplyOne(MakeBatch(seq, {IdentifyOnce(1, kT0 + 10, "", R"({"source":"first?"})")}));
+  EXPECT_EQ(TraitValue(Get(1), "source"), R"("manual")");
+  // An ordinary value set BEFORE a set-once (arriving late) means the set-once never applied.
+  seq = ApplyOne(MakeBatch(seq, {IdentifyOnce(1, kT0 + 500, "", R"({"tier":"gold"})")}));
+  ApplyOne(MakeBatch(seq, {Identify(1, kT0 + 400, R"({"tier":"silver"})")}));
+  EXPECT_EQ(TraitValue(Get(1), "tier"), R"("silver")");
+}
+
 TEST_F(ProfileStoreTest, LateOlderIdentifyLosesEvenInTheSameCall) {
   Batch newer = MakeBatch(0, {Identify(1, kT0 + 200, R"({"plan":"pro"})")});
   Batch older = MakeBatch(1, {Identify(1, kT0 + 100, R"({"plan":"free"})")});

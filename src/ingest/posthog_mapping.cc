@@ -11,7 +11,7 @@ namespace {
 // Keys of the mapped payload that Cairn derives; an item key spelled the same is renamed.
 bool IsDerivedKey(std::string_view key) {
   return key == "type" || key == "userId" || key == "anonymousId" || key == "previousId" || key == "groupId" ||
-         key == "traits" || key == "name" || key == "messageId";
+         key == "traits" || key == "traitsSetOnce" || key == "name" || key == "messageId";
 }
 
 bool HasKey(const std::vector<FieldSpan>& fields, std::string_view key) {
@@ -158,7 +158,7 @@ bool Parser::Impl::ParsePostHogItem(od::object obj, size_t index, ParsedRequest*
   // Identity.
   if (distinct_id.empty()) RejectMessage("missing distinct_id");
   m.user_id = std::move(distinct_id);
-  std::string traits;
+  std::string traits, traits_once;
   switch (m.type) {
     case store::MessageType::kIdentify: {
       // PostHog sends a visitor's events before $identify with the anonymous id as distinct_id,
@@ -166,19 +166,25 @@ bool Parser::Impl::ParsePostHogItem(od::object obj, size_t index, ParsedRequest*
       // previous_id makes the identity layer treat it like an alias (see IdentityResolver).
       m.previous_id = anon_id;
       m.anonymous_id = std::move(anon_id);
-      // $set wins over $set_once for a key both carry.
+      // $set → traits (last write wins); $set_once → traitsSetOnce, which sets a trait only while
+      // the customer has no value for it (the profile store applies that rule). $set wins over
+      // $set_once for a key both carry.
       bool tf = true;
       traits.push_back('{');
-      for (const FieldSpan& f : set_once_fields_) {
-        if (!HasKey(set_fields_, f.key)) {
-          AppendField(f.key, std::string_view(item).substr(f.begin, f.end - f.begin), &tf, &traits);
-        }
-      }
       for (const FieldSpan& f : set_fields_) {
         AppendField(f.key, std::string_view(item).substr(f.begin, f.end - f.begin), &tf, &traits);
       }
       traits.push_back('}');
-      if (tf && set_e == set_b && once_e == once_b) traits.clear();  // neither $set nor $set_once
+      if (tf) traits.clear();
+      bool of = true;
+      traits_once.push_back('{');
+      for (const FieldSpan& f : set_once_fields_) {
+        if (!HasKey(set_fields_, f.key)) {
+          AppendField(f.key, std::string_view(item).substr(f.begin, f.end - f.begin), &of, &traits_once);
+        }
+      }
+      traits_once.push_back('}');
+      if (of) traits_once.clear();
       m.email = set_scan.has_email ? set_scan.email : set_once_scan.email;
       m.phone = set_scan.has_phone ? set_scan.phone : set_once_scan.phone;
       break;
@@ -241,6 +247,7 @@ bool Parser::Impl::ParsePostHogItem(od::object obj, size_t index, ParsedRequest*
   if (!m.previous_id.empty()) quoted_field("previousId", m.previous_id);
   if (!m.group_id.empty()) quoted_field("groupId", m.group_id);
   if (!traits.empty()) AppendField("traits", traits, &of, &out);
+  if (!traits_once.empty()) AppendField("traitsSetOnce", traits_once, &of, &out);
   if (m.type == store::MessageType::kPage && !m.event.empty()) quoted_field("name", m.event);
   if (!m.message_id.empty()) quoted_field("messageId", m.message_id);
   if (!item.empty()) {

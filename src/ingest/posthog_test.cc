@@ -62,15 +62,15 @@ TEST(PostHogTest, RealClientBatch) {
   EXPECT_EQ(identify.previous_id, "0190f3a2-1111-7c3b-8e1f-6a2b9c0d1e2f");
   EXPECT_EQ(identify.message_id, "0190f3a2-aaaa-7c3b-8e1f-6a2b9c0d1e2f");
   EXPECT_EQ(identify.email, "lin@example.com");
-  // $set wins over $set_once for "plan".
-  EXPECT_EQ(identify.traits_json, R"({"first_seen":"2024-04-01","email":"lin@example.com","plan":"team"})");
+  // $set → traits; $set_once → traitsSetOnce (only where nothing set them); $set wins for "plan".
+  EXPECT_EQ(identify.traits_json, R"({"email":"lin@example.com","plan":"team"})");
   EXPECT_EQ(identify.timestamp_ms, kNow - (sent - ts));  // sent_at applies the clock-skew rule
   EXPECT_EQ(identify.sent_at_ms, sent);
   EXPECT_EQ(identify.event, "");
   EXPECT_THAT(identify.payload, ::testing::StartsWith(
                                     R"({"type":"identify","userId":"user-5","anonymousId":"0190f3a2-1111-7c3b-8e1f-6a2b9c0d1e2f",)"
                                     R"("previousId":"0190f3a2-1111-7c3b-8e1f-6a2b9c0d1e2f",)"
-                                    R"("traits":{"first_seen":"2024-04-01","email":"lin@example.com","plan":"team"},)"
+                                    R"("traits":{"email":"lin@example.com","plan":"team"},"traitsSetOnce":{"first_seen":"2024-04-01"},)"
                                     R"("messageId":"0190f3a2-aaaa-7c3b-8e1f-6a2b9c0d1e2f","distinct_id":"user-5","event":"$identify",)"));
   EXPECT_THAT(identify.payload, HasSubstr(R"("$posthog_type":"capture")"));
 
@@ -106,7 +106,8 @@ TEST(PostHogTest, IdentifyWithOnlySetOnceAndNumericDistinctId) {
   Message m = One(R"({"event":"$identify","distinct_id":42,"properties":{"$set_once":{"email":"o@x.y"}}})");
   EXPECT_EQ(m.user_id, "42");
   EXPECT_EQ(m.email, "o@x.y");
-  EXPECT_EQ(m.traits_json, R"({"email":"o@x.y"})");
+  EXPECT_EQ(m.traits_json, "");  // set-once values travel as traitsSetOnce
+  EXPECT_THAT(m.payload, ::testing::HasSubstr(R"("traitsSetOnce":{"email":"o@x.y"})"));
   m = One(R"({"event":"$identify","distinct_id":"d"})");
   EXPECT_EQ(m.traits_json, "");
 }

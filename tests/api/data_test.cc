@@ -33,7 +33,7 @@ boost::json::object Profile(HttpClient& client, const std::string& id) {
 std::string IsoAt(int64_t seconds_after_2024) {
   // 2024-01-01T00:00:00Z + s, formatted by hand (no time zone library needed for a day or two).
   int64_t day = seconds_after_2024 / 86400, s = seconds_after_2024 % 86400;
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "2024-01-%02lldT%02lld:%02lld:%02lld.000Z", static_cast<long long>(day + 1),
                 static_cast<long long>(s / 3600), static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
   return buf;
@@ -52,12 +52,13 @@ TEST(Dedup, ResentBatchIsCountedAsDuplicatesAndStoredOnceAlsoAfterRestart) {
     auto first = PostOk(*client, "/v1/batch", batch);
     EXPECT_EQ(first["accepted"], 5);
     EXPECT_EQ(first["duplicates"], 0);
+    // A retry is a success: `accepted` counts the duplicates too (ingestor.h).
     auto again = PostOk(*client, "/v1/batch", batch);
-    EXPECT_EQ(again["accepted"], 0);
+    EXPECT_EQ(again["accepted"], 5);
     EXPECT_EQ(again["duplicates"], 5);
     // A batch mixing new and seen ids: only the new one is stored.
     auto mixed = PostOk(*client, "/v1/batch", BatchJson({messages[1], TrackJson("u-dedup", "New", "dup-5")}));
-    EXPECT_EQ(mixed["accepted"], 1);
+    EXPECT_EQ(mixed["accepted"], 2);
     EXPECT_EQ(mixed["duplicates"], 1);
     auto expected = once;
     expected["dup-5"] = 1;
@@ -72,14 +73,15 @@ TEST(Dedup, ResentBatchIsCountedAsDuplicatesAndStoredOnceAlsoAfterRestart) {
   {
     auto client = server.Client();
     auto after = PostOk(*client, "/v1/batch", batch);
-    EXPECT_EQ(after["accepted"], 0) << "de-duplication must survive a restart";
-    EXPECT_EQ(after["duplicates"], 5);
+    EXPECT_EQ(after["accepted"], 5);
+    EXPECT_EQ(after["duplicates"], 5) << "de-duplication must survive a restart";
     auto expected = once;
     expected["dup-5"] = 1;
     EXPECT_EQ(MessageIdCounts(*client, "u-dedup"), expected);
     // De-duplication is per source (write key): another source's same ids are its own messages.
     auto other = PostOk(*client, "/v1/batch", batch, WriteAuth(kWriteKey2));
     EXPECT_EQ(other["accepted"], 5);
+    EXPECT_EQ(other["duplicates"], 0);
     auto other_again = PostOk(*client, "/v1/batch", batch, WriteAuth(kWriteKey2));
     EXPECT_EQ(other_again["duplicates"], 5);
   }
@@ -164,8 +166,9 @@ TEST(Timeline, BeforeCursorsReturnEveryInteractionExactlyOnceNewestFirst) {
       if (i == 0) continue;
       std::string prev_ts(rows[i - 1].at("timestamp").as_string()), ts(rows[i].at("timestamp").as_string());
       ASSERT_GE(prev_ts, ts) << "not newest first at row " << i << " (page size " << page_size << ")";
-      if (prev_ts == ts)
+      if (prev_ts == ts) {
         ASSERT_GT(rows[i - 1].at("seq").to_number<uint64_t>(), rows[i].at("seq").to_number<uint64_t>()) << i;
+      }
     }
     EXPECT_EQ(ids.size(), static_cast<size_t>(kEvents)) << "page size " << page_size;
   }

@@ -146,8 +146,10 @@ test('posthog-node: journey mapped, stored exactly once, identities merged, trai
   assert.ok(groupCustomer, 'the $company_<key> distinct_id is stored');
   assert.deepEqual(groupCustomer.groups.map((g) => [g.groupId, g.traits.name]), [[g2, 'Globex']]);
 
-  // Stored exactly once each, mapped: the user's and the other device's messages on the user.
-  const stored = await assertExactlyOnce(cairn, user, wire, [user, other]);
+  // Stored exactly once each, mapped: the user's and the other device's messages on the user (and
+  // the anonymous ones when $identify linked them: checked on its own below).
+  const anonLinked = (await cairn.customer(anon)).id === profile.id;
+  const stored = await assertExactlyOnce(cairn, user, wire, anonLinked ? [user, other, anon] : [user, other]);
   const byEvent = (e) => [...stored.values()].flat().filter((i) => i.message.event === e);
   assert.equal(byEvent('$create_alias')[0].message.previousId, other, 'alias: previousId = properties.alias');
   assert.equal(byEvent('$create_alias')[0].message.userId, user, 'alias: userId = distinct_id');

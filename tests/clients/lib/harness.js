@@ -36,6 +36,14 @@ function runTag(prefix) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Servers still running when this process ends (a crash, or ctest's timeout sending SIGTERM) are
+// killed rather than left behind.
+const running = new Set();
+process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => { for (const p of running) p.kill('SIGKILL'); process.exit(128 + (sig === 'SIGTERM' ? 15 : 2)); });
+}
+
 // Polls `fn` until it returns a truthy value or `timeoutMs` passes; returns the last value.
 async function waitFor(fn, { timeoutMs = 10000, intervalMs = 50 } = {}) {
   const deadline = Date.now() + timeoutMs;
@@ -65,8 +73,13 @@ class Cairn {
       '--enable-test-endpoints'];
     for (const k of this.writeKeys) args.push('--write-key', k);
     this.proc = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(this.proc);
     this.exited = new Promise((resolve) => {
-      this.proc.on('exit', (code, signal) => { this.exit = { code, signal }; resolve(this.exit); });
+      this.proc.on('exit', (code, signal) => {
+        running.delete(this.proc);
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
     });
     this.proc.stderr.setEncoding('utf8');
     this.proc.stderr.on('data', (d) => { this.stderr += d; });
@@ -143,7 +156,7 @@ class Cairn {
     throw new Error(`events ${id}: more than 100 pages`);
   }
 
-  // One Prometheus sample (sum over label sets when `labels` is not given), 0 when absent.
+  // A Prometheus metric summed over its label sets; 0 when absent.
   async metric(name) {
     const r = await this.request('GET', '/metrics', { auth: 'none' });
     let sum = 0;
