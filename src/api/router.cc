@@ -106,6 +106,7 @@ void Router::BuildTable() {
   });
 
   // Operations (no key: see admin_handler.h).
+  Add("GET", "/", [this](ApiRequest r, const Params&, Responder respond) { admin_->Home(r, std::move(respond)); });
   Add("GET", "/healthz", [this](ApiRequest r, const Params&, Responder respond) { admin_->Healthz(r, std::move(respond)); });
   Add("GET", "/readyz", [this](ApiRequest r, const Params&, Responder respond) { admin_->Readyz(r, std::move(respond)); });
   Add("GET", "/metrics", [this](ApiRequest r, const Params&, Responder respond) { admin_->Metrics(r, std::move(respond)); });

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -44,8 +45,9 @@ std::string Customer(int i) { return "crash-" + std::to_string(i); }
 // What the clients did, across all iterations.
 struct Ledger {
   std::mutex mu;
-  std::set<std::string> sent;   // every messageId ever put on the wire
-  std::set<std::string> acked;  // every messageId of a request answered 2xx
+  std::set<std::string> sent;              // every messageId ever put on the wire
+  std::set<std::string> acked;             // every messageId of a request answered 2xx
+  std::map<std::string, int> customer_of;  // messageId → customer index
 };
 
 // One client: batches of unique messageIds over one keep-alive connection, until the server is
@@ -55,15 +57,18 @@ void RunClient(uint16_t port, int iteration, int client_index, uint64_t seed, Le
   std::mt19937_64 rng(seed);
   for (int n = 0;; ++n) {
     std::vector<std::string> messages, ids;
+    std::vector<int> customers;
     for (int j = 0; j < kPerBatch; ++j) {
       ids.push_back("it" + std::to_string(iteration) + "-c" + std::to_string(client_index) + "-b" + std::to_string(n) +
                     "-" + std::to_string(j));
+      customers.push_back(static_cast<int>(rng() % kCustomers));
       std::string props = R"("properties":{"n":)" + std::to_string(j) + R"(,"pad":")" + std::string(rng() % 200, 'p') + "\"}";
-      messages.push_back(TrackJson(Customer(static_cast<int>(rng() % kCustomers)), "Crash Load", ids.back(), props));
+      messages.push_back(TrackJson(Customer(customers.back()), "Crash Load", ids.back(), props));
     }
     {
       std::lock_guard l(ledger->mu);
       ledger->sent.insert(ids.begin(), ids.end());
+      for (int j = 0; j < kPerBatch; ++j) ledger->customer_of[ids[j]] = customers[j];
     }
     auto r = client.Post("/v1/batch", BatchJson(messages), WriteAuth());
     if (!r.ok()) return;  // killed: connection reset or refused
@@ -84,10 +89,24 @@ void RunClient(uint16_t port, int iteration, int client_index, uint64_t seed, Le
 // messages found.
 size_t CheckAgainstLedger(HttpClient& client, Ledger& ledger, int iteration) {
   std::map<std::string, int> found;
+  std::vector<size_t> found_per_customer(kCustomers);
   for (int c = 0; c < kCustomers; ++c) {
-    for (const auto& [id, n] : MessageIdCounts(client, Customer(c))) found[id] += n;
+    for (const auto& [id, n] : MessageIdCounts(client, Customer(c))) {
+      found[id] += n;
+      found_per_customer[c] += static_cast<size_t>(n);
+    }
   }
   std::lock_guard l(ledger.mu);
+  std::vector<size_t> acked_per_customer(kCustomers), lost_per_customer(kCustomers);
+  for (const auto& id : ledger.acked) {
+    ++acked_per_customer[ledger.customer_of[id]];
+    if (found.count(id) == 0) ++lost_per_customer[ledger.customer_of[id]];
+  }
+  std::string summary;
+  for (int c = 0; c < kCustomers; ++c) {
+    summary += "\n  " + Customer(c) + ": acknowledged " + std::to_string(acked_per_customer[c]) + ", found " +
+               std::to_string(found_per_customer[c]) + ", lost " + std::to_string(lost_per_customer[c]);
+  }
   size_t lost = 0, doubled = 0, invented = 0;
   for (const auto& id : ledger.acked) {
     if (found.count(id) == 0 && ++lost <= 5) ADD_FAILURE() << "iteration " << iteration << ": acknowledged " << id << " lost";
@@ -96,10 +115,20 @@ size_t CheckAgainstLedger(HttpClient& client, Ledger& ledger, int iteration) {
     if (n != 1 && ++doubled <= 5) ADD_FAILURE() << "iteration " << iteration << ": " << id << " stored " << n << " times";
     if (ledger.sent.count(id) == 0 && ++invented <= 5) ADD_FAILURE() << "iteration " << iteration << ": " << id << " never sent";
   }
-  EXPECT_EQ(lost, 0u) << "iteration " << iteration << ": acknowledged messages lost (of " << ledger.acked.size() << ")";
+  EXPECT_EQ(lost, 0u) << "iteration " << iteration << ": acknowledged messages lost (of " << ledger.acked.size() << ")"
+                       << summary;
   EXPECT_EQ(doubled, 0u) << "iteration " << iteration;
   EXPECT_EQ(invented, 0u) << "iteration " << iteration;
   return found.size();
+}
+
+// CAIRN_CRASH_KEEP_DIR=DIR: on failure, copy the data dir and the server logs there.
+void KeepForInspection(const TempDir& tmp) {
+  const char* keep = std::getenv("CAIRN_CRASH_KEEP_DIR");
+  if (keep == nullptr || *keep == '\0') return;
+  std::error_code ec;
+  std::filesystem::copy(tmp.path(), keep, std::filesystem::copy_options::recursive, ec);
+  std::printf("crash test: data dir and logs kept in %s%s\n", keep, ec ? (" (copy failed: " + ec.message() + ")").c_str() : "");
 }
 
 TEST(Crash, KillNineLoopKeepsEveryAcknowledgedMessageExactlyOnce) {
@@ -125,9 +154,9 @@ TEST(Crash, KillNineLoopKeepsEveryAcknowledgedMessageExactlyOnce) {
       CheckAgainstLedger(*client, ledger, static_cast<int>(it));
     }
     if (::testing::Test::HasFailure()) {
-      ADD_FAILURE() << "stopping at iteration " << it << "; replay with CAIRN_CRASH_SEED=" << seed
-                    << "; server log: " << server.process()->stderr_path();
+      ADD_FAILURE() << "stopping at iteration " << it << "; replay with CAIRN_CRASH_SEED=" << seed;
       server.Crash();
+      KeepForInspection(tmp);
       return;
     }
 
