@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "ingest/timestamp.h"
+#include "store/segment_format.h"
 
 namespace cairn::app {
 
@@ -68,11 +69,15 @@ Status Hub::Init() {
   pipeline_ = std::make_unique<ingest::IngestPipeline>(options_.pipeline, store_.get(), identity_.get(), lookup, metrics);
   auto snap = store_->GetSnapshot();
   size_t seeded = 0;
-  RETURN_IF_ERROR(snap->ForEach([&](const store::Interaction& r) {
-    pipeline_->RememberStored(r.source, r.message_id);
-    ++seeded;
-    return true;
-  }));
+  using store::segment::Bit;
+  using store::segment::Column;
+  RETURN_IF_ERROR(snap->ForEach(
+      [&](const store::Interaction& r) {
+        pipeline_->RememberStored(r.source, r.message_id);
+        ++seeded;
+        return true;
+      },
+      Bit(Column::kSource) | Bit(Column::kMessageId)));
   if (seeded) LOG_INFO("hub: de-duplication seeded with {} stored message ids", seeded);
   return Status::Ok();
 }

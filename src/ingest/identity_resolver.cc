@@ -220,6 +220,10 @@ Status IdentityResolver::Apply(const IdentityOp& op) {
     next_id_ = std::max(next_id_, id + 1);
   }
   if (op.kind == IdentityOp::Kind::kLink) {
+    auto known = by_key_.find(op.key);
+    if (known != by_key_.end() && FindLocked(known->second) == FindLocked(op.customer)) {
+      return Status::Ok();  // already applied (a batch replayed from both profiles.db and the WAL)
+    }
     auto& st = customers_[FindLocked(op.customer)];
     by_key_[op.key] = op.customer;
     st.keys.push_back(op.key);

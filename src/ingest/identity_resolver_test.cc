@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 namespace cairn::ingest {
 namespace {
@@ -160,6 +161,16 @@ TEST_F(IdentityResolverTest, ReplayingOpsRebuildsTheSameState) {
     }
   }
   EXPECT_EQ(replay.next_customer_id(), resolver_.next_customer_id());
+  // Replaying the same ops again (a batch recovered from both profiles.db and the WAL) changes
+  // nothing: no key is counted twice towards the cap.
+  for (const auto& op : ops_) ASSERT_TRUE(replay.Apply(op).ok());
+  for (const auto& [u, a] : seen) {
+    if (!u.empty()) {
+      CustomerId c = replay.Lookup("u:" + u);
+      auto keys = replay.Keys(c);
+      EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size()) << u;
+    }
+  }
 }
 
 TEST_F(IdentityResolverTest, ApplyRejectsMalformedOpsAndToleratesUnknownCustomers) {

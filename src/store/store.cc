@@ -46,9 +46,9 @@ Result<std::vector<Interaction>> Snapshot::ReadCustomers(std::vector<CustomerId>
   return out;
 }
 
-Status Snapshot::ForEach(const std::function<bool(const Interaction&)>& fn) const {
+Status Snapshot::ForEach(const std::function<bool(const Interaction&)>& fn, uint32_t columns) const {
   for (const auto& seg : segments_) {
-    auto it = seg->NewIterator();
+    auto it = seg->NewIterator(columns & segment::kAllColumns);
     for (; it->Valid(); it->Next())
       if (!fn(it->row())) return Status::Ok();
     RETURN_IF_ERROR(it->status());

@@ -66,7 +66,9 @@ class Snapshot {
   // Visits every interaction in segment order per source (segments, then memtable); fn returns
   // false to stop. For analytics and export. Rows of one customer from different sources are not
   // interleaved in time order: callers that need per-customer order use ReadCustomers.
-  Status ForEach(const std::function<bool(const Interaction&)>& fn) const;
+  // `columns` (segment::Column bits) limits what is decoded from segments — fields outside it are
+  // left default; memtable rows always come whole.
+  Status ForEach(const std::function<bool(const Interaction&)>& fn, uint32_t columns = ~0u) const;
 
  private:
   friend class Store;
