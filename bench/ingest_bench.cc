@@ -29,11 +29,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -42,7 +42,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,7 +50,6 @@
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -552,7 +550,7 @@ int Main(int argc, char** argv) {
       o.rate < 0)
     return Usage();
   if (o.work_dir.empty()) o.work_dir = "/tmp/cairn-ingest-bench." + std::to_string(getpid());
-  std::filesystem::create_directories(o.work_dir);
+  if (!o.cairn.empty()) std::filesystem::create_directories(o.work_dir);
   if (o.label.empty()) {
     o.label = "ingest_b" + std::to_string(o.batch);
     if (o.rate > 0) o.label += "_rate" + std::to_string(static_cast<uint64_t>(o.rate / 1000)) + "k";

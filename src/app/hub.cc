@@ -25,7 +25,9 @@ Status Hub::Init() {
   auto* metrics = options_.metrics ? options_.metrics : metrics::Registry::Default();
 
   // 1. Profiles and the identity state they have persisted.
-  ASSIGN_OR_RETURN(profiles_, entity::ProfileStore::Open(io::JoinPath(options_.data_dir, "profiles.db")));
+  entity::ProfileStoreOptions profile_options;
+  profile_options.counters = false;  // derived from the event store in GetProfile: no per-event UPSERTs
+  ASSIGN_OR_RETURN(profiles_, entity::ProfileStore::Open(io::JoinPath(options_.data_dir, "profiles.db"), profile_options));
   identity_ = std::make_unique<ingest::IdentityResolver>(options_.identity, metrics);
   ASSIGN_OR_RETURN(auto ops, profiles_->LoadIdentityOps());
   for (const auto& op : ops) RETURN_IF_ERROR(identity_->Apply(op).WithContext("profiles.db identity"));
@@ -131,6 +133,11 @@ void Hub::ProfileWriterLoop() {
   while (true) {
     pw_cv_.wait(lock, [this] { return pw_stop_ || !pw_queue_.empty(); });
     if (pw_queue_.empty() && pw_stop_) return;
+    // One transaction per ~20 ms of batches rather than per batch: commits dominate otherwise.
+    // Readers that need the latest state wait for it (WaitProfilesCurrent), so this costs them
+    // at most one window.
+    pw_cv_.wait_for(lock, std::chrono::milliseconds(20),
+                    [this] { return pw_stop_ || pw_read_waiting_ > 0 || pw_queue_bytes_ >= kMaxProfileQueueBytes / 2; });
     std::vector<std::shared_ptr<store::Batch>> batches(pw_queue_.begin(), pw_queue_.end());
     pw_queue_.clear();
     pw_queue_bytes_ = 0;
@@ -168,8 +175,12 @@ void Hub::ProfileWriterLoop() {
 bool Hub::WaitProfilesCurrent(int64_t timeout_ms) {
   std::unique_lock lock(pw_mu_);
   uint64_t target = pw_enqueued_seq_;
-  return pw_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                         [&] { return pw_applied_seq_ >= target || pw_stop_; });
+  ++pw_read_waiting_;  // the writer skips its batching window while a reader waits
+  pw_cv_.notify_all();
+  bool ok = pw_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                            [&] { return pw_applied_seq_ >= target || pw_stop_; });
+  --pw_read_waiting_;
+  return ok;
 }
 
 bool Hub::IsAdminKey(std::string_view key) const {
@@ -204,7 +215,33 @@ Result<entity::Profile> Hub::GetProfile(const std::string& any_identity) {
   store::CustomerId root = Resolve(any_identity);
   if (!root) return NotFound("no customer with identity '" + any_identity + "'");
   WaitProfilesCurrent(500);  // read-your-writes for profiles, which are written asynchronously
-  return profiles_->GetProfile(root, identity_->Members(root));
+  std::vector<store::CustomerId> members = identity_->Members(root);
+  auto loaded = profiles_->GetProfile(root, members);
+  entity::Profile p;
+  if (loaded.ok()) {
+    p = std::move(*loaded);
+  } else if (loaded.status().code() == Code::kNotFound) {
+    p.id = root;  // known to identity, nothing in profiles.db yet (e.g. no identify so far)
+    for (store::CustomerId m : members)
+      if (m != root) p.merged_from.push_back(m);
+  } else {
+    return loaded.status();
+  }
+  // Counters come from the event store: a customer's interactions are clustered, so this costs
+  // O(their interactions) and keeps the ingest path free of per-event database writes.
+  ASSIGN_OR_RETURN(auto rows, store_->GetSnapshot()->ReadCustomers(members));
+  p.interaction_count = rows.size();
+  if (!rows.empty()) {
+    p.first_seen_ms = rows.front().timestamp_ms;  // rows are in time order
+    p.last_seen_ms = rows.back().timestamp_ms;
+  }
+  if (p.identities.empty()) {
+    static constexpr std::pair<char, const char*> kKinds[] = {{'u', "userId"}, {'a', "anonymousId"}, {'e', "email"}, {'p', "phone"}};
+    for (const std::string& key : identity_->Keys(root))
+      for (const auto& [k, name] : kKinds)
+        if (key[0] == k) p.identities.push_back({name, key.substr(2)});
+  }
+  return p;
 }
 
 namespace {

@@ -92,6 +92,7 @@ class Hub final : public entity::CustomerDirectory {
   uint64_t pw_applied_seq_ = 0;                          // guarded by pw_mu_
   uint64_t pw_synced_seq_ = 0;                           // guarded by pw_mu_: applied and fsync'd
   bool pw_stop_ = false;                                 // guarded by pw_mu_
+  int pw_read_waiting_ = 0;                              // guarded by pw_mu_: readers in WaitProfilesCurrent
   Status pw_error_;                                      // guarded by pw_mu_
   std::thread pw_thread_;
   bool closed_ = false;

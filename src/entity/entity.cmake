@@ -6,3 +6,4 @@ cairn_library(cairn_entity
 cairn_test(entity_test
   SOURCES sqlite_db_test.cc profile_store_test.cc key_store_test.cc
   DEPS cairn_entity)
+cairn_simd(cairn_entity)

@@ -173,6 +173,7 @@ struct Extracted {
 class ProfileStore::Writer {
  public:
   explicit Writer(SqliteDb* db) : db_(db) {}
+  void set_counters(bool on) { counters_on_ = on; }
 
   // Applies `todo` inside the caller's transaction. Adds to *interactions and *unparsed.
   Status Apply(const std::vector<const Batch*>& todo, uint64_t* interactions, uint64_t* unparsed);
@@ -194,6 +195,7 @@ class ProfileStore::Writer {
   simdjson::dom::parser dom_;
   simdjson::ondemand::parser ondemand_;
   std::unordered_map<CustomerId, Counters> counters_;
+  bool counters_on_ = true;
 };
 
 Status ProfileStore::Writer::Apply(const std::vector<const Batch*>& todo, uint64_t* interactions,
@@ -211,12 +213,14 @@ Status ProfileStore::Writer::Apply(const std::vector<const Batch*>& todo, uint64
         return InvalidArgument(
             fmt::format("batch first_seq {}: interaction seq {} has customer 0", b->first_seq, in.seq));
       }
-      // Aggregate first: a track-heavy call becomes one upsert per distinct customer.
-      auto [it, inserted] = counters_.try_emplace(in.customer, Counters{in.timestamp_ms, in.timestamp_ms, 0});
-      Counters& c = it->second;
-      c.first_seen_ms = std::min(c.first_seen_ms, in.timestamp_ms);
-      c.last_seen_ms = std::max(c.last_seen_ms, in.timestamp_ms);
-      ++c.count;
+      if (counters_on_) {
+        // Aggregate first: a track-heavy call becomes one upsert per distinct customer.
+        auto [it, inserted] = counters_.try_emplace(in.customer, Counters{in.timestamp_ms, in.timestamp_ms, 0});
+        Counters& c = it->second;
+        c.first_seen_ms = std::min(c.first_seen_ms, in.timestamp_ms);
+        c.last_seen_ms = std::max(c.last_seen_ms, in.timestamp_ms);
+        ++c.count;
+      }
       if (in.type == MessageType::kIdentify || in.type == MessageType::kGroup) {
         RETURN_IF_ERROR(ApplyPayload(in, unparsed));
       }
@@ -445,15 +449,17 @@ ProfileStore::ProfileStore(std::unique_ptr<SqliteDb> write_db, std::unique_ptr<S
 
 ProfileStore::~ProfileStore() = default;
 
-Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(const std::string& path) {
+Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(const std::string& path, ProfileStoreOptions options) {
   ASSIGN_OR_RETURN(auto write_db, SqliteDb::Open(path, SqliteOptions{}));
   RETURN_IF_ERROR(write_db->Migrate(kApplicationId, {kSchemaV1}));
   ASSIGN_OR_RETURN(int64_t applied, write_db->QueryInt("SELECT value FROM meta WHERE key = 'applied_seq'"));
   SqliteOptions read_options;
   read_options.read_only = true;
   ASSIGN_OR_RETURN(auto read_db, SqliteDb::Open(path, read_options));
-  return std::unique_ptr<ProfileStore>(
+  auto store = std::unique_ptr<ProfileStore>(
       new ProfileStore(std::move(write_db), std::move(read_db), static_cast<uint64_t>(applied)));
+  store->writer_->set_counters(options.counters);
+  return store;
 }
 
 Status ProfileStore::ApplyBatches(const std::vector<const Batch*>& batches) {

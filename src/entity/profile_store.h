@@ -35,12 +35,19 @@ struct ProfileStoreStats {
   uint64_t payloads_unparsed = 0;     // identify/group payloads that were not a JSON object: no traits taken
 };
 
+struct ProfileStoreOptions {
+  // Keep per-customer interaction counters (first/last seen, count) in the database. Default true.
+  // The hub turns it off: it derives them from the event store at read time, which saves an
+  // UPSERT per customer per batch on the ingest path. When off, GetProfile leaves them zero.
+  bool counters = true;
+};
+
 class ProfileStore {
  public:
   // Opens (creating if missing) the SQLite file at `path` and brings its schema up to date.
   // FailedPrecondition if the file is another kind of database or a newer schema; IOError if it
   // cannot be opened.
-  static Result<std::unique_ptr<ProfileStore>> Open(const std::string& path);
+  static Result<std::unique_ptr<ProfileStore>> Open(const std::string& path, ProfileStoreOptions options = {});
   ~ProfileStore();
   ProfileStore(const ProfileStore&) = delete;
   ProfileStore& operator=(const ProfileStore&) = delete;

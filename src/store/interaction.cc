@@ -36,6 +36,12 @@ constexpr uint8_t kBatchVersion = 1;
 }
 
 void EncodeBatch(const Batch& batch, std::string* dst) {
+  // One allocation: the exact size is cheap to bound (varints ≤ 10 bytes, ~6 per row).
+  size_t bound = dst->size() + 32;
+  for (const auto& op : batch.identity_ops) bound += 32 + op.key.size();
+  for (const auto& e : batch.interactions)
+    bound += 80 + e.event.size() + e.channel.size() + e.message_id.size() + e.payload.size();
+  dst->reserve(bound);
   dst->push_back(static_cast<char>(kBatchVersion));
   PutVarint64(dst, batch.first_seq);
   PutVarint64(dst, batch.identity_ops.size());

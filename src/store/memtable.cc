@@ -44,6 +44,18 @@ std::vector<Interaction> MemTable::SortedRows(uint64_t max_seq) const {
   return out;
 }
 
+std::vector<const Interaction*> MemTable::FrozenSortedRows() const {
+  std::vector<const Interaction*> out;
+  {
+    std::lock_guard lock(mu_);
+    out.reserve(rows_);
+    for (const auto& [c, rows] : by_customer_)
+      for (const auto& r : rows) out.push_back(&r);
+  }
+  std::sort(out.begin(), out.end(), [](const Interaction* a, const Interaction* b) { return SegmentOrder(*a, *b); });
+  return out;
+}
+
 size_t MemTable::ApproximateBytes() const {
   std::lock_guard lock(mu_);
   return bytes_;

@@ -27,6 +27,9 @@ class MemTable {
   void ReadCustomers(const std::vector<CustomerId>& customers, uint64_t max_seq, std::vector<Interaction>* out) const;
   // Every row with seq < max_seq, sorted by (customer, timestamp, seq) — the segment order.
   std::vector<Interaction> SortedRows(uint64_t max_seq) const;
+  // The same as pointers into this memtable, without copying rows. Only for a frozen memtable
+  // (no more Add calls): the pointers stay valid while it lives.
+  std::vector<const Interaction*> FrozenSortedRows() const;
   // Calls fn(source, message_id) for every row (for rebuilding de-duplication state).
   template <typename Fn>
   void ForEachMessageKey(Fn&& fn) const {

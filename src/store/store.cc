@@ -15,9 +15,9 @@ namespace {
 std::string WalDir(const std::string& dir) { return io::JoinPath(dir, "wal"); }
 std::string SegDir(const std::string& dir) { return io::JoinPath(dir, "seg"); }
 std::string ManifestPath(const std::string& dir) { return io::JoinPath(dir, "MANIFEST"); }
-Status BuildSegmentFile(io::Env* env, const std::string& path, const std::vector<Interaction>& rows) {
+Status BuildSegmentFile(io::Env* env, const std::string& path, const std::vector<const Interaction*>& rows) {
   ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env, path));
-  for (const auto& r : rows) RETURN_IF_ERROR(builder->Add(r));
+  for (const Interaction* r : rows) RETURN_IF_ERROR(builder->Add(*r));
   RETURN_IF_ERROR(builder->Finish());
   return env->SyncDir(io::DirName(path));
 }
@@ -233,7 +233,7 @@ Status Store::Flush() {
     imm_upto_ = visible_seq_;
     imm_wal_file_ = wal_file;
   }
-  std::vector<Interaction> rows = imm->SortedRows(UINT64_MAX);
+  std::vector<const Interaction*> rows = imm->FrozenSortedRows();
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
   Status s = BuildSegmentFile(env_, path, rows);
   std::shared_ptr<SegmentReader> reader;
@@ -307,11 +307,11 @@ Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<Segme
   return meta;
 }
 
-SegmentMeta Store::MetaFor(uint64_t file_number, const std::vector<Interaction>& rows) {
+SegmentMeta Store::MetaFor(uint64_t file_number, const std::vector<const Interaction*>& rows) {
   SegmentMeta meta{file_number, rows.size(), rows.empty() ? 0 : UINT64_MAX, 0};
-  for (const auto& r : rows) {
-    meta.min_seq = std::min(meta.min_seq, r.seq);
-    meta.max_seq = std::max(meta.max_seq, r.seq);
+  for (const Interaction* r : rows) {
+    meta.min_seq = std::min(meta.min_seq, r->seq);
+    meta.max_seq = std::max(meta.max_seq, r->seq);
   }
   return meta;
 }

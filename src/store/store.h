@@ -125,7 +125,7 @@ class Store {
   Status Recover();
   void OnDurable(Batch&& batch, Status s, const std::function<void(Status)>& done);
   void BackgroundLoop();
-  static SegmentMeta MetaFor(uint64_t file_number, const std::vector<Interaction>& rows);
+  static SegmentMeta MetaFor(uint64_t file_number, const std::vector<const Interaction*>& rows);
   Result<SegmentMeta> MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
                                     const std::vector<CustomerId>& dropped, const std::string& path);
   void DeleteObsoleteWal();

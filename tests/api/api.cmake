@@ -9,6 +9,7 @@ cairn_test(cairn_blackbox_test
     ${CMAKE_CURRENT_LIST_DIR}/bad_input_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/data_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/lifecycle_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/maintenance_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/startup_test.cc
   DEPS cairn_testutil_proc Boost::json ZLIB::ZLIB
   LABELS integration
