@@ -19,21 +19,31 @@ IdentityOptions DefaultIdentityOptions() {
 }
 
 namespace {
-std::string Trimmed(std::string_view v) {
+std::string_view Trimmed(std::string_view v) {
   size_t b = 0, e = v.size();
   while (b < e && std::isspace(static_cast<unsigned char>(v[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(v[e - 1]))) --e;
-  return std::string(v.substr(b, e - b));
+  return v.substr(b, e - b);
 }
-std::string Lower(std::string s) {
+std::string Lower(std::string_view v) {
+  std::string s(v);
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+// Case-insensitive equality without allocating.
+bool EqualsLower(std::string_view value, std::string_view lower) {
+  if (value.size() != lower.size()) return false;
+  for (size_t i = 0; i < value.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(value[i])) != static_cast<unsigned char>(lower[i])) return false;
+  return true;
 }
 }  // namespace
 
 IdentityResolver::IdentityResolver(IdentityOptions options, metrics::Registry* metrics)
     : options_(std::move(options)) {
-  for (const auto& v : options_.blocked_values) blocked_.insert(Lower(Trimmed(v)));
+  for (const auto& v : options_.blocked_values) blocked_.push_back(Lower(Trimmed(v)));
+  std::sort(blocked_.begin(), blocked_.end());
+  blocked_.erase(std::unique(blocked_.begin(), blocked_.end()), blocked_.end());
   if (!metrics) metrics = metrics::Registry::Default();
   merges_ = metrics->GetCounter("cairn_identity_merges_total", "Customers merged into another");
   const char* help = "Identity links or merges refused by the guard rails";
@@ -42,12 +52,22 @@ IdentityResolver::IdentityResolver(IdentityOptions options, metrics::Registry* m
   blocked_ids_ = metrics->GetCounter("cairn_identity_blocked_ids_total", "Id values ignored because they are blocked");
 }
 
+bool IdentityResolver::IsBlocked(std::string_view trimmed) const {
+  // A handful of short values: a scan without allocation beats hashing a lowered copy.
+  for (const auto& b : blocked_)
+    if (EqualsLower(trimmed, b)) return true;
+  return false;
+}
+
 std::string IdentityResolver::MakeKey(char kind, std::string_view value) const {
-  std::string t = Trimmed(value);
-  if (blocked_.count(Lower(t))) return "";
-  std::string key{kind, ':'};
+  std::string_view t = Trimmed(value);
+  if (IsBlocked(t)) return "";
+  std::string key;
+  key.reserve(2 + value.size());
+  key += kind;
+  key += ':';
   if (kind == 'e') {
-    key += Lower(std::move(t));
+    for (char c : t) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   } else if (kind == 'p') {
     for (char c : t)
       if (std::isdigit(static_cast<unsigned char>(c)) || (c == '+' && key.size() == 2)) key += c;

@@ -99,7 +99,9 @@ class IdentityResolver {
   void Refuse(const char* reason, std::string_view detail);
 
   const IdentityOptions options_;
-  std::unordered_set<std::string> blocked_;
+  bool IsBlocked(std::string_view trimmed) const;
+
+  std::vector<std::string> blocked_;  // lower-cased, trimmed, sorted, unique
 
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, store::CustomerId> by_key_;   // guarded by mu_
