@@ -111,7 +111,7 @@ Status Store::Recover() {
                             [&](const SegmentMeta& m) { return SegmentFileName(m.file_number) == n; });
     if (!live) {
       LOG_WARN("store: removing {} (not in MANIFEST: left by an interrupted flush or compaction)", n);
-      RETURN_IF_ERROR(env_->RemoveFile(io::JoinPath(SegDir(dir_), n)));
+      RETURN_IF_ERROR(env_->SecureRemoveFile(io::JoinPath(SegDir(dir_), n)));
     }
   }
   for (const auto& m : manifest_.segments) {
@@ -374,14 +374,36 @@ Status Store::Compact(const std::vector<CustomerId>& drop) {
     (void)env_->RemoveFile(path);
     return s;
   }
-  // Old files go only after the manifest that drops them is durable. Snapshots still reading them
-  // keep their open handles (an unlinked file stays readable on posix); erasure needs the bytes
-  // gone, hence the secure removal.
-  for (const auto& m : before.segments) {
-    Status rm = env_->SecureRemoveFile(io::JoinPath(SegDir(dir_), SegmentFileName(m.file_number)));
+  // Old files go only after the manifest that drops them is durable, and only once no snapshot
+  // reads them any more: they are zeroed before unlinking (erasure), which would corrupt the view
+  // of a reader still holding them. Until then they are retired.
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < inputs.size(); ++i)
+      retired_.emplace_back(std::move(inputs[i]),
+                            io::JoinPath(SegDir(dir_), SegmentFileName(before.segments[i].file_number)));
+  }
+  inputs.clear();
+  ReapRetired();
+  return Status::Ok();
+}
+
+void Store::ReapRetired() {
+  std::vector<std::string> remove;
+  {
+    std::lock_guard lock(mu_);
+    // Retired readers are in no segment list, so no new reference can appear: a count of one
+    // (ours) stays one.
+    std::erase_if(retired_, [&](auto& r) {
+      if (r.first.use_count() > 1) return false;
+      remove.push_back(r.second);
+      return true;
+    });
+  }
+  for (const auto& path : remove) {
+    Status rm = env_->SecureRemoveFile(path);
     if (!rm.ok()) LOG_WARN("store: removing compacted segment: {}", rm.ToString());
   }
-  return Status::Ok();
 }
 
 void Store::BackgroundLoop() {
@@ -395,6 +417,7 @@ void Store::BackgroundLoop() {
     if (flush) (void)Flush();
     if (compact) (void)Compact();
     DeleteObsoleteWal();
+    ReapRetired();
     lock.lock();
   }
 }
@@ -412,6 +435,7 @@ Status Store::Close() {
     s = wal_->Close();
     wal_.reset();
   }
+  ReapRetired();  // files still held by a live snapshot are removed at the next Open
   auto* m = options_.metrics ? options_.metrics : metrics::Registry::Default();
   m->RemoveCallbacks(this);
   return s;

@@ -129,6 +129,8 @@ class Store {
   Result<SegmentMeta> MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
                                     const std::vector<CustomerId>& dropped, const std::string& path);
   void DeleteObsoleteWal();
+  // Securely removes retired segment files no snapshot references any more.
+  void ReapRetired();
 
   io::Env* const env_;
   const std::string dir_;
@@ -152,6 +154,8 @@ class Store {
   uint64_t imm_upto_ = 0;                              // guarded by mu_; imm_ holds every seq below this not yet in segments
   uint64_t imm_wal_file_ = 0;                          // guarded by mu_; WAL files before this hold only seqs below imm_upto_
   std::vector<std::shared_ptr<SegmentReader>> segments_;  // guarded by mu_; same order as manifest_
+  // Segments replaced by a compaction, with their paths, until the last snapshot lets go.
+  std::vector<std::pair<std::shared_ptr<SegmentReader>, std::string>> retired_;  // guarded by mu_
   std::vector<std::pair<uint64_t, uint64_t>> obsolete_wal_;  // (wal file number, seq): files below the number hold only seqs below seq
   uint64_t visible_seq_ = 0;                           // guarded by mu_; all seqs below are in mem_/imm_/segments_
   bool closing_ = false;                               // guarded by mu_

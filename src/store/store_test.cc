@@ -89,6 +89,29 @@ TEST(StoreTest, FlushToSegmentsThenCompactAndDrop) {
   EXPECT_TRUE(verify.ok()) << verify.status().ToString();
 }
 
+TEST(StoreTest, SnapshotKeepsReadingSegmentsACompactionReplaced) {
+  io::MemEnv env;
+  auto s = Store::Open(&env, "/db", TestOptions());
+  ASSERT_TRUE(s.ok());
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(AppendSync(s->get(), MakeBatch(1, 10, round * 100000)).ok());
+    ASSERT_TRUE((*s)->Flush().ok());
+  }
+  auto snap = (*s)->GetSnapshot();
+  auto before = env.GetChildren("/db/seg");
+  ASSERT_TRUE((*s)->Compact().ok());
+  // The replaced files are zeroed (erasure) only when no snapshot reads them any more.
+  auto rows = snap->ReadCustomers({1});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->size(), 30u);
+  EXPECT_EQ(env.GetChildren("/db/seg")->size(), 4u) << "3 retired + 1 compacted";
+  snap.reset();
+  ASSERT_TRUE((*s)->Compact().ok());  // nothing to merge, but it reaps
+  EXPECT_EQ(env.GetChildren("/db/seg")->size(), 4u) << "Compact with one segment returns early";
+  ASSERT_TRUE((*s)->Close().ok());
+  EXPECT_EQ(env.GetChildren("/db/seg")->size(), 1u) << "retired files removed once released";
+}
+
 TEST(StoreTest, SnapshotDoesNotSeeLaterAppends) {
   io::MemEnv env;
   auto s = Store::Open(&env, "/db", TestOptions());

@@ -93,14 +93,22 @@ Status WalCommitter::DeleteFilesBefore(uint64_t file_number) {
     return InvalidArgument("wal: DeleteFilesBefore(" + std::to_string(file_number) + ") is past the current file " +
                            std::to_string(current_file_number()));
   ASSIGN_OR_RETURN(std::vector<uint64_t> numbers, ListWalFiles(env_, dir_));
-  bool removed = false;
-  for (uint64_t n : numbers) {  // ascending: a crash midway leaves a contiguous suffix
+  // First take the files out of the log (rename to *.wal.dead, then sync the directory), only then
+  // zero and unlink them: a crash while zeroing must not leave an all-zero file under a WAL name,
+  // which recovery would rightly call a corrupt sealed file. Leftover *.dead files are removed by
+  // RecoverWal. Ascending order: a crash midway leaves a contiguous suffix of the log.
+  std::vector<std::string> dead;
+  for (uint64_t n : numbers) {
     if (n >= file_number) break;
-    RETURN_IF_ERROR(env_->SecureRemoveFile(io::JoinPath(dir_, wal::FileName(n))));
-    removed = true;
+    std::string path = io::JoinPath(dir_, wal::FileName(n));
+    std::string dead_path = path + std::string(wal::kDeadSuffix);
+    RETURN_IF_ERROR(env_->RenameFile(path, dead_path));
+    dead.push_back(std::move(dead_path));
   }
-  if (removed) RETURN_IF_ERROR(env_->SyncDir(dir_));
-  return Status::Ok();
+  if (dead.empty()) return Status::Ok();
+  RETURN_IF_ERROR(env_->SyncDir(dir_));
+  for (const auto& path : dead) RETURN_IF_ERROR(env_->SecureRemoveFile(path));
+  return env_->SyncDir(dir_);
 }
 
 Status WalCommitter::Close() {

@@ -28,6 +28,9 @@ enum class RecordType : uint8_t {
 
 // File names: 10-digit zero-padded file number + ".wal".
 inline constexpr size_t kFileNameDigits = 10;
+// A WAL file being deleted is first renamed to "<name>.dead" (no longer part of the log), then
+// zeroed and unlinked; recovery removes any such leftover of a crash.
+inline constexpr std::string_view kDeadSuffix = ".dead";
 inline constexpr std::string_view kFileSuffix = ".wal";
 
 inline std::string FileName(uint64_t file_number) {

@@ -96,6 +96,15 @@ Result<WalRecoveryReport> ReadWalDir(io::Env* env, const std::string& dir, bool 
 }  // namespace
 
 Result<WalRecoveryReport> RecoverWal(io::Env* env, const std::string& dir, const WalApplyFn& apply) {
+  // Files a crash left half-deleted (WalCommitter::DeleteFilesBefore): not part of the log.
+  if (env->FileExists(dir)) {
+    ASSIGN_OR_RETURN(auto names, env->GetChildren(dir));
+    for (const auto& name : names) {
+      if (!name.ends_with(wal::kDeadSuffix)) continue;
+      LOG_INFO("wal: removing {} (left by an interrupted deletion)", name);
+      RETURN_IF_ERROR(env->SecureRemoveFile(io::JoinPath(dir, name)));
+    }
+  }
   return ReadWalDir(env, dir, /*repair=*/true, apply);
 }
 

@@ -21,7 +21,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr int kCustomers = 2;
-constexpr int kCompactions = 5;
+constexpr int kCompactions = 10;
 
 // The value of an unlabelled counter in Prometheus text, or -1.
 double MetricValue(const std::string& text, const std::string& name) {
@@ -135,8 +135,10 @@ TEST(Maintenance, TimelineReadsStayCompleteThroughFlushesAndCompactions) {
   writer.join();
   for (auto& r : readers) r.join();
   for (const auto& f : failures) ADD_FAILURE() << f;
-  EXPECT_GE(compactions, kCompactions) << "the test did not reach its point (flushes: " << flushes << ")";
-  EXPECT_GT(reads.load(), 10);
+  if (failures.empty()) {
+    EXPECT_GE(compactions, kCompactions) << "the test did not reach its point (flushes: " << flushes << ")";
+    EXPECT_GT(reads.load(), 10);
+  }
   EXPECT_TRUE(server.Stop());
 }
 
