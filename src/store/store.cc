@@ -32,12 +32,8 @@ Result<std::vector<Interaction>> Snapshot::ReadCustomers(std::vector<CustomerId>
   std::sort(customers.begin(), customers.end());
   customers.erase(std::unique(customers.begin(), customers.end()), customers.end());
   std::vector<Interaction> out;
-  for (const auto& seg : segments_) {
-    size_t before = out.size();
-    RETURN_IF_ERROR(seg->ReadCustomers(customers, &out));
-    // Segments only hold flushed rows, all below any snapshot taken after they were installed.
-    (void)before;
-  }
+  // Segments hold only flushed rows, all below the seq of any snapshot that lists them.
+  for (const auto& seg : segments_) RETURN_IF_ERROR(seg->ReadCustomers(customers, &out));
   if (imm_) imm_->ReadCustomers(customers, seq_, &out);
   if (mem_) mem_->ReadCustomers(customers, seq_, &out);
   std::sort(out.begin(), out.end(), [](const Interaction& a, const Interaction& b) {
@@ -260,7 +256,7 @@ Status Store::Flush() {
   if (!s.ok()) {
     // The frozen memtable stays readable and in the WAL; the next Flush retries it.
     LOG_ERROR("store: flush failed (will retry): {}", s.ToString());
-    (void)env_->RemoveFile(path);
+    (void)env_->SecureRemoveFile(path);  // may hold rows of a customer erased later
     return s;
   }
   DeleteObsoleteWal();
@@ -371,7 +367,7 @@ Status Store::Compact(const std::vector<CustomerId>& drop) {
   }
   if (!s.ok()) {
     LOG_ERROR("store: compaction failed: {}", s.ToString());
-    (void)env_->RemoveFile(path);
+    (void)env_->SecureRemoveFile(path);  // may hold rows of a customer erased later
     return s;
   }
   // Old files go only after the manifest that drops them is durable, and only once no snapshot
