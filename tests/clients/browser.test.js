@@ -278,8 +278,11 @@ test('analytics-next batching mode: /v1/b, a 503 retried, exactly once', async (
   t.diagnostic(`batches: ${posts.map((w) => `${w.status} (${JSON.parse(w.body).batch.length})`).join(', ')}`);
   assert.equal(posts[0].status, 503, 'the first batch hit the test switch');
   assert.equal(posts.filter((w) => w.status !== 200).length, 1);
-  assert.ok(posts.length >= 3, `several batches (${posts.length})`);
+  // How many batches the SDK forms depends on timing (size 4 or 300 ms, and its retry may carry
+  // the later messages along): assert that requests really carried several messages, not a count.
+  assert.ok(posts.length >= 2, `the failed batch and at least one retry (${posts.length})`);
   const ok = posts.filter((w) => w.status === 200);
+  assert.ok(ok.some((w) => JSON.parse(w.body).batch.length > 1), 'batching mode sent several messages per request');
   for (const w of ok) assert.equal(w.path, '/v1/b');
   const failedIds = JSON.parse(posts[0].body).batch.map((m) => m.messageId).sort();
   const okIds = ok.flatMap((w) => JSON.parse(w.body).batch.map((m) => m.messageId));
