@@ -410,6 +410,17 @@ void Parser::Impl::Emit(Message&& m, size_t index, size_t message_bytes, ParsedR
 // ------------------------------------------------------------------------------------------------
 // Requests
 
+Status Parser::Impl::ReadBatchField(od::value v, ParsedRequest* out, bool* has_batch, bool* ok) {
+  od::json_type type;
+  if (auto e = v.type().get(type)) {
+    *ok = Fail(e);
+    return Status::Ok();
+  }
+  if (type != od::json_type::array) return InvalidArgument(fmt::format("batch must be an array, got {}", TypeName(type)));
+  *has_batch = true;
+  return CountBatch(v, out);
+}
+
 Status Parser::Impl::CountBatch(od::value v, ParsedRequest* out) {
   od::array arr;
   size_t count = 0;

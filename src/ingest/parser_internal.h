@@ -178,6 +178,9 @@ class Parser::Impl {
   // Pass 1 over `batch`: checks max_batch_messages before any message is parsed and reserves
   // room for the messages (a 1,000-message batch would otherwise move them ~10 times).
   Status CountBatch(od::value v, ParsedRequest* out);
+  // The envelope's `batch` field, same in every dialect: InvalidArgument unless it is an array;
+  // counts it (CountBatch) and sets *has_batch. Returns false (through *ok) on a parse failure.
+  Status ReadBatchField(od::value v, ParsedRequest* out, bool* has_batch, bool* ok);
   Status SyntaxStatus();
   Status Start(std::string_view body);
 

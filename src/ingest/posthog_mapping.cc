@@ -270,16 +270,8 @@ Result<ParsedRequest> Parser::Impl::ParsePostHogBatch() {
     bool ok = true;
     discard_.clear();
     if (key == "batch") {
-      od::json_type type;
-      if (auto e = v.type().get(type)) {
-        ok = Fail(e);
-      } else if (type != od::json_type::array) {
-        return InvalidArgument(fmt::format("batch must be an array, got {}", TypeName(type)));
-      } else {
-        has_batch = true;
-        Status counted = CountBatch(v, &req);
-        if (!counted.ok()) return counted;
-      }
+      Status counted = ReadBatchField(v, &req, &has_batch, &ok);
+      if (!counted.ok()) return counted;
     } else if (key == "api_key") {
       ok = ReadString(v, discard_, "api_key", &req.write_key, nullptr);
     } else if (key == "sent_at") {

@@ -237,16 +237,8 @@ Result<ParsedRequest> Parser::Impl::ParseSegmentBatch(store::MessageType single_
   Status s = ForEachTopLevelField([&](std::string_view key, od::value v) -> Status {
     bool ok = true;
     if (key == "batch") {
-      od::json_type type;
-      if (auto e = v.type().get(type)) {
-        ok = Fail(e);
-      } else if (type != od::json_type::array) {
-        return InvalidArgument(fmt::format("batch must be an array, got {}", TypeName(type)));
-      } else {
-        has_batch = true;
-        Status counted = CountBatch(v, &req);
-        if (!counted.ok()) return counted;
-      }
+      Status counted = ReadBatchField(v, &req, &has_batch, &ok);
+      if (!counted.ok()) return counted;
     } else if (key == "writeKey") {
       discard_.clear();
       ok = ReadString(v, discard_, "writeKey", &env_write_key_, nullptr);
