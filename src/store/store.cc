@@ -57,6 +57,21 @@ Status Snapshot::ForEach(const std::function<bool(const Interaction&)>& fn, uint
   return Status::Ok();
 }
 
+std::vector<Interaction> Snapshot::MemTableRows() const {
+  std::vector<Interaction> out;
+  for (const auto& m : {imm_, mem_}) {
+    if (!m) continue;
+    auto rows = m->SortedRows(seq_);
+    if (out.empty()) {
+      out = std::move(rows);
+    } else {
+      out.insert(out.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+      std::sort(out.begin(), out.end(), SegmentOrder);
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Store
 

@@ -70,6 +70,14 @@ class Snapshot {
   // left default; memtable rows always come whole.
   Status ForEach(const std::function<bool(const Interaction&)>& fn, uint32_t columns = ~0u) const;
 
+  // Column-level access for analytics scans (src/analytics/exec/event_index.h). The segments
+  // this snapshot holds (immutable, alive as long as the snapshot), in manifest order; every row
+  // in them has seq < seq(). Scan them with SegmentReader::Scan / ReadBlock.
+  const std::vector<std::shared_ptr<SegmentReader>>& segments() const { return segments_; }
+  // The memtable rows this snapshot sees (seq < seq()), not yet in any segment, sorted by
+  // (customer, timestamp, seq). A copy: the memtable keeps changing under the snapshot.
+  std::vector<Interaction> MemTableRows() const;
+
  private:
   friend class Store;
   uint64_t seq_ = 0;

@@ -1,0 +1,318 @@
+#include "analytics/exec/event_index.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "store/segment_reader.h"
+
+namespace cairn::analytics {
+
+namespace seg = store::segment;
+
+// Builds an EventIndex in two passes: (1) a column scan of every segment and the memtable into
+// staging arrays in storage order, remapping dictionary codes and customer ids; (2) a counting
+// scatter by canonical customer, then a per-customer (timestamp, seq) sort of any run that is
+// not already in order (a run is already sorted when the customer lives in one source and was
+// never merged — the common case — so the sort is mostly a linear check).
+class EventIndexBuilder {
+ public:
+  EventIndexBuilder(const Canonicalizer& canonical) : canonical_(canonical), index_(new EventIndex()) {
+    index_->channel_names_.push_back("");
+    channel_ids_.emplace("", 0);
+  }
+
+  EventId EventIdFor(std::string_view name, uint8_t type) {
+    std::string key;
+    if (name.empty()) {
+      key = "$";
+      key += store::MessageTypeName(static_cast<store::MessageType>(type));
+    } else {
+      key = std::string(name);
+    }
+    auto [it, inserted] = index_->event_ids_.emplace(key, static_cast<EventId>(index_->event_names_.size()));
+    if (inserted) index_->event_names_.push_back(std::move(key));
+    return it->second;
+  }
+  uint16_t ChannelIdFor(std::string_view name) {
+    auto it = channel_ids_.find(std::string(name));
+    if (it != channel_ids_.end()) return it->second;
+    // More than 65535 distinct channels is not a channel vocabulary: fold the rest into "".
+    if (index_->channel_names_.size() >= 65535) return 0;
+    uint16_t id = static_cast<uint16_t>(index_->channel_names_.size());
+    index_->channel_names_.emplace_back(name);
+    channel_ids_.emplace(std::string(name), id);
+    return id;
+  }
+  store::CustomerId Canonical(store::CustomerId c) {
+    if (c == last_in_) return last_out_;
+    store::CustomerId r = canonical_ ? canonical_(c) : c;
+    if (r == 0) r = c;
+    last_in_ = c;
+    last_out_ = r;
+    return r;
+  }
+
+  Status ScanSegment(const store::SegmentReader& reader, const QueryContext& ctx) {
+    // Remap tables for this segment's dictionaries. Empty names depend on the row's type.
+    std::vector<EventId> ev_map(reader.events().size(), UINT32_MAX);
+    for (size_t i = 0; i < reader.events().size(); ++i)
+      if (!reader.events()[i].empty()) ev_map[i] = EventIdFor(reader.events()[i], 0);
+    std::vector<uint16_t> ch_map(reader.channels().size());
+    for (size_t i = 0; i < reader.channels().size(); ++i) ch_map[i] = ChannelIdFor(reader.channels()[i]);
+    store::ScanOptions opt;
+    opt.columns = seg::Bit(seg::Column::kCustomer) | seg::Bit(seg::Column::kTimestamp) |
+                  seg::Bit(seg::Column::kEvent) | seg::Bit(seg::Column::kType) | seg::Bit(seg::Column::kChannel) |
+                  seg::Bit(seg::Column::kSeq) | seg::Bit(seg::Column::kRevenue);
+    return reader.Scan(opt, [&](const store::FixedColumns& cols) -> Status {
+      RETURN_IF_ERROR(ctx.Check());
+      const size_t n = cols.rows;
+      const size_t base = cust_.size();
+      Grow(base + n);
+      for (size_t i = 0; i < n; ++i) {
+        cust_[base + i] = Canonical(cols.customer[i]);
+        ts_[base + i] = cols.timestamp_ms[i];
+        EventId e = ev_map[cols.event[i]];
+        if (e == UINT32_MAX) e = EventIdFor("", cols.type[i]);
+        ev_[base + i] = e;
+        type_[base + i] = cols.type[i];
+        ch_[base + i] = ch_map[cols.channel[i]];
+        seq_[base + i] = cols.seq[i];
+        rev_[base + i] = cols.revenue[i];
+      }
+      return Status::Ok();
+    });
+  }
+
+  void AddRow(const store::Interaction& r) {
+    const size_t i = cust_.size();
+    Grow(i + 1);
+    cust_[i] = Canonical(r.customer);
+    ts_[i] = r.timestamp_ms;
+    ev_[i] = EventIdFor(r.event, static_cast<uint8_t>(r.type));
+    type_[i] = static_cast<uint8_t>(r.type);
+    ch_[i] = ChannelIdFor(r.channel);
+    seq_[i] = r.seq;
+    rev_[i] = r.revenue;
+  }
+
+  Result<std::shared_ptr<const EventIndex>> Finish(uint64_t snapshot_seq, const QueryContext& ctx) {
+    EventIndex& x = *index_;
+    x.snapshot_seq_ = snapshot_seq;
+    const size_t n = cust_.size();
+    if (n >= kNoRow) return ResourceExhausted("analytics index: more than 2^32-1 interactions");
+    // Distinct canonical customers, ascending. Staging is mostly sorted by customer per source,
+    // so collect run heads only.
+    std::vector<store::CustomerId> ids;
+    for (size_t i = 0; i < n; ++i)
+      if (i == 0 || cust_[i] != cust_[i - 1]) ids.push_back(cust_[i]);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    RETURN_IF_ERROR(ctx.Check());
+    // Dense customer index of each staging row (run by run: one lookup per run).
+    std::vector<uint32_t> cidx(n);
+    std::vector<RowIndex> count(ids.size() + 1, 0);
+    for (size_t i = 0; i < n;) {
+      size_t j = i + 1;
+      while (j < n && cust_[j] == cust_[i]) ++j;
+      uint32_t c = static_cast<uint32_t>(std::lower_bound(ids.begin(), ids.end(), cust_[i]) - ids.begin());
+      for (size_t k = i; k < j; ++k) cidx[k] = c;
+      count[c + 1] += static_cast<RowIndex>(j - i);
+      i = j;
+    }
+    std::vector<store::CustomerId>().swap(cust_);
+    for (size_t c = 1; c < count.size(); ++c) count[c] += count[c - 1];
+    x.offsets_ = count;
+    x.customers_ = std::move(ids);
+    // Scatter in staging order (stable): rows of one source stay in their (ts, seq) order.
+    std::vector<RowIndex> pos(n);
+    {
+      std::vector<RowIndex> next(count.begin(), count.end() - 1);
+      for (size_t i = 0; i < n; ++i) pos[i] = next[cidx[i]]++;
+    }
+    std::vector<uint32_t>().swap(cidx);
+    Scatter(pos, &ts_, &x.ts_);
+    Scatter(pos, &ev_, &x.event_);
+    Scatter(pos, &seq_, &x.seq_);
+    Scatter(pos, &ch_, &x.channel_);
+    Scatter(pos, &type_, &x.type_);
+    Scatter(pos, &rev_, &x.revenue_);
+    std::vector<RowIndex>().swap(pos);
+    RETURN_IF_ERROR(ctx.Check());
+    // Per customer: order by (ts, seq) when the run is not already.
+    std::vector<RowIndex> perm;
+    for (size_t c = 0; c < x.customers_.size(); ++c) {
+      const RowIndex b = x.offsets_[c], e = x.offsets_[c + 1];
+      bool sorted = true;
+      for (RowIndex r = b + 1; r < e && sorted; ++r)
+        sorted = x.ts_[r - 1] < x.ts_[r] || (x.ts_[r - 1] == x.ts_[r] && x.seq_[r - 1] < x.seq_[r]);
+      if (sorted) continue;
+      perm.resize(e - b);
+      std::iota(perm.begin(), perm.end(), b);
+      std::sort(perm.begin(), perm.end(), [&](RowIndex l, RowIndex r) {
+        return x.ts_[l] != x.ts_[r] ? x.ts_[l] < x.ts_[r] : x.seq_[l] < x.seq_[r];
+      });
+      Permute(perm, b, &x.ts_);
+      Permute(perm, b, &x.event_);
+      Permute(perm, b, &x.seq_);
+      Permute(perm, b, &x.channel_);
+      Permute(perm, b, &x.type_);
+      Permute(perm, b, &x.revenue_);
+    }
+    // seq -> row, min/max time.
+    x.row_of_seq_.assign(snapshot_seq, kNoRow);
+    for (size_t r = 0; r < n; ++r)
+      if (x.seq_[r] < snapshot_seq) x.row_of_seq_[x.seq_[r]] = static_cast<RowIndex>(r);
+    if (n > 0) {
+      auto [lo, hi] = std::minmax_element(x.ts_.begin(), x.ts_.end());
+      x.min_ts_ = *lo;
+      x.max_ts_ = *hi;
+    }
+    return std::shared_ptr<const EventIndex>(std::move(index_));
+  }
+
+ private:
+  void Grow(size_t n) {
+    cust_.resize(n);
+    ts_.resize(n);
+    ev_.resize(n);
+    type_.resize(n);
+    ch_.resize(n);
+    seq_.resize(n);
+    rev_.resize(n);
+  }
+  template <typename T>
+  static void Scatter(const std::vector<RowIndex>& pos, std::vector<T>* src, std::vector<T>* dst) {
+    dst->resize(src->size());
+    for (size_t i = 0; i < src->size(); ++i) (*dst)[pos[i]] = (*src)[i];
+    std::vector<T>().swap(*src);
+  }
+  template <typename T>
+  static void Permute(const std::vector<RowIndex>& perm, RowIndex base, std::vector<T>* v) {
+    std::vector<T> tmp(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) tmp[i] = (*v)[perm[i]];
+    std::copy(tmp.begin(), tmp.end(), v->begin() + base);
+  }
+
+  const Canonicalizer& canonical_;
+  std::unique_ptr<EventIndex> index_;
+  std::unordered_map<std::string, uint16_t> channel_ids_;
+  store::CustomerId last_in_ = 0, last_out_ = 0;
+  std::vector<store::CustomerId> cust_;
+  std::vector<int64_t> ts_;
+  std::vector<EventId> ev_;
+  std::vector<uint8_t> type_;
+  std::vector<uint16_t> ch_;
+  std::vector<uint64_t> seq_;
+  std::vector<double> rev_;
+};
+
+Result<std::shared_ptr<const EventIndex>> EventIndex::Build(const store::Snapshot& snapshot,
+                                                            const Canonicalizer& canonical, const QueryContext& ctx) {
+  EventIndexBuilder b(canonical);
+  for (const auto& s : snapshot.segments()) RETURN_IF_ERROR(b.ScanSegment(*s, ctx));
+  for (const auto& r : snapshot.MemTableRows()) b.AddRow(r);
+  return b.Finish(snapshot.seq(), ctx);
+}
+
+std::optional<size_t> EventIndex::FindCustomer(store::CustomerId canonical) const {
+  auto it = std::lower_bound(customers_.begin(), customers_.end(), canonical);
+  if (it == customers_.end() || *it != canonical) return std::nullopt;
+  return static_cast<size_t>(it - customers_.begin());
+}
+
+std::optional<EventId> EventIndex::FindEvent(std::string_view name) const {
+  auto it = event_ids_.find(std::string(name));
+  if (it == event_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status EventIndex::ForEachPayload(const store::Snapshot& snapshot, std::span<const EventId> events,
+                                  const QueryContext& ctx,
+                                  const std::function<void(RowIndex row, std::string_view payload)>& fn) const {
+  if (events.empty()) return Status::Ok();
+  std::vector<char> wanted(event_names_.size(), 0);
+  std::vector<std::string> names;
+  for (EventId e : events) {
+    if (e >= event_names_.size() || wanted[e]) continue;
+    wanted[e] = 1;
+    // "$type" events are stored with an empty name.
+    names.push_back(event_names_[e].starts_with("$") ? std::string() : event_names_[e]);
+  }
+  for (const auto& s : snapshot.segments()) {
+    store::ScanOptions opt;
+    opt.events = names;
+    opt.columns = seg::Bit(seg::Column::kSeq) | seg::Bit(seg::Column::kPayload);
+    RETURN_IF_ERROR(s->Scan(opt, [&](const store::FixedColumns& cols) -> Status {
+      RETURN_IF_ERROR(ctx.Check());
+      for (size_t i = 0; i < cols.rows; ++i) {
+        const RowIndex r = RowOfSeq(cols.seq[i]);
+        if (r != kNoRow && wanted[event_[r]]) fn(r, cols.payload[i]);
+      }
+      return Status::Ok();
+    }));
+  }
+  for (const auto& row : snapshot.MemTableRows()) {
+    const RowIndex r = RowOfSeq(row.seq);
+    if (r != kNoRow && wanted[event_[r]]) fn(r, row.payload);
+  }
+  return Status::Ok();
+}
+
+unsigned EventIndex::Workers(const QueryContext& ctx) { return std::max(1u, ctx.threads()); }
+
+Status EventIndex::ParallelForCustomers(const QueryContext& ctx,
+                                        const std::function<Status(size_t, size_t, unsigned)>& fn) const {
+  const size_t n = customers_.size();
+  const unsigned workers = static_cast<unsigned>(std::min<size_t>(Workers(ctx), std::max<size_t>(1, n / 1024)));
+  // Chunks of ~64k rows keep cancellation latency low and balance skewed customers.
+  constexpr size_t kChunkRows = 1 << 16;
+  std::vector<size_t> bounds{0};
+  for (size_t c = 0; c < n;) {
+    size_t e = std::upper_bound(offsets_.begin() + c + 1, offsets_.end(), offsets_[c] + kChunkRows) - offsets_.begin() - 1;
+    e = std::max(e, c + 1);
+    e = std::min(e, n);
+    bounds.push_back(e);
+    c = e;
+  }
+  std::atomic<size_t> next{0};
+  std::mutex err_mu;
+  Status err;
+  std::atomic<bool> failed{false};
+  auto work = [&](unsigned w) {
+    while (!failed.load(std::memory_order_relaxed)) {
+      const size_t k = next.fetch_add(1);
+      if (k + 1 >= bounds.size()) return;
+      Status s = ctx.Check();
+      if (s.ok()) s = fn(bounds[k], bounds[k + 1], w);
+      if (!s.ok()) {
+        std::lock_guard l(err_mu);
+        if (err.ok()) err = s;
+        failed.store(true);
+        return;
+      }
+    }
+  };
+  if (workers <= 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work, w);
+    work(0);
+    for (auto& t : threads) t.join();
+  }
+  return err;
+}
+
+Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
+  std::lock_guard lock(mu_);
+  auto snap = store_->GetSnapshot();
+  if (current_.index && current_.index->snapshot_seq() == snap->seq()) return current_;
+  ASSIGN_OR_RETURN(auto index, EventIndex::Build(*snap, canonical_, ctx));
+  current_ = Entry{std::move(snap), std::move(index)};
+  return current_;
+}
+
+}  // namespace cairn::analytics

@@ -1,0 +1,142 @@
+#pragma once
+// EventIndex: the analytics scan layer. An immutable, columnar, per-customer view of one store
+// Snapshot, built once by a column scan of its segments (+ memtable) and shared by every query on
+// that snapshot (see IndexCache).
+//
+// Layout (struct-of-arrays, one entry per interaction = "row"):
+//   rows are grouped by CANONICAL customer (IdentityResolver::Find applied at build time, so the
+//   interactions of merged customers form one run), customers ascending by canonical id;
+//   inside a customer's run rows are ordered by (timestamp_ms, seq) — the order every query
+//   semantics is defined on ("ordered by event time, then arrival").
+//   Customer i owns rows [offsets()[i], offsets()[i+1]).
+//
+// Event ids: one dictionary for the whole index (segment dictionaries are remapped at build).
+// A row's event name is Interaction::event when not empty (track: the event; page/screen: the
+// name), else "$" + the message type ("$identify", "$page", "$screen", "$group", "$alias",
+// "$track"). Ids are dense, 0..event_count()-1, in first-seen order (not stable across builds).
+//
+// Columns kept: timestamp_ms, event id, seq, channel id, message type, revenue. The payload
+// (properties) is NOT kept: property filters and breakdowns call ForEachPayload, which reads the
+// payload column only from segment blocks holding one of the wanted events, and only for rows
+// of those events.
+//
+// Thread-safety: immutable after Build; every const method may be called from any thread.
+// Memory: ~31 bytes per row + 4 per seq below the snapshot seq (the RowOfSeq table).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "analytics/exec/query_context.h"
+#include "base/result.h"
+#include "store/interaction.h"
+#include "store/store.h"
+
+namespace cairn::analytics {
+
+using EventId = uint32_t;
+using RowIndex = uint32_t;  // an index holds < 2^32 rows
+inline constexpr RowIndex kNoRow = UINT32_MAX;
+
+// Maps a customer id stored with an interaction to its surviving (canonical) customer.
+// Usually [&](id) { return resolver.Find(id); }; must return the id itself for unknown ids
+// (0 from the resolver means unknown: the builder then keeps the stored id).
+using Canonicalizer = std::function<store::CustomerId(store::CustomerId)>;
+
+class EventIndex {
+ public:
+  // Scans the snapshot (customer, timestamp, event, type, channel, seq, revenue columns only).
+  // `canonical` may be empty (identity: no merges). Checks ctx between blocks.
+  static Result<std::shared_ptr<const EventIndex>> Build(const store::Snapshot& snapshot,
+                                                         const Canonicalizer& canonical,
+                                                         const QueryContext& ctx);
+
+  uint64_t snapshot_seq() const { return snapshot_seq_; }
+  size_t customer_count() const { return customers_.size(); }
+  size_t row_count() const { return ts_.size(); }
+  int64_t min_timestamp_ms() const { return min_ts_; }  // 0 when empty
+  int64_t max_timestamp_ms() const { return max_ts_; }
+
+  // Customers: canonical ids ascending; offsets has customer_count()+1 entries.
+  const std::vector<store::CustomerId>& customers() const { return customers_; }
+  const std::vector<RowIndex>& offsets() const { return offsets_; }
+  // Index of a canonical customer id in customers(), or nullopt.
+  std::optional<size_t> FindCustomer(store::CustomerId canonical) const;
+
+  // Row columns (indexed by RowIndex).
+  const std::vector<int64_t>& timestamps() const { return ts_; }
+  const std::vector<EventId>& events() const { return event_; }
+  const std::vector<uint64_t>& seqs() const { return seq_; }
+  const std::vector<uint16_t>& channels() const { return channel_; }  // id into channel_names()
+  const std::vector<uint8_t>& types() const { return type_; }         // store::MessageType value
+  const std::vector<double>& revenues() const { return revenue_; }
+
+  // Dictionaries.
+  size_t event_count() const { return event_names_.size(); }
+  const std::string& event_name(EventId e) const { return event_names_[e]; }
+  std::optional<EventId> FindEvent(std::string_view name) const;
+  const std::vector<std::string>& channel_names() const { return channel_names_; }  // id 0 = ""
+
+  // The row holding interaction `seq`, or kNoRow (not in this snapshot / erased).
+  RowIndex RowOfSeq(uint64_t seq) const { return seq < row_of_seq_.size() ? row_of_seq_[seq] : kNoRow; }
+
+  // Calls fn(row, payload) for every row whose event is in `events` (payload = the message's
+  // minified JSON, valid only during the call). Reads only segment blocks that contain one of
+  // the events. Rows come in storage order, not customer order. Single-threaded; checks ctx.
+  Status ForEachPayload(const store::Snapshot& snapshot, std::span<const EventId> events, const QueryContext& ctx,
+                        const std::function<void(RowIndex row, std::string_view payload)>& fn) const;
+
+  // Runs fn(first_customer, end_customer, worker) over chunks of customers on ctx.threads()
+  // workers (worker in [0, Workers(ctx)): size per-worker accumulators with Workers(ctx)),
+  // chunks of ~64k rows, stopping at the first error of fn or of ctx.Check() between chunks.
+  static unsigned Workers(const QueryContext& ctx);
+  Status ParallelForCustomers(const QueryContext& ctx,
+                              const std::function<Status(size_t begin, size_t end, unsigned worker)>& fn) const;
+
+ private:
+  EventIndex() = default;
+  friend class EventIndexBuilder;
+
+  uint64_t snapshot_seq_ = 0;
+  int64_t min_ts_ = 0, max_ts_ = 0;
+  std::vector<store::CustomerId> customers_;
+  std::vector<RowIndex> offsets_;
+  std::vector<int64_t> ts_;
+  std::vector<EventId> event_;
+  std::vector<uint64_t> seq_;
+  std::vector<uint16_t> channel_;
+  std::vector<uint8_t> type_;
+  std::vector<double> revenue_;
+  std::vector<std::string> event_names_;
+  std::unordered_map<std::string, EventId> event_ids_;
+  std::vector<std::string> channel_names_;
+  std::vector<RowIndex> row_of_seq_;
+};
+
+// IndexCache: one EventIndex per snapshot seq, rebuilt when the store has moved on (identity
+// merges only happen with new batches, so a new seq also covers a changed canonical mapping).
+// Concurrent Get()s for the same seq build once. Thread-safe.
+class IndexCache {
+ public:
+  IndexCache(store::Store* store, Canonicalizer canonical) : store_(store), canonical_(std::move(canonical)) {}
+  struct Entry {
+    std::shared_ptr<store::Snapshot> snapshot;  // keeps the segments the index was built from alive
+    std::shared_ptr<const EventIndex> index;
+  };
+  Result<Entry> Get(const QueryContext& ctx);
+
+ private:
+  store::Store* const store_;
+  const Canonicalizer canonical_;
+  std::mutex mu_;  // held while building: one build at a time
+  Entry current_;  // guarded by mu_
+};
+
+}  // namespace cairn::analytics
