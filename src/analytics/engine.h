@@ -1,0 +1,41 @@
+#pragma once
+// Engine: the QueryService over a live (or read-only opened) Store. Owns the IndexCache, so the
+// columnar index is built once per snapshot and shared by the queries on it.
+//
+// Thread-safety: all methods are thread-safe. The store must outlive the engine.
+
+#include <memory>
+
+#include "analytics/exec/event_index.h"
+#include "analytics/query_service.h"
+#include "base/metrics.h"
+
+namespace cairn::analytics {
+
+struct EngineOptions {
+  // The time limit and parallelism callers should give QueryContext (the engine does not override
+  // the context it is handed). Default 30 s; threads 0 = every hardware thread.
+  int64_t default_time_limit_ms = 30'000;
+  unsigned threads = 0;
+  metrics::Registry* metrics = nullptr;    // default: metrics::Registry::Default()
+};
+
+class Engine final : public QueryService {
+ public:
+  Engine(store::Store* store, Canonicalizer canonical, EngineOptions options = {});
+
+  Result<FunnelResult> Funnel(const FunnelSpec& spec, const QueryContext& ctx) override;
+  Result<RetentionResult> Retention(const RetentionSpec& spec, const QueryContext& ctx) override;
+
+  // The current index (built or reused); for other query kinds in this module and for tests.
+  Result<IndexCache::Entry> Index(const QueryContext& ctx) { return cache_.Get(ctx); }
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  const EngineOptions options_;
+  IndexCache cache_;
+  metrics::Counter* queries_ = nullptr;
+  metrics::Histogram* seconds_ = nullptr;
+};
+
+}  // namespace cairn::analytics

@@ -1,0 +1,321 @@
+#include "analytics/exec/funnel_exec.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <map>
+#include <memory>
+
+#include "analytics/exec/funnel_kernel.h"
+#include "analytics/exec/row_props.h"
+
+namespace cairn::analytics {
+
+DurationStats ComputeDurationStats(std::vector<int64_t>* d) {
+  DurationStats st;
+  st.histogram.assign(std::size(kDurationBucketsMs) + 1, 0);
+  if (d->empty()) return st;
+  std::sort(d->begin(), d->end());
+  const size_t n = d->size();
+  st.count = n;
+  st.min_ms = d->front();
+  st.max_ms = d->back();
+  long double sum = 0;
+  for (int64_t v : *d) {
+    sum += v;
+    size_t b = 0;
+    while (b < std::size(kDurationBucketsMs) && v >= kDurationBucketsMs[b]) ++b;
+    ++st.histogram[b];
+  }
+  st.avg_ms = static_cast<int64_t>(sum / n);
+  // Nearest-rank percentiles: the smallest value with at least q of the data at or below it.
+  auto pct = [&](double q) {
+    size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(n)));
+    rank = std::clamp<size_t>(rank, 1, n);
+    return (*d)[rank - 1];
+  };
+  st.p25_ms = pct(0.25);
+  st.median_ms = pct(0.5);
+  st.p75_ms = pct(0.75);
+  st.p90_ms = pct(0.90);
+  st.p99_ms = pct(0.99);
+  return st;
+}
+
+namespace {
+
+struct Matcher {
+  // Per event id: steps matched without filters; steps that match subject to their filters.
+  std::vector<uint32_t> plain, filtered, excl_plain, excl_filtered;
+  std::vector<RowBits> step_bits;  // per step (only filtered steps are filled)
+  std::vector<RowBits> excl_bits;
+  bool has_filtered = false, has_excl = false;
+
+  uint32_t StepMask(EventId e, RowIndex r) const {
+    uint32_t m = plain[e];
+    if (has_filtered) {
+      for (uint32_t f = filtered[e]; f; f &= f - 1) {
+        const int s = std::countr_zero(f);
+        if (step_bits[s].Test(r)) m |= 1u << s;
+      }
+    }
+    return m;
+  }
+  uint32_t ExclMask(EventId e, RowIndex r) const {
+    uint32_t m = excl_plain[e];
+    for (uint32_t f = excl_filtered[e]; f; f &= f - 1) {
+      const int k = std::countr_zero(f);
+      if (excl_bits[k].Test(r)) m |= 1u << k;
+    }
+    return m;
+  }
+};
+
+struct WorkerAcc {
+  std::vector<uint64_t> counts;
+  std::vector<std::vector<int64_t>> from_prev, from_first;
+  std::map<std::string, std::vector<uint64_t>> breakdown;
+  std::map<int64_t, std::vector<uint64_t>> over_time;
+  std::vector<uint64_t> who;
+  uint64_t customers = 0, rows = 0;
+  // Scratch
+  std::vector<int64_t> ts;
+  std::vector<uint32_t> mask, excl;
+  std::vector<RowIndex> row_of_pos;
+  FunnelScratch scratch;
+};
+
+}  // namespace
+
+Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& snapshot, const FunnelSpec& spec,
+                               const QueryContext& ctx) {
+  RETURN_IF_ERROR(ValidateFunnelSpec(spec));
+  const size_t n = spec.steps.size();
+  const FunnelPlan plan = FunnelPlan::From(spec);
+  FunnelResult result;
+
+  // Event resolution; unknown names match nothing.
+  Matcher mt;
+  const size_t ne = index.event_count();
+  mt.plain.assign(ne, 0);
+  mt.filtered.assign(ne, 0);
+  mt.excl_plain.assign(ne, 0);
+  mt.excl_filtered.assign(ne, 0);
+  mt.step_bits.resize(n);
+  mt.excl_bits.resize(spec.exclusions.size());
+  std::vector<std::optional<EventId>> step_event(n);
+  for (size_t s = 0; s < n; ++s) {
+    const auto& st = spec.steps[s];
+    step_event[s] = index.FindEvent(st.event);
+    if (!step_event[s]) {
+      result.warnings.push_back(fmt::format("steps[{}].event: no interaction named \"{}\" (counts are 0)", s, st.event));
+      continue;
+    }
+    if (st.where.empty()) {
+      mt.plain[*step_event[s]] |= 1u << s;
+    } else {
+      mt.filtered[*step_event[s]] |= 1u << s;
+      mt.has_filtered = true;
+      RETURN_IF_ERROR(ComputeRowBits(index, snapshot, {*step_event[s]}, st.where, ctx, &mt.step_bits[s]));
+    }
+  }
+  for (size_t k = 0; k < spec.exclusions.size(); ++k) {
+    const auto& ex = spec.exclusions[k];
+    auto e = index.FindEvent(ex.event);
+    if (!e) {
+      result.warnings.push_back(fmt::format("exclusions[{}].event: no interaction named \"{}\"", k, ex.event));
+      continue;
+    }
+    mt.has_excl = true;
+    if (ex.where.empty()) {
+      mt.excl_plain[*e] |= 1u << k;
+    } else {
+      mt.excl_filtered[*e] |= 1u << k;
+      RETURN_IF_ERROR(ComputeRowBits(index, snapshot, {*e}, ex.where, ctx, &mt.excl_bits[k]));
+    }
+  }
+
+  // Breakdown values by row.
+  const auto& bd = spec.breakdown;
+  RowValues bvalues;
+  if (bd.kind == FunnelBreakdown::Kind::kProperty) {
+    std::vector<EventId> evs;
+    for (size_t s = 0; s < n; ++s)
+      if (step_event[s]) evs.push_back(*step_event[s]);
+    RETURN_IF_ERROR(ComputeRowValues(index, snapshot, evs, bd.property, ctx, &bvalues));
+  }
+  const bool need_chain_steps = bd.kind != FunnelBreakdown::Kind::kNone && bd.attribution == Attribution::kStep;
+  const bool use_fast = plan.fast && !need_chain_steps;
+
+  // Date range → per-customer row range by binary search (runs are time-ordered).
+  const int64_t from = spec.from_ms.value_or(INT64_MIN);
+  const int64_t to = spec.to_ms.value_or(INT64_MAX);
+
+  const unsigned workers = EventIndex::Workers(ctx);
+  std::vector<std::unique_ptr<WorkerAcc>> accs;
+  for (unsigned w = 0; w < workers; ++w) {
+    auto a = std::make_unique<WorkerAcc>();
+    a->counts.assign(n, 0);
+    a->from_prev.resize(n);
+    a->from_first.resize(n);
+    accs.push_back(std::move(a));
+  }
+  const auto& ts_col = index.timestamps();
+  const auto& ev_col = index.events();
+  const auto& offsets = index.offsets();
+  const bool keep_all_rows = spec.order == FunnelOrder::kStrict;
+
+  RETURN_IF_ERROR(index.ParallelForCustomers(ctx, [&](size_t cb, size_t ce, unsigned w) -> Status {
+    WorkerAcc& a = *accs[w];
+    FunnelOutcome out;
+    for (size_t c = cb; c < ce; ++c) {
+      RowIndex rb = offsets[c], re = offsets[c + 1];
+      if (from != INT64_MIN)
+        rb = static_cast<RowIndex>(std::lower_bound(ts_col.begin() + rb, ts_col.begin() + re, from) - ts_col.begin());
+      if (to != INT64_MAX)
+        re = static_cast<RowIndex>(std::lower_bound(ts_col.begin() + rb, ts_col.begin() + re, to) - ts_col.begin());
+      if (rb >= re) continue;
+      a.customers++;
+      a.rows += re - rb;
+      // Rows of interest, compacted (strict keeps every row: "nothing in between" counts all).
+      a.ts.clear();
+      a.mask.clear();
+      a.excl.clear();
+      a.row_of_pos.clear();
+      for (RowIndex r = rb; r < re; ++r) {
+        const EventId e = ev_col[r];
+        const uint32_t m = mt.StepMask(e, r);
+        const uint32_t x = mt.has_excl ? mt.ExclMask(e, r) : 0;
+        if (m == 0 && x == 0 && !keep_all_rows) continue;
+        a.ts.push_back(ts_col[r]);
+        a.mask.push_back(m);
+        if (mt.has_excl) a.excl.push_back(x);
+        a.row_of_pos.push_back(r);
+      }
+      if (a.ts.empty()) continue;
+      FunnelRows rows{a.ts, a.mask, a.excl};
+      if (spec.order == FunnelOrder::kAny) {
+        EvaluateAnyOrder(plan, rows, &out);
+      } else if (use_fast) {
+        EvaluateFast(plan, rows, &out);
+      } else {
+        EvaluateGeneral(plan, rows, -1, &a.scratch, &out);
+      }
+      if (out.reached == 0) continue;
+      // Counts.
+      if (spec.counting == FunnelCounting::kUniques) {
+        for (uint32_t m = out.reached; m; m &= m - 1) a.counts[std::countr_zero(m)]++;
+      } else {
+        FunnelOutcome attempt;
+        for (size_t p = 0; p < a.mask.size(); ++p) {
+          if (!(a.mask[p] & 1u)) continue;
+          EvaluateGeneral(plan, rows, static_cast<int32_t>(p), &a.scratch, &attempt);
+          for (uint32_t m = attempt.reached; m; m &= m - 1) a.counts[std::countr_zero(m)]++;
+        }
+      }
+      if (spec.order != FunnelOrder::kAny) {
+        for (uint32_t m = out.reached & ~1u; m; m &= m - 1) {
+          const int s = std::countr_zero(m);
+          a.from_prev[s].push_back(out.from_previous[s]);
+          a.from_first[s].push_back(out.from_first[s]);
+        }
+      }
+      // Breakdown by the attributed row of the reported chain.
+      if (bd.kind != FunnelBreakdown::Kind::kNone) {
+        int32_t pos = -1;
+        switch (bd.attribution) {
+          case Attribution::kFirstTouch: pos = out.chain[0]; break;
+          case Attribution::kLastTouch: pos = out.chain[out.level - 1]; break;
+          case Attribution::kStep: pos = out.chain[bd.attribution_step]; break;
+        }
+        std::string key = "(none)";
+        if (pos >= 0) {
+          const RowIndex r = a.row_of_pos[pos];
+          if (bd.kind == FunnelBreakdown::Kind::kChannel) {
+            const auto& ch = index.channel_names()[index.channels()[r]];
+            if (!ch.empty()) key = ch;
+          } else if (const std::string* v = bvalues.Find(r)) {
+            key = *v;
+          }
+        }
+        auto& row = a.breakdown[key];
+        row.resize(n, 0);
+        for (uint32_t m = out.reached; m; m &= m - 1) row[std::countr_zero(m)]++;
+      }
+      if (spec.over_time) {
+        auto& row = a.over_time[PeriodOf(out.chain_start_ms, *spec.over_time)];
+        row.resize(n, 0);
+        for (uint32_t m = out.reached; m; m &= m - 1) row[std::countr_zero(m)]++;
+      }
+      if (spec.who) {
+        const auto& who = *spec.who;
+        const store::CustomerId id = index.customers()[c];
+        const bool at = (out.reached >> who.step) & 1u;
+        const bool later = (out.reached >> who.step) > 1u;
+        if (at && (!who.dropped || !later) && id > who.after) a.who.push_back(id);
+      }
+    }
+    return Status::Ok();
+  }));
+
+  // Merge.
+  result.steps.resize(n);
+  std::vector<std::vector<int64_t>> from_prev(n), from_first(n);
+  std::map<std::string, std::vector<uint64_t>> breakdown;
+  std::map<int64_t, std::vector<uint64_t>> over_time;
+  std::vector<uint64_t> who;
+  for (auto& a : accs) {
+    for (size_t s = 0; s < n; ++s) {
+      result.steps[s].count += a->counts[s];
+      from_prev[s].insert(from_prev[s].end(), a->from_prev[s].begin(), a->from_prev[s].end());
+      from_first[s].insert(from_first[s].end(), a->from_first[s].begin(), a->from_first[s].end());
+    }
+    for (auto& [k, v] : a->breakdown) {
+      auto& dst = breakdown[k];
+      dst.resize(n, 0);
+      for (size_t s = 0; s < n; ++s) dst[s] += v[s];
+    }
+    for (auto& [k, v] : a->over_time) {
+      auto& dst = over_time[k];
+      dst.resize(n, 0);
+      for (size_t s = 0; s < n; ++s) dst[s] += v[s];
+    }
+    who.insert(who.end(), a->who.begin(), a->who.end());
+    result.customers_scanned += a->customers;
+    result.rows_scanned += a->rows;
+  }
+  for (size_t s = 0; s < n; ++s) {
+    result.steps[s].event = spec.steps[s].event;
+    result.steps[s].from_previous = ComputeDurationStats(&from_prev[s]);
+    result.steps[s].from_first = ComputeDurationStats(&from_first[s]);
+  }
+  if (bd.kind != FunnelBreakdown::Kind::kNone) {
+    std::vector<FunnelRow> rows;
+    for (auto& [k, v] : breakdown) rows.push_back({k, v});
+    std::stable_sort(rows.begin(), rows.end(), [](const FunnelRow& l, const FunnelRow& r) {
+      return l.counts[0] != r.counts[0] ? l.counts[0] > r.counts[0] : l.key < r.key;
+    });
+    if (rows.size() > bd.limit) {
+      FunnelRow other{"(other)", std::vector<uint64_t>(n, 0)};
+      for (size_t i = bd.limit; i < rows.size(); ++i)
+        for (size_t s = 0; s < n; ++s) other.counts[s] += rows[i].counts[s];
+      rows.resize(bd.limit);
+      rows.push_back(std::move(other));
+    }
+    result.breakdown = std::move(rows);
+  }
+  if (spec.over_time)
+    for (auto& [k, v] : over_time) result.over_time.push_back({PeriodLabel(k, *spec.over_time), v});
+  if (spec.who) {
+    std::sort(who.begin(), who.end());
+    if (who.size() > spec.who->limit) {
+      who.resize(spec.who->limit);
+      result.who_next = who.back();
+    }
+    result.who = std::move(who);
+  }
+  return result;
+}
+
+}  // namespace cairn::analytics

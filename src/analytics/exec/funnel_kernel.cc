@@ -1,0 +1,240 @@
+#include "analytics/exec/funnel_kernel.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace cairn::analytics {
+
+FunnelPlan FunnelPlan::From(const FunnelSpec& spec) {
+  FunnelPlan p;
+  p.steps = spec.steps.size();
+  p.window_ms = spec.window_ms;
+  p.order = spec.order;
+  bool any_within = false, any_optional = false;
+  for (const auto& s : spec.steps) {
+    p.within_ms.push_back(s.within_ms);
+    p.optional.push_back(s.optional);
+    any_within |= s.within_ms > 0;
+    any_optional |= s.optional;
+  }
+  for (const auto& e : spec.exclusions) p.exclusions.push_back({e.from_step, e.to_step});
+  p.fast = spec.order == FunnelOrder::kOrdered && !any_within && !any_optional && spec.exclusions.empty();
+  return p;
+}
+
+void FunnelOutcome::Reset(size_t steps) {
+  reached = 0;
+  level = 0;
+  chain_start_ms = kNoTime;
+  for (size_t s = 0; s < steps; ++s) {
+    from_first[s] = from_previous[s] = 0;
+    chain[s] = -1;
+  }
+}
+
+// One pass (ClickHouse windowFunnel): start[s] = the latest start time of any chain that has
+// reached step s so far. A later start dominates (its deadline is later), so one value per step
+// suffices; a row matching several steps is applied from the highest step down so it extends a
+// chain that ended strictly before it. The first time step s is reached is the reported chain.
+void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out) {
+  const size_t n = plan.steps;
+  out->Reset(n);
+  int64_t start[kMaxFunnelSteps];
+  int64_t last_t[kMaxFunnelSteps];     // time of the row that last set start[s]
+  int32_t start_pos[kMaxFunnelSteps];  // first row of the chain in start[s]
+  int32_t first_start_pos[kMaxFunnelSteps];
+  int32_t first_pos[kMaxFunnelSteps];
+  for (size_t s = 0; s < n; ++s) start[s] = kNoTime;
+  const uint32_t full = n == 32 ? ~0u : ((1u << n) - 1);
+  const int64_t window = plan.window_ms;
+  const size_t count = rows.ts.size();
+  const uint32_t* mask = rows.step_mask.data();
+  const int64_t* ts = rows.ts.data();
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t m = mask[i];
+    if (m == 0) [[likely]] continue;
+    const int64_t t = ts[i];
+    do {
+      const int s = 31 - std::countl_zero(m);
+      m &= ~(1u << s);
+      if (s == 0) {
+        start[0] = t;
+        last_t[0] = t;
+        start_pos[0] = static_cast<int32_t>(i);
+        if (!(out->reached & 1u)) {
+          out->reached |= 1u;
+          first_start_pos[0] = first_pos[0] = static_cast<int32_t>(i);
+        }
+      } else if (start[s - 1] != kNoTime && t - start[s - 1] <= window) {
+        if (!(out->reached & (1u << s))) {
+          out->reached |= 1u << s;
+          out->from_first[s] = t - start[s - 1];
+          out->from_previous[s] = t - last_t[s - 1];
+          first_start_pos[s] = start_pos[s - 1];
+          first_pos[s] = static_cast<int32_t>(i);
+        }
+        start[s] = start[s - 1];
+        start_pos[s] = start_pos[s - 1];
+        last_t[s] = t;
+      }
+    } while (m);
+    if (out->reached == full) break;
+  }
+  if (out->reached == 0) return;
+  const int top = 31 - std::countl_zero(out->reached);
+  out->level = top + 1;
+  // Only the first and the last row of the reported chain are tracked here (first/last-touch
+  // attribution); step attribution uses EvaluateGeneral.
+  out->chain[0] = first_start_pos[top];
+  out->chain[top] = first_pos[top];
+  out->chain_start_ms = ts[first_start_pos[top]];
+}
+
+// DP over chains. nodes[s] lists, in row order, every row that ends some valid chain performing
+// step s, with the latest start any such chain has (a later start dominates: every constraint
+// ahead is "t - start <= window" or depends only on the row itself). To extend to step s at row
+// i, the predecessor is a node of step s-1 — or of an earlier step when the steps between are all
+// optional — that satisfies the per-step window, strictness and exclusions; among those the
+// latest start wins (ties: the latest predecessor). Scanning predecessors backwards stops once
+// t(i) - t(j) > window, since start <= t(j).
+void EvaluateGeneral(const FunnelPlan& plan, const FunnelRows& rows, int32_t fixed_start, FunnelScratch* scratch,
+                     FunnelOutcome* out) {
+  const size_t n = plan.steps;
+  out->Reset(n);
+  auto& nodes = scratch->nodes;
+  nodes.resize(n);
+  for (size_t s = 0; s < n; ++s) nodes[s].clear();
+  const size_t k_excl = plan.exclusions.size();
+  auto& excl_pos = scratch->excl_pos;
+  excl_pos.resize(k_excl);
+  for (auto& v : excl_pos) v.clear();
+  const size_t count = rows.ts.size();
+  if (k_excl > 0 && !rows.excl_mask.empty()) {
+    for (size_t i = 0; i < count; ++i)
+      for (uint32_t m = rows.excl_mask[i]; m; m &= m - 1) excl_pos[std::countr_zero(m)].push_back(static_cast<int32_t>(i));
+  }
+  // Is there an exclusion applying to segment (p -> s) strictly between positions j and i?
+  auto excluded = [&](size_t p, size_t s, int32_t j, int32_t i) {
+    for (size_t k = 0; k < k_excl; ++k) {
+      const auto& e = plan.exclusions[k];
+      if (!(p < e.to_step && s > e.from_step)) continue;
+      const auto& v = excl_pos[k];
+      auto it = std::upper_bound(v.begin(), v.end(), j);
+      if (it != v.end() && *it < i) return true;
+    }
+    return false;
+  };
+  const bool strict = plan.order == FunnelOrder::kStrict;
+  const int64_t window = plan.window_ms;
+  const size_t first = fixed_start >= 0 ? static_cast<size_t>(fixed_start) : 0;
+  for (size_t ii = first; ii < count; ++ii) {
+    uint32_t m = rows.step_mask[ii];
+    if (m == 0) continue;
+    const int32_t i = static_cast<int32_t>(ii);
+    const int64_t t = rows.ts[ii];
+    while (m) {
+      const int s = 31 - std::countl_zero(m);
+      m &= ~(1u << s);
+      if (s == 0) {
+        if (fixed_start >= 0 && i != fixed_start) continue;
+        nodes[0].push_back({i, -1, -1, t, t});
+        continue;
+      }
+      int best_step = -1;
+      int32_t best_node = -1;
+      int64_t best_start = kNoTime;
+      for (int p = s - 1; p >= 0; --p) {
+        const auto& list = nodes[p];
+        for (int32_t k = static_cast<int32_t>(list.size()) - 1; k >= 0; --k) {
+          const auto& nd = list[k];
+          if (nd.pos >= i) continue;
+          if (t - nd.t > window) break;
+          if (strict && nd.pos != i - 1) {
+            if (nd.pos < i - 1) break;
+            continue;
+          }
+          if (plan.within_ms[s] > 0 && t - nd.t > plan.within_ms[s]) break;
+          if (t - nd.start > window) continue;
+          if (nd.start <= best_start) continue;
+          if (k_excl && excluded(static_cast<size_t>(p), static_cast<size_t>(s), nd.pos, i)) continue;
+          best_start = nd.start;
+          best_step = p;
+          best_node = k;
+        }
+        if (!plan.optional[p]) break;
+      }
+      if (best_step < 0) continue;
+      nodes[s].push_back({i, best_node, static_cast<int8_t>(best_step), t, best_start});
+    }
+  }
+  for (size_t s = 0; s < n; ++s) {
+    if (nodes[s].empty()) continue;
+    out->reached |= 1u << s;
+    const auto& nd = nodes[s].front();
+    out->from_first[s] = nd.t - nd.start;
+    out->from_previous[s] = nd.pred_step >= 0 ? nd.t - nodes[nd.pred_step][nd.pred].t : 0;
+  }
+  if (out->reached == 0) return;
+  const int top = 31 - std::countl_zero(out->reached);
+  out->level = top + 1;
+  int step = top;
+  int32_t node = 0;
+  while (step >= 0) {
+    const auto& nd = nodes[step][node];
+    out->chain[step] = nd.pos;
+    out->chain_start_ms = nd.start;
+    const int ps = nd.pred_step;
+    node = nd.pred;
+    step = ps;
+  }
+}
+
+// Any order: for every row e matching a step (as the window's first row), the distinct steps
+// matched in [t(e), t(e) + window]; two pointers over the rows with per-step counts.
+void EvaluateAnyOrder(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out) {
+  const size_t n = plan.steps;
+  out->Reset(n);
+  const size_t count = rows.ts.size();
+  uint32_t cnt[kMaxFunnelSteps] = {};
+  uint32_t present = 0;
+  size_t j = 0;  // window is [i, j)
+  int best = 0;
+  size_t best_i = 0, best_last = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (j < i) j = i;
+    while (j < count && rows.ts[j] - rows.ts[i] <= plan.window_ms) {
+      for (uint32_t m = rows.step_mask[j]; m; m &= m - 1) {
+        const int s = std::countr_zero(m);
+        if (cnt[s]++ == 0) present |= 1u << s;
+      }
+      ++j;
+    }
+    if (rows.step_mask[i] != 0) {
+      const int level = std::popcount(present);
+      if (level > best) {
+        best = level;
+        best_i = i;
+        best_last = i;
+        for (size_t k = j; k > i; --k)
+          if (rows.step_mask[k - 1] != 0) {
+            best_last = k - 1;
+            break;
+          }
+      }
+    }
+    for (uint32_t m = rows.step_mask[i]; m; m &= m - 1) {
+      const int s = std::countr_zero(m);
+      if (--cnt[s] == 0) present &= ~(1u << s);
+    }
+  }
+  if (best == 0) return;
+  out->level = best;
+  out->reached = best >= 32 ? ~0u : ((1u << best) - 1);
+  out->chain_start_ms = rows.ts[best_i];
+  // Attribution in any order: the window's first row is "step 1", its last matching row the last
+  // touch; other positions are not defined.
+  out->chain[0] = static_cast<int32_t>(best_i);
+  out->chain[best - 1] = static_cast<int32_t>(best_last);
+}
+
+}  // namespace cairn::analytics

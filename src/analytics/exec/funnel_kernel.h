@@ -1,0 +1,79 @@
+#pragma once
+// Funnel kernels: the per-customer evaluation of spec/funnel_spec.h over one customer's rows.
+//
+// Input is a customer's rows in (timestamp, seq) order as parallel arrays: time, the bit set of
+// steps each row matches (filters already applied) and the bit set of exclusions it matches.
+// Two kernels give the same answer where both apply:
+//   EvaluateFast     — one pass, O(rows x matched steps), the windowFunnel algorithm; only for
+//                      order ordered, no optional steps, no per-step windows, no exclusions.
+//   EvaluateGeneral  — every option: a DP over "chains ending at row i performing step s" keeping,
+//                      per (row, step), the latest possible start; O(rows x steps x rows in window).
+//   EvaluateAnyOrder — order any (sliding window over distinct steps).
+// All are pure functions of their inputs; thread-safe.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "analytics/spec/funnel_spec.h"
+
+namespace cairn::analytics {
+
+inline constexpr int64_t kNoTime = INT64_MIN;
+
+// The per-query constants the kernels need, derived from a validated FunnelSpec.
+struct FunnelPlan {
+  size_t steps = 0;
+  int64_t window_ms = 0;
+  FunnelOrder order = FunnelOrder::kOrdered;
+  std::vector<int64_t> within_ms;     // per step, 0 = none
+  std::vector<bool> optional;         // per step
+  struct Excl {
+    size_t from_step, to_step;
+  };
+  std::vector<Excl> exclusions;       // bit k of an exclusion mask = exclusions[k]
+  bool fast = false;                  // EvaluateFast applies
+
+  static FunnelPlan From(const FunnelSpec& spec);
+};
+
+// A customer's outcome. Positions are indices into the input arrays.
+struct FunnelOutcome {
+  uint32_t reached = 0;               // bit s: step s reached
+  int level = 0;                      // 1 + highest reached step (0: none)
+  // Reported chain per reached step (spec: earliest completion, latest start).
+  int64_t from_first[kMaxFunnelSteps];
+  int64_t from_previous[kMaxFunnelSteps];
+  // Reported chain of the highest reached step: position performing each step (-1 if skipped /
+  // beyond), its first position and its start time.
+  int32_t chain[kMaxFunnelSteps];
+  int64_t chain_start_ms = kNoTime;
+
+  void Reset(size_t steps);
+};
+
+struct FunnelRows {
+  std::span<const int64_t> ts;
+  std::span<const uint32_t> step_mask;
+  std::span<const uint32_t> excl_mask;  // may be empty when the plan has no exclusions
+};
+
+// Scratch reused across customers by one thread.
+struct FunnelScratch {
+  struct Node {
+    int32_t pos;
+    int32_t pred;       // index into nodes[pred_step], -1 for step 0
+    int8_t pred_step;
+    int64_t t, start;
+  };
+  std::vector<std::vector<Node>> nodes;
+  std::vector<std::vector<int32_t>> excl_pos;
+};
+
+void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out);
+// fixed_start >= 0: only chains whose first interaction is at that position (counting totals).
+void EvaluateGeneral(const FunnelPlan& plan, const FunnelRows& rows, int32_t fixed_start, FunnelScratch* scratch,
+                     FunnelOutcome* out);
+void EvaluateAnyOrder(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out);
+
+}  // namespace cairn::analytics
