@@ -1,0 +1,137 @@
+#pragma once
+// Dispatcher: takes actions, runs the gates, delivers signed webhooks with retries, keeps the
+// delivery log and the dead letters (actions.db, docs/format/rescue-actions.md), and records each
+// delivered action as an outbound interaction (TouchRecorder).
+//
+// Life of an action
+//   Submit → pending ──gates at not_before──▶ sending ──2xx──▶ delivered (touch recorded)
+//                    │ consent/channel: blocked      │ 5xx, 408, 429, timeout, refused: retry after
+//                    │ quiet hours: not_before moved │   backoff (exponential, equal jitter) until
+//                    │ cap: suppressed (lost         │   max_attempts → dead_letter
+//                    │   arbitration)                │ other 4xx: dead_letter at once
+//   Replay(dead_letter) → consent re-checked → sending with a fresh retry budget.
+//
+// Exactly once per idempotency key: Submit with a key already known returns that action and
+// never sends again; every attempt of one action (retries, replays) carries the same
+// Idempotency-Key header, so a receiver that saw a request whose answer we lost can recognise the
+// retry. A delivered action is never sent again.
+//
+// Thread-safety: all public methods are thread-safe. RunDue runs one pass at a time (the
+// background thread, or a test driving it with a FakeClock); HTTP requests run without the
+// database lock, so the API can read the log while deliveries are in flight.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "actions/action_service.h"
+#include "actions/gates.h"
+#include "base/clock.h"
+#include "base/metrics.h"
+#include "entity/sqlite_db.h"
+
+namespace cairn::actions {
+
+struct WebhookEndpoint {
+  std::string url;          // http://host:port/path (https not yet supported); "" = none
+  std::string secret;       // HMAC-SHA256 key for X-Cairn-Signature; required with a url
+  int64_t timeout_ms = 5000;  // the whole request; default 5 s
+};
+
+struct RetryPolicy {
+  int max_attempts = 6;                 // attempts before dead-lettering (>= 1); default 6
+  int64_t initial_backoff_ms = 1000;    // delay after the first failure; default 1 s
+  double multiplier = 2;                // growth per failure (>= 1); default 2
+  int64_t max_backoff_ms = 300000;      // cap on the delay; default 5 min
+};
+
+// Delay before the next attempt after `failures` (>= 1) failed ones: d = min(max, initial ×
+// multiplier^(failures−1)), then "equal jitter": uniform in [d/2, d], so retries of many actions
+// that failed together spread out instead of hammering the receiver in step.
+int64_t BackoffDelay(const RetryPolicy& policy, int failures, std::mt19937_64& rng);
+
+// Records a delivered action as an outbound interaction (through the ingest path, as Cairn's own
+// trusted source). Called on the dispatcher thread after the action is marked delivered; a
+// failure is logged and counted, never retried by re-sending the webhook.
+class TouchRecorder {
+ public:
+  virtual ~TouchRecorder() = default;
+  virtual Status RecordTouch(const ActionRecord& action, int64_t at_ms) = 0;
+};
+
+struct DispatcherOptions {
+  std::string path;                    // the actions.db file; required
+  WebhookEndpoint endpoint;            // where webhooks go
+  RetryPolicy retry;
+  ConsentPolicy consent_policy;
+  std::vector<ChannelConstraint> constraints;
+  QuietHours quiet;
+  FrequencyCap cap;
+  ConsentChecker* consent = nullptr;   // null: every answer is "unknown" (policy decides)
+  TouchRecorder* touches = nullptr;    // null: touches are not recorded
+  Clock* clock = nullptr;              // default: the real clock
+  metrics::Registry* metrics = nullptr;  // default: the process registry
+  bool start_thread = true;            // false: the caller drives RunDue (tests)
+  uint64_t jitter_seed = 0;            // 0 = random
+};
+
+class Dispatcher final : public ActionService {
+ public:
+  static Result<std::unique_ptr<Dispatcher>> Open(DispatcherOptions options);
+  ~Dispatcher() override;  // Close()
+
+  // Queues an action (status pending). InvalidArgument naming the field for a bad request;
+  // FailedPrecondition when no webhook endpoint is configured. Returns the existing action when
+  // the idempotency key is already known.
+  Result<ActionRecord> Submit(ActionRequest request);
+
+  // One pass: gates for pending actions due at `now_ms`, then delivery attempts due. Returns the
+  // number of delivery attempts made.
+  Result<size_t> RunDue(int64_t now_ms);
+
+  void SetConstraints(std::vector<ChannelConstraint> constraints);
+
+  // Stops the background thread (an in-flight request finishes first). Idempotent.
+  void Close();
+
+  // ActionService
+  Result<std::vector<ActionRecord>> List(std::optional<ActionStatus> status, size_t limit) override;
+  Result<ActionRecord> Get(int64_t id) override;
+  Result<std::vector<GateEntry>> Gates(int64_t id) override;
+  Result<std::vector<DeliveryAttempt>> Attempts(int64_t id) override;
+  Result<ActionRecord> Replay(int64_t id) override;
+
+ private:
+  Dispatcher(DispatcherOptions options, std::unique_ptr<entity::SqliteDb> db);
+  void Loop();
+  Status RunGates(int64_t now_ms);
+  Result<size_t> RunDeliveries(int64_t now_ms);
+  Result<ActionRecord> LoadLocked(int64_t id);
+  Status LogGateLocked(int64_t id, int64_t at_ms, std::string_view gate, std::string_view verdict, std::string_view detail);
+  Status SetStatusLocked(int64_t id, ActionStatus status, std::string_view error);
+  std::string BuildBody(const ActionRecord& a) const;
+  Result<int64_t> NextDueLocked();
+
+  DispatcherOptions options_;
+  std::mutex mu_;  // guards db_, options_.constraints
+  std::unique_ptr<entity::SqliteDb> db_;
+  std::mutex run_mu_;  // one RunDue pass at a time; guards rng_
+  std::mt19937_64 rng_;
+  std::mutex wake_mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;    // guarded by wake_mu_
+  bool kicked_ = false;  // guarded by wake_mu_
+  std::thread thread_;
+  metrics::Counter* delivered_ = nullptr;
+  metrics::Counter* failed_attempts_ = nullptr;
+  metrics::Counter* dead_lettered_ = nullptr;
+  metrics::Counter* blocked_ = nullptr;
+  metrics::Counter* suppressed_ = nullptr;
+  metrics::Counter* deferred_ = nullptr;
+};
+
+}  // namespace cairn::actions
