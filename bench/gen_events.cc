@@ -1,6 +1,20 @@
 // gen_events: a deterministic generator of Segment-shaped JSON Lines for the benchmarks.
 //
 //   gen_events --events N [--customers C] [--seed S] [--start YYYY-MM-DD] [--days D] --out FILE
+//              [--csv FILE] [--lean] [--whole-seconds]
+//
+// --csv FILE also writes the same events, in the same order, as the flat CSV the peer databases
+// load (bench/analytics, tests/queries/peer): `user_id,ts_ms,event,channel,revenue`, no header.
+// user_id is the customer's userId (u%08d) on every row, including the anonymous-phase rows sent
+// with only an anonymousId: Cairn merges those into the same customer at identify, so both sides
+// see the same per-customer event sequence. event = the track event name, the page name for pages,
+// "$identify" for identify (the name Cairn's analytics index gives it); channel = properties.channel,
+// `""` (a quoted empty string, not NULL, for PostgreSQL's COPY) for identify; revenue =
+// properties.revenue or 0. --lean drops the padding ("note") and the context object so lines are ~250 bytes instead of
+// ~500 (for the 100M-event benchmark); without it the JSON output is unchanged. --whole-seconds
+// writes every timestamp truncated to the second (".000Z"): ClickHouse 18.16's windowFunnel only
+// takes whole seconds, so peer comparisons use it to make the two sides' inputs identical (a
+// customer's events stay >= 1 s apart, hence strictly ordered, after truncation).
 //
 // One message per line, ordered by timestamp over the whole file (ties: by customer), as a
 // collector would see them arrive. The same arguments give byte-identical output.
@@ -225,6 +239,9 @@ struct Options {
   int64_t start_ms = 1767225600000;  // 2026-01-01T00:00:00Z
   int64_t days = 90;
   std::string out;
+  std::string csv;    // also write the flat CSV here (see the file comment); empty: no CSV
+  bool lean = false;  // no padding, no context
+  bool whole_seconds = false;  // timestamps truncated to the second on output
 };
 
 class Generator {
@@ -232,9 +249,11 @@ class Generator {
   explicit Generator(const Options& o) : o_(o) {}
   size_t customers() const { return customers_.size(); }
 
-  bool Run(std::FILE* f) {
+  bool Run(std::FILE* f, std::FILE* csv_file) {
     Init();
     Out out(f);
+    Out csv(csv_file);
+    csv_ = csv_file ? &csv : nullptr;
     // Min-heap of (next timestamp, customer index).
     using Item = std::pair<int64_t, uint32_t>;
     std::vector<Item> heap;
@@ -250,6 +269,7 @@ class Generator {
       Customer& c = customers_[i];
       Emit(i, c, n++, &out);
       out.MaybeFlush();
+      if (csv_) csv.MaybeFlush();
       if (--c.budget == 0) {
         heap.pop_back();
       } else {
@@ -258,7 +278,9 @@ class Generator {
         std::push_heap(heap.begin(), heap.end(), later);
       }
     }
-    return out.Flush() && n == o_.events;
+    const bool csv_ok = !csv_ || csv.Flush();
+    csv_ = nullptr;
+    return out.Flush() && csv_ok && n == o_.events;
   }
 
  private:
@@ -333,6 +355,7 @@ class Generator {
     if (ev == kEmailOpened || ev == kEmailClicked) channel = "email";
     if (ev == kTicketOpened || ev == kTicketClosed) channel = c.channel == 6 ? "chat" : "email";
     const uint64_t id = idx + 1;
+    uint64_t revenue_cents = 0;  // properties.revenue, for the CSV
 
     out->Add(ev == kPage ? R"({"type":"page")" : ev == kIdentify ? R"({"type":"identify")" : R"({"type":"track")");
     const uint32_t page = r.Below(8);  // page events: which page
@@ -355,8 +378,9 @@ class Generator {
     out->Add(R"(","messageId":")");
     const uint64_t lo = Mix64(n ^ Mix64(o_.seed));  // a bijection of n: unique per line
     out->Uuid(Mix64(lo + 0x6a09e667f3bcc909ull), lo);
+    const int64_t ts = o_.whole_seconds ? c.next_ts / kSec * kSec : c.next_ts;
     out->Add(R"(","timestamp":")");
-    out->Iso(c.next_ts);
+    out->Iso(ts);
     out->Add('"');
 
     const size_t target = 100 + r.Below(201);  // properties / traits object size
@@ -426,7 +450,8 @@ class Generator {
             // Log-normal order value, median ~$40.
             const double v = std::exp(3.7 + 0.6 * r.Normal());
             out->Add(R"(,"revenue":)");
-            out->Money(static_cast<uint64_t>(std::min(v, 99999.0) * 100));
+            revenue_cents = static_cast<uint64_t>(std::min(v, 99999.0) * 100);
+            out->Money(revenue_cents);
             c.cart = 0;
           }
           break;
@@ -435,7 +460,8 @@ class Generator {
           out->Add(R"(,"plan":")");
           out->Add(kPlan[1 + r.Below(3)]);
           out->Add(R"(","revenue":)");
-          out->Money(r.Below(3) == 0 ? 4900 : 1999);
+          revenue_cents = r.Below(3) == 0 ? 4900 : 1999;
+          out->Money(revenue_cents);
           break;
         case kEmailOpened:
         case kEmailClicked:
@@ -475,7 +501,7 @@ class Generator {
     }
     // Pad the object to ~target bytes with vocabulary words (compressible like real text).
     const size_t prefix = ev == kIdentify ? std::strlen(R"(,"traits":)") : std::strlen(R"(,"properties":)");
-    if (out->size() - start - prefix + 12 < target) {
+    if (!o_.lean && out->size() - start - prefix + 12 < target) {
       out->Add(R"(,"note":")");
       bool first = true;
       while (out->size() - start - prefix + 2 < target) {
@@ -486,15 +512,37 @@ class Generator {
       out->Add('"');
     }
     out->Add('}');
-    out->Add(R"(,"context":{"library":{"name":")");
-    out->Add(c.channel == 1 ? R"(analytics-ios","version":"4.1.6"})" : R"(analytics.js","version":"5.2.1"})");
-    out->Add(R"(,"locale":")");
-    out->Add(kLocale[id % 7]);
-    out->Add("\"}}\n");
+    if (o_.lean) {
+      out->Add("}\n");
+    } else {
+      out->Add(R"(,"context":{"library":{"name":")");
+      out->Add(c.channel == 1 ? R"(analytics-ios","version":"4.1.6"})" : R"(analytics.js","version":"5.2.1"})");
+      out->Add(R"(,"locale":")");
+      out->Add(kLocale[id % 7]);
+      out->Add("\"}}\n");
+    }
+    if (csv_) {
+      csv_->Add('u');
+      csv_->U64(id, 8);
+      csv_->Add(',');
+      csv_->U64(static_cast<uint64_t>(ts));
+      csv_->Add(',');
+      if (ev == kPage) csv_->Add(kPageName[page]);
+      else if (ev == kIdentify) csv_->Add("$identify");
+      else csv_->Add(kEventName[ev]);
+      csv_->Add(',');
+      if (ev != kIdentify) csv_->Add(channel);
+      else csv_->Add("\"\"");
+      csv_->Add(',');
+      if (revenue_cents) csv_->Money(revenue_cents);
+      else csv_->Add('0');
+      csv_->Add('\n');
+    }
   }
 
   const Options o_;
   std::vector<Customer> customers_;
+  Out* csv_ = nullptr;  // during Run, when --csv is given
 };
 
 bool ParseU64(const char* s, uint64_t* out) {
@@ -521,7 +569,8 @@ bool ParseDate(const char* s, int64_t* ms) {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: gen_events --events N [--customers C] [--seed S] [--start YYYY-MM-DD] [--days D] --out FILE|-\n");
+               "usage: gen_events --events N [--customers C] [--seed S] [--start YYYY-MM-DD] [--days D] --out FILE|-\n"
+               "                  [--csv FILE] [--lean] [--whole-seconds]\n");
   return 2;
 }
 
@@ -532,6 +581,10 @@ int main(int argc, char** argv) {
   uint64_t days = 90;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
+    if (a == "--lean" || a == "--whole-seconds") {
+      (a == "--lean" ? o.lean : o.whole_seconds) = true;
+      continue;
+    }
     if (i + 1 >= argc) return Usage();
     const char* v = argv[++i];
     bool ok = true;
@@ -541,6 +594,7 @@ int main(int argc, char** argv) {
     else if (a == "--days") ok = ParseU64(v, &days) && days > 0 && days < 100000;
     else if (a == "--start") ok = ParseDate(v, &o.start_ms);
     else if (a == "--out") o.out = v;
+    else if (a == "--csv") o.csv = v;
     else return Usage();
     if (!ok) {
       std::fprintf(stderr, "gen_events: bad value for %s: '%s'\n", argv[i - 1], v);
@@ -555,8 +609,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto t0 = std::chrono::steady_clock::now();
+  std::FILE* csv = nullptr;
+  if (!o.csv.empty() && !(csv = std::fopen(o.csv.c_str(), "wb"))) {
+    std::fprintf(stderr, "gen_events: cannot open %s: %s\n", o.csv.c_str(), std::strerror(errno));
+    return 1;
+  }
   Generator g(o);
-  bool ok = g.Run(f);
+  bool ok = g.Run(f, csv);
+  if (csv) ok = std::fclose(csv) == 0 && ok;
   if (f != stdout) ok = std::fclose(f) == 0 && ok;
   else ok = std::fflush(f) == 0 && ok;
   if (!ok) {

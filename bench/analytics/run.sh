@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# bench/analytics/run.sh: the 4-step 7-day funnel and the 8-week retention on Cairn, ClickHouse
+# and PostgreSQL, same machine, same data, same run. One figure per line: `name value unit`.
+#
+#   bench/analytics/run.sh [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR]
+#                          [--data DIR] [--engines "cairn clickhouse postgres"] [--seed S]
+#
+# Data: bench/gen_events --lean --whole-seconds --csv (deterministic: same size and seed, same
+# bytes), generated once into DATA (default /tmp/cairn-bench-analytics) and kept. Whole seconds
+# because ClickHouse 18.16's windowFunnel only takes whole seconds: with them the three engines
+# must print identical counts (`*_matches_clickhouse 1`), so the timings compare the same work.
+#   10m  = 10,000,000 events / 200,000 customers;  100m = 100,000,000 / 1,000,000;  1m = 1M / 20k.
+#
+# Cairn: `cairn import` of the JSON Lines into DATA/<name>.cairn (once, timed), then a real
+# `cairn serve` on loopback; POST /v1/query/funnel and /v1/query/retention R+1 times each. The
+# first call is reported apart (`*_first_ms`: it includes building the analytics index of the
+# snapshot); the figure is the median of the other R (warm index, like the peers' warm caches).
+# events/s per core = events scanned / server CPU-seconds (utime+stime from /proc) over the warm
+# runs. Peak memory = the server's VmHWM.
+# Peers: ../shared/peers/{clickhouse,postgres}.sh (private servers on loopback; Debian packages
+# clickhouse-server, postgresql: scripts/setup installs them), each REPS times, server-side ms.
+#
+# Every engine's raw output is kept in DATA/results-<name>-<time>/ for inspection.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+size=10m
+reps=5
+build="$root/build/release"
+data="${TMPDIR:-/tmp}/cairn-bench-analytics"
+engines="cairn clickhouse postgres"
+seed=1
+peers="${PEERS_DIR:-$root/../shared/peers}"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --size) size=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --engines) engines=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    *) echo "usage: $0 [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR] [--data DIR] [--engines LIST] [--seed S]" >&2
+       exit 2 ;;
+  esac
+done
+case "$size" in
+  1m) events=1000000 customers=20000 ;;
+  10m) events=10000000 customers=200000 ;;
+  100m) events=100000000 customers=1000000 ;;
+  *:*) events=${size%%:*} customers=${size##*:} ;;
+  *) echo "run.sh: bad --size '$size'" >&2; exit 2 ;;
+esac
+log() { echo "[analytics/run.sh] $*" >&2; }
+median() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "NA"; else print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+now_ns() { date +%s%N; }
+
+cairn="$build/src/app/cairn"
+gen="$build/bench/gen_events"
+[[ -x "$gen" ]] || { echo "run.sh: $gen not built (cmake --build $build --target gen_events cairn)" >&2; exit 1; }
+
+name="ev${events}_c${customers}_s${seed}"
+mkdir -p "$data"
+jsonl="$data/$name.jsonl" csv="$data/$name.csv"
+if [[ ! -s "$jsonl" || ! -s "$csv" ]]; then
+  log "generating $name"
+  "$gen" --events "$events" --customers "$customers" --seed "$seed" --lean --whole-seconds \
+    --out "$jsonl.tmp" --csv "$csv.tmp"
+  mv "$jsonl.tmp" "$jsonl" && mv "$csv.tmp" "$csv"
+fi
+results="$data/results-$name-$(date -u +%Y%m%dT%H%M%S)"
+mkdir -p "$results"
+
+main() {
+echo "machine_cores $(nproc) cores"
+echo "machine_loadavg_start $(cut -d' ' -f1 /proc/loadavg) load"
+echo "commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) -"
+echo "events $events events"
+echo "customers $customers customers"
+
+# ------------------------------------------------------------------------------------- cairn ---
+cairn_ok=0
+if [[ " $engines " == *" cairn "* ]]; then
+  [[ -x "$cairn" ]] || { echo "run.sh: $cairn not built" >&2; exit 1; }
+  store="$data/$name.cairn"
+  if [[ ! -f "$store/.imported" ]]; then
+    rm -rf "$store"
+    log "cairn import $jsonl"
+    /usr/bin/time -f '%e %U %S %M' -o "$results/import.time" \
+      "$cairn" import --data "$store" --no-progress "$jsonl" > "$results/import.log" 2>&1 || {
+      echo "run.sh: cairn import failed:" >&2; tail -20 "$results/import.log" >&2; exit 1; }
+    cp "$results/import.time" "$store/.imported"
+  fi
+  read -r iw iu is im < "$store/.imported"
+  awk -v n="$events" -v w="$iw" -v c="$(awk -v u="$iu" -v s="$is" 'BEGIN {print u + s}')" -v m="$im" 'BEGIN {
+    printf "cairn_import_s %.1f s\ncairn_import_events_per_s %.0f events/s\ncairn_import_events_per_cpu_s %.0f events/cpu-s\ncairn_import_peak_rss_mb %.0f MiB\n",
+      w, n / w, n / c, m / 1024 }'
+
+  key="ak-bench-analytics-0123456789abcdef"
+  "$cairn" serve --data "$store" --listen 127.0.0.1:0 --admin-key "$key" > "$results/serve.out" 2> "$results/serve.err" &
+  srv=$!
+  stop_server() { if kill -0 "$srv" 2>/dev/null; then kill -TERM "$srv"; wait "$srv" || true; fi; }
+  trap stop_server EXIT
+  url=""
+  for _ in $(seq 1 600); do
+    url=$(sed -n 's/^cairn: serving \(http:[^ ]*\).*/\1/p' "$results/serve.out")
+    [[ -n "$url" ]] && break
+    kill -0 "$srv" 2>/dev/null || { cat "$results/serve.err" >&2; echo "run.sh: cairn serve died" >&2; exit 1; }
+    sleep 0.2
+  done
+  [[ -n "$url" ]] || { echo "run.sh: cairn serve did not start" >&2; exit 1; }
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+  tck=$(getconf CLK_TCK)
+
+  funnel_spec='{"steps":[{"event":"Signed Up"},{"event":"Product Viewed"},{"event":"Added To Cart"},{"event":"Order Completed"}],"window":"7d"}'
+  retention_spec='{"start_event":"Signed Up","return_event":"Order Completed","period":"week","periods":8}'
+  # query NAME SPEC: prints NAME_first_ms, NAME_ms (median of the warm runs), NAME_events_per_cpu_s
+  query() {
+    local q=$1 spec=$2 i t0 t1 c0 c1 ms=() code
+    for ((i = 0; i <= reps; i++)); do
+      [[ $i == 1 ]] && c0=$(cpu_ticks)
+      t0=$(now_ns)
+      code=$(curl -s -o "$results/cairn.$q.$i.json" -w '%{http_code}' -H "Authorization: Bearer $key" \
+        -H 'Content-Type: application/json' --data-binary "$spec" "$url/v1/query/$q")
+      t1=$(now_ns)
+      if [[ "$code" != 200 ]]; then
+        echo "run.sh: POST /v1/query/$q answered $code: $(head -c 300 "$results/cairn.$q.$i.json")" >&2
+        return 1
+      fi
+      if [[ $i == 0 ]]; then
+        awk -v ns=$((t1 - t0)) -v q="$q" 'BEGIN { printf "cairn_%s_first_ms %.1f ms\n", q, ns / 1e6 }'
+      else
+        ms+=("$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e6 }')")
+      fi
+    done
+    c1=$(cpu_ticks)
+    echo "cairn_${q}_runs $(IFS=,; echo "${ms[*]}") ms"
+    echo "cairn_${q}_ms $(printf '%s\n' "${ms[@]}" | median) ms"
+    awk -v n="$events" -v r="$reps" -v t=$((c1 - c0)) -v hz="$tck" -v q="$q" 'BEGIN {
+      if (t > 0) printf "cairn_%s_events_per_cpu_s %.0f events/cpu-s\n", q, n * r / (t / hz);
+      else printf "cairn_%s_events_per_cpu_s NA events/cpu-s\n", q }'
+  }
+  if query funnel "$funnel_spec" && query retention "$retention_spec"; then
+    cairn_ok=1
+    # Same line format as the peer scripts, for the comparison below.
+    python3 - "$results/cairn.funnel.1.json" "$results/cairn.retention.1.json" > "$results/cairn.txt" <<'EOF'
+import json, sys
+f = json.load(open(sys.argv[1]))
+for k, s in enumerate(f["steps"], 1):
+    print("funnel_step%d %d" % (k, s["count"]))
+for c in json.load(open(sys.argv[2]))["cohorts"]:
+    print("retention %s %d %s" % (c["start"], c["size"], " ".join(str(x) for x in c["returned"])))
+EOF
+  fi
+  echo "cairn_server_peak_rss_mb $(awk '$1 == "VmHWM:" {printf "%.0f", $2 / 1024}' "/proc/$srv/status") MiB"
+  stop_server
+  trap - EXIT
+fi
+
+# ------------------------------------------------------------------------------------- peers ---
+for engine in clickhouse postgres; do
+  [[ " $engines " == *" $engine "* ]] || continue
+  log "$engine on $csv (REPS=$reps)"
+  if ! REPS="$reps" bash "$peers/$engine.sh" "$csv" > "$results/$engine.txt" 2> "$results/$engine.log"; then
+    echo "run.sh: $engine.sh failed, see $results/$engine.log" >&2
+    echo "${engine}_failed 1 -"
+    continue
+  fi
+  prefix=$([[ $engine == clickhouse ]] && echo clickhouse || echo postgres)
+  awk -v p="$prefix" '
+    $1 == "load_s" { printf "%s_load_s %s s\n", p, $2 }
+    $1 == "load_rows_per_s" { printf "%s_load_rows_per_s %s rows/s\n", p, $2 }
+    $1 == "funnel_ms_median" { printf "%s_funnel_ms %s ms\n", p, $2 }
+    $1 == "retention_ms_median" { printf "%s_retention_ms %s ms\n", p, $2 }
+    $1 == "funnel_ms_runs" { printf "%s_funnel_runs %s ms\n", p, $2 }
+    $1 == "retention_ms_runs" { printf "%s_retention_runs %s ms\n", p, $2 }
+    $1 == "server_hwm_kb" { printf "%s_server_peak_rss_mb %.0f MiB\n", p, $2 / 1024 }' "$results/$engine.txt"
+done
+
+}  # main
+
+main | tee "$results/figures.txt"
+[[ ${PIPESTATUS[0]} == 0 ]] || exit 1
+
+# ---------------------------------------------------------------- ratios and agreement ---
+fig() { awk -v k="$1" '$1 == k {print $2}' "$results/figures.txt"; }
+ratio() {  # NAME NUMERATOR DENOMINATOR: how many times faster Cairn is (peer ms / cairn ms)
+  local a b; a=$(fig "$2"); b=$(fig "$3")
+  [[ -n "$a" && -n "$b" && "$a" != NA && "$b" != NA ]] && awk -v n="$1" -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%s %.2f x\n", n, a / b }'
+  return 0
+}
+for q in funnel retention; do
+  ratio "ratio_clickhouse_over_cairn_$q" "clickhouse_${q}_ms" "cairn_${q}_ms"
+  ratio "ratio_postgres_over_cairn_$q" "postgres_${q}_ms" "cairn_${q}_ms"
+done
+exit_code=0
+if [[ -s "$results/cairn.txt" ]]; then
+  for engine in clickhouse postgres; do
+    [[ -s "$results/$engine.txt" ]] || continue
+    if diff <(grep -E '^(funnel_step[0-9]|retention) ' "$results/cairn.txt") \
+            <(grep -E '^(funnel_step[0-9]|retention) ' "$results/$engine.txt") > "$results/diff.$engine.txt"; then
+      echo "cairn_matches_$engine 1 bool"
+    else
+      echo "cairn_matches_$engine 0 bool"; exit_code=1
+    fi
+  done
+fi
+echo "machine_loadavg_end $(cut -d' ' -f1 /proc/loadavg) load"
+echo "results_dir $results -"
+exit $exit_code
