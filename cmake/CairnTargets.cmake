@@ -60,14 +60,15 @@ endfunction()
 
 # simdjson On-Demand selects its SIMD kernel at compile time: without AVX2 enabled it runs the
 # portable fallback (~2× slower parsing). CAIRN_SIMD=AUTO (default) compiles the JSON-heavy
-# targets for x86-64-v3 (AVX2, BMI2) when the build host has those instructions — the binary is
-# then meant for machines of that class; OFF keeps baseline x86-64.
+# targets for x86-64-v3 (AVX2, BMI2) plus PCLMUL when the build host has those instructions — the
+# binary is then meant for machines of that class; OFF keeps baseline x86-64. simdjson picks its
+# haswell kernel only when __PCLMUL__ is defined too, which x86-64-v3 alone does not imply.
 set(CAIRN_SIMD "AUTO" CACHE STRING "AUTO: x86-64-v3 for JSON parsing when the build host supports it; OFF: baseline")
 set(CAIRN_SIMD_FLAGS "")
 if(CAIRN_SIMD STREQUAL "AUTO" AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND EXISTS /proc/cpuinfo)
   file(READ /proc/cpuinfo cairn_cpuinfo)
-  if(cairn_cpuinfo MATCHES " avx2 " AND cairn_cpuinfo MATCHES " bmi2 ")
-    set(CAIRN_SIMD_FLAGS -march=x86-64-v3)
+  if(cairn_cpuinfo MATCHES " avx2 " AND cairn_cpuinfo MATCHES " bmi2 " AND cairn_cpuinfo MATCHES " pclmulqdq ")
+    set(CAIRN_SIMD_FLAGS -march=x86-64-v3 -mpclmul)
   endif()
 endif()
 function(cairn_simd target)

@@ -1,5 +1,6 @@
 #include "entity/sqlite_db.h"
 
+#include <algorithm>
 #include <sqlite3.h>
 
 #include <fmt/format.h>
@@ -164,6 +165,8 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, const 
     }
   }
   RETURN_IF_ERROR(db->Exec(options.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+  // A negative cache_size is in KiB.
+  RETURN_IF_ERROR(db->Exec(fmt::format("PRAGMA cache_size=-{}", std::max<size_t>(options.cache_bytes >> 10, 64))));
   return db;
 }
 

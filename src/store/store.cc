@@ -15,8 +15,11 @@ namespace {
 std::string WalDir(const std::string& dir) { return io::JoinPath(dir, "wal"); }
 std::string SegDir(const std::string& dir) { return io::JoinPath(dir, "seg"); }
 std::string ManifestPath(const std::string& dir) { return io::JoinPath(dir, "MANIFEST"); }
-Status BuildSegmentFile(io::Env* env, const std::string& path, const std::vector<const Interaction*>& rows) {
-  ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env, path));
+Status BuildSegmentFile(io::Env* env, const std::string& path, const std::vector<const Interaction*>& rows,
+                        int zstd_level) {
+  SegmentBuilderOptions options;
+  options.bytes.zstd_level = zstd_level;
+  ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env, path, options));
   for (const Interaction* r : rows) RETURN_IF_ERROR(builder->Add(*r));
   RETURN_IF_ERROR(builder->Finish());
   return env->SyncDir(io::DirName(path));
@@ -246,7 +249,7 @@ Status Store::Flush() {
   }
   std::vector<const Interaction*> rows = imm->FrozenSortedRows();
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
-  Status s = BuildSegmentFile(env_, path, rows);
+  Status s = BuildSegmentFile(env_, path, rows, options_.flush_zstd_level);
   std::shared_ptr<SegmentReader> reader;
   if (s.ok()) {
     auto r = SegmentReader::Open(env_, path);
@@ -298,7 +301,9 @@ Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<Segme
     return Status::Ok();
   };
   for (size_t i = 0; i < its.size(); ++i) RETURN_IF_ERROR(settle(i));
-  ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env_, path));
+  SegmentBuilderOptions builder_options;
+  builder_options.bytes.zstd_level = options_.compaction_zstd_level;
+  ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env_, path, builder_options));
   SegmentMeta meta{0, 0, UINT64_MAX, 0};
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), greater);

@@ -36,6 +36,11 @@ struct StoreOptions {
   size_t memtable_flush_bytes = 64u << 20;
   // Compact (merge all segments into one) once there are more than this many. Default 8.
   size_t max_segments = 8;
+  // zstd levels of the message_id and payload columns. A flush runs while ingest goes on and its
+  // segments are soon merged, so it favours speed; compaction writes what stays at rest.
+  // Defaults 1 and 3.
+  int flush_zstd_level = 1;
+  int compaction_zstd_level = 3;
   // WAL: roll to a new file past this size. Default 64 MiB.
   size_t wal_file_bytes = 64u << 20;
   // WAL: bytes queued but not yet synced beyond which Append answers Unavailable. Default 64 MiB.
