@@ -133,10 +133,11 @@ void Hub::ProfileWriterLoop() {
   while (true) {
     pw_cv_.wait(lock, [this] { return pw_stop_ || !pw_queue_.empty(); });
     if (pw_queue_.empty() && pw_stop_) return;
-    // One transaction per ~20 ms of batches rather than per batch: commits dominate otherwise.
+    // One transaction per ~100 ms of batches rather than per batch: commits (each rewrites the
+    // B-tree pages it dirtied) dominate otherwise.
     // Readers that need the latest state wait for it (WaitProfilesCurrent), so this costs them
     // at most one window.
-    pw_cv_.wait_for(lock, std::chrono::milliseconds(20),
+    pw_cv_.wait_for(lock, std::chrono::milliseconds(100),
                     [this] { return pw_stop_ || pw_read_waiting_ > 0 || pw_queue_bytes_ >= kMaxProfileQueueBytes / 2; });
     std::vector<std::shared_ptr<store::Batch>> batches(pw_queue_.begin(), pw_queue_.end());
     pw_queue_.clear();
