@@ -1,0 +1,164 @@
+#pragma once
+// CaseManager: the case engine over DIR/cases.db (and the survey store DIR/feedback.db). Formats:
+// docs/format/cases.md. Semantics: docs/cases.md.
+//
+// - Cases, agents, SLA policies, calendars and the escalation chain live in SQLite (WAL mode,
+//   synchronous=FULL: a case opened from the interaction stream is durable before the WAL that
+//   carried it may be dropped).
+// - SLA timers: a min-heap of (due, case, kind) in memory, rebuilt at Open from open cases only.
+//   CheckBreaches pops what is due; an entry made stale by a later change is recognised against
+//   the case's stored deadline and dropped (no scan of all cases, no eager deletion).
+// - A breach is the first instant past a due time: a response at exactly the due instant is on
+//   time; `due + 1 ms` breaches, and the breach is recorded at `due + 1 ms`.
+// - Every change runs in one IMMEDIATE transaction under one mutex, bumps the case version and
+//   appends audit entries; callers may pass the version they read (expected_version) to refuse
+//   an update based on a stale read (FailedPrecondition) — no lost updates either way.
+//
+// Thread-safe.
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/metrics.h"
+#include "base/result.h"
+#include "cases/case_service.h"
+#include "entity/sqlite_db.h"
+#include "feedback/feedback_service.h"
+#include "feedback/feedback_store.h"
+
+namespace cairn::cases {
+
+enum class AssignmentStrategy { kNone, kRoundRobin, kLeastLoaded };
+
+struct CaseManagerOptions {
+  std::string dir;                // required: cases.db and feedback.db are created here
+  Clock* clock = nullptr;         // default Clock::Real()
+  // How new cases get an assignee: among active agents of level `agent` whose skills include the
+  // case's category (or "*", or no skills); default least loaded (fewest open cases, then id).
+  AssignmentStrategy assignment = AssignmentStrategy::kLeastLoaded;
+  // Any identity ("user-1", "c:42") → canonical customer id. Default: accepts "c:<n>" only.
+  std::function<Result<uint64_t>(const std::string&)> resolve_customer;
+  // A stored customer id → its canonical id now (identity merges). Default: identity.
+  std::function<uint64_t(uint64_t)> canonical;
+  // A customer's new case within this window after an earlier one is a secondary error.
+  // Default 30 days.
+  int64_t secondary_window_ms = 30LL * 24 * 3600 * 1000;
+  // Level notified at once when a critical case opens. Default manager.
+  AgentLevel critical_notify_level = AgentLevel::kManager;
+  // Run a thread that calls CheckBreaches when timers fall due (at least once a second).
+  // Default false (tests drive CheckBreaches themselves).
+  bool timer_thread = false;
+  metrics::Registry* metrics = nullptr;  // default metrics::Registry::Default()
+};
+
+class CaseManager final : public CaseService, public feedback::FeedbackService {
+ public:
+  static Result<std::unique_ptr<CaseManager>> Open(CaseManagerOptions options);
+  ~CaseManager() override;
+
+  // CaseService
+  Result<Case> OpenCase(const NewCase& request) override;
+  Result<CaseDetail> GetCase(uint64_t id) override;
+  Result<CaseList> ListCases(const CaseFilter& filter) override;
+  Result<Case> UpdateCase(uint64_t id, const CaseUpdate& update) override;
+  Result<Case> Transition(uint64_t id, const TransitionRequest& request) override;
+  Result<Case> Assign(uint64_t id, const std::string& agent_id, const std::string& actor,
+                      int64_t expected_version) override;
+  Result<CaseComment> AddComment(uint64_t id, const CaseComment& comment) override;
+  Result<Case> Approve(uint64_t id, const std::string& approver) override;
+  Result<Agent> PutAgent(const Agent& agent) override;
+  Result<std::vector<Agent>> ListAgents() override;
+  Status SetAuthorityLimit(AgentLevel level, double limit) override;
+  Result<std::vector<std::pair<AgentLevel, double>>> AuthorityLimits() override;
+  Status PutPolicy(const SlaPolicy& policy) override;
+  Result<std::vector<SlaPolicy>> ListPolicies() override;
+  Status PutCalendar(const CalendarSpec& spec) override;
+  Result<std::vector<CalendarSpec>> ListCalendars() override;
+  Status SetEscalationChain(const std::vector<EscalationStep>& steps) override;
+  Result<std::vector<EscalationStep>> EscalationChain() override;
+  Result<size_t> CheckBreaches(int64_t now_ms) override;
+  Result<ComplaintAnalysis> Analyze(int64_t from_ms, int64_t to_ms) override;
+
+  // feedback::FeedbackService
+  Result<feedback::RecordedSurvey> RecordSurvey(const feedback::SurveyInput& input) override;
+  Result<feedback::ScoreReport> Scores(const feedback::ScoreQuery& query) override;
+  Result<feedback::CommentThemes> Themes(feedback::SurveyKind kind, int64_t from_ms, int64_t to_ms,
+                                         size_t top) override;
+
+  // Pending SLA timers (heap entries, stale ones included until popped).
+  size_t pending_timers() const;
+  feedback::FeedbackStore* feedback_store() { return feedback_.get(); }
+
+  // Stops the timer thread. Idempotent.
+  void Close();
+
+ private:
+  struct Ctx;
+  struct Timer {
+    int64_t due;
+    uint64_t case_id;
+    uint8_t kind;  // 1 first response, 2 resolution, 3 escalation step
+    bool operator>(const Timer& o) const { return due > o.due; }
+  };
+
+  explicit CaseManager(CaseManagerOptions options);
+  Status Init();
+  Status LoadConfig();
+  Status LoadTimers();
+  void TimerLoop();
+
+  Result<uint64_t> ResolveCustomer(const std::string& customer, uint64_t given) const;
+  Result<Case> LoadCase(uint64_t id);
+  Result<Case> OpenLocked(const NewCase& request, int64_t now);
+  Status WriteCase(Case* c, bool insert);
+  Status WriteCtx(uint64_t case_id, Ctx& ctx);
+  Result<Case> Mutate(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn);
+  void PushTimers(const Case& c);
+
+  std::shared_ptr<const BusinessCalendar> CalendarOf(const std::string& name) const;
+  void StartSla(Case& c);
+  void Breach(Case& c, uint8_t kind, int64_t at_ms, Ctx& ctx);
+  void RunEscalations(Case& c, int64_t now, Ctx& ctx);
+  void NoteFirstResponse(Case& c, int64_t now, Ctx& ctx);
+  Status ApplyTransition(Case& c, CaseStatus to, const std::string& actor, Ctx& ctx);
+  const Agent* FindAgentForLevel(AgentLevel level, const std::string& team);
+  Result<int64_t> OpenLoad(const std::string& agent_id);
+  std::string PickAssignee(const std::string& category);
+  double LimitOf(AgentLevel level) const;
+  bool Can(AgentLevel level, double amount) const { return LimitOf(level) < 0 || amount <= LimitOf(level); }
+  AgentLevel RequiredLevel(double amount) const;
+
+  CaseManagerOptions options_;
+  Clock* clock_;
+  std::unique_ptr<feedback::FeedbackStore> feedback_;
+
+  mutable std::mutex mu_;  // guards everything below
+  std::unique_ptr<entity::SqliteDb> db_;
+  std::map<std::string, Agent> agents_;
+  std::map<std::pair<int, int>, SlaPolicy> policies_;
+  std::map<std::string, std::shared_ptr<const BusinessCalendar>> calendars_;
+  std::vector<EscalationStep> chain_;
+  double limits_[6] = {0, 0, 0, 0, 0, -1};
+  std::map<std::string, std::string> round_robin_;  // category → last agent picked
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+
+  metrics::Counter* opened_ = nullptr;
+  metrics::Counter* breaches_ = nullptr;
+  metrics::Counter* escalations_ = nullptr;
+  metrics::Counter* secondary_ = nullptr;
+
+  std::condition_variable timer_cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread timer_thread_;
+};
+
+}  // namespace cairn::cases

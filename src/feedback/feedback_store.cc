@@ -1,0 +1,308 @@
+#include "feedback/feedback_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <map>
+
+namespace cairn::feedback {
+namespace {
+
+constexpr uint32_t kApplicationId = 0x43464244;  // "CFBD": Cairn feedback db
+
+// Schema steps (docs/format/cases.md, "feedback.db").
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE survey_responses (
+  id INTEGER PRIMARY KEY,
+  customer INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  score INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  channel TEXT NOT NULL DEFAULT '',
+  segment TEXT NOT NULL DEFAULT '',
+  persona TEXT NOT NULL DEFAULT '',
+  phase TEXT NOT NULL DEFAULT '',
+  case_category TEXT NOT NULL DEFAULT '',
+  case_id INTEGER NOT NULL DEFAULT 0,
+  message_id TEXT NOT NULL DEFAULT '',
+  source_seq INTEGER
+);
+CREATE UNIQUE INDEX survey_responses_source_seq ON survey_responses(source_seq) WHERE source_seq IS NOT NULL;
+CREATE INDEX survey_responses_case ON survey_responses(case_id) WHERE case_id != 0;
+)sql";
+
+std::string DayString(int64_t ms) {
+  using namespace std::chrono;
+  auto day = floor<days>(sys_time<milliseconds>(milliseconds(ms)));
+  year_month_day ymd(day);
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()));
+}
+
+// Start of the period containing `ms`, as a sortable key.
+std::string PeriodKey(GroupBy g, int64_t ms) {
+  using namespace std::chrono;
+  sys_days day = floor<days>(sys_time<milliseconds>(milliseconds(ms)));
+  if (g == GroupBy::kWeek) {
+    weekday wd(day);
+    day -= days((wd.c_encoding() + 6) % 7);  // ISO weeks start on Monday
+  } else if (g == GroupBy::kMonth) {
+    year_month_day ymd(day);
+    day = sys_days(ymd.year() / ymd.month() / 1);
+  }
+  return DayString(duration_cast<milliseconds>(day.time_since_epoch()).count());
+}
+
+}  // namespace
+
+std::optional<GroupBy> ParseGroupBy(std::string_view n) {
+  if (n.empty() || n == "none") return GroupBy::kNone;
+  if (n == "channel") return GroupBy::kChannel;
+  if (n == "segment") return GroupBy::kSegment;
+  if (n == "persona") return GroupBy::kPersona;
+  if (n == "phase") return GroupBy::kPhase;
+  if (n == "category") return GroupBy::kCategory;
+  if (n == "day") return GroupBy::kDay;
+  if (n == "week") return GroupBy::kWeek;
+  if (n == "month") return GroupBy::kMonth;
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& path) {
+  entity::SqliteOptions options;
+  options.full_sync = true;  // answers from the stream must be durable before the WAL may drop them
+  ASSIGN_OR_RETURN(auto db, entity::SqliteDb::Open(path, options));
+  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1}));
+  std::unique_ptr<FeedbackStore> store(new FeedbackStore(std::move(db)));
+  RETURN_IF_ERROR(store->Load());
+  return store;
+}
+
+FeedbackStore::~FeedbackStore() = default;
+
+Status FeedbackStore::Load() {
+  std::lock_guard lock(db_mu_);
+  std::unique_lock cols(cols_mu_);
+  ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT customer, kind, score, at_ms, channel, segment, persona, phase, "
+                                           "case_category FROM survey_responses ORDER BY id"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    SurveyResponse r;
+    r.customer = stmt.U64(0);
+    r.kind = static_cast<SurveyKind>(stmt.Int64(1));
+    r.score = static_cast<int>(stmt.Int64(2));
+    r.at_ms = stmt.Int64(3);
+    r.channel = stmt.Text(4);
+    r.segment = stmt.Text(5);
+    r.persona = stmt.Text(6);
+    r.phase = stmt.Text(7);
+    r.case_category = stmt.Text(8);
+    AppendColumns(r);
+  }
+  return Status::Ok();
+}
+
+uint32_t FeedbackStore::Intern(const std::string& s) {
+  auto [it, inserted] = name_ids_.emplace(s, static_cast<uint32_t>(names_.size()));
+  if (inserted) names_.push_back(s);
+  return it->second;
+}
+
+void FeedbackStore::AppendColumns(const SurveyResponse& r) {
+  cols_.kind.push_back(static_cast<uint8_t>(r.kind));
+  cols_.score.push_back(static_cast<int8_t>(r.score));
+  cols_.at_ms.push_back(r.at_ms);
+  cols_.customer.push_back(r.customer);
+  cols_.dims[0].push_back(Intern(r.channel));
+  cols_.dims[1].push_back(Intern(r.segment));
+  cols_.dims[2].push_back(Intern(r.persona));
+  cols_.dims[3].push_back(Intern(r.phase));
+  cols_.dims[4].push_back(Intern(r.case_category));
+}
+
+Result<uint64_t> FeedbackStore::RecordLocked(const SurveyResponse& r, bool* inserted) {
+  *inserted = false;
+  RETURN_IF_ERROR(ValidateScore(r.kind, r.score));
+  if (r.source_seq != 0) {
+    ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT id FROM survey_responses WHERE source_seq = ?"));
+    q.BindU64(1, r.source_seq);
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) return q.U64(0);  // replay of an answer already recorded
+  }
+  ASSIGN_OR_RETURN(auto ins, db_->Prepare(
+                                 "INSERT INTO survey_responses (customer, kind, score, at_ms, comment, channel, segment, "
+                                 "persona, phase, case_category, case_id, message_id, source_seq) "
+                                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  ins.BindU64(1, r.customer).Bind(2, static_cast<int64_t>(r.kind)).Bind(3, static_cast<int64_t>(r.score));
+  ins.Bind(4, r.at_ms).Bind(5, r.comment).Bind(6, r.channel).Bind(7, r.segment).Bind(8, r.persona);
+  ins.Bind(9, r.phase).Bind(10, r.case_category).BindU64(11, r.case_id).Bind(12, r.message_id);
+  if (r.source_seq != 0) ins.BindU64(13, r.source_seq);
+  else ins.BindNull(13);
+  RETURN_IF_ERROR(ins.Run());
+  *inserted = true;
+  return static_cast<uint64_t>(db_->last_insert_rowid());
+}
+
+Result<uint64_t> FeedbackStore::Record(const SurveyResponse& response) {
+  ASSIGN_OR_RETURN(auto ids, RecordAll({response}));
+  return ids.front();
+}
+
+Result<std::vector<uint64_t>> FeedbackStore::RecordAll(const std::vector<SurveyResponse>& responses) {
+  for (const auto& r : responses) RETURN_IF_ERROR(ValidateScore(r.kind, r.score));
+  std::vector<uint64_t> ids;
+  std::vector<const SurveyResponse*> added;
+  std::lock_guard lock(db_mu_);
+  {
+    ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+    for (const auto& r : responses) {
+      bool inserted = false;
+      ASSIGN_OR_RETURN(uint64_t id, RecordLocked(r, &inserted));
+      ids.push_back(id);
+      if (inserted) added.push_back(&r);
+    }
+    RETURN_IF_ERROR(tx.Commit());
+  }
+  std::unique_lock cols(cols_mu_);
+  for (const SurveyResponse* r : added) AppendColumns(*r);
+  return ids;
+}
+
+size_t FeedbackStore::size() const {
+  std::shared_lock cols(cols_mu_);
+  return cols_.kind.size();
+}
+
+ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
+  ScoreReport report;
+  report.kind = q.kind;
+  std::shared_lock cols(cols_mu_);
+  // Filters become dimension ids; a value never seen matches nothing.
+  const std::string* filters[5] = {&q.channel, &q.segment, &q.persona, &q.phase, &q.category};
+  int64_t want[5];
+  for (int d = 0; d < 5; ++d) {
+    if (filters[d]->empty()) {
+      want[d] = -1;
+      continue;
+    }
+    auto it = name_ids_.find(*filters[d]);
+    if (it == name_ids_.end()) return report;
+    want[d] = it->second;
+  }
+  int dim = -1;
+  switch (q.group_by) {
+    case GroupBy::kChannel: dim = 0; break;
+    case GroupBy::kSegment: dim = 1; break;
+    case GroupBy::kPersona: dim = 2; break;
+    case GroupBy::kPhase: dim = 3; break;
+    case GroupBy::kCategory: dim = 4; break;
+    default: break;
+  }
+  const bool by_period = q.group_by == GroupBy::kDay || q.group_by == GroupBy::kWeek || q.group_by == GroupBy::kMonth;
+  // Per-group score histograms (11 buckets cover every kind), turned into stats at the end.
+  using Hist = std::array<int64_t, 11>;
+  Hist total{};
+  std::unordered_map<uint32_t, Hist> by_dim;
+  std::map<int64_t, Hist> by_day;  // day number → histogram; periods fold below
+  const uint8_t kind = static_cast<uint8_t>(q.kind);
+  const size_t n = cols_.kind.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (cols_.kind[i] != kind) continue;
+    const int64_t at = cols_.at_ms[i];
+    if (at < q.from_ms || at >= q.to_ms) continue;
+    bool ok = true;
+    for (int d = 0; d < 5 && ok; ++d) ok = want[d] < 0 || cols_.dims[d][i] == static_cast<uint32_t>(want[d]);
+    if (!ok) continue;
+    if (q.include_customers && !q.include_customers->contains(cols_.customer[i])) continue;
+    if (q.exclude_customers && q.exclude_customers->contains(cols_.customer[i])) continue;
+    const int s = cols_.score[i];
+    ++total[s];
+    if (dim >= 0) ++by_dim[cols_.dims[dim][i]][s];
+    else if (by_period) ++by_day[at >= 0 ? at / 86400000 : (at - 86399999) / 86400000][s];
+  }
+  auto fill = [&](ScoreGroup* g, const Hist& h) {
+    for (int s = 0; s <= 10; ++s) {
+      if (h[s] == 0) continue;
+      switch (q.kind) {
+        case SurveyKind::kNps:
+          g->nps.responses += h[s];
+          (s >= 9 ? g->nps.promoters : s >= 7 ? g->nps.passives : g->nps.detractors) += h[s];
+          break;
+        case SurveyKind::kCsat:
+          g->csat.responses += h[s];
+          g->csat.sum += h[s] * s;
+          if (s >= 4) g->csat.satisfied += h[s];
+          break;
+        case SurveyKind::kCes:
+          g->ces.responses += h[s];
+          g->ces.sum += h[s] * s;
+          if (s >= 5) g->ces.easy += h[s];
+          break;
+      }
+    }
+    g->nps.Finish();
+    g->csat.Finish();
+    g->ces.Finish();
+  };
+  fill(&report.total, total);
+  if (dim >= 0) {
+    for (const auto& [id, h] : by_dim) {
+      ScoreGroup g;
+      g.key = names_[id];
+      fill(&g, h);
+      report.groups.push_back(std::move(g));
+    }
+  } else if (by_period) {
+    std::map<std::string, Hist> periods;
+    for (const auto& [day, h] : by_day) {
+      Hist& p = periods[PeriodKey(q.group_by, day * 86400000)];
+      for (int s = 0; s <= 10; ++s) p[s] += h[s];
+    }
+    for (const auto& [key, h] : periods) {
+      ScoreGroup g;
+      g.key = key;
+      fill(&g, h);
+      report.groups.push_back(std::move(g));
+    }
+  }
+  std::sort(report.groups.begin(), report.groups.end(),
+            [](const ScoreGroup& a, const ScoreGroup& b) { return a.key < b.key; });
+  return report;
+}
+
+Result<CommentThemes> FeedbackStore::Themes(SurveyKind kind, int64_t from_ms, int64_t to_ms, size_t top) const {
+  std::vector<std::pair<int, std::string>> rows;
+  {
+    std::lock_guard lock(db_mu_);
+    ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT score, comment FROM survey_responses WHERE kind = ? AND comment != '' "
+                                          "AND at_ms >= ? AND at_ms < ? ORDER BY id DESC LIMIT 200000"));
+    q.Bind(1, static_cast<int64_t>(kind)).Bind(2, from_ms).Bind(3, to_ms);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      rows.emplace_back(static_cast<int>(q.Int64(0)), std::string(q.Text(1)));
+    }
+  }
+  return analyzer_.Themes(kind, rows, top);
+}
+
+Result<std::unordered_map<uint64_t, int>> FeedbackStore::CsatByCase() const {
+  std::unordered_map<uint64_t, int> out;
+  std::lock_guard lock(db_mu_);
+  ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT case_id, score FROM survey_responses WHERE case_id != 0 AND kind = ? "
+                                        "ORDER BY at_ms, id"));
+  q.Bind(1, static_cast<int64_t>(SurveyKind::kCsat));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out[q.U64(0)] = static_cast<int>(q.Int64(1));  // later rows overwrite: the latest answer wins
+  }
+  return out;
+}
+
+}  // namespace cairn::feedback

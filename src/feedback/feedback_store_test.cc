@@ -1,0 +1,105 @@
+#include "feedback/feedback_store.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "testutil/temp_dir.h"
+
+namespace cairn::feedback {
+namespace {
+
+int64_t Utc(int y, unsigned mo, unsigned d) {
+  using namespace std::chrono;
+  sys_days dd = year(y) / month(mo) / std::chrono::day(d);
+  return duration_cast<milliseconds>(dd.time_since_epoch()).count();
+}
+
+SurveyResponse Answer(uint64_t customer, int score, int64_t at, std::string segment, std::string channel = "web",
+                      SurveyKind kind = SurveyKind::kNps) {
+  SurveyResponse r;
+  r.customer = customer;
+  r.kind = kind;
+  r.score = score;
+  r.at_ms = at;
+  r.segment = std::move(segment);
+  r.channel = std::move(channel);
+  return r;
+}
+
+TEST(FeedbackStore, ScoresBySegmentChannelAndTimeSurviveReopen) {
+  testutil::TempDir dir;
+  {
+    auto store = FeedbackStore::Open(dir.Sub("feedback.db"));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    std::vector<SurveyResponse> batch = {
+        Answer(1, 10, Utc(2026, 1, 5), "smb"),            // Mon, week of 01-05
+        Answer(2, 9, Utc(2026, 1, 6), "smb"),
+        Answer(3, 3, Utc(2026, 1, 7), "smb", "email"),
+        Answer(4, 7, Utc(2026, 1, 12), "enterprise"),     // next week
+        Answer(5, 0, Utc(2026, 1, 13), "enterprise", "email"),
+        Answer(6, 4, Utc(2026, 2, 2), "enterprise", "email", SurveyKind::kCsat),
+    };
+    batch[0].source_seq = 77;
+    ASSERT_TRUE((*store)->RecordAll(batch).ok());
+    // Replaying the interaction with seq 77 changes nothing.
+    ASSERT_TRUE((*store)->Record(batch[0]).ok());
+    EXPECT_EQ((*store)->size(), 6u);
+    SurveyResponse bad = Answer(9, 12, 0, "");
+    auto r = (*store)->Record(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("score"), std::string_view::npos);
+  }
+  auto store = FeedbackStore::Open(dir.Sub("feedback.db"));
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->size(), 6u);
+  ScoreQuery q;
+  ScoreReport all = (*store)->Scores(q);
+  // 5 NPS answers: promoters 10, 9; passive 7; detractors 3, 0 → (2 − 2) / 5 = 0.
+  EXPECT_EQ(all.total.nps.responses, 5);
+  EXPECT_EQ(all.total.nps.promoters, 2);
+  EXPECT_EQ(all.total.nps.detractors, 2);
+  EXPECT_DOUBLE_EQ(all.total.nps.nps, 0);
+
+  q.group_by = GroupBy::kSegment;
+  ScoreReport seg = (*store)->Scores(q);
+  ASSERT_EQ(seg.groups.size(), 2u);
+  EXPECT_EQ(seg.groups[0].key, "enterprise");  // 7, 0 → −50
+  EXPECT_DOUBLE_EQ(seg.groups[0].nps.nps, -50);
+  EXPECT_EQ(seg.groups[1].key, "smb");  // 10, 9, 3 → 33.3
+  EXPECT_NEAR(seg.groups[1].nps.nps, 100.0 / 3, 1e-9);
+
+  q.group_by = GroupBy::kWeek;
+  ScoreReport weeks = (*store)->Scores(q);
+  ASSERT_EQ(weeks.groups.size(), 2u);
+  EXPECT_EQ(weeks.groups[0].key, "2026-01-05");
+  EXPECT_EQ(weeks.groups[0].nps.responses, 3);
+  EXPECT_EQ(weeks.groups[1].key, "2026-01-12");
+
+  q.group_by = GroupBy::kNone;
+  q.channel = "email";
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 2);
+  q.channel = "fax";
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 0);
+  q.channel.clear();
+  q.from_ms = Utc(2026, 1, 12);
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 2);
+  q.from_ms = INT64_MIN;
+  std::unordered_set<uint64_t> some = {1, 5};
+  q.include_customers = &some;
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 2);
+  q.include_customers = nullptr;
+  q.exclude_customers = &some;
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 3);
+
+  ScoreQuery cq;
+  cq.kind = SurveyKind::kCsat;
+  cq.group_by = GroupBy::kMonth;
+  ScoreReport csat = (*store)->Scores(cq);
+  EXPECT_DOUBLE_EQ(csat.total.csat.csat, 100);
+  ASSERT_EQ(csat.groups.size(), 1u);
+  EXPECT_EQ(csat.groups[0].key, "2026-02-01");
+}
+
+}  // namespace
+}  // namespace cairn::feedback
