@@ -263,6 +263,7 @@ Result<ActionRecord> Dispatcher::Submit(ActionRequest r) {
   }
   if (options_.endpoint.url.empty()) return FailedPrecondition("actions.webhook.url is not configured: nowhere to send actions");
   const int64_t now = options_.clock->NowMillis();
+  Result<ActionRecord> out = Internal("unreachable");
   {
     std::lock_guard lock(mu_);
     {
@@ -284,13 +285,8 @@ Result<ActionRecord> Dispatcher::Submit(ActionRequest r) {
         .Bind(10, r.time_zone).Bind(11, r.payload_json).Bind(12, r.source_ref).Bind(13, now)
         .Bind(14, now + options_.cap.arbitration_delay_ms).Bind(15, options_.endpoint.url);
     RETURN_IF_ERROR(stmt.Run());
-  }
-  int64_t id;
-  Result<ActionRecord> out = Internal("unreachable");
-  {
-    std::lock_guard lock(mu_);
-    id = db_->last_insert_rowid();
-    out = LoadLocked(id);
+    // Read the row id under the same lock as the INSERT: the dispatcher thread inserts too.
+    out = LoadLocked(db_->last_insert_rowid());
   }
   {
     std::lock_guard lock(wake_mu_);
