@@ -1,0 +1,688 @@
+#include "journey/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "base/logging.h"
+#include "ingest/identity_resolver.h"
+#include "store/store.h"
+
+namespace cairn::journey {
+
+uint16_t ActivePaths(const JourneyMap& m, const CustomerState& s, int64_t now);
+
+namespace {
+constexpr const char* kMapFile = "map.yaml";
+}  // namespace
+
+JourneyEngine::JourneyEngine(std::shared_ptr<const JourneyMap> map, EngineOptions options)
+    : options_(std::move(options)), deriver_(std::make_shared<Deriver>(std::move(map))) {
+  if (!options_.env) options_.env = io::Env::Posix();
+  if (!options_.clock) options_.clock = Clock::Real();
+  auto* m = options_.metrics ? options_.metrics : metrics::Registry::Default();
+  applied_ = m->GetCounter("cairn_journey_interactions_applied_total", "Interactions folded into journey state live.");
+  rederived_ = m->GetCounter("cairn_journey_rederived_total", "Customers re-derived (late interactions, merges).");
+  signals_ = m->GetCounter("cairn_journey_signals_total", "Derailment signals emitted.");
+  late_ = m->GetCounter("cairn_journey_late_interactions_total", "Interactions older than the customer's last applied one.");
+}
+
+Result<std::unique_ptr<JourneyEngine>> JourneyEngine::Open(std::shared_ptr<const JourneyMap> default_map, EngineOptions options) {
+  std::unique_ptr<JourneyEngine> e(new JourneyEngine(std::move(default_map), std::move(options)));
+  if (!e->options_.dir.empty()) {
+    io::Env* env = e->options_.env;
+    RETURN_IF_ERROR(env->CreateDirIfMissing(e->options_.dir).WithContext("journey dir"));
+    std::string map_path = io::JoinPath(e->options_.dir, kMapFile);
+    if (env->FileExists(map_path)) {
+      ASSIGN_OR_RETURN(std::string yaml, io::ReadFileToString(env, map_path));
+      auto m = JourneyMap::Parse(yaml);
+      if (!m.ok()) return m.status().WithContext(map_path);
+      e->deriver_ = std::make_shared<Deriver>(*m);
+    }
+    Status s = e->LoadState();
+    if (!s.ok()) LOG_ERROR("journey: {} (ignored: states will be rebuilt)", s.ToString());
+  }
+  for (double& r : e->rates_) r = -1;  // "use the prior" until RecomputeRates
+  return e;
+}
+
+JourneyEngine::~JourneyEngine() { (void)Close(); }
+
+void JourneyEngine::AddListener(JourneyListener* l) {
+  std::lock_guard lock(listener_mu_);
+  listeners_.push_back(l);
+}
+
+void JourneyEngine::AddMapListener(std::function<void(const std::shared_ptr<const JourneyMap>&)> fn) {
+  std::lock_guard lock(listener_mu_);
+  map_listeners_.push_back(std::move(fn));
+}
+
+std::shared_ptr<const JourneyMap> JourneyEngine::map() const {
+  std::lock_guard lock(mu_);
+  return deriver_->map_ptr();
+}
+
+store::CustomerId JourneyEngine::Canonical(store::CustomerId id) const {
+  if (!identity_) return id;
+  store::CustomerId root = identity_->Find(id);
+  return root ? root : id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live path
+
+void JourneyEngine::ArmTimersLocked(const Entry& e) {
+  const JourneyMap& m = deriver_->map();
+  for (const RescuePath& p : m.rescue_paths()) {
+    if (p.trigger.stuck_in.empty()) continue;
+    int v = static_cast<int>(p.trigger.stuck_view);
+    int stage = e.s.stage[v];
+    if (std::find(p.trigger.stuck_in.begin(), p.trigger.stuck_in.end(), stage) == p.trigger.stuck_in.end()) continue;
+    int64_t dwell = m.view(p.trigger.stuck_view).stages[stage].dwell_ms;
+    uint32_t entered = e.s.entered[v][stage];
+    timers_.push({int64_t{entered} * 1000 + dwell, e.s.customer, entered, static_cast<uint8_t>(v), static_cast<uint8_t>(stage)});
+  }
+}
+
+void JourneyEngine::RebuildTimersLocked() {
+  std::vector<Timer> none;
+  timers_ = decltype(timers_)(std::greater<Timer>(), std::move(none));
+  for (const auto& [id, e] : states_) ArmTimersLocked(e);
+}
+
+void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
+  uint64_t end = batch.first_seq + batch.interactions.size();
+  std::vector<Signal> signals;
+  std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches;
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    if (recovered) {
+      if (end <= applied_seq_ && !(batch.interactions.empty() && batch.first_seq >= applied_seq_)) return;  // in state.bin already
+      if (batch.first_seq > applied_seq_) recovery_gap_ = true;  // WAL before it is gone: FinishRecovery rebuilds
+    }
+    const Deriver& d = *deriver_;
+    // Merges: the survivor is re-derived from every member's interactions.
+    for (const auto& op : batch.identity_ops) {
+      if (op.kind != store::IdentityOp::Kind::kMerge) continue;
+      store::CustomerId root = Canonical(op.customer);
+      auto it = states_.find(op.from);
+      if (it != states_.end() && op.from != root) states_.erase(it);
+      auto& p = pending_[root];
+      p.first = std::max(p.first, end);
+      p.second = p.second ? std::min(p.second, batch.first_seq) : batch.first_seq;
+      wake = true;
+    }
+    std::vector<Detection> det;
+    for (const store::Interaction& r : batch.interactions) {
+      store::CustomerId root = Canonical(r.customer);
+      if (rebuilding_) touched_while_rebuilding_.insert(root);
+      if (auto pit = pending_.find(root); pit != pending_.end()) {
+        // Being re-derived: the re-derivation (from a snapshot that includes this row) covers it.
+        pit->second.first = std::max(pit->second.first, end);
+        auto& live = pending_live_seq_[root];
+        live = std::max(live, r.seq);
+        continue;
+      }
+      auto [it, inserted] = states_.try_emplace(root);
+      Entry& e = it->second;
+      if (inserted) e.s = d.Initial(root, r.timestamp_ms);
+      if (IsLate(e.s, r.timestamp_ms, r.seq)) {
+        late_->Inc();
+        pending_[root] = {end, r.seq};
+        pending_live_seq_[root] = r.seq;
+        wake = true;
+        continue;
+      }
+      uint8_t before[kViewCount];
+      std::copy(std::begin(e.s.stage), std::end(e.s.stage), before);
+      det.clear();
+      d.Apply(&e.s, &e.h, r, recovered ? nullptr : &det);
+      if (!std::equal(std::begin(before), std::end(before), std::begin(e.s.stage)) || e.s.interactions == 1) ArmTimersLocked(e);
+      for (const Detection& x : det) signals.push_back(MakeSignalLocked(e, x));
+      if (!recovered && !listeners_.empty()) {
+        const auto* info = d.map().Lookup(r);
+        touches.emplace_back(root, r.event, r.timestamp_ms, r.revenue, info && info->order);
+      }
+    }
+    applied_seq_ = std::max(applied_seq_, end);
+    applied_->Inc(batch.interactions.size());
+  }
+  if (wake) cv_.notify_all();
+  if (!signals.empty() || !touches.empty()) Emit(std::move(signals), std::move(touches));
+}
+
+Signal JourneyEngine::MakeSignalLocked(const Entry& e, const Detection& d) const {
+  const JourneyMap& m = deriver_->map();
+  Signal s;
+  s.customer = e.s.customer;
+  s.path = m.rescue_paths()[d.path].name;
+  s.reasons = d.reasons;
+  s.stage = "funnel:" + m.view(View::kFunnel).stages[e.s.stage[2]].name;
+  s.value_at_stake = JourneyValue(e.s);
+  if (clv_) s.value_at_stake = std::max(s.value_at_stake, clv_(e.s.customer));
+  s.persona = deriver_->PersonaName(e.s);
+  s.at_ms = d.at_ms;
+  s.episode = std::to_string(e.s.customer) + ":" + s.path + ":" + std::to_string(d.at_ms);
+  return s;
+}
+
+void JourneyEngine::Emit(std::vector<Signal> signals,
+                         std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches) {
+  std::lock_guard lock(listener_mu_);
+  signals_->Inc(signals.size());
+  for (JourneyListener* l : listeners_) {
+    for (const auto& [c, ev, ts, rev, order] : touches) l->OnInteraction(c, ev, ts, rev, order);
+    for (const Signal& s : signals) l->OnSignal(s);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-derivation
+
+bool JourneyEngine::RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq) {
+  if (!store_ || !identity_) return false;
+  auto snap = store_->GetSnapshot();
+  if (snap->seq() < need_seq) return false;  // the batch is durable but not yet visible: retry
+  std::vector<store::CustomerId> members = identity_->Members(root);
+  if (members.empty()) members.push_back(root);
+  auto rows = snap->ReadCustomers(members);
+  if (!rows.ok()) {
+    LOG_EVERY_N_SEC(kError, 10, "journey: re-deriving customer {}: {}", root, rows.status().ToString());
+    return false;
+  }
+  std::shared_ptr<const Deriver> d;
+  {
+    std::lock_guard lock(mu_);
+    d = deriver_;
+  }
+  Entry fresh;
+  fresh.s = d->Initial(root, rows->empty() ? 0 : rows->front().timestamp_ms);
+  std::vector<Detection> det, all;
+  for (const auto& r : *rows) {
+    det.clear();
+    d->Apply(&fresh.s, &fresh.h, r, r.seq >= from_seq ? &det : nullptr);
+    all.insert(all.end(), det.begin(), det.end());
+  }
+  std::vector<Signal> signals;
+  {
+    std::lock_guard lock(mu_);
+    if (d != deriver_) return false;  // the map changed meanwhile: a rebuild covers it
+    auto pit = pending_.find(root);
+    if (pit == pending_.end()) return true;
+    auto lit = pending_live_seq_.find(root);
+    if ((lit != pending_live_seq_.end() && lit->second >= snap->seq()) || pit->second.first > snap->seq()) return false;
+    auto& slot = states_[root];
+    // The timer-owned episode bits survive when the stage entry they belong to is unchanged.
+    if (std::equal(&slot.s.entered[0][0], &slot.s.entered[0][0] + kViewCount * kMaxStages, &fresh.s.entered[0][0]))
+      fresh.s.episode_fired = slot.s.episode_fired;
+    slot = std::move(fresh);
+    ArmTimersLocked(slot);
+    for (const Detection& x : all) signals.push_back(MakeSignalLocked(slot, x));
+    pending_.erase(pit);
+    if (lit != pending_live_seq_.end()) pending_live_seq_.erase(lit);
+  }
+  rederived_->Inc();
+  if (!signals.empty()) Emit(std::move(signals), {});
+  return true;
+}
+
+bool JourneyEngine::Drain(int64_t timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    std::vector<std::tuple<store::CustomerId, uint64_t, uint64_t>> work;
+    {
+      std::unique_lock lock(mu_);
+      if (pending_.empty() && !busy_) return true;
+      for (const auto& [c, p] : pending_) work.emplace_back(c, p.first, p.second);
+    }
+    for (const auto& [c, need, from] : work) RederiveOne(c, need, from);
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers
+
+size_t JourneyEngine::Tick(int64_t now_ms) {
+  std::vector<Signal> signals;
+  {
+    std::lock_guard lock(mu_);
+    const JourneyMap& m = deriver_->map();
+    std::vector<Timer> rearm;
+    while (!timers_.empty() && timers_.top().due_ms <= now_ms) {
+      Timer t = timers_.top();
+      timers_.pop();
+      auto it = states_.find(t.customer);
+      if (it == states_.end()) continue;
+      Entry& e = it->second;
+      if (e.s.stage[t.view] != t.stage || e.s.entered[t.view][t.stage] != t.entered) continue;  // moved on
+      const Stage& st = m.view(static_cast<View>(t.view)).stages[t.stage];
+      // Going quiet: the overstay counts from the later of stage entry and last engagement.
+      if (e.s.last_inbound_ms + st.dwell_ms > now_ms) {
+        rearm.push_back({e.s.last_inbound_ms + st.dwell_ms, t.customer, t.entered, t.view, t.stage});
+        continue;
+      }
+      const auto& paths = m.rescue_paths();
+      for (size_t p = 0; p < paths.size(); ++p) {
+        const RescueTrigger& tr = paths[p].trigger;
+        if (static_cast<int>(tr.stuck_view) != t.view) continue;
+        if (std::find(tr.stuck_in.begin(), tr.stuck_in.end(), t.stage) == tr.stuck_in.end()) continue;
+        if (e.s.episode_fired & (1u << p)) continue;
+        e.s.episode_fired |= static_cast<uint16_t>(1u << p);
+        std::string view(ViewName(static_cast<View>(t.view)));
+        Detection d{static_cast<int>(p),
+                    {"in " + view + " stage " + st.name + " for " + FormatDuration((now_ms - int64_t{t.entered} * 1000) / 86400000 * 86400000) +
+                         " > expected dwell " + FormatDuration(st.dwell_ms),
+                     "no inbound interaction for " + FormatDuration((now_ms - e.s.last_inbound_ms) / 3600000 * 3600000)},
+                    t.due_ms};
+        Signal s = MakeSignalLocked(e, d);
+        s.episode = std::to_string(e.s.customer) + ":" + paths[p].name + ":" + std::to_string(int64_t{t.entered} * 1000);
+        signals.push_back(std::move(s));
+      }
+    }
+    for (const Timer& t : rearm) timers_.push(t);
+  }
+  size_t n = signals.size();
+  if (n) Emit(std::move(signals), {});
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rebuild and map changes
+
+Status JourneyEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (!store_) return FailedPrecondition("journey: no store attached");
+  std::lock_guard rebuild_lock(rebuild_mu_);
+  std::shared_ptr<const Deriver> d;
+  {
+    std::lock_guard lock(mu_);
+    d = deriver_;
+    rebuilding_ = true;
+    touched_while_rebuilding_.clear();
+  }
+  auto snap = store_->GetSnapshot();
+  store::StoreStats st = store_->Stats();
+  uint64_t total = st.memtable_rows + st.segment_rows, done = 0;
+  // Group by canonical customer; payloads are kept only where the map reads them.
+  std::unordered_map<store::CustomerId, std::vector<store::Interaction>> by_customer;
+  const JourneyMap& m = d->map();
+  Status s = snap->ForEach([&](const store::Interaction& r) {
+    store::Interaction copy;
+    copy.customer = r.customer;
+    copy.timestamp_ms = r.timestamp_ms;
+    copy.seq = r.seq;
+    copy.type = r.type;
+    copy.event = r.event;
+    copy.revenue = r.revenue;
+    const auto* info = m.Lookup(r);
+    if ((info && info->needs_payload) || (r.type == store::MessageType::kIdentify && m.needs_identify_payload())) copy.payload = r.payload;
+    by_customer[Canonical(r.customer)].push_back(std::move(copy));
+    if (progress && (++done & 0xFFFF) == 0) progress(done, total);
+    return true;
+  });
+  if (!s.ok()) {
+    std::lock_guard lock(mu_);
+    rebuilding_ = false;
+    return s.WithContext("journey rebuild");
+  }
+  std::unordered_map<store::CustomerId, Entry> fresh;
+  fresh.reserve(by_customer.size());
+  for (auto& [id, rows] : by_customer) {
+    std::sort(rows.begin(), rows.end(), [](const store::Interaction& a, const store::Interaction& b) {
+      return a.timestamp_ms != b.timestamp_ms ? a.timestamp_ms < b.timestamp_ms : a.seq < b.seq;
+    });
+    Entry& e = fresh[id];
+    d->Derive(id, rows, &e.s, &e.h);
+  }
+  by_customer.clear();
+  if (progress) progress(total, total);
+  {
+    std::lock_guard lock(mu_);
+    rebuilding_ = false;
+    for (auto& [id, e] : fresh) {
+      auto old = states_.find(id);
+      if (old != states_.end() &&
+          std::equal(&old->second.s.entered[0][0], &old->second.s.entered[0][0] + kViewCount * kMaxStages, &e.s.entered[0][0]))
+        e.s.episode_fired = old->second.s.episode_fired;
+    }
+    states_ = std::move(fresh);
+    // Customers whose interactions arrived after the snapshot are re-derived again.
+    for (store::CustomerId c : touched_while_rebuilding_) {
+      auto& p = pending_[c];
+      p.first = std::max(p.first, applied_seq_);
+      p.second = p.second ? p.second : snap->seq();
+    }
+    for (auto it = pending_.begin(); it != pending_.end();)
+      it = (it->second.first <= snap->seq() && !touched_while_rebuilding_.count(it->first)) ? pending_.erase(it) : std::next(it);
+    touched_while_rebuilding_.clear();
+    applied_seq_ = std::max(applied_seq_, snap->seq());
+    recovery_gap_ = false;
+    RebuildTimersLocked();
+  }
+  cv_.notify_all();
+  RecomputeRates();
+  return Status::Ok();
+}
+
+Status JourneyEngine::FinishRecovery() {
+  bool need = false;
+  {
+    std::lock_guard lock(mu_);
+    uint64_t next = store_ ? store_->next_seq() : 0;
+    need = recovery_gap_ || applied_seq_ < next;
+    if (!need) RebuildTimersLocked();
+  }
+  if (need) {
+    LOG_INFO("journey: state.bin does not cover the store; re-deriving every customer");
+    RETURN_IF_ERROR(Rebuild());
+  }
+  // Merges and late interactions met while replaying the WAL are re-derived now, from a store
+  // that has everything recovered visible.
+  if (!Drain(60000)) return Internal("journey: re-derivations after recovery did not finish");
+  RecomputeRates();
+  if (options_.background && !started_) {
+    started_ = true;
+    worker_ = std::thread([this] { WorkerLoop(); });
+  }
+  return Status::Ok();
+}
+
+std::string JourneyEngine::MapYaml() const { return map()->yaml(); }
+
+Result<MapUpdate> JourneyEngine::PutMap(const std::string& yaml, std::vector<MapErrorView>* errors) {
+  std::vector<MapError> errs;
+  auto parsed = JourneyMap::Parse(yaml, &errs);
+  if (!parsed.ok()) {
+    if (errors)
+      for (auto& e : errs) errors->push_back({e.line, e.column, e.message});
+    return parsed.status();
+  }
+  if (!options_.dir.empty())
+    RETURN_IF_ERROR(io::WriteFileAtomic(options_.env, yaml, io::JoinPath(options_.dir, kMapFile)).WithContext("saving the journey map"));
+  {
+    std::lock_guard lock(mu_);
+    deriver_ = std::make_shared<Deriver>(*parsed);
+  }
+  if (store_) RETURN_IF_ERROR(Rebuild());
+  {
+    std::lock_guard lock(listener_mu_);
+    for (auto& fn : map_listeners_) fn(*parsed);
+  }
+  (void)Persist();
+  MapUpdate u;
+  u.fingerprint = (*parsed)->fingerprint();
+  u.customers_rederived = Stats().customers;
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value
+
+void JourneyEngine::RecomputeRates() {
+  // P(purchase | reached funnel stage) and AOV from the business's own history, blended with the
+  // map's priors: (k + prior·m) / (n + m), m = value.min_history, so a young business starts at
+  // the prior and its own numbers take over as customers accumulate.
+  std::lock_guard lock(mu_);
+  const ValueModel& vm = deriver_->map().value();
+  uint64_t n[kMaxStages] = {}, k[kMaxStages] = {};
+  double revenue = 0;
+  uint64_t orders = 0;
+  for (const auto& [id, e] : states_) {
+    for (int s = 0; s < kMaxStages; ++s)
+      if (e.s.entered[2][s]) {
+        ++n[s];
+        k[s] += e.s.orders > 0;
+      }
+    revenue += e.s.revenue;
+    orders += e.s.orders;
+  }
+  double m = static_cast<double>(std::max<int64_t>(vm.min_history, 1));
+  for (int s = 0; s < kMaxStages; ++s) rates_[s] = (k[s] + vm.conversion_prior[s] * m) / (n[s] + m);
+  aov_ = (revenue + vm.average_order_value * m) / (orders + m);
+}
+
+double JourneyEngine::JourneyValue(const CustomerState& s) const {
+  // Called with mu_ held or on a copy under the same map.
+  const ValueModel& vm = deriver_->map().value();
+  double aov = aov_ > 0 ? aov_ : vm.average_order_value;
+  if (s.orders > 0) return vm.repeat_prior * aov;
+  double p = rates_[s.stage[2]] >= 0 ? rates_[s.stage[2]] : vm.conversion_prior[s.stage[2]];
+  return p * aov;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker
+
+void JourneyEngine::WorkerLoop() {
+  auto last_persist = std::chrono::steady_clock::now();
+  auto last_rates = last_persist;
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(pending_.empty() ? options_.tick_ms : 1), [this] { return stop_ || !pending_.empty(); });
+    if (stop_) break;
+    if (!pending_.empty()) {
+      std::vector<std::tuple<store::CustomerId, uint64_t, uint64_t>> work;
+      for (const auto& [c, p] : pending_) work.emplace_back(c, p.first, p.second);
+      busy_ = true;
+      lock.unlock();
+      for (const auto& [c, need, from] : work) RederiveOne(c, need, from);
+      lock.lock();
+      busy_ = false;
+      continue;  // quickly back for retries of rows not yet visible
+    }
+    lock.unlock();
+    Tick(options_.clock->NowMillis());
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_rates > std::chrono::milliseconds(options_.rates_interval_ms)) {
+      RecomputeRates();
+      last_rates = now;
+    }
+    if (now - last_persist > std::chrono::milliseconds(options_.persist_interval_ms)) {
+      Status s = Persist();
+      if (!s.ok()) LOG_EVERY_N_SEC(kError, 60, "journey: persisting state: {}", s.ToString());
+      last_persist = now;
+    }
+    lock.lock();
+  }
+}
+
+Status JourneyEngine::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return Status::Ok();
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  return Persist();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+bool JourneyEngine::GetState(store::CustomerId canonical, CustomerState* s, History* h) const {
+  std::lock_guard lock(mu_);
+  auto it = states_.find(canonical);
+  if (it == states_.end()) return false;
+  *s = it->second.s;
+  if (h) *h = it->second.h;
+  return true;
+}
+
+std::vector<std::pair<CustomerState, History>> JourneyEngine::AllStates() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<CustomerState, History>> out;
+  out.reserve(states_.size());
+  for (const auto& [id, e] : states_) out.emplace_back(e.s, e.h);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first.customer < b.first.customer; });
+  return out;
+}
+
+EngineStats JourneyEngine::Stats() const {
+  std::lock_guard lock(mu_);
+  EngineStats st;
+  st.customers = states_.size();
+  st.applied_seq = applied_seq_;
+  st.persisted_seq = persisted_seq_;
+  st.timers = timers_.size();
+  st.pending_rederive = pending_.size();
+  st.state_bytes = states_.size() * sizeof(CustomerState);
+  for (const auto& [id, e] : states_) st.history_bytes += e.h.bytes();
+  return st;
+}
+
+// The paths derailing now: those whose detector fired with no outcome since (in the state), and
+// those whose stage the customer has overstayed while quiet (judged at `now`, like the timers).
+uint16_t ActivePaths(const JourneyMap& m, const CustomerState& s, int64_t now) {
+  uint16_t active = s.active_paths;
+  const auto& paths = m.rescue_paths();
+  for (size_t p = 0; p < paths.size(); ++p) {
+    const RescueTrigger& t = paths[p].trigger;
+    if (t.stuck_in.empty()) continue;
+    int v = static_cast<int>(t.stuck_view);
+    int stage = s.stage[v];
+    if (std::find(t.stuck_in.begin(), t.stuck_in.end(), stage) == t.stuck_in.end()) continue;
+    int64_t dwell = m.view(t.stuck_view).stages[stage].dwell_ms;
+    if (now - s.since_ms(t.stuck_view) > dwell && now - s.last_inbound_ms > dwell) active |= static_cast<uint16_t>(1u << p);
+  }
+  return active;
+}
+
+CustomerJourney JourneyEngine::ToJourney(const Entry& e, int64_t now) const {
+  const JourneyMap& m = deriver_->map();
+  CustomerJourney j;
+  j.customer = e.s.customer;
+  ViewState* views[kViewCount] = {&j.phase, &j.lifecycle, &j.funnel};
+  for (int v = 0; v < kViewCount; ++v) {
+    const ViewDef& vd = m.view(static_cast<View>(v));
+    ViewState& vs = *views[v];
+    vs.view = std::string(ViewName(static_cast<View>(v)));
+    const Stage& st = vd.stages[e.s.stage[v]];
+    vs.stage = st.name;
+    vs.since_ms = e.s.since_ms(static_cast<View>(v));
+    vs.dwell_ms = st.dwell_ms;
+    vs.stuck = st.dwell_ms > 0 && now - vs.since_ms > st.dwell_ms;
+    for (size_t i = 0; i < vd.stages.size(); ++i) vs.stages.push_back({vd.stages[i].name, int64_t{e.s.entered[v][i]} * 1000});
+  }
+  j.emotion_score = std::round(e.s.emotion * 10) / 10;
+  j.emotion_label = std::string(EmotionName(m.emotion().Label(e.s.emotion)));
+  j.currency = m.value().currency;
+  j.realised_value = e.s.revenue;
+  j.journey_value = JourneyValue(e.s);
+  j.predicted_clv = clv_ ? clv_(e.s.customer) : 0;
+  j.value_at_stake = std::max(j.journey_value, j.predicted_clv);
+  j.persona = deriver_->PersonaName(e.s);
+  j.interactions = e.s.interactions;
+  j.orders = e.s.orders;
+  j.first_ms = e.s.first_ms;
+  j.last_ms = e.s.last_ms;
+  uint16_t active = ActivePaths(m, e.s, now);
+  for (size_t p = 0; p < m.rescue_paths().size(); ++p)
+    if (active & (1u << p)) j.derailing.push_back(m.rescue_paths()[p].name);
+  for (const Transition& t : e.h.transitions) {
+    const ViewDef& vd = m.view(static_cast<View>(t.view));
+    j.history.push_back({t.at_ms, std::string(ViewName(static_cast<View>(t.view))), vd.stages[t.from].name, vd.stages[t.to].name});
+  }
+  for (const EmotionPoint& p : e.h.emotion) {
+    std::string cause = p.cause >= 0 && static_cast<size_t>(p.cause) < m.emotion().signals.size() ? m.emotion().signals[p.cause].name
+                        : p.cause == EmotionPoint::kCauseEngagement                            ? "engagement"
+                        : p.cause == EmotionPoint::kCauseRecovery                              ? "recovery"
+                        : p.cause == EmotionPoint::kCauseUsageDrop                             ? "usage_drop"
+                                                                                               : "?";
+    j.emotion_curve.push_back({p.at_ms, std::round(p.score * 10) / 10, std::string(EmotionName(m.emotion().Label(p.score))), cause});
+  }
+  return j;
+}
+
+Result<CustomerJourney> JourneyEngine::GetJourney(const std::string& any_identity) {
+  store::CustomerId root = resolve_ ? resolve_(any_identity) : 0;
+  if (!root) return NotFound("no customer with identity '" + any_identity + "'");
+  // Read-your-writes for a pending re-derivation (merge, late interaction) of this customer.
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu_);
+      if (!pending_.count(root)) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  int64_t now = options_.clock->NowMillis();
+  std::lock_guard lock(mu_);
+  auto it = states_.find(root);
+  if (it == states_.end()) return NotFound("customer '" + any_identity + "' has no interactions yet");
+  return ToJourney(it->second, now);
+}
+
+Result<JourneyOverview> JourneyEngine::Overview() {
+  int64_t now = options_.clock->NowMillis();
+  std::lock_guard lock(mu_);
+  const JourneyMap& m = deriver_->map();
+  JourneyOverview o;
+  o.customers = states_.size();
+  o.currency = m.value().currency;
+  std::map<std::tuple<int, int, int>, uint64_t> flows;
+  std::vector<double> phase_sum(m.view(View::kPhase).stages.size());
+  std::vector<uint64_t> phase_n(phase_sum.size());
+  std::vector<uint64_t> labels(kEmotionCount);
+  size_t np = m.rescue_paths().size();
+  std::vector<PathAtStake> at(np);
+  for (size_t p = 0; p < np; ++p) at[p].path = m.rescue_paths()[p].name;
+  for (int v = 0; v < kViewCount; ++v) {
+    ViewOverview vo;
+    vo.view = std::string(ViewName(static_cast<View>(v)));
+    for (const Stage& s : m.view(static_cast<View>(v)).stages) vo.stages.push_back({s.name});
+    o.views.push_back(std::move(vo));
+  }
+  for (const auto& [id, e] : states_) {
+    for (int v = 0; v < kViewCount; ++v) {
+      const ViewDef& vd = m.view(static_cast<View>(v));
+      auto& stages = o.views[v].stages;
+      int cur = e.s.stage[v];
+      stages[cur].customers++;
+      const Stage& st = vd.stages[cur];
+      bool stuck = st.dwell_ms > 0 && now - e.s.since_ms(static_cast<View>(v)) > st.dwell_ms;
+      if (stuck) stages[cur].stuck++;
+      int furthest = -1;
+      for (size_t s = 0; s < vd.stages.size(); ++s)
+        if (e.s.entered[v][s] && !vd.stages[s].any_time) furthest = static_cast<int>(s);
+      for (size_t s = 0; s < vd.stages.size(); ++s) {
+        if (!e.s.entered[v][s]) continue;
+        stages[s].entered++;
+        // Dropped off here: the furthest stage reached, and either stuck in it or gone from it
+        // (to an any_time stage such as lost).
+        if (static_cast<int>(s) == furthest && (cur != furthest || stuck) && !vd.stages[s].any_time) stages[s].drop_off++;
+      }
+    }
+    for (const Transition& t : e.h.transitions) flows[{t.view, t.from, t.to}]++;
+    phase_sum[e.s.stage[0]] += e.s.emotion;
+    phase_n[e.s.stage[0]]++;
+    labels[static_cast<int>(m.emotion().Label(e.s.emotion))]++;
+    if (uint16_t active = ActivePaths(m, e.s, now)) {
+      double v = JourneyValue(e.s);
+      if (clv_) v = std::max(v, clv_(e.s.customer));
+      for (size_t p = 0; p < np; ++p)
+        if (active & (1u << p)) {
+          at[p].customers++;
+          at[p].value_at_stake += v;
+        }
+    }
+  }
+  for (const auto& [k, n] : flows) {
+    auto [v, from, to] = k;
+    const ViewDef& vd = m.view(static_cast<View>(v));
+    o.views[v].transitions.push_back({vd.stages[from].name, vd.stages[to].name, n});
+  }
+  for (size_t s = 0; s < phase_sum.size(); ++s) {
+    double avg = phase_n[s] ? phase_sum[s] / phase_n[s] : 0;
+    o.emotion_by_phase.push_back({m.view(View::kPhase).stages[s].name, std::round(avg * 10) / 10,
+                                  std::string(EmotionName(m.emotion().Label(avg))), phase_n[s]});
+  }
+  for (int l = 0; l < kEmotionCount; ++l) o.emotion_labels.emplace_back(std::string(EmotionName(static_cast<Emotion>(l))), labels[l]);
+  o.at_stake = std::move(at);
+  return o;
+}
+
+}  // namespace cairn::journey

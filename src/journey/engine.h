@@ -1,0 +1,190 @@
+#pragma once
+// JourneyEngine: every customer's live journey state, kept current from the store's commit stream.
+//
+// - Live: OnCommit (the store's commit thread, in seq order) folds each interaction into its
+//   canonical customer's state at once, so a read right after the 2xx sees it.
+// - Late interactions (before the customer's last applied one in (timestamp, seq) order) and
+//   identity merges re-derive that customer from the store (Snapshot::ReadCustomers of every id
+//   merged into it) on the worker thread; the state is a pure function of the interactions.
+// - Map change and Rebuild() re-derive everyone from one snapshot.
+// - Dwell timers: a min-heap of (due, customer, view, stage entry) for stages some rescue path
+//   watches; the worker pops due ones (O(log n)) and the going-cold detector fires on overstay.
+//   Timers are not written separately: they are a function of the persisted states and are
+//   rebuilt (heapified, O(n)) on open.
+// - Persisted to <dir>/state.bin (docs/format/journey-state.md) periodically and on Close; on
+//   open, batches the file already covers are skipped and a gap (WAL deleted past it) or a map
+//   change triggers a rebuild.
+//
+// Thread-safety: all public methods are thread-safe. mu_ guards the states; listeners are called
+// outside it, serialised by listener_mu_.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/metrics.h"
+#include "base/result.h"
+#include "io/env.h"
+#include "journey/journey_service.h"
+#include "journey/signals.h"
+#include "journey/state.h"
+#include "store/interaction.h"
+
+namespace cairn::store {
+class Store;
+}
+namespace cairn::ingest {
+class IdentityResolver;
+}
+
+namespace cairn::journey {
+
+struct EngineOptions {
+  // Directory for state.bin and map.yaml (created). Empty: nothing is persisted. Default empty.
+  std::string dir;
+  io::Env* env = nullptr;                // default io::Env::Posix()
+  Clock* clock = nullptr;                // "now" for dwell timers and stuck; default Clock::Real()
+  bool background = true;                // run the worker thread (tests may call Drain/Tick instead)
+  int64_t tick_ms = 1000;                // worker: timer check period
+  int64_t persist_interval_ms = 10000;   // worker: state.bin rewrite period when something changed
+  int64_t rates_interval_ms = 60000;     // worker: recompute stage conversion rates from history
+  metrics::Registry* metrics = nullptr;  // default metrics::Registry::Default()
+};
+
+struct EngineStats {
+  uint64_t customers = 0;
+  uint64_t applied_seq = 0;
+  uint64_t persisted_seq = 0;
+  uint64_t timers = 0;
+  uint64_t pending_rederive = 0;
+  uint64_t state_bytes = 0;    // compact live state (sizeof(CustomerState) × customers)
+  uint64_t history_bytes = 0;  // transitions and emotion curves
+};
+
+class JourneyEngine final : public JourneyService {
+ public:
+  // Loads <dir>/map.yaml if present (a map PUT earlier), else `default_map`, and <dir>/state.bin
+  // when it matches that map. A corrupt state.bin is reported in the log and ignored (rebuild).
+  static Result<std::unique_ptr<JourneyEngine>> Open(std::shared_ptr<const JourneyMap> default_map, EngineOptions options);
+  ~JourneyEngine() override;
+
+  // Wiring. identity must be set before the first OnCommit; store before FinishRecovery.
+  void SetIdentity(ingest::IdentityResolver* identity) { identity_ = identity; }
+  void SetStore(store::Store* store) { store_ = store; }
+  // Maps an API identity ("u:..", email, ...) to the canonical customer; 0 if unknown.
+  void SetResolver(std::function<store::CustomerId(const std::string&)> resolve) { resolve_ = std::move(resolve); }
+  // Predicted CLV hook (value module); value at stake = max(journey value, CLV). Optional.
+  void SetClvModel(std::function<double(store::CustomerId)> clv) { clv_ = std::move(clv); }
+  void AddListener(JourneyListener* l);
+
+  // The store's commit hook (after identity ops of the batch are applied).
+  void OnCommit(const store::Batch& batch, bool recovered);
+  // After the store has opened: rebuilds if recovery left a gap, then starts the worker.
+  Status FinishRecovery();
+
+  // Re-derives everyone from a snapshot. progress(done, total) is called now and then.
+  Status Rebuild(const std::function<void(uint64_t, uint64_t)>& progress = {});
+  // Processes queued re-derivations now (tests; the worker does it otherwise). False on timeout.
+  bool Drain(int64_t timeout_ms = 5000);
+  // Fires every dwell timer due at or before now_ms; returns how many fired.
+  size_t Tick(int64_t now_ms);
+  Status Persist();
+  Status Close();
+
+  std::shared_ptr<const JourneyMap> map() const;
+  void AddMapListener(std::function<void(const std::shared_ptr<const JourneyMap>&)> fn);
+  // Copies of one canonical customer's state (false if none).
+  bool GetState(store::CustomerId canonical, CustomerState* s, History* h = nullptr) const;
+  // Every state, keyed by customer, in customer order (determinism checks, tools).
+  std::vector<std::pair<CustomerState, History>> AllStates() const;
+  EngineStats Stats() const;
+  double JourneyValue(const CustomerState& s) const;
+
+  // JourneyService
+  std::string MapYaml() const override;
+  Result<MapUpdate> PutMap(const std::string& yaml, std::vector<MapErrorView>* errors) override;
+  Result<CustomerJourney> GetJourney(const std::string& any_identity) override;
+  Result<JourneyOverview> Overview() override;
+
+  // Exposed for the format tests: encode/decode the whole state file.
+  static std::string EncodeStateFile(uint32_t fingerprint, uint64_t applied_seq,
+                                     const std::vector<std::pair<const CustomerState*, const History*>>& states);
+  struct Loaded {
+    uint32_t fingerprint = 0;
+    uint64_t applied_seq = 0;
+    std::vector<std::pair<CustomerState, History>> states;
+  };
+  static Result<Loaded> DecodeStateFile(std::string_view data);
+
+ private:
+  struct Entry {
+    CustomerState s;
+    History h;
+  };
+  struct Timer {
+    int64_t due_ms;
+    store::CustomerId customer;
+    uint32_t entered;  // the stage entry it belongs to (stale when the state moved on)
+    uint8_t view, stage;
+    bool operator>(const Timer& o) const { return due_ms > o.due_ms; }
+  };
+
+  JourneyEngine(std::shared_ptr<const JourneyMap> map, EngineOptions options);
+  store::CustomerId Canonical(store::CustomerId id) const;
+  void ArmTimersLocked(const Entry& e);
+  void RebuildTimersLocked();
+  Signal MakeSignalLocked(const Entry& e, const Detection& d) const;
+  void Emit(std::vector<Signal> signals, std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches);
+  void WorkerLoop();
+  bool RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq);
+  void RecomputeRates();
+  Status LoadState();
+  CustomerJourney ToJourney(const Entry& e, int64_t now) const;
+
+  EngineOptions options_;
+  ingest::IdentityResolver* identity_ = nullptr;
+  store::Store* store_ = nullptr;
+  std::function<store::CustomerId(const std::string&)> resolve_;
+  std::function<double(store::CustomerId)> clv_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<const Deriver> deriver_;                       // guarded by mu_
+  std::unordered_map<store::CustomerId, Entry> states_;          // guarded by mu_
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;  // guarded by mu_
+  // Customers to re-derive → (seq the snapshot must reach, first seq whose detections are new).
+  std::unordered_map<store::CustomerId, std::pair<uint64_t, uint64_t>> pending_;  // guarded by mu_
+  std::unordered_map<store::CustomerId, uint64_t> pending_live_seq_;              // guarded by mu_: newest seq seen while pending
+  uint64_t applied_seq_ = 0;     // guarded by mu_: every seq below is in the states
+  uint64_t persisted_seq_ = 0;   // guarded by mu_
+  bool recovery_gap_ = false;    // guarded by mu_
+  bool rebuilding_ = false;      // guarded by mu_
+  std::unordered_set<store::CustomerId> touched_while_rebuilding_;  // guarded by mu_
+  double rates_[kMaxStages] = {};                                  // guarded by mu_: P(purchase | funnel stage)
+  double aov_ = 0;                                                 // guarded by mu_
+  bool stop_ = false;            // guarded by mu_
+  bool busy_ = false;            // guarded by mu_: the worker is re-deriving
+  bool started_ = false;
+  std::thread worker_;
+
+  std::mutex listener_mu_;  // serialises listener calls
+  std::vector<JourneyListener*> listeners_;
+  std::vector<std::function<void(const std::shared_ptr<const JourneyMap>&)>> map_listeners_;
+  std::mutex rebuild_mu_;   // one rebuild / map change at a time
+
+  metrics::Counter* applied_ = nullptr;
+  metrics::Counter* rederived_ = nullptr;
+  metrics::Counter* signals_ = nullptr;
+  metrics::Counter* late_ = nullptr;
+};
+
+}  // namespace cairn::journey

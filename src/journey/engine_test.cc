@@ -1,0 +1,192 @@
+// JourneyEngine: live updates, determinism against rebuild on a random workload, persistence
+// (state.bin round trip, corruption, gaps), overview, map validation on PUT.
+#include "journey/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "journey/journey_test_util.h"
+
+namespace cairn::journey {
+namespace {
+
+using testing::Harness;
+using testing::kBase;
+
+const char* kEvents[] = {"Signed Up",       "Product Viewed",          "Added To Cart",       "Checkout Started",
+                         "Order Completed", "Order Delivered",         "Feature Used",        "Survey Responded",
+                         "Complaint Filed", "Support Ticket Resolved", "Competitor Considered", "Renewal Due",
+                         "Deal Lost",       "Subscription Cancelled",  "Email Opened",        "Referral Made"};
+
+// Random interactions for n customers, some late, some merged.
+void RandomWorkload(Harness* h, int customers, int interactions, uint32_t seed) {
+  std::mt19937 rng(seed);
+  for (int i = 0; i < interactions; ++i) {
+    std::string c = "c" + std::to_string(rng() % customers);
+    int64_t ts = kBase + static_cast<int64_t>(rng() % (90 * 24)) * 3600000;  // any hour in 90 days: many are late
+    std::string ev = kEvents[rng() % std::size(kEvents)];
+    std::string props = "{\"nps\":" + std::to_string(rng() % 11) + ",\"satisfied\":" + (rng() % 2 ? "true" : "false") +
+                        ",\"revenue\":" + std::to_string(rng() % 200) + "}";
+    h->Track(c, ev, ts, props, ev == "Order Completed" ? 50 : 0);
+    if (rng() % 150 == 0) {
+      std::string a = "c" + std::to_string(rng() % customers), b = "c" + std::to_string(rng() % customers);
+      if (h->Root(a) && h->Root(b) && h->Root(a) != h->Root(b)) h->Merge(a, b);
+    }
+  }
+}
+
+TEST(JourneyEngineTest, LiveEqualsRebuildOnRandomWorkload) {
+  Harness h(testing::DefaultMap());
+  RandomWorkload(&h, 40, 600, 1);
+  EXPECT_GT(h.engine->Stats().customers, 10u);
+  h.ExpectRebuildEqual();
+}
+
+TEST(JourneyEngineTest, RestartLoadsStateAndSkipsCoveredBatches) {
+  io::MemEnv env;
+  auto h = std::make_unique<Harness>(testing::DefaultMap(), "/j", &env);
+  RandomWorkload(h.get(), 20, 300, 2);
+  auto before = h->engine->AllStates();
+  h->Restart();
+  auto after = h->engine->AllStates();
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(0, std::memcmp(&before[i].first, &after[i].first, sizeof(CustomerState)));
+    EXPECT_TRUE(before[i].second == after[i].second);
+  }
+  h->ExpectRebuildEqual();
+}
+
+TEST(JourneyEngineTest, CorruptStateFileIsRebuiltFromTheStore) {
+  io::MemEnv env;
+  auto h = std::make_unique<Harness>(testing::DefaultMap(), "/j", &env);
+  RandomWorkload(h.get(), 10, 100, 3);
+  auto before = h->engine->AllStates();
+  ASSERT_TRUE(h->store->Close().ok());
+  ASSERT_TRUE(h->engine->Close().ok());
+  // Flip a byte in the middle of state.bin.
+  auto data = io::ReadFileToString(&env, "/j/state.bin");
+  ASSERT_TRUE(data.ok());
+  std::string bad = *data;
+  bad[bad.size() / 2] ^= 0x40;
+  EXPECT_EQ(JourneyEngine::DecodeStateFile(bad).status().code(), Code::kCorruption);
+  ASSERT_TRUE(io::WriteStringToFile(&env, bad, "/j/state.bin", true).ok());
+  h->store.reset();
+  h->engine.reset();
+  h->OpenEngine();
+  h->OpenStore();  // FinishRecovery sees that nothing covers the store and rebuilds
+  auto after = h->engine->AllStates();
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(0, std::memcmp(&before[i].first, &after[i].first, sizeof(CustomerState)));
+}
+
+TEST(JourneyEngineTest, StateFileRoundTripAndDamage) {
+  Deriver d(testing::DefaultMap());
+  CustomerState s = d.Initial(42, kBase);
+  History hist;
+  hist.transitions.push_back({kBase, 3, 2, 0, 1});
+  hist.emotion.push_back({kBase, -12.5f, EmotionPoint::kCauseRecovery});
+  std::string file = JourneyEngine::EncodeStateFile(77, 1234, {{&s, &hist}});
+  auto l = JourneyEngine::DecodeStateFile(file);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ(l->fingerprint, 77u);
+  EXPECT_EQ(l->applied_seq, 1234u);
+  ASSERT_EQ(l->states.size(), 1u);
+  EXPECT_EQ(0, std::memcmp(&l->states[0].first, &s, sizeof s));
+  EXPECT_EQ(l->states[0].second, hist);
+  EXPECT_EQ(JourneyEngine::DecodeStateFile(file.substr(0, file.size() - 1)).status().code(), Code::kCorruption);
+  EXPECT_EQ(JourneyEngine::DecodeStateFile("short").status().code(), Code::kCorruption);
+  std::string magic = file;
+  magic[0] = 'X';
+  EXPECT_EQ(JourneyEngine::DecodeStateFile(magic).status().ToString(), "Corruption: journey state.bin: bad magic");
+}
+
+TEST(JourneyEngineTest, BadMapPutKeepsTheGoodOne) {
+  Harness h(testing::DefaultMap());
+  h.Track("a", "Signed Up", kBase);
+  std::string before = h.engine->MapYaml();
+  std::vector<MapErrorView> errors;
+  auto r = h.engine->PutMap("version: 1\nviews: {phase: {stages: []}}\n", &errors);
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].line, 2);
+  EXPECT_EQ(h.engine->MapYaml(), before);
+  auto j = h.engine->GetJourney("a");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->funnel.stage, "interest");
+}
+
+TEST(JourneyEngineTest, Overview) {
+  Harness h(testing::DefaultMap());
+  h.Track("a", "Signed Up", kBase);
+  h.Track("b", "Signed Up", kBase);
+  h.Track("b", "Order Completed", kBase + 3600000, R"({"revenue":100})", 100);
+  h.Track("c", "Complaint Filed", kBase);
+  h.clock.Set(kBase + 20 * 86400000LL);
+  auto o = h.engine->Overview();
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->customers, 3u);
+  const ViewOverview& funnel = o->views[2];
+  EXPECT_EQ(funnel.view, "funnel");
+  EXPECT_EQ(funnel.stages[0].customers, 1u);  // c
+  EXPECT_EQ(funnel.stages[1].customers, 1u);  // a
+  EXPECT_EQ(funnel.stages[1].stuck, 1u);      // a: 20d > 14d
+  EXPECT_EQ(funnel.stages[1].drop_off, 1u);   // a dropped off in interest; b went on
+  EXPECT_EQ(funnel.stages[1].entered, 2u);
+  EXPECT_EQ(funnel.stages[3].customers, 1u);  // b
+  bool found = false;
+  for (const auto& f : funnel.transitions) found |= f.from == "interest" && f.to == "action" && f.count == 1;
+  EXPECT_TRUE(found);
+  uint64_t angry = 0, cold = 0;
+  for (const auto& p : o->at_stake) {
+    if (p.path == "angry") angry = p.customers;
+    if (p.path == "going_cold") cold = p.customers;
+  }
+  EXPECT_EQ(angry, 1u);
+  EXPECT_EQ(cold, 1u);
+}
+
+TEST(JourneyEngineTest, LiveStateIsVisibleRightAfterTheAck) {
+  // Background mode, as in the server: the state is updated in the commit hook, before the ack.
+  io::MemEnv env;
+  metrics::Registry reg;
+  EngineOptions o;
+  o.env = &env;
+  o.metrics = &reg;
+  auto e = JourneyEngine::Open(testing::DefaultMap(), o);
+  ASSERT_TRUE(e.ok());
+  JourneyEngine* engine = e->get();
+  ingest::IdentityResolver identity(ingest::DefaultIdentityOptions(), &reg);
+  engine->SetIdentity(&identity);
+  store::StoreOptions so;
+  so.metrics = &reg;
+  store::StoreListener sl;
+  sl.on_commit = [engine](const store::Batch& b, bool rec) { engine->OnCommit(b, rec); };
+  auto st = store::Store::Open(&env, "/s", so, sl);
+  ASSERT_TRUE(st.ok());
+  engine->SetStore(st->get());
+  ASSERT_TRUE(engine->FinishRecovery().ok());
+  store::IdentityOp op{store::IdentityOp::Kind::kLink, 1, 0, "u:x"};
+  ASSERT_TRUE(identity.Apply(op).ok());
+  for (int i = 0; i < 50; ++i) {
+    store::Batch b;
+    store::Interaction r;
+    r.customer = 1;
+    r.timestamp_ms = kBase + i;
+    r.event = i % 2 ? "Signed Up" : "Product Viewed";
+    b.interactions.push_back(r);
+    std::promise<Status> p;
+    auto f = p.get_future();
+    ASSERT_TRUE((*st)->Append(std::move(b), [&p](Status s) { p.set_value(s); }).ok());
+    ASSERT_TRUE(f.get().ok());
+    CustomerState s;
+    ASSERT_TRUE(engine->GetState(1, &s));
+    EXPECT_EQ(s.interactions, static_cast<uint32_t>(i + 1));  // no waiting at all
+  }
+  ASSERT_TRUE((*st)->Close().ok());
+  ASSERT_TRUE(engine->Close().ok());
+}
+
+}  // namespace
+}  // namespace cairn::journey
