@@ -1,0 +1,169 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "ingest/parser.h"
+
+namespace cairn::sim {
+namespace {
+
+constexpr int64_t kStart = 1735689600000;  // 2025-01-01T00:00:00Z
+
+std::string RunAll(const SimOptions& o, SimStats* stats = nullptr, uint64_t* lines = nullptr) {
+  auto sim = Simulator::Create(o);
+  EXPECT_TRUE(sim.ok()) << sim.status().ToString();
+  std::string all, line;
+  uint64_t n = 0;
+  while ((*sim)->Next((*sim)->history_end_ms(), &line)) {
+    all += line;
+    all += '\n';
+    ++n;
+  }
+  if (stats) *stats = (*sim)->stats();
+  if (lines) *lines = n;
+  return all;
+}
+
+TEST(SimulatorTest, SameSeedSameBytesOtherSeedOtherBytes) {
+  SimOptions o = DefaultSimOptions(400, 120, 7, kStart);
+  std::string a = RunAll(o), b = RunAll(o);
+  ASSERT_GT(a.size(), 10000u);
+  EXPECT_EQ(a, b);
+  o.seed = 8;
+  EXPECT_NE(a, RunAll(o));
+}
+
+TEST(SimulatorTest, StreamIsTimeOrderedValidSegmentWithUniqueIds) {
+  SimOptions o = DefaultSimOptions(800, 365, 3, kStart);
+  auto sim = Simulator::Create(o);
+  ASSERT_TRUE(sim.ok());
+  std::string line;
+  int64_t t = 0, prev = 0;
+  std::set<std::string> ids;
+  std::map<std::string, int> events;
+  ingest::ParseOptions po;
+  po.historical = true;
+  uint64_t n = 0;
+  while ((*sim)->Next((*sim)->history_end_ms(), &line, &t)) {
+    ASSERT_GE(t, prev) << line;
+    ASSERT_GE(t, o.start_ms);
+    ASSERT_LT(t, (*sim)->history_end_ms());
+    prev = t;
+    ++n;
+    auto parsed = ingest::ParseRequest(po, ingest::Dialect::kSegmentBatch, store::MessageType::kTrack,
+                                       "{\"batch\":[" + line + "]}",
+                                       (*sim)->history_end_ms());
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString() << "\n" << line;
+    ASSERT_EQ(parsed->messages.size(), 1u) << (parsed->rejected.empty() ? "" : parsed->rejected[0].error) << "\n" << line;
+    const ingest::Message& m = parsed->messages[0];
+    EXPECT_EQ(m.timestamp_ms, t);
+    EXPECT_TRUE(ids.insert(m.message_id).second) << "duplicate messageId " << m.message_id;
+    EXPECT_FALSE(m.channel.empty()) << line;
+    ++events[m.type == store::MessageType::kTrack ? m.event : std::string(m.type == store::MessageType::kPage ? "(page)" : m.type == store::MessageType::kScreen ? "(screen)" : "(identify)")];
+  }
+  EXPECT_EQ(n, (*sim)->stats().interactions);
+  // The catalogue in docs/simulator.md: every kind shows up in a year of 800 customers.
+  for (const char* e : {"(page)", "(screen)", "(identify)", "Ad Clicked", "Product Viewed", "Added To Cart",
+                        "Checkout Started", "Order Completed", "Signed Up", "Consent Updated", "Email Sent",
+                        "Email Opened", "Email Clicked", "SMS Sent", "Order Shipped", "Order Delivered",
+                        "Complaint Filed", "Support Ticket Opened", "Support Ticket Resolved", "Survey Sent",
+                        "Survey Responded", "Subscription Started", "Renewal Due", "Subscription Renewed",
+                        "Subscription Cancelled", "Competitor Considered", "Feature Used", "Onboarding Completed",
+                        "Contact Made", "Call Made", "Lead Qualified", "Demo Requested", "Proposal Sent"})
+    EXPECT_GT(events[e], 0) << e;
+}
+
+TEST(SimulatorTest, StatisticsWithinConfiguredRanges) {
+  SimOptions o = DefaultSimOptions(3000, 365, 11, kStart);
+  SimStats s;
+  uint64_t lines = 0;
+  RunAll(o, &s, &lines);
+  EXPECT_EQ(s.arrivals, 3000u);
+  const StatRanges& r = o.targets;
+  EXPECT_GE(s.Conversion(), r.conversion_min);
+  EXPECT_LE(s.Conversion(), r.conversion_max);
+  EXPECT_GE(s.Churn(), r.churn_min);
+  EXPECT_LE(s.Churn(), r.churn_max);
+  EXPECT_GE(s.Nps(), r.nps_min);
+  EXPECT_LE(s.Nps(), r.nps_max);
+  EXPECT_GT(s.nps_responses, 200u);
+  EXPECT_GT(s.renewal_decisions, 200u);
+  EXPECT_GT(s.device_merges, 50u);
+  EXPECT_GT(s.complaints, 30u);
+  EXPECT_GT(s.resolved_well, 0u);
+  EXPECT_GT(s.outbound, lines / 20);
+  // Campaigns spend their budgets (within sampling noise) whatever the customer count.
+  double budget = 0;
+  for (const auto& c : o.campaigns) budget += c.budget;
+  EXPECT_NEAR(s.ad_spend_cents / 100.0, budget, budget * 0.05);
+  std::printf("sim stats: %lu lines, conversion %.3f churn %.3f nps %.1f peak live %lu\n",
+              static_cast<unsigned long>(lines), s.Conversion(), s.Churn(), s.Nps(),
+              static_cast<unsigned long>(s.peak_live_customers));
+}
+
+TEST(SimulatorTest, BadOptionsNameTheField) {
+  SimOptions o = DefaultSimOptions(0, 365, 1, kStart);
+  auto sim = Simulator::Create(o);
+  ASSERT_FALSE(sim.ok());
+  EXPECT_NE(sim.status().message().find("customers"), std::string::npos);
+  o = DefaultSimOptions(10, 365, 1, kStart);
+  o.campaigns[0].budget = -1;
+  sim = Simulator::Create(o);
+  ASSERT_FALSE(sim.ok());
+  EXPECT_NE(sim.status().message().find("always-on-search.budget"), std::string::npos);
+}
+
+TEST(SimulatorTest, LiveModeContinuesTheStreamWithCompressedTime) {
+  SimOptions o = DefaultSimOptions(2000, 30, 5, kStart);
+  auto sim = Simulator::Create(o);
+  ASSERT_TRUE(sim.ok());
+  std::string line;
+  int64_t t = 0;
+  while ((*sim)->Next((*sim)->history_end_ms(), &line, &t)) {
+  }
+  (*sim)->SetLiveSpeed(100);
+  int64_t end = (*sim)->history_end_ms();
+  uint64_t live = 0;
+  int64_t prev = end;
+  // One real hour of the live business: 100 simulated hours, stamped within the hour.
+  while ((*sim)->Next(end + 3'600'000, &line, &t)) {
+    ASSERT_GE(t, prev);
+    ASSERT_LT(t, end + 3'600'000);
+    prev = t;
+    ++live;
+  }
+  EXPECT_GT(live, 100u);
+}
+
+TEST(SimulatorTest, ClosedLoopActionsChangeOnlyTheirCustomer) {
+  SimOptions o = DefaultSimOptions(300, 200, 9, kStart);
+  int64_t mid = kStart + 100 * 86'400'000ll;
+  auto run = [&](bool act, std::string* out) {
+    auto sim = Simulator::Create(o);
+    std::string line;
+    while ((*sim)->Next(mid, &line)) *out += line + "\n";
+    Status found = NotFound("");
+    if (act) {
+      for (int i = 0; i < 300 && !found.ok(); ++i) {
+        char id[32];
+        std::snprintf(id, sizeof id, "cust-%07d", i);
+        found = (*sim)->ApplyAction({Action::Kind::kGoingCold, id, "email"}, mid);
+      }
+      EXPECT_TRUE(found.ok());
+      EXPECT_EQ((*sim)->stats().actions_applied, 1u);
+      EXPECT_FALSE((*sim)->ApplyAction({Action::Kind::kAngry, "someone-else", ""}, mid).ok());
+    }
+    while ((*sim)->Next((*sim)->history_end_ms(), &line)) *out += line + "\n";
+  };
+  std::string a, b;
+  run(false, &a);
+  run(true, &b);
+  EXPECT_EQ(a.substr(0, a.size() / 3), b.substr(0, a.size() / 3));  // the history before the action
+}
+
+}  // namespace
+}  // namespace cairn::sim
