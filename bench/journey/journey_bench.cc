@@ -1,1 +1,192 @@
-int main(){}
+// journey_bench: throughput of the journey state machine and engine, bytes per customer, dwell
+// timer cost, rebuild rate from a real store. Prints one figure per line: name value unit.
+//
+//   journey_bench [--customers N] [--interactions M]
+//
+// The workload mimics the simulated business's event mix (docs/simulator.md): mostly page views,
+// product views and email touches; ~15% of interactions carry conditions that need their payload
+// parsed (surveys, ticket resolutions, deliveries, reviews, lost deals). Timestamps rise per
+// customer (live order); customers interleave as they would on a live hub.
+
+#include <malloc.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <future>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ingest/identity_resolver.h"
+#include "io/mem_env.h"
+#include "journey/engine.h"
+#include "store/store.h"
+
+using namespace cairn;
+using namespace cairn::journey;
+
+namespace {
+
+struct Ev {
+  const char* name;
+  store::MessageType type;
+  const char* props;
+  int weight;
+};
+const Ev kMix[] = {
+    {"Home", store::MessageType::kPage, "{}", 300},
+    {"Product Viewed", store::MessageType::kTrack, R"({"product_id":"p1","price":49.9,"channel":"web","direction":"inbound"})", 200},
+    {"Email Sent", store::MessageType::kTrack, R"({"email_type":"newsletter","channel":"email","direction":"outbound"})", 100},
+    {"Email Opened", store::MessageType::kTrack, R"({"channel":"email","direction":"inbound"})", 80},
+    {"Added To Cart", store::MessageType::kTrack, R"({"product_id":"p1","quantity":1,"channel":"web"})", 60},
+    {"Signed Up", store::MessageType::kTrack, R"({"method":"email","channel":"web"})", 20},
+    {"Checkout Started", store::MessageType::kTrack, R"({"cart_value":99,"channel":"web"})", 30},
+    {"Order Completed", store::MessageType::kTrack, R"({"order_id":"o1","revenue":99,"channel":"web"})", 25},
+    {"Order Delivered", store::MessageType::kTrack, R"({"order_id":"o1","on_time":true,"days_late":0})", 25},
+    {"Feature Used", store::MessageType::kTrack, R"({"feature":"routes","channel":"mobile"})", 60},
+    {"Survey Responded", store::MessageType::kTrack, R"({"survey":"post_purchase","nps":9,"csat":5,"channel":"email"})", 20},
+    {"Support Ticket Resolved", store::MessageType::kTrack, R"({"ticket_id":"t1","satisfied":true,"hours_to_resolve":5})", 8},
+    {"Complaint Filed", store::MessageType::kTrack, R"({"category":"delivery","severity":"high"})", 5},
+    {"Review Submitted", store::MessageType::kTrack, R"({"rating":5,"product_id":"p1"})", 8},
+    {"Competitor Considered", store::MessageType::kTrack, R"({"competitor":"TrailMart"})", 3},
+    {"Renewal Due", store::MessageType::kTrack, R"({"amount":9.9,"channel":"email","direction":"outbound"})", 5},
+    {"Subscription Renewed", store::MessageType::kTrack, R"({"revenue":9.9})", 4},
+    {"Deal Lost", store::MessageType::kTrack, R"({"reason":"competitor","competitor":"TrailMart"})", 2},
+};
+
+std::vector<store::Interaction> Workload(uint64_t customers, uint64_t n, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  int total = 0;
+  for (const auto& e : kMix) total += e.weight;
+  std::vector<int64_t> clock(customers + 1, 1767225600000);
+  std::vector<store::Interaction> out;
+  out.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    int pick = static_cast<int>(rng() % total);
+    const Ev* e = &kMix[0];
+    for (const auto& x : kMix) {
+      if (pick < x.weight) {
+        e = &x;
+        break;
+      }
+      pick -= x.weight;
+    }
+    store::Interaction r;
+    r.customer = 1 + rng() % customers;
+    clock[r.customer] += static_cast<int64_t>(rng() % (3 * 86400000));
+    r.timestamp_ms = clock[r.customer];
+    r.seq = i;
+    r.type = e->type;
+    r.event = e->name;
+    r.revenue = std::strstr(e->props, "revenue") ? 99 : 0;
+    r.payload = std::string("{\"type\":\"") + std::string(store::MessageTypeName(e->type)) + "\",\"event\":\"" + e->name +
+                "\",\"userId\":\"cust-" + std::to_string(r.customer) + "\",\"properties\":" + e->props + "}";
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+double Secs(std::chrono::steady_clock::time_point a) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+}
+
+void Print(const char* name, double v, const char* unit) { std::printf("%s %.6g %s\n", name, v, unit); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t customers = 100000, n = 2000000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--customers")) customers = std::strtoull(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--interactions")) n = std::strtoull(argv[i + 1], nullptr, 10);
+  }
+  auto map = JourneyMap::Parse(JourneyMap::DefaultYaml());
+  if (!map.ok()) {
+    std::fprintf(stderr, "%s\n", map.status().ToString().c_str());
+    return 1;
+  }
+  auto rows = Workload(customers, n, 1);
+
+  // 1. The pure state machine: Deriver::Apply over the workload (states in a flat vector).
+  {
+    Deriver d(*map);
+    std::vector<CustomerState> states(customers + 1);
+    std::vector<History> hist(customers + 1);
+    for (uint64_t c = 0; c <= customers; ++c) states[c] = d.Initial(c, 0);
+    auto t = std::chrono::steady_clock::now();
+    for (const auto& r : rows) d.Apply(&states[r.customer], &hist[r.customer], r, nullptr);
+    double s = Secs(t);
+    Print("journey_apply_rate", n / s, "interactions/s");
+    size_t hb = 0;
+    for (const auto& h : hist) hb += h.transitions.size() * sizeof(Transition) + h.emotion.size() * sizeof(EmotionPoint);
+    Print("journey_history_bytes_per_customer", static_cast<double>(hb) / customers, "bytes");
+  }
+
+  // 2. The engine's live path: OnCommit batches of 500 (canonical ids, hash map, timers).
+  metrics::Registry reg;
+  ingest::IdentityResolver identity(ingest::DefaultIdentityOptions(), &reg);
+  for (uint64_t c = 1; c <= customers; ++c) (void)identity.Apply({store::IdentityOp::Kind::kLink, c, 0, "u:" + std::to_string(c)});
+  {
+    EngineOptions o;
+    o.background = false;
+    o.metrics = &reg;
+    size_t before = mallinfo2().uordblks;
+    auto e = JourneyEngine::Open(*map, o);
+    (*e)->SetIdentity(&identity);
+    std::vector<store::Batch> batches;
+    for (size_t i = 0; i < rows.size(); i += 500) {
+      store::Batch b;
+      b.first_seq = i;
+      b.interactions.assign(rows.begin() + i, rows.begin() + std::min(rows.size(), i + 500));
+      batches.push_back(std::move(b));
+    }
+    before = mallinfo2().uordblks;
+    auto t = std::chrono::steady_clock::now();
+    for (const auto& b : batches) (*e)->OnCommit(b, false);
+    double s = Secs(t);
+    auto st = (*e)->Stats();
+    size_t after = mallinfo2().uordblks;
+    Print("journey_engine_oncommit_rate", n / s, "interactions/s");
+    Print("journey_state_bytes_per_customer", sizeof(CustomerState), "bytes");
+    Print("journey_heap_bytes_per_customer", static_cast<double>(after - before - st.history_bytes) / st.customers, "bytes");
+    Print("journey_history_heap_bytes_per_customer", static_cast<double>(st.history_bytes) / st.customers, "bytes");
+    Print("journey_timers", static_cast<double>(st.timers), "timers");
+    // 3. Dwell timers: pop every timer (all due far in the future from the workload's end).
+    t = std::chrono::steady_clock::now();
+    (*e)->Tick(INT64_MAX / 2);
+    double ts = Secs(t);
+    Print("journey_timer_pop_ns", ts * 1e9 / std::max<uint64_t>(1, st.timers), "ns/timer");
+  }
+
+  // 4. Rebuild from a real store (in-memory Env): scan, group by customer, sort, derive.
+  {
+    io::MemEnv env;
+    store::StoreOptions so;
+    so.background_work = false;
+    so.metrics = &reg;
+    auto st = store::Store::Open(&env, "/s", so, {});
+    for (size_t i = 0; i < rows.size(); i += 5000) {
+      store::Batch b;
+      b.interactions.assign(rows.begin() + i, rows.begin() + std::min(rows.size(), i + 5000));
+      std::promise<Status> p;
+      auto f = p.get_future();
+      (void)(*st)->Append(std::move(b), [&p](Status s) { p.set_value(s); });
+      f.get();
+    }
+    (void)(*st)->Flush();
+    EngineOptions o;
+    o.background = false;
+    o.metrics = &reg;
+    auto e = JourneyEngine::Open(*map, o);
+    (*e)->SetIdentity(&identity);
+    (*e)->SetStore(st->get());
+    auto t = std::chrono::steady_clock::now();
+    Status s = (*e)->Rebuild();
+    double secs = Secs(t);
+    if (!s.ok()) std::fprintf(stderr, "rebuild: %s\n", s.ToString().c_str());
+    Print("journey_rebuild_rate", n / secs, "interactions/s");
+    (void)(*st)->Close();
+  }
+  return 0;
+}

@@ -5,11 +5,25 @@ cairn_library(cairn_api
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/auth.cc
     ${CMAKE_CURRENT_LIST_DIR}/cors.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/action_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/case_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/customer_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/feedback_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/insights_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/json_writer.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/query_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/rescue_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/journey_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/action_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/admin_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/case_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/customer_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/feedback_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/ingest_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/insights_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/query_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/rescue_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/journey_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/http_server.cc
     ${CMAKE_CURRENT_LIST_DIR}/responses.cc
     ${CMAKE_CURRENT_LIST_DIR}/router.cc

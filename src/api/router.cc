@@ -5,6 +5,13 @@
 #include <exception>
 
 #include "api/cors.h"
+#include "api/handlers/case_handler.h"
+#include "api/handlers/action_handler.h"
+#include "api/handlers/feedback_handler.h"
+#include "api/handlers/rescue_handler.h"
+#include "api/handlers/journey_handler.h"
+#include "api/handlers/insights_handler.h"
+#include "api/handlers/query_handler.h"
 #include "api/responses.h"
 #include "api/url.h"
 #include "base/check.h"
@@ -103,6 +110,113 @@ void Router::BuildTable() {
   });
   Add("GET", "/v1/customers/{id}/events", [this](ApiRequest request, const Params& p, Responder respond) {
     customers_->GetEvents(request, p[0], std::move(respond));
+  });
+
+  // Analytics queries (admin Bearer key): docs/analytics.md. QueryHandler is stateless.
+  Add("POST", "/v1/query/funnel", [this](ApiRequest r, const Params&, Responder respond) {
+    QueryHandler(&services_).Funnel(r, std::move(respond));
+  });
+  Add("POST", "/v1/query/retention", [this](ApiRequest r, const Params&, Responder respond) {
+    QueryHandler(&services_).Retention(r, std::move(respond));
+  });
+  // Trends, lifecycle, stickiness, paths (admin Bearer key): docs/api/insights.md.
+  Add("POST", "/v1/query/trends", [this](ApiRequest r, const Params&, Responder respond) {
+    InsightsHandler(&services_).Trends(r, std::move(respond));
+  });
+  Add("POST", "/v1/query/lifecycle", [this](ApiRequest r, const Params&, Responder respond) {
+    InsightsHandler(&services_).Lifecycle(r, std::move(respond));
+  });
+  Add("POST", "/v1/query/stickiness", [this](ApiRequest r, const Params&, Responder respond) {
+    InsightsHandler(&services_).Stickiness(r, std::move(respond));
+  });
+  Add("POST", "/v1/query/paths", [this](ApiRequest r, const Params&, Responder respond) {
+    InsightsHandler(&services_).Paths(r, std::move(respond));
+  });
+
+  // Cases, agents, SLAs and complaint analysis (admin Bearer key): docs/cases.md. Stateless.
+  {
+    using C = CaseHandler;
+    auto c0 = [this](void (C::*fn)(const ApiRequest&, Responder)) {
+      return [this, fn](ApiRequest r, const Params&, Responder respond) { (C(&services_).*fn)(r, std::move(respond)); };
+    };
+    auto c1 = [this](void (C::*fn)(const ApiRequest&, const std::string&, Responder)) {
+      return [this, fn](ApiRequest r, const Params& p, Responder respond) {
+        (C(&services_).*fn)(r, p[0], std::move(respond));
+      };
+    };
+    Add("POST", "/v1/cases", c0(&C::Open));
+    Add("GET", "/v1/cases", c0(&C::List));
+    Add("GET", "/v1/cases/{id}", c1(&C::Get));
+    Add("PATCH", "/v1/cases/{id}", c1(&C::Update));
+    Add("POST", "/v1/cases/{id}/transition", c1(&C::Transition));
+    Add("POST", "/v1/cases/{id}/comments", c1(&C::Comment));
+    Add("POST", "/v1/cases/{id}/assign", c1(&C::Assign));
+    Add("POST", "/v1/cases/{id}/approve", c1(&C::Approve));
+    Add("GET", "/v1/agents", c0(&C::ListAgents));
+    Add("PUT", "/v1/agents/{id}", c1(&C::PutAgent));
+    Add("GET", "/v1/authority-limits", c0(&C::ListLimits));
+    Add("PUT", "/v1/authority-limits/{level}", c1(&C::PutLimit));
+    Add("GET", "/v1/sla/policies", c0(&C::ListPolicies));
+    Add("PUT", "/v1/sla/policies", c0(&C::PutPolicy));
+    Add("GET", "/v1/sla/calendars", c0(&C::ListCalendars));
+    Add("PUT", "/v1/sla/calendars/{name}", c1(&C::PutCalendar));
+    Add("GET", "/v1/sla/escalation", c0(&C::GetEscalation));
+    Add("PUT", "/v1/sla/escalation", c0(&C::PutEscalation));
+    Add("GET", "/v1/complaints/analysis", c0(&C::Analysis));
+  }
+  // Surveys (admin Bearer key): dto/feedback_dto.h.
+  Add("POST", "/v1/feedback/responses", [this](ApiRequest r, const Params&, Responder respond) {
+    FeedbackHandler(&services_).Record(r, std::move(respond));
+  });
+  for (auto [path, kind] : {std::pair{"/v1/feedback/nps", feedback::SurveyKind::kNps},
+                            std::pair{"/v1/feedback/csat", feedback::SurveyKind::kCsat},
+                            std::pair{"/v1/feedback/ces", feedback::SurveyKind::kCes}}) {
+    Add("GET", path, [this, kind = kind](ApiRequest r, const Params&, Responder respond) {
+      FeedbackHandler(&services_).Scores(r, kind, std::move(respond));
+    });
+  }
+  Add("GET", "/v1/feedback/themes", [this](ApiRequest r, const Params&, Responder respond) {
+    FeedbackHandler(&services_).Themes(r, std::move(respond));
+  });
+
+  // Rescue queue and actions (admin Bearer key): docs/rescue.md, docs/actions.md. Stateless.
+  {
+    using R = RescueHandler;
+    auto r1 = [this](void (R::*fn)(const ApiRequest&, const std::string&, Responder)) {
+      return [this, fn](ApiRequest r, const Params& p, Responder respond) {
+        (R(&services_).*fn)(r, p[0], std::move(respond));
+      };
+    };
+    Add("GET", "/v1/rescues", [this](ApiRequest r, const Params&, Responder respond) {
+      R(&services_).List(r, std::move(respond));
+    });
+    Add("GET", "/v1/rescues/{id}", r1(&R::Get));
+    Add("POST", "/v1/rescues/{id}/act", r1(&R::Act));
+    Add("POST", "/v1/rescues/{id}/dismiss", r1(&R::Dismiss));
+    Add("POST", "/v1/rescues/{id}/outcome", r1(&R::Outcome));
+    Add("GET", "/v1/actions", [this](ApiRequest r, const Params&, Responder respond) {
+      ActionHandler(&services_).List(r, false, std::move(respond));
+    });
+    Add("GET", "/v1/actions/{id}", [this](ApiRequest r, const Params& p, Responder respond) {
+      ActionHandler(&services_).Get(r, p[0], std::move(respond));
+    });
+    Add("POST", "/v1/actions/{id}/replay", [this](ApiRequest r, const Params& p, Responder respond) {
+      ActionHandler(&services_).Replay(r, p[0], std::move(respond));
+    });
+  }
+
+  // Journey map and journey state (admin Bearer key): docs/journey.md. Stateless.
+  Add("GET", "/v1/journey-map", [this](ApiRequest r, const Params&, Responder respond) {
+    JourneyHandler(&services_).GetMap(r, std::move(respond));
+  });
+  Add("PUT", "/v1/journey-map", [this](ApiRequest r, const Params&, Responder respond) {
+    JourneyHandler(&services_).PutMap(r, std::move(respond));
+  });
+  Add("GET", "/v1/customers/{id}/journey", [this](ApiRequest r, const Params& p, Responder respond) {
+    JourneyHandler(&services_).GetJourney(r, p[0], std::move(respond));
+  });
+  Add("GET", "/v1/journey/overview", [this](ApiRequest r, const Params&, Responder respond) {
+    JourneyHandler(&services_).Overview(r, std::move(respond));
   });
 
   // Operations (no key: see admin_handler.h).

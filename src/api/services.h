@@ -10,6 +10,28 @@
 #include "entity/customer_directory.h"
 #include "ingest/ingestor.h"
 
+namespace cairn::analytics {
+class QueryService;  // analytics/query_service.h
+}
+
+namespace cairn::cases {
+class CaseService;  // cases/case_service.h
+}
+namespace cairn::feedback {
+class FeedbackService;  // feedback/feedback_service.h
+}
+
+namespace cairn::rescue {
+class RescueService;  // rescue/rescue_service.h
+}
+namespace cairn::actions {
+class ActionService;  // actions/action_service.h
+}
+
+namespace cairn::journey {
+class JourneyService;  // journey/journey_service.h
+}
+
 namespace cairn::api {
 
 struct Services {
@@ -22,6 +44,21 @@ struct Services {
   metrics::Registry* metrics = nullptr;
   // /readyz: OK when the store is open and accepting; else the reason (503).
   std::function<Status()> ready;
+  // Analytics queries (POST /v1/query/funnel|retention); optional: without it those answer 503.
+  analytics::QueryService* analytics = nullptr;
+  // Time limit of one analytics query in ms (0 = none). Default 30 s.
+  int64_t analytics_time_limit_ms = 30'000;
+  // Cases, agents, SLAs (/v1/cases, /v1/agents, /v1/sla/*, /v1/complaints/analysis) and surveys
+  // (/v1/feedback/*); optional: without them those routes answer 503.
+  cases::CaseService* cases = nullptr;
+  feedback::FeedbackService* feedback = nullptr;
+  // The rescue queue (/v1/rescues...) and the action log (/v1/actions...); optional: without
+  // them those routes answer 503.
+  rescue::RescueService* rescues = nullptr;
+  actions::ActionService* actions = nullptr;
+  // Journey map and state (/v1/journey-map, /v1/customers/{id}/journey, /v1/journey/overview);
+  // optional: without it those routes answer 503.
+  journey::JourneyService* journey = nullptr;
 };
 
 }  // namespace cairn::api

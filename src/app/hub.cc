@@ -35,15 +35,51 @@ Status Hub::Init() {
   pw_applied_seq_ = pw_enqueued_seq_ = pw_synced_seq_ = profiles_applied_at_open_;
   pw_thread_ = std::thread([this] { ProfileWriterLoop(); });
 
+  // 1b. Cases and surveys: before the store, so WAL replay reaches the intake (idempotent by seq).
+  {
+    cases::CaseManagerOptions co;
+    co.dir = options_.data_dir;
+    co.metrics = metrics;
+    co.timer_thread = true;
+    co.canonical = [this](uint64_t id) { return identity_->Find(id); };
+    co.resolve_customer = [this](const std::string& any) -> Result<uint64_t> {
+      store::CustomerId id = Resolve(any);
+      if (id == 0) return NotFound("'" + any + "' is not a known customer");
+      return id;
+    };
+    ASSIGN_OR_RETURN(cases_, cases::CaseManager::Open(std::move(co)));
+    intake_ = std::make_unique<cases::Intake>(cases_.get(), [this](uint64_t id) { return identity_->Find(id); }, metrics);
+  }
+
+  // 1c. Journey engine: before the store, so WAL replay reaches it (batches its state.bin already
+  // holds are skipped; a gap is rebuilt from the store once it is open).
+  {
+    std::string yaml(journey::JourneyMap::DefaultYaml());
+    if (!options_.journey_map.empty()) {
+      ASSIGN_OR_RETURN(yaml, io::ReadFileToString(env, options_.journey_map));
+    }
+    auto map = journey::JourneyMap::Parse(yaml);
+    if (!map.ok()) return map.status().WithContext(options_.journey_map.empty() ? "built-in journey map" : options_.journey_map);
+    journey::EngineOptions jo;
+    jo.dir = io::JoinPath(options_.data_dir, "journey");
+    jo.metrics = metrics;
+    ASSIGN_OR_RETURN(journey_, journey::JourneyEngine::Open(*map, jo));
+    journey_->SetIdentity(identity_.get());
+    journey_->SetResolver([this](const std::string& id) { return Resolve(id); });
+  }
+
   // 2. The store, replaying its WAL through OnCommit.
   store::StoreListener listener;
   listener.on_commit = [this](const store::Batch& b, bool recovered) { OnCommit(b, recovered); };
   listener.retain_from_seq = [this] {
     std::lock_guard lock(pw_mu_);
-    return pw_synced_seq_;  // only what profiles.db has fully fsync'd may leave the WAL
+    uint64_t profiles = pw_synced_seq_;  // only what profiles.db has fully fsync'd may leave the WAL
+    return journey_ ? std::min(profiles, journey_->persisted_seq()) : profiles;  // nor what state.bin lacks
   };
   options_.store.metrics = metrics;
   ASSIGN_OR_RETURN(store_, store::Store::Open(env, io::JoinPath(options_.data_dir, "store"), options_.store, listener));
+  journey_->SetStore(store_.get());
+  RETURN_IF_ERROR(journey_->FinishRecovery().WithContext("journey"));
 
   // 3. Keys.
   ASSIGN_OR_RETURN(keys_, entity::KeyStore::Open(io::JoinPath(options_.data_dir, "keys.db")));
@@ -81,12 +117,51 @@ Status Hub::Init() {
       },
       Bit(Column::kSource) | Bit(Column::kMessageId)));
   if (seeded) LOG_INFO("hub: de-duplication seeded with {} stored message ids", seeded);
+
+  // 5. Rescue decisions and actions, listening to the journey engine (live interactions only).
+  if (options_.enable_rescue) {
+    rescue::RescueDeps deps;
+    deps.data_dir = options_.data_dir;
+    deps.journey = journey_.get();
+    deps.ingestor = pipeline_.get();
+    deps.metrics = metrics;
+    deps.describe = [this](store::CustomerId id) {
+      rescue::CustomerInfo info;
+      auto p = GetProfile("c:" + std::to_string(id));
+      if (!p.ok()) return info;
+      for (const auto& i : p->identities) {
+        std::string id_text = i.kind + ":" + i.value;
+        if (i.kind == "userId") info.ids.insert(info.ids.begin(), id_text);
+        else info.ids.push_back(id_text);
+      }
+      for (const auto& t : p->traits) {  // IANA zone from traits.timezone / time_zone ("Europe/Paris")
+        if ((t.key == "timezone" || t.key == "time_zone") && t.value_json.size() > 2 && t.value_json.front() == '"') {
+          info.time_zone = t.value_json.substr(1, t.value_json.size() - 2);
+        }
+      }
+      return info;
+    };
+    deps.read = [this](store::CustomerId id) -> Result<std::vector<store::Interaction>> {
+      return store_->GetSnapshot()->ReadCustomers(identity_->Members(identity_->Find(id)));
+    };
+    ASSIGN_OR_RETURN(rescue_, rescue::RescueStack::Open(options_.rescue, std::move(deps)));
+  }
   return Status::Ok();
 }
 
 Hub::~Hub() { (void)Close(); }
 
 void Hub::OnCommit(const store::Batch& batch, bool recovered) {
+  // The journey engine sees every batch, recovered ones included (it skips what it already holds),
+  // after this batch's identity ops are applied below: hence on every return path, last.
+  struct JourneyFeed {
+    journey::JourneyEngine* engine;
+    const store::Batch& batch;
+    bool recovered;
+    ~JourneyFeed() {
+      if (engine) engine->OnCommit(batch, recovered);
+    }
+  } journey_feed{journey_.get(), batch, recovered};
   uint64_t end = batch.first_seq + batch.interactions.size();
   if (recovered) {
     // Batches the profile store already holds were applied to identity from profiles.db.
@@ -97,6 +172,9 @@ void Hub::OnCommit(const store::Batch& batch, bool recovered) {
       if (!s.ok()) LOG_ERROR("hub: replaying identity op: {}", s.ToString());
     }
   }
+  // Complaints and survey answers (cases.db commits before profiles.db sees the batch, so a batch
+  // profiles already hold is never missing from cases).
+  if (intake_) intake_->OnCommit(batch);
   // Profiles need every row's customer and time, but payloads only of identify and group.
   auto copy = std::make_shared<store::Batch>();
   copy->first_seq = batch.first_seq;
@@ -293,13 +371,19 @@ Status Hub::Close() {
   if (closed_) return Status::Ok();
   closed_ = true;
   Status s;
+  if (rescue_) rescue_->Stop();  // no more webhooks; decisions from the drain below still record
   if (store_) s = store_->Close();  // drains the WAL: every acknowledged batch reaches OnCommit
+  if (journey_) {
+    Status js = journey_->Close();  // persists state.bin
+    if (s.ok()) s = js;
+  }
   {
     std::lock_guard lock(pw_mu_);
     pw_stop_ = true;
   }
   pw_cv_.notify_all();
   if (pw_thread_.joinable()) pw_thread_.join();
+  if (cases_) cases_->Close();  // after the store: the drained WAL has passed through the intake
   return s;
 }
 

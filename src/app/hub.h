@@ -21,11 +21,15 @@
 #include <thread>
 #include <vector>
 
+#include "cases/case_manager.h"
+#include "cases/intake.h"
 #include "entity/customer_directory.h"
 #include "entity/key_store.h"
 #include "entity/profile_store.h"
 #include "ingest/identity_resolver.h"
 #include "ingest/pipeline.h"
+#include "journey/engine.h"
+#include "rescue/rescue_stack.h"
 #include "store/store.h"
 
 namespace cairn::app {
@@ -39,6 +43,13 @@ struct HubOptions {
   std::string admin_key;                  // registered as the admin key if not empty
   bool create_keys_if_none = true;        // create a write and an admin key on first start
   metrics::Registry* metrics = nullptr;   // default: metrics::Registry::Default()
+  // Journey map YAML file used until one is PUT (<data>/journey/map.yaml then wins). Default "":
+  // the built-in map (config/journey-map.yaml).
+  std::string journey_map;
+  // Rescue decisions and actions (DIR/rescue.db, DIR/actions.db; docs/rescue.md, docs/actions.md).
+  // Off by default so offline commands (import, rebuild) never send webhooks; `serve` turns it on.
+  bool enable_rescue = false;
+  rescue::RescueConfig rescue;
 };
 
 class Hub final : public entity::CustomerDirectory {
@@ -49,6 +60,14 @@ class Hub final : public entity::CustomerDirectory {
   ingest::IngestPipeline* pipeline() { return pipeline_.get(); }
   store::Store* store() { return store_.get(); }
   entity::KeyStore* keys() { return keys_.get(); }
+  // Live journey state per customer (DIR/journey/); fed from OnCommit.
+  journey::JourneyEngine* journey() { return journey_.get(); }
+  // Cases and surveys (DIR/cases.db, DIR/feedback.db); fed from OnCommit by cases::Intake.
+  cases::CaseManager* cases() { return cases_.get(); }
+  // Rescue queue and actions; null unless HubOptions::enable_rescue.
+  rescue::RescueStack* rescue() { return rescue_.get(); }
+  // Canonical customer ids for readers (analytics): Find() maps a stored id to its survivor.
+  const ingest::IdentityResolver* identity() const { return identity_.get(); }
   // Keys created by this Open (empty unless it was a first start without given keys): shown once.
   const std::vector<std::pair<std::string, std::string>>& created_keys() const { return created_keys_; }
 
@@ -77,8 +96,12 @@ class Hub final : public entity::CustomerDirectory {
   std::unique_ptr<entity::ProfileStore> profiles_;
   std::unique_ptr<entity::KeyStore> keys_;
   std::unique_ptr<ingest::IdentityResolver> identity_;
+  std::unique_ptr<cases::CaseManager> cases_;  // opened before the store: WAL replay feeds it
+  std::unique_ptr<cases::Intake> intake_;
+  std::unique_ptr<journey::JourneyEngine> journey_;  // opened before the store: WAL replay feeds it
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ingest::IngestPipeline> pipeline_;
+  std::unique_ptr<rescue::RescueStack> rescue_;  // after pipeline_: destroyed first (it ingests touches)
   std::vector<std::pair<std::string, std::string>> created_keys_;  // (role, key)
 
   uint64_t profiles_applied_at_open_ = 0;

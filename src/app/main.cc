@@ -14,6 +14,10 @@
 #include "app/config.h"
 #include "app/hub.h"
 #include "app/import.h"
+#include "app/query_cmd.h"
+#include "app/simulate_cmd.h"
+#include "app/value_cmd.h"
+#include "app/rebuild_cmd.h"
 #include "base/logging.h"
 #include "store/store.h"
 
@@ -26,14 +30,17 @@ namespace {
 }
 
 // Serves until SIGINT/SIGTERM, then drains in-flight requests, syncs and returns.
-int Serve(const Config& cfg, bool demo) {
+// `live` (demo only, may be null): the simulated business, kept live through HTTP while serving.
+int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
 
-  auto hub = Hub::Open(cfg.hub);
+  HubOptions hub_options = cfg.hub;
+  hub_options.enable_rescue = true;  // serve/demo decide rescues and send actions
+  auto hub = Hub::Open(hub_options);
   if (!hub.ok()) Die(hub.status());
   Hub* h = hub->get();
 
@@ -44,6 +51,13 @@ int Serve(const Config& cfg, bool demo) {
   services.is_write_key = [h](std::string_view k) { return h->IsWriteKey(k); };
   services.metrics = metrics::Registry::Default();
   services.ready = [h] { return h->Ready(); };
+  services.journey = h->journey();
+  services.cases = h->cases();
+  services.feedback = h->cases();
+  services.rescues = h->rescue() ? h->rescue()->engine() : nullptr;
+  services.actions = h->rescue() ? h->rescue()->dispatcher() : nullptr;
+  auto analytics_engine = MakeAnalyticsEngine(h);
+  services.analytics = analytics_engine.get();
 
   api::HttpServer server(services, cfg.http);
   Status s = server.Start();
@@ -63,11 +77,22 @@ int Serve(const Config& cfg, bool demo) {
                 url.c_str(), url.c_str(), write_key.empty() ? "(as configured)" : write_key.c_str(),
                 write_key.c_str(), url.c_str());
   }
+  if (live) {
+    std::string write_key = !cfg.hub.write_keys.empty() ? cfg.hub.write_keys.front() : "";
+    for (const auto& [role, key] : h->created_keys())
+      if (role == "write") write_key = key;
+    std::string self = "http://" + std::string(cfg.http.address == "0.0.0.0" ? "127.0.0.1" : cfg.http.address) + ":" +
+                       std::to_string(server.port());
+    Status ls = write_key.empty() ? FailedPrecondition("no write key to send with") : live->StartLive(self, write_key);
+    if (ls.ok()) std::printf("  The simulated business is live: a few interactions per second.\n\n");
+    else std::fprintf(stderr, "cairn: demo: the business stays still: %s\n", ls.ToString().c_str());
+  }
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&signals, &sig);
   LOG_INFO("cairn: {} received: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (live) live->Stop();
   server.Stop(std::chrono::seconds(10));
   s = h->Close();
   if (!s.ok()) {
@@ -102,6 +127,18 @@ int main(int argc, char** argv) {
   AddServeFlags(serve, &flags, /*data_required=*/true);
   auto* demo = cli.add_subcommand("demo", "Start a hub on a fresh data dir and print its URL and write key");
   AddServeFlags(demo, &flags, /*data_required=*/false);
+  DemoBusiness::Options demo_business;
+  bool demo_history = true;
+  demo->add_option("--customers", demo_business.customers, "simulated customers in the history (default 20000)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}));
+  demo->add_option("--days", demo_business.days, "days of simulated history (default 365)")->check(CLI::Range(1, 3660));
+  demo->add_option("--seed", demo_business.seed, "simulation seed (default 1)");
+  demo->add_option("--live-rate", demo_business.live_rate, "live interactions per second (default 3)");
+  demo->add_flag("!--no-simulation", demo_history, "no simulated business: an empty hub");
+
+  SimulateOptions simulate_options;
+  auto* simulate = cli.add_subcommand("simulate", "Generate the simulated business's history (docs/simulator.md)");
+  AddSimulateFlags(simulate, &simulate_options);
 
   std::string import_file, import_url;
   bool import_progress = true;
@@ -115,6 +152,10 @@ int main(int argc, char** argv) {
   std::string verify_dir;
   auto* verify = cli.add_subcommand("verify", "Check every file of a data directory (read only)");
   verify->add_option("DIR", verify_dir, "data directory")->required();
+
+  AddValueCommands(&cli);  // `value ...`: runs from its own callbacks during parse
+  AddQueryCommands(&cli);  // `query funnel|retention`: likewise
+  AddRebuildCommand(&cli);  // `rebuild --data DIR`: likewise (app/rebuild_cmd.h)
 
   try {
     cli.parse(argc, argv);
@@ -130,7 +171,18 @@ int main(int argc, char** argv) {
     }
     auto cfg = BuildConfig(flags);
     if (!cfg.ok()) Die(cfg.status());
-    return Serve(*cfg, demo->parsed());
+    std::unique_ptr<DemoBusiness> business;
+    if (demo->parsed() && demo_history) {
+      // A year of the simulated business first (docs/simulator.md), then it stays live.
+      auto b = DemoBusiness::Create(demo_business);
+      if (!b.ok()) Die(b.status());
+      business = std::move(*b);
+      std::fprintf(stderr, "cairn demo: loading %lu simulated customers, %d days of history into %s\n",
+                   static_cast<unsigned long>(demo_business.customers), demo_business.days, flags.data.c_str());
+      auto loaded = business->LoadHistory(*cfg);
+      if (!loaded.ok()) Die(loaded.status());
+    }
+    return Serve(*cfg, demo->parsed(), business.get());
   }
   if (*import) {
     if (import_url.empty() && flags.data.empty()) Die(InvalidArgument("import needs --data DIR or --url URL"));
@@ -144,6 +196,11 @@ int main(int argc, char** argv) {
     auto r = RunImport(*cfg, io);
     if (!r.ok()) Die(r.status());
     return r->bad_lines > 0 ? 2 : 0;
+  }
+  if (*simulate) {
+    auto r = RunSimulate(simulate_options);
+    if (!r.ok()) Die(r.status());
+    return 0;
   }
   if (*verify) {
     auto report = store::Store::Verify(io::Env::Posix(), io::JoinPath(verify_dir, "store"));

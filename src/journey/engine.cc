@@ -568,13 +568,15 @@ CustomerJourney JourneyEngine::ToJourney(const Entry& e, int64_t now) const {
     vs.stuck = st.dwell_ms > 0 && now - vs.since_ms > st.dwell_ms;
     for (size_t i = 0; i < vd.stages.size(); ++i) vs.stages.push_back({vd.stages[i].name, int64_t{e.s.entered[v][i]} * 1000});
   }
-  j.emotion_score = std::round(e.s.emotion * 10) / 10;
+  j.emotion_score = std::round(static_cast<double>(e.s.emotion) * 10) / 10;
   j.emotion_label = std::string(EmotionName(m.emotion().Label(e.s.emotion)));
   j.currency = m.value().currency;
   j.realised_value = e.s.revenue;
   j.journey_value = JourneyValue(e.s);
   j.predicted_clv = clv_ ? clv_(e.s.customer) : 0;
   j.value_at_stake = std::max(j.journey_value, j.predicted_clv);
+  // Money is shown to the cent.
+  for (double* v : {&j.journey_value, &j.predicted_clv, &j.value_at_stake}) *v = std::round(*v * 100) / 100;
   j.persona = deriver_->PersonaName(e.s);
   j.interactions = e.s.interactions;
   j.orders = e.s.orders;
@@ -593,7 +595,7 @@ CustomerJourney JourneyEngine::ToJourney(const Entry& e, int64_t now) const {
                         : p.cause == EmotionPoint::kCauseRecovery                              ? "recovery"
                         : p.cause == EmotionPoint::kCauseUsageDrop                             ? "usage_drop"
                                                                                                : "?";
-    j.emotion_curve.push_back({p.at_ms, std::round(p.score * 10) / 10, std::string(EmotionName(m.emotion().Label(p.score))), cause});
+    j.emotion_curve.push_back({p.at_ms, std::round(static_cast<double>(p.score) * 10) / 10, std::string(EmotionName(m.emotion().Label(p.score))), cause});
   }
   return j;
 }
@@ -666,7 +668,7 @@ Result<JourneyOverview> JourneyEngine::Overview() {
       for (size_t p = 0; p < np; ++p)
         if (active & (1u << p)) {
           at[p].customers++;
-          at[p].value_at_stake += v;
+          at[p].value_at_stake += std::round(v * 100) / 100;
         }
     }
   }

@@ -107,6 +107,11 @@ class JourneyEngine final : public JourneyService {
   // Every state, keyed by customer, in customer order (determinism checks, tools).
   std::vector<std::pair<CustomerState, History>> AllStates() const;
   EngineStats Stats() const;
+  // Every seq below this is in state.bin (cheap; for the store's WAL retention).
+  uint64_t persisted_seq() const {
+    std::lock_guard lock(mu_);
+    return persisted_seq_;
+  }
   double JourneyValue(const CustomerState& s) const;
 
   // JourneyService
