@@ -26,6 +26,11 @@ class Engine final : public QueryService {
 
   Result<FunnelResult> Funnel(const FunnelSpec& spec, const QueryContext& ctx) override;
   Result<RetentionResult> Retention(const RetentionSpec& spec, const QueryContext& ctx) override;
+  // trends_engine.cc: the index from the cache, then exec/{trends,lifecycle,stickiness,paths}.
+  Result<TrendsResult> Trends(const TrendsSpec& spec, const QueryContext& ctx) override;
+  Result<LifecycleResult> Lifecycle(const LifecycleSpec& spec, const QueryContext& ctx) override;
+  Result<StickinessResult> Stickiness(const StickinessSpec& spec, const QueryContext& ctx) override;
+  Result<PathsResult> Paths(const PathsSpec& spec, const QueryContext& ctx) override;
 
   // The current index (built or reused); for other query kinds in this module and for tests.
   Result<IndexCache::Entry> Index(const QueryContext& ctx) { return cache_.Get(ctx); }

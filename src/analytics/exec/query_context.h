@@ -3,10 +3,13 @@
 // and the degree of parallelism. Kernels call Check() between chunks of customers (never per row),
 // so a cancelled or overdue query stops within one chunk (~tens of ms).
 //
+// Header-only (the HTTP edge builds contexts without linking the engine).
 // Thread-safety: Check() may be called from every worker thread at once; Cancel() from any thread.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -16,11 +19,19 @@ namespace cairn::analytics {
 class QueryContext {
  public:
   // `time_limit_ms` = 0: no time limit. `threads` = 0: every hardware thread.
-  explicit QueryContext(int64_t time_limit_ms = 0, unsigned threads = 0, Clock* clock = Clock::Real());
+  explicit QueryContext(int64_t time_limit_ms = 0, unsigned threads = 0, Clock* clock = Clock::Real())
+      : clock_(clock), threads_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {
+    if (time_limit_ms > 0) deadline_nanos_ = clock_->MonotonicNanos() + time_limit_ms * 1'000'000;
+  }
 
   // Unavailable("query cancelled") once Cancel() was called (client went away);
   // ResourceExhausted naming the limit once the time limit has passed; else OK.
-  Status Check() const;
+  Status Check() const {
+    if (cancelled()) return Unavailable("query cancelled");
+    if (deadline_nanos_ != 0 && clock_->MonotonicNanos() > deadline_nanos_)
+      return ResourceExhausted("query time limit exceeded");
+    return Status::Ok();
+  }
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
   unsigned threads() const { return threads_; }
