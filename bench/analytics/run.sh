@@ -4,6 +4,9 @@
 #
 #   bench/analytics/run.sh [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR]
 #                          [--data DIR] [--engines "cairn clickhouse postgres"] [--seed S]
+#                          [--cairn BIN] [--gen BIN]
+# Exit status: 0 when every engine that ran printed the same funnel and retention as Cairn (the
+# `clickhouse` ctest, tests/queries/peer, relies on it), 1 otherwise.
 #
 # Data: bench/gen_events --lean --whole-seconds --csv (deterministic: same size and seed, same
 # bytes), generated once into DATA (default /tmp/cairn-bench-analytics) and kept. Whole seconds
@@ -25,6 +28,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 size=10m
+cairn="" gen=""
 reps=5
 build="$root/build/release"
 data="${TMPDIR:-/tmp}/cairn-bench-analytics"
@@ -39,6 +43,8 @@ while [[ $# -gt 0 ]]; do
     --data) data=$2; shift 2 ;;
     --engines) engines=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --cairn) cairn=$2; shift 2 ;;
+    --gen) gen=$2; shift 2 ;;
     *) echo "usage: $0 [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR] [--data DIR] [--engines LIST] [--seed S]" >&2
        exit 2 ;;
   esac
@@ -54,8 +60,8 @@ log() { echo "[analytics/run.sh] $*" >&2; }
 median() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "NA"; else print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 now_ns() { date +%s%N; }
 
-cairn="$build/src/app/cairn"
-gen="$build/bench/gen_events"
+cairn="${cairn:-$build/src/app/cairn}"
+gen="${gen:-$build/bench/gen_events}"
 [[ -x "$gen" ]] || { echo "run.sh: $gen not built (cmake --build $build --target gen_events cairn)" >&2; exit 1; }
 
 name="ev${events}_c${customers}_s${seed}"
@@ -193,6 +199,10 @@ for q in funnel retention; do
   ratio "ratio_postgres_over_cairn_$q" "postgres_${q}_ms" "cairn_${q}_ms"
 done
 exit_code=0
+if [[ " $engines " == *" cairn "* && ! -s "$results/cairn.txt" ]]; then
+  echo "run.sh: no Cairn answers to compare (see $results/serve.err)" >&2; exit_code=1
+fi
+grep -q '_failed 1' "$results/figures.txt" && exit_code=1
 if [[ -s "$results/cairn.txt" ]]; then
   for engine in clickhouse postgres; do
     [[ -s "$results/$engine.txt" ]] || continue

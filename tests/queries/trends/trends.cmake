@@ -1,6 +1,6 @@
 # Golden + randomized tests of trends / lifecycle / stickiness / paths (label queries).
 cairn_test(insights_golden_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/insights_golden_test.cc
-  DEPS cairn_analytics_insights cairn_api cairn_io Boost::json
+  DEPS cairn_analytics cairn_api cairn_io Boost::json
   LABELS queries)
 target_compile_definitions(insights_golden_test PRIVATE CAIRN_QUERIES_DIR="${CMAKE_CURRENT_LIST_DIR}/..")

@@ -1,0 +1,67 @@
+#include "api/handlers/insights_handler.h"
+
+#include <string>
+
+#include "analytics/query_service.h"
+#include "api/auth.h"
+#include "api/dto/insights_dto.h"
+#include "api/responses.h"
+
+namespace cairn::api {
+namespace {
+
+// The common shape of the four endpoints: auth, decode, one call, encode. `run(ctx)` parses and
+// queries; `what` names the route in logs.
+template <typename Parse, typename Query, typename Encode>
+void Serve(const Services* services, const ApiRequest& request, Responder respond, const char* what, Parse parse,
+           Query query, Encode encode) {
+  Status auth = CheckAdminBearer(request.Header("authorization"), *services);
+  if (!auth.ok()) return respond(ErrorFromStatus(auth));
+  if (services->analytics == nullptr) return respond(JsonError(503, "analytics is not available on this server"));
+  auto spec = parse(request.body);
+  if (!spec.ok()) return respond(ErrorFromStatus(spec.status()));
+  analytics::QueryContext ctx(services->analytics_time_limit_ms);
+  const int64_t t0 = ctx.clock()->MonotonicNanos();
+  auto result = query(*spec, ctx);
+  if (!result.ok()) return respond(ErrorFromStatus(result.status(), {}, what));
+  const double ms = static_cast<double>(ctx.clock()->MonotonicNanos() - t0) / 1e6;
+  std::string body = encode(*result);
+  // {"...":...} → {"...":...,"ms":N}: the engine time, as the funnel/retention answers carry it.
+  if (body.size() >= 2 && body.back() == '}') {
+    body.pop_back();
+    body += ",\"ms\":" + std::to_string(static_cast<int64_t>(ms * 1000) / 1000.0) + "}";
+  }
+  respond(JsonResponse(200, std::move(body)));
+}
+
+}  // namespace
+
+void InsightsHandler::Trends(const ApiRequest& request, Responder respond) {
+  Serve(services_, request, std::move(respond), "POST /v1/query/trends", ParseTrendsSpec,
+        [&](const analytics::TrendsSpec& s, const analytics::QueryContext& c) { return services_->analytics->Trends(s, c); },
+        TrendsToJson);
+}
+
+void InsightsHandler::Lifecycle(const ApiRequest& request, Responder respond) {
+  Serve(services_, request, std::move(respond), "POST /v1/query/lifecycle", ParseLifecycleSpec,
+        [&](const analytics::LifecycleSpec& s, const analytics::QueryContext& c) {
+          return services_->analytics->Lifecycle(s, c);
+        },
+        LifecycleToJson);
+}
+
+void InsightsHandler::Stickiness(const ApiRequest& request, Responder respond) {
+  Serve(services_, request, std::move(respond), "POST /v1/query/stickiness", ParseStickinessSpec,
+        [&](const analytics::StickinessSpec& s, const analytics::QueryContext& c) {
+          return services_->analytics->Stickiness(s, c);
+        },
+        StickinessToJson);
+}
+
+void InsightsHandler::Paths(const ApiRequest& request, Responder respond) {
+  Serve(services_, request, std::move(respond), "POST /v1/query/paths", ParsePathsSpec,
+        [&](const analytics::PathsSpec& s, const analytics::QueryContext& c) { return services_->analytics->Paths(s, c); },
+        PathsToJson);
+}
+
+}  // namespace cairn::api
