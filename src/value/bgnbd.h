@@ -1,0 +1,40 @@
+#pragma once
+// BG/NBD purchase model (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
+// While alive a customer buys as a Poisson process with rate λ ~ Gamma(r, α); after each purchase
+// they drop out with probability p ~ Beta(a, b). Time is in the summary's unit (weeks for CDNOW).
+
+#include <cstdint>
+
+#include "base/result.h"
+#include "value/fit.h"
+#include "value/rfm.h"
+
+namespace cairn::value {
+
+struct BgNbdParams {
+  double r = 0, alpha = 0, a = 0, b = 0;
+};
+
+// ln L for one customer. Lnrising factorials are summed (special.h), and A₃ + δA₄ is combined by
+// log-sum-exp, so no term overflows for any positive parameters.
+double BgNbdLogLikelihood(const BgNbdParams& p, int64_t x, double t_x, double T);
+// Σ weight · ln L over the data (one pass; the x-dependent Γ terms are tabulated per call).
+double BgNbdLogLikelihood(const BgNbdParams& p, const FitData& data, int threads = 1);
+
+struct BgNbdFit {
+  BgNbdParams params;
+  FitReport report;
+};
+// Maximum likelihood. InvalidArgument when the data are empty or have no repeat purchases at all.
+Result<BgNbdFit> FitBgNbd(const FitData& data, const FitOptions& options = {});
+
+// E[X(t)]: expected purchases in (0, t] of a new customer.
+double BgNbdExpected(const BgNbdParams& p, double t);
+// E[Y(t) | x, t_x, T]: expected purchases in the next t time units.
+double BgNbdConditionalExpected(const BgNbdParams& p, double t, int64_t x, double t_x, double T);
+// P(alive | x, t_x, T).
+double BgNbdProbAlive(const BgNbdParams& p, int64_t x, double t_x, double T);
+// P(X(t) = n) for a new customer.
+double BgNbdProbPurchases(const BgNbdParams& p, double t, int64_t n);
+
+}  // namespace cairn::value

@@ -1,0 +1,176 @@
+#include "value/fit.h"
+
+#include <nlopt.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace cairn::value {
+namespace {
+
+struct Objective {
+  const std::function<double(const std::vector<double>&)>* ll;
+  std::vector<double> scratch;
+  int evaluations = 0;
+};
+
+// NLopt minimises; an undefined likelihood becomes a huge value so both BOBYQA and Nelder-Mead
+// simply step away from it.
+double Negated(unsigned n, const double* x, double* grad, void* data) {
+  auto* o = static_cast<Objective*>(data);
+  o->scratch.assign(x, x + n);
+  ++o->evaluations;
+  const double v = (*o->ll)(o->scratch);
+  if (!std::isfinite(v)) return 1e300;
+  return -v;
+}
+
+std::string ResultName(nlopt_result r) {
+  const char* s = nlopt_result_to_string(r);
+  return s ? s : fmt::format("code {}", static_cast<int>(r));
+}
+
+}  // namespace
+
+double ParallelSum(size_t n, int threads, const std::function<double(size_t, size_t)>& chunk_sum) {
+  const size_t t = static_cast<size_t>(std::max(1, threads));
+  if (t == 1 || n < 4096) return chunk_sum(0, n);
+  std::vector<double> partial(t, 0);
+  std::vector<std::thread> workers;
+  const size_t per = (n + t - 1) / t;
+  for (size_t k = 1; k < t; ++k) {
+    const size_t lo = std::min(n, k * per), hi = std::min(n, (k + 1) * per);
+    workers.emplace_back([&, k, lo, hi] { partial[k] = chunk_sum(lo, hi); });
+  }
+  partial[0] = chunk_sum(0, std::min(n, per));
+  for (auto& w : workers) w.join();
+  double s = 0;
+  for (double p : partial) s += p;
+  return s;
+}
+
+std::vector<std::vector<double>> SpreadStarts(const std::vector<double>& base, int extra) {
+  std::vector<std::vector<double>> out{base};
+  static constexpr double kOffsets[] = {1, -1, 2, -2, 0.5, -0.5, 3, -3};
+  for (int k = 0; k < extra; ++k) {
+    auto s = base;
+    for (size_t i = 0; i < s.size(); ++i)
+      s[i] += kOffsets[k % 8] * ((i + static_cast<size_t>(k)) % 2 == 0 ? 1.0 : -0.5);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<OptimumResult> MaximizeLogLikelihood(
+    const std::function<double(const std::vector<double>&)>& log_likelihood, size_t n,
+    std::vector<std::vector<double>> starts, const FitOptions& options) {
+  if (n == 0) return InvalidArgument("fit: no parameters");
+  if (starts.empty()) return InvalidArgument("fit: no starting point");
+  for (const auto& s : starts)
+    if (s.size() != n) return InvalidArgument("fit: starting point has the wrong dimension");
+  const auto t0 = std::chrono::steady_clock::now();
+
+  Objective obj{&log_likelihood, {}, 0};
+  std::vector<double> lower(n, -options.log_bound), upper(n, options.log_bound);
+  std::vector<double> best;
+  double best_ll = -std::numeric_limits<double>::infinity();
+  std::vector<double> lls;
+  std::string last_failure;
+
+  // One local search with `alg` from x (in place); returns the log-likelihood reached.
+  auto local = [&](nlopt_algorithm alg, std::vector<double>& x, double step) {
+    nlopt_opt opt = nlopt_create(alg, static_cast<unsigned>(n));
+    nlopt_set_min_objective(opt, Negated, &obj);
+    nlopt_set_lower_bounds(opt, lower.data());
+    nlopt_set_upper_bounds(opt, upper.data());
+    nlopt_set_xtol_rel(opt, options.xtol_rel);
+    nlopt_set_ftol_abs(opt, 1e-10);
+    nlopt_set_maxeval(opt, options.max_evaluations);
+    std::vector<double> steps(n, step);
+    nlopt_set_initial_step(opt, steps.data());
+    double f = 0;
+    nlopt_result r = nlopt_optimize(opt, x.data(), &f);
+    nlopt_destroy(opt);
+    if (r < 0) last_failure = fmt::format("{} failed: {}", nlopt_algorithm_name(alg), ResultName(r));
+    const double ll = log_likelihood(x);
+    ++obj.evaluations;
+    return ll;
+  };
+
+  // BOBYQA (quadratic models, few evaluations) from every start ...
+  for (auto start : starts) {
+    for (auto& v : start) v = std::clamp(v, -options.log_bound + 1e-6, options.log_bound - 1e-6);
+    const double ll = local(NLOPT_LN_BOBYQA, start, 0.5);
+    if (std::isfinite(ll)) {
+      lls.push_back(ll);
+      if (ll > best_ll) {
+        best_ll = ll;
+        best = start;
+      }
+    }
+  }
+  // ... then the best one polished by Nelder-Mead and BOBYQA again: the polish catches BOBYQA
+  // stopping early on a flat ridge, as the Pareto/NBD likelihood has.
+  if (!best.empty()) {
+    auto x = best;
+    double ll = local(NLOPT_LN_NELDERMEAD, x, 0.05);
+    ll = local(NLOPT_LN_BOBYQA, x, 0.01);
+    if (std::isfinite(ll) && ll >= best_ll) {
+      best_ll = ll;
+      best = x;
+    }
+  }
+
+  OptimumResult out;
+  FitReport& rep = out.report;
+  rep.starts = static_cast<int>(starts.size());
+  rep.evaluations = obj.evaluations;
+  if (best.empty()) {
+    out.log_params = starts.front();
+    rep.converged = false;
+    rep.log_likelihood = std::numeric_limits<double>::quiet_NaN();
+    rep.message = "no start reached a finite log-likelihood" +
+                  (last_failure.empty() ? std::string() : " (" + last_failure + ")");
+    return out;
+  }
+  out.log_params = best;
+  rep.log_likelihood = best_ll;
+  for (double ll : lls) rep.starts_agreeing += (best_ll - ll <= 1e-3) ? 1 : 0;
+
+  // Gradient on the log scale by central differences: ~0 at an interior optimum.
+  double g2 = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double h = 1e-5;
+    auto up = best, dn = best;
+    up[i] += h;
+    dn[i] -= h;
+    const double g = (log_likelihood(up) - log_likelihood(dn)) / (2 * h);
+    g2 += g * g;
+  }
+  rep.gradient_norm = std::sqrt(g2);
+
+  std::vector<std::string> problems;
+  for (size_t i = 0; i < n; ++i)
+    if (std::abs(best[i]) > options.log_bound - 1e-3)
+      problems.push_back(fmt::format("parameter {} at its bound (e^{:+g}): the model degenerates on these data", i, best[i]));
+  if (!std::isfinite(rep.gradient_norm) || rep.gradient_norm > 1e-2 * std::max(1.0, std::sqrt(std::abs(best_ll))))
+    problems.push_back(fmt::format("gradient not ~0 at the optimum (|g| = {:.3g})", rep.gradient_norm));
+  if (starts.size() > 1 && rep.starts_agreeing < 2)
+    problems.push_back("only one start reached the best log-likelihood");
+  rep.converged = problems.empty();
+  if (rep.converged) {
+    rep.message = fmt::format("converged: {} of {} starts agree within 1e-3", rep.starts_agreeing, rep.starts);
+  } else {
+    rep.message = "NOT converged: ";
+    for (size_t i = 0; i < problems.size(); ++i) rep.message += (i ? "; " : "") + problems[i];
+  }
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace cairn::value

@@ -1,0 +1,41 @@
+#pragma once
+// Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"; Fader & Hardie 2013, "The
+// Gamma-Gamma model of monetary value"). A customer's transaction values are Gamma(p, ν) with
+// ν ~ Gamma(q, γ); the average of x of them, m_x, is the sufficient statistic.
+
+#include <cstdint>
+#include <span>
+
+#include "base/result.h"
+#include "value/fit.h"
+#include "value/rfm.h"
+
+namespace cairn::value {
+
+struct GammaGammaParams {
+  double p = 0, q = 0, gamma = 0;
+};
+
+// The spend data: only customers with x ≥ 1 and m_x > 0 (the model is a density of a positive
+// average; a zero average has no density).
+struct SpendData {
+  std::vector<double> x, m_x;
+};
+SpendData SpendDataOf(std::span<const RfmSummary> rows);
+
+// ln f(m_x | p, q, γ, x) for one customer (x ≥ 1, m_x > 0).
+double GammaGammaLogLikelihood(const GammaGammaParams& g, double x, double m_x);
+double GammaGammaLogLikelihood(const GammaGammaParams& g, const SpendData& data, int threads = 1);
+
+struct GammaGammaFit {
+  GammaGammaParams params;
+  FitReport report;
+};
+// InvalidArgument when fewer than 2 customers have x ≥ 1 and m_x > 0.
+Result<GammaGammaFit> FitGammaGamma(const SpendData& data, const FitOptions& options = {});
+
+// E[M | x, m_x] = (γ + x m_x) p / (p x + q − 1): the population mean γp/(q−1) shrunk towards the
+// customer's own average. For x = 0 it is the population mean. NaN when q ≤ 1 (infinite mean).
+double GammaGammaExpectedSpend(const GammaGammaParams& g, int64_t x, double m_x);
+
+}  // namespace cairn::value

@@ -1,0 +1,180 @@
+// Properties the model formulas must satisfy whatever the data: probabilities sum to one, their
+// mean is the closed-form expectation, the two Pareto/NBD branches agree at α = β, the A₀ series
+// and quadrature agree, CLV reduces to E[M]·E[Y] without discounting.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "value/bgnbd.h"
+#include "value/clv.h"
+#include "value/gamma_gamma.h"
+#include "value/pareto_nbd.h"
+
+namespace cairn::value {
+namespace {
+
+TEST(BgNbd, PurchaseCountDistributionSumsToOneWithTheRightMean) {
+  for (BgNbdParams p : {BgNbdParams{0.243, 4.414, 0.793, 2.426}, BgNbdParams{2.0, 3.0, 1.5, 4.0}}) {
+    const double t = 39;
+    double total = 0, mean = 0;
+    for (int n = 0; n < 400; ++n) {
+      const double pn = BgNbdProbPurchases(p, t, n);
+      ASSERT_GE(pn, -1e-15) << n;
+      total += pn;
+      mean += n * pn;
+    }
+    EXPECT_NEAR(total, 1, 1e-9);
+    EXPECT_NEAR(mean, BgNbdExpected(p, t), 1e-6);
+  }
+}
+
+TEST(BgNbd, PredictionsBehave) {
+  const BgNbdParams p{0.243, 4.414, 0.793, 2.426};
+  EXPECT_EQ(BgNbdProbAlive(p, 0, 0, 30), 1);  // no repeat: never observed to drop out
+  // A long silence since the last purchase lowers P(alive) and the forecast.
+  EXPECT_GT(BgNbdProbAlive(p, 5, 35, 38), BgNbdProbAlive(p, 5, 5, 38));
+  EXPECT_GT(BgNbdConditionalExpected(p, 39, 5, 35, 38), BgNbdConditionalExpected(p, 39, 5, 5, 38));
+  EXPECT_EQ(BgNbdConditionalExpected(p, 0, 3, 10, 20), 0);
+  // The per-customer likelihood of a customer with x = 0 is P(no purchase in (0, T]).
+  EXPECT_NEAR(std::exp(BgNbdLogLikelihood(p, 0, 0, 38)), BgNbdProbPurchases(p, 38, 0), 1e-12);
+  EXPECT_TRUE(std::isnan(BgNbdLogLikelihood({-1, 1, 1, 1}, 0, 0, 1)));
+}
+
+TEST(ParetoNbd, BranchesAgreeAtAlphaEqualsBeta) {
+  const double t_x = 20, T = 38;
+  ParetoNbdParams below{0.55, 10.0 - 1e-9, 0.6, 10.0}, above{0.55, 10.0 + 1e-9, 0.6, 10.0};
+  EXPECT_NEAR(ParetoNbdLogLikelihood(below, 3, t_x, T), ParetoNbdLogLikelihood(above, 3, t_x, T), 1e-8);
+}
+
+TEST(ParetoNbd, A0SeriesAndQuadratureAgreeOnBothBranches) {
+  for (ParetoNbdParams p : {ParetoNbdParams{0.553, 10.578, 0.606, 11.669}, ParetoNbdParams{0.553, 40, 0.606, 2},
+                            ParetoNbdParams{3, 200, 2, 1}, ParetoNbdParams{1, 0.5, 1.5, 90}}) {
+    for (double x : {0.0, 1.0, 7.0, 30.0}) {
+      const double t_x = x == 0 ? 0 : 12.3, T = 38.86;
+      const double series = ParetoNbdLogA0Series(p, x, t_x, T, 2'000'000);
+      const double quad = ParetoNbdLogA0Quadrature(p, x, t_x, T);
+      ASSERT_TRUE(std::isfinite(series));
+      EXPECT_NEAR(quad, series, 1e-10 * std::max(1.0, std::abs(series))) << p.alpha << " " << p.beta << " x=" << x;
+    }
+  }
+}
+
+TEST(ParetoNbd, PurchaseCountDistributionSumsToOneWithTheRightMean) {
+  for (ParetoNbdParams p : {ParetoNbdParams{0.553, 10.578, 0.606, 11.669}, ParetoNbdParams{1.2, 8, 2.5, 3}}) {
+    const double t = 39;
+    double total = 0, mean = 0;
+    for (int n = 0; n < 300; ++n) {
+      const double pn = ParetoNbdProbPurchases(p, t, n);
+      ASSERT_GE(pn, -1e-12) << n;
+      total += pn;
+      mean += n * pn;
+    }
+    EXPECT_NEAR(total, 1, 1e-8) << p.alpha;
+    EXPECT_NEAR(mean, ParetoNbdExpected(p, t), 1e-4) << p.alpha;
+  }
+}
+
+TEST(ParetoNbd, LikelihoodOfANonBuyerIsTheProbabilityOfNoPurchase) {
+  const ParetoNbdParams p{0.553, 10.578, 0.606, 11.669};
+  EXPECT_NEAR(std::exp(ParetoNbdLogLikelihood(p, 0, 0, 38)), ParetoNbdProbPurchases(p, 38, 0), 1e-10);
+  EXPECT_NEAR(ParetoNbdProbAlive(p, 4, 38, 38), 1, 1e-12);  // bought at the very end: alive
+  EXPECT_LT(ParetoNbdProbAlive(p, 4, 2, 38), 0.5);
+}
+
+TEST(GammaGamma, ExpectedSpendShrinksTowardsThePopulationMean) {
+  const GammaGammaParams g{6.25, 3.74, 15.44};
+  const double pop = g.gamma * g.p / (g.q - 1);
+  EXPECT_NEAR(GammaGammaExpectedSpend(g, 0, 0), pop, 1e-12);
+  const double one = GammaGammaExpectedSpend(g, 1, 100), many = GammaGammaExpectedSpend(g, 20, 100);
+  EXPECT_GT(one, pop);
+  EXPECT_LT(one, many);
+  EXPECT_LT(many, 100);
+  EXPECT_TRUE(std::isnan(GammaGammaExpectedSpend({1, 0.5, 1}, 1, 10)));  // q ≤ 1: no finite mean
+  EXPECT_TRUE(std::isnan(GammaGammaLogLikelihood(g, 1, 0)));           // zero average: no density
+}
+
+TEST(GammaGamma, FitRecoversSimulatedParameters) {
+  std::mt19937_64 rng(7);
+  const GammaGammaParams truth{4, 3, 20};
+  SpendData d;
+  for (int i = 0; i < 20000; ++i) {
+    const double nu = std::gamma_distribution<double>(truth.q, 1 / truth.gamma)(rng);
+    const int x = 1 + static_cast<int>(rng() % 6);
+    double sum = 0;
+    for (int k = 0; k < x; ++k) sum += std::gamma_distribution<double>(truth.p, 1 / nu)(rng);
+    d.x.push_back(x);
+    d.m_x.push_back(sum / x);
+  }
+  auto fit = FitGammaGamma(d);
+  ASSERT_TRUE(fit.ok());
+  EXPECT_TRUE(fit->report.converged) << fit->report.message;
+  EXPECT_NEAR(fit->params.p, truth.p, 0.1 * truth.p);
+  EXPECT_NEAR(fit->params.q, truth.q, 0.1 * truth.q);
+  EXPECT_NEAR(fit->params.gamma, truth.gamma, 0.15 * truth.gamma);
+  EXPECT_FALSE(FitGammaGamma(SpendData{{1}, {2}}).ok());
+}
+
+TEST(BgNbd, FitRecoversSimulatedParametersAndRefusesUnidentifiedData) {
+  std::mt19937_64 rng(11);
+  const BgNbdParams truth{0.8, 6, 0.6, 3};
+  std::vector<RfmSummary> rows;
+  for (int i = 0; i < 10000; ++i) {
+    const double lambda = std::gamma_distribution<double>(truth.r, 1 / truth.alpha)(rng);
+    // p ~ Beta(a, b) from two gammas.
+    const double g1 = std::gamma_distribution<double>(truth.a, 1)(rng), g2 = std::gamma_distribution<double>(truth.b, 1)(rng);
+    const double p = g1 / (g1 + g2);
+    RfmSummary s;
+    s.T = 10 + (i % 30) / 7.0 * 7;
+    double t = 0;
+    while (true) {
+      t += std::exponential_distribution<double>(lambda)(rng);
+      if (t > s.T) break;
+      ++s.x;
+      s.t_x = std::floor(t * 7) / 7;  // whole days, as real summaries are (and so they compress)
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < p) break;
+    }
+    rows.push_back(s);
+  }
+  auto fit = FitBgNbd(CompressForFit(rows));
+  ASSERT_TRUE(fit.ok());
+  EXPECT_TRUE(fit->report.converged) << fit->report.message;
+  EXPECT_NEAR(fit->params.r, truth.r, 0.15 * truth.r);
+  EXPECT_NEAR(fit->params.alpha, truth.alpha, 0.2 * truth.alpha);
+  EXPECT_NEAR(fit->params.a, truth.a, 0.25 * truth.a);
+  EXPECT_NEAR(fit->params.b, truth.b, 0.35 * truth.b);
+  std::vector<RfmSummary> none(10);
+  for (auto& s : none) s.T = 5;
+  auto bad = FitBgNbd(CompressForFit(none));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("no customer has a repeat purchase"), std::string_view::npos);
+}
+
+TEST(Clv, UndiscountedClvIsSpendTimesExpectedPurchases) {
+  PurchaseModel m;
+  m.bgnbd = {0.243, 4.414, 0.793, 2.426};
+  const GammaGammaParams g{6.25, 3.74, 15.44};
+  RfmSummary s;
+  s.x = 2; s.t_x = 30.43; s.T = 38.86; s.m_x = 22.35;
+  ClvOptions o;
+  o.horizon = 39;
+  o.step = 4;
+  o.discount_rate = 0;
+  const double want = GammaGammaExpectedSpend(g, 2, 22.35) * BgNbdConditionalExpected(m.bgnbd, 39, 2, 30.43, 38.86);
+  EXPECT_NEAR(DiscountedClv(m, g, s, o), want, 1e-9);
+  o.discount_rate = 0.01;
+  EXPECT_LT(DiscountedClv(m, g, s, o), want);
+  auto v = ScoreCustomer(m, g, s, o);
+  EXPECT_NEAR(v.expected_purchases, 1.2260281747671445, 1e-12);
+  EXPECT_GT(v.prob_alive, 0);
+  EXPECT_LT(v.prob_alive, 1);
+  m.kind = PurchaseModelKind::kParetoNbd;
+  m.pareto_nbd = {0.553, 10.578, 0.606, 11.669};
+  EXPECT_GT(DiscountedClv(m, g, s, o), 0);
+  o.step = 0;
+  EXPECT_FALSE(ValidateClvOptions(o).ok());
+}
+
+}  // namespace
+}  // namespace cairn::value
