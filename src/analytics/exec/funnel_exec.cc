@@ -166,6 +166,53 @@ Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& s
   const auto& offsets = index.offsets();
   const bool keep_all_rows = spec.order == FunnelOrder::kStrict;
 
+  // Everything but the step counts, from a customer's outcome (positions → rows via row_of).
+  auto record = [&](WorkerAcc& a, const FunnelOutcome& out, size_t c, auto row_of) {
+    if (spec.order != FunnelOrder::kAny) {
+      for (uint32_t m = out.reached & ~1u; m; m &= m - 1) {
+        const int s = std::countr_zero(m);
+        a.from_prev[s].push_back(out.from_previous[s]);
+        a.from_first[s].push_back(out.from_first[s]);
+      }
+    }
+    // Breakdown by the attributed row of the reported chain.
+    if (bd.kind != FunnelBreakdown::Kind::kNone) {
+      int32_t pos = -1;
+      switch (bd.attribution) {
+        case Attribution::kFirstTouch: pos = out.chain[0]; break;
+        case Attribution::kLastTouch: pos = out.chain[out.level - 1]; break;
+        case Attribution::kStep: pos = out.chain[bd.attribution_step]; break;
+      }
+      std::string key = "(none)";
+      if (pos >= 0) {
+        const RowIndex r = row_of(pos);
+        if (bd.kind == FunnelBreakdown::Kind::kChannel) {
+          const auto& ch = index.channel_names()[index.channels()[r]];
+          if (!ch.empty()) key = ch;
+        } else if (const std::string* v = bvalues.Find(r)) {
+          key = *v;
+        }
+      }
+      auto& row = a.breakdown[key];
+      row.resize(n, 0);
+      for (uint32_t m = out.reached; m; m &= m - 1) row[std::countr_zero(m)]++;
+    }
+    if (spec.over_time) {
+      auto& row = a.over_time[PeriodOf(out.chain_start_ms, *spec.over_time)];
+      row.resize(n, 0);
+      for (uint32_t m = out.reached; m; m &= m - 1) row[std::countr_zero(m)]++;
+    }
+    if (spec.who) {
+      const auto& who = *spec.who;
+      const store::CustomerId id = index.customers()[c];
+      const bool at = (out.reached >> who.step) & 1u;
+      const bool later = (out.reached >> who.step) > 1u;
+      if (at && (!who.dropped || !later) && id > who.after) a.who.push_back(id);
+    }
+  };
+
+  const bool direct = use_fast && !mt.has_filtered && !mt.has_excl && spec.order == FunnelOrder::kOrdered &&
+                      spec.counting == FunnelCounting::kUniques;
   RETURN_IF_ERROR(index.ParallelForCustomers(ctx, [&](size_t cb, size_t ce, unsigned w) -> Status {
     WorkerAcc& a = *accs[w];
     FunnelOutcome out;
@@ -178,6 +225,15 @@ Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& s
       if (rb >= re) continue;
       a.customers++;
       a.rows += re - rb;
+      if (direct) {
+        // Hot path: the one-pass kernel straight over the index columns, no per-row copies.
+        EvaluateFastEvents(plan, std::span<const int64_t>(ts_col.data() + rb, re - rb),
+                           std::span<const uint32_t>(ev_col.data() + rb, re - rb), mt.plain.data(), &out);
+        if (out.reached == 0) continue;
+        for (uint32_t m = out.reached; m; m &= m - 1) a.counts[std::countr_zero(m)]++;
+        record(a, out, c, [rb](int32_t pos) { return rb + static_cast<RowIndex>(pos); });
+        continue;
+      }
       // Rows of interest, compacted (strict keeps every row: "nothing in between" counts all).
       a.ts.clear();
       a.mask.clear();
@@ -214,47 +270,7 @@ Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& s
           for (uint32_t m = attempt.reached; m; m &= m - 1) a.counts[std::countr_zero(m)]++;
         }
       }
-      if (spec.order != FunnelOrder::kAny) {
-        for (uint32_t m = out.reached & ~1u; m; m &= m - 1) {
-          const int s = std::countr_zero(m);
-          a.from_prev[s].push_back(out.from_previous[s]);
-          a.from_first[s].push_back(out.from_first[s]);
-        }
-      }
-      // Breakdown by the attributed row of the reported chain.
-      if (bd.kind != FunnelBreakdown::Kind::kNone) {
-        int32_t pos = -1;
-        switch (bd.attribution) {
-          case Attribution::kFirstTouch: pos = out.chain[0]; break;
-          case Attribution::kLastTouch: pos = out.chain[out.level - 1]; break;
-          case Attribution::kStep: pos = out.chain[bd.attribution_step]; break;
-        }
-        std::string key = "(none)";
-        if (pos >= 0) {
-          const RowIndex r = a.row_of_pos[pos];
-          if (bd.kind == FunnelBreakdown::Kind::kChannel) {
-            const auto& ch = index.channel_names()[index.channels()[r]];
-            if (!ch.empty()) key = ch;
-          } else if (const std::string* v = bvalues.Find(r)) {
-            key = *v;
-          }
-        }
-        auto& row = a.breakdown[key];
-        row.resize(n, 0);
-        for (uint32_t m = out.reached; m; m &= m - 1) row[std::countr_zero(m)]++;
-      }
-      if (spec.over_time) {
-        auto& row = a.over_time[PeriodOf(out.chain_start_ms, *spec.over_time)];
-        row.resize(n, 0);
-        for (uint32_t m = out.reached; m; m &= m - 1) row[std::countr_zero(m)]++;
-      }
-      if (spec.who) {
-        const auto& who = *spec.who;
-        const store::CustomerId id = index.customers()[c];
-        const bool at = (out.reached >> who.step) & 1u;
-        const bool later = (out.reached >> who.step) > 1u;
-        if (at && (!who.dropped || !later) && id > who.after) a.who.push_back(id);
-      }
+      record(a, out, c, [&a](int32_t pos) { return a.row_of_pos[pos]; });
     }
     return Status::Ok();
   }));

@@ -36,7 +36,9 @@ void FunnelOutcome::Reset(size_t steps) {
 // reached step s so far. A later start dominates (its deadline is later), so one value per step
 // suffices; a row matching several steps is applied from the highest step down so it extends a
 // chain that ended strictly before it. The first time step s is reached is the reported chain.
-void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out) {
+template <typename MaskAt>
+static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, size_t count, MaskAt mask_at,
+                              FunnelOutcome* out) {
   const size_t n = plan.steps;
   out->Reset(n);
   int64_t start[kMaxFunnelSteps];
@@ -47,11 +49,8 @@ void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome*
   for (size_t s = 0; s < n; ++s) start[s] = kNoTime;
   const uint32_t full = n == 32 ? ~0u : ((1u << n) - 1);
   const int64_t window = plan.window_ms;
-  const size_t count = rows.ts.size();
-  const uint32_t* mask = rows.step_mask.data();
-  const int64_t* ts = rows.ts.data();
   for (size_t i = 0; i < count; ++i) {
-    uint32_t m = mask[i];
+    uint32_t m = mask_at(i);
     if (m == 0) [[likely]] continue;
     const int64_t t = ts[i];
     do {
@@ -88,6 +87,17 @@ void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome*
   out->chain[0] = first_start_pos[top];
   out->chain[top] = first_pos[top];
   out->chain_start_ms = ts[first_start_pos[top]];
+}
+
+void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out) {
+  const uint32_t* mask = rows.step_mask.data();
+  FastKernel(plan, rows.ts.data(), rows.ts.size(), [mask](size_t i) { return mask[i]; }, out);
+}
+
+void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std::span<const uint32_t> events,
+                        const uint32_t* step_mask_by_event, FunnelOutcome* out) {
+  const uint32_t* ev = events.data();
+  FastKernel(plan, ts.data(), ts.size(), [ev, step_mask_by_event](size_t i) { return step_mask_by_event[ev[i]]; }, out);
 }
 
 // DP over chains. nodes[s] lists, in row order, every row that ends some valid chain performing

@@ -71,6 +71,10 @@ struct FunnelScratch {
 };
 
 void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out);
+// The same straight off the index columns: the step mask of row i is step_mask_by_event[events[i]]
+// (no property filters). Positions in `out` index these spans.
+void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std::span<const uint32_t> events,
+                        const uint32_t* step_mask_by_event, FunnelOutcome* out);
 // fixed_start >= 0: only chains whose first interaction is at that position (counting totals).
 void EvaluateGeneral(const FunnelPlan& plan, const FunnelRows& rows, int32_t fixed_start, FunnelScratch* scratch,
                      FunnelOutcome* out);
