@@ -1,0 +1,194 @@
+#include "dashboard/dashboard.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace cairn::dashboard {
+namespace {
+constexpr int64_t kDayMs = 86'400'000;
+int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs; }
+
+double Sum(const std::vector<double>& v, int64_t first_day, int64_t from, int64_t to) {  // [from, to] days
+  double s = 0;
+  for (int64_t d = std::max(from, first_day); d <= to && d - first_day < static_cast<int64_t>(v.size()); ++d)
+    s += v[static_cast<size_t>(d - first_day)];
+  return s;
+}
+}  // namespace
+
+Result<std::unique_ptr<Dashboard>> Dashboard::Open(DashboardOptions options, DashboardSources sources) {
+  if (!options.clock) options.clock = Clock::Real();
+  if (!sources.snapshot) return InvalidArgument("dashboard: sources.snapshot is required");
+  ASSIGN_OR_RETURN(auto db, DashboardDb::Open(options.path, options.clock));
+  return std::unique_ptr<Dashboard>(new Dashboard(std::move(options), std::move(sources), std::move(db)));
+}
+
+GoalView Dashboard::Evaluate(const Goal& goal, const std::vector<double>& daily, int64_t first_day,
+                             int64_t first_data_day, int64_t today, const DashboardOptions& options) {
+  GoalView v;
+  v.goal = goal;
+  v.progress = Sum(daily, first_day, goal.start_day, today);
+  v.fraction = goal.target > 0 ? v.progress / goal.target : 0;
+  v.rate_recent = Sum(daily, first_day, today - 7, today - 1) / 7;
+  if (today <= goal.deadline_day)
+    v.rate_needed = std::max(0.0, goal.target - v.progress) / static_cast<double>(goal.deadline_day - today + 1);
+  if (v.progress >= goal.target) {
+    v.reached = v.on_track = true;
+    v.p_on_time = 1;
+    double cum = 0;
+    for (int64_t d = goal.start_day; d <= today; ++d) {
+      cum += Sum(daily, first_day, d, d);
+      if (cum >= goal.target) {
+        v.eta_day = v.eta_low_day = v.eta_high_day = d;
+        break;
+      }
+    }
+    return v;
+  }
+  // The forecast as of `as_of` (complete days end at as_of − 1), fitted on at most history_days,
+  // never before the first day with any data (leading empty days would fake a trend).
+  auto forecast = [&](int64_t as_of) -> std::optional<EtaForecast> {
+    int64_t from = std::max({as_of - options.history_days, first_data_day < 0 ? as_of : first_data_day, first_day});
+    if (from >= as_of) return std::nullopt;
+    std::vector<double> y(daily.begin() + (from - first_day), daily.begin() + (as_of - first_day));
+    double remaining = goal.target - Sum(daily, first_day, goal.start_day, as_of);
+    return ForecastEta(y, remaining, static_cast<int>(goal.deadline_day - as_of), options.forecast);
+  };
+  std::optional<EtaForecast> now = forecast(today);
+  if (!now) {
+    v.error = "no history to forecast from";
+    return v;
+  }
+  v.method = now->method;
+  if (now->eta) v.eta_day = today + *now->eta;
+  if (now->low) v.eta_low_day = today + *now->low;
+  if (now->high) v.eta_high_day = today + *now->high;
+  v.p_on_time = now->p_by_deadline;
+  v.on_track = v.eta_day && *v.eta_day <= goal.deadline_day;
+  if (goal.start_day <= today - 7) {
+    std::optional<EtaForecast> before = forecast(today - 7);
+    if (before && before->eta) v.eta_week_ago_day = today - 7 + *before->eta;
+  }
+  return v;
+}
+
+Result<DashboardView> Dashboard::Overview() {
+  int64_t now_ms = options_.clock->NowMillis();
+  {
+    std::lock_guard lock(cache_mu_);
+    if (cached_ && now_ms - cached_at_ms_ < options_.cache_ms) return *cached_;
+  }
+  ASSIGN_OR_RETURN(DashboardView view, Compute(now_ms));
+  std::lock_guard lock(cache_mu_);
+  cached_ = view;
+  cached_at_ms_ = now_ms;
+  return view;
+}
+
+Result<DashboardView> Dashboard::Compute(int64_t now_ms) {
+  DashboardView view;
+  const int64_t today = DayOf(now_ms);
+  view.today = today;
+  ASSIGN_OR_RETURN(std::vector<Goal> goals, db_->ListGoals());
+  ASSIGN_OR_RETURN(std::vector<Budget> budgets, db_->ListBudgets());
+  ASSIGN_OR_RETURN(std::vector<Activity> activities, db_->ListActivities());
+
+  // Series from the earliest day anything needs (forecast history, complaint baseline, goal starts).
+  int64_t first_day = today - std::max<int64_t>(options_.history_days + 7, 35);
+  std::vector<std::string> extra;
+  for (const Goal& g : goals) {
+    first_day = std::min(first_day, g.start_day);
+    extra.push_back(g.metric);
+  }
+  std::shared_ptr<store::Snapshot> snapshot = sources_.snapshot();
+  view.as_of_seq = static_cast<int64_t>(snapshot->seq());
+  ASSIGN_OR_RETURN(DailySeries series,
+                   ComputeSeries(*snapshot, sources_.canonical, extra, first_day, today, options_.series));
+
+  for (const Goal& g : goals) {
+    auto it = series.values.find(g.metric);
+    if (it == series.values.end()) {
+      GoalView v;
+      v.goal = g;
+      v.error = "unknown metric";
+      view.goals.push_back(std::move(v));
+      continue;
+    }
+    view.goals.push_back(Evaluate(g, it->second, first_day, series.first_data_day, today, options_));
+  }
+
+  // Fuel: budgets from their activities; burn = done spend dated in the last 30 days.
+  for (const Budget& b : budgets) {
+    BudgetView bv;
+    bv.budget = b;
+    double recent = 0;
+    for (const Activity& a : activities) {
+      if (a.budget_id != b.id) continue;
+      if (a.status == "done") {
+        bv.spent += a.cost;
+        if (a.day > today - 30 && a.day <= today) recent += a.cost;
+      } else if (a.status == "planned") {
+        bv.planned += a.cost;
+      }
+    }
+    bv.left = b.amount - bv.spent;
+    bv.burn_per_day = recent / 30;
+    if (bv.burn_per_day > 0) bv.runway_days = std::max(0.0, bv.left) / bv.burn_per_day;
+    view.budgets.push_back(std::move(bv));
+  }
+
+  // Rev counter.
+  const auto& touches = series.values["touches"];
+  view.rev.touches_7d = Sum(touches, first_day, today - 6, today);
+  view.rev.touches_prev_7d = Sum(touches, first_day, today - 13, today - 7);
+  for (const Activity& a : activities)
+    if (a.status == "done" && a.day > today - 7 && a.day <= today) ++view.rev.activities_7d;
+
+  // Ride and hazard inputs.
+  HazardInputs in;
+  in.goals = &view.goals;
+  const auto& complaints = series.values["complaints"];
+  view.ride.complaints_7d = static_cast<int64_t>(Sum(complaints, first_day, today - 6, today));
+  if (series.first_data_day >= 0) {
+    // Baseline: the 4 weeks before the last 7 days, over the days that have data, per week.
+    int64_t from = std::max(today - 34, series.first_data_day), to = today - 7;
+    if (to - from + 1 >= 7) {
+      view.ride.complaints_weekly_baseline = Sum(complaints, first_day, from, to) * 7 / static_cast<double>(to - from + 1);
+      in.complaints_7d = view.ride.complaints_7d;
+      in.complaints_weekly_baseline = view.ride.complaints_weekly_baseline;
+    }
+  }
+  if (sources_.nps) {
+    auto cur = sources_.nps(now_ms - 30 * kDayMs, now_ms);
+    auto prev = sources_.nps(now_ms - 60 * kDayMs, now_ms - 30 * kDayMs);
+    if (cur.ok() && prev.ok()) {
+      if (cur->responses > 0) view.ride.nps_30d = cur->nps;
+      if (prev->responses > 0) view.ride.nps_prev_30d = prev->nps;
+      in.nps_30d = cur->nps;
+      in.nps_prev_30d = prev->nps;
+      in.nps_responses_30d = cur->responses;
+      in.nps_responses_prev_30d = prev->responses;
+    }
+  }
+  if (sources_.value_at_risk) {
+    auto v = sources_.value_at_risk();
+    if (v.ok()) {
+      in.value_at_risk_now = *v;
+      (void)db_->PutReading("value_at_risk", today, *v);  // best effort: a failed write only loses history
+      auto before = db_->ReadingOnOrBefore("value_at_risk", today - 7);
+      if (before.ok() && *before) in.value_at_risk_week_ago = **before;
+    }
+  }
+  if (sources_.rescues_overdue) {
+    auto v = sources_.rescues_overdue(now_ms);
+    if (v.ok()) in.rescues_overdue = *v;
+  }
+  if (sources_.slas_overdue) {
+    auto v = sources_.slas_overdue(now_ms);
+    if (v.ok()) in.slas_overdue = *v;
+  }
+  view.hazards = EvaluateHazards(in, options_.hazards);
+  return view;
+}
+
+}  // namespace cairn::dashboard

@@ -1,0 +1,89 @@
+#pragma once
+// Dashboard: DashboardService over DIR/dashboard.db and the event store (docs/dashboard.md).
+// Overview() computes everything from one store snapshot: daily series (series.h), per-goal
+// progress and ETA (forecast.h), speedometer, rev counter, fuel, ride and hazard lights
+// (hazards.h). Sources owned by other modules (NPS, value at stake, rescues, SLAs) come in as
+// optional callbacks; an unset one turns its light off with "no data source yet".
+// Thread-safe.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "base/clock.h"
+#include "dashboard/dashboard_db.h"
+#include "dashboard/dashboard_service.h"
+#include "dashboard/forecast.h"
+#include "dashboard/hazards.h"
+#include "dashboard/series.h"
+
+namespace cairn::dashboard {
+
+struct NpsReading {
+  double nps = 0;
+  int64_t responses = 0;
+};
+
+struct DashboardSources {
+  std::function<std::shared_ptr<store::Snapshot>()> snapshot;  // required
+  Canonicalizer canonical;                                     // default: ids as stored
+  std::function<Result<NpsReading>(int64_t from_ms, int64_t to_ms)> nps;  // [from, to)
+  std::function<Result<double>()> value_at_risk;               // value at stake now
+  std::function<Result<int64_t>(int64_t now_ms)> rescues_overdue;
+  std::function<Result<int64_t>(int64_t now_ms)> slas_overdue;
+};
+
+struct DashboardOptions {
+  std::string path;                  // DIR/dashboard.db (required; ":memory:" in tests)
+  Clock* clock = nullptr;            // default Clock::Real()
+  int history_days = 182;            // complete days the forecast is fitted on. Default 26 weeks.
+  int64_t cache_ms = 5000;           // an Overview at most this old is reused. Default 5 s.
+  ForecastOptions forecast;
+  HazardOptions hazards;
+  SeriesOptions series;
+};
+
+class Dashboard final : public DashboardService {
+ public:
+  static Result<std::unique_ptr<Dashboard>> Open(DashboardOptions options, DashboardSources sources);
+
+  Result<std::vector<Goal>> ListGoals() override { return db_->ListGoals(); }
+  Result<Goal> GetGoal(int64_t id) override { return db_->GetGoal(id); }
+  Result<Goal> CreateGoal(const Goal& g) override { return Invalidating(db_->CreateGoal(g)); }
+  Result<Goal> UpdateGoal(const Goal& g) override { return Invalidating(db_->UpdateGoal(g)); }
+  Status DeleteGoal(int64_t id) override { return Invalidating(db_->DeleteGoal(id)); }
+  Result<std::vector<Budget>> ListBudgets() override { return db_->ListBudgets(); }
+  Result<Budget> CreateBudget(const Budget& b) override { return Invalidating(db_->CreateBudget(b)); }
+  Result<Budget> UpdateBudget(const Budget& b) override { return Invalidating(db_->UpdateBudget(b)); }
+  Status DeleteBudget(int64_t id) override { return Invalidating(db_->DeleteBudget(id)); }
+  Result<std::vector<Activity>> ListActivities() override { return db_->ListActivities(); }
+  Result<Activity> CreateActivity(const Activity& a) override { return Invalidating(db_->CreateActivity(a)); }
+  Result<Activity> UpdateActivity(const Activity& a) override { return Invalidating(db_->UpdateActivity(a)); }
+  Status DeleteActivity(int64_t id) override { return Invalidating(db_->DeleteActivity(id)); }
+  Result<DashboardView> Overview() override;
+
+  // Progress and ETA of one goal from a daily series (index 0 = series_first_day), as of `today`;
+  // the series' complete days end at today − 1. Exposed for tests.
+  static GoalView Evaluate(const Goal& goal, const std::vector<double>& daily, int64_t series_first_day,
+                           int64_t first_data_day, int64_t today, const DashboardOptions& options);
+
+ private:
+  Dashboard(DashboardOptions options, DashboardSources sources, std::unique_ptr<DashboardDb> db)
+      : options_(std::move(options)), sources_(std::move(sources)), db_(std::move(db)) {}
+  template <typename T>
+  T Invalidating(T r) {
+    std::lock_guard lock(cache_mu_);
+    cached_.reset();
+    return r;
+  }
+  Result<DashboardView> Compute(int64_t now_ms);
+
+  DashboardOptions options_;
+  DashboardSources sources_;
+  std::unique_ptr<DashboardDb> db_;
+  std::mutex cache_mu_;
+  std::optional<DashboardView> cached_;  // guarded by cache_mu_
+  int64_t cached_at_ms_ = 0;             // guarded by cache_mu_
+};
+
+}  // namespace cairn::dashboard
