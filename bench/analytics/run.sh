@@ -19,7 +19,9 @@
 # first call is reported apart (`*_first_ms`: it includes building the analytics index of the
 # snapshot); the figure is the median of the other R (warm index, like the peers' warm caches).
 # events/s per core = events scanned / server CPU-seconds (utime+stime from /proc) over the warm
-# runs. Peak memory = the server's VmHWM.
+# runs. Peak memory = the server's VmHWM. `*_ms` is the client's wall time per request (HTTP and
+# JSON included); `*_engine_ms` the engine's own time from the answer. Also times depth-3 paths
+# and a daily trend (Cairn only; SKIP_INSIGHTS=1 skips them).
 # Peers: ../shared/peers/{clickhouse,postgres}.sh (private servers on loopback; Debian packages
 # clickhouse-server, postgresql: scripts/setup installs them), each REPS times, server-side ms.
 #
@@ -121,7 +123,7 @@ if [[ " $engines " == *" cairn "* ]]; then
   retention_spec='{"start_event":"Signed Up","return_event":"Order Completed","period":"week","periods":8}'
   # query NAME SPEC: prints NAME_first_ms, NAME_ms (median of the warm runs), NAME_events_per_cpu_s
   query() {
-    local q=$1 spec=$2 i t0 t1 c0 c1 ms=() code
+    local q=$1 spec=$2 i t0 t1 c0 c1 ms=() ems=() code
     for ((i = 0; i <= reps; i++)); do
       [[ $i == 1 ]] && c0=$(cpu_ticks)
       t0=$(now_ns)
@@ -136,16 +138,23 @@ if [[ " $engines " == *" cairn "* ]]; then
         awk -v ns=$((t1 - t0)) -v q="$q" 'BEGIN { printf "cairn_%s_first_ms %.1f ms\n", q, ns / 1e6 }'
       else
         ms+=("$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e6 }')")
+        # the engine's own time ("ms", the last one in the answer: stats.ms or top-level ms)
+        ems+=("$(grep -o '"ms":[0-9.eE+-]*' "$results/cairn.$q.$i.json" | tail -1 | cut -d: -f2)")
       fi
     done
     c1=$(cpu_ticks)
     echo "cairn_${q}_runs $(IFS=,; echo "${ms[*]}") ms"
     echo "cairn_${q}_ms $(printf '%s\n' "${ms[@]}" | median) ms"
+    echo "cairn_${q}_engine_ms $(printf '%s\n' "${ems[@]}" | median) ms"
     awk -v n="$events" -v r="$reps" -v t=$((c1 - c0)) -v hz="$tck" -v q="$q" 'BEGIN {
       if (t > 0) printf "cairn_%s_events_per_cpu_s %.0f events/cpu-s\n", q, n * r / (t / hz);
       else printf "cairn_%s_events_per_cpu_s NA events/cpu-s\n", q }'
   }
   if query funnel "$funnel_spec" && query retention "$retention_spec"; then
+    if [[ -z "${SKIP_INSIGHTS:-}" ]]; then  # the issue's other two timed queries (no peer runs them)
+      query paths '{"anchor":"Signed Up","direction":"next","depth":3}' || true
+      query trends '{"interval":"day"}' || true
+    fi
     cairn_ok=1
     # Same line format as the peer scripts, for the comparison below.
     python3 - "$results/cairn.funnel.1.json" "$results/cairn.retention.1.json" > "$results/cairn.txt" <<'EOF'

@@ -23,7 +23,7 @@ h=$(( $(cksum <<< "$work" | cut -d' ' -f1) % 2000 ))
 export CH_TCP_PORT=$((21000 + h)) CH_HTTP_PORT=$((23000 + h))
 t0=$(date +%s%N)
 status=0
-"$here/../../../bench/analytics/run.sh" --size "$size" --reps 1 --engines "cairn clickhouse" \
+SKIP_INSIGHTS=1 "$here/../../../bench/analytics/run.sh" --size "$size" --reps 1 --engines "cairn clickhouse" \
   --cairn "$cairn" --gen "$gen" --data "$work" || status=$?
 echo "conformance_wall_s $(( ($(date +%s%N) - t0) / 1000000000 )) s"
 if [[ $status != 0 ]]; then
