@@ -43,6 +43,7 @@ struct ActionRequest {
   std::string payload_json = "{}"; // a JSON object, sent as the webhook's "data"
   std::string idempotency_key;     // "" = derived from source_ref (which must then be set)
   std::string source_ref;          // what asked for it, e.g. "rescue:42"
+  int64_t not_before_ms = 0;       // gates run no earlier than this (a delayed prompt); 0 = now
 };
 
 struct ActionRecord {

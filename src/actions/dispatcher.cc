@@ -283,7 +283,7 @@ Result<ActionRecord> Dispatcher::Submit(ActionRequest r) {
     stmt.Bind(1, r.idempotency_key).BindU64(2, r.customer).Bind(3, r.customer_key).Bind(4, r.name).Bind(5, r.purpose)
         .Bind(6, r.channel).Bind(7, r.critical).Bind(8, Num(r.customer_value)).Bind(9, Num(r.expected_gain))
         .Bind(10, r.time_zone).Bind(11, r.payload_json).Bind(12, r.source_ref).Bind(13, now)
-        .Bind(14, now + options_.cap.arbitration_delay_ms).Bind(15, options_.endpoint.url);
+        .Bind(14, std::max(now + options_.cap.arbitration_delay_ms, r.not_before_ms)).Bind(15, options_.endpoint.url);
     RETURN_IF_ERROR(stmt.Run());
     // Read the row id under the same lock as the INSERT: the dispatcher thread inserts too.
     out = LoadLocked(db_->last_insert_rowid());

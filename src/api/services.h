@@ -32,6 +32,10 @@ namespace cairn::journey {
 class JourneyService;  // journey/journey_service.h
 }
 
+namespace cairn::dashboard {
+class DashboardService;  // dashboard/dashboard_service.h
+}
+
 namespace cairn::api {
 
 struct Services {
@@ -59,6 +63,9 @@ struct Services {
   // Journey map and state (/v1/journey-map, /v1/customers/{id}/journey, /v1/journey/overview);
   // optional: without it those routes answer 503.
   journey::JourneyService* journey = nullptr;
+  // Goals, budgets, activities and the dashboard overview (/v1/goals, /v1/budgets,
+  // /v1/activities, /v1/dashboard); optional: without it those routes answer 503.
+  dashboard::DashboardService* dashboard = nullptr;
 };
 
 }  // namespace cairn::api

@@ -1,5 +1,7 @@
 #include "app/config.h"
 
+#include "app/rescue_config.h"
+
 #include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
 
@@ -88,6 +90,10 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       }
     } else if (key == "memtable_flush_bytes") {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.store.memtable_flush_bytes));
+    } else if (key == "rescue") {
+      RETURN_IF_ERROR(ApplyRescueSection(v, &cfg->hub.rescue));
+    } else if (key == "actions") {
+      RETURN_IF_ERROR(ApplyActionsSection(v, &cfg->hub.rescue));
     } else if (key == "io_threads") {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->http.io_threads));
     } else {

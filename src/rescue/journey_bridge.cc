@@ -1,0 +1,296 @@
+#include "rescue/journey_bridge.h"
+
+#include <date/date.h>
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "base/logging.h"
+
+namespace cairn::rescue {
+
+namespace {
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (c < 0x20) *out += fmt::format("\\u{:04x}", c);
+        else out->push_back(static_cast<char>(c));
+    }
+  }
+  out->push_back('"');
+}
+
+std::string Quoted(std::string_view s) {
+  std::string out;
+  AppendJsonString(&out, s);
+  return out;
+}
+
+std::string IsoMillis(int64_t ms) {
+  return date::format("%FT%TZ", date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms)));
+}
+
+}  // namespace
+
+std::vector<PathConfig> PathsFromMap(const journey::JourneyMap& map) {
+  std::vector<PathConfig> out;
+  for (const auto& p : map.rescue_paths()) {
+    PathConfig c;
+    c.name = p.name;
+    c.action = p.action;
+    c.channel = p.channel;
+    c.purpose = p.purpose;
+    c.cost = p.cost;
+    c.prior_p_rescue = p.p_with;
+    c.prior_p_none = p.p_without;
+    c.prior_strength = p.prior_strength;
+    c.outcome_window_ms = p.outcome_window_ms;
+    c.outcome_events = p.outcome_events;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<actions::ChannelConstraint> ConstraintsFromMap(const journey::JourneyMap& map) {
+  std::vector<actions::ChannelConstraint> out;
+  for (const auto& c : map.critical()) {
+    actions::ChannelConstraint cc;
+    cc.name = c.name;
+    for (const auto& t : c.tiers) cc.tiers.push_back({t.name, t.min_value, t.channels});
+    out.push_back(std::move(cc));
+  }
+  return out;
+}
+
+JourneyBridge::JourneyBridge(RescueEngine* engine, actions::Dispatcher* dispatcher, BridgeOptions options)
+    : engine_(engine), dispatcher_(dispatcher), options_(std::move(options)) {
+  router_ = std::thread([this] { RouterLoop(); });
+}
+
+JourneyBridge::~JourneyBridge() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  router_.join();
+}
+
+Status JourneyBridge::SetMap(const journey::JourneyMap& map) {
+  RETURN_IF_ERROR(engine_->SetPaths(PathsFromMap(map)));
+  if (dispatcher_ != nullptr) dispatcher_->SetConstraints(ConstraintsFromMap(map));
+  std::lock_guard lock(mu_);
+  post_purchase_ = map.post_purchase();
+  outbound_ = map.outbound_events();
+  outbound_.emplace_back(kTouchEvent);
+  return Status::Ok();
+}
+
+void JourneyBridge::OnSignal(const journey::Signal& s) {
+  DerailmentSignal signal{s.customer, s.path, s.reasons, s.value_at_stake, s.persona, s.value_tier, s.at_ms};
+  auto d = engine_->Decide(signal);
+  if (!d.ok()) {
+    LOG_EVERY_N_SEC(kWarn, 10, "rescue: deciding on a '{}' signal failed: {}", s.path, d.status().ToString());
+    return;
+  }
+  if (options_.auto_act && d->status == RescueStatus::kOpen) {
+    auto acted = engine_->Act(d->id, "auto_act");
+    if (!acted.ok()) LOG_EVERY_N_SEC(kWarn, 10, "rescue: auto-act on {} failed: {}", d->id, acted.status().ToString());
+  }
+}
+
+void JourneyBridge::OnInteraction(store::CustomerId canonical, std::string_view event, int64_t ts_ms, double revenue,
+                                  bool is_order) {
+  bool ours;
+  journey::PostPurchase pp;
+  bool route_answer = false;
+  {
+    std::lock_guard lock(mu_);
+    ours = std::find(outbound_.begin(), outbound_.end(), event) != outbound_.end();
+    pp = post_purchase_;
+    if (!ours && event == "Survey Responded") {
+      auto it = prompted_.find(canonical);
+      if (it != prompted_.end() && ts_ms >= it->second) {
+        prompted_.erase(it);
+        route_answer = true;
+      }
+    }
+  }
+  engine_->ObserveInteraction(canonical, event, ts_ms, ours);
+  if (dispatcher_ == nullptr || !options_.post_purchase || ours) return;
+  if (route_answer) {
+    {
+      std::lock_guard lock(mu_);
+      answers_.emplace_back(canonical, ts_ms);
+    }
+    wake_.notify_all();
+    return;
+  }
+  if (!is_order || std::find(pp.after_events.begin(), pp.after_events.end(), event) == pp.after_events.end()) return;
+  CustomerInfo info = options_.describe(canonical);
+  actions::ActionRequest r = BaseRequest(canonical, info);
+  if (r.customer_key.empty()) return;  // no identity to address the prompt to
+  r.name = "post_purchase.prompt";
+  r.purpose = "service";  // asking how the purchase went is part of serving it
+  r.channel = pp.channel;
+  r.source_ref = fmt::format("order:{}:{}", canonical, ts_ms);
+  r.not_before_ms = ts_ms + pp.delay_ms;
+  r.payload_json = fmt::format(R"({{"order":{{"event":{},"at":{},"revenue":{}}},"ask":"happy_or_unhappy"}})",
+                               Quoted(event), Quoted(IsoMillis(ts_ms)), revenue);
+  auto submitted = dispatcher_->Submit(std::move(r));
+  if (!submitted.ok()) {
+    LOG_EVERY_N_SEC(kWarn, 10, "post-purchase: prompt not queued: {}", submitted.status().ToString());
+    return;
+  }
+  std::lock_guard lock(mu_);
+  prompted_[canonical] = ts_ms;
+}
+
+void JourneyBridge::RouterLoop() {
+  while (true) {
+    std::vector<std::pair<store::CustomerId, int64_t>> work;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || !answers_.empty(); });
+      if (stop_) return;
+      work.swap(answers_);
+    }
+    for (const auto& [customer, ts] : work) RoutePostPurchaseAnswer(customer, ts);
+  }
+}
+
+void JourneyBridge::RoutePostPurchaseAnswer(store::CustomerId customer, int64_t ts_ms) {
+  if (!options_.read) return;
+  auto interactions = options_.read(customer);
+  if (!interactions.ok()) {
+    LOG_EVERY_N_SEC(kWarn, 10, "post-purchase: reading the survey answer failed: {}", interactions.status().ToString());
+    return;
+  }
+  // The answer: the customer's Survey Responded at ts_ms (the last one if several).
+  std::optional<int64_t> nps;
+  simdjson::dom::parser parser;
+  for (const auto& in : *interactions) {
+    if (in.event != "Survey Responded" || in.timestamp_ms != ts_ms) continue;
+    simdjson::dom::element doc;
+    if (parser.parse(in.payload).get(doc) != simdjson::SUCCESS) continue;
+    int64_t v;
+    double dv;
+    if (doc["properties"]["nps"].get_int64().get(v) == simdjson::SUCCESS) nps = v;
+    else if (doc["properties"]["nps"].get_double().get(dv) == simdjson::SUCCESS) nps = static_cast<int64_t>(dv);
+  }
+  if (!nps) return;  // a CSAT-only answer or no score: nothing to route
+  journey::PostPurchase pp;
+  {
+    std::lock_guard lock(mu_);
+    pp = post_purchase_;
+  }
+  CustomerInfo info = options_.describe(customer);
+  actions::ActionRequest r = BaseRequest(customer, info);
+  if (r.customer_key.empty()) return;
+  if (*nps >= pp.happy_min_nps) {
+    r.name = "post_purchase." + pp.happy_action;
+    r.purpose = "marketing";  // a review / referral ask is promotion: it needs marketing consent
+  } else if (*nps <= pp.unhappy_max_nps) {
+    r.name = "post_purchase." + pp.unhappy_action;
+    r.purpose = "service";
+    r.expected_gain = 1e9;  // helping an unhappy customer outranks promotions under the cap
+  } else {
+    return;  // passive: no follow-up
+  }
+  r.channel = pp.channel;
+  r.source_ref = fmt::format("survey:{}:{}", customer, ts_ms);
+  r.payload_json = fmt::format(R"({{"nps":{},"answeredAt":{}}})", *nps, Quoted(IsoMillis(ts_ms)));
+  auto submitted = dispatcher_->Submit(std::move(r));
+  if (!submitted.ok()) LOG_EVERY_N_SEC(kWarn, 10, "post-purchase: follow-up not queued: {}", submitted.status().ToString());
+}
+
+actions::ActionRequest JourneyBridge::BaseRequest(store::CustomerId customer, const CustomerInfo& info) const {
+  actions::ActionRequest r;
+  r.customer = customer;
+  for (const auto& id : info.ids) {
+    if (id.starts_with("userId:") || id.starts_with("anonymousId:")) {
+      r.customer_key = id;
+      break;
+    }
+  }
+  r.time_zone = info.time_zone;
+  r.customer_value = info.value;
+  return r;
+}
+
+Result<std::string> JourneyBridge::Dispatch(const Decision& d, const PathConfig& path) {
+  if (dispatcher_ == nullptr) return FailedPrecondition("actions are not configured (actions.webhook.url)");
+  CustomerInfo info = options_.describe(d.customer);
+  actions::ActionRequest r = BaseRequest(d.customer, info);
+  if (r.customer_key.empty()) {
+    return FailedPrecondition(fmt::format("customer c:{} has no userId or anonymousId to address the action to", d.customer));
+  }
+  r.name = "rescue." + d.path;
+  r.purpose = path.purpose;
+  r.channel = path.channel;
+  r.expected_gain = d.expected_gain;
+  r.source_ref = fmt::format("rescue:{}", d.id);
+  std::string reasons = "[";
+  for (size_t i = 0; i < d.reasons.size(); ++i) {
+    if (i) reasons += ',';
+    AppendJsonString(&reasons, d.reasons[i]);
+  }
+  reasons += ']';
+  r.payload_json = fmt::format(
+      R"({{"rescue":{},"path":{},"action":{},"reasons":{},"valueAtStake":{},"expectedGain":{},"persona":{}}})", d.id,
+      Quoted(d.path), Quoted(path.action), reasons, d.value_at_stake, d.expected_gain, Quoted(d.persona));
+  ASSIGN_OR_RETURN(auto a, dispatcher_->Submit(std::move(r)));
+  return fmt::format("action:{}", a.id);
+}
+
+Result<std::string> IngestTouchRecorder::TouchMessage(const actions::ActionRecord& a, int64_t at_ms) {
+  const auto& key = a.request.customer_key;
+  std::string id_field;
+  std::string_view value;
+  if (key.starts_with("userId:")) {
+    id_field = "userId";
+    value = std::string_view(key).substr(7);
+  } else if (key.starts_with("anonymousId:")) {
+    id_field = "anonymousId";
+    value = std::string_view(key).substr(12);
+  } else {
+    return InvalidArgument(fmt::format("customer_key: need userId:… or anonymousId:…, got '{}'", key));
+  }
+  return fmt::format(
+      R"({{"type":"track","event":{},"{}":{},"messageId":"cairn-action-{}","timestamp":{},)"
+      R"("properties":{{"action":{},"actionId":{},"channel":{},"purpose":{},"direction":"outbound","source":{}}},)"
+      R"("context":{{"channel":{}}}}})",
+      Quoted(kTouchEvent), id_field, Quoted(value), a.id, Quoted(IsoMillis(at_ms)), Quoted(a.request.name), a.id,
+      Quoted(a.request.channel), Quoted(a.request.purpose), Quoted(a.request.source_ref), Quoted(a.request.channel));
+}
+
+Status IngestTouchRecorder::RecordTouch(const actions::ActionRecord& action, int64_t at_ms) {
+  ASSIGN_OR_RETURN(std::string body, TouchMessage(action, at_ms));
+  ingest::IngestRequest req;
+  req.dialect = ingest::Dialect::kSegmentSingle;
+  req.single_type = store::MessageType::kTrack;
+  req.body = std::move(body);
+  req.received_at_ms = at_ms;
+  req.trusted_source = kActionsSource;
+  const int64_t id = action.id;
+  ingestor_->Ingest(std::move(req), [id](Result<ingest::IngestOutcome> outcome) {
+    if (!outcome.ok()) {
+      LOG_EVERY_N_SEC(kWarn, 10, "actions: touch of action {} not recorded: {}", id, outcome.status().ToString());
+    } else if (!outcome->rejected.empty()) {
+      LOG_EVERY_N_SEC(kWarn, 10, "actions: touch of action {} rejected: {}", id, outcome->rejected[0].error);
+    }
+  });
+  return Status::Ok();
+}
+
+}  // namespace cairn::rescue

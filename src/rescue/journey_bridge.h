@@ -1,0 +1,111 @@
+#pragma once
+// JourneyBridge: wires the journey engine's output to rescue decisions and actions.
+//   journey Signal            → RescueEngine::Decide (and Act at once when auto_act is on)
+//   every live interaction    → RescueEngine::ObserveInteraction (outcomes; our own outbound
+//                               touches never count)
+//   an order (is_order)       → the post-purchase prompt ("happy? unhappy?"), sent after the map's
+//                               delay as an action (DOMAIN.md §6)
+//   a survey answer after it  → happy (NPS >= happy_min_nps): the review/referral ask;
+//                               unhappy (NPS <= unhappy_max_nps): the support contact (the angry
+//                               path itself is the journey engine's detector)
+// plus the map → rescue/actions configuration (paths, channel constraints) and the
+// TouchRecorder that records each delivered action as an interaction through the ingest path.
+//
+// Thread-safety: the JourneyListener callbacks may come from several threads (the engine
+// serialises them); everything here is thread-safe. Callbacks only do SQLite point writes.
+
+#include <functional>
+#include <memory>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actions/dispatcher.h"
+#include "ingest/ingestor.h"
+#include "journey/journey_map.h"
+#include "journey/signals.h"
+#include "rescue/rescue_engine.h"
+
+namespace cairn::rescue {
+
+// The event name of the interaction recorded for a delivered action (properties.direction is
+// "outbound"); journey maps should list it among outbound_events.
+inline constexpr std::string_view kTouchEvent = "Action Sent";
+// The source id of interactions Cairn records about its own actions (not a write key's).
+inline constexpr uint32_t kActionsSource = 0xFFFFFFFEu;
+
+std::vector<PathConfig> PathsFromMap(const journey::JourneyMap& map);
+std::vector<actions::ChannelConstraint> ConstraintsFromMap(const journey::JourneyMap& map);
+
+struct CustomerInfo {
+  std::vector<std::string> ids;  // "userId:alice", "email:a@x.io", ... (userId first when known)
+  std::string time_zone;         // IANA name from the profile's traits, "" if none
+  double value = 0;              // for channel-constraint tiers (e.g. realised + journey value)
+};
+
+struct BridgeOptions {
+  // Act on every rescue worth it at once (no human in the loop). Default false: rescues wait in
+  // the queue (GET /v1/rescues?status=open) for the team.
+  bool auto_act = false;
+  // Send post-purchase prompts and route their answers. Default true (when a dispatcher exists).
+  bool post_purchase = true;
+  std::function<CustomerInfo(store::CustomerId)> describe;  // required
+  // Reads a customer's interactions (merges applied), for the NPS of a survey answer.
+  actions::RecordedConsent::ReadFn read;
+};
+
+class JourneyBridge final : public journey::JourneyListener {
+ public:
+  // `dispatcher` may be null (no actions configured): rescues are still decided and queued.
+  JourneyBridge(RescueEngine* engine, actions::Dispatcher* dispatcher, BridgeOptions options);
+  ~JourneyBridge() override;  // stops the answer-routing thread
+
+  // Applies a (new) map: rescue paths, channel constraints, post-purchase, outbound events.
+  Status SetMap(const journey::JourneyMap& map);
+
+  // journey::JourneyListener
+  void OnSignal(const journey::Signal& signal) override;
+  void OnInteraction(store::CustomerId canonical, std::string_view event, int64_t ts_ms, double revenue,
+                     bool is_order) override;
+
+  // RescueOptions::dispatch: the action of an acted rescue.
+  Result<std::string> Dispatch(const Decision& decision, const PathConfig& path);
+
+ private:
+  actions::ActionRequest BaseRequest(store::CustomerId customer, const CustomerInfo& info) const;
+  void RoutePostPurchaseAnswer(store::CustomerId customer, int64_t ts_ms);
+  void RouterLoop();
+
+  RescueEngine* engine_;
+  actions::Dispatcher* dispatcher_;
+  BridgeOptions options_;
+  std::mutex mu_;  // guards the fields below
+  journey::PostPurchase post_purchase_;
+  std::vector<std::string> outbound_;
+  // Customers prompted after an order and not yet routed: customer → prompt time.
+  std::unordered_map<store::CustomerId, int64_t> prompted_;
+  // Survey answers to route, off the journey callback thread (routing reads the store).
+  std::vector<std::pair<store::CustomerId, int64_t>> answers_;
+  bool stop_ = false;
+  std::condition_variable wake_;
+  std::thread router_;
+};
+
+// Records delivered actions as `Action Sent` track interactions through the ingest path, as the
+// trusted internal source kActionsSource (messageId "cairn-action-<id>", so a repeat is a
+// duplicate). The customer is named by the action's customer_key (userId or anonymousId).
+class IngestTouchRecorder final : public actions::TouchRecorder {
+ public:
+  explicit IngestTouchRecorder(ingest::Ingestor* ingestor) : ingestor_(ingestor) {}
+  Status RecordTouch(const actions::ActionRecord& action, int64_t at_ms) override;
+  // The Segment message recorded for `action` (exposed for tests).
+  static Result<std::string> TouchMessage(const actions::ActionRecord& action, int64_t at_ms);
+
+ private:
+  ingest::Ingestor* ingestor_;
+};
+
+}  // namespace cairn::rescue
