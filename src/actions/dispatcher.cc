@@ -538,7 +538,8 @@ Result<std::vector<ActionRecord>> Dispatcher::List(std::optional<ActionStatus> s
   std::vector<ActionRecord> out;
   ASSIGN_OR_RETURN(auto stmt, db_->Prepare(fmt::format(
       "SELECT {} FROM actions WHERE (?1 = '' OR status = ?1) ORDER BY id DESC LIMIT ?2", kColumns)));
-  stmt.Bind(1, status ? ActionStatusName(*status) : std::string_view()).Bind(2, static_cast<int64_t>(limit));
+  // A non-null empty string: a null data pointer would bind SQL NULL, which never equals .
+  stmt.Bind(1, status ? ActionStatusName(*status) : std::string_view("")).Bind(2, static_cast<int64_t>(limit));
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;

@@ -1,0 +1,190 @@
+// The bridge with the real rescue engine, the real dispatcher and a real HTTP receiver: a journey
+// signal becomes a decision, acting sends the path's action; an order schedules the post-purchase
+// prompt after the map's delay; the survey answer routes happy → review/referral ask and
+// unhappy → support contact; our own touches never count as outcomes.
+
+#include "rescue/journey_bridge.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "actions/webhook_receiver.h"
+#include "testutil/temp_dir.h"
+
+namespace cairn::rescue {
+namespace {
+
+constexpr int64_t kDay = 86400000;
+
+store::Interaction Survey(int64_t ts, int nps) {
+  store::Interaction in;
+  in.type = store::MessageType::kTrack;
+  in.event = "Survey Responded";
+  in.timestamp_ms = ts;
+  in.payload = "{\"type\":\"track\",\"event\":\"Survey Responded\",\"properties\":{\"nps\":" + std::to_string(nps) + "}}";
+  return in;
+}
+
+class BridgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto map = journey::JourneyMap::Parse(journey::JourneyMap::DefaultYaml());
+    ASSERT_TRUE(map.ok()) << map.status().ToString();
+    map_ = *map;
+    actions::DispatcherOptions d;
+    d.path = dir_.Sub("actions.db");
+    d.endpoint = {receiver_.url(), "k", 2000};
+    d.quiet.enabled = false;
+    d.consent_policy.require_grant = {};
+    d.clock = &clock_;
+    d.metrics = &registry_;
+    d.start_thread = false;
+    auto disp = actions::Dispatcher::Open(std::move(d));
+    ASSERT_TRUE(disp.ok()) << disp.status().ToString();
+    dispatcher_ = std::move(*disp);
+
+    BridgeOptions bo;
+    bo.describe = [](store::CustomerId c) {
+      return CustomerInfo{{"userId:u" + std::to_string(c), "email:u@x.io"}, "Europe/Paris", 0};
+    };
+    bo.read = [this](store::CustomerId) -> Result<std::vector<store::Interaction>> {
+      std::lock_guard lock(mu_);
+      return log_;
+    };
+    RescueOptions ro;
+    ro.path = dir_.Sub("rescue.db");
+    ro.clock = &clock_;
+    ro.metrics = &registry_;
+    ro.describe_customer = [](store::CustomerId c) { return std::vector<std::string>{"userId:u" + std::to_string(c)}; };
+    ro.dispatch = [this](const Decision& d, const PathConfig& p) { return bridge_->Dispatch(d, p); };
+    auto engine = RescueEngine::Open(std::move(ro));
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+    bridge_ = std::make_unique<JourneyBridge>(engine_.get(), dispatcher_.get(), std::move(bo));
+    ASSERT_TRUE(bridge_->SetMap(*map_).ok());
+  }
+
+  // Waits for the routing thread to queue `n` actions in total.
+  std::vector<actions::ActionRecord> WaitForActions(size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      auto list = dispatcher_->List(std::nullopt, 100);
+      if (list->size() >= n) return *list;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return *dispatcher_->List(std::nullopt, 100);
+  }
+
+  testutil::TempDir dir_;
+  testutil::WebhookReceiver receiver_;
+  FakeClock clock_;
+  metrics::Registry registry_;
+  std::shared_ptr<const journey::JourneyMap> map_;
+  std::unique_ptr<actions::Dispatcher> dispatcher_;
+  std::unique_ptr<RescueEngine> engine_;
+  std::unique_ptr<JourneyBridge> bridge_;
+  std::mutex mu_;
+  std::vector<store::Interaction> log_;
+};
+
+TEST_F(BridgeTest, MapPathsReachTheEngine) {
+  auto paths = PathsFromMap(*map_);
+  ASSERT_FALSE(paths.empty());
+  for (const auto& p : paths) EXPECT_TRUE(ValidatePath(p).ok()) << p.name;
+  auto constraints = ConstraintsFromMap(*map_);
+  EXPECT_FALSE(constraints.empty());
+}
+
+TEST_F(BridgeTest, SignalDecisionActAndDelivery) {
+  journey::Signal s;
+  s.customer = 42;
+  s.path = "angry";
+  s.reasons = {"interaction 'Complaint Filed'"};
+  s.value_at_stake = 1000;
+  s.at_ms = clock_.NowMillis();
+  bridge_->OnSignal(s);
+  auto open = engine_->List({RescueStatus::kOpen, 10});
+  ASSERT_EQ(open->size(), 1u);
+  const Decision& d = (*open)[0];
+  auto acted = engine_->Act(d.id, "");
+  ASSERT_TRUE(acted.ok()) << acted.status().ToString();
+  ASSERT_TRUE(dispatcher_->RunDue(clock_.NowMillis()).ok());
+  auto actions = *dispatcher_->List(std::nullopt, 10);
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].status, actions::ActionStatus::kDelivered);
+  EXPECT_EQ(actions[0].request.name, "rescue.angry");
+  EXPECT_EQ(actions[0].request.purpose, "service");
+  EXPECT_EQ(actions[0].request.customer_key, "userId:u42");
+  EXPECT_EQ(actions[0].request.time_zone, "Europe/Paris");
+  EXPECT_EQ(acted->action_ref, "action:" + std::to_string(actions[0].id));
+  // Our own touch does not close the rescue; the customer's resolution does.
+  bridge_->OnInteraction(42, kTouchEvent, clock_.NowMillis() + 1, 0, false);
+  EXPECT_EQ(engine_->Get(d.id)->status, RescueStatus::kActed);
+  bridge_->OnInteraction(42, "Support Ticket Resolved", clock_.NowMillis() + 2, 0, false);
+  EXPECT_EQ(engine_->Get(d.id)->status, RescueStatus::kSucceeded);
+}
+
+TEST_F(BridgeTest, PostPurchasePromptAfterDelayThenHappyAndUnhappyRouting) {
+  const int64_t t = clock_.NowMillis();
+  bridge_->OnInteraction(7, "Order Completed", t, 120, /*is_order=*/true);
+  bridge_->OnInteraction(8, "Order Completed", t, 80, /*is_order=*/true);
+  auto prompts = *dispatcher_->List(std::nullopt, 10);
+  ASSERT_EQ(prompts.size(), 2u);
+  EXPECT_EQ(prompts[0].request.name, "post_purchase.prompt");
+  EXPECT_EQ(prompts[0].not_before_ms, t + map_->post_purchase().delay_ms);
+  EXPECT_NE(prompts[1].request.payload_json.find(R"("revenue":120)"), std::string::npos) << prompts[1].request.payload_json;
+  // Nothing goes out before the delay.
+  ASSERT_TRUE(dispatcher_->RunDue(t + kDay).ok());
+  EXPECT_TRUE(receiver_.seen().empty());
+  clock_.Set(t + map_->post_purchase().delay_ms);
+  ASSERT_TRUE(dispatcher_->RunDue(clock_.NowMillis()).ok());
+  EXPECT_EQ(receiver_.seen().size(), 2u);
+
+  // Customer 7 is happy (NPS 10), customer 8 unhappy (NPS 3).
+  const int64_t answered = clock_.NowMillis() + 3600000;
+  {
+    std::lock_guard lock(mu_);
+    log_ = {Survey(answered, 10)};
+  }
+  bridge_->OnInteraction(7, "Survey Responded", answered, 0, false);
+  auto after_happy = WaitForActions(3);
+  ASSERT_EQ(after_happy.size(), 3u);
+  EXPECT_EQ(after_happy[0].request.name, "post_purchase." + map_->post_purchase().happy_action);
+  EXPECT_EQ(after_happy[0].request.purpose, "marketing");
+  {
+    std::lock_guard lock(mu_);
+    log_ = {Survey(answered, 3)};
+  }
+  bridge_->OnInteraction(8, "Survey Responded", answered, 0, false);
+  auto after_unhappy = WaitForActions(4);
+  ASSERT_EQ(after_unhappy.size(), 4u);
+  EXPECT_EQ(after_unhappy[0].request.name, "post_purchase." + map_->post_purchase().unhappy_action);
+  EXPECT_EQ(after_unhappy[0].request.purpose, "service");
+  // A second answer is not routed again (the prompt was answered).
+  bridge_->OnInteraction(8, "Survey Responded", answered + 1, 0, false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(dispatcher_->List(std::nullopt, 100)->size(), 4u);
+}
+
+TEST(TouchMessageTest, SegmentTrackFromTheAction) {
+  actions::ActionRecord a;
+  a.id = 12;
+  a.request.customer_key = "userId:ann";
+  a.request.name = "rescue.angry";
+  a.request.channel = "phone";
+  a.request.purpose = "service";
+  a.request.source_ref = "rescue:3";
+  auto m = IngestTouchRecorder::TouchMessage(a, 1767225600000);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(*m,
+            R"({"type":"track","event":"Action Sent","userId":"ann","messageId":"cairn-action-12","timestamp":"2026-01-01T00:00:00.000Z",)"
+            R"("properties":{"action":"rescue.angry","actionId":12,"channel":"phone","purpose":"service","direction":"outbound","source":"rescue:3"},)"
+            R"("context":{"channel":"phone"}})");
+  a.request.customer_key = "email:a@x.io";
+  EXPECT_EQ(IngestTouchRecorder::TouchMessage(a, 0).status().message(),
+            "customer_key: need userId:… or anonymousId:…, got 'email:a@x.io'");
+}
+
+}  // namespace
+}  // namespace cairn::rescue
