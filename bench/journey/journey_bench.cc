@@ -97,7 +97,9 @@ void Print(const char* name, double v, const char* unit) { std::printf("%s %.6g 
 
 int main(int argc, char** argv) {
   uint64_t customers = 100000, n = 2000000;
+  bool apply_only = false;  // --apply-only 1: just the state machine (for profiling)
   for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--apply-only")) apply_only = std::atoi(argv[i + 1]) != 0;
     if (!std::strcmp(argv[i], "--customers")) customers = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--interactions")) n = std::strtoull(argv[i + 1], nullptr, 10);
   }
@@ -122,6 +124,7 @@ int main(int argc, char** argv) {
     for (const auto& h : hist) hb += h.transitions.size() * sizeof(Transition) + h.emotion.size() * sizeof(EmotionPoint);
     Print("journey_history_bytes_per_customer", static_cast<double>(hb) / customers, "bytes");
   }
+  if (apply_only) return 0;
 
   // 2. The engine's live path: OnCommit batches of 500 (canonical ids, hash map, timers).
   metrics::Registry reg;

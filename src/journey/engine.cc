@@ -116,19 +116,28 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       wake = true;
     }
     std::vector<Detection> det;
+    const bool merges = wake;
     for (const store::Interaction& r : batch.interactions) {
-      store::CustomerId root = Canonical(r.customer);
+      // Fast path: only survivors have states (a merge erases the merged-away one), so a state
+      // under r.customer means it is canonical — unless this batch itself merges.
+      auto it = merges ? states_.end() : states_.find(r.customer);
+      store::CustomerId root = it != states_.end() ? r.customer : Canonical(r.customer);
       if (rebuilding_) touched_while_rebuilding_.insert(root);
-      if (auto pit = pending_.find(root); pit != pending_.end()) {
-        // Being re-derived: the re-derivation (from a snapshot that includes this row) covers it.
-        pit->second.first = std::max(pit->second.first, end);
-        auto& live = pending_live_seq_[root];
-        live = std::max(live, r.seq);
-        continue;
+      if (!pending_.empty()) {
+        if (auto pit = pending_.find(root); pit != pending_.end()) {
+          // Being re-derived: the re-derivation (from a snapshot that includes this row) covers it.
+          pit->second.first = std::max(pit->second.first, end);
+          auto& live = pending_live_seq_[root];
+          live = std::max(live, r.seq);
+          continue;
+        }
       }
-      auto [it, inserted] = states_.try_emplace(root);
+      if (it == states_.end()) {
+        bool inserted;
+        std::tie(it, inserted) = states_.try_emplace(root);
+        if (inserted) it->second.s = d.Initial(root, r.timestamp_ms);
+      }
       Entry& e = it->second;
-      if (inserted) e.s = d.Initial(root, r.timestamp_ms);
       if (IsLate(e.s, r.timestamp_ms, r.seq)) {
         late_->Inc();
         pending_[root] = {end, r.seq};
@@ -148,6 +157,7 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       }
     }
     applied_seq_ = std::max(applied_seq_, end);
+    ++generation_;
     applied_->Inc(batch.interactions.size());
   }
   if (wake) cv_.notify_all();
@@ -219,6 +229,7 @@ bool JourneyEngine::RederiveOne(store::CustomerId root, uint64_t need_seq, uint6
     if (std::equal(&slot.s.entered[0][0], &slot.s.entered[0][0] + kViewCount * kMaxStages, &fresh.s.entered[0][0]))
       fresh.s.episode_fired = slot.s.episode_fired;
     slot = std::move(fresh);
+    ++generation_;
     ArmTimersLocked(slot);
     for (const Detection& x : all) signals.push_back(MakeSignalLocked(slot, x));
     pending_.erase(pit);
@@ -273,6 +284,7 @@ size_t JourneyEngine::Tick(int64_t now_ms) {
         if (std::find(tr.stuck_in.begin(), tr.stuck_in.end(), t.stage) == tr.stuck_in.end()) continue;
         if (e.s.episode_fired & (1u << p)) continue;
         e.s.episode_fired |= static_cast<uint16_t>(1u << p);
+        ++generation_;
         std::string view(ViewName(static_cast<View>(t.view)));
         Detection d{static_cast<int>(p),
                     {"in " + view + " stage " + st.name + " for " + FormatDuration((now_ms - int64_t{t.entered} * 1000) / 86400000 * 86400000) +
@@ -350,6 +362,7 @@ Status JourneyEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& pro
         e.s.episode_fired = old->second.s.episode_fired;
     }
     states_ = std::move(fresh);
+    ++generation_;
     // Customers whose interactions arrived after the snapshot are re-derived again.
     for (store::CustomerId c : touched_while_rebuilding_) {
       auto& p = pending_[c];

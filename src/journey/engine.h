@@ -171,6 +171,8 @@ class JourneyEngine final : public JourneyService {
   std::unordered_map<store::CustomerId, uint64_t> pending_live_seq_;              // guarded by mu_: newest seq seen while pending
   uint64_t applied_seq_ = 0;     // guarded by mu_: every seq below is in the states
   uint64_t persisted_seq_ = 0;   // guarded by mu_
+  uint64_t generation_ = 0;      // guarded by mu_: bumped on every change to the states
+  uint64_t persisted_generation_ = 0;  // guarded by mu_
   bool recovery_gap_ = false;    // guarded by mu_
   bool rebuilding_ = false;      // guarded by mu_
   std::unordered_set<store::CustomerId> touched_while_rebuilding_;  // guarded by mu_

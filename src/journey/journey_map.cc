@@ -643,6 +643,7 @@ void JourneyMap::Compile() {
   for (size_t p = 0; p < personas_.size(); ++p)
     for (const Condition& c : personas_[p].when)
       if (c.path.starts_with("traits.")) trait_conds_.push_back({static_cast<int>(p), &c});
+      else if (c.path == "interactions") personas_read_interactions_ = true;
   if (!trait_conds_.empty()) by_event_["$identify"].needs_payload = true;
 }
 

@@ -212,6 +212,7 @@ class JourneyMap {
   const std::vector<TraitCond>& trait_conditions() const { return trait_conds_; }
   // Whether any persona or rule reads payloads of identify messages.
   bool needs_identify_payload() const { return !trait_conds_.empty(); }
+  bool personas_read_interactions() const { return personas_read_interactions_; }
 
  private:
   friend class MapParser;
@@ -232,6 +233,7 @@ class JourneyMap {
   std::unordered_map<std::string, EventInfo> by_event_;  // track: event name; others: "$page" etc.
   std::vector<TraitCond> trait_conds_;
   uint16_t any_inbound_outcomes_ = 0;
+  bool personas_read_interactions_ = false;
 };
 
 // "30d", "12h", "45m", "10s", "2w", "500ms" → ms. False on anything else.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 namespace cairn::journey {
 
@@ -74,11 +75,12 @@ std::string AsText(simdjson::dom::element e) {
 }
 }  // namespace
 
-PayloadView::PayloadView(const store::Interaction& r) : impl_(std::make_unique<Impl>()) {
+thread_local PayloadView::Impl tl_view;
+
+PayloadView::PayloadView(const store::Interaction& r) : impl_(&tl_view) {
   impl_->type = r.type;
   impl_->ok = !r.payload.empty() && tl_parser.parse(r.payload).get(impl_->root) == simdjson::SUCCESS;
 }
-PayloadView::~PayloadView() = default;
 
 bool PayloadView::Has(const std::string& path) const {
   simdjson::dom::element e;
@@ -166,11 +168,17 @@ void Deriver::Enter(CustomerState* s, History* h, int view, int stage, const sto
 void Deriver::SetEmotion(CustomerState* s, History* h, double score, int16_t cause, int64_t at_ms) const {
   float v = Clamp(score);
   if (v == s->emotion) return;
+  float old = s->emotion;
   s->emotion = v;
-  if (h) {
-    if (h->emotion.size() >= History::kMaxEmotionPoints) h->emotion.erase(h->emotion.begin());
-    h->emotion.push_back({at_ms, v, cause});
-  }
+  if (!h) return;
+  // The curve records every signal, and engagement only where it changes the label: a point per
+  // click would drown the curve (and cost memory) without telling anything new.
+  const EmotionModel& em = map_->emotion();
+  if (cause == EmotionPoint::kCauseEngagement && em.Label(old) == em.Label(v)) return;
+  // Trim in halves (amortised O(1)); the same interactions always leave the same points.
+  if (h->emotion.size() >= 2 * History::kMaxEmotionPoints)
+    h->emotion.erase(h->emotion.begin(), h->emotion.begin() + History::kMaxEmotionPoints);
+  h->emotion.push_back({at_ms, v, cause});
 }
 
 void Deriver::UpdatePersona(CustomerState* s) const {
@@ -247,8 +255,8 @@ void Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r, s
       s->orders++;
       if (s->renewal_due_ms) s->flags |= CustomerState::kFlagRenewed;
     }
-    std::unique_ptr<PayloadView> payload;
-    if (info->needs_payload) payload = std::make_unique<PayloadView>(r);
+    std::optional<PayloadView> payload;
+    if (info->needs_payload) payload.emplace(r);
     auto matches = [&](const Match& mt) {
       for (const Condition& c : mt.where)
         if (!payload || !payload->Matches(c)) return false;
@@ -357,16 +365,7 @@ void Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r, s
     persona_dirty = true;
   }
   if (persona_dirty || (!m.personas().empty() && s->interactions == 1)) UpdatePersona(s);
-  else if (!m.personas().empty()) {
-    // Behaviour rules on the interaction count can change on any interaction.
-    for (const auto& rule : m.personas())
-      for (const auto& c : rule.when)
-        if (c.path == "interactions") {
-          UpdatePersona(s);
-          goto persona_done;
-        }
-  }
-persona_done:
+  else if (m.personas_read_interactions()) UpdatePersona(s);  // the count changes on every interaction
   {
     const auto& paths = m.rescue_paths();
     for (size_t p = 0; p < paths.size(); ++p) {

@@ -81,7 +81,7 @@ struct EmotionPoint {
 
 struct History {
   std::vector<Transition> transitions;
-  std::vector<EmotionPoint> emotion;  // the emotion curve (the latest kMaxEmotionPoints)
+  std::vector<EmotionPoint> emotion;  // the emotion curve: the latest kMaxEmotionPoints to 2× that
   static constexpr size_t kMaxEmotionPoints = 256;
   bool operator==(const History&) const = default;
   size_t bytes() const { return transitions.capacity() * sizeof(Transition) + emotion.capacity() * sizeof(EmotionPoint); }
@@ -121,14 +121,14 @@ class Deriver {
 // Evaluates conditions against a message payload (minified JSON). Parsed once per interaction.
 class PayloadView {
  public:
+  // At most one PayloadView per thread at a time: it uses the thread's parser and slot.
   explicit PayloadView(const store::Interaction& r);
-  ~PayloadView();
   bool Matches(const Condition& c) const;
   bool Has(const std::string& path) const;
   struct Impl;  // simdjson DOM element (state.cc)
 
  private:
-  std::unique_ptr<Impl> impl_;
+  Impl* impl_;  // the thread's slot (no allocation per interaction)
 };
 
 // Stage order key: does (ts, seq) come before the state's last applied interaction?

@@ -119,6 +119,7 @@ Status JourneyEngine::LoadState() {
     e.h = std::move(h);
   }
   applied_seq_ = persisted_seq_ = l.applied_seq;
+  generation_ = persisted_generation_ = 0;
   LOG_INFO("journey: loaded {} customer states up to seq {}", states_.size(), applied_seq_);
   return Status::Ok();
 }
@@ -126,13 +127,14 @@ Status JourneyEngine::LoadState() {
 Status JourneyEngine::Persist() {
   if (options_.dir.empty()) return Status::Ok();
   std::string data;
-  uint64_t seq;
+  uint64_t seq, gen;
   {
     std::lock_guard lock(mu_);
     // The file must hold every state exactly as of `seq` (recovery replays from there), which
     // does not hold while re-derivations are pending: try again next time.
-    if (applied_seq_ == persisted_seq_ || !pending_.empty() || rebuilding_) return Status::Ok();
+    if (generation_ == persisted_generation_ || !pending_.empty() || rebuilding_) return Status::Ok();
     seq = applied_seq_;
+    gen = generation_;
     std::vector<std::pair<const CustomerState*, const History*>> v;
     v.reserve(states_.size());
     for (const auto& [id, e] : states_) v.emplace_back(&e.s, &e.h);
@@ -142,6 +144,7 @@ Status JourneyEngine::Persist() {
   RETURN_IF_ERROR(io::WriteFileAtomic(options_.env, data, io::JoinPath(options_.dir, "state.bin")));
   std::lock_guard lock(mu_);
   persisted_seq_ = std::max(persisted_seq_, seq);
+  persisted_generation_ = std::max(persisted_generation_, gen);
   return Status::Ok();
 }
 
