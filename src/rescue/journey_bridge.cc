@@ -74,16 +74,46 @@ std::vector<actions::ChannelConstraint> ConstraintsFromMap(const journey::Journe
 
 JourneyBridge::JourneyBridge(RescueEngine* engine, actions::Dispatcher* dispatcher, BridgeOptions options)
     : engine_(engine), dispatcher_(dispatcher), options_(std::move(options)) {
-  router_ = std::thread([this] { RouterLoop(); });
+  worker_ = std::thread([this] { WorkLoop(); });
 }
 
 JourneyBridge::~JourneyBridge() {
+  Flush();
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   wake_.notify_all();
-  router_.join();
+  worker_.join();
+}
+
+void JourneyBridge::Enqueue(std::function<void()> work) {
+  {
+    std::lock_guard lock(mu_);
+    work_.push_back(std::move(work));
+  }
+  wake_.notify_all();
+}
+
+void JourneyBridge::Flush() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [&] { return work_.empty() && busy_ == 0; });
+}
+
+void JourneyBridge::WorkLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_.wait(lock, [&] { return stop_ || !work_.empty(); });
+    if (work_.empty()) return;  // stop_ and drained
+    auto item = std::move(work_.front());
+    work_.pop_front();
+    ++busy_;
+    lock.unlock();
+    item();
+    lock.lock();
+    --busy_;
+    if (work_.empty() && busy_ == 0) idle_.notify_all();
+  }
 }
 
 Status JourneyBridge::SetMap(const journey::JourneyMap& map) {
@@ -97,6 +127,10 @@ Status JourneyBridge::SetMap(const journey::JourneyMap& map) {
 }
 
 void JourneyBridge::OnSignal(const journey::Signal& s) {
+  Enqueue([this, s] { Decide(s); });
+}
+
+void JourneyBridge::Decide(const journey::Signal& s) {
   DerailmentSignal signal{s.customer, s.path, s.reasons, s.value_at_stake, s.persona, s.value_tier, s.at_ms};
   auto d = engine_->Decide(signal);
   if (!d.ok()) {
@@ -112,12 +146,11 @@ void JourneyBridge::OnSignal(const journey::Signal& s) {
 void JourneyBridge::OnInteraction(store::CustomerId canonical, std::string_view event, int64_t ts_ms, double revenue,
                                   bool is_order) {
   bool ours;
-  journey::PostPurchase pp;
   bool route_answer = false;
+  bool prompt = false;
   {
     std::lock_guard lock(mu_);
     ours = std::find(outbound_.begin(), outbound_.end(), event) != outbound_.end();
-    pp = post_purchase_;
     if (!ours && event == "Survey Responded") {
       auto it = prompted_.find(canonical);
       if (it != prompted_.end() && ts_ms >= it->second) {
@@ -125,18 +158,28 @@ void JourneyBridge::OnInteraction(store::CustomerId canonical, std::string_view 
         route_answer = true;
       }
     }
+    const auto& after = post_purchase_.after_events;
+    prompt = is_order && !ours && std::find(after.begin(), after.end(), event) != after.end();
+    // Remember the prompt at once, so an answer arriving before the worker runs still routes.
+    if (prompt && dispatcher_ != nullptr && options_.post_purchase) prompted_[canonical] = ts_ms;
   }
+  // Cheap (a hash lookup unless the customer has a waiting decision): stays on this thread so an
+  // outcome is matched in interaction order.
   engine_->ObserveInteraction(canonical, event, ts_ms, ours);
   if (dispatcher_ == nullptr || !options_.post_purchase || ours) return;
   if (route_answer) {
-    {
-      std::lock_guard lock(mu_);
-      answers_.emplace_back(canonical, ts_ms);
-    }
-    wake_.notify_all();
-    return;
+    Enqueue([this, canonical, ts_ms] { RoutePostPurchaseAnswer(canonical, ts_ms); });
+  } else if (prompt) {
+    Enqueue([this, canonical, e = std::string(event), ts_ms, revenue] { PromptAfterOrder(canonical, e, ts_ms, revenue); });
   }
-  if (!is_order || std::find(pp.after_events.begin(), pp.after_events.end(), event) == pp.after_events.end()) return;
+}
+
+void JourneyBridge::PromptAfterOrder(store::CustomerId canonical, std::string event, int64_t ts_ms, double revenue) {
+  journey::PostPurchase pp;
+  {
+    std::lock_guard lock(mu_);
+    pp = post_purchase_;
+  }
   CustomerInfo info = options_.describe(canonical);
   actions::ActionRequest r = BaseRequest(canonical, info);
   if (r.customer_key.empty()) return;  // no identity to address the prompt to
@@ -148,25 +191,7 @@ void JourneyBridge::OnInteraction(store::CustomerId canonical, std::string_view 
   r.payload_json = fmt::format(R"({{"order":{{"event":{},"at":{},"revenue":{}}},"ask":"happy_or_unhappy"}})",
                                Quoted(event), Quoted(IsoMillis(ts_ms)), revenue);
   auto submitted = dispatcher_->Submit(std::move(r));
-  if (!submitted.ok()) {
-    LOG_EVERY_N_SEC(kWarn, 10, "post-purchase: prompt not queued: {}", submitted.status().ToString());
-    return;
-  }
-  std::lock_guard lock(mu_);
-  prompted_[canonical] = ts_ms;
-}
-
-void JourneyBridge::RouterLoop() {
-  while (true) {
-    std::vector<std::pair<store::CustomerId, int64_t>> work;
-    {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || !answers_.empty(); });
-      if (stop_) return;
-      work.swap(answers_);
-    }
-    for (const auto& [customer, ts] : work) RoutePostPurchaseAnswer(customer, ts);
-  }
+  if (!submitted.ok()) LOG_EVERY_N_SEC(kWarn, 10, "post-purchase: prompt not queued: {}", submitted.status().ToString());
 }
 
 void JourneyBridge::RoutePostPurchaseAnswer(store::CustomerId customer, int64_t ts_ms) {

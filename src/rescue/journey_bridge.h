@@ -11,12 +11,16 @@
 // plus the map → rescue/actions configuration (paths, channel constraints) and the
 // TouchRecorder that records each delivered action as an interaction through the ingest path.
 //
-// Thread-safety: the JourneyListener callbacks may come from several threads (the engine
-// serialises them); everything here is thread-safe. Callbacks only do SQLite point writes.
+// Thread-safety: the JourneyListener callbacks come from the store's commit thread (and the
+// engine's worker); they only do an in-memory outcome lookup and queue the rest — decisions,
+// prompts and answer routing read profiles and write SQLite on the bridge's own thread, so ingest
+// never waits for them. A decision therefore lands a moment after its signal (Flush() waits).
+// Everything here is thread-safe.
 
 #include <functional>
 #include <memory>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <string>
@@ -71,13 +75,19 @@ class JourneyBridge final : public journey::JourneyListener {
   void OnInteraction(store::CustomerId canonical, std::string_view event, int64_t ts_ms, double revenue,
                      bool is_order) override;
 
+  // Waits until everything queued so far has been handled (tests, shutdown).
+  void Flush();
+
   // RescueOptions::dispatch: the action of an acted rescue.
   Result<std::string> Dispatch(const Decision& decision, const PathConfig& path);
 
  private:
   actions::ActionRequest BaseRequest(store::CustomerId customer, const CustomerInfo& info) const;
+  void Decide(const journey::Signal& signal);
+  void PromptAfterOrder(store::CustomerId customer, std::string event, int64_t ts_ms, double revenue);
   void RoutePostPurchaseAnswer(store::CustomerId customer, int64_t ts_ms);
-  void RouterLoop();
+  void WorkLoop();
+  void Enqueue(std::function<void()> work);
 
   RescueEngine* engine_;
   actions::Dispatcher* dispatcher_;
@@ -87,11 +97,13 @@ class JourneyBridge final : public journey::JourneyListener {
   std::vector<std::string> outbound_;
   // Customers prompted after an order and not yet routed: customer → prompt time.
   std::unordered_map<store::CustomerId, int64_t> prompted_;
-  // Survey answers to route, off the journey callback thread (routing reads the store).
-  std::vector<std::pair<store::CustomerId, int64_t>> answers_;
+  // Work handed off the journey callback thread, in arrival order.
+  std::deque<std::function<void()>> work_;
+  size_t busy_ = 0;  // items taken off work_ and not finished
   bool stop_ = false;
   std::condition_variable wake_;
-  std::thread router_;
+  std::condition_variable idle_;
+  std::thread worker_;
 };
 
 // Records delivered actions as `Action Sent` track interactions through the ingest path, as the

@@ -104,6 +104,7 @@ TEST_F(BridgeTest, SignalDecisionActAndDelivery) {
   s.value_at_stake = 1000;
   s.at_ms = clock_.NowMillis();
   bridge_->OnSignal(s);
+  bridge_->Flush();  // decisions are made on the bridge's thread
   auto open = engine_->List({RescueStatus::kOpen, 10});
   ASSERT_EQ(open->size(), 1u);
   const Decision& d = (*open)[0];
@@ -129,6 +130,7 @@ TEST_F(BridgeTest, PostPurchasePromptAfterDelayThenHappyAndUnhappyRouting) {
   const int64_t t = clock_.NowMillis();
   bridge_->OnInteraction(7, "Order Completed", t, 120, /*is_order=*/true);
   bridge_->OnInteraction(8, "Order Completed", t, 80, /*is_order=*/true);
+  bridge_->Flush();
   auto prompts = *dispatcher_->List(std::nullopt, 10);
   ASSERT_EQ(prompts.size(), 2u);
   EXPECT_EQ(prompts[0].request.name, "post_purchase.prompt");
