@@ -14,6 +14,8 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/dto/query_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/rescue_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/journey_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/value_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/dashboard_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/action_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/admin_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/case_handler.cc
@@ -24,6 +26,8 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/handlers/query_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/rescue_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/journey_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/value_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/dashboard_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/http_server.cc
     ${CMAKE_CURRENT_LIST_DIR}/responses.cc
     ${CMAKE_CURRENT_LIST_DIR}/router.cc

@@ -10,6 +10,8 @@
 #include "api/handlers/feedback_handler.h"
 #include "api/handlers/rescue_handler.h"
 #include "api/handlers/journey_handler.h"
+#include "api/handlers/value_handler.h"
+#include "api/handlers/dashboard_handler.h"
 #include "api/handlers/insights_handler.h"
 #include "api/handlers/query_handler.h"
 #include "api/responses.h"
@@ -218,6 +220,44 @@ void Router::BuildTable() {
   Add("GET", "/v1/journey/overview", [this](ApiRequest r, const Params&, Responder respond) {
     JourneyHandler(&services_).Overview(r, std::move(respond));
   });
+
+  // Customer value (admin Bearer key): docs/value.md. Stateless.
+  Add("POST", "/v1/value/fit", [this](ApiRequest r, const Params&, Responder respond) {
+    ValueHandler(&services_).Fit(r, std::move(respond));
+  });
+  Add("GET", "/v1/value/summary", [this](ApiRequest r, const Params&, Responder respond) {
+    ValueHandler(&services_).Summary(r, std::move(respond));
+  });
+  Add("GET", "/v1/customers/{id}/value", [this](ApiRequest r, const Params& p, Responder respond) {
+    ValueHandler(&services_).GetCustomer(r, p[0], std::move(respond));
+  });
+
+  // Goals, budgets, activities and the dashboard overview (admin Bearer key): docs/dashboard.md.
+  {
+    using D = DashboardHandler;
+    auto d0 = [this](void (D::*m)(const ApiRequest&, Responder)) {
+      return [this, m](ApiRequest r, const Params&, Responder respond) { (D(&services_).*m)(r, std::move(respond)); };
+    };
+    auto d1 = [this](void (D::*m)(const ApiRequest&, const std::string&, Responder)) {
+      return [this, m](ApiRequest r, const Params& p, Responder respond) {
+        (D(&services_).*m)(r, p[0], std::move(respond));
+      };
+    };
+    Add("GET", "/v1/goals", d0(&D::ListGoals));
+    Add("POST", "/v1/goals", d0(&D::CreateGoal));
+    Add("GET", "/v1/goals/{id}", d1(&D::GetGoal));
+    Add("PUT", "/v1/goals/{id}", d1(&D::UpdateGoal));
+    Add("DELETE", "/v1/goals/{id}", d1(&D::DeleteGoal));
+    Add("GET", "/v1/budgets", d0(&D::ListBudgets));
+    Add("POST", "/v1/budgets", d0(&D::CreateBudget));
+    Add("PUT", "/v1/budgets/{id}", d1(&D::UpdateBudget));
+    Add("DELETE", "/v1/budgets/{id}", d1(&D::DeleteBudget));
+    Add("GET", "/v1/activities", d0(&D::ListActivities));
+    Add("POST", "/v1/activities", d0(&D::CreateActivity));
+    Add("PUT", "/v1/activities/{id}", d1(&D::UpdateActivity));
+    Add("DELETE", "/v1/activities/{id}", d1(&D::DeleteActivity));
+    Add("GET", "/v1/dashboard", d0(&D::Overview));
+  }
 
   // Operations (no key: see admin_handler.h).
   Add("GET", "/", [this](ApiRequest r, const Params&, Responder respond) { admin_->Home(r, std::move(respond)); });

@@ -28,6 +28,10 @@ namespace cairn::actions {
 class ActionService;  // actions/action_service.h
 }
 
+namespace cairn::value {
+class ValueService;  // value/value_service.h
+}
+
 namespace cairn::journey {
 class JourneyService;  // journey/journey_service.h
 }
@@ -63,6 +67,9 @@ struct Services {
   // Journey map and state (/v1/journey-map, /v1/customers/{id}/journey, /v1/journey/overview);
   // optional: without it those routes answer 503.
   journey::JourneyService* journey = nullptr;
+  // Customer value (/v1/value/fit, /v1/value/summary, /v1/customers/{id}/value); optional:
+  // without it those routes answer 503.
+  value::ValueService* value = nullptr;
   // Goals, budgets, activities and the dashboard overview (/v1/goals, /v1/budgets,
   // /v1/activities, /v1/dashboard); optional: without it those routes answer 503.
   dashboard::DashboardService* dashboard = nullptr;

@@ -52,12 +52,16 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.metrics = metrics::Registry::Default();
   services.ready = [h] { return h->Ready(); };
   services.journey = h->journey();
+  services.dashboard = h->dashboard();
   services.cases = h->cases();
   services.feedback = h->cases();
   services.rescues = h->rescue() ? h->rescue()->engine() : nullptr;
   services.actions = h->rescue() ? h->rescue()->dispatcher() : nullptr;
   auto analytics_engine = MakeAnalyticsEngine(h);
   services.analytics = analytics_engine.get();
+  auto value_engine = MakeValueEngine(h);  // customer value: refits periodically (app/value_cmd.h)
+  value_engine->Start();
+  services.value = value_engine.get();
 
   api::HttpServer server(services, cfg.http);
   Status s = server.Start();
@@ -94,6 +98,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   LOG_INFO("cairn: {} received: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
   if (live) live->Stop();
   server.Stop(std::chrono::seconds(10));
+  value_engine->Stop();  // its refit thread reads the store: stop it before the hub closes
   s = h->Close();
   if (!s.ok()) {
     std::fprintf(stderr, "cairn: error while closing: %s\n", s.ToString().c_str());
@@ -135,6 +140,7 @@ int main(int argc, char** argv) {
   demo->add_option("--seed", demo_business.seed, "simulation seed (default 1)");
   demo->add_option("--live-rate", demo_business.live_rate, "live interactions per second (default 3)");
   demo->add_flag("!--no-simulation", demo_history, "no simulated business: an empty hub");
+  demo->add_option("--sim-config", demo_business.sim_config, "the business's parameters, YAML (see config/sim.yaml)");
 
   SimulateOptions simulate_options;
   auto* simulate = cli.add_subcommand("simulate", "Generate the simulated business's history (docs/simulator.md)");

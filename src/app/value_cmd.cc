@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -9,6 +11,10 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "api/dto/value_dto.h"
+#include "app/config.h"
+#include "app/hub.h"
+#include "store/segment_format.h"
 #include "value/bgnbd.h"
 #include "value/cdnow.h"
 #include "value/gamma_gamma.h"
@@ -41,6 +47,73 @@ void PrintRows(const char* model, std::initializer_list<std::pair<Published, dou
 }
 
 }  // namespace
+
+std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub) {
+  value::ValueEngineOptions o;
+  o.refit_interval_s = 3600;
+  if (const char* env = std::getenv("CAIRN_VALUE_REFIT_SECONDS")) o.refit_interval_s = std::atoll(env);
+  store::Store* st = hub->store();
+  const ingest::IdentityResolver* identity = hub->identity();
+  auto scan = [st](const std::function<bool(const store::Interaction&)>& fn) {
+    using store::segment::Bit;
+    using store::segment::Column;
+    const uint32_t columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) |
+                             Bit(Column::kType) | Bit(Column::kRevenue);
+    return st->GetSnapshot()->ForEach(fn, columns);
+  };
+  auto canonical = [identity](store::CustomerId c) { return identity->Find(c); };
+  auto resolve = [hub](const std::string& any) -> Result<store::CustomerId> {
+    ASSIGN_OR_RETURN(auto profile, hub->GetProfile(any));
+    return profile.id;
+  };
+  return std::make_unique<value::ValueEngine>(o, scan, canonical, resolve);
+}
+
+int RunValueFit(const std::string& data_dir, bool json) {
+  CliFlags flags;
+  flags.data = data_dir;
+  auto cfg = BuildConfig(flags);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "cairn value fit: %s\n", cfg.status().ToString().c_str());
+    return 1;
+  }
+  cfg->hub.create_keys_if_none = false;  // a read-only look: no keys created as a side effect
+  auto hub = Hub::Open(cfg->hub);
+  if (!hub.ok()) {
+    std::fprintf(stderr, "cairn value fit: %s\n", hub.status().ToString().c_str());
+    return 1;
+  }
+  auto engine = MakeValueEngine(hub->get());
+  auto fit = engine->Fit();
+  int rc = 0;
+  if (!fit.ok()) {
+    std::fprintf(stderr, "cairn value fit: %s\n", fit.status().ToString().c_str());
+    rc = fit.status().Is(Code::kFailedPrecondition) ? 3 : 1;
+  } else {
+    auto sum = engine->Summary();
+    if (json) {
+      std::printf("%s\n", api::ValueSummaryToJson(*sum).c_str());
+    } else {
+      const auto& f = *fit;
+      std::printf("value fit on %s: %lld interactions, %lld purchases, %lld customers\n", data_dir.c_str(),
+                  static_cast<long long>(f.interactions_scanned), static_cast<long long>(f.purchases),
+                  static_cast<long long>(f.customers));
+      std::printf("BG/NBD r=%.4f alpha=%.4f a=%.4f b=%.4f LL=%.3f: %s\n", f.bgnbd.r, f.bgnbd.alpha, f.bgnbd.a,
+                  f.bgnbd.b, f.purchase_report.log_likelihood, f.purchase_report.message.c_str());
+      if (f.spend_fitted)
+        std::printf("Gamma-Gamma p=%.4f q=%.4f gamma=%.4f: %s\n", f.gamma_gamma.p, f.gamma_gamma.q, f.gamma_gamma.gamma,
+                    f.spend_report.message.c_str());
+      else
+        std::printf("Gamma-Gamma not fitted (%s): spend = each customer's own average\n", f.spend_report.message.c_str());
+      std::printf("CLV over %.0f weeks: total %.2f, mean %.2f, median %.2f; mean P(alive) %.3f\n", f.clv.horizon,
+                  sum->clv_total, sum->clv_mean, sum->clv_quantiles[2].second, sum->mean_prob_alive);
+      std::printf("seconds: scan %.2f, fit %.2f, score %.2f\n", f.scan_seconds, f.fit_seconds, f.score_seconds);
+    }
+  }
+  Status s = (*hub)->Close();
+  if (!s.ok() && rc == 0) rc = 1;
+  return rc;
+}
 
 int RunValueCdnow(const std::string& file, bool json) {
   auto rows = value::ReadCdnowFile(file);
@@ -116,6 +189,21 @@ void AddValueCommands(CLI::App* cli) {
   cdnow->add_flag("--json", args->json, "print {\"bgnbd\":{...},\"pareto_nbd\":{...},\"gamma_gamma\":{...}}");
   cdnow->final_callback([args] {
     const int rc = RunValueCdnow(args->file, args->json);
+    std::fflush(stdout);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+
+  struct FitArgs {
+    std::string data;
+    bool json = false;
+  };
+  auto fit_args = std::make_shared<FitArgs>();
+  auto* fit = value->add_subcommand("fit", "Fit BG/NBD + Gamma-Gamma on a stopped data directory and print the "
+                                           "parameters, diagnostics and the CLV summary");
+  fit->add_option("--data", fit_args->data, "data directory (stopped)")->required();
+  fit->add_flag("--json", fit_args->json, "print the GET /v1/value/summary JSON");
+  fit->final_callback([fit_args] {
+    const int rc = RunValueFit(fit_args->data, fit_args->json);
     std::fflush(stdout);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });

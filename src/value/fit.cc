@@ -39,7 +39,7 @@ std::string ResultName(nlopt_result r) {
 
 double ParallelSum(size_t n, int threads, const std::function<double(size_t, size_t)>& chunk_sum) {
   const size_t t = static_cast<size_t>(std::max(1, threads));
-  if (t == 1 || n < 4096) return chunk_sum(0, n);
+  if (t == 1 || n < 512) return chunk_sum(0, n);
   std::vector<double> partial(t, 0);
   std::vector<std::thread> workers;
   const size_t per = (n + t - 1) / t;

@@ -1,5 +1,6 @@
 #include "value/gamma_gamma.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -11,6 +12,15 @@ bool Valid(const GammaGammaParams& g) {
 }
 }  // namespace
 
+void SpendData::Prepare() {
+  log_m.resize(m_x.size());
+  max_x = 0;
+  for (size_t i = 0; i < m_x.size(); ++i) {
+    log_m[i] = std::log(m_x[i]);
+    max_x = std::max(max_x, static_cast<int64_t>(x[i]));
+  }
+}
+
 SpendData SpendDataOf(std::span<const RfmSummary> rows) {
   SpendData d;
   for (const auto& r : rows) {
@@ -19,6 +29,7 @@ SpendData SpendDataOf(std::span<const RfmSummary> rows) {
       d.m_x.push_back(r.m_x);
     }
   }
+  d.Prepare();
   return d;
 }
 
@@ -33,14 +44,40 @@ double GammaGammaLogLikelihood(const GammaGammaParams& g, double x, double m_x) 
 
 double GammaGammaLogLikelihood(const GammaGammaParams& g, const SpendData& d, int threads) {
   if (!Valid(g)) return kNaN;
+  if (d.log_m.size() != d.m_x.size()) {  // not prepared: the plain per-customer sum
+    double s = 0;
+    for (size_t i = 0; i < d.x.size(); ++i) s += GammaGammaLogLikelihood(g, d.x[i], d.m_x[i]);
+    return s;
+  }
+  // Per distinct x: lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + px ln x; per customer only the
+  // m_x terms remain.
+  std::vector<double> x_terms(static_cast<size_t>(d.max_x) + 1, 0.0);
+  const double common = -std::lgamma(g.q) + g.q * std::log(g.gamma);
+  for (int64_t k = 1; k <= d.max_x; ++k) {
+    const double px = g.p * static_cast<double>(k);
+    x_terms[k] = std::lgamma(px + g.q) - std::lgamma(px) + common + px * std::log(static_cast<double>(k));
+  }
   return ParallelSum(d.x.size(), threads, [&](size_t lo, size_t hi) {
     double s = 0;
-    for (size_t i = lo; i < hi; ++i) s += GammaGammaLogLikelihood(g, d.x[i], d.m_x[i]);
+    for (size_t i = lo; i < hi; ++i) {
+      const double px = g.p * d.x[i];
+      if (!(d.m_x[i] > 0) || !(d.x[i] >= 1)) return kNaN;
+      s += x_terms[static_cast<size_t>(d.x[i])] + (px - 1) * d.log_m[i] - (px + g.q) * std::log(g.gamma + d.x[i] * d.m_x[i]);
+    }
     return s;
   });
 }
 
-Result<GammaGammaFit> FitGammaGamma(const SpendData& data, const FitOptions& options) {
+Result<GammaGammaFit> FitGammaGamma(const SpendData& given, const FitOptions& options) {
+  SpendData prepared;
+  if (given.log_m.size() != given.m_x.size()) {
+    prepared = given;
+    prepared.Prepare();
+  }
+  const SpendData& data = given.log_m.size() == given.m_x.size() ? given : prepared;
+  for (size_t i = 0; i < data.x.size(); ++i)
+    if (!(data.x[i] >= 1) || !(data.m_x[i] > 0) || data.x[i] != std::floor(data.x[i]))
+      return InvalidArgument("gamma_gamma: every customer needs an integer x >= 1 and m_x > 0");
   if (data.x.size() < 2)
     return InvalidArgument("gamma_gamma: fewer than 2 customers with a repeat purchase and a positive average spend");
   double mean = 0;

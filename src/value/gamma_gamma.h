@@ -20,6 +20,11 @@ struct GammaGammaParams {
 // average; a zero average has no density).
 struct SpendData {
   std::vector<double> x, m_x;
+  // Filled by SpendDataOf / Prepare(): ln m_x per customer and the largest x (the likelihood
+  // tabulates its x-only Γ terms per distinct x instead of calling lgamma per customer).
+  std::vector<double> log_m;
+  int64_t max_x = 0;
+  void Prepare();
 };
 SpendData SpendDataOf(std::span<const RfmSummary> rows);
 

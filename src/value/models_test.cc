@@ -107,13 +107,19 @@ TEST(GammaGamma, FitRecoversSimulatedParameters) {
     d.x.push_back(x);
     d.m_x.push_back(sum / x);
   }
+  const double plain = GammaGammaLogLikelihood(truth, d);
+  d.Prepare();  // the tabulated form must agree with the per-customer sum
+  EXPECT_NEAR(GammaGammaLogLikelihood(truth, d, 2), plain, 1e-7 * std::abs(plain));
   auto fit = FitGammaGamma(d);
   ASSERT_TRUE(fit.ok());
   EXPECT_TRUE(fit->report.converged) << fit->report.message;
   EXPECT_NEAR(fit->params.p, truth.p, 0.1 * truth.p);
   EXPECT_NEAR(fit->params.q, truth.q, 0.1 * truth.q);
   EXPECT_NEAR(fit->params.gamma, truth.gamma, 0.15 * truth.gamma);
-  EXPECT_FALSE(FitGammaGamma(SpendData{{1}, {2}}).ok());
+  SpendData one;
+  one.x = {1};
+  one.m_x = {2};
+  EXPECT_FALSE(FitGammaGamma(one).ok());
 }
 
 TEST(BgNbd, FitRecoversSimulatedParametersAndRefusesUnidentifiedData) {

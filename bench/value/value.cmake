@@ -1,0 +1,4 @@
+# Customer value: fit BG/NBD + Gamma-Gamma on 1M synthetic customer summaries, score 10M.
+cairn_bench(value_bench
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/value_bench.cc
+  DEPS cairn_value Threads::Threads)

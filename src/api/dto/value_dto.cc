@@ -1,0 +1,130 @@
+#include "api/dto/value_dto.h"
+
+#include <chrono>
+#include <string>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "api/dto/json_writer.h"
+
+namespace cairn::api {
+namespace {
+
+std::string IsoMs(int64_t ms) {
+  const auto tp = std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms));
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", tp);
+}
+
+std::string IsoDay(int64_t day) {
+  const auto tp = std::chrono::sys_days(std::chrono::days(day));
+  return fmt::format("{:%Y-%m-%d}", tp);
+}
+
+void Report(JsonWriter& w, const value::FitReport& r) {
+  w.BeginObject();
+  w.Key("converged").Bool(r.converged);
+  w.Key("message").String(r.message);
+  w.Key("logLikelihood").Double(r.log_likelihood);
+  w.Key("evaluations").Int(r.evaluations);
+  w.Key("starts").Int(r.starts);
+  w.Key("startsAgreeing").Int(r.starts_agreeing);
+  w.Key("gradientNorm").Double(r.gradient_norm);
+  w.Key("seconds").Double(r.seconds);
+  w.Key("customers").Int(r.customers);
+  w.Key("rows").Int(r.rows);
+  w.EndObject();
+}
+
+void Fit(JsonWriter& w, const value::FitOutcome& f) {
+  w.BeginObject();
+  w.Key("fittedAt").String(IsoMs(f.fitted_at_ms));
+  w.Key("calibrationEnd").String(IsoDay(f.calibration_end_day));
+  w.Key("timeUnitDays").Double(f.days_per_unit);
+  w.Key("interactionsScanned").Int(f.interactions_scanned);
+  w.Key("purchases").Int(f.purchases);
+  w.Key("customers").Int(f.customers);
+  w.Key("model").String(f.model == value::PurchaseModelKind::kBgNbd ? "bgnbd" : "pareto_nbd");
+  w.Key("params").BeginObject();
+  if (f.model == value::PurchaseModelKind::kBgNbd) {
+    w.Key("r").Double(f.bgnbd.r).Key("alpha").Double(f.bgnbd.alpha).Key("a").Double(f.bgnbd.a).Key("b").Double(f.bgnbd.b);
+  } else {
+    w.Key("r").Double(f.pareto_nbd.r).Key("alpha").Double(f.pareto_nbd.alpha).Key("s").Double(f.pareto_nbd.s);
+    w.Key("beta").Double(f.pareto_nbd.beta);
+  }
+  w.EndObject();
+  w.Key("diagnostics");
+  Report(w, f.purchase_report);
+  w.Key("spend").BeginObject();
+  w.Key("fitted").Bool(f.spend_fitted);
+  if (f.spend_fitted) {
+    w.Key("params").BeginObject();
+    w.Key("p").Double(f.gamma_gamma.p).Key("q").Double(f.gamma_gamma.q).Key("gamma").Double(f.gamma_gamma.gamma);
+    w.EndObject();
+    w.Key("diagnostics");
+    Report(w, f.spend_report);
+  } else {
+    w.Key("reason").String(f.spend_report.message);
+  }
+  w.EndObject();
+  w.Key("clv").BeginObject();
+  w.Key("horizon").Double(f.clv.horizon).Key("step").Double(f.clv.step).Key("discountRate").Double(f.clv.discount_rate);
+  w.EndObject();
+  w.Key("seconds").BeginObject();
+  w.Key("scan").Double(f.scan_seconds).Key("fit").Double(f.fit_seconds).Key("score").Double(f.score_seconds);
+  w.EndObject();
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string ValueFitToJson(const value::FitOutcome& fit) {
+  JsonWriter w;
+  Fit(w, fit);
+  return w.Take();
+}
+
+std::string CustomerValueToJson(const value::CustomerValueView& v) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("customer").String(fmt::format("c:{}", v.customer));
+  w.Key("modelled").Bool(v.modelled);
+  w.Key("fittedAt").String(IsoMs(v.fitted_at_ms));
+  if (v.modelled) {
+    w.Key("rfm").BeginObject();
+    w.Key("x").Int(v.rfm.x).Key("tx").Double(v.rfm.t_x).Key("T").Double(v.rfm.T);
+    w.Key("averageRepeatSpend").Double(v.rfm.m_x);
+    w.Key("firstPurchase").String(IsoDay(v.rfm.first_day));
+    w.EndObject();
+    w.Key("probAlive").Double(v.value.prob_alive);
+    w.Key("expectedPurchases").Double(v.value.expected_purchases);
+    w.Key("expectedSpend").Double(v.value.expected_spend);
+    w.Key("clv").Double(v.value.clv);
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ValueSummaryToJson(const value::ValueSummaryView& s) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("fit");
+  Fit(w, s.fit);
+  w.Key("clv").BeginObject();
+  w.Key("total").Double(s.clv_total).Key("mean").Double(s.clv_mean);
+  w.Key("quantiles").BeginArray();
+  for (const auto& [q, v] : s.clv_quantiles) w.BeginObject().Key("q").Double(q).Key("value").Double(v).EndObject();
+  w.EndArray();
+  w.EndObject();
+  w.Key("probAlive").BeginObject();
+  w.Key("mean").Double(s.mean_prob_alive);
+  w.Key("bands").BeginArray();
+  for (size_t i = 0; i < s.prob_alive_bands.size(); ++i)
+    w.BeginObject().Key("from").Double(0.25 * i).Key("to").Double(0.25 * (i + 1)).Key("customers").Int(s.prob_alive_bands[i]).EndObject();
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace cairn::api

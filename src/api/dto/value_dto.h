@@ -1,0 +1,30 @@
+#pragma once
+// Customer value DTOs (docs/value.md "API"): value::FitOutcome / CustomerValueView /
+// ValueSummaryView → JSON. Times are ISO-8601 UTC; model time is in `timeUnitDays`-day units.
+//
+// POST /v1/value/fit → the fit object:
+//   {"fittedAt","calibrationEnd","timeUnitDays","interactionsScanned","purchases","customers",
+//    "model":"bgnbd"|"pareto_nbd","params":{"r","alpha","a","b"}|{"r","alpha","s","beta"},
+//    "diagnostics":{report},"spend":{"fitted","params":{"p","q","gamma"},"diagnostics":{report}},
+//    "clv":{"horizon","step","discountRate"},"seconds":{"scan","fit","score"}}
+//   report = {"converged","message","logLikelihood","evaluations","starts","startsAgreeing",
+//             "gradientNorm","seconds","customers","rows"}
+// GET /v1/customers/{id}/value:
+//   {"customer":"c:<n>","modelled":bool,"fittedAt",
+//    "rfm":{"x","tx","T","averageRepeatSpend","firstPurchase"},
+//    "probAlive","expectedPurchases","expectedSpend","clv"}  (modelled=false: no rfm/values)
+// GET /v1/value/summary:
+//   {"fit":{fit object},"clv":{"total","mean","quantiles":[{"q","value"}]},
+//    "probAlive":{"mean","bands":[{"from","to","customers"}]}}
+
+#include <string>
+
+#include "value/value_service.h"
+
+namespace cairn::api {
+
+std::string ValueFitToJson(const value::FitOutcome& fit);
+std::string CustomerValueToJson(const value::CustomerValueView& v);
+std::string ValueSummaryToJson(const value::ValueSummaryView& s);
+
+}  // namespace cairn::api

@@ -1,0 +1,44 @@
+#include "api/handlers/value_handler.h"
+
+#include "api/auth.h"
+#include "api/dto/value_dto.h"
+#include "api/responses.h"
+#include "value/value_service.h"
+
+namespace cairn::api {
+
+bool ValueHandler::Prepare(const ApiRequest& request, Responder& respond) {
+  Status auth = CheckAdminBearer(request.Header("authorization"), *services_);
+  if (!auth.ok()) {
+    respond(ErrorFromStatus(auth));
+    return false;
+  }
+  if (!services_->value) {
+    respond(JsonError(503, "the value engine is not running on this hub"));
+    return false;
+  }
+  return true;
+}
+
+void ValueHandler::Fit(const ApiRequest& request, Responder respond) {
+  if (!Prepare(request, respond)) return;
+  auto r = services_->value->Fit();
+  if (!r.ok()) return respond(ErrorFromStatus(r.status(), {}, "POST /v1/value/fit"));
+  respond(JsonResponse(200, ValueFitToJson(*r)));
+}
+
+void ValueHandler::GetCustomer(const ApiRequest& request, const std::string& id, Responder respond) {
+  if (!Prepare(request, respond)) return;
+  auto r = services_->value->GetCustomer(id);
+  if (!r.ok()) return respond(ErrorFromStatus(r.status(), {}, "GET /v1/customers/{id}/value"));
+  respond(JsonResponse(200, CustomerValueToJson(*r)));
+}
+
+void ValueHandler::Summary(const ApiRequest& request, Responder respond) {
+  if (!Prepare(request, respond)) return;
+  auto r = services_->value->Summary();
+  if (!r.ok()) return respond(ErrorFromStatus(r.status(), {}, "GET /v1/value/summary"));
+  respond(JsonResponse(200, ValueSummaryToJson(*r)));
+}
+
+}  // namespace cairn::api

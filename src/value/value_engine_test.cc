@@ -1,0 +1,141 @@
+// ValueEngine over an in-memory interaction list: purchases grouped per canonical customer (merges
+// applied), the fit runs, customers are scored, the oracle answers, bad states are reported.
+
+#include "value/value_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "base/clock.h"
+
+namespace cairn::value {
+namespace {
+
+constexpr int64_t kDay = 86'400'000;
+
+store::Interaction Order(store::CustomerId c, int64_t day, double revenue) {
+  store::Interaction in;
+  in.customer = c;
+  in.type = store::MessageType::kTrack;
+  in.event = "Order Completed";
+  in.timestamp_ms = day * kDay + 3'600'000;
+  in.revenue = revenue;
+  return in;
+}
+
+class ValueEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // 3000 customers with BG/NBD-like behaviour over 300 days, plus page views that are not purchases.
+    std::mt19937_64 rng(3);
+    for (store::CustomerId c = 1; c <= 3000; ++c) {
+      const double rate = std::gamma_distribution<double>(0.8, 1 / 40.0)(rng);  // purchases/day
+      const double drop = std::uniform_real_distribution<double>(0.05, 0.6)(rng);
+      int64_t day = static_cast<int64_t>(rng() % 120);
+      const double spend = 10 + static_cast<double>(rng() % 50);
+      interactions_.push_back(Order(c, day, spend));
+      store::Interaction page;
+      page.customer = c;
+      page.type = store::MessageType::kPage;
+      page.timestamp_ms = day * kDay;
+      interactions_.push_back(page);
+      while (true) {
+        day += 1 + static_cast<int64_t>(std::exponential_distribution<double>(rate)(rng));
+        if (day >= 300) break;
+        interactions_.push_back(Order(c, day, spend * std::uniform_real_distribution<double>(0.5, 1.5)(rng)));
+        if (std::uniform_real_distribution<double>(0, 1)(rng) < drop) break;
+      }
+    }
+    clock_.Set(300 * kDay);
+  }
+  std::unique_ptr<ValueEngine> Make(ValueEngineOptions o = {}) {
+    auto scan = [this](const std::function<bool(const store::Interaction&)>& fn) {
+      for (const auto& in : interactions_)
+        if (!fn(in)) break;
+      return Status::Ok();
+    };
+    // Customer 2 was merged into customer 1.
+    auto canonical = [](store::CustomerId c) { return c == 2 ? store::CustomerId{1} : c; };
+    auto resolve = [](const std::string& s) -> Result<store::CustomerId> {
+      if (s.rfind("c:", 0) == 0) return static_cast<store::CustomerId>(std::stoull(s.substr(2)));
+      return NotFound("no customer " + s);
+    };
+    return std::make_unique<ValueEngine>(o, scan, canonical, resolve, &clock_);
+  }
+  std::vector<store::Interaction> interactions_;
+  FakeClock clock_{0};
+};
+
+TEST_F(ValueEngineTest, FitsScoresAndAnswersTheOracle) {
+  auto engine = Make();
+  EXPECT_FALSE(engine->Summary().ok());  // nothing fitted yet
+  EXPECT_FALSE(engine->ValueOf(5).has_value());
+  auto fit = engine->Fit();
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  EXPECT_TRUE(fit->purchase_report.converged) << fit->purchase_report.message;
+  EXPECT_TRUE(fit->spend_fitted) << fit->spend_report.message;
+  EXPECT_EQ(fit->customers, 2999);  // customers 1 and 2 are one
+  EXPECT_EQ(fit->calibration_end_day, 300);
+  EXPECT_GT(fit->interactions_scanned, fit->purchases);
+
+  auto v = engine->GetCustomer("c:7");
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->modelled);
+  EXPECT_GT(v->value.clv, 0);
+  EXPECT_GE(v->value.prob_alive, 0);
+  EXPECT_LE(v->value.prob_alive, 1);
+  auto oracle = engine->ValueOf(7);
+  ASSERT_TRUE(oracle.has_value());
+  EXPECT_DOUBLE_EQ(oracle->clv, v->value.clv);
+  // The merged id answers for its survivor, whose history includes both.
+  auto merged = engine->GetCustomer("c:2");
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->customer, 1u);
+  EXPECT_FALSE(engine->GetCustomer("nobody").ok());
+
+  auto sum = engine->Summary();
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(sum->prob_alive_bands.size(), 4u);
+  int64_t banded = 0;
+  for (auto b : sum->prob_alive_bands) banded += b;
+  EXPECT_EQ(banded, 2999);
+  EXPECT_NEAR(sum->clv_mean * 2999, sum->clv_total, 1e-6 * sum->clv_total);
+  EXPECT_LE(sum->clv_quantiles.front().second, sum->clv_quantiles.back().second);
+}
+
+TEST_F(ValueEngineTest, NoPurchasesIsAClearError) {
+  interactions_.erase(std::remove_if(interactions_.begin(), interactions_.end(),
+                                     [](const store::Interaction& in) { return in.event == "Order Completed"; }),
+                      interactions_.end());
+  auto engine = Make();
+  auto fit = engine->Fit();
+  ASSERT_FALSE(fit.ok());
+  EXPECT_NE(fit.status().message().find("no purchases yet"), std::string_view::npos) << fit.status().ToString();
+}
+
+TEST_F(ValueEngineTest, ParetoNbdAndPeriodicRefit) {
+  ValueEngineOptions o;
+  o.model = PurchaseModelKind::kParetoNbd;
+  o.refit_interval_s = 3600;
+  // Pareto/NBD is the costlier likelihood (₂F₁ series or quadrature per row): a smaller population.
+  interactions_.erase(std::remove_if(interactions_.begin(), interactions_.end(),
+                                     [](const store::Interaction& in) { return in.customer > 800; }),
+                      interactions_.end());
+  auto engine = Make(o);
+  engine->Start();  // the first fit runs at once on the refit thread
+  for (int i = 0; i < 1800 && !engine->Summary().ok(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto sum = engine->Summary();
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(sum->fit.model, PurchaseModelKind::kParetoNbd);
+  EXPECT_TRUE(sum->fit.purchase_report.converged) << sum->fit.purchase_report.message;
+  std::printf("pareto: %d evaluations, %lld rows, %.2fs: %s\n", sum->fit.purchase_report.evaluations,
+              static_cast<long long>(sum->fit.purchase_report.rows), sum->fit.purchase_report.seconds,
+              sum->fit.purchase_report.message.c_str());
+  engine->Stop();
+}
+
+}  // namespace
+}  // namespace cairn::value

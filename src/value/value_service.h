@@ -1,0 +1,78 @@
+#pragma once
+// ValueService: what the HTTP edge asks of customer value (docs/value.md "Live value");
+// ValueOracle: what the journey engine / rescue asks (a customer's predicted CLV and P(alive)).
+// Interfaces only (no implementation dependencies) so api/ can include them. Implementations are
+// thread-safe; readers see the last completed fit (an immutable snapshot swapped in whole).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "store/interaction.h"
+#include "value/clv.h"
+#include "value/fit.h"
+#include "value/rfm.h"
+
+namespace cairn::value {
+
+// The outcome of one fit over the business's interactions.
+struct FitOutcome {
+  int64_t fitted_at_ms = 0;            // wall clock when the fit finished
+  int64_t calibration_end_day = 0;     // days since 1970-01-01 (the day of the fit)
+  double days_per_unit = 7;
+  int64_t interactions_scanned = 0;
+  int64_t purchases = 0;
+  int64_t customers = 0;               // customers with at least one purchase (scored)
+  PurchaseModelKind model = PurchaseModelKind::kBgNbd;
+  BgNbdParams bgnbd;                   // when model == kBgNbd
+  ParetoNbdParams pareto_nbd;          // when model == kParetoNbd
+  FitReport purchase_report;
+  bool spend_fitted = false;           // false when too few repeat buyers: spend = own average
+  GammaGammaParams gamma_gamma;
+  FitReport spend_report;
+  ClvOptions clv;
+  double scan_seconds = 0, fit_seconds = 0, score_seconds = 0;
+};
+
+// One customer's value as of the last fit.
+struct CustomerValueView {
+  store::CustomerId customer = 0;
+  bool modelled = false;   // false: no purchase yet (or no fit yet); the fields below are zero
+  RfmSummary rfm;
+  CustomerValue value;
+  int64_t fitted_at_ms = 0;
+};
+
+struct ValueSummaryView {
+  bool fitted = false;
+  FitOutcome fit;
+  // CLV distribution over scored customers.
+  double clv_total = 0, clv_mean = 0;
+  std::vector<std::pair<double, double>> clv_quantiles;  // (q, value) for q in 0.1, 0.25, 0.5, 0.75, 0.9, 0.99
+  double mean_prob_alive = 0;
+  // Customers by P(alive) band: [0, 0.25), [0.25, 0.5), [0.5, 0.75), [0.75, 1].
+  std::vector<int64_t> prob_alive_bands;
+};
+
+class ValueService {
+ public:
+  virtual ~ValueService() = default;
+  // Refits now on every interaction (blocking; one fit at a time — a concurrent call waits).
+  virtual Result<FitOutcome> Fit() = 0;
+  // NotFound when no customer has that identity; FailedPrecondition when nothing was fitted yet.
+  virtual Result<CustomerValueView> GetCustomer(const std::string& any_identity) = 0;
+  // FailedPrecondition when nothing was fitted yet.
+  virtual Result<ValueSummaryView> Summary() = 0;
+};
+
+class ValueOracle {
+ public:
+  virtual ~ValueOracle() = default;
+  // The customer's value as of the last fit (any id; merges are canonicalised); nullopt when not
+  // modelled (no purchase, or no fit yet). Cheap (a hash lookup); thread-safe.
+  virtual std::optional<CustomerValue> ValueOf(store::CustomerId customer) const = 0;
+};
+
+}  // namespace cairn::value
