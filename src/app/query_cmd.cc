@@ -138,6 +138,7 @@ std::string Duration(int64_t ms) {
 void RunFunnelCmd(const QueryFlags& f) {
   auto spec = api::DecodeFunnelSpec(FunnelJson(f));
   if (!spec.ok()) Fail(spec.status(), 2);
+  if (Status v = analytics::ValidateFunnelSpec(*spec); !v.ok()) Fail(v, 2);  // before opening anything
   auto hub = OpenHub(f);
   auto engine = MakeAnalyticsEngine(hub.get());
   analytics::QueryContext ctx(f.time_limit_ms, f.threads);
@@ -185,6 +186,7 @@ void RunFunnelCmd(const QueryFlags& f) {
 void RunRetentionCmd(const QueryFlags& f) {
   auto req = api::DecodeRetentionRequest(RetentionJson(f));
   if (!req.ok()) Fail(req.status(), 2);
+  if (Status v = analytics::ValidateRetentionSpec(req->spec); !v.ok()) Fail(v, 2);
   auto hub = OpenHub(f);
   auto engine = MakeAnalyticsEngine(hub.get());
   analytics::QueryContext ctx(f.time_limit_ms, f.threads);
