@@ -146,6 +146,51 @@ Status Hub::Init() {
     };
     ASSIGN_OR_RETURN(rescue_, rescue::RescueStack::Open(options_.rescue, std::move(deps)));
   }
+
+  // 6. The dashboard (DIR/dashboard.db), reading the store and the other modules' numbers.
+  {
+    dashboard::DashboardOptions dopt;
+    dopt.path = io::JoinPath(options_.data_dir, "dashboard.db");
+    dashboard::DashboardSources src;
+    src.snapshot = [this] { return store_->GetSnapshot(); };
+    src.canonical = [this](store::CustomerId id) { return identity_->Find(id); };
+    src.nps = [this](int64_t from_ms, int64_t to_ms) -> Result<dashboard::NpsReading> {
+      feedback::ScoreQuery q;
+      q.from_ms = from_ms;
+      q.to_ms = to_ms;
+      ASSIGN_OR_RETURN(auto report, cases_->Scores(q));
+      return dashboard::NpsReading{report.total.nps.nps, report.total.nps.responses};
+    };
+    src.value_at_risk = [this]() -> Result<double> {
+      ASSIGN_OR_RETURN(auto overview, journey_->Overview());
+      double total = 0;
+      for (const auto& p : overview.at_stake) total += p.value_at_stake;
+      return total;
+    };
+    if (rescue_) {
+      // Overdue: still open in the queue 48 h after the decision (at most 1000 counted).
+      src.rescues_overdue = [this](int64_t now_ms) -> Result<int64_t> {
+        rescue::ListQuery q;
+        q.status = rescue::RescueStatus::kOpen;
+        q.limit = 1000;
+        ASSIGN_OR_RETURN(auto open, rescue_->engine()->List(q));
+        int64_t n = 0;
+        for (const auto& d : open) n += d.decided_at_ms < now_ms - 48 * 3600'000LL;
+        return n;
+      };
+    }
+    src.slas_overdue = [this](int64_t) -> Result<int64_t> {
+      // Cases past an SLA and not yet resolved or closed (at most 1000 counted).
+      cases::CaseFilter f;
+      f.breached = true;
+      f.limit = 1000;
+      ASSIGN_OR_RETURN(auto list, cases_->ListCases(f));
+      int64_t n = 0;
+      for (const auto& c : list.cases) n += c.status != cases::CaseStatus::kResolved && c.status != cases::CaseStatus::kClosed;
+      return n;
+    };
+    ASSIGN_OR_RETURN(dashboard_, dashboard::Dashboard::Open(std::move(dopt), std::move(src)));
+  }
   return Status::Ok();
 }
 

@@ -23,6 +23,7 @@
 
 #include "cases/case_manager.h"
 #include "cases/intake.h"
+#include "dashboard/dashboard.h"
 #include "entity/customer_directory.h"
 #include "entity/key_store.h"
 #include "entity/profile_store.h"
@@ -66,6 +67,8 @@ class Hub final : public entity::CustomerDirectory {
   cases::CaseManager* cases() { return cases_.get(); }
   // Rescue queue and actions; null unless HubOptions::enable_rescue.
   rescue::RescueStack* rescue() { return rescue_.get(); }
+  // Goals, budgets, activities and the dashboard overview (DIR/dashboard.db; docs/dashboard.md).
+  dashboard::Dashboard* dashboard() { return dashboard_.get(); }
   // Canonical customer ids for readers (analytics): Find() maps a stored id to its survivor.
   const ingest::IdentityResolver* identity() const { return identity_.get(); }
   // Keys created by this Open (empty unless it was a first start without given keys): shown once.
@@ -102,6 +105,7 @@ class Hub final : public entity::CustomerDirectory {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ingest::IngestPipeline> pipeline_;
   std::unique_ptr<rescue::RescueStack> rescue_;  // after pipeline_: destroyed first (it ingests touches)
+  std::unique_ptr<dashboard::Dashboard> dashboard_;  // last: reads everything above
   std::vector<std::pair<std::string, std::string>> created_keys_;  // (role, key)
 
   uint64_t profiles_applied_at_open_ = 0;

@@ -51,6 +51,7 @@ CREATE TABLE cases (
 CREATE UNIQUE INDEX cases_source_seq ON cases(source_seq) WHERE source_seq IS NOT NULL;
 CREATE INDEX cases_status ON cases(status, id);
 CREATE INDEX cases_assignee ON cases(assignee, status, id);
+CREATE INDEX cases_assignee_id ON cases(assignee, id);
 CREATE INDEX cases_customer ON cases(customer, opened_at);
 CREATE INDEX cases_breached ON cases(breached, id);
 CREATE INDEX cases_opened ON cases(opened_at);
@@ -321,11 +322,22 @@ Status CaseManager::LoadConfig() {
 }
 
 Status CaseManager::LoadTimers() {
-  ASSIGN_OR_RETURN(auto q, db_->Prepare(fmt::format("SELECT {} FROM cases WHERE status NOT IN (5, 6)", kCaseCols)));
+  // Only the columns PushTimers reads, of open cases only (partial index cases_open_timers).
+  ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT id, status, first_response_at, fr_due, fr_breached, res_due, "
+                                        "res_breached, next_esc_at FROM cases WHERE status NOT IN (5, 6)"));
   while (true) {
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    PushTimers(ReadCase(q));
+    Case c;
+    c.id = q.U64(0);
+    c.status = static_cast<CaseStatus>(q.Int64(1));
+    c.first_response_at_ms = q.Int64(2);
+    c.sla.first_response_due_ms = q.Int64(3);
+    c.sla.first_response_breached = q.Int64(4) != 0;
+    c.sla.resolution_due_ms = q.Int64(5);
+    c.sla.resolution_breached = q.Int64(6) != 0;
+    c.sla.next_escalation_ms = q.Int64(7);
+    PushTimers(c);
   }
   return Status::Ok();
 }
@@ -1048,18 +1060,35 @@ Result<std::vector<EscalationStep>> CaseManager::EscalationChain() {
 }
 
 Result<size_t> CaseManager::CheckBreaches(int64_t now_ms) {
+  // Due instants are on time: a timer fires only once `now` is past its due time. Everything due
+  // (up to kMaxPerRound) is applied in one transaction: one fsync per round, not per case.
+  constexpr size_t kMaxPerRound = 10000;
+  std::lock_guard lock(mu_);
+  if (timers_.empty() || timers_.top().due >= now_ms) return size_t{0};
+  std::vector<Timer> popped;
+  std::map<uint64_t, Case> touched;  // cases changed this round
   size_t fired = 0;
-  while (true) {
-    std::unique_lock lock(mu_);
-    if (timers_.empty() || timers_.top().due >= now_ms) break;
-    // Due instants are on time: a timer fires only once `now` is past its due time.
-    Timer t = timers_.top();
-    timers_.pop();
-    lock.unlock();
-    bool acted = false;  // stale entries (deadline moved, already answered) change nothing
-    auto r = Mutate(t.case_id, 0, [&](Case& c, Ctx& ctx) -> Status {
+  Status s = [&]() -> Status {
+    ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+    while (!timers_.empty() && timers_.top().due < now_ms && popped.size() < kMaxPerRound) {
+      const Timer t = timers_.top();
+      timers_.pop();
+      popped.push_back(t);
+      auto it = touched.find(t.case_id);
+      Case c;
+      if (it != touched.end()) {
+        c = it->second;
+      } else {
+        auto loaded = LoadCase(t.case_id);
+        if (!loaded.ok()) {
+          if (loaded.status().Is(Code::kNotFound)) continue;
+          return loaded.status();
+        }
+        c = std::move(loaded).value();
+      }
+      if (!IsOpen(c.status)) continue;
+      Ctx ctx;
       ctx.now = now_ms;
-      if (!IsOpen(c.status)) return Status::Ok();
       switch (t.kind) {
         case kTimerFirstResponse:
           if (c.first_response_at_ms == 0 && c.sla.first_response_due_ms == t.due)
@@ -1072,15 +1101,21 @@ Result<size_t> CaseManager::CheckBreaches(int64_t now_ms) {
           if (c.sla.next_escalation_ms == t.due) RunEscalations(c, now_ms, ctx);
           break;
       }
-      acted = !ctx.audit.empty() || !ctx.escalations.empty();
-      return Status::Ok();
-    });
-    if (!r.ok()) {
-      if (r.status().Is(Code::kNotFound)) continue;
-      return r.status();
+      if (ctx.audit.empty() && ctx.escalations.empty()) continue;  // stale entry
+      ++c.version;
+      c.updated_at_ms = now_ms;
+      RETURN_IF_ERROR(WriteCase(&c, false));
+      RETURN_IF_ERROR(WriteCtx(c.id, ctx));
+      touched[c.id] = c;
+      ++fired;
     }
-    if (acted) ++fired;
+    return tx.Commit();
+  }();
+  if (!s.ok()) {
+    for (const Timer& t : popped) timers_.push(t);  // rolled back: try again next round
+    return s;
   }
+  for (const auto& [id, c] : touched) PushTimers(c);
   return fired;
 }
 

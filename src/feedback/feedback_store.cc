@@ -117,6 +117,7 @@ void FeedbackStore::AppendColumns(const SurveyResponse& r) {
   cols_.kind.push_back(static_cast<uint8_t>(r.kind));
   cols_.score.push_back(static_cast<int8_t>(r.score));
   cols_.at_ms.push_back(r.at_ms);
+  cols_.day.push_back(static_cast<int32_t>(r.at_ms / 86400000));
   cols_.customer.push_back(r.customer);
   cols_.dims[0].push_back(Intern(r.channel));
   cols_.dims[1].push_back(Intern(r.segment));
@@ -128,6 +129,9 @@ void FeedbackStore::AppendColumns(const SurveyResponse& r) {
 Result<uint64_t> FeedbackStore::RecordLocked(const SurveyResponse& r, bool* inserted) {
   *inserted = false;
   RETURN_IF_ERROR(ValidateScore(r.kind, r.score));
+  // 1970-01-01 .. 2200-01-01: keeps period grouping (dense per-day arrays) bounded.
+  if (r.at_ms < 0 || r.at_ms >= 7258118400000)
+    return InvalidArgument(fmt::format("at: {} ms is outside 1970..2200", r.at_ms));
   if (r.source_seq != 0) {
     ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT id FROM survey_responses WHERE source_seq = ?"));
     q.BindU64(1, r.source_seq);
@@ -205,25 +209,48 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
   }
   const bool by_period = q.group_by == GroupBy::kDay || q.group_by == GroupBy::kWeek || q.group_by == GroupBy::kMonth;
   // Per-group score histograms (11 buckets cover every kind), turned into stats at the end.
+  // Groups are dense arrays: by dimension id, or by day offset from the first day seen.
   using Hist = std::array<int64_t, 11>;
   Hist total{};
-  std::unordered_map<uint32_t, Hist> by_dim;
-  std::map<int64_t, Hist> by_day;  // day number → histogram; periods fold below
+  std::vector<Hist> by_dim(dim >= 0 ? names_.size() : 0);
+  std::vector<Hist> by_day;  // day (since epoch) − base_day
+  int64_t base_day = 0;
+  int active[5];
+  int n_active = 0;
+  for (int d = 0; d < 5; ++d)
+    if (want[d] >= 0) active[n_active++] = d;
   const uint8_t kind = static_cast<uint8_t>(q.kind);
   const size_t n = cols_.kind.size();
+  const uint8_t* kinds = cols_.kind.data();
+  const int64_t* ats = cols_.at_ms.data();
+  const int8_t* scores = cols_.score.data();
+  const int32_t* days = cols_.day.data();
+  const uint32_t* group_dim = dim >= 0 ? cols_.dims[dim].data() : nullptr;
+  Hist* dim_hists = by_dim.data();
   for (size_t i = 0; i < n; ++i) {
-    if (cols_.kind[i] != kind) continue;
-    const int64_t at = cols_.at_ms[i];
+    if (kinds[i] != kind) continue;
+    const int64_t at = ats[i];
     if (at < q.from_ms || at >= q.to_ms) continue;
     bool ok = true;
-    for (int d = 0; d < 5 && ok; ++d) ok = want[d] < 0 || cols_.dims[d][i] == static_cast<uint32_t>(want[d]);
+    for (int k = 0; k < n_active && ok; ++k) ok = cols_.dims[active[k]][i] == static_cast<uint32_t>(want[active[k]]);
     if (!ok) continue;
     if (q.include_customers && !q.include_customers->contains(cols_.customer[i])) continue;
     if (q.exclude_customers && q.exclude_customers->contains(cols_.customer[i])) continue;
-    const int s = cols_.score[i];
+    const int s = scores[i];
     ++total[s];
-    if (dim >= 0) ++by_dim[cols_.dims[dim][i]][s];
-    else if (by_period) ++by_day[at >= 0 ? at / 86400000 : (at - 86399999) / 86400000][s];
+    if (dim >= 0) {
+      ++dim_hists[group_dim[i]][s];
+    } else if (by_period) {
+      const int64_t day = days[i];
+      if (by_day.empty()) base_day = day;
+      if (day < base_day) {
+        by_day.insert(by_day.begin(), static_cast<size_t>(base_day - day), Hist{});
+        base_day = day;
+      }
+      const size_t off = static_cast<size_t>(day - base_day);
+      if (off >= by_day.size()) by_day.resize(off + 1, Hist{});
+      ++by_day[off][s];
+    }
   }
   auto fill = [&](ScoreGroup* g, const Hist& h) {
     for (int s = 0; s <= 10; ++s) {
@@ -251,7 +278,11 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
   };
   fill(&report.total, total);
   if (dim >= 0) {
-    for (const auto& [id, h] : by_dim) {
+    for (size_t id = 0; id < by_dim.size(); ++id) {
+      const Hist& h = by_dim[id];
+      int64_t count = 0;
+      for (int64_t c : h) count += c;
+      if (count == 0) continue;
       ScoreGroup g;
       g.key = names_[id];
       fill(&g, h);
@@ -259,7 +290,9 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
     }
   } else if (by_period) {
     std::map<std::string, Hist> periods;
-    for (const auto& [day, h] : by_day) {
+    for (size_t off = 0; off < by_day.size(); ++off) {
+      const Hist& h = by_day[off];
+      const int64_t day = base_day + static_cast<int64_t>(off);
       Hist& p = periods[PeriodKey(q.group_by, day * 86400000)];
       for (int s = 0; s <= 10; ++s) p[s] += h[s];
     }

@@ -92,6 +92,7 @@ class FeedbackStore {
     std::vector<uint8_t> kind;
     std::vector<int8_t> score;
     std::vector<int64_t> at_ms;
+    std::vector<int32_t> day;  // at_ms / 1 day (at_ms ≥ 0 is enforced), for period grouping
     std::vector<uint64_t> customer;
     std::vector<uint32_t> dims[5];  // channel, segment, persona, phase, category: ids into names
   } cols_;

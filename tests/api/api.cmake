@@ -17,3 +17,13 @@ cairn_test(cairn_blackbox_test
 target_include_directories(cairn_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_compile_definitions(cairn_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
 add_dependencies(cairn_blackbox_test cairn)
+
+# Cases and surveys against the real binary (docs/cases.md).
+cairn_test(cases_blackbox_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/cases_test.cc
+  DEPS cairn_testutil_proc Boost::json
+  LABELS integration
+  TIMEOUT 300)
+target_include_directories(cases_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+target_compile_definitions(cases_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
+add_dependencies(cases_blackbox_test cairn)
