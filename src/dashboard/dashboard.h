@@ -60,6 +60,7 @@ class Dashboard final : public DashboardService {
   Result<Activity> CreateActivity(const Activity& a) override { return Invalidating(db_->CreateActivity(a)); }
   Result<Activity> UpdateActivity(const Activity& a) override { return Invalidating(db_->UpdateActivity(a)); }
   Status DeleteActivity(int64_t id) override { return Invalidating(db_->DeleteActivity(id)); }
+  int64_t Today() const override { return options_.clock->NowMillis() / 86'400'000; }
   Result<DashboardView> Overview() override;
 
   // Progress and ETA of one goal from a daily series (index 0 = series_first_day), as of `today`;

@@ -7,15 +7,42 @@
 //
 // Days are UTC calendar days counted from 1970-01-01 (day 0); the API speaks "YYYY-MM-DD".
 
+#include <charconv>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
 #include "base/status.h"
 
 namespace cairn::dashboard {
+
+// "YYYY-MM-DD" of a day number, and back (nullopt on a malformed or impossible date). Inline so
+// api/ can use them without linking the implementation.
+inline std::string DayString(int64_t day) {
+  std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+inline std::optional<int64_t> ParseDay(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  int y = 0;
+  unsigned m = 0, d = 0;
+  auto num = [&](size_t pos, size_t len, auto* out) {
+    auto r = std::from_chars(s.data() + pos, s.data() + pos + len, *out);
+    return r.ec == std::errc() && r.ptr == s.data() + pos + len;
+  };
+  if (!num(0, 4, &y) || !num(5, 2, &m) || !num(8, 2, &d)) return std::nullopt;
+  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days{ymd}.time_since_epoch().count();
+}
 
 // A destination: reach `target` of `metric`, counted from day `start_day` (inclusive), by the end
 // of day `deadline_day`.
@@ -125,6 +152,8 @@ class DashboardService {
   virtual Result<Activity> CreateActivity(const Activity& activity) = 0;
   virtual Result<Activity> UpdateActivity(const Activity& activity) = 0;
   virtual Status DeleteActivity(int64_t id) = 0;
+  // The day "now" falls on (the default start of new goals, budgets and activities).
+  virtual int64_t Today() const = 0;
   // The whole car, computed now.
   virtual Result<DashboardView> Overview() = 0;
 };

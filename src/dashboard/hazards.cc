@@ -2,30 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-#include <chrono>
 
 namespace cairn::dashboard {
-
-std::string DayString(int64_t day) {
-  std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                     static_cast<unsigned>(ymd.day()));
-}
-
-std::optional<int64_t> ParseDay(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  int y = 0;
-  unsigned m = 0, d = 0;
-  auto num = [&](size_t pos, size_t len, auto* out) {
-    auto r = std::from_chars(s.data() + pos, s.data() + pos + len, *out);
-    return r.ec == std::errc() && r.ptr == s.data() + pos + len;
-  };
-  if (!num(0, 4, &y) || !num(5, 2, &m) || !num(8, 2, &d)) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days{ymd}.time_since_epoch().count();
-}
 
 std::vector<Hazard> EvaluateHazards(const HazardInputs& in, const HazardOptions& o) {
   std::vector<Hazard> out;

@@ -45,8 +45,4 @@ struct HazardInputs {
 
 std::vector<Hazard> EvaluateHazards(const HazardInputs& in, const HazardOptions& options);
 
-// "YYYY-MM-DD" of a day number, and back (InvalidArgument-free: nullopt on a malformed date).
-std::string DayString(int64_t day);
-std::optional<int64_t> ParseDay(std::string_view text);
-
 }  // namespace cairn::dashboard
