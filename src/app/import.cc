@@ -55,9 +55,47 @@ std::string Human(double v) {
   return buf;
 }
 
+// The lines of a plain or gzip file.
+class FileLines final : public LineSource {
+ public:
+  FileLines(gzFile in, uint64_t file_size) : in_(in), file_size_(file_size) {}
+  bool Next(std::string* line) override {
+    line->clear();
+    while (true) {  // one whole line, however long
+      if (!gzgets(in_, buf_, sizeof buf_)) return !line->empty();
+      *line += buf_;
+      if (!line->empty() && line->back() == '\n') return true;
+    }
+  }
+  double Fraction() const override {
+    return file_size_ ? std::min(1.0, static_cast<double>(gzoffset(in_)) / file_size_) : 0;
+  }
+
+ private:
+  gzFile in_;
+  uint64_t file_size_;
+  char buf_[1 << 16];
+};
+
 }  // namespace
 
 Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
+  gzFile in = gzopen(opt.file.c_str(), "rb");  // reads plain files too
+  if (!in) return InvalidArgument("cannot open " + opt.file);
+  gzbuffer(in, 1 << 20);
+  uint64_t file_size = 0;
+  if (FILE* f = std::fopen(opt.file.c_str(), "rb")) {
+    std::fseek(f, 0, SEEK_END);
+    file_size = static_cast<uint64_t>(std::ftell(f));
+    std::fclose(f);
+  }
+  auto lines = std::make_unique<FileLines>(in, file_size);
+  auto report = RunImportFrom(cfg, opt, lines.get());
+  gzclose(in);
+  return report;
+}
+
+Result<ImportReport> RunImportFrom(const Config& cfg, const ImportOptions& opt, LineSource* lines) {
   // The destination: a running server (--url), or the data dir opened here.
   std::unique_ptr<RemoteIngestor> remote;
   std::unique_ptr<Hub> hub;
@@ -80,16 +118,6 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
       source = info->source;
     }
     ingestor = hub->pipeline();
-  }
-
-  gzFile in = gzopen(opt.file.c_str(), "rb");  // reads plain files too
-  if (!in) return InvalidArgument("cannot open " + opt.file);
-  gzbuffer(in, 1 << 20);
-  uint64_t file_size = 0;
-  if (FILE* f = std::fopen(opt.file.c_str(), "rb")) {
-    std::fseek(f, 0, SEEK_END);
-    file_size = static_cast<uint64_t>(std::ftell(f));
-    std::fclose(f);
   }
 
   ImportReport report;
@@ -167,8 +195,6 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
   std::vector<std::string> batch;
   uint64_t first_line = 1;  // line number of batch[0]
   std::string line;
-  char buf[1 << 16];
-  bool eof = false;
   auto flush_batch = [&] {
     if (batch.empty()) return;
     size_t n = batch.size();
@@ -176,17 +202,7 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
     batch.clear();
     first_line += n;
   };
-  while (!eof) {
-    line.clear();
-    while (true) {  // one whole line, however long
-      if (!gzgets(in, buf, sizeof buf)) {
-        eof = true;
-        break;
-      }
-      line += buf;
-      if (!line.empty() && line.back() == '\n') break;
-    }
-    if (eof && line.empty()) break;
+  while (lines->Next(&line)) {
     ++report.lines;
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) {
@@ -206,7 +222,7 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
       last_progress = now;
       double secs = std::chrono::duration<double>(now - start).count();
       double rate = report.lines / std::max(secs, 1e-9);
-      double done_frac = file_size ? std::min(1.0, static_cast<double>(gzoffset(in)) / file_size) : 0;
+      double done_frac = lines->Fraction();
       double eta = done_frac > 0 ? secs / done_frac - secs : 0;
       if (tty) {
         int width = 30, filled = static_cast<int>(done_frac * width);
@@ -220,7 +236,6 @@ Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
     }
   }
   flush_batch();
-  gzclose(in);
   drain_retries(/*wait=*/true);
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (tty) std::fprintf(stderr, "\n");

@@ -29,4 +29,18 @@ struct ImportReport {
 
 Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& options);
 
+// A stream of JSON lines for RunImportFrom, e.g. the simulated business (`cairn simulate`,
+// `cairn demo`): the same batching, back-pressure, error reporting and progress bar as a file.
+class LineSource {
+ public:
+  virtual ~LineSource() = default;
+  // The next line (a trailing newline is allowed and ignored); false at the end.
+  virtual bool Next(std::string* line) = 0;
+  // How far through the source, 0..1, for the progress bar and its ETA.
+  virtual double Fraction() const = 0;
+};
+
+// RunImport over `lines` instead of options.file (which is ignored).
+Result<ImportReport> RunImportFrom(const Config& cfg, const ImportOptions& options, LineSource* lines);
+
 }  // namespace cairn::app

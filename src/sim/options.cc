@@ -55,13 +55,13 @@ SimOptions DefaultSimOptions(uint64_t customers, int days, uint64_t seed, int64_
   team.survey_propensity = 0.35, team.business = true;
   o.personas = {bargain, loyal, busy, casual, team};
 
-  // A year's plan, scaled to `days`. Budgets in EUR; clicks are in proportion to budget / CPC.
+  // A year's plan, dates and budgets scaled to `days`. EUR; clicks are in proportion to budget / CPC.
   auto day = [days](int d365) { return static_cast<int>(std::lround(d365 * (days / 365.0))); };
   auto campaign = [&](std::string name, std::string source, std::string medium, std::string channel,
                       double budget, double cpc, int from, int to, std::vector<double> weights) {
     Campaign c;
     c.name = std::move(name), c.source = std::move(source), c.medium = std::move(medium);
-    c.channel = std::move(channel), c.budget = budget, c.cost_per_click = cpc;
+    c.channel = std::move(channel), c.budget = budget * (days / 365.0), c.cost_per_click = cpc;
     c.start_day = day(from), c.end_day = std::max(day(to), day(from) + 1);
     c.persona_weights = std::move(weights);
     return c;

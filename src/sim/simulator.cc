@@ -21,6 +21,7 @@ constexpr double kHourWeights[24] = {0.5, 0.3, 0.2, 0.2, 0.2, 0.3, 0.6, 1.0, 1.3
 }  // namespace
 
 Action::Kind ActionKindFromName(std::string_view name) {
+  if (name.substr(0, 7) == "rescue.") name.remove_prefix(7);  // actions' names: "rescue.<path>"
   if (name == "going_cold") return Action::Kind::kGoingCold;
   if (name == "competitor") return Action::Kind::kCompetitor;
   if (name == "angry") return Action::Kind::kAngry;
@@ -151,7 +152,7 @@ void Simulator::Schedule(uint32_t slot) {
     Release(slot);
     return;
   }
-  wakes_.push({t, slot, ++gen_[slot]});
+  wakes_.push({t, c.index, slot, ++gen_[slot]});
 }
 
 void Simulator::Release(uint32_t slot) {

@@ -73,7 +73,8 @@ struct Action {
   std::string channel;  // how it reached the customer (email, phone, ...); "" = email
 };
 
-// "going_cold" | "competitor" | "angry" | "renewal_doubt" | "offer" → Kind; anything else kOther.
+// "going_cold" | "competitor" | "angry" | "renewal_doubt" | "offer" (also with the "rescue."
+// prefix actions give their names) → Kind; anything else kOther.
 Action::Kind ActionKindFromName(std::string_view name);
 
 class Simulator {
@@ -128,9 +129,11 @@ class Simulator {
 
   struct WakeEntry {
     int64_t t;
+    uint64_t index;  // ties go by customer index (not slot), so one customer's changed course
+                     // (a closed-loop action) cannot reorder anyone else's
     uint32_t slot;
     uint32_t gen;
-    bool operator>(const WakeEntry& o) const { return t != o.t ? t > o.t : slot > o.slot; }
+    bool operator>(const WakeEntry& o) const { return t != o.t ? t > o.t : index > o.index; }
   };
   struct Pending {
     int64_t t;
