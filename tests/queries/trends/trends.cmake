@@ -4,3 +4,14 @@ cairn_test(insights_golden_test
   DEPS cairn_analytics cairn_api cairn_io Boost::json
   LABELS queries)
 target_compile_definitions(insights_golden_test PRIVATE CAIRN_QUERIES_DIR="${CMAKE_CURRENT_LIST_DIR}/..")
+
+# The four routes against the real binary (label integration).
+include(${CMAKE_SOURCE_DIR}/tests/testutil/testutil.cmake)
+cairn_test(insights_api_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/../paths/insights_api_test.cc
+  DEPS cairn_testutil_proc Boost::json
+  LABELS integration
+  TIMEOUT 300)
+target_include_directories(insights_api_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+target_compile_definitions(insights_api_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
+add_dependencies(insights_api_test cairn)
