@@ -1,0 +1,139 @@
+// Customer value through the real `cairn serve`: purchases sent as Segment tracks, POST
+// /v1/value/fit, then the summary and per-customer values, with the error answers around them.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "api/cairn_server.h"
+#include "testutil/temp_dir.h"
+
+namespace cairn::testutil {
+namespace {
+
+// An ISO-8601 UTC time `days_ago` days before now (noon).
+std::string DaysAgo(int days_ago) {
+  using namespace std::chrono;
+  const auto day = floor<days>(system_clock::now()) - days(days_ago);
+  const year_month_day ymd{day};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT12:00:00.000Z", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+class ValueApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ::setenv("CAIRN_VALUE_REFIT_SECONDS", "0", 1);  // fits only on request: deterministic
+    tmp_ = new TempDir;
+    server_ = new CairnServer(tmp_->Sub("data"), tmp_->Sub("serve"));
+    ASSERT_TRUE(server_->Start());
+  }
+  static void TearDownTestSuite() {
+    EXPECT_TRUE(server_->Stop());
+    delete server_;
+    delete tmp_;
+  }
+  void SetUp() override {
+    if (server_->port() == 0) GTEST_SKIP() << "server did not start";
+    client_ = server_->Client();
+  }
+  static inline TempDir* tmp_ = nullptr;
+  static inline CairnServer* server_ = nullptr;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(ValueApiTest, FitThenReadValues) {
+  // Before any fit: 409 with a message saying what to do.
+  auto r = client_->Get("/v1/value/summary", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 409u) << r->body;
+  EXPECT_NE(r->body.find("POST /v1/value/fit"), std::string::npos) << r->body;
+  // No purchases yet: the fit is refused, naming what counts as a purchase.
+  r = client_->Post("/v1/value/fit", "", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 409u) << r->body;
+  EXPECT_NE(r->body.find("no purchases yet"), std::string::npos) << r->body;
+
+  // 300 customers buying over the last ~200 days; one more who only views pages.
+  std::mt19937 rng(5);
+  std::vector<std::string> messages;
+  int orders = 0;
+  for (int c = 0; c < 300; ++c) {
+    // Exponential gaps around a per-customer mean, a drop-out chance after each purchase: the
+    // BG/NBD story, so the fit has something to find.
+    const double mean_gap = 5 + static_cast<double>(rng() % 60);
+    const double drop = 0.05 + 0.45 * std::uniform_real_distribution<double>(0, 1)(rng);
+    double day = 200 - static_cast<double>(rng() % 120);
+    for (int k = 0; day > 0; ++k) {
+      const std::string extra = "\"timestamp\":\"" + DaysAgo(static_cast<int>(day)) + "\",\"properties\":{\"revenue\":" +
+                                std::to_string(10 + static_cast<int>(rng() % 50)) + "}";
+      messages.push_back(TrackJson("buyer" + std::to_string(c), "Order Completed",
+                                   "o-" + std::to_string(c) + "-" + std::to_string(k), extra));
+      ++orders;
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < drop) break;
+      day -= 1 + std::exponential_distribution<double>(1 / mean_gap)(rng);
+    }
+  }
+  messages.push_back(TrackJson("browser", "Product Viewed", "v-1"));
+  r = client_->Post("/v1/batch", BatchJson(messages), WriteAuth());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+
+  r = client_->Post("/v1/value/fit", "", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  auto fit = ParseJson(r->body).as_object();
+  EXPECT_EQ(fit.at("model").as_string(), "bgnbd");
+  EXPECT_EQ(fit.at("customers").as_int64(), 300);
+  EXPECT_EQ(fit.at("purchases").as_int64(), orders);
+  EXPECT_TRUE(fit.at("diagnostics").as_object().at("converged").as_bool()) << r->body;
+  for (const char* p : {"r", "alpha", "a", "b"}) EXPECT_GT(fit.at("params").as_object().at(p).to_number<double>(), 0) << p;
+
+  r = client_->Get("/v1/customers/buyer7/value", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  auto v = ParseJson(r->body).as_object();
+  EXPECT_TRUE(v.at("modelled").as_bool());
+  const double alive = v.at("probAlive").to_number<double>();
+  EXPECT_GE(alive, 0);
+  EXPECT_LE(alive, 1);
+  EXPECT_GT(v.at("clv").to_number<double>(), 0);
+  EXPECT_GT(v.at("expectedSpend").to_number<double>(), 0);
+  EXPECT_TRUE(v.at("rfm").as_object().contains("tx"));
+
+  // A known customer without purchases is not modelled; an unknown one is 404.
+  r = client_->Get("/v1/customers/browser/value", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  EXPECT_FALSE(ParseJson(r->body).as_object().at("modelled").as_bool());
+  r = client_->Get("/v1/customers/nobody-at-all/value", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404u) << r->body;
+
+  r = client_->Get("/v1/value/summary", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  auto sum = ParseJson(r->body).as_object();
+  EXPECT_GT(sum.at("clv").as_object().at("total").to_number<double>(), 0);
+  int64_t banded = 0;
+  for (const auto& b : sum.at("probAlive").as_object().at("bands").as_array()) banded += b.as_object().at("customers").as_int64();
+  EXPECT_EQ(banded, 300);
+
+  // The read API wants the admin key: a write key is 403, none is 401.
+  r = client_->Get("/v1/value/summary", {{"Authorization", std::string("Bearer ") + kWriteKey}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 403u);
+  r = client_->Post("/v1/value/fit", "", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 401u);
+}
+
+}  // namespace
+}  // namespace cairn::testutil
