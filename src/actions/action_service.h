@@ -27,8 +27,29 @@ enum class ActionStatus : uint8_t {
   kSuppressed,  // lost the arbitration under the frequency cap
   kDeadLetter,  // retries exhausted or permanently refused: waits for a replay
 };
-std::string_view ActionStatusName(ActionStatus s);
-bool ParseActionStatus(std::string_view name, ActionStatus* out);
+// Inline: the API layer names statuses without linking the implementation library.
+inline std::string_view ActionStatusName(ActionStatus s) {
+  switch (s) {
+    case ActionStatus::kPending: return "pending";
+    case ActionStatus::kSending: return "sending";
+    case ActionStatus::kDelivered: return "delivered";
+    case ActionStatus::kBlocked: return "blocked";
+    case ActionStatus::kSuppressed: return "suppressed";
+    case ActionStatus::kDeadLetter: return "dead_letter";
+  }
+  return "unknown";
+}
+
+inline bool ParseActionStatus(std::string_view name, ActionStatus* out) {
+  for (ActionStatus s : {ActionStatus::kPending, ActionStatus::kSending, ActionStatus::kDelivered,
+                         ActionStatus::kBlocked, ActionStatus::kSuppressed, ActionStatus::kDeadLetter}) {
+    if (ActionStatusName(s) == name) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
 
 struct ActionRequest {
   store::CustomerId customer = 0;  // canonical id

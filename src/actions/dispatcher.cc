@@ -129,29 +129,6 @@ bool Retryable(int http_status) {
 
 }  // namespace
 
-std::string_view ActionStatusName(ActionStatus s) {
-  switch (s) {
-    case ActionStatus::kPending: return "pending";
-    case ActionStatus::kSending: return "sending";
-    case ActionStatus::kDelivered: return "delivered";
-    case ActionStatus::kBlocked: return "blocked";
-    case ActionStatus::kSuppressed: return "suppressed";
-    case ActionStatus::kDeadLetter: return "dead_letter";
-  }
-  return "unknown";
-}
-
-bool ParseActionStatus(std::string_view name, ActionStatus* out) {
-  for (ActionStatus s : {ActionStatus::kPending, ActionStatus::kSending, ActionStatus::kDelivered,
-                         ActionStatus::kBlocked, ActionStatus::kSuppressed, ActionStatus::kDeadLetter}) {
-    if (ActionStatusName(s) == name) {
-      *out = s;
-      return true;
-    }
-  }
-  return false;
-}
-
 int64_t BackoffDelay(const RetryPolicy& p, int failures, std::mt19937_64& rng) {
   double d = static_cast<double>(p.initial_backoff_ms) * std::pow(p.multiplier, std::max(0, failures - 1));
   d = std::min(d, static_cast<double>(p.max_backoff_ms));

@@ -141,29 +141,6 @@ bool Matches(const std::vector<std::string>& outcome_events, std::string_view ev
 
 }  // namespace
 
-std::string_view RescueStatusName(RescueStatus s) {
-  switch (s) {
-    case RescueStatus::kOpen: return "open";
-    case RescueStatus::kActed: return "acted";
-    case RescueStatus::kDismissed: return "dismissed";
-    case RescueStatus::kSkipped: return "skipped";
-    case RescueStatus::kSucceeded: return "succeeded";
-    case RescueStatus::kFailed: return "failed";
-  }
-  return "unknown";
-}
-
-bool ParseRescueStatus(std::string_view name, RescueStatus* out) {
-  for (RescueStatus s : {RescueStatus::kOpen, RescueStatus::kActed, RescueStatus::kDismissed, RescueStatus::kSkipped,
-                         RescueStatus::kSucceeded, RescueStatus::kFailed}) {
-    if (RescueStatusName(s) == name) {
-      *out = s;
-      return true;
-    }
-  }
-  return false;
-}
-
 Result<std::unique_ptr<RescueEngine>> RescueEngine::Open(RescueOptions options) {
   if (options.path.empty()) return InvalidArgument("rescue: path of rescue.db is required");
   if (!std::isfinite(options.budget_per_period) || options.budget_per_period < 0) {

@@ -55,8 +55,29 @@ enum class RescueStatus : uint8_t {
   kSucceeded,   // outcome observed (or recorded) within the window
   kFailed,      // window passed without the outcome (or recorded as failed)
 };
-std::string_view RescueStatusName(RescueStatus s);
-bool ParseRescueStatus(std::string_view name, RescueStatus* out);
+// Inline: the API layer names statuses without linking the implementation library.
+inline std::string_view RescueStatusName(RescueStatus s) {
+  switch (s) {
+    case RescueStatus::kOpen: return "open";
+    case RescueStatus::kActed: return "acted";
+    case RescueStatus::kDismissed: return "dismissed";
+    case RescueStatus::kSkipped: return "skipped";
+    case RescueStatus::kSucceeded: return "succeeded";
+    case RescueStatus::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+inline bool ParseRescueStatus(std::string_view name, RescueStatus* out) {
+  for (RescueStatus s : {RescueStatus::kOpen, RescueStatus::kActed, RescueStatus::kDismissed, RescueStatus::kSkipped,
+                         RescueStatus::kSucceeded, RescueStatus::kFailed}) {
+    if (RescueStatusName(s) == name) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
 
 struct Decision {
   int64_t id = 0;
