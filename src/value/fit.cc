@@ -83,12 +83,12 @@ Result<OptimumResult> MaximizeLogLikelihood(
   std::string last_failure;
 
   // One local search with `alg` from x (in place); returns the log-likelihood reached.
-  auto local = [&](nlopt_algorithm alg, std::vector<double>& x, double step) {
+  auto local = [&](nlopt_algorithm alg, std::vector<double>& x, double step, double xtol) {
     nlopt_opt opt = nlopt_create(alg, static_cast<unsigned>(n));
     nlopt_set_min_objective(opt, Negated, &obj);
     nlopt_set_lower_bounds(opt, lower.data());
     nlopt_set_upper_bounds(opt, upper.data());
-    nlopt_set_xtol_rel(opt, options.xtol_rel);
+    nlopt_set_xtol_rel(opt, xtol);
     nlopt_set_ftol_abs(opt, 1e-10);
     nlopt_set_maxeval(opt, options.max_evaluations);
     std::vector<double> steps(n, step);
@@ -105,7 +105,9 @@ Result<OptimumResult> MaximizeLogLikelihood(
   // BOBYQA (quadratic models, few evaluations) from every start ...
   for (auto start : starts) {
     for (auto& v : start) v = std::clamp(v, -options.log_bound + 1e-6, options.log_bound - 1e-6);
-    const double ll = local(NLOPT_LN_BOBYQA, start, 0.5);
+    // Starts only need to find the basin (and show they agree): a looser tolerance; the polish
+    // below takes the best to options.xtol_rel.
+    const double ll = local(NLOPT_LN_BOBYQA, start, 0.5, std::max(options.xtol_rel, 1e-7));
     if (std::isfinite(ll)) {
       lls.push_back(ll);
       if (ll > best_ll) {
@@ -118,8 +120,8 @@ Result<OptimumResult> MaximizeLogLikelihood(
   // stopping early on a flat ridge, as the Pareto/NBD likelihood has.
   if (!best.empty()) {
     auto x = best;
-    double ll = local(NLOPT_LN_NELDERMEAD, x, 0.05);
-    ll = local(NLOPT_LN_BOBYQA, x, 0.01);
+    double ll = local(NLOPT_LN_NELDERMEAD, x, 0.05, options.xtol_rel);
+    ll = local(NLOPT_LN_BOBYQA, x, 0.01, options.xtol_rel);
     if (std::isfinite(ll) && ll >= best_ll) {
       best_ll = ll;
       best = x;
