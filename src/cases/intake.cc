@@ -47,6 +47,34 @@ bool Num(simdjson::dom::object props, std::string_view key, double* out) {
   return false;
 }
 
+// One survey answer of a Survey Responded interaction.
+Status RecordAnswer(CaseManager* cases, const store::Interaction& r, simdjson::dom::object props, uint64_t customer,
+                            const std::string& channel, feedback::SurveyKind kind, double score, bool with_comment) {
+  const char* name = kind == feedback::SurveyKind::kNps ? "nps" : kind == feedback::SurveyKind::kCsat ? "csat" : "ces";
+  if (score != std::floor(score) || score < -1e6 || score > 1e6)
+    return InvalidArgument(fmt::format("properties.{}: an integer score is required", name));
+  feedback::SurveyInput in;
+  auto& resp = in.response;
+  resp.kind = kind;
+  resp.score = static_cast<int>(score);
+  resp.customer = customer;
+  resp.at_ms = r.timestamp_ms;
+  if (with_comment) resp.comment = Str(props, "comment");  // once per interaction, not per score
+  resp.channel = channel;
+  resp.segment = Str(props, "segment");
+  resp.persona = Str(props, "persona");
+  resp.phase = Str(props, "phase");
+  resp.case_category = Str(props, "category");
+  double case_id = 0;
+  if (Num(props, "caseId", &case_id) && case_id > 0) resp.case_id = static_cast<uint64_t>(case_id);
+  resp.message_id = r.message_id;
+  // The idempotence key (UNIQUE in feedback.db): the seq, with bit 60 for CSAT and 61 for CES
+  // (docs/format/cases.md), so one interaction's several scores replay once each.
+  resp.source_seq = r.seq | (kind == feedback::SurveyKind::kCsat ? (1ULL << 60)
+                             : kind == feedback::SurveyKind::kCes ? (1ULL << 61) : 0);
+  return cases->RecordSurvey(in).status();
+}
+
 }  // namespace
 
 Intake::Intake(CaseManager* cases, std::function<uint64_t(uint64_t)> canonical, metrics::Registry* metrics)
@@ -108,33 +136,37 @@ Status Intake::Apply(const store::Interaction& r) {
     return cases_->OpenCase(nc).status();
   }
 
-  feedback::SurveyInput in;
-  auto& resp = in.response;
-  std::string kind = Str(props, "survey");
-  if (kind.empty()) kind = Str(props, "type");
-  if (kind.empty()) kind = Str(props, "kind");
-  if (kind.empty()) kind = "nps";
-  auto k = feedback::ParseSurveyKind(kind);
-  if (!k) return InvalidArgument(fmt::format("properties.survey: '{}' is not nps|csat|ces", kind));
-  resp.kind = *k;
-  double score = 0;
-  if (!Num(props, "score", &score) || score != std::floor(score))
-    return InvalidArgument("properties.score: required, an integer");
-  if (score < -1e6 || score > 1e6) return InvalidArgument("properties.score: out of range");
-  resp.score = static_cast<int>(score);
-  resp.customer = customer;
-  resp.at_ms = r.timestamp_ms;
-  resp.comment = Str(props, "comment");
-  resp.channel = channel;
-  resp.segment = Str(props, "segment");
-  resp.persona = Str(props, "persona");
-  resp.phase = Str(props, "phase");
-  resp.case_category = Str(props, "category");
-  double case_id = 0;
-  if (Num(props, "caseId", &case_id) && case_id > 0) resp.case_id = static_cast<uint64_t>(case_id);
-  resp.message_id = r.message_id;
-  resp.source_seq = r.seq;
-  return cases_->RecordSurvey(in).status();
+  // Two shapes. DOMAIN.md's: the scores as properties `nps`, `csat`, `ces` (any of them, one
+  // answer each; `survey` then names the survey, e.g. "post_purchase"). The explicit one:
+  // `survey` (or `type`/`kind`) = nps|csat|ces with `score`.
+  struct Answer {
+    feedback::SurveyKind kind;
+    double score;
+  };
+  std::vector<Answer> answers;
+  for (auto [key, kind] : {std::pair{"nps", feedback::SurveyKind::kNps}, std::pair{"csat", feedback::SurveyKind::kCsat},
+                           std::pair{"ces", feedback::SurveyKind::kCes}}) {
+    double v = 0;
+    if (Num(props, key, &v)) answers.push_back({kind, v});
+  }
+  if (answers.empty()) {
+    std::string kind = Str(props, "survey");
+    if (kind.empty()) kind = Str(props, "type");
+    if (kind.empty()) kind = Str(props, "kind");
+    if (kind.empty()) kind = "nps";
+    auto k = feedback::ParseSurveyKind(kind);
+    if (!k) return InvalidArgument(fmt::format("properties.survey: '{}' is not nps|csat|ces (or send properties.nps|csat|ces)", kind));
+    double score = 0;
+    if (!Num(props, "score", &score)) return InvalidArgument("properties.score: required, an integer");
+    answers.push_back({*k, score});
+  }
+  Status first_error;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    Status s = RecordAnswer(cases_, r, props, customer, channel, answers[i].kind, answers[i].score, /*with_comment=*/i == 0);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  return first_error;
 }
+
 
 }  // namespace cairn::cases

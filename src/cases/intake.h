@@ -5,14 +5,16 @@
 //   track "Complaint Filed"   → a case. properties: category, severity (low|medium|high|critical,
 //                               default medium), description (or comment / message), valueTier
 //                               (standard|high|vip), channel (else the interaction's channel).
-//   track "Survey Responded"  → a survey answer. properties: survey (or type / kind:
-//                               nps|csat|ces, default nps), score (number, required), comment,
+//   track "Survey Responded"  → survey answers. properties: nps (0–10), csat (1–5), ces (1–7) —
+//                               any of them, one answer each (DOMAIN.md's shape; `survey` then
+//                               names the survey) — or survey (or type / kind: nps|csat|ces,
+//                               default nps) with score; comment (kept on the first answer),
 //                               segment, persona, phase, caseId, category; channel as above. A
 //                               detractor answer with a comment also opens a case.
 //
 // The case opens at the interaction's received_at (the SLA clock starts when Cairn knew of the
 // complaint); answers count at the interaction's event time. Idempotent: both are keyed by the
-// interaction's seq, so a replayed batch changes nothing. A malformed event is skipped with a
+// interaction's seq (an answer's with a bit per survey kind), so a replayed batch changes nothing. A malformed event is skipped with a
 // rate-limited warning and counted (cairn_cases_intake_skipped_total); it never blocks the WAL.
 // Thread-safe (CaseManager is).
 

@@ -74,5 +74,48 @@ TEST(Intake, ComplaintsAndSurveysFromTheStreamAreIdempotent) {
   EXPECT_EQ(metrics.GetCounter("cairn_cases_intake_skipped_total", "")->Value(), 4u);  // 2 bad × 2 runs
 }
 
+// DOMAIN.md's shape (what the simulator and most survey tools send): the scores as properties, any
+// of nps/csat/ces in one interaction, `survey` naming the survey. Each score is one answer, each
+// replays once, and an out-of-range score is refused without losing the others.
+TEST(Intake, DomainShapeRecordsEveryScoreOfOneAnswerOnce) {
+  testutil::TempDir dir;
+  FakeClock clock;
+  metrics::Registry metrics;
+  CaseManagerOptions o;
+  o.dir = dir.path();
+  o.clock = &clock;
+  o.metrics = &metrics;
+  auto m = CaseManager::Open(o);
+  ASSERT_TRUE(m.ok());
+  CaseManager* cases = m->get();
+  Intake intake(cases, [](uint64_t id) { return id; }, &metrics);
+
+  store::Batch batch;
+  batch.first_seq = 20;
+  batch.interactions.push_back(
+      Track(20, 5, "Survey Responded", R"({"survey":"support","nps":10,"csat":5,"ces":2,"comment":"quick and kind"})"));
+  batch.interactions.push_back(Track(21, 6, "Survey Responded", R"({"survey":"post_purchase","nps":2,"csat":9})"));
+  intake.OnCommit(batch);
+  intake.OnCommit(batch);  // replay
+
+  feedback::ScoreQuery q;
+  auto scores = cases->Scores(q);
+  ASSERT_TRUE(scores.ok());
+  EXPECT_EQ(scores->total.nps.responses, 2);
+  EXPECT_EQ(scores->total.nps.promoters, 1);
+  EXPECT_EQ(scores->total.nps.detractors, 1);
+  q.kind = feedback::SurveyKind::kCsat;
+  auto csat = cases->Scores(q);
+  ASSERT_TRUE(csat.ok());
+  EXPECT_EQ(csat->total.csat.responses, 1);  // csat 9 is out of range: refused, counted
+  EXPECT_EQ(csat->total.csat.satisfied, 1);
+  q.kind = feedback::SurveyKind::kCes;
+  auto ces = cases->Scores(q);
+  ASSERT_TRUE(ces.ok());
+  EXPECT_EQ(ces->total.ces.responses, 1);
+  EXPECT_EQ(ces->total.ces.sum, 2);
+  EXPECT_EQ(metrics.GetCounter("cairn_cases_intake_skipped_total", "")->Value(), 2u);  // once per run
+}
+
 }  // namespace
 }  // namespace cairn::cases
