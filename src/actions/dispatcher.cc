@@ -9,6 +9,7 @@
 #include <map>
 
 #include "actions/webhook.h"
+#include "base/json_string.h"
 #include "base/logging.h"
 
 namespace cairn::actions {
@@ -104,23 +105,6 @@ ActionRecord ReadRecord(const entity::Stmt& s) {
   a.delivered_at_ms = s.Int64(19);
   a.endpoint = std::string(s.Text(20));
   return a;
-}
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      default:
-        if (c < 0x20) *out += fmt::format("\\u{:04x}", c);
-        else out->push_back(static_cast<char>(c));
-    }
-  }
-  out->push_back('"');
 }
 
 bool Retryable(int http_status) {

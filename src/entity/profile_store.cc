@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/json_string.h"
 #include "base/logging.h"
 
 namespace cairn::entity {
@@ -124,26 +125,6 @@ std::string_view KindName(std::string_view key) {
     case 'p': return "phone";
     default: return {};
   }
-}
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          *out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out->push_back(c);  // UTF-8 passes through: simdjson validated it
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 std::string_view TrimRight(std::string_view s) {

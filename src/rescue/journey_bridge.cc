@@ -7,28 +7,12 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/json_string.h"
 #include "base/logging.h"
 
 namespace cairn::rescue {
 
 namespace {
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      default:
-        if (c < 0x20) *out += fmt::format("\\u{:04x}", c);
-        else out->push_back(static_cast<char>(c));
-    }
-  }
-  out->push_back('"');
-}
 
 std::string Quoted(std::string_view s) {
   std::string out;

@@ -12,10 +12,9 @@
 #include <string_view>
 #include <vector>
 
-namespace cairn::api {
+#include "base/json_string.h"
 
-// Appends `s` as a quoted, escaped JSON string.
-void AppendJsonString(std::string* out, std::string_view s);
+namespace cairn::api {
 
 class JsonWriter {
  public:
