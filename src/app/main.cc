@@ -62,6 +62,12 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   auto value_engine = MakeValueEngine(h);  // customer value: refits periodically (app/value_cmd.h)
   value_engine->Start();
   services.value = value_engine.get();
+  // The journey engine's value at stake takes the predicted CLV into account (docs/journey.md):
+  // without it an existing customer's stake is only the next purchase at their funnel stage.
+  h->journey()->SetClvModel([ve = value_engine.get()](store::CustomerId c) {
+    auto v = ve->ValueOf(c);
+    return v ? v->clv : 0.0;
+  });
 
   api::HttpServer server(services, cfg.http);
   Status s = server.Start();

@@ -82,8 +82,13 @@ class JourneyEngine final : public JourneyService {
   void SetStore(store::Store* store) { store_ = store; }
   // Maps an API identity ("u:..", email, ...) to the canonical customer; 0 if unknown.
   void SetResolver(std::function<store::CustomerId(const std::string&)> resolve) { resolve_ = std::move(resolve); }
-  // Predicted CLV hook (value module); value at stake = max(journey value, CLV). Optional.
-  void SetClvModel(std::function<double(store::CustomerId)> clv) { clv_ = std::move(clv); }
+  // Predicted CLV hook (value module); value at stake = max(journey value, CLV). Optional; may be
+  // set while the engine runs (every reader of clv_ holds mu_). `clv` is called with mu_ held, so
+  // it must not call back into the engine.
+  void SetClvModel(std::function<double(store::CustomerId)> clv) {
+    std::lock_guard lock(mu_);
+    clv_ = std::move(clv);
+  }
   void AddListener(JourneyListener* l);
 
   // The store's commit hook (after identity ops of the batch are applied).
