@@ -53,6 +53,10 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.ready = [h] { return h->Ready(); };
   services.journey = h->journey();
   services.dashboard = h->dashboard();
+  if (live) {
+    Status ds = live->SeedDashboard(h->dashboard());
+    if (!ds.ok()) std::fprintf(stderr, "cairn: demo: no goals pre-configured: %s\n", ds.ToString().c_str());
+  }
   services.cases = h->cases();
   services.feedback = h->cases();
   services.rescues = h->rescue() ? h->rescue()->engine() : nullptr;

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -363,7 +364,48 @@ Result<SimulateReport> DemoBusiness::LoadHistory(const Config& cfg) {
   // Live: compress time so that the business produces about live_rate interactions per second.
   double history_rate = static_cast<double>(r.lines) / (options_.days * 86400.0);
   sim_->SetLiveSpeed(history_rate > 0 ? std::max(1.0, options_.live_rate / history_rate) : 1.0);
+  history_ = r.stats;
   return r;
+}
+
+Status DemoBusiness::SeedDashboard(dashboard::DashboardService* dashboard) const {
+  if (!history_) return FailedPrecondition("no history loaded");
+  ASSIGN_OR_RETURN(auto goals, dashboard->ListGoals());
+  if (!goals.empty()) return Status::Ok();
+  // This calendar quarter, in UTC days since the epoch.
+  namespace chr = std::chrono;
+  const int64_t today = dashboard->Today();
+  const chr::year_month_day ymd{chr::sys_days{chr::days{today}}};
+  const unsigned q_first_month = (static_cast<unsigned>(ymd.month()) - 1) / 3 * 3 + 1;
+  const chr::year_month q_start{ymd.year(), chr::month{q_first_month}};
+  const int64_t start = chr::sys_days{q_start / 1}.time_since_epoch().count();
+  const int64_t end = chr::sys_days{(q_start + chr::months{3}) / 1}.time_since_epoch().count() - 1;
+  const double per_day = 1.0 / std::max(1, options_.days), quarter_days = static_cast<double>(end - start + 1);
+  const sim::SimStats& h = *history_;
+
+  dashboard::Goal revenue;
+  revenue.name = "Revenue this quarter";
+  revenue.metric = "revenue";
+  revenue.target = std::round(h.revenue_cents / 100.0 * per_day * quarter_days * 1.15);
+  revenue.start_day = start;
+  revenue.deadline_day = end;
+  dashboard::Goal signups;
+  signups.name = "Sign-ups this quarter";
+  signups.metric = "signups";
+  signups.target = std::round(static_cast<double>(h.signed_up) * per_day * quarter_days * 1.10);
+  signups.start_day = start;
+  signups.deadline_day = end;
+  for (const auto* g : {&revenue, &signups}) {
+    if (g->target <= 0) continue;  // a history too short to set a pace
+    RETURN_IF_ERROR(dashboard->CreateGoal(*g).status());
+  }
+  dashboard::Budget ads;
+  ads.name = "Paid acquisition this quarter";
+  ads.amount = std::round(h.ad_spend_cents / 100.0 * per_day * quarter_days);
+  ads.start_day = start;
+  ads.end_day = end;
+  if (ads.amount > 0) RETURN_IF_ERROR(dashboard->CreateBudget(ads).status());
+  return Status::Ok();
 }
 
 Status DemoBusiness::StartLive(const std::string& url, const std::string& write_key) {

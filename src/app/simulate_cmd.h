@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "app/config.h"
 #include "base/result.h"
+#include "dashboard/dashboard_service.h"
 #include "sim/simulator.h"
 
 namespace CLI {
@@ -80,6 +82,10 @@ class DemoBusiness {
 
   // Loads the history into cfg.hub.data_dir (the data dir must not be open elsewhere).
   Result<SimulateReport> LoadHistory(const Config& cfg);
+  // Pre-configures the dashboard once, when it has no goals yet (a restart keeps the user's
+  // edits): this quarter's revenue and sign-up goals at 110–115% of the history's pace, and the
+  // quarter's paid-acquisition budget at the history's spend rate. Needs LoadHistory first.
+  Status SeedDashboard(dashboard::DashboardService* dashboard) const;
   // Starts sending live interactions to `url` with `write_key`, in batches about every 250 ms.
   Status StartLive(const std::string& url, const std::string& write_key);
   void Stop();
@@ -92,6 +98,7 @@ class DemoBusiness {
   void LiveLoop(std::string url, std::string write_key);
 
   Options options_;
+  std::optional<sim::SimStats> history_;  // set by LoadHistory
   std::mutex mu_;
   std::unique_ptr<sim::Simulator> sim_;  // guarded by mu_ once live
   std::thread live_;
