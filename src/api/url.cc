@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 namespace cairn::api {
 namespace {
 
@@ -61,6 +63,15 @@ Result<std::optional<std::string>> QueryParam(std::string_view query, std::strin
     if (n == name) return std::optional<std::string>(std::move(v));
   }
   return std::optional<std::string>();
+}
+
+Result<int64_t> ParsePositiveId(std::string_view field, std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 1) {
+    return InvalidArgument(fmt::format("{}: must be a positive integer, got '{}'", field, text));
+  }
+  return v;
 }
 
 }  // namespace cairn::api

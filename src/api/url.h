@@ -23,4 +23,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_
 // The decoded value of the first `name` parameter, nullopt when absent; InvalidArgument as above.
 Result<std::optional<std::string>> QueryParam(std::string_view query, std::string_view name);
 
+// A path parameter that must be a positive integer (a record id): InvalidArgument naming `field`
+// with the text received otherwise.
+Result<int64_t> ParsePositiveId(std::string_view field, std::string_view text);
+
 }  // namespace cairn::api

@@ -31,5 +31,14 @@ TEST(UrlTest, Query) {
   EXPECT_NE(bad.status().message().find("limit"), std::string_view::npos);
 }
 
+TEST(ParsePositiveId, AcceptsOnlyWholePositiveIntegers) {
+  EXPECT_EQ(ParsePositiveId("id", "42").value(), 42);
+  for (std::string_view bad : {"0", "-3", "4x", "", " 7", "99999999999999999999"}) {
+    auto r = ParsePositiveId("id", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("id: must be a positive integer"), std::string_view::npos) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::api

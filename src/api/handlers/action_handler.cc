@@ -11,7 +11,6 @@
 
 namespace cairn::api {
 
-Result<int64_t> ParsePositiveId(std::string_view field, std::string_view text);  // rescue_handler.cc
 
 bool ActionHandler::Prepare(const ApiRequest& request, const std::string* id, int64_t* parsed, Responder& respond) {
   Status auth = CheckAdminBearer(request.Header("authorization"), *services_);

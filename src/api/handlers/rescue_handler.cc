@@ -11,15 +11,6 @@
 
 namespace cairn::api {
 
-Result<int64_t> ParsePositiveId(std::string_view field, std::string_view text) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 1) {
-    return InvalidArgument(fmt::format("{}: must be a positive integer, got '{}'", field, text));
-  }
-  return v;
-}
-
 bool RescueHandler::Prepare(const ApiRequest& request, const std::string* id, int64_t* parsed, Responder& respond) {
   Status auth = CheckAdminBearer(request.Header("authorization"), *services_);
   if (!auth.ok()) {
