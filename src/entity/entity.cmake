@@ -7,3 +7,7 @@ cairn_test(entity_test
   SOURCES sqlite_db_test.cc profile_store_test.cc key_store_test.cc
   DEPS cairn_entity)
 cairn_simd(cairn_entity)
+# Consent ledger (DIR/consents.db, primary data): docs/format/consents.md, docs/consent.md.
+# Links ingest's timestamp parser for expires_at (a leaf library: store records, simdjson).
+cairn_library(cairn_consent SOURCES consent_store.cc DEPS cairn_entity cairn_ingest_parse simdjson::simdjson fmt::fmt)
+cairn_test(consent_store_test SOURCES consent_store_test.cc DEPS cairn_consent)
