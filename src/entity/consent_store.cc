@@ -305,6 +305,25 @@ Result<std::vector<ConsentRecord>> ConsentStore::RecordsForPurpose(std::string_v
   return out;
 }
 
+Status ConsentStore::EraseCustomers(const std::vector<uint64_t>& ids) {
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(db_->Exec("PRAGMA secure_delete = ON"));
+  {
+    ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db_.get(), Transaction::Mode::kImmediate));
+    for (uint64_t id : ids) {
+      ASSIGN_OR_RETURN(Stmt s, db_->Prepare("DELETE FROM consent_records WHERE customer = ?1"));
+      RETURN_IF_ERROR(s.BindU64(1, id).Run());
+    }
+    RETURN_IF_ERROR(tx.Commit());
+  }
+  // Freed pages were zeroed by secure_delete; VACUUM rewrites the file without them and the
+  // checkpoint empties SQLite's WAL, which still held the deleted rows' old pages.
+  RETURN_IF_ERROR(db_->Exec("VACUUM"));
+  RETURN_IF_ERROR(db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return Status::Ok();
+}
+
 std::vector<ConsentCurrent> ConsentStore::Current(const std::vector<ConsentRecord>& history, int64_t now_ms) {
   std::map<std::pair<std::string, std::string>, const ConsentRecord*> latest;
   for (const auto& r : history) {

@@ -88,6 +88,11 @@ class ConsentStore {
   // customers in a state (the analytics exclusion). Cheap to cache with generation().
   Result<std::vector<ConsentRecord>> RecordsForPurpose(std::string_view purpose);
 
+  // Erasure (DOMAIN.md §11): deletes every record of these customer ids, then scrubs the file
+  // (secure_delete, VACUUM, WAL truncated) so no byte of them remains. The caller keeps its own
+  // proof-of-erasure record.
+  Status EraseCustomers(const std::vector<uint64_t>& ids);
+
   // Increments on every write: callers cache derived sets and recompute when it changes.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   uint64_t applied_seq() const { return applied_seq_.load(std::memory_order_acquire); }

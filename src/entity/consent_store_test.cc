@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "base/clock.h"
@@ -203,6 +205,28 @@ TEST(ConsentStoreTest, RecordRejectsIncompleteStatementsNamingTheField) {
   EXPECT_TRUE(h.empty());  // all or none
   ASSIGN_OR_FAIL(auto all, store->RecordsForPurpose("marketing"));
   EXPECT_TRUE(all.empty());
+}
+
+TEST(ConsentStoreTest, EraseCustomersLeavesNoByteOfThemInTheFile) {
+  testutil::TempDir tmp;
+  const std::string path = tmp.path() + "/consents.db";
+  ASSIGN_OR_FAIL(auto store, ConsentStore::Open(path));
+  ConsentRecord r;
+  r.purpose = "marketing";
+  r.proof = "api:req-1";
+  r.note = "MARKER-4711-unique";
+  ASSERT_OK(store->Record(42, {r}));
+  r.note = "keep-me";
+  ASSERT_OK(store->Record(43, {r}));
+  ASSERT_OK(store->EraseCustomers({42}));
+  ASSIGN_OR_FAIL(auto h, store->History({42, 43}));
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].customer, 43u);
+  for (std::string file : {path, path + "-wal"}) {
+    std::ifstream in(file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find("MARKER-4711-unique"), std::string::npos) << file;
+  }
 }
 
 }  // namespace
