@@ -403,7 +403,9 @@ Result<Case> CaseManager::LoadCase(uint64_t id) {
   q.BindU64(1, id);
   ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return NotFound(fmt::format("case {} not found", id));
-  return ReadCase(q);
+  Case c = ReadCase(q);
+  c.customer = Canonical(c.customer);  // merges since it opened (re-keyed when written back)
+  return c;
 }
 
 Status CaseManager::WriteCase(Case* c, bool insert) {
@@ -487,6 +489,32 @@ void CaseManager::PushTimers(const Case& c) {
   timer_cv_.notify_all();
 }
 
+std::vector<uint64_t> CaseManager::MembersOf(uint64_t root) const {
+  if (!options_.members) return {root};
+  std::vector<uint64_t> m = options_.members(root);
+  if (std::find(m.begin(), m.end(), root) == m.end()) m.push_back(root);
+  return m;
+}
+
+void CaseManager::Emit(const Case& c, std::optional<CaseStatus> from, const std::string& actor, int64_t at_ms) {
+  if (!listener_) return;
+  listener_(CaseEvent{c, from, actor, at_ms});
+}
+
+void CaseManager::SetEventListener(std::function<void(const CaseEvent&)> listener) {
+  std::lock_guard lock(mu_);
+  listener_ = std::move(listener);
+}
+
+Status CaseManager::SetValueModel(std::function<std::optional<double>(uint64_t)> clv, TierThresholds thresholds) {
+  if (!(thresholds.high >= 0) || !(thresholds.vip >= thresholds.high))
+    return InvalidArgument("cases.value_tiers: need 0 <= high <= vip");
+  std::lock_guard lock(mu_);
+  clv_ = std::move(clv);
+  thresholds_ = thresholds;
+  return Status::Ok();
+}
+
 Result<Case> CaseManager::Mutate(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn) {
   std::lock_guard lock(mu_);
   Ctx ctx;
@@ -496,6 +524,7 @@ Result<Case> CaseManager::Mutate(uint64_t id, int64_t expected_version, const st
   if (expected_version != 0 && expected_version != c.version)
     return FailedPrecondition(fmt::format("version: case {} is at version {}, not {} (re-read it and retry)", id,
                                           c.version, expected_version));
+  const CaseStatus from = c.status;
   RETURN_IF_ERROR(fn(c, ctx));
   if (ctx.audit.empty() && ctx.escalations.empty()) return c;  // nothing changed
   ++c.version;
@@ -504,6 +533,12 @@ Result<Case> CaseManager::Mutate(uint64_t id, int64_t expected_version, const st
   RETURN_IF_ERROR(WriteCtx(c.id, ctx));
   RETURN_IF_ERROR(tx.Commit());
   PushTimers(c);
+  if (c.status != from) {
+    std::string actor;
+    for (const auto& e : ctx.audit)
+      if (e.action == "transition") actor = e.actor;
+    Emit(c, from, actor, ctx.now);
+  }
   return c;
 }
 
@@ -725,21 +760,30 @@ Result<Case> CaseManager::OpenLocked(const NewCase& r, int64_t now) {
   c.description = r.description;
   c.severity = r.severity;
   c.tier = r.tier.value_or(ValueTier::kStandard);
+  std::optional<double> clv;
+  if (!r.tier && clv_) {
+    clv = clv_(customer);
+    if (clv) c.tier = *clv >= thresholds_.vip ? ValueTier::kVip : *clv >= thresholds_.high ? ValueTier::kHigh : ValueTier::kStandard;
+  }
   c.origin = r.origin;
   c.opened_at_ms = c.updated_at_ms = r.at_ms != 0 ? r.at_ms : now;
   c.message_id = r.message_id;
   c.source_seq = r.source_seq;
   {
     // Secondary error: an earlier case of this customer opened within the window.
-    ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT id FROM cases WHERE customer = ? AND opened_at >= ? AND opened_at <= ? "
-                                          "ORDER BY opened_at DESC, id DESC LIMIT 1"));
-    q.BindU64(1, customer).Bind(2, c.opened_at_ms - options_.secondary_window_ms).Bind(3, c.opened_at_ms);
+    // Any id of the customer now, so a case opened while they were anonymous counts.
+    ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT id FROM cases WHERE customer IN (SELECT value FROM json_each(?1)) "
+                                          "AND opened_at >= ?2 AND opened_at <= ?3 ORDER BY opened_at DESC, id DESC LIMIT 1"));
+    q.Bind(1, fmt::format("[{}]", fmt::join(MembersOf(Canonical(customer)), ",")))
+        .Bind(2, c.opened_at_ms - options_.secondary_window_ms)
+        .Bind(3, c.opened_at_ms);
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (row) c.secondary_of = q.U64(0);
   }
   StartSla(c);
   c.assignee = PickAssignee(c.category);
   ctx.Audit(r.actor, "open", "status", "", "new");
+  if (clv) ctx.Audit("system", "tier_from_clv", "tier", fmt::format("{:.2f}", *clv), std::string(Name(c.tier)));
   if (!c.assignee.empty()) ctx.Audit("system", "assign", "assignee", "", c.assignee);
   if (c.secondary_of != 0) {
     ctx.Audit("system", "secondary_error", "secondary_of", "", fmt::format("{}", c.secondary_of));
@@ -757,6 +801,7 @@ Result<Case> CaseManager::OpenLocked(const NewCase& r, int64_t now) {
   RETURN_IF_ERROR(tx.Commit());
   opened_->Inc();
   PushTimers(c);
+  Emit(c, std::nullopt, r.actor, c.opened_at_ms);
   return c;
 }
 
@@ -803,8 +848,10 @@ Result<CaseDetail> CaseManager::GetCase(uint64_t id) {
 
 Result<CaseList> CaseManager::ListCases(const CaseFilter& f) {
   uint64_t customer = 0;
+  std::vector<uint64_t> members;
   if (!f.customer.empty()) {
     ASSIGN_OR_RETURN(customer, ResolveCustomer(f.customer, 0));
+    members = MembersOf(Canonical(customer));
   }
   const size_t limit = std::clamp<size_t>(f.limit, 1, 1000);
   std::string sql = fmt::format("SELECT {} FROM cases WHERE 1", kCaseCols);
@@ -812,7 +859,8 @@ Result<CaseList> CaseManager::ListCases(const CaseFilter& f) {
   if (f.assignee) sql += " AND assignee = ?2";
   if (f.breached) sql += " AND breached = ?3";
   if (f.category) sql += " AND category = ?4";
-  if (customer != 0) sql += " AND customer = ?5";
+  // Every id of the customer now: cases opened under an id that merged into it since are theirs.
+  if (customer != 0) sql += " AND customer IN (SELECT value FROM json_each(?5))";
   if (f.before_id != 0) sql += " AND id < ?6";
   sql += " ORDER BY id DESC LIMIT ?7";
   std::lock_guard lock(mu_);
@@ -821,7 +869,7 @@ Result<CaseList> CaseManager::ListCases(const CaseFilter& f) {
   if (f.assignee) q.Bind(2, *f.assignee);
   if (f.breached) q.Bind(3, static_cast<int64_t>(*f.breached ? 1 : 0));
   if (f.category) q.Bind(4, *f.category);
-  if (customer != 0) q.BindU64(5, customer);
+  if (customer != 0) q.Bind(5, fmt::format("[{}]", fmt::join(members, ",")));
   if (f.before_id != 0) q.BindU64(6, f.before_id);
   q.Bind(7, static_cast<int64_t>(limit + 1));
   CaseList out;
@@ -829,6 +877,7 @@ Result<CaseList> CaseManager::ListCases(const CaseFilter& f) {
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     out.cases.push_back(ReadCase(q));
+    out.cases.back().customer = Canonical(out.cases.back().customer);
   }
   if (out.cases.size() > limit) {
     out.cases.resize(limit);
@@ -1227,6 +1276,16 @@ Result<ComplaintAnalysis> CaseManager::Analyze(int64_t from_ms, int64_t to_ms) {
   a.csat_after_resolution = cs.csat;
   // Recovery: NPS (all time) of well-resolved complainants vs those who never complained.
   for (uint64_t c : poor) well.erase(c);
+  // Answers carry the customer id of when they were recorded: widen each set to every id of its
+  // customer now, so merges since do not move anyone between the groups.
+  auto widen = [&](std::unordered_set<uint64_t>& set) {
+    std::vector<uint64_t> roots(set.begin(), set.end());
+    for (uint64_t root : roots)
+      for (uint64_t m : MembersOf(root)) set.insert(m);
+  };
+  widen(well);
+  widen(poor);
+  widen(complained);
   feedback::ScoreQuery nq;
   nq.include_customers = &well;
   auto w = feedback_->Scores(nq);
@@ -1257,6 +1316,18 @@ Result<feedback::RecordedSurvey> CaseManager::RecordSurvey(const feedback::Surve
   }
   feedback::RecordedSurvey out;
   ASSIGN_OR_RETURN(out.id, feedback_->Record(r));
+  if (r.case_id != 0) {
+    // The answer joins the case's audit trail (once: a replayed answer has the same id).
+    const std::string field = fmt::format("response:{}", out.id);
+    auto linked = Mutate(r.case_id, 0, [&](Case& c, Ctx& ctx) -> Status {
+      ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT 1 FROM case_audit WHERE case_id = ? AND action = 'survey' AND field = ?"));
+      q.BindU64(1, c.id).Bind(2, field);
+      ASSIGN_OR_RETURN(bool seen, q.Step());
+      if (!seen) ctx.Audit("customer", "survey", field, "", fmt::format("{} {}", feedback::SurveyKindName(r.kind), r.score));
+      return Status::Ok();
+    });
+    if (!linked.ok() && !linked.status().Is(Code::kNotFound)) return linked.status();
+  }
   // A detractor (NPS 0–6, CSAT 1–2, CES 1–3) who wrote a comment gets a case.
   if (r.customer != 0 && !r.comment.empty() && feedback::BandOf(r.kind, r.score) == feedback::Band::kLow) {
     NewCase nc;
@@ -1282,6 +1353,41 @@ Result<feedback::ScoreReport> CaseManager::Scores(const feedback::ScoreQuery& qu
 
 Result<feedback::CommentThemes> CaseManager::Themes(feedback::SurveyKind kind, int64_t from_ms, int64_t to_ms, size_t top) {
   return feedback_->Themes(kind, from_ms, to_ms, top);
+}
+
+Result<size_t> CaseManager::EraseCustomers(const std::vector<uint64_t>& customers) {
+  size_t n = 0;
+  {
+    std::lock_guard lock(mu_);
+    RETURN_IF_ERROR(db_->SecureDelete());
+    ASSIGN_OR_RETURN(entity::Transaction txn, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+    std::vector<int64_t> case_ids;
+    for (uint64_t c : customers) {
+      ASSIGN_OR_RETURN(entity::Stmt q, db_->Prepare("SELECT id FROM cases WHERE customer = ?1"));
+      q.BindU64(1, c);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        case_ids.push_back(q.Int64(0));
+      }
+    }
+    static constexpr std::string_view kScrub[] = {
+        "UPDATE cases SET customer = 0, description = '', root_cause = '', message_id = '' WHERE id = ?1",
+        "DELETE FROM case_comments WHERE case_id = ?1",
+        "UPDATE case_audit SET old_value = '', new_value = '' WHERE case_id = ?1",
+        "UPDATE case_escalations SET reason = '' WHERE case_id = ?1",
+    };
+    for (int64_t id : case_ids)
+      for (std::string_view sql : kScrub) {
+        ASSIGN_OR_RETURN(entity::Stmt st, db_->Prepare(sql));
+        RETURN_IF_ERROR(st.Bind(1, id).Run());
+      }
+    RETURN_IF_ERROR(txn.Commit());
+    RETURN_IF_ERROR(db_->Scrub());
+    n = case_ids.size();
+  }
+  RETURN_IF_ERROR(feedback_->EraseCustomers(customers));
+  return n;
 }
 
 }  // namespace cairn::cases

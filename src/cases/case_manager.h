@@ -48,7 +48,13 @@ struct CaseManagerOptions {
   // Any identity ("user-1", "c:42") → canonical customer id. Default: accepts "c:<n>" only.
   std::function<Result<uint64_t>(const std::string&)> resolve_customer;
   // A stored customer id → its canonical id now (identity merges). Default: identity.
+  // Cases are canonicalised on read: a case opened for an anonymous id that later merged into a
+  // known customer is reported (and filtered) under the customer's id now; the stored id is
+  // re-keyed the next time the case changes.
   std::function<uint64_t(uint64_t)> canonical;
+  // Every id that belongs to a canonical customer now (identity union-find members, the root
+  // included), for the customer filter and secondary errors across merges. Default: {root}.
+  std::function<std::vector<uint64_t>(uint64_t)> members;
   // A customer's new case within this window after an earlier one is a secondary error.
   // Default 30 days.
   int64_t secondary_window_ms = 30LL * 24 * 3600 * 1000;
@@ -94,9 +100,26 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   Result<feedback::CommentThemes> Themes(feedback::SurveyKind kind, int64_t from_ms, int64_t to_ms,
                                          size_t top) override;
 
+  // Status changes (open, every transition) after they are durable, in commit order. Called
+  // under the manager's lock: the listener must only queue (never call back into the manager,
+  // never block). Null clears it. Set before traffic; thread-safe.
+  void SetEventListener(std::function<void(const CaseEvent&)> listener);
+
+  // The value tier of new cases without an explicit tier from the customer's predicted CLV
+  // (nullopt = not modelled: standard). Null clears it. Thread-safe; may be set while serving.
+  // InvalidArgument when thresholds are negative or vip < high.
+  Status SetValueModel(std::function<std::optional<double>(uint64_t)> clv, TierThresholds thresholds);
+
   // Pending SLA timers (heap entries, stale ones included until popped).
   size_t pending_timers() const;
   feedback::FeedbackStore* feedback_store() { return feedback_.get(); }
+
+  // Erasure (docs/erasure.md): anonymises the cases of `customers` (any ids, merged or not) —
+  // customer 0, description, root cause and message id cleared, comments deleted, audit values and
+  // escalation reasons cleared; counts, categories, states, SLA times and source_seq (WAL replay
+  // idempotency) kept — and their survey answers (customer 0, comment cleared; scores kept). Both
+  // files are then VACUUMed and their -wal truncated. Returns the number of cases anonymised.
+  Result<size_t> EraseCustomers(const std::vector<uint64_t>& customers);
 
   // Stops the timer thread. Idempotent.
   void Close();
@@ -123,6 +146,9 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   Status WriteCtx(uint64_t case_id, Ctx& ctx);
   Result<Case> Mutate(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn);
   void PushTimers(const Case& c);
+  uint64_t Canonical(uint64_t id) const { return options_.canonical ? options_.canonical(id) : id; }
+  std::vector<uint64_t> MembersOf(uint64_t root) const;
+  void Emit(const Case& c, std::optional<CaseStatus> from, const std::string& actor, int64_t at_ms);
 
   std::shared_ptr<const BusinessCalendar> CalendarOf(const std::string& name) const;
   void StartSla(Case& c);
@@ -150,6 +176,9 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   double limits_[6] = {0, 0, 0, 0, 0, -1};
   std::map<std::string, std::string> round_robin_;  // category → last agent picked
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::function<void(const CaseEvent&)> listener_;
+  std::function<std::optional<double>(uint64_t)> clv_;
+  TierThresholds thresholds_;
 
   metrics::Counter* opened_ = nullptr;
   metrics::Counter* breaches_ = nullptr;

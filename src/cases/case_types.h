@@ -203,6 +203,24 @@ struct TransitionRequest {
   int64_t expected_version = 0;  // 0 = no check
 };
 
+// A change of a case's status, reported to the case event listener (CaseManager::SetEventListener)
+// after it is durable: the case as it now is, where it came from (nullopt when it just opened) and
+// who moved it. Resolving reports `resolved_well`: within its resolution SLA and never reopened.
+struct CaseEvent {
+  Case c;
+  std::optional<CaseStatus> from;  // nullopt: the case was opened
+  std::string actor;
+  int64_t at_ms = 0;
+  bool resolved_well() const { return c.status == CaseStatus::kResolved && !c.sla.resolution_breached && c.reopen_count == 0; }
+};
+
+// Value tier from the customer's predicted CLV (value module): >= vip → vip, >= high → high, else
+// standard. A case opened with an explicit tier keeps it.
+struct TierThresholds {
+  double high = 1000;  // default 1000 (currency of the business)
+  double vip = 5000;   // default 5000; must be >= high
+};
+
 struct CaseFilter {
   std::optional<CaseStatus> status;
   std::optional<std::string> assignee;
