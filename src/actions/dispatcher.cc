@@ -222,7 +222,8 @@ Result<ActionRecord> Dispatcher::Submit(ActionRequest r) {
       return InvalidArgument("payload: must be a JSON object");
     }
   }
-  if (options_.endpoint.url.empty()) return FailedPrecondition("actions.webhook.url is not configured: nowhere to send actions");
+  const bool internal = IsInternal(r.name);
+  if (!internal && options_.endpoint.url.empty()) return FailedPrecondition("actions.webhook.url is not configured: nowhere to send actions");
   const int64_t now = options_.clock->NowMillis();
   Result<ActionRecord> out = Internal("unreachable");
   {
@@ -244,7 +245,8 @@ Result<ActionRecord> Dispatcher::Submit(ActionRequest r) {
     stmt.Bind(1, r.idempotency_key).BindU64(2, r.customer).Bind(3, r.customer_key).Bind(4, r.name).Bind(5, r.purpose)
         .Bind(6, r.channel).Bind(7, r.critical).Bind(8, Num(r.customer_value)).Bind(9, Num(r.expected_gain))
         .Bind(10, r.time_zone).Bind(11, r.payload_json).Bind(12, r.source_ref).Bind(13, now)
-        .Bind(14, std::max(now + options_.cap.arbitration_delay_ms, r.not_before_ms)).Bind(15, options_.endpoint.url);
+        .Bind(14, std::max(now + options_.cap.arbitration_delay_ms, r.not_before_ms))
+        .Bind(15, internal ? "internal:" + r.name : options_.endpoint.url);
     RETURN_IF_ERROR(stmt.Run());
     // Read the row id under the same lock as the INSERT: the dispatcher thread inserts too.
     out = LoadLocked(db_->last_insert_rowid());
@@ -255,6 +257,16 @@ Result<ActionRecord> Dispatcher::Submit(ActionRequest r) {
   }
   wake_.notify_all();
   return out;
+}
+
+void Dispatcher::RegisterInternal(std::string name, InternalHandler handler) {
+  std::lock_guard lock(internal_mu_);
+  internal_[std::move(name)] = std::move(handler);
+}
+
+bool Dispatcher::IsInternal(std::string_view name) const {
+  std::lock_guard lock(internal_mu_);
+  return internal_.find(name) != internal_.end();
 }
 
 void Dispatcher::SetConstraints(std::vector<ChannelConstraint> constraints) {
@@ -448,8 +460,28 @@ Result<size_t> Dispatcher::RunDeliveries(int64_t now_ms) {
         {"X-Cairn-Attempt", std::to_string(attempt)},
     };
     const auto started = std::chrono::steady_clock::now();
-    HttpAnswer answer = url.ok() ? PostJson(*url, headers, body, options_.endpoint.timeout_ms)
-                                 : HttpAnswer{0, std::string(url.status().message()), {}};
+    InternalHandler handler;
+    {
+      std::lock_guard lock(internal_mu_);
+      if (auto it = internal_.find(a.request.name); it != internal_.end()) handler = it->second;
+    }
+    HttpAnswer answer;
+    if (handler) {
+      // Internal: the handler's error maps onto the webhook retry rules (input errors are final).
+      auto done = handler(a);
+      if (done.ok()) {
+        answer = {200, "", {}};
+        LOG_DEBUG("actions: internal action {} ({}) done: {}", a.id, a.request.name, *done);
+      } else {
+        const Code code = done.status().code();
+        const bool final = code == Code::kInvalidArgument || code == Code::kNotFound ||
+                           code == Code::kFailedPrecondition || code == Code::kPermissionDenied;
+        answer = {final ? 400 : 0, done.status().ToString(), {}};
+      }
+    } else {
+      answer = url.ok() ? PostJson(*url, headers, body, options_.endpoint.timeout_ms)
+                        : HttpAnswer{0, std::string(url.status().message()), {}};
+    }
     const int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     const bool ok = answer.status >= 200 && answer.status < 300;
     std::string error = ok ? "" : !answer.error.empty() ? answer.error : fmt::format("HTTP {}", answer.status);
@@ -481,7 +513,7 @@ Result<size_t> Dispatcher::RunDeliveries(int64_t now_ms) {
     RETURN_IF_ERROR(tx.Commit());
     if (ok) {
       delivered_->Inc();
-      if (options_.touches != nullptr) {
+      if (options_.touches != nullptr && !handler) {
         Status s = options_.touches->RecordTouch(a, a.delivered_at_ms);
         if (!s.ok()) LOG_EVERY_N_SEC(kWarn, 10, "actions: recording the touch of action {} failed: {}", a.id, s.ToString());
       }

@@ -21,6 +21,8 @@
 // database lock, so the API can read the log while deliveries are in flight.
 
 #include <condition_variable>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -63,6 +65,15 @@ class TouchRecorder {
   virtual Status RecordTouch(const ActionRecord& action, int64_t at_ms) = 0;
 };
 
+// An internal action: done by Cairn itself instead of a webhook (e.g. "open_case" opens a case
+// in cases/). It passes the same gates as any action; its "delivery" calls the handler on the
+// dispatcher thread (without the database lock), which returns a reference to what it did
+// ("case:17"). The handler must be idempotent per action id: a crash between its effect and
+// the delivered mark runs it again. An error is retried like a failed webhook attempt
+// (InvalidArgument / NotFound / FailedPrecondition / PermissionDenied dead-letter at once). No
+// touch is recorded for it: the handler records its own effect.
+using InternalHandler = std::function<Result<std::string>(const ActionRecord&)>;
+
 struct DispatcherOptions {
   std::string path;                    // the actions.db file; required
   WebhookEndpoint endpoint;            // where webhooks go
@@ -95,6 +106,13 @@ class Dispatcher final : public ActionService {
 
   void SetConstraints(std::vector<ChannelConstraint> constraints);
 
+  // Actions named `name` are internal (see InternalHandler). Register before submitting them;
+  // thread-safe. Replaces an earlier handler of that name.
+  void RegisterInternal(std::string name, InternalHandler handler);
+  bool IsInternal(std::string_view name) const;
+  // True when an action named `name` can go anywhere: it is internal, or a webhook url is set.
+  bool CanSend(std::string_view name) const { return IsInternal(name) || !options_.endpoint.url.empty(); }
+
   // Stops the background thread (an in-flight request finishes first). Idempotent.
   void Close();
 
@@ -119,6 +137,8 @@ class Dispatcher final : public ActionService {
   DispatcherOptions options_;
   std::mutex mu_;  // guards db_, options_.constraints
   std::unique_ptr<entity::SqliteDb> db_;
+  mutable std::mutex internal_mu_;  // guards internal_
+  std::map<std::string, InternalHandler, std::less<>> internal_;
   std::mutex run_mu_;  // one RunDue pass at a time; guards rng_
   std::mt19937_64 rng_;
   std::mutex wake_mu_;
