@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -22,6 +23,15 @@ class EventIndexBuilder {
   EventIndexBuilder(const Canonicalizer& canonical) : canonical_(canonical), index_(new EventIndex()) {
     index_->channel_names_.push_back("");
     channel_ids_.emplace("", 0);
+  }
+  // For Extend: starts from prev's dictionaries, so prev's event / channel ids keep their values.
+  EventIndexBuilder(const Canonicalizer& canonical, const EventIndex& prev)
+      : canonical_(canonical), index_(new EventIndex()) {
+    index_->event_names_ = prev.event_names_;
+    index_->event_ids_ = prev.event_ids_;
+    index_->channel_names_ = prev.channel_names_;
+    for (size_t i = 0; i < prev.channel_names_.size(); ++i)
+      channel_ids_.emplace(prev.channel_names_[i], static_cast<uint16_t>(i));
   }
 
   EventId EventIdFor(std::string_view name, uint8_t type) {
@@ -55,7 +65,9 @@ class EventIndexBuilder {
     return r;
   }
 
-  Status ScanSegment(const store::SegmentReader& reader, const QueryContext& ctx) {
+  // Stages every row; with `below` set, only rows with seq >= min_seq, counting the others there.
+  Status ScanSegment(const store::SegmentReader& reader, const QueryContext& ctx, uint64_t min_seq = 0,
+                     uint64_t* below = nullptr) {
     // Remap tables for this segment's dictionaries. Empty names depend on the row's type.
     std::vector<EventId> ev_map(reader.events().size(), UINT32_MAX);
     for (size_t i = 0; i < reader.events().size(); ++i)
@@ -68,6 +80,26 @@ class EventIndexBuilder {
                   seg::Bit(seg::Column::kSeq) | seg::Bit(seg::Column::kRevenue);
     return reader.Scan(opt, [&](const store::FixedColumns& cols) -> Status {
       RETURN_IF_ERROR(ctx.Check());
+      if (below != nullptr) {
+        for (size_t i = 0; i < cols.rows; ++i) {
+          if (cols.seq[i] < min_seq) {
+            ++*below;
+            continue;
+          }
+          const size_t k = cust_.size();
+          Grow(k + 1);
+          cust_[k] = Canonical(cols.customer[i]);
+          ts_[k] = cols.timestamp_ms[i];
+          EventId e = ev_map[cols.event[i]];
+          if (e == UINT32_MAX) e = EventIdFor("", cols.type[i]);
+          ev_[k] = e;
+          type_[k] = cols.type[i];
+          ch_[k] = ch_map[cols.channel[i]];
+          seq_[k] = cols.seq[i];
+          rev_[k] = cols.revenue[i];
+        }
+        return Status::Ok();
+      }
       const size_t n = cols.rows;
       const size_t base = cust_.size();
       Grow(base + n);
@@ -143,34 +175,174 @@ class EventIndexBuilder {
     RETURN_IF_ERROR(ctx.Check());
     // Per customer: order by (ts, seq) when the run is not already.
     std::vector<RowIndex> perm;
-    for (size_t c = 0; c < x.customers_.size(); ++c) {
-      const RowIndex b = x.offsets_[c], e = x.offsets_[c + 1];
-      bool sorted = true;
-      for (RowIndex r = b + 1; r < e && sorted; ++r)
-        sorted = x.ts_[r - 1] < x.ts_[r] || (x.ts_[r - 1] == x.ts_[r] && x.seq_[r - 1] < x.seq_[r]);
-      if (sorted) continue;
-      perm.resize(e - b);
-      std::iota(perm.begin(), perm.end(), b);
-      std::sort(perm.begin(), perm.end(), [&](RowIndex l, RowIndex r) {
-        return x.ts_[l] != x.ts_[r] ? x.ts_[l] < x.ts_[r] : x.seq_[l] < x.seq_[r];
-      });
-      Permute(perm, b, &x.ts_);
-      Permute(perm, b, &x.event_);
-      Permute(perm, b, &x.seq_);
-      Permute(perm, b, &x.channel_);
-      Permute(perm, b, &x.type_);
-      Permute(perm, b, &x.revenue_);
-    }
-    // seq -> row, min/max time.
-    x.row_of_seq_.assign(snapshot_seq, kNoRow);
-    for (size_t r = 0; r < n; ++r)
-      if (x.seq_[r] < snapshot_seq) x.row_of_seq_[x.seq_[r]] = static_cast<RowIndex>(r);
+    for (size_t c = 0; c < x.customers_.size(); ++c) SortRun(x.offsets_[c], x.offsets_[c + 1], &perm);
+    // min/max time (seq -> row is built lazily: RowOfSeqTable).
     if (n > 0) {
       auto [lo, hi] = std::minmax_element(x.ts_.begin(), x.ts_.end());
       x.min_ts_ = *lo;
       x.max_ts_ = *hi;
     }
     return std::shared_ptr<const EventIndex>(std::move(index_));
+  }
+
+  // Extend: merges the staged rows (seq >= prev's seq) into prev's runs. Old customers go
+  // through canonical_ again (a merge since prev moves a whole run). Untouched customers are
+  // copied in coalesced ranges; a customer with new rows or several old runs gets its run
+  // written source by source and sorted when that left it out of (ts, seq) order (new rows
+  // usually come last, so mostly a linear check).
+  Result<std::shared_ptr<const EventIndex>> FinishExtend(const EventIndex& prev, uint64_t snapshot_seq,
+                                                        const QueryContext& ctx) {
+    EventIndex& x = *index_;
+    x.snapshot_seq_ = snapshot_seq;
+    const size_t nd = cust_.size();
+    const size_t total = prev.row_count() + nd;
+    if (total >= kNoRow) return ResourceExhausted("analytics index: more than 2^32-1 interactions");
+    // Delta rows by (customer, ts, seq).
+    std::vector<uint32_t> dperm(nd);
+    std::iota(dperm.begin(), dperm.end(), 0u);
+    std::sort(dperm.begin(), dperm.end(), [&](uint32_t l, uint32_t r) {
+      if (cust_[l] != cust_[r]) return cust_[l] < cust_[r];
+      return ts_[l] != ts_[r] ? ts_[l] < ts_[r] : seq_[l] < seq_[r];
+    });
+    std::vector<store::CustomerId> dids;
+    for (uint32_t i : dperm)
+      if (dids.empty() || dids.back() != cust_[i]) dids.push_back(cust_[i]);
+    // Old customers, re-canonicalised.
+    const auto& oc = prev.customers_;
+    std::vector<store::CustomerId> remap(oc.size());
+    bool moved = false;
+    for (size_t i = 0; i < oc.size(); ++i) {
+      store::CustomerId r = canonical_ ? canonical_(oc[i]) : oc[i];
+      if (r == 0) r = oc[i];
+      remap[i] = r;
+      moved |= r != oc[i];
+    }
+    RETURN_IF_ERROR(ctx.Check());
+    std::vector<store::CustomerId> ids;
+    ids.reserve(oc.size() + dids.size());
+    if (!moved) {
+      std::set_union(oc.begin(), oc.end(), dids.begin(), dids.end(), std::back_inserter(ids));
+    } else {
+      ids = remap;
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      std::vector<store::CustomerId> u;
+      u.reserve(ids.size() + dids.size());
+      std::set_union(ids.begin(), ids.end(), dids.begin(), dids.end(), std::back_inserter(u));
+      ids.swap(u);
+    }
+    // (new customer, old customer) pairs in new order; old runs of one new customer stay in old
+    // order (they are concatenated, then sorted).
+    std::vector<std::pair<uint32_t, uint32_t>> olds(oc.size());
+    if (!moved) {
+      size_t k = 0;
+      for (size_t i = 0; i < oc.size(); ++i) {
+        while (ids[k] != oc[i]) ++k;
+        olds[i] = {static_cast<uint32_t>(k), static_cast<uint32_t>(i)};
+      }
+    } else {
+      for (size_t i = 0; i < oc.size(); ++i)
+        olds[i] = {static_cast<uint32_t>(std::lower_bound(ids.begin(), ids.end(), remap[i]) - ids.begin()),
+                   static_cast<uint32_t>(i)};
+      std::sort(olds.begin(), olds.end());
+    }
+    std::vector<store::CustomerId>().swap(remap);
+    RETURN_IF_ERROR(ctx.Check());
+    // Fill, appending in new order.
+    x.ts_.reserve(total);
+    x.event_.reserve(total);
+    x.seq_.reserve(total);
+    x.channel_.reserve(total);
+    x.type_.reserve(total);
+    x.revenue_.reserve(total);
+    x.offsets_.reserve(ids.size() + 1);
+    x.offsets_.push_back(0);
+    RowIndex pend_b = 0, pend_e = 0;  // old rows to copy as one range
+    auto flush = [&] {
+      if (pend_e > pend_b) {
+        x.ts_.insert(x.ts_.end(), prev.ts_.begin() + pend_b, prev.ts_.begin() + pend_e);
+        x.event_.insert(x.event_.end(), prev.event_.begin() + pend_b, prev.event_.begin() + pend_e);
+        x.seq_.insert(x.seq_.end(), prev.seq_.begin() + pend_b, prev.seq_.begin() + pend_e);
+        x.channel_.insert(x.channel_.end(), prev.channel_.begin() + pend_b, prev.channel_.begin() + pend_e);
+        x.type_.insert(x.type_.end(), prev.type_.begin() + pend_b, prev.type_.begin() + pend_e);
+        x.revenue_.insert(x.revenue_.end(), prev.revenue_.begin() + pend_b, prev.revenue_.begin() + pend_e);
+      }
+      pend_b = pend_e = 0;
+    };
+    std::vector<RowIndex> perm;
+    size_t oi = 0, di = 0;
+    for (size_t k = 0; k < ids.size(); ++k) {
+      const size_t o_begin = oi;
+      while (oi < olds.size() && olds[oi].first == k) ++oi;
+      const size_t d_begin = di;
+      while (di < nd && cust_[dperm[di]] == ids[k]) ++di;
+      const size_t sources = (oi - o_begin) + (di > d_begin ? 1 : 0);
+      if (sources == 1 && di == d_begin) {
+        // One old run, nothing new: extend the pending copy when contiguous.
+        const uint32_t o = olds[o_begin].second;
+        const RowIndex b = prev.offsets_[o], e = prev.offsets_[o + 1];
+        if (pend_e != b || pend_e == pend_b) {
+          flush();
+          pend_b = b;
+        }
+        pend_e = e;
+        x.offsets_.push_back(x.offsets_.back() + (e - b));
+        continue;
+      }
+      flush();
+      const RowIndex run_b = static_cast<RowIndex>(x.ts_.size());
+      for (size_t j = o_begin; j < oi; ++j) {
+        const uint32_t o = olds[j].second;
+        pend_b = prev.offsets_[o];
+        pend_e = prev.offsets_[o + 1];
+        flush();
+      }
+      for (size_t j = d_begin; j < di; ++j) {
+        const uint32_t r = dperm[j];
+        x.ts_.push_back(ts_[r]);
+        x.event_.push_back(ev_[r]);
+        x.seq_.push_back(seq_[r]);
+        x.channel_.push_back(ch_[r]);
+        x.type_.push_back(type_[r]);
+        x.revenue_.push_back(rev_[r]);
+      }
+      const RowIndex run_e = static_cast<RowIndex>(x.ts_.size());
+      x.offsets_.push_back(run_e);
+      if (sources > 1) SortRun(run_b, run_e, &perm);
+      if ((k & 0xffff) == 0) RETURN_IF_ERROR(ctx.Check());
+    }
+    flush();
+    x.customers_ = std::move(ids);
+    if (total > 0) {
+      int64_t lo = prev.row_count() ? prev.min_ts_ : INT64_MAX, hi = prev.row_count() ? prev.max_ts_ : INT64_MIN;
+      for (size_t i = 0; i < nd; ++i) {
+        lo = std::min(lo, ts_[i]);
+        hi = std::max(hi, ts_[i]);
+      }
+      x.min_ts_ = lo;
+      x.max_ts_ = hi;
+    }
+    return std::shared_ptr<const EventIndex>(std::move(index_));
+  }
+
+  // Orders rows [b, e) of the index being built by (ts, seq) unless they already are.
+  void SortRun(RowIndex b, RowIndex e, std::vector<RowIndex>* perm) {
+    EventIndex& x = *index_;
+    bool sorted = true;
+    for (RowIndex r = b + 1; r < e && sorted; ++r)
+      sorted = x.ts_[r - 1] < x.ts_[r] || (x.ts_[r - 1] == x.ts_[r] && x.seq_[r - 1] < x.seq_[r]);
+    if (sorted) return;
+    perm->resize(e - b);
+    std::iota(perm->begin(), perm->end(), b);
+    std::sort(perm->begin(), perm->end(), [&](RowIndex l, RowIndex r) {
+      return x.ts_[l] != x.ts_[r] ? x.ts_[l] < x.ts_[r] : x.seq_[l] < x.seq_[r];
+    });
+    Permute(*perm, b, &x.ts_);
+    Permute(*perm, b, &x.event_);
+    Permute(*perm, b, &x.seq_);
+    Permute(*perm, b, &x.channel_);
+    Permute(*perm, b, &x.type_);
+    Permute(*perm, b, &x.revenue_);
   }
 
  public:
@@ -232,6 +404,46 @@ Result<std::shared_ptr<const EventIndex>> EventIndex::Build(const store::Snapsho
   return b.Finish(snapshot.seq(), ctx);
 }
 
+Result<std::shared_ptr<const EventIndex>> EventIndex::Extend(const EventIndex& prev,
+                                                             const store::Snapshot& prev_snapshot,
+                                                             const store::Snapshot& snapshot,
+                                                             const Canonicalizer& canonical, const QueryContext& ctx) {
+  const uint64_t s0 = prev.snapshot_seq();
+  if (snapshot.seq() < s0 || prev_snapshot.seq() != s0) return std::shared_ptr<const EventIndex>();
+  EventIndexBuilder b(canonical, prev);
+  // Rows below s0 seen in `snapshot`; they must be exactly prev's rows (the store never adds
+  // rows below a seq it has made visible, so equal counts mean equal sets).
+  uint64_t below = 0;
+  std::vector<const store::SegmentReader*> known;
+  for (const auto& s : prev_snapshot.segments()) known.push_back(s.get());
+  std::sort(known.begin(), known.end());
+  for (const auto& s : snapshot.segments()) {
+    if (std::binary_search(known.begin(), known.end(), s.get())) {
+      below += s->stats().rows;  // unchanged segment: all of it is in prev
+      continue;
+    }
+    RETURN_IF_ERROR(b.ScanSegment(*s, ctx, s0, &below));
+  }
+  for (const auto& r : snapshot.MemTableRows()) {
+    if (r.seq < s0) {
+      ++below;
+      continue;
+    }
+    b.AddRow(r);
+  }
+  if (below != prev.row_count()) return std::shared_ptr<const EventIndex>();
+  return b.FinishExtend(prev, snapshot.seq(), ctx);
+}
+
+const std::vector<RowIndex>& EventIndex::RowOfSeqTable() const {
+  std::call_once(row_of_seq_once_, [this] {
+    row_of_seq_.assign(snapshot_seq_, kNoRow);
+    for (size_t r = 0; r < seq_.size(); ++r)
+      if (seq_[r] < snapshot_seq_) row_of_seq_[seq_[r]] = static_cast<RowIndex>(r);
+  });
+  return row_of_seq_;
+}
+
 std::optional<size_t> EventIndex::FindCustomer(store::CustomerId canonical) const {
   auto it = std::lower_bound(customers_.begin(), customers_.end(), canonical);
   if (it == customers_.end() || *it != canonical) return std::nullopt;
@@ -248,6 +460,7 @@ Status EventIndex::ForEachPayload(const store::Snapshot& snapshot, std::span<con
                                   const QueryContext& ctx,
                                   const std::function<void(RowIndex row, std::string_view payload)>& fn) const {
   if (events.empty()) return Status::Ok();
+  RowOfSeqTable();  // built once, before the scans
   std::vector<char> wanted(event_names_.size(), 0);
   std::vector<std::string> names;
   for (EventId e : events) {
@@ -324,10 +537,40 @@ Status EventIndex::ParallelForCustomers(const QueryContext& ctx,
 Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
   std::lock_guard lock(mu_);
   auto snap = store_->GetSnapshot();
-  if (current_.index && current_.index->snapshot_seq() == snap->seq()) return current_;
+  if (!invalid_ && current_.index && current_.index->snapshot_seq() == snap->seq()) {
+    ++stats_.reuses;
+    return current_;
+  }
+  const int64_t t0 = ctx.clock()->MonotonicNanos();
+  if (!invalid_ && current_.index && snap->seq() > current_.index->snapshot_seq()) {
+    ASSIGN_OR_RETURN(auto ext, EventIndex::Extend(*current_.index, *current_.snapshot, *snap, canonical_, ctx));
+    if (ext) {
+      stats_.last_delta_rows = ext->row_count() - current_.index->row_count();
+      current_ = Entry{std::move(snap), std::move(ext)};
+      ++stats_.extends;
+      stats_.last_was_extend = true;
+      stats_.last_build_ms = static_cast<double>(ctx.clock()->MonotonicNanos() - t0) / 1e6;
+      return current_;
+    }
+  }
   ASSIGN_OR_RETURN(auto index, EventIndex::Build(*snap, canonical_, ctx));
   current_ = Entry{std::move(snap), std::move(index)};
+  invalid_ = false;
+  ++stats_.full_builds;
+  stats_.last_was_extend = false;
+  stats_.last_delta_rows = 0;
+  stats_.last_build_ms = static_cast<double>(ctx.clock()->MonotonicNanos() - t0) / 1e6;
   return current_;
+}
+
+void IndexCache::Invalidate() {
+  std::lock_guard lock(mu_);
+  invalid_ = true;
+}
+
+IndexCache::Stats IndexCache::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
 }
 
 }  // namespace cairn::analytics

@@ -20,8 +20,16 @@
 // payload column only from segment blocks holding one of the wanted events, and only for rows
 // of those events.
 //
-// Thread-safety: immutable after Build; every const method may be called from any thread.
-// Memory: ~31 bytes per row + 4 per seq below the snapshot seq (the RowOfSeq table).
+// Incremental: Extend() derives the index of a later snapshot of the same store from an earlier
+// index by merging only the interactions with seq >= the earlier snapshot's seq (and remapping
+// customers merged since), so a query after new ingest pays a copy of the columns plus the new
+// rows, not a scan and regroup of every segment. Event and channel ids of the earlier index keep
+// their values in the extended one (new names get new ids).
+//
+// Thread-safety: immutable after Build/Extend (the RowOfSeq table is built lazily, once, under a
+// std::once_flag); every const method may be called from any thread.
+// Memory: ~31 bytes per row + 4 per seq below the snapshot seq (the RowOfSeq table, only once
+// ForEachPayload / RowOfSeq is used).
 
 #include <cstdint>
 #include <functional>
@@ -58,6 +66,17 @@ class EventIndex {
                                                          const Canonicalizer& canonical,
                                                          const QueryContext& ctx);
 
+  // Derives the index of `snapshot` from `prev`, the index built from `prev_snapshot`, an earlier
+  // snapshot of the same store (same `canonical`). Reads only segments that are not in
+  // prev_snapshot (new flushes, compaction outputs: their rows below prev's seq are counted, not
+  // kept) and the memtable rows with seq >= prev's seq; every customer id of prev is passed
+  // through `canonical` again, so identity merges since prev regroup their runs.
+  // Returns nullptr (not an error) when the rows below prev's seq are not exactly prev's — rows
+  // were erased or dropped by compaction — or snapshot is older than prev: the caller then Builds.
+  static Result<std::shared_ptr<const EventIndex>> Extend(const EventIndex& prev, const store::Snapshot& prev_snapshot,
+                                                          const store::Snapshot& snapshot,
+                                                          const Canonicalizer& canonical, const QueryContext& ctx);
+
   uint64_t snapshot_seq() const { return snapshot_seq_; }
   size_t customer_count() const { return customers_.size(); }
   size_t row_count() const { return ts_.size(); }
@@ -85,7 +104,11 @@ class EventIndex {
   const std::vector<std::string>& channel_names() const { return channel_names_; }  // id 0 = ""
 
   // The row holding interaction `seq`, or kNoRow (not in this snapshot / erased).
-  RowIndex RowOfSeq(uint64_t seq) const { return seq < row_of_seq_.size() ? row_of_seq_[seq] : kNoRow; }
+  // The table is built on first use (O(rows)), once per index.
+  RowIndex RowOfSeq(uint64_t seq) const {
+    const auto& t = RowOfSeqTable();
+    return seq < t.size() ? t[seq] : kNoRow;
+  }
 
   // Calls fn(row, payload) for every row whose event is in `events` (payload = the message's
   // minified JSON, valid only during the call). Reads only segment blocks that contain one of
@@ -103,6 +126,7 @@ class EventIndex {
  private:
   EventIndex() = default;
   friend class EventIndexBuilder;
+  const std::vector<RowIndex>& RowOfSeqTable() const;
 
   uint64_t snapshot_seq_ = 0;
   int64_t min_ts_ = 0, max_ts_ = 0;
@@ -117,11 +141,14 @@ class EventIndex {
   std::vector<std::string> event_names_;
   std::unordered_map<std::string, EventId> event_ids_;
   std::vector<std::string> channel_names_;
-  std::vector<RowIndex> row_of_seq_;
+  mutable std::once_flag row_of_seq_once_;
+  mutable std::vector<RowIndex> row_of_seq_;  // written once under row_of_seq_once_
 };
 
-// IndexCache: one EventIndex per snapshot seq, rebuilt when the store has moved on (identity
-// merges only happen with new batches, so a new seq also covers a changed canonical mapping).
+// IndexCache: one EventIndex per snapshot seq. When the store has moved on, the cached index is
+// extended to the new snapshot (EventIndex::Extend; identity merges only happen with new batches,
+// so a new seq also covers a changed canonical mapping), and rebuilt from scratch only when that
+// is not possible (rows below the cached seq were erased / dropped) or after Invalidate().
 // Concurrent Get()s for the same seq build once. Thread-safe.
 class IndexCache {
  public:
@@ -131,12 +158,25 @@ class IndexCache {
     std::shared_ptr<const EventIndex> index;
   };
   Result<Entry> Get(const QueryContext& ctx);
+  // The next Get() builds from scratch (e.g. something the index depends on changed without a
+  // new store seq).
+  void Invalidate();
+
+  struct Stats {
+    uint64_t full_builds = 0, extends = 0, reuses = 0;
+    double last_build_ms = 0;   // wall time of the last full build or extension
+    bool last_was_extend = false;
+    uint64_t last_delta_rows = 0;  // rows added by the last extension
+  };
+  Stats stats() const;
 
  private:
   store::Store* const store_;
   const Canonicalizer canonical_;
-  std::mutex mu_;  // held while building: one build at a time
+  mutable std::mutex mu_;  // held while building: one build at a time
   Entry current_;  // guarded by mu_
+  bool invalid_ = false;  // guarded by mu_
+  Stats stats_;    // guarded by mu_
 };
 
 }  // namespace cairn::analytics
