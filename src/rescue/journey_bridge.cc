@@ -145,12 +145,12 @@ void JourneyBridge::OnInteraction(store::CustomerId canonical, std::string_view 
     const auto& after = post_purchase_.after_events;
     prompt = is_order && !ours && std::find(after.begin(), after.end(), event) != after.end();
     // Remember the prompt at once, so an answer arriving before the worker runs still routes.
-    if (prompt && dispatcher_ != nullptr && options_.post_purchase) prompted_[canonical] = ts_ms;
+    if (prompt && Webhooks() && options_.post_purchase) prompted_[canonical] = ts_ms;
   }
   // Cheap (a hash lookup unless the customer has a waiting decision): stays on this thread so an
   // outcome is matched in interaction order.
   engine_->ObserveInteraction(canonical, event, ts_ms, ours);
-  if (dispatcher_ == nullptr || !options_.post_purchase || ours) return;
+  if (!Webhooks() || !options_.post_purchase || ours) return;
   if (route_answer) {
     Enqueue([this, canonical, ts_ms] { RoutePostPurchaseAnswer(canonical, ts_ms); });
   } else if (prompt) {
@@ -239,12 +239,16 @@ actions::ActionRequest JourneyBridge::BaseRequest(store::CustomerId customer, co
 
 Result<std::string> JourneyBridge::Dispatch(const Decision& d, const PathConfig& path) {
   if (dispatcher_ == nullptr) return FailedPrecondition("actions are not configured (actions.webhook.url)");
+  // A path whose action is an internal kind (open_case) goes through the dispatcher under that
+  // name; any other needs a webhook: without one the team acts by hand (no reference).
+  const bool internal = dispatcher_->IsInternal(path.action);
+  if (!internal && !dispatcher_->CanSend("rescue." + d.path)) return std::string();
   CustomerInfo info = options_.describe(d.customer);
   actions::ActionRequest r = BaseRequest(d.customer, info);
   if (r.customer_key.empty()) {
     return FailedPrecondition(fmt::format("customer c:{} has no userId or anonymousId to address the action to", d.customer));
   }
-  r.name = "rescue." + d.path;
+  r.name = internal ? path.action : "rescue." + d.path;
   r.purpose = path.purpose;
   r.channel = path.channel;
   r.expected_gain = d.expected_gain;

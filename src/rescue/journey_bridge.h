@@ -83,6 +83,8 @@ class JourneyBridge final : public journey::JourneyListener {
 
  private:
   actions::ActionRequest BaseRequest(store::CustomerId customer, const CustomerInfo& info) const;
+  // Webhooks can go out (post-purchase prompts and their follow-ups are webhooks).
+  bool Webhooks() const { return dispatcher_ != nullptr && dispatcher_->CanSend("post_purchase.prompt"); }
   void Decide(const journey::Signal& signal);
   void PromptAfterOrder(store::CustomerId customer, std::string event, int64_t ts_ms, double revenue);
   void RoutePostPurchaseAnswer(store::CustomerId customer, int64_t ts_ms);

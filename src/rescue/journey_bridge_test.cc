@@ -169,6 +169,42 @@ TEST_F(BridgeTest, PostPurchasePromptAfterDelayThenHappyAndUnhappyRouting) {
   EXPECT_EQ(dispatcher_->List(std::nullopt, 100)->size(), 4u);
 }
 
+TEST_F(BridgeTest, AngryPathOpensACaseThroughTheInternalActionAndTheRescueRecordsIt) {
+  // The default map's angry path acts with `open_case`: once that kind is internal (the cases
+  // wiring registers it), acting goes through the gates to the handler, not to the webhook.
+  std::vector<actions::ActionRecord> handled;
+  dispatcher_->RegisterInternal("open_case", [&](const actions::ActionRecord& a) -> Result<std::string> {
+    handled.push_back(a);
+    const int64_t rescue = std::stoll(a.request.source_ref.substr(7));  // "rescue:<id>"
+    RETURN_IF_ERROR(engine_->AppendActionRef(rescue, "case:9"));
+    return std::string("case:9");
+  });
+  journey::Signal s;
+  s.customer = 42;
+  s.path = "angry";
+  s.reasons = {"interaction 'Complaint Filed'"};
+  s.value_at_stake = 1000;
+  s.at_ms = clock_.NowMillis();
+  bridge_->OnSignal(s);
+  bridge_->Flush();
+  auto open = engine_->List({RescueStatus::kOpen, 10});
+  ASSERT_EQ(open->size(), 1u);
+  auto acted = engine_->Act((*open)[0].id, "");
+  ASSERT_TRUE(acted.ok()) << acted.status().ToString();
+  ASSERT_TRUE(dispatcher_->RunDue(clock_.NowMillis()).ok());
+  ASSERT_EQ(handled.size(), 1u);
+  EXPECT_EQ(handled[0].request.name, "open_case");
+  EXPECT_EQ(handled[0].request.purpose, "service");
+  EXPECT_EQ(handled[0].endpoint, "internal:open_case");
+  EXPECT_NE(handled[0].request.payload_json.find(R"("path":"angry")"), std::string::npos) << handled[0].request.payload_json;
+  EXPECT_TRUE(receiver_.seen().empty());  // no webhook
+  EXPECT_EQ(engine_->Get(acted->id)->action_ref, "action:" + std::to_string(handled[0].id) + " case:9");
+  // Recording the same reference again changes nothing.
+  ASSERT_TRUE(engine_->AppendActionRef(acted->id, "case:9").ok());
+  EXPECT_EQ(engine_->Get(acted->id)->action_ref, "action:" + std::to_string(handled[0].id) + " case:9");
+  EXPECT_FALSE(engine_->AppendActionRef(acted->id, "two words").ok());
+}
+
 TEST(TouchMessageTest, SegmentTrackFromTheAction) {
   actions::ActionRecord a;
   a.id = 12;

@@ -471,6 +471,22 @@ Result<Decision> RescueEngine::Act(int64_t id, std::string_view note) {
   return d;
 }
 
+Status RescueEngine::AppendActionRef(int64_t id, std::string_view ref) {
+  if (ref.empty() || ref.find(' ') != std::string_view::npos) return InvalidArgument("ref: one word, e.g. case:17");
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(Decision d, LoadLocked(id));
+  std::string_view have = d.action_ref;
+  size_t pos = 0;
+  while (pos <= have.size()) {
+    size_t end = have.find(' ', pos);
+    if (end == std::string_view::npos) end = have.size();
+    if (have.substr(pos, end - pos) == ref) return Status::Ok();
+    pos = end + 1;
+  }
+  d.action_ref = d.action_ref.empty() ? std::string(ref) : d.action_ref + " " + std::string(ref);
+  return UpdateLocked(d);
+}
+
 Result<Decision> RescueEngine::Dismiss(int64_t id, std::string_view note) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(Decision d, LoadLocked(id));

@@ -79,6 +79,11 @@ class RescueEngine final : public RescueService {
   Result<Decision> RecordOutcome(int64_t id, bool success, std::string_view note) override;
   Result<std::vector<Decision>> ListForCustomer(store::CustomerId customer) override;
 
+  // Records what an acted rescue's action did (e.g. "case:17" for an internal open_case) after
+  // its action_ref: "action:5 case:17". Idempotent (a ref already there is not added twice).
+  // NotFound for an unknown decision.
+  Status AppendActionRef(int64_t id, std::string_view ref);
+
  private:
   explicit RescueEngine(RescueOptions options, std::unique_ptr<entity::SqliteDb> db);
   Status LoadWaiting();

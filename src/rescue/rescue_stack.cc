@@ -13,7 +13,7 @@ Result<std::unique_ptr<RescueStack>> RescueStack::Open(const RescueConfig& confi
   s->clock_ = deps.clock ? deps.clock : Clock::Real();
   const std::string dir = deps.data_dir;
 
-  if (!config.webhook.url.empty()) {
+  {  // always: internal actions (open_case) need no webhook url; webhooks go out only with one
     s->consent_ = std::make_unique<actions::RecordedConsent>(deps.read);
     s->touches_ = std::make_unique<IngestTouchRecorder>(deps.ingestor);
     actions::DispatcherOptions d;

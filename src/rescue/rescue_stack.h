@@ -52,7 +52,9 @@ class RescueStack {
   ~RescueStack();  // Stop()
 
   RescueEngine* engine() { return engine_.get(); }
-  actions::Dispatcher* dispatcher() { return dispatcher_.get(); }  // null without a webhook url
+  // Always open (internal actions such as open_case need no webhook); without a webhook url only
+  // internal actions are sent (Dispatcher::CanSend).
+  actions::Dispatcher* dispatcher() { return dispatcher_.get(); }
 
   // Stops sending and the expiry timer (decisions may still be recorded). Idempotent.
   void Stop();
