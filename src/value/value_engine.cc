@@ -1,6 +1,7 @@
 #include "value/value_engine.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <vector>
@@ -72,9 +73,31 @@ Result<FitOutcome> ValueEngine::Fit() {
   //    merges are applied here through `canonical_`.
   auto t0 = std::chrono::steady_clock::now();
   std::unordered_map<store::CustomerId, std::vector<Purchase>> purchases;
+  // Interactions per channel group per customer (every interaction, not only purchases): the
+  // channel-mix features of the personas.
+  std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>> channels;
+  std::vector<ItemPurchase> item_purchases;
+  Extras extras;
   RETURN_IF_ERROR(scan_([&](const store::Interaction& in) {
     ++out.interactions_scanned;
-    if (IsPurchase(in, options_.purchases)) {
+    if (const int g = ChannelGroupOf(in.channel); g >= 0) ++channels[canonical_(in.customer)][g];
+    const bool purchase = IsPurchase(in, options_.purchases);
+    if (extract_) {
+      extras.items.clear();
+      extras.version.clear();
+      extract_(in, purchase, &extras);
+      if (!extras.items.empty() || !extras.version.empty()) {
+        const store::CustomerId c = canonical_(in.customer);
+        Extras& owned = state->owned[c];
+        const int64_t day = DayOf(in.timestamp_ms, options_.purchases);
+        for (auto& item : extras.items) {
+          item_purchases.push_back({c, item, day});
+          owned.items.push_back(std::move(item));
+        }
+        if (!extras.version.empty()) owned.version = extras.version;  // the latest statement wins (scan order)
+      }
+    }
+    if (purchase) {
       ++out.purchases;
       purchases[canonical_(in.customer)].push_back({DayOf(in.timestamp_ms, options_.purchases), in.revenue});
     }
@@ -87,10 +110,15 @@ Result<FitOutcome> ValueEngine::Fit() {
   rfm.days_per_unit = options_.days_per_unit;
   rfm.calibration_end_day = out.calibration_end_day;
   rfm.holdout_end_day = out.calibration_end_day;
+  // Customers in id order, so that the fit and the personas do not depend on hash-map order.
+  std::vector<store::CustomerId> buyers;
+  buyers.reserve(purchases.size());
+  for (const auto& [id, p] : purchases) buyers.push_back(id);
+  std::sort(buyers.begin(), buyers.end());
   std::vector<store::CustomerId> ids;
   std::vector<RfmSummary> rows;
-  for (auto& [id, p] : purchases) {
-    if (auto s = Summarize(p, rfm)) {
+  for (store::CustomerId id : buyers) {
+    if (auto s = Summarize(purchases.at(id), rfm)) {
       ids.push_back(id);
       rows.push_back(*s);
     }
@@ -145,7 +173,7 @@ Result<FitOutcome> ValueEngine::Fit() {
       v.expected_spend = rows[i].x > 0 ? rows[i].m_x : rows[i].first_value;
       v.clv = v.expected_spend * v.expected_purchases;
     }
-    state->customers.emplace(ids[i], std::make_pair(rows[i], v));
+    state->customers.emplace(ids[i], Scored{rows[i], v, -1});
     clvs.push_back(v.clv);
     alive_sum += v.prob_alive;
     sum.prob_alive_bands[std::min<size_t>(3, static_cast<size_t>(v.prob_alive * 4))]++;
@@ -161,6 +189,20 @@ Result<FitOutcome> ValueEngine::Fit() {
   out.fitted_at_ms = NowMs();
   sum.fit = out;
 
+  // 5. Personas over the customers who bought (ids matched to the previous fit's).
+  DiscoverPersonasInto(state.get(), ids, rows, purchases, channels, Current());
+
+  // 6. Next best offer rules from the products of every purchase.
+  for (auto& [c, owned] : state->owned) {
+    std::sort(owned.items.begin(), owned.items.end());
+    owned.items.erase(std::unique(owned.items.begin(), owned.items.end()), owned.items.end());
+  }
+  if (!item_purchases.empty()) {
+    auto model = OfferModel::Build(item_purchases, options_.offers);
+    if (model.ok()) state->offers = std::move(model).value();
+    else LOG_WARN("value: next best offer rules not built: {}", model.status().ToString());
+  }
+
   FitOutcome result = out;
   {
     std::lock_guard lock(state_mu_);
@@ -169,6 +211,92 @@ Result<FitOutcome> ValueEngine::Fit() {
   LOG_INFO("value: fitted {} customers ({} purchases) in {:.2f}s", result.customers, result.purchases,
            result.scan_seconds + result.fit_seconds + result.score_seconds);
   return result;
+}
+
+void ValueEngine::DiscoverPersonasInto(
+    State* state, const std::vector<store::CustomerId>& ids, const std::vector<RfmSummary>& rows,
+    const std::unordered_map<store::CustomerId, std::vector<Purchase>>& purchases,
+    const std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>>& channels,
+    const std::shared_ptr<const State>& previous) const {
+  const int64_t today = state->fit.calibration_end_day;
+  std::vector<PersonaInput> inputs(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    PersonaInput& p = inputs[i];
+    const auto& list = purchases.at(ids[i]);
+    int64_t last = rows[i].first_day;
+    double total = 0;
+    std::vector<int64_t> days;
+    days.reserve(list.size());
+    for (const auto& pu : list) {
+      if (pu.day > today) continue;
+      last = std::max(last, pu.day);
+      total += pu.value;
+      days.push_back(pu.day);
+    }
+    std::sort(days.begin(), days.end());
+    const double purchase_days = static_cast<double>(std::unique(days.begin(), days.end()) - days.begin());
+    p.purchases = std::max(1.0, purchase_days);
+    p.average_order = total / p.purchases;
+    p.recency_days = static_cast<double>(today - last);
+    p.tenure_days = static_cast<double>(today - rows[i].first_day);
+    if (auto it = channels.find(ids[i]); it != channels.end()) {
+      double n = 0;
+      for (uint32_t c : it->second) n += c;
+      for (size_t g = 0; g < kChannelGroups.size(); ++g) p.channel_share[g] = n > 0 ? it->second[g] / n : 0;
+    }
+  }
+  std::span<const Persona> prev;
+  if (previous && previous->summary.personas.available) prev = previous->summary.personas.model.personas;
+  PersonasView& view = state->summary.personas;
+  view.fitted_at_ms = state->fit.fitted_at_ms;
+  auto model = DiscoverPersonas(inputs, options_.personas, prev);
+  if (!model.ok()) {
+    view.reason = std::string(model.status().message());
+    return;
+  }
+  view.available = true;
+  view.model = std::move(model).value();
+  auto& personas = view.model.personas;
+  std::vector<double> clv_sum(personas.size(), 0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int idx = view.model.assignment[i];
+    auto& scored = state->customers.at(ids[i]);
+    scored.persona = idx;
+    clv_sum[idx] += scored.value.clv;
+  }
+  for (size_t c = 0; c < personas.size(); ++c)
+    personas[c].mean_clv = personas[c].size > 0 ? clv_sum[c] / static_cast<double>(personas[c].size) : 0;
+  view.model.assignment.clear();
+  view.model.assignment.shrink_to_fit();
+}
+
+void ValueEngine::OffersFor(const State& state, CustomerValueView* v) const {
+  auto it = state.owned.find(v->customer);
+  std::vector<Offer> offers;
+  if (it != state.owned.end()) {
+    if (auto update = FeatureUpdateOffer(it->second.version, options_.latest_version)) offers.push_back(*update);
+    if (state.offers && offers.size() < options_.offers_per_customer) {
+      auto more = state.offers->Recommend(it->second.items, options_.offers_per_customer - offers.size());
+      offers.insert(offers.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+  }
+  if (offers.empty()) return;
+  if (!consent_) {
+    v->consent_evidence = "not checked: no consent ledger wired";
+  } else {
+    auto answer = consent_(v->customer);
+    if (!answer.ok()) {
+      // Fail closed: an offer without a known consent answer is not shown.
+      v->offers_withheld = "consent for personalisation could not be checked: " + std::string(answer.status().message());
+      return;
+    }
+    v->consent_evidence = answer->evidence;
+    if (!answer->allowed) {
+      v->offers_withheld = "no consent for personalisation";
+      return;
+    }
+  }
+  v->offers = std::move(offers);
 }
 
 Result<CustomerValueView> ValueEngine::GetCustomer(const std::string& any_identity) {
@@ -181,9 +309,14 @@ Result<CustomerValueView> ValueEngine::GetCustomer(const std::string& any_identi
   auto it = state->customers.find(v.customer);
   if (it != state->customers.end()) {
     v.modelled = true;
-    v.rfm = it->second.first;
-    v.value = it->second.second;
+    v.rfm = it->second.rfm;
+    v.value = it->second.value;
+    if (it->second.persona >= 0) {
+      const Persona& p = state->summary.personas.model.personas[it->second.persona];
+      v.persona = PersonaRef{p.id, p.name};
+    }
   }
+  OffersFor(*state, &v);
   return v;
 }
 
@@ -198,7 +331,22 @@ std::optional<CustomerValue> ValueEngine::ValueOf(store::CustomerId customer) co
   if (!state) return std::nullopt;
   auto it = state->customers.find(canonical_(customer));
   if (it == state->customers.end()) return std::nullopt;
-  return it->second.second;
+  return it->second.value;
+}
+
+std::optional<PersonaRef> ValueEngine::PersonaOf(store::CustomerId customer) const {
+  auto state = Current();
+  if (!state) return std::nullopt;
+  auto it = state->customers.find(canonical_(customer));
+  if (it == state->customers.end() || it->second.persona < 0) return std::nullopt;
+  const Persona& p = state->summary.personas.model.personas[it->second.persona];
+  return PersonaRef{p.id, p.name};
+}
+
+Result<PersonasView> ValueEngine::Personas() {
+  auto state = Current();
+  if (!state) return FailedPrecondition("no value fit yet: POST /v1/value/fit (or configure periodic refits)");
+  return state->summary.personas;
 }
 
 }  // namespace cairn::value

@@ -7,10 +7,12 @@
 //
 // Thread-safety: all methods are thread-safe; fits are serialised.
 
+#include <array>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -26,6 +28,11 @@ struct ValueEngineOptions {
   PurchaseModelKind model = PurchaseModelKind::kBgNbd;    // purchase model
   ClvOptions clv;                                         // horizon, step, discount
   FitOptions fit;                                         // optimiser settings
+  PersonaOptions personas;                                // discovered personas (k, seed, ...)
+  OfferOptions offers;                                    // next best offer rules
+  size_t offers_per_customer = 5;                         // offers in a customer's answer. Default 5.
+  // Latest product version for feature-update guidance ("" = none). Default "".
+  std::string latest_version;
   // Refit every this many seconds from Start() (0 = only on Fit()). Default 0.
   int64_t refit_interval_s = 0;
 };
@@ -35,11 +42,31 @@ class ValueEngine final : public ValueService, public ValueOracle {
   using ScanFn = std::function<Status(const std::function<bool(const store::Interaction&)>&)>;
   using CanonicalFn = std::function<store::CustomerId(store::CustomerId)>;
   using ResolveFn = std::function<Result<store::CustomerId>(const std::string& any_identity)>;
+  // What an interaction says beyond its columns, for next best offer: the products it bought
+  // (purchases) and the product version the customer uses (e.g. an identify trait). Set by app/,
+  // which reads the payload; optional (without it there are no co-purchase offers).
+  struct Extras {
+    std::vector<std::string> items;
+    std::string version;
+  };
+  using ExtractFn = std::function<void(const store::Interaction&, bool is_purchase, Extras* out)>;
+  // The consent hook for offers (purpose `personalisation`, DOMAIN.md §11): called with the
+  // canonical customer; `allowed` false withholds the offers and `evidence` says why. Unset: offers
+  // are shown and the answer says consent was not checked.
+  struct ConsentAnswer {
+    bool allowed = true;
+    std::string evidence;
+  };
+  using ConsentFn = std::function<Result<ConsentAnswer>(store::CustomerId canonical)>;
 
   // `clock` may be null (system clock). Callbacks must be thread-safe and outlive the engine.
   ValueEngine(ValueEngineOptions options, ScanFn scan, CanonicalFn canonical, ResolveFn resolve,
               Clock* clock = nullptr);
   ~ValueEngine() override;
+
+  // Set before Start()/Fit(); callbacks must be thread-safe and outlive the engine.
+  void SetExtractor(ExtractFn extract) { extract_ = std::move(extract); }
+  void SetPersonalisationConsent(ConsentFn consent) { consent_ = std::move(consent); }
 
   // Starts the periodic refit thread (no-op when refit_interval_s == 0).
   void Start();
@@ -48,15 +75,34 @@ class ValueEngine final : public ValueService, public ValueOracle {
   Result<FitOutcome> Fit() override;
   Result<CustomerValueView> GetCustomer(const std::string& any_identity) override;
   Result<ValueSummaryView> Summary() override;
+  Result<PersonasView> Personas() override;
   std::optional<CustomerValue> ValueOf(store::CustomerId customer) const override;
+  std::optional<PersonaRef> PersonaOf(store::CustomerId customer) const override;
 
  private:
+  struct Scored {
+    RfmSummary rfm;
+    CustomerValue value;
+    int persona = -1;  // index into summary.personas.model.personas, -1 = none
+  };
   struct State {
     FitOutcome fit;
-    std::unordered_map<store::CustomerId, std::pair<RfmSummary, CustomerValue>> customers;
+    std::unordered_map<store::CustomerId, Scored> customers;
     ValueSummaryView summary;
+    std::optional<OfferModel> offers;  // when any purchase named its products
+    std::unordered_map<store::CustomerId, Extras> owned;  // items bought (sorted, unique), version
   };
   std::shared_ptr<const State> Current() const;
+  // Fills v->offers (feature update first, then complements and co-purchases), asking the consent
+  // hook first.
+  void OffersFor(const State& state, CustomerValueView* v) const;
+  // Fills state->summary.personas and each scored customer's persona (a failure to cluster, e.g.
+  // too few customers, is recorded as the view's reason, not an error of the fit).
+  void DiscoverPersonasInto(
+      State* state, const std::vector<store::CustomerId>& ids, const std::vector<RfmSummary>& rows,
+      const std::unordered_map<store::CustomerId, std::vector<Purchase>>& purchases,
+      const std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>>& channels,
+      const std::shared_ptr<const State>& previous) const;
   int64_t NowMs() const;
 
   const ValueEngineOptions options_;
@@ -64,6 +110,8 @@ class ValueEngine final : public ValueService, public ValueOracle {
   const CanonicalFn canonical_;
   const ResolveFn resolve_;
   Clock* clock_;
+  ExtractFn extract_;
+  ConsentFn consent_;
 
   std::mutex fit_mu_;                       // serialises fits
   mutable std::mutex state_mu_;

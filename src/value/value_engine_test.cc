@@ -106,6 +106,93 @@ TEST_F(ValueEngineTest, FitsScoresAndAnswersTheOracle) {
   EXPECT_LE(sum->clv_quantiles.front().second, sum->clv_quantiles.back().second);
 }
 
+TEST_F(ValueEngineTest, PersonasPerCustomerStableAcrossRefits) {
+  // Odd customers shop on mobile, even ones on the web: channel mix is a persona feature.
+  for (auto& in : interactions_) in.channel = in.customer % 2 ? "mobile" : "web";
+  ValueEngineOptions o;
+  o.personas.seed = 3;
+  auto engine = Make(o);
+  EXPECT_FALSE(engine->PersonaOf(7).has_value());  // nothing fitted
+  EXPECT_FALSE(engine->Personas().ok());
+  ASSERT_TRUE(engine->Fit().ok());
+  auto view = engine->Personas();
+  ASSERT_TRUE(view.ok());
+  ASSERT_TRUE(view->available) << view->reason;
+  const auto& personas = view->model.personas;
+  ASSERT_GE(personas.size(), 2u);
+  int64_t members = 0;
+  for (const auto& p : personas) {
+    members += p.size;
+    EXPECT_GT(p.mean_clv, 0);
+    // Every customer is all-mobile or all-web, so every centroid leans to one of them.
+    EXPECT_GT(p.centroid.channel_share[0] + p.centroid.channel_share[1], 0.99);
+  }
+  EXPECT_EQ(members, 2999);
+  auto p7 = engine->PersonaOf(7);
+  ASSERT_TRUE(p7.has_value());
+  auto v7 = engine->GetCustomer("c:7");
+  ASSERT_TRUE(v7->persona.has_value());
+  EXPECT_EQ(v7->persona->id, p7->id);
+  EXPECT_EQ(engine->PersonaOf(2)->id, engine->PersonaOf(1)->id);  // merged ids share the survivor's
+  EXPECT_FALSE(engine->PersonaOf(999'999).has_value());
+  // A refit on the same interactions keeps every customer's persona id.
+  std::vector<int> before;
+  for (store::CustomerId c = 1; c <= 3000; c += 37) before.push_back(engine->PersonaOf(c)->id);
+  ASSERT_TRUE(engine->Fit().ok());
+  std::vector<int> after;
+  for (store::CustomerId c = 1; c <= 3000; c += 37) after.push_back(engine->PersonaOf(c)->id);
+  EXPECT_EQ(before, after);
+}
+
+TEST_F(ValueEngineTest, OffersWithReasonsBehindTheConsentHook) {
+  auto engine = Make();
+  // Every purchase of customer c bought "basket"; odd customers also "candle", customers ≡ 1 mod 4
+  // also "matches". Customer 6 uses app version 1.2 (latest 2.0).
+  engine->SetExtractor([](const store::Interaction& in, bool purchase, ValueEngine::Extras* out) {
+    if (!purchase) return;
+    out->items.push_back("basket");
+    if (in.customer % 2) out->items.push_back("candle");
+    if (in.customer % 4 == 1) out->items.push_back("matches");
+    if (in.customer == 6) out->version = "1.2";
+  });
+  engine->SetPersonalisationConsent([](store::CustomerId c) -> Result<ValueEngine::ConsentAnswer> {
+    if (c == 10) return ValueEngine::ConsentAnswer{false, "personalisation: denied (test)"};
+    if (c == 12) return Unavailable("ledger down");
+    return ValueEngine::ConsentAnswer{true, "personalisation: granted (test)"};
+  });
+  ASSERT_TRUE(engine->Fit().ok());
+  // Customer 3 owns basket + candle: matches is the offer (half of candle buyers bought it).
+  auto v3 = engine->GetCustomer("c:3");
+  ASSERT_TRUE(v3.ok());
+  ASSERT_FALSE(v3->offers.empty()) << v3->offers_withheld;
+  EXPECT_EQ(v3->offers[0].item, "matches");
+  EXPECT_EQ(v3->offers[0].kind, "co_purchase");
+  EXPECT_NE(v3->offers[0].reason.find("of buyers of"), std::string::npos) << v3->offers[0].reason;
+  EXPECT_EQ(v3->consent_evidence, "personalisation: granted (test)");
+  for (const auto& o : v3->offers) EXPECT_TRUE(o.item != "basket" && o.item != "candle");
+  // Denied: withheld, with the reason; unanswerable: withheld too (fail closed).
+  auto v10 = engine->GetCustomer("c:10");
+  EXPECT_TRUE(v10->offers.empty());
+  EXPECT_EQ(v10->offers_withheld, "no consent for personalisation");
+  auto v12 = engine->GetCustomer("c:12");
+  EXPECT_TRUE(v12->offers.empty());
+  EXPECT_NE(v12->offers_withheld.find("ledger down"), std::string::npos);
+  // Without a latest version configured there is no feature update for customer 6.
+  auto v6 = engine->GetCustomer("c:6");
+  for (const auto& o : v6->offers) EXPECT_NE(o.kind, "feature_update");
+  ValueEngineOptions o;
+  o.latest_version = "2.0";
+  auto engine2 = Make(o);
+  engine2->SetExtractor([](const store::Interaction& in, bool purchase, ValueEngine::Extras* out) {
+    if (purchase && in.customer == 6) out->version = "1.2";
+  });
+  ASSERT_TRUE(engine2->Fit().ok());
+  auto u6 = engine2->GetCustomer("c:6");
+  ASSERT_EQ(u6->offers.size(), 1u);
+  EXPECT_EQ(u6->offers[0].kind, "feature_update");
+  EXPECT_EQ(u6->consent_evidence, "not checked: no consent ledger wired");
+}
+
 TEST_F(ValueEngineTest, NoPurchasesIsAClearError) {
   interactions_.erase(std::remove_if(interactions_.begin(), interactions_.end(),
                                      [](const store::Interaction& in) { return in.event == "Order Completed"; }),

@@ -13,6 +13,8 @@
 #include "store/interaction.h"
 #include "value/clv.h"
 #include "value/fit.h"
+#include "value/offers.h"
+#include "value/personas.h"
 #include "value/rfm.h"
 
 namespace cairn::value {
@@ -36,6 +38,21 @@ struct FitOutcome {
   double scan_seconds = 0, fit_seconds = 0, score_seconds = 0;
 };
 
+// A customer's discovered persona (docs/value.md "Personas"): the id is stable across refits.
+struct PersonaRef {
+  int id = 0;
+  std::string name;
+};
+
+// The personas of the last fit. `available` is false (and `reason` says why) when too few
+// customers bought to cluster them; the CLV fit itself still stands.
+struct PersonasView {
+  bool available = false;
+  std::string reason;
+  int64_t fitted_at_ms = 0;
+  PersonaModel model;  // model.assignment is left empty here (per customer: PersonaOf)
+};
+
 // One customer's value as of the last fit.
 struct CustomerValueView {
   store::CustomerId customer = 0;
@@ -43,6 +60,12 @@ struct CustomerValueView {
   RfmSummary rfm;
   CustomerValue value;
   int64_t fitted_at_ms = 0;
+  std::optional<PersonaRef> persona;  // when modelled and personas are available
+  // Next best offers (docs/value.md "Next best offer"), best first, each with its reason; empty
+  // when withheld (offers_withheld says why, e.g. no consent for `personalisation`).
+  std::vector<Offer> offers;
+  std::string offers_withheld;
+  std::string consent_evidence;  // what the consent hook said, when it was asked
 };
 
 struct ValueSummaryView {
@@ -54,6 +77,7 @@ struct ValueSummaryView {
   double mean_prob_alive = 0;
   // Customers by P(alive) band: [0, 0.25), [0.25, 0.5), [0.5, 0.75), [0.75, 1].
   std::vector<int64_t> prob_alive_bands;
+  PersonasView personas;  // sizes, CLV mean per persona
 };
 
 class ValueService {
@@ -65,6 +89,8 @@ class ValueService {
   virtual Result<CustomerValueView> GetCustomer(const std::string& any_identity) = 0;
   // FailedPrecondition when nothing was fitted yet.
   virtual Result<ValueSummaryView> Summary() = 0;
+  // The discovered personas of the last fit; FailedPrecondition when nothing was fitted yet.
+  virtual Result<PersonasView> Personas() = 0;
 };
 
 class ValueOracle {
@@ -73,6 +99,11 @@ class ValueOracle {
   // The customer's value as of the last fit (any id; merges are canonicalised); nullopt when not
   // modelled (no purchase, or no fit yet). Cheap (a hash lookup); thread-safe.
   virtual std::optional<CustomerValue> ValueOf(store::CustomerId customer) const = 0;
+  // The customer's discovered persona as of the last fit (any id; merges canonicalised): for
+  // breakdowns by persona (analytics) and per-persona arms (journey/rescue). nullopt when the
+  // customer has no purchase, nothing was fitted, or too few customers to form personas.
+  // Cheap (a hash lookup); thread-safe.
+  virtual std::optional<PersonaRef> PersonaOf(store::CustomerId customer) const { return std::nullopt; }
 };
 
 }  // namespace cairn::value
