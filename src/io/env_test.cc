@@ -124,5 +124,27 @@ TEST(FaultInjectionEnvTest, DiskFullAndSyncFailure) {
   EXPECT_TRUE((*f)->Sync().ok());
 }
 
+TEST(FaultInjectionEnvTest, FailNthWriteSyncRenameOnce) {
+  FaultInjectionEnv env;
+  auto f = env.NewWritableFile("/f");
+  env.FailNthWrite(2);
+  EXPECT_TRUE((*f)->Append("a").ok());
+  EXPECT_EQ((*f)->Append("b").code(), Code::kResourceExhausted);
+  EXPECT_TRUE((*f)->Append("c").ok()) << "one-shot: the next write succeeds";
+  env.FailNthSync(1);
+  EXPECT_EQ((*f)->Sync().code(), Code::kIOError);
+  EXPECT_TRUE((*f)->Sync().ok());
+  EXPECT_TRUE((*f)->Close().ok());
+  env.FailNthRename(1);
+  EXPECT_EQ(env.RenameFile("/f", "/g").code(), Code::kIOError);
+  EXPECT_TRUE(env.FileExists("/f")) << "a failed rename changes nothing";
+  EXPECT_TRUE(env.RenameFile("/f", "/g").ok());
+  EXPECT_EQ(env.injected_failures(), 3u);
+  EXPECT_EQ(*env.Contents("/g"), "ac");
+  // Power loss drops what was never synced: "ac" was synced by the second Sync.
+  env.SimulateCrash();
+  EXPECT_EQ(*env.Contents("/g"), "ac");
+}
+
 }  // namespace
 }  // namespace cairn::io

@@ -195,6 +195,7 @@ Status MemEnv::SecureRemoveFile(const std::string& path) {
 }
 
 Status MemEnv::RenameFile(const std::string& from, const std::string& to) {
+  RETURN_IF_ERROR(BeforeRename(from, to));
   std::lock_guard lock(mu_);
   auto it = files_.find(from);
   if (it == files_.end()) return NotFound(from + ": no such file");

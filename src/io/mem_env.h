@@ -50,6 +50,7 @@ class MemEnv : public Env {
   // Hooks for FaultInjectionEnv: return a non-OK status to fail the operation.
   virtual Status BeforeWrite(const std::string& path, size_t bytes) { return Status::Ok(); }
   virtual Status BeforeSync(const std::string& path) { return Status::Ok(); }
+  virtual Status BeforeRename(const std::string& from, const std::string& to) { return Status::Ok(); }
 
  private:
   friend class MemWritableFile;
