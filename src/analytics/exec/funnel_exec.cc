@@ -16,30 +16,40 @@ DurationStats ComputeDurationStats(std::vector<int64_t>* d) {
   DurationStats st;
   st.histogram.assign(std::size(kDurationBucketsMs) + 1, 0);
   if (d->empty()) return st;
-  std::sort(d->begin(), d->end());
   const size_t n = d->size();
   st.count = n;
-  st.min_ms = d->front();
-  st.max_ms = d->back();
   long double sum = 0;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (int64_t v : *d) {
     sum += v;
-    size_t b = 0;
-    while (b < std::size(kDurationBucketsMs) && v >= kDurationBucketsMs[b]) ++b;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    const size_t b = std::upper_bound(std::begin(kDurationBucketsMs), std::end(kDurationBucketsMs), v) -
+                     std::begin(kDurationBucketsMs);
     ++st.histogram[b];
   }
+  st.min_ms = lo;
+  st.max_ms = hi;
   st.avg_ms = static_cast<int64_t>(sum / n);
   // Nearest-rank percentiles: the smallest value with at least q of the data at or below it.
-  auto pct = [&](double q) {
+  // Selection instead of a sort (O(n) per rank; ranks ascending, so each selects in what is left
+  // to the right of the previous one): a 4-step funnel over 200k customers has ~10^5 durations
+  // per step, and sorting them all cost more than the scan.
+  auto rank_of = [&](double q) {
     size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(n)));
-    rank = std::clamp<size_t>(rank, 1, n);
-    return (*d)[rank - 1];
+    return std::clamp<size_t>(rank, 1, n) - 1;
   };
-  st.p25_ms = pct(0.25);
-  st.median_ms = pct(0.5);
-  st.p75_ms = pct(0.75);
-  st.p90_ms = pct(0.90);
-  st.p99_ms = pct(0.99);
+  const double qs[] = {0.25, 0.5, 0.75, 0.90, 0.99};
+  int64_t* out[] = {&st.p25_ms, &st.median_ms, &st.p75_ms, &st.p90_ms, &st.p99_ms};
+  auto from = d->begin();
+  for (size_t k = 0; k < std::size(qs); ++k) {
+    const auto nth = d->begin() + static_cast<std::ptrdiff_t>(rank_of(qs[k]));
+    if (nth >= from) {
+      std::nth_element(from, nth, d->end());
+      from = nth + 1;
+    }
+    *out[k] = *nth;
+  }
   return st;
 }
 
@@ -213,6 +223,7 @@ Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& s
 
   const bool direct = use_fast && !mt.has_filtered && !mt.has_excl && spec.order == FunnelOrder::kOrdered &&
                       spec.counting == FunnelCounting::kUniques;
+  const StepEventFilter row_filter = StepEventFilter::From(mt.plain.data(), mt.plain.size());
   RETURN_IF_ERROR(index.ParallelForCustomers(ctx, [&](size_t cb, size_t ce, unsigned w) -> Status {
     WorkerAcc& a = *accs[w];
     FunnelOutcome out;
@@ -228,7 +239,8 @@ Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& s
       if (direct) {
         // Hot path: the one-pass kernel straight over the index columns, no per-row copies.
         EvaluateFastEvents(plan, std::span<const int64_t>(ts_col.data() + rb, re - rb),
-                           std::span<const uint32_t>(ev_col.data() + rb, re - rb), mt.plain.data(), &out);
+                           std::span<const uint32_t>(ev_col.data() + rb, re - rb), mt.plain.data(), row_filter,
+                           &out);
         if (out.reached == 0) continue;
         for (uint32_t m = out.reached; m; m &= m - 1) a.counts[std::countr_zero(m)]++;
         record(a, out, c, [rb](int32_t pos) { return rb + static_cast<RowIndex>(pos); });

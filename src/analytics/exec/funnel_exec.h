@@ -17,7 +17,7 @@ namespace cairn::analytics {
 Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& snapshot, const FunnelSpec& spec,
                                const QueryContext& ctx);
 
-// Percentiles and histogram of a set of durations (sorted in place). Exposed for tests.
+// Percentiles and histogram of a set of durations (reordered in place, not sorted). Exposed for tests.
 DurationStats ComputeDurationStats(std::vector<int64_t>* durations);
 
 }  // namespace cairn::analytics

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <bit>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace cairn::analytics {
 
 FunnelPlan FunnelPlan::From(const FunnelSpec& spec) {
@@ -36,9 +40,10 @@ void FunnelOutcome::Reset(size_t steps) {
 // reached step s so far. A later start dominates (its deadline is later), so one value per step
 // suffices; a row matching several steps is applied from the highest step down so it extends a
 // chain that ended strictly before it. The first time step s is reached is the reported chain.
-template <typename MaskAt>
-static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, size_t count, MaskAt mask_at,
-                              FunnelOutcome* out) {
+// `drive(visit)` calls visit(i, mask) for every row i with a non-zero mask, in row order, and
+// stops when visit returns false (every step reached: nothing later can change the outcome).
+template <typename Drive>
+static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, Drive drive, FunnelOutcome* out) {
   const size_t n = plan.steps;
   out->Reset(n);
   int64_t start[kMaxFunnelSteps];
@@ -49,9 +54,7 @@ static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, size_t 
   for (size_t s = 0; s < n; ++s) start[s] = kNoTime;
   const uint32_t full = n == 32 ? ~0u : ((1u << n) - 1);
   const int64_t window = plan.window_ms;
-  for (size_t i = 0; i < count; ++i) {
-    uint32_t m = mask_at(i);
-    if (m == 0) [[likely]] continue;
+  drive([&](size_t i, uint32_t m) {
     const int64_t t = ts[i];
     do {
       const int s = 31 - std::countl_zero(m);
@@ -77,8 +80,8 @@ static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, size_t 
         last_t[s] = t;
       }
     } while (m);
-    if (out->reached == full) break;
-  }
+    return out->reached != full;
+  });
   if (out->reached == 0) return;
   const int top = 31 - std::countl_zero(out->reached);
   out->level = top + 1;
@@ -89,15 +92,100 @@ static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, size_t 
   out->chain_start_ms = ts[first_start_pos[top]];
 }
 
+// The scalar row driver: one mask per row.
+template <typename MaskAt>
+static inline auto ScalarDrive(size_t count, MaskAt mask_at) {
+  return [count, mask_at](auto&& visit) {
+    for (size_t i = 0; i < count; ++i) {
+      const uint32_t m = mask_at(i);
+      if (m == 0) [[likely]] continue;
+      if (!visit(i, m)) return;
+    }
+  };
+}
+
 void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out) {
   const uint32_t* mask = rows.step_mask.data();
-  FastKernel(plan, rows.ts.data(), rows.ts.size(), [mask](size_t i) { return mask[i]; }, out);
+  FastKernel(plan, rows.ts.data(), ScalarDrive(rows.ts.size(), [mask](size_t i) { return mask[i]; }), out);
 }
 
 void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std::span<const uint32_t> events,
                         const uint32_t* step_mask_by_event, FunnelOutcome* out) {
   const uint32_t* ev = events.data();
-  FastKernel(plan, ts.data(), ts.size(), [ev, step_mask_by_event](size_t i) { return step_mask_by_event[ev[i]]; }, out);
+  FastKernel(plan, ts.data(),
+             ScalarDrive(ts.size(), [ev, step_mask_by_event](size_t i) { return step_mask_by_event[ev[i]]; }), out);
+}
+
+StepEventFilter StepEventFilter::From(const uint32_t* step_mask_by_event, size_t event_count) {
+  StepEventFilter f;
+  for (size_t e = 0; e < event_count; ++e) {
+    if (step_mask_by_event[e] == 0) continue;
+    if (f.count == kMaxIds) return StepEventFilter{};
+    f.ids[f.count++] = static_cast<uint32_t>(e);
+  }
+  for (int k = f.count; k < kMaxIds; ++k) f.ids[k] = f.ids[0];
+#if defined(__AVX2__)
+  f.usable = true;  // count 0 too: every row is skipped
+#endif
+  return f;
+}
+
+#if defined(__AVX2__)
+// 8 event ids per step: compare against every step event (4 or 8 compares, unused slots repeat
+// the first id), movemask, then visit the set lanes. The tail (< 8 rows) is a masked load, which
+// never touches memory past the run; its inactive lanes are masked out of the hits.
+template <int kIds>
+static inline auto SimdDrive(const uint32_t* ev, size_t count, const uint32_t* lut, const StepEventFilter& f) {
+  return [=, &f](auto&& visit) {
+    __m256i id[kIds];
+    for (int k = 0; k < kIds; ++k) id[k] = _mm256_set1_epi32(static_cast<int>(f.ids[k]));
+    auto hits = [&](__m256i v) {
+      __m256i h = _mm256_cmpeq_epi32(v, id[0]);
+      for (int k = 1; k < kIds; ++k) h = _mm256_or_si256(h, _mm256_cmpeq_epi32(v, id[k]));
+      return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(h)));
+    };
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+      uint32_t bits = hits(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ev + i)));
+      while (bits) {
+        const size_t j = i + std::countr_zero(bits);
+        bits &= bits - 1;
+        if (!visit(j, lut[ev[j]])) return;
+      }
+    }
+    if (i < count) {
+      const int rest = static_cast<int>(count - i);
+      const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+      const __m256i active = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), lane);
+      const __m256i v = _mm256_maskload_epi32(reinterpret_cast<const int*>(ev + i), active);
+      uint32_t bits = hits(v) & ((1u << rest) - 1);
+      while (bits) {
+        const size_t j = i + std::countr_zero(bits);
+        bits &= bits - 1;
+        if (!visit(j, lut[ev[j]])) return;
+      }
+    }
+  };
+}
+#endif
+
+void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std::span<const uint32_t> events,
+                        const uint32_t* step_mask_by_event, const StepEventFilter& filter, FunnelOutcome* out) {
+#if defined(__AVX2__)
+  if (filter.usable) {
+    if (filter.count == 0) {  // no step event exists: nobody reaches anything
+      out->Reset(plan.steps);
+      return;
+    }
+    if (filter.count <= 4) {
+      FastKernel(plan, ts.data(), SimdDrive<4>(events.data(), events.size(), step_mask_by_event, filter), out);
+    } else {
+      FastKernel(plan, ts.data(), SimdDrive<8>(events.data(), events.size(), step_mask_by_event, filter), out);
+    }
+    return;
+  }
+#endif
+  EvaluateFastEvents(plan, ts, events, step_mask_by_event, out);
 }
 
 // DP over chains. nodes[s] lists, in row order, every row that ends some valid chain performing

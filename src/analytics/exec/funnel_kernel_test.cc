@@ -5,6 +5,11 @@
 
 #include "analytics/exec/funnel_kernel.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "analytics/exec/funnel_exec.h"
+
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -187,6 +192,77 @@ std::string VariantName(const ::testing::TestParamInfo<int>& info) {
   return kNames[info.param];
 }
 INSTANTIATE_TEST_SUITE_P(Variants, FunnelDifferential, ::testing::Range(0, 7), VariantName);
+
+// The vectorised row filter (StepEventFilter) against the scalar table lookup: random event
+// columns of every length around the 8-lane boundary, 0..11 step events (so 4-lane, 8-lane and
+// "too many: scalar" plans), an event id 0 that is a step or not (masked tail lanes load 0),
+// repeated steps (one event in several steps).
+TEST(FunnelKernel, SimdRowFilterMatchesScalar) {
+  std::mt19937_64 rng(99);
+  for (int iter = 0; iter < 20000; ++iter) {
+    const size_t steps = 2 + rng() % 5;
+    FunnelSpec spec;
+    for (size_t s = 0; s < steps; ++s) spec.steps.push_back({"e" + std::to_string(s), {}, false, 0});
+    spec.window_ms = 1 + static_cast<int64_t>(rng() % 40);
+    const FunnelPlan plan = FunnelPlan::From(spec);
+    const size_t events = 1 + rng() % 16;
+    std::vector<uint32_t> lut(events, 0);
+    const size_t step_events = rng() % 12;
+    for (size_t k = 0; k < step_events; ++k) lut[rng() % events] |= 1u << (rng() % steps);
+    const size_t n = rng() % 40;
+    std::vector<int64_t> ts(n);
+    std::vector<uint32_t> ev(n);
+    int64_t t = 0;
+    for (size_t i = 0; i < n; ++i) {
+      t += static_cast<int64_t>(rng() % 6);
+      ts[i] = t;
+      ev[i] = static_cast<uint32_t>(rng() % events);
+    }
+    const StepEventFilter filter = StepEventFilter::From(lut.data(), lut.size());
+    FunnelOutcome scalar, simd;
+    EvaluateFastEvents(plan, ts, ev, lut.data(), &scalar);
+    EvaluateFastEvents(plan, ts, ev, lut.data(), filter, &simd);
+    ASSERT_EQ(simd.reached, scalar.reached) << "iter " << iter;
+    ASSERT_EQ(simd.level, scalar.level) << "iter " << iter;
+    for (int s = 0; s < scalar.level; ++s) {
+      ASSERT_EQ(simd.from_first[s], scalar.from_first[s]);
+      ASSERT_EQ(simd.from_previous[s], scalar.from_previous[s]);
+    }
+    if (scalar.level > 0) {
+      ASSERT_EQ(simd.chain[0], scalar.chain[0]);
+      ASSERT_EQ(simd.chain[scalar.level - 1], scalar.chain[scalar.level - 1]);
+      ASSERT_EQ(simd.chain_start_ms, scalar.chain_start_ms);
+    }
+  }
+}
+
+// ComputeDurationStats selects percentiles (nth_element) instead of sorting: same nearest-rank
+// values as the sorted definition, on random sizes with many ties.
+TEST(FunnelKernel, DurationStatsMatchSortedNearestRank) {
+  std::mt19937_64 rng(5);
+  for (int iter = 0; iter < 500; ++iter) {
+    std::vector<int64_t> d(1 + rng() % 300);
+    for (auto& v : d) v = static_cast<int64_t>(rng() % (iter % 2 ? 5 : 10'000'000'000ull));
+    std::vector<int64_t> sorted = d;
+    std::sort(sorted.begin(), sorted.end());
+    auto pct = [&](double q) {
+      size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+      return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+    };
+    const DurationStats st = ComputeDurationStats(&d);
+    ASSERT_EQ(st.count, sorted.size());
+    ASSERT_EQ(st.min_ms, sorted.front());
+    ASSERT_EQ(st.max_ms, sorted.back());
+    ASSERT_EQ(st.p25_ms, pct(0.25));
+    ASSERT_EQ(st.median_ms, pct(0.5));
+    ASSERT_EQ(st.p75_ms, pct(0.75));
+    ASSERT_EQ(st.p90_ms, pct(0.90));
+    ASSERT_EQ(st.p99_ms, pct(0.99));
+    uint64_t total = 0;
+    for (uint64_t h : st.histogram) total += h;
+    ASSERT_EQ(total, sorted.size());
+  }
+}
 
 // The ClickHouse / funnel_ref.py example cases, by hand.
 TEST(FunnelKernel, WindowIsInclusiveAndTiesKeepArrivalOrder) {
