@@ -31,11 +31,16 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/http_server.cc
     ${CMAKE_CURRENT_LIST_DIR}/responses.cc
     ${CMAKE_CURRENT_LIST_DIR}/router.cc
+    ${CMAKE_CURRENT_LIST_DIR}/static_assets.cc
     ${CMAKE_CURRENT_LIST_DIR}/status_to_http.cc
     ${CMAKE_CURRENT_LIST_DIR}/url.cc
   DEPS cairn_base cairn_store_record Boost::headers Boost::json fmt::fmt Threads::Threads)
 # Until the dashboard (web/) is built into the binary, `/` serves a page saying how to use the hub.
 cairn_embed(cairn_api PlaceholderPage ${CMAKE_CURRENT_LIST_DIR}/assets/placeholder.html)
+# The web dashboard (web/) built and embedded, or the placeholder page without Node: static_assets.h.
+include(CairnWebAssets)
+cairn_web_assets(cairn_api ${CMAKE_CURRENT_LIST_DIR}/assets/placeholder.html)
+cairn_test(static_assets_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/static_assets_test.cc DEPS cairn_api)
 
 cairn_test(api_test
   SOURCES

@@ -1,0 +1,65 @@
+// ECharts, tree-shaken: only the chart types and components the views use are bundled.
+import * as echarts from 'echarts/core';
+import { BarChart, GaugeChart, HeatmapChart, LineChart, PieChart, SankeyChart, ScatterChart } from 'echarts/charts';
+import {
+  GridComponent,
+  LegendComponent,
+  MarkAreaComponent,
+  MarkLineComponent,
+  TooltipComponent,
+  VisualMapComponent,
+} from 'echarts/components';
+import { CanvasRenderer } from 'echarts/renderers';
+import { h } from './ui';
+
+echarts.use([
+  BarChart,
+  GaugeChart,
+  HeatmapChart,
+  LineChart,
+  PieChart,
+  SankeyChart,
+  ScatterChart,
+  GridComponent,
+  LegendComponent,
+  MarkAreaComponent,
+  MarkLineComponent,
+  TooltipComponent,
+  VisualMapComponent,
+  CanvasRenderer,
+]);
+
+export type Option = echarts.EChartsCoreOption;
+
+const live = new Set<echarts.ECharts>();
+
+// A chart box; the chart is created once the box is in the document (it needs a size).
+export function chart(option: Option, height = 260, cls = ''): HTMLElement {
+  const el = h('div', { class: `chart ${cls}`, style: `height:${height}px` });
+  requestAnimationFrame(() => {
+    if (!el.isConnected) return;
+    // Charts whose boxes a refresh replaced are gone from the page: free them.
+    for (const old of live) {
+      if (!old.getDom().isConnected) {
+        old.dispose();
+        live.delete(old);
+      }
+    }
+    const c = echarts.init(el, undefined, { renderer: 'canvas' });
+    c.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, sans-serif' }, ...option });
+    live.add(c);
+  });
+  return el;
+}
+
+// Disposes the charts of a view that is being replaced.
+export function disposeCharts(): void {
+  for (const c of live) c.dispose();
+  live.clear();
+}
+
+window.addEventListener('resize', () => {
+  for (const c of live) c.resize();
+});
+
+export const palette = ['#3b6e8f', '#e0863a', '#5aa469', '#c44e52', '#8172b2', '#937860', '#da8bc3', '#8c8c8c'];

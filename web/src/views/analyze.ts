@@ -1,0 +1,196 @@
+// Analyst views (docs/analytics.md, docs/api/insights.md): the funnel builder (steps, window,
+// breakdown → chart, counts and the "who" list), the cohort retention heatmap and trends. The
+// page's date range is passed as from/to.
+import { post, type Call } from '../api';
+import { chart, palette } from '../charts';
+import { queryRange } from '../state';
+import { card, clear, errorBox, h, link, nf0, num, pct, table } from '../ui';
+
+const DEFAULT_STEPS = ['Signed Up', 'Product Viewed', 'Added To Cart', 'Order Completed'];
+
+async function eventNames(): Promise<string[]> {
+  try {
+    const t = await post('/v1/query/trends', { breakdown: 'event', top_n: 100, interval: 'month' });
+    return (t.series ?? []).map((s: any) => s.label).filter((l: string) => l !== '$other');
+  } catch {
+    return [];
+  }
+}
+
+function funnelBuilder(events: string[]): HTMLElement {
+  const stepsBox = h('div', { class: 'steps', id: 'funnel-steps' });
+  const addStep = (value = '') => {
+    const input = h('input', { type: 'text', class: 'step', value, list: 'event-names', 'aria-label': 'step event' });
+    const remove = h('button', { type: 'button', class: 'secondary', title: 'remove step' }, '×');
+    const row = h('div', { class: 'step-row' }, input, remove);
+    remove.addEventListener('click', () => row.remove());
+    stepsBox.append(row);
+  };
+  DEFAULT_STEPS.forEach((s) => addStep(s));
+  const add = h('button', { type: 'button', class: 'secondary' }, '+ step');
+  add.addEventListener('click', () => addStep());
+  const windowSel = h('select', { id: 'funnel-window', 'aria-label': 'window' }, ['1h', '1d', '7d', '14d', '30d', '90d'].map((w) => h('option', { value: w, selected: w === '7d' }, w)));
+  const breakdownSel = h(
+    'select',
+    { id: 'funnel-breakdown', 'aria-label': 'breakdown' },
+    h('option', { value: '' }, 'none'),
+    h('option', { value: 'channel' }, 'channel'),
+    h('option', { value: 'property' }, 'property…'),
+  );
+  const prop = h('input', { type: 'text', id: 'funnel-property', placeholder: 'property, e.g. plan', hidden: true });
+  breakdownSel.addEventListener('change', () => (prop.hidden = breakdownSel.value !== 'property'));
+  const whoStep = h('input', { type: 'number', id: 'funnel-who-step', min: '1', value: '1', 'aria-label': 'who step' });
+  const whoStatus = h('select', { id: 'funnel-who-status', 'aria-label': 'who status' }, h('option', { value: 'dropped' }, 'dropped after'), h('option', { value: 'reached' }, 'reached'));
+  const out = h('div', { class: 'funnel-out', id: 'funnel-result' });
+  const form = h(
+    'form',
+    { class: 'builder', id: 'funnel-form' },
+    h('datalist', { id: 'event-names' }, events.map((e) => h('option', { value: e }))),
+    h('h3', {}, 'Steps'),
+    stepsBox,
+    add,
+    h('div', { class: 'opts' }, h('label', {}, 'Window ', windowSel), h('label', {}, 'Breakdown ', breakdownSel, prop), h('label', {}, 'Who: ', whoStatus, ' step ', whoStep)),
+    h('button', { type: 'submit', id: 'funnel-run' }, 'Run funnel'),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const steps = [...stepsBox.querySelectorAll<HTMLInputElement>('input.step')].map((i) => i.value.trim()).filter(Boolean);
+    const spec: any = { steps, window: windowSel.value, ...queryRange() };
+    if (breakdownSel.value === 'channel') spec.breakdown = { by: 'channel' };
+    if (breakdownSel.value === 'property') spec.breakdown = { by: 'property', property: prop.value.trim() };
+    spec.who = { step: Number(whoStep.value) || 1, status: whoStatus.value, limit: 50 };
+    clear(out);
+    out.append(h('div', { class: 'loading' }, 'Running…'));
+    await runFunnel(spec, out);
+  });
+  return h('div', {}, form, out);
+}
+
+async function runFunnel(spec: any, out: HTMLElement): Promise<void> {
+  const call: Call = { method: 'POST', path: '/v1/query/funnel', body: spec };
+  let r: any;
+  try {
+    r = await post('/v1/query/funnel', spec);
+  } catch (e) {
+    clear(out);
+    out.append(card('Funnel', [call], errorBox(e)));
+    return;
+  }
+  clear(out);
+  const steps: any[] = r.steps;
+  const counts = h(
+    'table',
+    { class: 'table counts', id: 'funnel-counts' },
+    h('thead', {}, h('tr', {}, ['step', 'event', 'customers', 'conversion', 'median time from previous'].map((t) => h('th', {}, t)))),
+    h(
+      'tbody',
+      {},
+      steps.map((s, i) =>
+        h(
+          'tr',
+          { 'data-step': i + 1 },
+          h('td', {}, String(i + 1)),
+          h('td', {}, s.event),
+          h('td', { class: 'count', 'data-count': s.count }, nf0.format(s.count)),
+          h('td', {}, pct(s.conversion)),
+          h('td', {}, s.time_to_convert?.from_previous?.median_ms !== undefined ? `${num(s.time_to_convert.from_previous.median_ms / 3600000)} h` : '—'),
+        ),
+      ),
+    ),
+  );
+  const series: any[] = [];
+  if (r.breakdown?.length) {
+    r.breakdown.forEach((b: any, i: number) => series.push({ type: 'bar', name: b.value, data: b.counts, itemStyle: { color: palette[i % palette.length] } }));
+  } else {
+    series.push({ type: 'bar', name: 'customers', data: steps.map((s) => s.count), itemStyle: { color: palette[0] }, label: { show: true, position: 'top' } });
+  }
+  const who = r.who;
+  out.append(
+    card(
+      'Funnel',
+      [call],
+      chart({
+        grid: { left: 50, right: 10, top: 30, bottom: 40 },
+        tooltip: { trigger: 'axis' },
+        legend: r.breakdown?.length ? { top: 0 } : undefined,
+        xAxis: { type: 'category', data: steps.map((s, i) => `${i + 1}. ${s.event}`), axisLabel: { interval: 0, overflow: 'truncate', width: 110 } },
+        yAxis: { type: 'value' },
+        series,
+      }),
+      counts,
+      r.breakdown?.length
+        ? table(['breakdown', ...steps.map((_, i) => `step ${i + 1}`)], r.breakdown.map((b: any) => [b.value, ...b.counts.map((c: number) => nf0.format(c))]))
+        : null,
+      r.warnings?.length ? h('ul', { class: 'warnings' }, r.warnings.map((w: string) => h('li', {}, w))) : null,
+      h('div', { class: 'sub' }, `${r.stats?.customers ?? '?'} customers, ${r.stats?.interactions ?? '?'} interactions scanned in ${num(r.stats?.ms)} ms`),
+    ),
+  );
+  if (who)
+    out.append(
+      card(
+        `Who ${who.status} at step ${who.step} (first ${who.customers.length})`,
+        [call],
+        h('ul', { class: 'who', id: 'funnel-who' }, who.customers.map((c: string) => h('li', {}, link(`/customers/${encodeURIComponent(c)}`, c)))),
+        who.next ? h('div', { class: 'sub' }, `more: add "after":"${who.next}" to who`) : null,
+      ),
+    );
+}
+
+async function retention(): Promise<HTMLElement> {
+  const spec = { period: 'week', ...queryRange() };
+  const call: Call = { method: 'POST', path: '/v1/query/retention', body: spec };
+  try {
+    const r = await post('/v1/query/retention', spec);
+    const cohorts: any[] = r.cohorts ?? [];
+    const periods = Math.max(0, ...cohorts.map((c) => c.returned.length));
+    const data: [number, number, number][] = [];
+    cohorts.forEach((c, y) => c.returned.forEach((n: number, x: number) => data.push([x, y, c.size ? Math.round((n / c.size) * 1000) / 10 : 0])));
+    return card(
+      'Cohort retention (weekly, % returning)',
+      [call],
+      chart(
+        {
+          grid: { left: 90, right: 16, top: 10, bottom: 60 },
+          tooltip: { formatter: (p: any) => `cohort ${cohorts[p.data[1]].start} (${cohorts[p.data[1]].size}): week ${p.data[0] + 1} ${p.data[2]}%` },
+          xAxis: { type: 'category', data: Array.from({ length: periods }, (_, i) => `+${i + 1}`) },
+          yAxis: { type: 'category', data: cohorts.map((c) => `${c.start} (${c.size})`), inverse: true },
+          visualMap: { min: 0, max: 100, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 120, inRange: { color: ['#f4f7fa', '#3b6e8f'] } },
+          series: [{ type: 'heatmap', data, label: { show: periods <= 12, fontSize: 9 } }],
+        },
+        Math.max(220, 80 + cohorts.length * 18),
+      ),
+    );
+  } catch (e) {
+    return card('Cohort retention', [call], errorBox(e));
+  }
+}
+
+async function trends(): Promise<HTMLElement> {
+  const spec = { interval: 'week', breakdown: 'channel', top_n: 6, ...queryRange() };
+  const call: Call = { method: 'POST', path: '/v1/query/trends', body: spec };
+  try {
+    const t = await post('/v1/query/trends', spec);
+    return card(
+      'Trends: interactions per week by channel (channel mix)',
+      [call],
+      chart({
+        grid: { left: 50, right: 10, top: 30, bottom: 30 },
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        xAxis: { type: 'category', data: t.buckets },
+        yAxis: { type: 'value' },
+        series: t.series.map((s: any, i: number) => ({ type: 'line', name: s.label, data: s.values, stack: 'all', areaStyle: {}, itemStyle: { color: palette[i % palette.length] } })),
+      }),
+    );
+  } catch (e) {
+    return card('Trends', [call], errorBox(e));
+  }
+}
+
+export async function renderAnalyze(root: HTMLElement): Promise<void> {
+  root.append(h('h1', {}, 'Analyze'));
+  const events = await eventNames();
+  root.append(card('Funnel builder', [{ method: 'POST', path: '/v1/query/funnel', body: { steps: ['…'], window: '7d' } }], funnelBuilder(events)));
+  const [ret, tr] = await Promise.all([retention(), trends()]);
+  root.append(h('div', { class: 'grid2' }, ret, tr));
+}

@@ -1,0 +1,128 @@
+// Journey (GET /v1/journey/overview, docs/journey.md): customers per stage and conversion for each
+// view, the phase flow as a Sankey (forward transitions; drop-offs as their own node), the
+// lifecycle mix, emotion per phase against the ideal line, and value at stake by rescue path.
+import { get, type Call } from '../api';
+import { chart, palette } from '../charts';
+import { card, h, nf0, num, pct, table } from '../ui';
+
+const CALL: Call = { method: 'GET', path: '/v1/journey/overview' };
+
+function stagesChart(view: any): HTMLElement {
+  const stages: any[] = view.stages;
+  return chart({
+    grid: { left: 50, right: 10, top: 30, bottom: 30 },
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    xAxis: { type: 'category', data: stages.map((s) => s.name) },
+    yAxis: { type: 'value' },
+    series: [
+      { type: 'bar', name: 'entered', data: stages.map((s) => s.entered), itemStyle: { color: palette[0] } },
+      { type: 'bar', name: 'now in stage', data: stages.map((s) => s.customers), itemStyle: { color: palette[2] } },
+      { type: 'bar', name: 'drop-off', data: stages.map((s) => s.dropOff), itemStyle: { color: palette[3] } },
+    ],
+  });
+}
+
+// Sankey needs a DAG: keep transitions that go forward in the view's stage order, and show each
+// stage's drop-off as a flow into "dropped".
+function sankey(view: any): HTMLElement {
+  const order: string[] = view.stages.map((s: any) => s.name);
+  const links = (view.transitions as any[])
+    .filter((t) => order.indexOf(t.to) > order.indexOf(t.from) && t.count > 0)
+    .map((t) => ({ source: t.from, target: t.to, value: t.count }));
+  for (const s of view.stages) if (s.dropOff > 0) links.push({ source: s.name, target: 'dropped', value: s.dropOff });
+  const names = new Set<string>();
+  links.forEach((l) => (names.add(l.source), names.add(l.target)));
+  return chart(
+    {
+      tooltip: { trigger: 'item' },
+      series: [
+        {
+          type: 'sankey',
+          left: 10,
+          right: 90,
+          data: [...names].map((n) => ({ name: n, itemStyle: { color: n === 'dropped' ? palette[3] : palette[order.indexOf(n) % palette.length] } })),
+          links,
+          emphasis: { focus: 'adjacency' },
+          lineStyle: { color: 'gradient', opacity: 0.4 },
+        },
+      ],
+    },
+    300,
+  );
+}
+
+export async function renderJourney(root: HTMLElement): Promise<void> {
+  const o = await get('/v1/journey/overview');
+  root.append(h('h1', {}, 'Journey'), h('div', { class: 'meta' }, `${num(o.customers, nf0)} customers · values in ${o.currency}`));
+  const views: any[] = o.views ?? [];
+  const byName = (n: string) => views.find((v) => v.view === n);
+  const grid = h('div', { class: 'grid2' });
+  root.append(grid);
+  const phase = byName('phase');
+  const funnel = byName('funnel');
+  const lifecycle = byName('lifecycle');
+  if (funnel)
+    grid.append(
+      card(
+        'Sales funnel: customers per stage',
+        [CALL],
+        stagesChart(funnel),
+        table(
+          ['stage', 'entered', 'conversion from previous', 'now', 'stuck'],
+          funnel.stages.map((s: any, i: number) => [s.name, nf0.format(s.entered), i === 0 ? '—' : pct(s.entered / Math.max(1, funnel.stages[i - 1].entered)), nf0.format(s.customers), nf0.format(s.stuck)]),
+        ),
+      ),
+    );
+  if (phase) grid.append(card('Journey flow (phases)', [CALL], sankey(phase)));
+  if (lifecycle)
+    grid.append(
+      card(
+        'Lifecycle mix (now)',
+        [CALL],
+        chart(
+          {
+            tooltip: { trigger: 'item' },
+            legend: { bottom: 0 },
+            series: [{ type: 'pie', radius: ['35%', '65%'], data: lifecycle.stages.map((s: any, i: number) => ({ name: s.name, value: s.customers, itemStyle: { color: palette[i % palette.length] } })) }],
+          },
+          280,
+        ),
+      ),
+    );
+  const emo: any[] = o.emotionByPhase ?? [];
+  if (emo.length) {
+    // The ideal line: interest rising through the journey to satisfaction and delight (DOMAIN.md).
+    const ideal = emo.map((_, i) => Math.round(10 + (60 * i) / Math.max(1, emo.length - 1)));
+    grid.append(
+      card(
+        'Emotion along the journey',
+        [CALL],
+        chart({
+          grid: { left: 40, right: 10, top: 30, bottom: 30 },
+          tooltip: { trigger: 'axis' },
+          legend: { top: 0 },
+          xAxis: { type: 'category', data: emo.map((e) => e.phase) },
+          yAxis: { type: 'value', min: -100, max: 100 },
+          series: [
+            { type: 'line', name: 'average', data: emo.map((e) => e.average), itemStyle: { color: palette[0] } },
+            { type: 'line', name: 'ideal', data: ideal, lineStyle: { type: 'dashed' }, itemStyle: { color: '#999' } },
+          ],
+        }),
+        h('div', { class: 'sub' }, Object.entries<number>(o.emotions ?? {}).map(([k, v]) => `${k} ${v}`).join(' · ')),
+      ),
+    );
+  }
+  const stake: any[] = o.valueAtStake ?? [];
+  if (stake.length)
+    grid.append(
+      card(
+        'Value at stake by rescue path',
+        [CALL],
+        table(
+          Object.keys(stake[0]),
+          stake.map((s) => Object.values(s).map((v) => (typeof v === 'number' ? num(v) : String(v)))),
+        ),
+      ),
+    );
+}

@@ -1,0 +1,393 @@
+// The car (GET /v1/dashboard, docs/dashboard.md): goals with odometer, speedometer and ETA band,
+// rev counter, fuel, hazard lights, ride and mirrors. Refreshes every 15 s; goals are editable
+// (POST/PUT /v1/goals) and an edit re-renders the ETA from a fresh overview.
+import { get, post, put, type Call } from '../api';
+import { chart, palette } from '../charts';
+import { queryRange } from '../state';
+import { card, clear, day, errorBox, h, link, nf0, num, pct, table } from '../ui';
+
+interface Goal {
+  id: number;
+  name: string;
+  metric: string;
+  target: number;
+  start: string;
+  deadline: string;
+  progress: number;
+  fraction: number;
+  eta: string | null;
+  eta_low: string | null;
+  eta_high: string | null;
+  reached: boolean;
+  on_track: boolean;
+  p_on_time: number;
+  eta_week_ago: string | null;
+  speed: { rate_recent: number; rate_needed: number | null };
+  method: string;
+  error: string | null;
+}
+
+interface Overview {
+  today: string;
+  as_of_seq: number;
+  goals: Goal[];
+  fuel: {
+    id: number;
+    name: string;
+    amount: number;
+    spent: number;
+    planned: number;
+    left: number;
+    burn_per_day: number;
+    runway_days: number | null;
+  }[];
+  rev: { touches_7d: number; touches_prev_7d: number; activities_7d: number };
+  ride: {
+    nps_30d: number | null;
+    nps_prev_30d: number | null;
+    complaints_7d: number;
+    complaints_weekly_baseline: number;
+  };
+  hazards: { light: string; on: boolean; why: string; link: string }[];
+}
+
+const DASHBOARD: Call = { method: 'GET', path: '/v1/dashboard' };
+
+const lightNames: Record<string, string> = {
+  projected_miss: 'Projected miss',
+  eta_slipping: 'ETA slipping',
+  complaint_spike: 'Complaint spike',
+  nps_drop: 'NPS drop',
+  value_at_risk: 'Value at risk',
+  rescues_overdue: 'Rescues overdue',
+  slas_overdue: 'SLAs overdue',
+};
+
+// The API link of a light → the page that shows its detail.
+function detailPage(apiLink: string): string {
+  if (apiLink.startsWith('/v1/rescues')) return '/rescues';
+  if (apiLink.startsWith('/v1/cases') || apiLink.startsWith('/v1/complaints') || apiLink.startsWith('/v1/feedback'))
+    return '/cases';
+  if (apiLink.startsWith('/v1/journey')) return '/journey';
+  return '/#goals';
+}
+
+const dayMs = 86400000;
+const toMs = (d: string) => new Date(`${d}T00:00:00Z`).getTime();
+
+function speedometer(g: Goal): HTMLElement {
+  const needed = g.speed.rate_needed;
+  const recent = g.speed.rate_recent;
+  const max = Math.max(1, (needed ?? recent) * 2, recent * 1.2);
+  const frac = needed && needed > 0 ? Math.min(1, needed / max) : 1;
+  return chart(
+    {
+      series: [
+        {
+          type: 'gauge',
+          min: 0,
+          max: Math.ceil(max),
+          radius: '95%',
+          center: ['50%', '60%'],
+          startAngle: 200,
+          endAngle: -20,
+          axisLine: {
+            lineStyle: {
+              width: 10,
+              color: [
+                [frac, '#c44e52'],
+                [1, '#5aa469'],
+              ],
+            },
+          },
+          axisLabel: { show: false },
+          splitLine: { length: 8 },
+          axisTick: { show: false },
+          pointer: { width: 4 },
+          detail: { formatter: (v: number) => `${num(v)}/day`, fontSize: 14, offsetCenter: [0, '35%'] },
+          title: { show: false },
+          data: [{ value: recent }],
+        },
+      ],
+    },
+    150,
+  );
+}
+
+// The ETA band vs the deadline on a time axis: start, today, deadline, ETA with its 80% band.
+function etaChart(g: Goal, today: string): HTMLElement {
+  const points: number[] = [toMs(g.start), toMs(today), toMs(g.deadline)];
+  for (const d of [g.eta, g.eta_low, g.eta_high]) if (d) points.push(toMs(d));
+  const min = Math.min(...points) - 3 * dayMs;
+  const max = Math.max(...points) + 7 * dayMs;
+  const markLines: any[] = [
+    { xAxis: toMs(today), name: 'today', lineStyle: { color: '#888', type: 'dashed' }, label: { formatter: 'today' } },
+    { xAxis: toMs(g.deadline), name: 'deadline', lineStyle: { color: '#c44e52', width: 2 }, label: { formatter: 'deadline' } },
+  ];
+  const data: any[] = [];
+  if (g.eta) data.push({ value: [toMs(g.eta), 0], symbolSize: 14 });
+  return chart(
+    {
+      grid: { left: 10, right: 10, top: 22, bottom: 24 },
+      xAxis: { type: 'time', min, max, axisLabel: { hideOverlap: true } },
+      yAxis: { type: 'value', show: false, min: -1, max: 1 },
+      tooltip: { trigger: 'item', formatter: () => `ETA ${day(g.eta)} (80%: ${day(g.eta_low)} … ${day(g.eta_high)})` },
+      series: [
+        {
+          type: 'scatter',
+          data,
+          itemStyle: { color: g.on_track ? palette[2] : palette[3] },
+          markLine: { symbol: 'none', data: markLines, label: { position: 'end', fontSize: 10 } },
+          markArea:
+            g.eta_low && g.eta_high
+              ? { itemStyle: { color: 'rgba(59,110,143,0.18)' }, data: [[{ xAxis: toMs(g.eta_low) }, { xAxis: toMs(g.eta_high) }]] }
+              : undefined,
+        },
+      ],
+    },
+    90,
+  );
+}
+
+function goalCard(g: Goal, today: string, reload: () => void): HTMLElement {
+  const status = g.reached ? 'reached' : g.on_track ? 'on track' : 'behind';
+  const etaText = g.reached
+    ? 'reached'
+    : g.eta
+      ? `${g.eta} (80%: ${day(g.eta_low)} … ${day(g.eta_high)})`
+      : 'not within 2 years at this pace';
+  const body = h(
+    'div',
+    { class: 'goal', 'data-goal-id': g.id },
+    h(
+      'div',
+      { class: 'odometer' },
+      h('div', { class: 'big' }, `${num(g.progress, nf0)} / ${num(g.target, nf0)}`),
+      h('div', { class: 'bar' }, h('span', { style: `width:${Math.min(100, g.fraction * 100).toFixed(1)}%` })),
+      h('div', { class: 'sub' }, `${pct(g.fraction)} of ${g.metric} since ${g.start} · deadline ${g.deadline}`),
+    ),
+    h(
+      'div',
+      { class: 'goal-grid' },
+      h('div', {}, h('h3', {}, 'Speed'), speedometer(g), h('div', { class: 'sub' }, `needed ${num(g.speed.rate_needed)}/day`)),
+      h(
+        'div',
+        {},
+        h('h3', {}, 'ETA'),
+        h('div', { class: `eta ${g.on_track ? 'ok' : 'bad'}`, 'data-eta': g.eta ?? '' }, etaText),
+        etaChart(g, today),
+        h(
+          'div',
+          { class: 'sub' },
+          `P(on time) ${pct(g.p_on_time)} · a week ago: ${day(g.eta_week_ago)} · `,
+          h('span', { class: `badge ${g.on_track ? 'ok' : 'bad'}` }, status),
+        ),
+      ),
+    ),
+    g.error ? h('div', { class: 'error' }, g.error) : null,
+    goalEditor(g, reload),
+  );
+  return card(g.name, [DASHBOARD, { method: 'GET', path: `/v1/goals/${g.id}` }], body);
+}
+
+function goalEditor(g: Goal | null, reload: () => void): HTMLElement {
+  const target = h('input', { type: 'number', name: 'target', min: '0', step: 'any', value: g ? g.target : '', required: true });
+  const deadline = h('input', { type: 'date', name: 'deadline', value: g ? g.deadline : '', required: true });
+  const name = h('input', { type: 'text', name: 'name', value: g ? g.name : '', required: true });
+  const metric = h('input', { type: 'text', name: 'metric', value: g ? g.metric : 'revenue', required: true, list: 'metrics' });
+  const msg = h('span', { class: 'form-msg', role: 'status' });
+  const form = h(
+    'form',
+    { class: 'goal-form' },
+    g ? null : h('label', {}, 'Name ', name),
+    g ? null : h('label', {}, 'Metric ', metric),
+    h('label', {}, 'Target ', target),
+    h('label', {}, 'Deadline ', deadline),
+    h('button', { type: 'submit' }, g ? 'Save goal' : 'Add goal'),
+    msg,
+    h(
+      'datalist',
+      { id: 'metrics' },
+      ['revenue', 'orders', 'new_customers', 'signups', 'interactions'].map((m) => h('option', { value: m })),
+    ),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.textContent = 'Saving…';
+    try {
+      if (g) await put(`/v1/goals/${g.id}`, { target: Number(target.value), deadline: deadline.value });
+      else
+        await post('/v1/goals', {
+          name: name.value,
+          metric: metric.value,
+          target: Number(target.value),
+          deadline: deadline.value,
+        });
+      msg.textContent = '';
+      reload();
+    } catch (e) {
+      msg.textContent = e instanceof Error ? e.message : String(e);
+      msg.className = 'form-msg error';
+    }
+  });
+  if (!g) return form;
+  return h('details', { class: 'edit' }, h('summary', {}, 'Edit goal'), form);
+}
+
+function hazards(o: Overview): HTMLElement {
+  return card(
+    'Hazard lights',
+    [DASHBOARD],
+    h(
+      'ul',
+      { class: 'hazards' },
+      o.hazards.map((z) =>
+        h(
+          'li',
+          { class: z.on ? 'on' : 'off', 'data-light': z.light },
+          h('span', { class: 'lamp', 'aria-label': z.on ? 'on' : 'off' }),
+          h('div', {}, h('strong', {}, lightNames[z.light] ?? z.light), h('div', { class: 'why' }, z.why)),
+          link(detailPage(z.link), 'details'),
+        ),
+      ),
+    ),
+  );
+}
+
+function gauges(o: Overview): HTMLElement[] {
+  const rev = o.rev;
+  const revMax = Math.max(10, rev.touches_prev_7d * 2, rev.touches_7d * 1.2);
+  const revCard = card(
+    'Rev counter (effort, 7 days)',
+    [DASHBOARD],
+    chart(
+      {
+        series: [
+          {
+            type: 'gauge',
+            min: 0,
+            max: Math.ceil(revMax),
+            radius: '95%',
+            center: ['50%', '60%'],
+            axisLine: { lineStyle: { width: 10, color: [[0.8, '#3b6e8f'], [1, '#c44e52']] } },
+            axisLabel: { fontSize: 9 },
+            detail: { formatter: '{value} touches', fontSize: 14, offsetCenter: [0, '40%'] },
+            data: [{ value: rev.touches_7d }],
+          },
+        ],
+      },
+      170,
+    ),
+    h('div', { class: 'sub' }, `previous 7 days: ${rev.touches_prev_7d} touches · activities done: ${rev.activities_7d}`),
+  );
+  const fuel = card(
+    'Fuel (budgets)',
+    [DASHBOARD, { method: 'GET', path: '/v1/budgets' }],
+    o.fuel.length === 0
+      ? h('p', { class: 'muted' }, 'No budgets yet (POST /v1/budgets).')
+      : o.fuel.map((f) =>
+          h(
+            'div',
+            { class: 'fuel' },
+            h('div', {}, h('strong', {}, f.name), ` ${num(f.left, nf0)} of ${num(f.amount, nf0)} left`),
+            h('div', { class: 'bar' }, h('span', { style: `width:${Math.max(0, Math.min(100, (f.left / Math.max(1, f.amount)) * 100)).toFixed(1)}%` })),
+            h(
+              'div',
+              { class: 'sub' },
+              `spent ${num(f.spent, nf0)} · planned ${num(f.planned, nf0)} · burn ${num(f.burn_per_day)}/day · runway ${f.runway_days === null ? '—' : `${num(f.runway_days, nf0)} days`}`,
+            ),
+          ),
+        ),
+  );
+  const r = o.ride;
+  const npsDelta = r.nps_30d !== null && r.nps_prev_30d !== null ? r.nps_30d - r.nps_prev_30d : null;
+  const ride = card(
+    'Ride (how it feels)',
+    [DASHBOARD],
+    h(
+      'div',
+      { class: 'kpis' },
+      kpi('NPS, 30 days', num(r.nps_30d), npsDelta === null ? 'no comparison' : `${npsDelta >= 0 ? '+' : ''}${num(npsDelta)} vs 30 days before`),
+      kpi('Complaints, 7 days', String(r.complaints_7d), `weekly baseline ${num(r.complaints_weekly_baseline)}`),
+    ),
+  );
+  return [revCard, fuel, ride];
+}
+
+function kpi(label: string, value: string, sub: string): HTMLElement {
+  return h('div', { class: 'kpi' }, h('div', { class: 'label' }, label), h('div', { class: 'big' }, value), h('div', { class: 'sub' }, sub));
+}
+
+// Mirrors: competitor mentions per week (trends over "Competitor Considered").
+async function mirrors(): Promise<HTMLElement> {
+  const spec = { event: 'Competitor Considered', interval: 'week', ...queryRange() };
+  const call: Call = { method: 'POST', path: '/v1/query/trends', body: spec };
+  try {
+    const t = await post('/v1/query/trends', spec);
+    const s = t.series?.[0] ?? { values: [], total: 0 };
+    return card(
+      'Mirrors: competitor mentions',
+      [call],
+      chart(
+        {
+          grid: { left: 36, right: 10, top: 10, bottom: 24 },
+          tooltip: { trigger: 'axis' },
+          xAxis: { type: 'category', data: t.buckets },
+          yAxis: { type: 'value', minInterval: 1 },
+          series: [{ type: 'bar', data: s.values, itemStyle: { color: palette[1] } }],
+        },
+        170,
+      ),
+      h('div', { class: 'sub' }, `${s.total} mentions in the range`),
+    );
+  } catch (e) {
+    return card('Mirrors: competitor mentions', [call], errorBox(e));
+  }
+}
+
+export async function renderOverview(root: HTMLElement): Promise<() => void> {
+  let stopped = false;
+  const goalsBox = h('div', { class: 'goals', id: 'goals' });
+  const sideBox = h('div', { class: 'side' });
+  const meta = h('div', { class: 'meta' });
+  root.append(h('h1', {}, 'Overview'), meta, h('div', { class: 'overview' }, goalsBox, sideBox));
+  const mirrorCard = await mirrors();
+
+  const load = async () => {
+    let o: Overview;
+    try {
+      o = await get<Overview>('/v1/dashboard');
+    } catch (e) {
+      clear(goalsBox);
+      goalsBox.append(errorBox(e));
+      return;
+    }
+    if (stopped) return;
+    // Keep open editors open across refreshes: re-render only when nothing is being edited.
+    if (goalsBox.querySelector('details.edit[open] input:focus')) return;
+    meta.textContent = `As of ${o.today} · store sequence ${o.as_of_seq} · refreshes every 15 s`;
+    meta.setAttribute('data-seq', String(o.as_of_seq));
+    clear(goalsBox);
+    goalsBox.append(...o.goals.map((g) => goalCard(g, o.today, () => void load())));
+    goalsBox.append(card('New goal', [{ method: 'POST', path: '/v1/goals', body: { name: '…', metric: 'revenue', target: 0, deadline: 'YYYY-MM-DD' } }], goalEditor(null, () => void load())));
+    clear(sideBox);
+    sideBox.append(hazards(o), ...gauges(o), mirrorCard);
+    if (o.goals.length)
+      sideBox.append(
+        card(
+          'Goals at a glance',
+          [DASHBOARD],
+          table(
+            ['goal', 'progress', 'ETA', 'deadline'],
+            o.goals.map((g) => [g.name, pct(g.fraction), g.reached ? 'reached' : day(g.eta), g.deadline]),
+          ),
+        ),
+      );
+  };
+  await load();
+  const timer = window.setInterval(() => void load(), 15000);
+  return () => {
+    stopped = true;
+    window.clearInterval(timer);
+  };
+}
