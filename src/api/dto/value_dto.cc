@@ -76,7 +76,62 @@ void Fit(JsonWriter& w, const value::FitOutcome& f) {
   w.EndObject();
 }
 
+void PersonaCentroid(JsonWriter& w, const value::PersonaInput& c) {
+  w.BeginObject();
+  w.Key("recencyDays").Double(c.recency_days).Key("purchases").Double(c.purchases);
+  w.Key("averageOrder").Double(c.average_order).Key("tenureDays").Double(c.tenure_days);
+  w.Key("channels").BeginObject();
+  for (size_t g = 0; g < value::kChannelGroups.size(); ++g) w.Key(value::kChannelGroups[g]).Double(c.channel_share[g]);
+  w.EndObject();
+  w.EndObject();
+}
+
+void Personas(JsonWriter& w, const value::PersonasView& v) {
+  w.BeginObject();
+  w.Key("available").Bool(v.available);
+  if (!v.available) {
+    w.Key("reason").String(v.reason);
+    w.EndObject();
+    return;
+  }
+  const auto& m = v.model;
+  w.Key("fittedAt").String(IsoMs(v.fitted_at_ms));
+  w.Key("customers").Int(m.customers);
+  w.Key("k").Int(m.k);
+  w.Key("chosenBy").String(m.k_from_silhouette ? "silhouette" : "config");
+  w.Key("silhouette").Double(m.silhouette);
+  w.Key("silhouetteByK").BeginArray();
+  for (const auto& [k, s] : m.silhouette_by_k) w.BeginObject().Key("k").Int(k).Key("silhouette").Double(s).EndObject();
+  w.EndArray();
+  w.Key("features").BeginArray();
+  for (const char* f : value::kPersonaFeatureNames) w.String(f);
+  w.EndArray();
+  w.Key("constantFeatures").BeginArray();
+  for (const auto& f : m.constant_features) w.String(f);
+  w.EndArray();
+  w.Key("personas").BeginArray();
+  for (const auto& p : m.personas) {
+    w.BeginObject();
+    w.Key("id").Int(p.id).Key("name").String(p.name).Key("description").String(p.description);
+    w.Key("size").Int(p.size).Key("share").Double(p.share).Key("meanClv").Double(p.mean_clv);
+    w.Key("centroid");
+    PersonaCentroid(w, p.centroid);
+    w.Key("z").BeginObject();
+    for (size_t j = 0; j < value::kPersonaDims; ++j) w.Key(value::kPersonaFeatureNames[j]).Double(p.z[j]);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
 }  // namespace
+
+std::string PersonasToJson(const value::PersonasView& v) {
+  JsonWriter w;
+  Personas(w, v);
+  return w.Take();
+}
 
 std::string ValueFitToJson(const value::FitOutcome& fit) {
   JsonWriter w;
@@ -100,7 +155,24 @@ std::string CustomerValueToJson(const value::CustomerValueView& v) {
     w.Key("expectedPurchases").Double(v.value.expected_purchases);
     w.Key("expectedSpend").Double(v.value.expected_spend);
     w.Key("clv").Double(v.value.clv);
+    if (v.persona) {
+      w.Key("persona").BeginObject().Key("id").Int(v.persona->id).Key("name").String(v.persona->name).EndObject();
+    } else {
+      w.Key("persona").Null();
+    }
   }
+  w.Key("offers").BeginArray();
+  for (const auto& o : v.offers) {
+    w.BeginObject();
+    w.Key("kind").String(o.kind).Key("item").String(o.item).Key("score").Double(o.score);
+    if (o.kind == "co_purchase") w.Key("confidence").Double(o.confidence).Key("lift").Double(o.lift);
+    if (!o.because.empty()) w.Key("because").String(o.because);
+    w.Key("reason").String(o.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (!v.offers_withheld.empty()) w.Key("offersWithheld").String(v.offers_withheld);
+  if (!v.consent_evidence.empty()) w.Key("consent").String(v.consent_evidence);
   w.EndObject();
   return w.Take();
 }
@@ -123,6 +195,8 @@ std::string ValueSummaryToJson(const value::ValueSummaryView& s) {
     w.BeginObject().Key("from").Double(0.25 * i).Key("to").Double(0.25 * (i + 1)).Key("customers").Int(s.prob_alive_bands[i]).EndObject();
   w.EndArray();
   w.EndObject();
+  w.Key("personas");
+  Personas(w, s.personas);
   w.EndObject();
   return w.Take();
 }

@@ -12,10 +12,20 @@
 // GET /v1/customers/{id}/value:
 //   {"customer":"c:<n>","modelled":bool,"fittedAt",
 //    "rfm":{"x","tx","T","averageRepeatSpend","firstPurchase"},
-//    "probAlive","expectedPurchases","expectedSpend","clv"}  (modelled=false: no rfm/values)
+//    "probAlive","expectedPurchases","expectedSpend","clv","persona":{"id","name"}|null,
+//    "offers":[{"kind":"feature_update"|"complement"|"co_purchase","item","score",
+//               "confidence","lift" (co_purchase),"because","reason"}],
+//    "offersWithheld" (when consent for personalisation is missing),"consent" (the evidence)}
+//   (modelled=false: no rfm/values/persona; offers may still be present)
 // GET /v1/value/summary:
 //   {"fit":{fit object},"clv":{"total","mean","quantiles":[{"q","value"}]},
-//    "probAlive":{"mean","bands":[{"from","to","customers"}]}}
+//    "probAlive":{"mean","bands":[{"from","to","customers"}]},"personas":{personas object}}
+// GET /v1/value/personas → the personas object:
+//   {"available":false,"reason"} | {"available":true,"fittedAt","customers","k",
+//    "chosenBy":"silhouette"|"config","silhouette","silhouetteByK":[{"k","silhouette"}],
+//    "features":[…],"constantFeatures":[…],"personas":[{"id","name","description","size","share",
+//    "meanClv","centroid":{"recencyDays","purchases","averageOrder","tenureDays",
+//    "channels":{"web","mobile","email","store","other"}},"z":{feature: sd from the mean}}]}
 
 #include <string>
 
@@ -26,5 +36,6 @@ namespace cairn::api {
 std::string ValueFitToJson(const value::FitOutcome& fit);
 std::string CustomerValueToJson(const value::CustomerValueView& v);
 std::string ValueSummaryToJson(const value::ValueSummaryView& s);
+std::string PersonasToJson(const value::PersonasView& v);
 
 }  // namespace cairn::api
