@@ -33,11 +33,15 @@ export type Option = echarts.EChartsCoreOption;
 
 const live = new Set<echarts.ECharts>();
 
-// A chart box; the chart is created once the box is in the document (it needs a size).
+// A chart box; the chart is created once the box is in the document (it needs a size). Views
+// often build a card before appending it, so this waits (a few frames at most, in practice).
 export function chart(option: Option, height = 260, cls = ''): HTMLElement {
   const el = h('div', { class: `chart ${cls}`, style: `height:${height}px` });
-  requestAnimationFrame(() => {
-    if (!el.isConnected) return;
+  const init = (tries: number) => {
+    if (!el.isConnected) {
+      if (tries < 300) requestAnimationFrame(() => init(tries + 1));
+      return;
+    }
     // Charts whose boxes a refresh replaced are gone from the page: free them.
     for (const old of live) {
       if (!old.getDom().isConnected) {
@@ -48,7 +52,8 @@ export function chart(option: Option, height = 260, cls = ''): HTMLElement {
     const c = echarts.init(el, undefined, { renderer: 'canvas' });
     c.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, sans-serif' }, ...option });
     live.add(c);
-  });
+  };
+  requestAnimationFrame(() => init(0));
   return el;
 }
 
