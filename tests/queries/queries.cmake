@@ -14,3 +14,5 @@ cairn_test(query_blackbox_test
 target_include_directories(query_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_compile_definitions(query_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
 add_dependencies(query_blackbox_test cairn)
+
+include(${CMAKE_CURRENT_LIST_DIR}/cases/cases.cmake)  # cases/SLA/NPS goldens (cases_golden_test.cc)
