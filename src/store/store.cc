@@ -31,9 +31,15 @@ Status BuildSegmentFile(io::Env* env, const std::string& path, const std::vector
 
 Snapshot::~Snapshot() = default;
 
+bool Snapshot::Hidden(CustomerId c) const {
+  return hidden_ && std::binary_search(hidden_->begin(), hidden_->end(), c);
+}
+
 Result<std::vector<Interaction>> Snapshot::ReadCustomers(std::vector<CustomerId> customers) const {
   std::sort(customers.begin(), customers.end());
   customers.erase(std::unique(customers.begin(), customers.end()), customers.end());
+  if (hidden_) std::erase_if(customers, [&](CustomerId c) { return Hidden(c); });
+  if (customers.empty()) return std::vector<Interaction>{};
   std::vector<Interaction> out;
   // Segments hold only flushed rows, all below the seq of any snapshot that lists them.
   for (const auto& seg : segments_) RETURN_IF_ERROR(seg->ReadCustomers(customers, &out));
@@ -48,14 +54,20 @@ Result<std::vector<Interaction>> Snapshot::ReadCustomers(std::vector<CustomerId>
 Status Snapshot::ForEach(const std::function<bool(const Interaction&)>& fn, uint32_t columns) const {
   for (const auto& seg : segments_) {
     auto it = seg->NewIterator(columns & segment::kAllColumns);
-    for (; it->Valid(); it->Next())
+    while (it->Valid()) {
+      if (hidden_ && Hidden(it->customer())) {
+        it->SkipCustomer();
+        continue;
+      }
       if (!fn(it->row())) return Status::Ok();
+      it->Next();
+    }
     RETURN_IF_ERROR(it->status());
   }
   for (const auto& m : {imm_, mem_}) {
     if (!m) continue;
     for (const auto& row : m->SortedRows(seq_))
-      if (!fn(row)) return Status::Ok();
+      if (!Hidden(row.customer) && !fn(row)) return Status::Ok();
   }
   return Status::Ok();
 }
@@ -72,6 +84,7 @@ std::vector<Interaction> Snapshot::MemTableRows() const {
       std::sort(out.begin(), out.end(), SegmentOrder);
     }
   }
+  if (hidden_) std::erase_if(out, [&](const Interaction& r) { return Hidden(r.customer); });
   return out;
 }
 
@@ -218,11 +231,16 @@ std::shared_ptr<Snapshot> Store::GetSnapshot() const {
   snap->mem_ = mem_;
   snap->imm_ = imm_;
   snap->segments_ = segments_;
+  snap->hidden_ = hidden_;
   return snap;
 }
 
 Status Store::Flush() {
   std::lock_guard maintenance(maintenance_mu_);
+  return FlushLocked();
+}
+
+Status Store::FlushLocked() {
   std::shared_ptr<MemTable> imm;
   uint64_t file_number = 0;
   {
@@ -282,7 +300,8 @@ Status Store::Flush() {
 }
 
 Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
-                                          const std::vector<CustomerId>& dropped, const std::string& path) {
+                                          const std::vector<CustomerId>& dropped, const std::string& path,
+                                          uint64_t* rows_dropped) {
   // A k-way merge of the inputs' row iterators in segment order, streamed into the builder:
   // memory is one block per input, whatever the store's size. Dropped customers are skipped a
   // whole customer at a time, their rows never materialised.
@@ -290,9 +309,26 @@ Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<Segme
   for (const auto& seg : inputs) its.push_back(seg->NewIterator());
   auto greater = [&](size_t a, size_t b) { return SegmentOrder(its[b]->row(), its[a]->row()); };
   std::vector<size_t> heap;
+  const auto& filter = options_.compaction_filter;
   auto settle = [&](size_t i) -> Status {
-    while (its[i]->Valid() && std::binary_search(dropped.begin(), dropped.end(), its[i]->customer()))
-      its[i]->SkipCustomer();
+    while (its[i]->Valid()) {
+      if (std::binary_search(dropped.begin(), dropped.end(), its[i]->customer())) {
+        // Counted from the block's customer column: the skipped rows are never materialised.
+        if (rows_dropped) {
+          CustomerId c = its[i]->customer();
+          while (its[i]->Valid() && its[i]->customer() == c) {
+            ++*rows_dropped;
+            its[i]->Next();
+          }
+        } else {
+          its[i]->SkipCustomer();
+        }
+      } else if (filter && filter(its[i]->row())) {
+        its[i]->Next();
+      } else {
+        break;
+      }
+    }
     RETURN_IF_ERROR(its[i]->status());
     if (its[i]->Valid()) {
       heap.push_back(i);
@@ -350,8 +386,44 @@ void Store::DeleteObsoleteWal() {
   }
 }
 
-Status Store::Compact(const std::vector<CustomerId>& drop) {
+Status Store::Compact(const std::vector<CustomerId>& drop, bool force) {
   std::lock_guard maintenance(maintenance_mu_);
+  return CompactLocked(drop, force, nullptr);
+}
+
+void Store::HideCustomers(const std::vector<CustomerId>& customers) {
+  std::lock_guard lock(mu_);
+  auto next = std::make_shared<std::vector<CustomerId>>(hidden_ ? *hidden_ : std::vector<CustomerId>{});
+  next->insert(next->end(), customers.begin(), customers.end());
+  std::sort(next->begin(), next->end());
+  next->erase(std::unique(next->begin(), next->end()), next->end());
+  hidden_ = std::move(next);
+}
+
+Status Store::Erase(const std::vector<CustomerId>& customers, uint64_t* rows_dropped) {
+  std::lock_guard maintenance(maintenance_mu_);
+  // 1. Every batch acknowledged so far goes to a segment; the WAL rolls to a fresh file.
+  RETURN_IF_ERROR(FlushLocked());
+  uint64_t flushed;
+  {
+    std::lock_guard lock(mu_);
+    flushed = manifest_.flushed_seq;
+  }
+  // 2. One segment without them (always rewritten: the old files are then zeroed and unlinked).
+  RETURN_IF_ERROR(CompactLocked(customers, /*force=*/true, rows_dropped));
+  // 3. WAL files before the flush hold only flushed rows: they go once derived state has them.
+  DeleteObsoleteWal();
+  uint64_t retain = listener_.retain_from_seq ? listener_.retain_from_seq() : UINT64_MAX;
+  {
+    std::lock_guard lock(mu_);
+    if (!obsolete_wal_.empty() && obsolete_wal_.front().second <= flushed)
+      return FailedPrecondition(fmt::format(
+          "store: WAL files up to seq {} are still needed by derived state (persisted up to seq {})", flushed, retain));
+  }
+  return Status::Ok();
+}
+
+Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped) {
   std::vector<std::shared_ptr<SegmentReader>> inputs;
   Manifest before;
   {
@@ -359,12 +431,12 @@ Status Store::Compact(const std::vector<CustomerId>& drop) {
     inputs = segments_;  // unchanged until we finish: flushes also hold maintenance_mu_
     before = manifest_;
   }
-  if (inputs.size() <= 1 && drop.empty()) return Status::Ok();
+  if (inputs.empty() || (inputs.size() <= 1 && drop.empty() && !force)) return Status::Ok();
   std::vector<CustomerId> dropped(drop);
   std::sort(dropped.begin(), dropped.end());
   uint64_t file_number = before.next_file;
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
-  auto merged = MergeSegments(inputs, dropped, path);
+  auto merged = MergeSegments(inputs, dropped, path, rows_dropped);
   Status s = merged.status();
   std::shared_ptr<SegmentReader> reader;
   if (s.ok()) {

@@ -48,6 +48,12 @@ struct StoreOptions {
   // Run flush/compaction on a background thread. Tests may turn it off and call Flush().
   bool background_work = true;
   metrics::Registry* metrics = nullptr;  // default: metrics::Registry::Default()
+  // "Drop this interaction?" during compaction (retention policy, docs/erasure.md): true drops the
+  // row for good. Called for every row of every compaction (background merges, Compact(), `cairn
+  // compact`) on the compaction thread, rows fully decoded; must be thread-safe, quick, and must
+  // not call into the store. Rows of customers dropped by Compact(drop) are never passed to it.
+  // Default: none (every row kept).
+  std::function<bool(const Interaction& row)> compaction_filter;
 };
 
 // The hooks the store calls; all optional.
@@ -88,6 +94,8 @@ class Snapshot {
   uint64_t seq_ = 0;
   std::shared_ptr<const MemTable> mem_, imm_;
   std::vector<std::shared_ptr<SegmentReader>> segments_;
+  std::shared_ptr<const std::vector<CustomerId>> hidden_;  // sorted; erased customers (may be null)
+  bool Hidden(CustomerId c) const;
 };
 
 struct StoreStats {
@@ -118,9 +126,23 @@ class Store {
 
   // Moves the memtable to a new segment now (tests, shutdown, import).
   Status Flush();
-  // Merges every segment into one, dropping the rows of `drop` customers (erasure); old files are
-  // securely removed.
-  Status Compact(const std::vector<CustomerId>& drop = {});
+  // Merges every segment into one, dropping the rows of `drop` customers (erasure) and those the
+  // compaction_filter drops; old files are securely removed (zeroed, fsync'd, unlinked) once no
+  // snapshot reads them. Without `force` a single segment with nothing to drop is left alone;
+  // with it, the segment is always rewritten (`cairn compact`, retention passes).
+  Status Compact(const std::vector<CustomerId>& drop = {}, bool force = false);
+
+  // Erasure (docs/erasure.md). Hides the rows of `customers` from every snapshot taken from now on
+  // (ReadCustomers, ForEach, MemTableRows; NOT the raw segments() list — Erase removes them from
+  // there). In memory only: a restart forgets it, the caller re-hides what is still pending.
+  void HideCustomers(const std::vector<CustomerId>& customers);
+  // Physically removes `customers` from the store: flushes the memtable, rewrites every segment
+  // without them (Compact(customers, force)), then drops every WAL file older than that flush.
+  // FailedPrecondition when WAL files holding their rows must stay because derived state
+  // (StoreListener::retain_from_seq) has not yet persisted them: persist it and call again.
+  // Idempotent. `rows_dropped` (optional) is incremented by the segment rows removed (also when
+  // the call then fails on the WAL: the rows are gone).
+  Status Erase(const std::vector<CustomerId>& customers, uint64_t* rows_dropped = nullptr);
 
   // Drains pending commits, flushes nothing, stops background work. Idempotent.
   Status Close();
@@ -140,7 +162,10 @@ class Store {
   void BackgroundLoop();
   static SegmentMeta MetaFor(uint64_t file_number, const std::vector<const Interaction*>& rows);
   Result<SegmentMeta> MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
-                                    const std::vector<CustomerId>& dropped, const std::string& path);
+                                    const std::vector<CustomerId>& dropped, const std::string& path,
+                                    uint64_t* rows_dropped);
+  Status CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped);
+  Status FlushLocked();
   void DeleteObsoleteWal();
   // Securely removes retired segment files no snapshot references any more.
   void ReapRetired();
@@ -171,6 +196,7 @@ class Store {
   std::vector<std::pair<std::shared_ptr<SegmentReader>, std::string>> retired_;  // guarded by mu_
   std::vector<std::pair<uint64_t, uint64_t>> obsolete_wal_;  // (wal file number, seq): files below the number hold only seqs below seq
   uint64_t visible_seq_ = 0;                           // guarded by mu_; all seqs below are in mem_/imm_/segments_
+  std::shared_ptr<const std::vector<CustomerId>> hidden_;  // guarded by mu_; sorted, see HideCustomers
   bool closing_ = false;                               // guarded by mu_
   size_t pending_batches_ = 0;                         // guarded by mu_: submitted, not yet durable or failed
   std::thread background_;
