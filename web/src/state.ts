@@ -30,9 +30,10 @@ function nextDay(d: string): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
-export function withRange(path: string): string {
+// `path` with the page's range (and `extra` parameters) as its query string.
+export function withRange(path: string, extra: Record<string, string> = {}): string {
   const q = new URLSearchParams(location.search);
-  const keep = new URLSearchParams();
+  const keep = new URLSearchParams(extra);
   for (const k of ['from', 'to']) {
     const v = q.get(k);
     if (v) keep.set(k, v);

@@ -2,6 +2,7 @@
 // complaint causes, NPS with its interval, and the themes of delight and annoyance.
 import { get, type Call } from '../api';
 import { chart, palette } from '../charts';
+import { withRange } from '../state';
 import { card, dateTime, errorBox, h, link, nf0, num, table } from '../ui';
 
 async function safe<T>(call: Call, fn: (d: any) => T): Promise<T | HTMLElement> {
@@ -23,9 +24,11 @@ export async function renderCases(root: HTMLElement): Promise<void> {
   root.append(h('h1', {}, 'Cases & voice of the customer'));
   const casesCall: Call = { method: 'GET', path: '/v1/cases?limit=200' };
   const analysisCall: Call = { method: 'GET', path: '/v1/complaints/analysis' };
-  const npsCall: Call = { method: 'GET', path: '/v1/feedback/nps' };
+  const npsCall: Call = { method: 'GET', path: withRange('/v1/feedback/nps') };
+  const npsMonthCall: Call = { method: 'GET', path: withRange('/v1/feedback/nps', { by: 'month' }) };
+  const npsChannelCall: Call = { method: 'GET', path: withRange('/v1/feedback/nps', { by: 'channel' }) };
   const themesCall: Call = { method: 'GET', path: '/v1/feedback/themes' };
-  const [cases, analysis, nps, themes] = await Promise.all([
+  const [cases, analysis, nps, themes, npsMonth, npsChannel] = await Promise.all([
     safe(casesCall, (d) => {
       const list: any[] = d.cases ?? [];
       const open = list.filter((c) => c.status !== 'resolved' && c.status !== 'closed');
@@ -65,16 +68,32 @@ export async function renderCases(root: HTMLElement): Promise<void> {
         },
         200,
       ),
-      n.groups?.length ? table(['segment', 'NPS', 'answers'], n.groups.map((g: any) => [g.key ?? g.group ?? '', num(g.nps), nf0.format(g.responses ?? 0)])) : null,
     ]),
     safe(themesCall, (t) => [
       h('div', { class: 'grid2 tight' }, h('div', {}, h('h3', {}, 'Delight'), terms(t.delight, 'ok')), h('div', {}, h('h3', {}, 'Annoyance'), terms(t.annoyance, 'bad'))),
       h('div', { class: 'sub' }, `${t.comments} comments · ${t.positive} positive · ${t.negative} negative`),
     ]),
+    safe(npsMonthCall, (n) => {
+      const g: any[] = n.groups ?? [];
+      return chart({
+        grid: { left: 40, right: 10, top: 20, bottom: 30 },
+        tooltip: { trigger: 'axis' },
+        xAxis: { type: 'category', data: g.map((x) => x.key) },
+        yAxis: { type: 'value', min: -100, max: 100 },
+        series: [
+          { type: 'line', name: 'NPS', data: g.map((x) => Math.round(x.nps * 10) / 10), itemStyle: { color: palette[0] } },
+          { type: 'bar', name: 'answers', data: g.map((x) => x.responses), itemStyle: { color: '#cfd8e0' } },
+        ],
+      });
+    }),
+    safe(npsChannelCall, (n) =>
+      table(['channel', 'NPS', '95% CI', 'answers'], (n.groups ?? []).map((g: any) => [g.key || '(none)', num(g.nps), `${num(g.ci?.low)} … ${num(g.ci?.high)}`, nf0.format(g.responses ?? 0)])),
+    ),
   ]);
   root.append(
     card('Open cases by SLA state', [casesCall], cases),
     h('div', { class: 'grid2' }, card('Pareto of complaint causes', [analysisCall], analysis), card('NPS', [npsCall], nps)),
+    h('div', { class: 'grid2' }, card('NPS by month', [npsMonthCall], npsMonth), card('NPS by channel', [npsChannelCall], npsChannel)),
     card('Themes', [themesCall], themes),
   );
 }

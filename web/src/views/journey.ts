@@ -69,8 +69,8 @@ export async function renderJourney(root: HTMLElement): Promise<void> {
         [CALL],
         stagesChart(funnel),
         table(
-          ['stage', 'entered', 'conversion from previous', 'now', 'stuck'],
-          funnel.stages.map((s: any, i: number) => [s.name, nf0.format(s.entered), i === 0 ? '—' : pct(s.entered / Math.max(1, funnel.stages[i - 1].entered)), nf0.format(s.customers), nf0.format(s.stuck)]),
+          ['stage', 'entered', 'reached (of all customers)', 'now in stage', 'stuck'],
+          funnel.stages.map((s: any) => [s.name, nf0.format(s.entered), pct(s.entered / Math.max(1, o.customers)), nf0.format(s.customers), nf0.format(s.stuck)]),
         ),
       ),
     );

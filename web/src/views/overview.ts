@@ -4,7 +4,7 @@
 import { get, post, put, type Call } from '../api';
 import { chart, palette } from '../charts';
 import { queryRange } from '../state';
-import { card, clear, day, errorBox, h, link, nf0, num, pct, table } from '../ui';
+import { card, clear, day, errorBox, h, link, nf0, nf2, num, pct, table } from '../ui';
 
 interface Goal {
   id: number;
@@ -52,6 +52,7 @@ interface Overview {
 }
 
 const DASHBOARD: Call = { method: 'GET', path: '/v1/dashboard' };
+const CSAT: Call = { method: 'GET', path: '/v1/feedback/csat' };
 
 const lightNames: Record<string, string> = {
   projected_miss: 'Projected miss',
@@ -254,7 +255,7 @@ function hazards(o: Overview): HTMLElement {
   );
 }
 
-function gauges(o: Overview): HTMLElement[] {
+function gauges(o: Overview, csat: any): HTMLElement[] {
   const rev = o.rev;
   const revMax = Math.max(10, rev.touches_prev_7d * 2, rev.touches_7d * 1.2);
   const revCard = card(
@@ -306,12 +307,13 @@ function gauges(o: Overview): HTMLElement[] {
   const npsDelta = r.nps_30d !== null && r.nps_prev_30d !== null ? r.nps_30d - r.nps_prev_30d : null;
   const ride = card(
     'Ride (how it feels)',
-    [DASHBOARD],
+    [DASHBOARD, CSAT],
     h(
       'div',
       { class: 'kpis' },
       kpi('NPS, 30 days', num(r.nps_30d), npsDelta === null ? 'no comparison' : `${npsDelta >= 0 ? '+' : ''}${num(npsDelta)} vs 30 days before`),
       kpi('Complaints, 7 days', String(r.complaints_7d), `weekly baseline ${num(r.complaints_weekly_baseline)}`),
+      kpi('CSAT', csat ? `${num(csat.csat)}%` : '—', csat ? `${csat.responses} answers, mean ${num(csat.mean, nf2)}` : 'not available'),
     ),
   );
   return [revCard, fuel, ride];
@@ -356,7 +358,8 @@ export async function renderOverview(root: HTMLElement): Promise<() => void> {
   root.append(h('h1', {}, 'Overview'), meta, h('div', { class: 'overview' }, goalsBox, sideBox));
   const mirrorCard = await mirrors();
 
-  const load = async () => {
+  // `force`: after the user's own edit. A timed refresh leaves an open goal editor alone.
+  const load = async (force = false) => {
     let o: Overview;
     try {
       o = await get<Overview>('/v1/dashboard');
@@ -366,15 +369,16 @@ export async function renderOverview(root: HTMLElement): Promise<() => void> {
       return;
     }
     if (stopped) return;
-    // Keep open editors open across refreshes: re-render only when nothing is being edited.
-    if (goalsBox.querySelector('details.edit[open] input:focus')) return;
+    if (!force && goalsBox.querySelector('details.edit[open], .goal-form input:focus')) return;
     meta.textContent = `As of ${o.today} · store sequence ${o.as_of_seq} · refreshes every 15 s`;
     meta.setAttribute('data-seq', String(o.as_of_seq));
     clear(goalsBox);
-    goalsBox.append(...o.goals.map((g) => goalCard(g, o.today, () => void load())));
-    goalsBox.append(card('New goal', [{ method: 'POST', path: '/v1/goals', body: { name: '…', metric: 'revenue', target: 0, deadline: 'YYYY-MM-DD' } }], goalEditor(null, () => void load())));
+    goalsBox.append(...o.goals.map((g) => goalCard(g, o.today, () => void load(true))));
+    goalsBox.append(card('New goal', [{ method: 'POST', path: '/v1/goals', body: { name: '…', metric: 'revenue', target: 0, deadline: 'YYYY-MM-DD' } }], goalEditor(null, () => void load(true))));
+    const csat = await get(CSAT.path).catch(() => null);
+    if (stopped) return;
     clear(sideBox);
-    sideBox.append(hazards(o), ...gauges(o), mirrorCard);
+    sideBox.append(hazards(o), ...gauges(o, csat), mirrorCard);
     if (o.goals.length)
       sideBox.append(
         card(
