@@ -7,6 +7,7 @@
 
 #include "api/http_server.h"
 #include "app/hub.h"
+#include "app/value_cmd.h"
 #include "base/result.h"
 
 namespace CLI {
@@ -27,6 +28,9 @@ struct CliFlags {
 struct Config {
   HubOptions hub;
   api::HttpServerOptions http;
+  // Customer value: model, horizon, discount, refit interval, personas, offers (config `value:`;
+  // docs/value.md "Settings").
+  ValueSettings value;
 };
 
 void AddServeFlags(CLI::App* cmd, CliFlags* flags, bool data_required);

@@ -63,7 +63,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.actions = h->rescue() ? h->rescue()->dispatcher() : nullptr;
   auto analytics_engine = MakeAnalyticsEngine(h);
   services.analytics = analytics_engine.get();
-  auto value_engine = MakeValueEngine(h);  // customer value: refits periodically (app/value_cmd.h)
+  auto value_engine = MakeValueEngine(h, cfg.value);  // customer value: refits periodically (app/value_cmd.h)
   value_engine->Start();
   services.value = value_engine.get();
   // The journey engine's value at stake takes the predicted CLV into account (docs/journey.md):

@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include "api/dto/value_dto.h"
 #include "app/config.h"
@@ -48,17 +49,204 @@ void PrintRows(const char* model, std::initializer_list<std::pair<Published, dou
 
 }  // namespace
 
-std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub) {
-  value::ValueEngineOptions o;
-  o.refit_interval_s = 3600;
+namespace {
+
+Status Bad(const std::string& key, const YAML::Node& n, std::string_view what) {
+  return InvalidArgument(fmt::format("config {} (line {}, column {}): {}", key, n.Mark().line + 1, n.Mark().column + 1, what));
+}
+
+template <typename T>
+Status Scalar(const YAML::Node& n, const std::string& key, T* out) {
+  try {
+    *out = n.as<T>();
+  } catch (const YAML::Exception&) {
+    if constexpr (std::is_same_v<T, bool>) return Bad(key, n, "expected true or false");
+    else if constexpr (std::is_same_v<T, std::string>) return Bad(key, n, "expected a string");
+    else return Bad(key, n, "expected a number");
+  }
+  return Status::Ok();
+}
+
+Status StringList(const YAML::Node& n, const std::string& key, std::vector<std::string>* out) {
+  if (!n.IsSequence()) return Bad(key, n, "expected a list of strings");
+  out->clear();
+  for (const auto& item : n) {
+    std::string s;
+    RETURN_IF_ERROR(Scalar(item, key, &s));
+    out->push_back(s);
+  }
+  return Status::Ok();
+}
+
+Status ApplyPersonas(const YAML::Node& node, value::PersonaOptions* o) {
+  if (!node.IsMap()) return Bad("value.personas", node, "expected a mapping");
+  for (const auto& kv : node) {
+    const std::string name = kv.first.as<std::string>(), key = "value.personas." + name;
+    const YAML::Node& v = kv.second;
+    if (name == "k") RETURN_IF_ERROR(Scalar(v, key, &o->k));
+    else if (name == "k_min") RETURN_IF_ERROR(Scalar(v, key, &o->k_min));
+    else if (name == "k_max") RETURN_IF_ERROR(Scalar(v, key, &o->k_max));
+    else if (name == "restarts") RETURN_IF_ERROR(Scalar(v, key, &o->restarts));
+    else if (name == "seed") RETURN_IF_ERROR(Scalar(v, key, &o->seed));
+    else if (name == "min_customers") RETURN_IF_ERROR(Scalar(v, key, &o->min_customers));
+    else return Bad(key, kv.first, "unknown key (expected k, k_min, k_max, restarts, seed, min_customers)");
+  }
+  if (Status s = value::ValidatePersonaOptions(*o); !s.ok()) return Bad("value.personas", node, s.message());
+  return Status::Ok();
+}
+
+Status ApplyOffers(const YAML::Node& node, ValueSettings* out) {
+  if (!node.IsMap()) return Bad("value.offers", node, "expected a mapping");
+  value::OfferOptions& o = out->engine.offers;
+  for (const auto& kv : node) {
+    const std::string name = kv.first.as<std::string>(), key = "value.offers." + name;
+    const YAML::Node& v = kv.second;
+    if (name == "enabled") {
+      RETURN_IF_ERROR(Scalar(v, key, &out->offers));
+    } else if (name == "per_customer") {
+      RETURN_IF_ERROR(Scalar(v, key, &out->engine.offers_per_customer));
+    } else if (name == "min_common_buyers") {
+      RETURN_IF_ERROR(Scalar(v, key, &o.min_common_buyers));
+    } else if (name == "scoring") {
+      std::string s;
+      RETURN_IF_ERROR(Scalar(v, key, &s));
+      if (s == "sum_confidence") o.scoring = value::OfferScoring::kSumConfidence;
+      else if (s == "max_lift") o.scoring = value::OfferScoring::kLiftTimesMargin;
+      else return Bad(key, v, "expected sum_confidence or max_lift");
+    } else if (name == "default_margin") {
+      RETURN_IF_ERROR(Scalar(v, key, &o.default_margin));
+    } else if (name == "margins") {
+      if (!v.IsMap()) return Bad(key, v, "expected a mapping {product id: margin}");
+      for (const auto& m : v) RETURN_IF_ERROR(Scalar(m.second, key + "." + m.first.as<std::string>(), &o.margins[m.first.as<std::string>()]));
+    } else if (name == "complements") {
+      if (!v.IsSequence()) return Bad(key, v, "expected a list of product id lists");
+      o.complements.clear();
+      for (const auto& set : v) {
+        std::vector<std::string> items;
+        RETURN_IF_ERROR(StringList(set, key, &items));
+        o.complements.push_back(std::move(items));
+      }
+    } else if (name == "latest_version") {
+      RETURN_IF_ERROR(Scalar(v, key, &out->engine.latest_version));
+    } else if (name == "version_trait") {
+      RETURN_IF_ERROR(Scalar(v, key, &out->version_trait));
+    } else {
+      return Bad(key, kv.first,
+                 "unknown key (expected enabled, per_customer, min_common_buyers, scoring, default_margin, margins, "
+                 "complements, latest_version, version_trait)");
+    }
+  }
+  if (Status s = value::ValidateOfferOptions(o); !s.ok()) return Bad("value.offers", node, s.message());
+  return Status::Ok();
+}
+
+const boost::json::value* Field(const boost::json::object* o, std::string_view name) {
+  return o ? o->if_contains(name) : nullptr;
+}
+
+// A product id from a JSON value: strings as they are, integral numbers printed.
+bool ProductId(const boost::json::value* v, std::string* out) {
+  if (!v) return false;
+  if (v->is_string()) {
+    *out = std::string(v->get_string());
+    return !out->empty();
+  }
+  if (v->is_int64()) return *out = std::to_string(v->get_int64()), true;
+  if (v->is_uint64()) return *out = std::to_string(v->get_uint64()), true;
+  return false;
+}
+
+}  // namespace
+
+Status ApplyValueSection(const YAML::Node& node, ValueSettings* out) {
+  if (!node.IsMap()) return Bad("value", node, "expected a mapping");
+  value::ValueEngineOptions& e = out->engine;
+  for (const auto& kv : node) {
+    const std::string name = kv.first.as<std::string>(), key = "value." + name;
+    const YAML::Node& v = kv.second;
+    if (name == "model") {
+      std::string m;
+      RETURN_IF_ERROR(Scalar(v, key, &m));
+      if (m == "bgnbd") e.model = value::PurchaseModelKind::kBgNbd;
+      else if (m == "pareto_nbd") e.model = value::PurchaseModelKind::kParetoNbd;
+      else return Bad(key, v, "expected bgnbd or pareto_nbd");
+    } else if (name == "time_unit_days") {
+      RETURN_IF_ERROR(Scalar(v, key, &e.days_per_unit));
+      if (!(e.days_per_unit > 0)) return Bad(key, v, "must be > 0");
+    } else if (name == "horizon") {
+      RETURN_IF_ERROR(Scalar(v, key, &e.clv.horizon));
+    } else if (name == "discount_rate") {
+      RETURN_IF_ERROR(Scalar(v, key, &e.clv.discount_rate));
+    } else if (name == "discount_step") {
+      RETURN_IF_ERROR(Scalar(v, key, &e.clv.step));
+    } else if (name == "refit_interval_seconds") {
+      RETURN_IF_ERROR(Scalar(v, key, &e.refit_interval_s));
+      if (e.refit_interval_s < 0) return Bad(key, v, "must be >= 0 (0 = only on POST /v1/value/fit)");
+    } else if (name == "purchase_events") {
+      RETURN_IF_ERROR(StringList(v, key, &e.purchases.events));
+    } else if (name == "any_positive_revenue") {
+      RETURN_IF_ERROR(Scalar(v, key, &e.purchases.any_positive_revenue));
+    } else if (name == "utc_offset_minutes") {
+      RETURN_IF_ERROR(Scalar(v, key, &e.purchases.utc_offset_minutes));
+      if (e.purchases.utc_offset_minutes < -14 * 60 || e.purchases.utc_offset_minutes > 14 * 60)
+        return Bad(key, v, "must be within ±840 minutes");
+    } else if (name == "personas") {
+      RETURN_IF_ERROR(ApplyPersonas(v, &e.personas));
+    } else if (name == "offers") {
+      RETURN_IF_ERROR(ApplyOffers(v, out));
+    } else {
+      return Bad(key, kv.first,
+                 "unknown key (expected model, time_unit_days, horizon, discount_rate, discount_step, "
+                 "refit_interval_seconds, purchase_events, any_positive_revenue, utc_offset_minutes, personas, offers)");
+    }
+  }
+  if (Status s = value::ValidateClvOptions(e.clv); !s.ok()) return Bad("value", node, s.message());
+  return Status::Ok();
+}
+
+void ExtractValueExtras(const store::Interaction& in, bool is_purchase, const std::string& version_trait,
+                        value::ValueEngine::Extras* out) {
+  const bool identify = in.type == store::MessageType::kIdentify;
+  if ((!is_purchase && !identify) || in.payload.empty()) return;
+  boost::system::error_code ec;
+  boost::json::value doc = boost::json::parse(in.payload, ec);
+  if (ec || !doc.is_object()) return;  // the payload was validated at ingest; be lenient here
+  const auto& root = doc.get_object();
+  if (identify) {
+    const auto* traits = Field(&root, "traits");
+    std::string version;
+    if (traits && traits->is_object() && ProductId(Field(&traits->get_object(), version_trait), &version))
+      out->version = version;
+    return;
+  }
+  const auto* props = Field(&root, "properties");
+  if (!props || !props->is_object()) return;
+  const auto& p = props->get_object();
+  std::string id;
+  if (const auto* products = Field(&p, "products"); products && products->is_array()) {
+    for (const auto& item : products->get_array()) {
+      if (!item.is_object()) continue;
+      const auto& o = item.get_object();
+      if (ProductId(Field(&o, "product_id"), &id) || ProductId(Field(&o, "sku"), &id) || ProductId(Field(&o, "id"), &id))
+        out->items.push_back(id);
+    }
+  }
+  if (out->items.empty() && (ProductId(Field(&p, "product_id"), &id) || ProductId(Field(&p, "sku"), &id)))
+    out->items.push_back(id);
+}
+
+std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSettings& settings) {
+  value::ValueEngineOptions o = settings.engine;
   if (const char* env = std::getenv("CAIRN_VALUE_REFIT_SECONDS")) o.refit_interval_s = std::atoll(env);
   store::Store* st = hub->store();
   const ingest::IdentityResolver* identity = hub->identity();
-  auto scan = [st](const std::function<bool(const store::Interaction&)>& fn) {
+  const bool offers = settings.offers;
+  auto scan = [st, offers](const std::function<bool(const store::Interaction&)>& fn) {
     using store::segment::Bit;
     using store::segment::Column;
-    const uint32_t columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) |
-                             Bit(Column::kType) | Bit(Column::kRevenue);
+    uint32_t columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kType) |
+                       Bit(Column::kChannel) | Bit(Column::kRevenue);
+    if (offers) columns |= Bit(Column::kPayload);  // products of purchases, version traits
     return st->GetSnapshot()->ForEach(fn, columns);
   };
   auto canonical = [identity](store::CustomerId c) { return identity->Find(c); };
@@ -66,7 +254,15 @@ std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub) {
     ASSIGN_OR_RETURN(auto profile, hub->GetProfile(any));
     return profile.id;
   };
-  return std::make_unique<value::ValueEngine>(o, scan, canonical, resolve);
+  auto engine = std::make_unique<value::ValueEngine>(o, scan, canonical, resolve);
+  if (offers)
+    engine->SetExtractor([trait = settings.version_trait](const store::Interaction& in, bool purchase,
+                                                          value::ValueEngine::Extras* out) {
+      ExtractValueExtras(in, purchase, trait, out);
+    });
+  // Consent for `personalisation` (DOMAIN.md §11): the hook is ValueEngine::SetPersonalisationConsent;
+  // until the hub exposes the consent ledger here, answers say "not checked".
+  return engine;
 }
 
 int RunValueFit(const std::string& data_dir, bool json) {
@@ -83,7 +279,7 @@ int RunValueFit(const std::string& data_dir, bool json) {
     std::fprintf(stderr, "cairn value fit: %s\n", hub.status().ToString().c_str());
     return 1;
   }
-  auto engine = MakeValueEngine(hub->get());
+  auto engine = MakeValueEngine(hub->get(), cfg->value);
   auto fit = engine->Fit();
   int rc = 0;
   if (!fit.ok()) {

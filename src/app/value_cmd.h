@@ -9,18 +9,39 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <string>
 
 #include "value/value_engine.h"
+
+namespace YAML {
+class Node;
+}
 
 namespace cairn::app {
 
 class Hub;
 
+// Settings of the value engine from the config file's `value:` section (docs/value.md
+// "Settings"), with the file's defaults; InvalidArgument naming the key, line and column.
+struct ValueSettings {
+  value::ValueEngineOptions engine;  // model, time unit, horizon, discount, refit interval, personas, offers
+  bool offers = true;                // next best offer: read products from purchase payloads
+  std::string version_trait = "product_version";  // identify trait holding the product version
+  ValueSettings() { engine.refit_interval_s = 3600; }
+};
+Status ApplyValueSection(const YAML::Node& node, ValueSettings* out);
+
 // The live value engine over an open hub: scans the store's latest snapshot (customer, time,
-// event, type, revenue columns), canonicalises ids through the hub's identity resolver and
-// resolves any identity through the hub's profiles. Refits every CAIRN_VALUE_REFIT_SECONDS
-// seconds (default 3600; 0 = only on POST /v1/value/fit) once Start() is called.
-std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub);
+// event, type, channel, revenue columns, and the payload for offers), canonicalises ids through
+// the hub's identity resolver and resolves any identity through the hub's profiles. Refits every
+// `value.refit_interval_seconds` (default 3600; 0 = only on POST /v1/value/fit; the environment
+// variable CAIRN_VALUE_REFIT_SECONDS overrides the file) once Start() is called.
+std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSettings& settings = {});
+
+// The products of a purchase payload (properties.products[].product_id|sku|id, else
+// properties.product_id|sku) and, for identify, traits[version_trait]. Exposed for tests.
+void ExtractValueExtras(const store::Interaction& in, bool is_purchase, const std::string& version_trait,
+                        value::ValueEngine::Extras* out);
 
 void AddValueCommands(CLI::App* cli);
 
