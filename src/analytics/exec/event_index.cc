@@ -144,7 +144,7 @@ class EventIndexBuilder {
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     RETURN_IF_ERROR(ctx.Check());
     // Dense customer index of each staging row (run by run: one lookup per run).
-    std::vector<uint32_t> cidx(n);
+    Column<uint32_t> cidx(n);
     std::vector<RowIndex> count(ids.size() + 1, 0);
     for (size_t i = 0; i < n;) {
       size_t j = i + 1;
@@ -154,24 +154,24 @@ class EventIndexBuilder {
       count[c + 1] += static_cast<RowIndex>(j - i);
       i = j;
     }
-    std::vector<store::CustomerId>().swap(cust_);
+    Column<store::CustomerId>().swap(cust_);
     for (size_t c = 1; c < count.size(); ++c) count[c] += count[c - 1];
     x.offsets_ = count;
     x.customers_ = std::move(ids);
     // Scatter in staging order (stable): rows of one source stay in their (ts, seq) order.
-    std::vector<RowIndex> pos(n);
+    Column<RowIndex> pos(n);
     {
       std::vector<RowIndex> next(count.begin(), count.end() - 1);
       for (size_t i = 0; i < n; ++i) pos[i] = next[cidx[i]]++;
     }
-    std::vector<uint32_t>().swap(cidx);
+    Column<uint32_t>().swap(cidx);
     Scatter(pos, &ts_, &x.ts_);
     Scatter(pos, &ev_, &x.event_);
     Scatter(pos, &seq_, &x.seq_);
     Scatter(pos, &ch_, &x.channel_);
     Scatter(pos, &type_, &x.type_);
     Scatter(pos, &rev_, &x.revenue_);
-    std::vector<RowIndex>().swap(pos);
+    Column<RowIndex>().swap(pos);
     RETURN_IF_ERROR(ctx.Check());
     // Per customer: order by (ts, seq) when the run is not already.
     std::vector<RowIndex> perm;
@@ -367,13 +367,13 @@ class EventIndexBuilder {
     rev_.resize(n);
   }
   template <typename T>
-  static void Scatter(const std::vector<RowIndex>& pos, std::vector<T>* src, std::vector<T>* dst) {
+  static void Scatter(const Column<RowIndex>& pos, Column<T>* src, Column<T>* dst) {
     dst->resize(src->size());
     for (size_t i = 0; i < src->size(); ++i) (*dst)[pos[i]] = (*src)[i];
-    std::vector<T>().swap(*src);
+    Column<T>().swap(*src);
   }
   template <typename T>
-  static void Permute(const std::vector<RowIndex>& perm, RowIndex base, std::vector<T>* v) {
+  static void Permute(const std::vector<RowIndex>& perm, RowIndex base, Column<T>* v) {
     std::vector<T> tmp(perm.size());
     for (size_t i = 0; i < perm.size(); ++i) tmp[i] = (*v)[perm[i]];
     std::copy(tmp.begin(), tmp.end(), v->begin() + base);
@@ -383,13 +383,13 @@ class EventIndexBuilder {
   std::unique_ptr<EventIndex> index_;
   std::unordered_map<std::string, uint16_t> channel_ids_;
   store::CustomerId last_in_ = 0, last_out_ = 0;
-  std::vector<store::CustomerId> cust_;
-  std::vector<int64_t> ts_;
-  std::vector<EventId> ev_;
-  std::vector<uint8_t> type_;
-  std::vector<uint16_t> ch_;
-  std::vector<uint64_t> seq_;
-  std::vector<double> rev_;
+  Column<store::CustomerId> cust_;
+  Column<int64_t> ts_;
+  Column<EventId> ev_;
+  Column<uint8_t> type_;
+  Column<uint16_t> ch_;
+  Column<uint64_t> seq_;
+  Column<double> rev_;
 };
 
 Result<std::shared_ptr<const EventIndex>> EventIndex::Build(const store::Snapshot& snapshot,
@@ -435,7 +435,7 @@ Result<std::shared_ptr<const EventIndex>> EventIndex::Extend(const EventIndex& p
   return b.FinishExtend(prev, snapshot.seq(), ctx);
 }
 
-const std::vector<RowIndex>& EventIndex::RowOfSeqTable() const {
+const Column<RowIndex>& EventIndex::RowOfSeqTable() const {
   std::call_once(row_of_seq_once_, [this] {
     row_of_seq_.assign(snapshot_seq_, kNoRow);
     for (size_t r = 0; r < seq_.size(); ++r)

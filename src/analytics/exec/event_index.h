@@ -42,6 +42,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "analytics/exec/column_alloc.h"
 #include "analytics/exec/query_context.h"
 #include "base/result.h"
 #include "store/interaction.h"
@@ -90,12 +91,13 @@ class EventIndex {
   std::optional<size_t> FindCustomer(store::CustomerId canonical) const;
 
   // Row columns (indexed by RowIndex).
-  const std::vector<int64_t>& timestamps() const { return ts_; }
-  const std::vector<EventId>& events() const { return event_; }
-  const std::vector<uint64_t>& seqs() const { return seq_; }
-  const std::vector<uint16_t>& channels() const { return channel_; }  // id into channel_names()
-  const std::vector<uint8_t>& types() const { return type_; }         // store::MessageType value
-  const std::vector<double>& revenues() const { return revenue_; }
+  // Row columns (exec/column_alloc.h: std::vector in huge pages).
+  const Column<int64_t>& timestamps() const { return ts_; }
+  const Column<EventId>& events() const { return event_; }
+  const Column<uint64_t>& seqs() const { return seq_; }
+  const Column<uint16_t>& channels() const { return channel_; }  // id into channel_names()
+  const Column<uint8_t>& types() const { return type_; }         // store::MessageType value
+  const Column<double>& revenues() const { return revenue_; }
 
   // Dictionaries.
   size_t event_count() const { return event_names_.size(); }
@@ -126,23 +128,23 @@ class EventIndex {
  private:
   EventIndex() = default;
   friend class EventIndexBuilder;
-  const std::vector<RowIndex>& RowOfSeqTable() const;
+  const Column<RowIndex>& RowOfSeqTable() const;
 
   uint64_t snapshot_seq_ = 0;
   int64_t min_ts_ = 0, max_ts_ = 0;
   std::vector<store::CustomerId> customers_;
   std::vector<RowIndex> offsets_;
-  std::vector<int64_t> ts_;
-  std::vector<EventId> event_;
-  std::vector<uint64_t> seq_;
-  std::vector<uint16_t> channel_;
-  std::vector<uint8_t> type_;
-  std::vector<double> revenue_;
+  Column<int64_t> ts_;
+  Column<EventId> event_;
+  Column<uint64_t> seq_;
+  Column<uint16_t> channel_;
+  Column<uint8_t> type_;
+  Column<double> revenue_;
   std::vector<std::string> event_names_;
   std::unordered_map<std::string, EventId> event_ids_;
   std::vector<std::string> channel_names_;
   mutable std::once_flag row_of_seq_once_;
-  mutable std::vector<RowIndex> row_of_seq_;  // written once under row_of_seq_once_
+  mutable Column<RowIndex> row_of_seq_;  // written once under row_of_seq_once_
 };
 
 // IndexCache: one EventIndex per snapshot seq. When the store has moved on, the cached index is
