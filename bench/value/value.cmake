@@ -2,3 +2,7 @@
 cairn_bench(value_bench
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/value_bench.cc
   DEPS cairn_value Threads::Threads)
+# Next best offer rules over Online Retail, personas over synthetic customers.
+cairn_bench(value_offers_bench
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/offers_bench.cc
+  DEPS cairn_value)
