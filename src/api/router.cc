@@ -15,6 +15,7 @@
 #include "api/handlers/insights_handler.h"
 #include "api/handlers/query_handler.h"
 #include "api/responses.h"
+#include "api/static_assets.h"
 #include "api/url.h"
 #include "base/check.h"
 #include "base/logging.h"
@@ -74,6 +75,7 @@ Router::Router(const Services& services, RouterOptions options) : services_(serv
                                                    metrics::ExponentialBounds(256, 4, 10));
   preflight_seconds_ = SecondsHistogram("preflight");
   unmatched_seconds_ = SecondsHistogram("unmatched");
+  static_seconds_ = SecondsHistogram("static");
   BuildTable();
 }
 
@@ -260,7 +262,9 @@ void Router::BuildTable() {
   }
 
   // Operations (no key: see admin_handler.h).
-  Add("GET", "/", [this](ApiRequest r, const Params&, Responder respond) { admin_->Home(r, std::move(respond)); });
+  // The web dashboard, embedded (static_assets.h); other client-side routes: Dispatch's fallback.
+  Add("GET", "/", [](ApiRequest r, const Params&, Responder respond) { respond(ServeStaticAsset(r)); });
+  Add("GET", "/assets/{file}", [](ApiRequest r, const Params&, Responder respond) { respond(ServeStaticAsset(r)); });
   Add("GET", "/healthz", [this](ApiRequest r, const Params&, Responder respond) { admin_->Healthz(r, std::move(respond)); });
   Add("GET", "/readyz", [this](ApiRequest r, const Params&, Responder respond) { admin_->Readyz(r, std::move(respond)); });
   Add("GET", "/metrics", [this](ApiRequest r, const Params&, Responder respond) { admin_->Metrics(r, std::move(respond)); });
@@ -352,6 +356,11 @@ void Router::Dispatch(ApiRequest request, Responder respond) const {
   std::string allowed;
   Status param_error;
   const Route* route = Find(request.method, request.path, &params, &allowed, &param_error);
+  if (route == nullptr && allowed.empty() && request.method == "GET" && !request.path.starts_with("/v1/")) {
+    // Not an API path: a dashboard file or client-side route (index.html), else a 404.
+    Responder r = Instrument(request, "static", static_seconds_, std::move(respond));
+    return r(ServeStaticAsset(request));
+  }
   if (route == nullptr) {
     Responder r = Instrument(request, "unmatched", unmatched_seconds_, std::move(respond));
     if (allowed.empty()) return r(JsonError(404, fmt::format("no route for {} {}", request.method, request.path)));

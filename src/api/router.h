@@ -4,7 +4,8 @@
 // 404/405 as JSON, Access-Control-Allow-Origin on CORS paths (errors included), and the request
 // metrics:
 //   cairn_http_requests_total{route,code}   counter; route is the pattern ("/v1/customers/{id}"),
-//                                           "preflight", or "unmatched" (bounded cardinality)
+//                                           "preflight", "static" (dashboard files and client-side
+//                                           routes off the table) or "unmatched" (bounded cardinality)
 //   cairn_http_request_seconds{route}       histogram, request read → response handed to the server
 //   cairn_http_request_bytes                histogram of the sizes of request bodies read (as
 //                                           received, before any gunzip; oversize ones excluded)
@@ -83,6 +84,7 @@ class Router {
   metrics::Histogram* request_bytes_ = nullptr;
   metrics::Histogram* preflight_seconds_ = nullptr;
   metrics::Histogram* unmatched_seconds_ = nullptr;
+  metrics::Histogram* static_seconds_ = nullptr;  // dashboard files and client-side routes
 };
 
 }  // namespace cairn::api
