@@ -94,6 +94,8 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ApplyRescueSection(v, &cfg->hub.rescue));
     } else if (key == "actions") {
       RETURN_IF_ERROR(ApplyActionsSection(v, &cfg->hub.rescue));
+    } else if (key == "cases") {
+      RETURN_IF_ERROR(ApplyCasesSection(v, &cfg->hub.cases));  // app/cases_wiring.h
     } else if (key == "value") {
       RETURN_IF_ERROR(ApplyValueSection(v, &cfg->value));  // app/value_cmd.h
     } else if (key == "io_threads") {

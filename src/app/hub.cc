@@ -42,6 +42,7 @@ Status Hub::Init() {
     co.metrics = metrics;
     co.timer_thread = true;
     co.canonical = [this](uint64_t id) { return identity_->Find(id); };
+    co.members = [this](uint64_t root) { return identity_->Members(root); };
     co.resolve_customer = [this](const std::string& any) -> Result<uint64_t> {
       store::CustomerId id = Resolve(any);
       if (id == 0) return NotFound("'" + any + "' is not a known customer");
@@ -146,6 +147,8 @@ Status Hub::Init() {
     };
     ASSIGN_OR_RETURN(rescue_, rescue::RescueStack::Open(options_.rescue, std::move(deps)));
   }
+  // 5b. Cases inside the journey: timeline events, CSAT requests, the open_case action.
+  ASSIGN_OR_RETURN(cases_wiring_, CasesWiring::Start(this, options_.cases));
 
   // 6. The dashboard (DIR/dashboard.db), reading the store and the other modules' numbers.
   {
@@ -416,6 +419,7 @@ Status Hub::Close() {
   if (closed_) return Status::Ok();
   closed_ = true;
   Status s;
+  if (cases_wiring_) cases_wiring_->Stop();  // before the pipeline stops taking its events
   if (rescue_) rescue_->Stop();  // no more webhooks; decisions from the drain below still record
   if (store_) s = store_->Close();  // drains the WAL: every acknowledged batch reaches OnCommit
   if (journey_) {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/cases_wiring.h"
 #include "cases/case_manager.h"
 #include "cases/intake.h"
 #include "dashboard/dashboard.h"
@@ -51,6 +52,8 @@ struct HubOptions {
   // Off by default so offline commands (import, rebuild) never send webhooks; `serve` turns it on.
   bool enable_rescue = false;
   rescue::RescueConfig rescue;
+  // Cases inside the journey: CSAT requests, value tiers (config `cases:`; docs/cases.md).
+  CasesWiringOptions cases;
 };
 
 class Hub final : public entity::CustomerDirectory {
@@ -106,6 +109,7 @@ class Hub final : public entity::CustomerDirectory {
   std::unique_ptr<ingest::IngestPipeline> pipeline_;
   std::unique_ptr<rescue::RescueStack> rescue_;  // after pipeline_: destroyed first (it ingests touches)
   std::unique_ptr<dashboard::Dashboard> dashboard_;  // last: reads everything above
+  std::unique_ptr<CasesWiring> cases_wiring_;  // feeds case events to pipeline_: destroyed first
   std::vector<std::pair<std::string, std::string>> created_keys_;  // (role, key)
 
   uint64_t profiles_applied_at_open_ = 0;

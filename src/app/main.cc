@@ -72,6 +72,14 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
     auto v = ve->ValueOf(c);
     return v ? v->clv : 0.0;
   });
+  // New cases take their value tier from the predicted CLV (docs/cases.md, config cases.value_tiers).
+  Status tiers = h->cases()->SetValueModel(
+      [ve = value_engine.get()](uint64_t c) -> std::optional<double> {
+        auto v = ve->ValueOf(c);
+        return v ? std::optional<double>(v->clv) : std::nullopt;
+      },
+      cfg.hub.cases.value_tiers);
+  if (!tiers.ok()) Die(tiers);
 
   api::HttpServer server(services, cfg.http);
   Status s = server.Start();

@@ -1,0 +1,278 @@
+#include "app/cases_wiring.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <yaml-cpp/yaml.h>
+
+#include <ctime>
+
+#include "app/hub.h"
+#include "base/json_string.h"
+#include "base/logging.h"
+
+namespace cairn::app {
+
+namespace {
+
+std::string Quoted(std::string_view s) {
+  std::string out;
+  AppendJsonString(&out, s);
+  return out;
+}
+
+std::string IsoMillis(int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ((ms % 1000) + 1000) % 1000);
+}
+
+// userId first (it addresses the person), else the anonymous id; "" when the customer has neither.
+std::string CustomerKey(const ingest::IdentityResolver& identity, uint64_t customer) {
+  std::string anon;
+  for (const auto& k : identity.Keys(identity.Find(customer))) {
+    if (k.starts_with("u:")) return k;
+    if (k.starts_with("a:") && anon.empty()) anon = k;
+  }
+  return anon;
+}
+
+std::string_view EventName(const cases::CaseEvent& e) {
+  if (!e.from) return "Case Opened";
+  if (e.c.status == cases::CaseStatus::kResolved) return "Case Resolved";
+  return "Case Updated";
+}
+
+Status Bad(const std::string& key, const YAML::Node& n, std::string_view what) {
+  return InvalidArgument(fmt::format("config {} (line {}, column {}): {}", key, n.Mark().line + 1, n.Mark().column + 1, what));
+}
+
+template <typename T>
+Status Scalar(const YAML::Node& n, const std::string& key, T* out) {
+  try {
+    *out = n.as<T>();
+  } catch (const YAML::Exception&) {
+    if constexpr (std::is_same_v<T, bool>) return Bad(key, n, "expected true or false");
+    else if constexpr (std::is_same_v<T, std::string>) return Bad(key, n, "expected a string");
+    else return Bad(key, n, "expected a number");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ApplyCasesSection(const YAML::Node& node, CasesWiringOptions* out) {
+  if (!node.IsMap()) return Bad("cases", node, "expected a mapping");
+  for (const auto& kv : node) {
+    const std::string name = kv.first.as<std::string>(), key = "cases." + name;
+    const YAML::Node& v = kv.second;
+    if (name == "csat_request") {
+      RETURN_IF_ERROR(Scalar(v, key, &out->csat_request));
+    } else if (name == "csat_purpose") {
+      RETURN_IF_ERROR(Scalar(v, key, &out->csat_purpose));
+      if (out->csat_purpose.empty()) return Bad(key, v, "must not be empty");
+    } else if (name == "value_tiers") {
+      if (!v.IsMap()) return Bad(key, v, "expected a mapping {high: n, vip: n}");
+      for (const auto& t : v) {
+        const std::string tier = t.first.as<std::string>(), tkey = key + "." + tier;
+        if (tier == "high") RETURN_IF_ERROR(Scalar(t.second, tkey, &out->value_tiers.high));
+        else if (tier == "vip") RETURN_IF_ERROR(Scalar(t.second, tkey, &out->value_tiers.vip));
+        else return Bad(tkey, t.first, "unknown key (expected high, vip)");
+      }
+      if (!(out->value_tiers.high >= 0) || !(out->value_tiers.vip >= out->value_tiers.high))
+        return Bad(key, v, "need 0 <= high <= vip");
+    } else {
+      return Bad(key, kv.first, "unknown key");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> CaseEventMessage(const cases::CaseEvent& e, const std::string& customer_key) {
+  std::string id_field;
+  std::string_view value;
+  if (customer_key.starts_with("u:")) id_field = "userId";
+  else if (customer_key.starts_with("a:")) id_field = "anonymousId";
+  else return InvalidArgument(fmt::format("customer_key: need u:… or a:…, got '{}'", customer_key));
+  value = std::string_view(customer_key).substr(2);
+  const cases::Case& c = e.c;
+  std::string props = fmt::format(R"({{"caseId":{},"status":{},"from":{},"origin":{},"category":{},"severity":{},)"
+                                  R"("tier":{},"channel":{},"actor":{},"direction":"outbound")",
+                                  c.id, Quoted(cases::Name(c.status)), e.from ? Quoted(cases::Name(*e.from)) : "null",
+                                  Quoted(c.origin), Quoted(c.category), Quoted(cases::Name(c.severity)),
+                                  Quoted(cases::Name(c.tier)), Quoted(c.channel), Quoted(e.actor));
+  if (c.status == cases::CaseStatus::kResolved) {
+    props += fmt::format(R"(,"well":{},"slaBreached":{},"reopenCount":{})", e.resolved_well() ? "true" : "false",
+                         c.sla.resolution_breached || c.sla.first_response_breached ? "true" : "false", c.reopen_count);
+    if (c.resolution)
+      props += fmt::format(R"(,"resolution":{{"type":{},"amount":{}}})", Quoted(cases::Name(c.resolution->type)),
+                           c.resolution->amount);
+  }
+  props += '}';
+  std::string msg = fmt::format(R"({{"type":"track","event":{},"{}":{},"messageId":"cairn-case-{}-v{}","timestamp":{},)"
+                                R"("properties":{})",
+                                Quoted(EventName(e)), id_field, Quoted(value), c.id, c.version, Quoted(IsoMillis(e.at_ms)),
+                                props);
+  if (!c.channel.empty()) msg += fmt::format(R"(,"context":{{"channel":{}}})", Quoted(c.channel));
+  msg += '}';
+  return msg;
+}
+
+Result<std::unique_ptr<CasesWiring>> CasesWiring::Start(Hub* hub, CasesWiringOptions options) {
+  if (hub == nullptr || hub->cases() == nullptr || hub->pipeline() == nullptr)
+    return InvalidArgument("cases wiring: the hub's case engine and ingest pipeline are required");
+  std::unique_ptr<CasesWiring> w(new CasesWiring(hub, std::move(options)));
+  CasesWiring* self = w.get();
+  w->thread_ = std::thread([self] { self->Loop(); });
+  hub->cases()->SetEventListener([self](const cases::CaseEvent& e) {
+    {
+      std::lock_guard lock(self->mu_);
+      if (self->stop_) return;
+      self->queue_.push_back(e);
+    }
+    self->cv_.notify_all();
+  });
+  if (hub->rescue() != nullptr && hub->rescue()->dispatcher() != nullptr) {
+    hub->rescue()->dispatcher()->RegisterInternal("open_case", [self](const actions::ActionRecord& a) {
+      return self->OpenCaseAction(a.request.payload_json, a.id, a.request.customer, a.request.channel, a.request.source_ref);
+    });
+  }
+  return w;
+}
+
+CasesWiring::~CasesWiring() { Stop(); }
+
+void CasesWiring::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+    if (!queue_.empty()) LOG_WARN("cases: {} case events not recorded on the timeline (shutting down)", queue_.size());
+    queue_.clear();
+  }
+  hub_->cases()->SetEventListener(nullptr);
+  cv_.notify_all();
+  idle_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CasesWiring::Flush() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [&] { return stop_ || (queue_.empty() && !busy_); });
+}
+
+void CasesWiring::Loop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    cases::CaseEvent e = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    Record(e);
+    lock.lock();
+    busy_ = false;
+    if (queue_.empty()) idle_.notify_all();
+  }
+}
+
+void CasesWiring::Record(const cases::CaseEvent& e) {
+  const std::string key = CustomerKey(*hub_->identity(), e.c.customer);
+  if (key.empty()) {
+    LOG_EVERY_N_SEC(kWarn, 10, "cases: case {} not on the timeline: customer c:{} has no userId or anonymousId", e.c.id,
+                    e.c.customer);
+    return;
+  }
+  auto msg = CaseEventMessage(e, key);
+  if (!msg.ok()) return;
+  ingest::IngestRequest req;
+  req.dialect = ingest::Dialect::kSegmentSingle;
+  req.single_type = store::MessageType::kTrack;
+  req.body = std::move(*msg);
+  req.received_at_ms = e.at_ms;
+  req.historical = true;  // a replayed or imported complaint may open its case at an old instant
+  req.trusted_source = kCasesSource;
+  const uint64_t id = e.c.id;
+  hub_->pipeline()->Ingest(std::move(req), [id](Result<ingest::IngestOutcome> outcome) {
+    if (!outcome.ok()) {
+      LOG_EVERY_N_SEC(kWarn, 10, "cases: event of case {} not recorded: {}", id, outcome.status().ToString());
+    } else if (!outcome->rejected.empty()) {
+      LOG_EVERY_N_SEC(kWarn, 10, "cases: event of case {} rejected: {}", id, outcome->rejected[0].error);
+    }
+  });
+  if (e.c.status == cases::CaseStatus::kResolved && options_.csat_request) RequestCsat(e, key);
+}
+
+void CasesWiring::RequestCsat(const cases::CaseEvent& e, const std::string& key) {
+  actions::Dispatcher* d = hub_->rescue() ? hub_->rescue()->dispatcher() : nullptr;
+  if (d == nullptr || !d->CanSend("csat_request")) return;  // no webhook: nowhere to send it
+  const cases::Case& c = e.c;
+  actions::ActionRequest r;
+  r.customer = c.customer;
+  r.customer_key = (key.starts_with("u:") ? "userId:" : "anonymousId:") + key.substr(2);
+  r.name = "csat_request";
+  r.purpose = options_.csat_purpose;
+  r.channel = c.channel.empty() ? "email" : c.channel;
+  // One request per resolution: a case reopened and resolved again asks again.
+  r.source_ref = fmt::format("case:{}:v{}", c.id, c.version);
+  r.payload_json = fmt::format(R"({{"caseId":{},"customer":"c:{}","channel":{},"category":{},"resolvedAt":{})", c.id,
+                               c.customer, Quoted(r.channel), Quoted(c.category), Quoted(IsoMillis(c.resolved_at_ms)));
+  if (c.resolution)
+    r.payload_json += fmt::format(R"(,"resolution":{{"type":{},"amount":{}}})", Quoted(cases::Name(c.resolution->type)),
+                                  c.resolution->amount);
+  r.payload_json += R"(,"answerWith":{"event":"Survey Responded","properties":{"csat":"1-5","caseId":)" +
+                    std::to_string(c.id) + "}}}";
+  auto submitted = d->Submit(std::move(r));
+  if (!submitted.ok())
+    LOG_EVERY_N_SEC(kWarn, 10, "cases: CSAT request for case {} not queued: {}", c.id, submitted.status().ToString());
+}
+
+Result<std::string> CasesWiring::OpenCaseAction(const std::string& payload_json, int64_t action_id, uint64_t customer,
+                                                const std::string& channel, const std::string& source_ref) {
+  // The rescue's payload: {"rescue":id,"path":…,"action":…,"reasons":[…],"valueAtStake":…,…}.
+  int64_t rescue_id = 0;
+  std::string path = "angry", reasons;
+  double at_stake = 0;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(payload_json).get(doc) == simdjson::SUCCESS) {
+    if (doc["rescue"].get_int64().get(rescue_id) != simdjson::SUCCESS) rescue_id = 0;
+    std::string_view p;
+    if (doc["path"].get_string().get(p) == simdjson::SUCCESS) path = std::string(p);
+    if (doc["valueAtStake"].get_double().get(at_stake) != simdjson::SUCCESS) at_stake = 0;
+    simdjson::dom::array list;
+    if (doc["reasons"].get_array().get(list) == simdjson::SUCCESS) {
+      for (auto item : list) {
+        std::string_view s;
+        if (item.get_string().get(s) != simdjson::SUCCESS) continue;
+        if (!reasons.empty()) reasons += "; ";
+        reasons += s;
+      }
+    }
+  }
+  cases::NewCase nc;
+  nc.customer_id = customer;
+  nc.channel = channel;
+  nc.category = "rescue." + path;
+  nc.description = fmt::format("Opened by rescue {} ({} path, {:.2f} at stake): {}", source_ref, path, at_stake,
+                               reasons.empty() ? "no reasons given" : reasons);
+  nc.severity = cases::Severity::kHigh;
+  nc.origin = "journey";
+  nc.actor = "rescue";
+  nc.message_id = fmt::format("cairn-action-{}", action_id);
+  // Once per action: its id with bit 61 set is the case's idempotence key (a Complaint Filed
+  // uses its plain store seq, a survey answer bit 62), so a handler run again after a crash
+  // finds the case it opened.
+  nc.source_seq = static_cast<uint64_t>(action_id) | (1ULL << 61);
+  ASSIGN_OR_RETURN(cases::Case c, hub_->cases()->OpenCase(nc));
+  const std::string ref = fmt::format("case:{}", c.id);
+  if (rescue_id != 0 && hub_->rescue() != nullptr) {
+    Status s = hub_->rescue()->engine()->AppendActionRef(rescue_id, ref);
+    if (!s.ok()) LOG_WARN("cases: case {} not recorded on rescue {}: {}", c.id, rescue_id, s.ToString());
+  }
+  return ref;
+}
+
+}  // namespace cairn::app
