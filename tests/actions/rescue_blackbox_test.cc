@@ -52,6 +52,11 @@ TEST(RescueBlackbox, SignalToDecisionToSignedWebhookAndBack) {
   size_t at = yaml.find("cost: 25");
   ASSERT_NE(at, std::string::npos);
   yaml.replace(at, 8, "cost: 1");
+  // The default angry path opens a case (an internal action, tests/api/cases_test.cc); this test
+  // follows a webhook, so give the path a webhook action.
+  at = yaml.find("action: open_case");
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, 17, "action: assign_dedicated_agent");
   auto put = client->Request("PUT", "/v1/journey-map", testutil::AdminAuth(), yaml);
   ASSERT_TRUE(put.ok());
   ASSERT_EQ(put->status, 200) << put->body;
