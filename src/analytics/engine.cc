@@ -6,7 +6,7 @@
 namespace cairn::analytics {
 
 Engine::Engine(store::Store* store, Canonicalizer canonical, EngineOptions options)
-    : options_(options), cache_(store, std::move(canonical)) {
+    : options_(options), cache_(store, std::move(canonical), options_.excluded) {
   auto* m = options_.metrics ? options_.metrics : metrics::Registry::Default();
   queries_ = m->GetCounter("cairn_analytics_queries_total", "Analytics queries run");
   seconds_ = m->GetHistogram("cairn_analytics_query_seconds", "Analytics query latency, index build included",

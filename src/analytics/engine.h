@@ -18,6 +18,11 @@ struct EngineOptions {
   int64_t default_time_limit_ms = 30'000;
   unsigned threads = 0;
   metrics::Registry* metrics = nullptr;    // default: metrics::Registry::Default()
+  // Canonical customers left out of every query (exec/event_index.h CustomerFilter), e.g. those
+  // whose `analytics` consent is denied or withdrawn (app/consent_wiring.cc). Default: nobody.
+  // Asked when the index is built, and at extension for customers with new rows or merges; when
+  // its answer changes for someone without new rows, call Invalidate().
+  CustomerFilter excluded;
 };
 
 class Engine final : public QueryService {

@@ -20,13 +20,14 @@ namespace seg = store::segment;
 // never merged — the common case — so the sort is mostly a linear check).
 class EventIndexBuilder {
  public:
-  EventIndexBuilder(const Canonicalizer& canonical) : canonical_(canonical), index_(new EventIndex()) {
+  EventIndexBuilder(const Canonicalizer& canonical, const CustomerFilter& excluded)
+      : canonical_(canonical), excluded_(excluded), index_(new EventIndex()) {
     index_->channel_names_.push_back("");
     channel_ids_.emplace("", 0);
   }
   // For Extend: starts from prev's dictionaries, so prev's event / channel ids keep their values.
-  EventIndexBuilder(const Canonicalizer& canonical, const EventIndex& prev)
-      : canonical_(canonical), index_(new EventIndex()) {
+  EventIndexBuilder(const Canonicalizer& canonical, const CustomerFilter& excluded, const EventIndex& prev)
+      : canonical_(canonical), excluded_(excluded), index_(new EventIndex()) {
     index_->event_names_ = prev.event_names_;
     index_->event_ids_ = prev.event_ids_;
     index_->channel_names_ = prev.channel_names_;
@@ -142,6 +143,16 @@ class EventIndexBuilder {
       if (i == 0 || cust_[i] != cust_[i - 1]) ids.push_back(cust_[i]);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    // Excluded customers leave `ids`; their rows get no position (kNoRow) and are not scattered.
+    if (excluded_) {
+      std::vector<store::CustomerId> kept_ids;
+      kept_ids.reserve(ids.size());
+      for (store::CustomerId c : ids) {
+        if (excluded_(c)) x.excluded_ids_.push_back(c);
+        else kept_ids.push_back(c);
+      }
+      ids.swap(kept_ids);
+    }
     RETURN_IF_ERROR(ctx.Check());
     // Dense customer index of each staging row (run by run: one lookup per run).
     Column<uint32_t> cidx(n);
@@ -149,7 +160,14 @@ class EventIndexBuilder {
     for (size_t i = 0; i < n;) {
       size_t j = i + 1;
       while (j < n && cust_[j] == cust_[i]) ++j;
-      uint32_t c = static_cast<uint32_t>(std::lower_bound(ids.begin(), ids.end(), cust_[i]) - ids.begin());
+      const auto it = std::lower_bound(ids.begin(), ids.end(), cust_[i]);
+      if (it == ids.end() || *it != cust_[i]) {  // excluded
+        for (size_t k = i; k < j; ++k) cidx[k] = UINT32_MAX;
+        x.excluded_rows_ += j - i;
+        i = j;
+        continue;
+      }
+      const uint32_t c = static_cast<uint32_t>(it - ids.begin());
       for (size_t k = i; k < j; ++k) cidx[k] = c;
       count[c + 1] += static_cast<RowIndex>(j - i);
       i = j;
@@ -162,22 +180,23 @@ class EventIndexBuilder {
     Column<RowIndex> pos(n);
     {
       std::vector<RowIndex> next(count.begin(), count.end() - 1);
-      for (size_t i = 0; i < n; ++i) pos[i] = next[cidx[i]]++;
+      for (size_t i = 0; i < n; ++i) pos[i] = cidx[i] == UINT32_MAX ? kNoRow : next[cidx[i]]++;
     }
+    const size_t kept = count.back();
     Column<uint32_t>().swap(cidx);
-    Scatter(pos, &ts_, &x.ts_);
-    Scatter(pos, &ev_, &x.event_);
-    Scatter(pos, &seq_, &x.seq_);
-    Scatter(pos, &ch_, &x.channel_);
-    Scatter(pos, &type_, &x.type_);
-    Scatter(pos, &rev_, &x.revenue_);
+    Scatter(pos, kept, &ts_, &x.ts_);
+    Scatter(pos, kept, &ev_, &x.event_);
+    Scatter(pos, kept, &seq_, &x.seq_);
+    Scatter(pos, kept, &ch_, &x.channel_);
+    Scatter(pos, kept, &type_, &x.type_);
+    Scatter(pos, kept, &rev_, &x.revenue_);
     Column<RowIndex>().swap(pos);
     RETURN_IF_ERROR(ctx.Check());
     // Per customer: order by (ts, seq) when the run is not already.
     std::vector<RowIndex> perm;
     for (size_t c = 0; c < x.customers_.size(); ++c) SortRun(x.offsets_[c], x.offsets_[c + 1], &perm);
     // min/max time (seq -> row is built lazily: RowOfSeqTable).
-    if (n > 0) {
+    if (kept > 0) {
       auto [lo, hi] = std::minmax_element(x.ts_.begin(), x.ts_.end());
       x.min_ts_ = *lo;
       x.max_ts_ = *hi;
@@ -270,6 +289,9 @@ class EventIndexBuilder {
       pend_b = pend_e = 0;
     };
     std::vector<RowIndex> perm;
+    std::vector<store::CustomerId> kept_ids, newly_excluded;
+    kept_ids.reserve(ids.size());
+    x.excluded_rows_ = prev.excluded_rows_;
     size_t oi = 0, di = 0;
     for (size_t k = 0; k < ids.size(); ++k) {
       const size_t o_begin = oi;
@@ -277,6 +299,17 @@ class EventIndexBuilder {
       const size_t d_begin = di;
       while (di < nd && cust_[dperm[di]] == ids[k]) ++di;
       const size_t sources = (oi - o_begin) + (di > d_begin ? 1 : 0);
+      // A customer with new rows, or merged since prev, is asked again whether it is excluded;
+      // one exactly as in prev keeps prev's answer (a changed answer needs Invalidate()).
+      const bool unchanged = sources == 1 && di == d_begin && oc[olds[o_begin].second] == ids[k];
+      if (!unchanged && excluded_ && excluded_(ids[k])) {
+        for (size_t j = o_begin; j < oi; ++j)
+          x.excluded_rows_ += prev.offsets_[olds[j].second + 1] - prev.offsets_[olds[j].second];
+        x.excluded_rows_ += di - d_begin;
+        newly_excluded.push_back(ids[k]);
+        continue;
+      }
+      kept_ids.push_back(ids[k]);
       if (sources == 1 && di == d_begin) {
         // One old run, nothing new: extend the pending copy when contiguous.
         const uint32_t o = olds[o_begin].second;
@@ -312,8 +345,17 @@ class EventIndexBuilder {
       if ((k & 0xffff) == 0) RETURN_IF_ERROR(ctx.Check());
     }
     flush();
-    x.customers_ = std::move(ids);
-    if (total > 0) {
+    x.customers_ = std::move(kept_ids);
+    std::set_union(prev.excluded_ids_.begin(), prev.excluded_ids_.end(), newly_excluded.begin(), newly_excluded.end(),
+                   std::back_inserter(x.excluded_ids_));
+    if (!newly_excluded.empty()) {
+      // Rows left the index: min/max from what is there.
+      if (!x.ts_.empty()) {
+        auto [lo, hi] = std::minmax_element(x.ts_.begin(), x.ts_.end());
+        x.min_ts_ = *lo;
+        x.max_ts_ = *hi;
+      }
+    } else if (total > 0) {
       int64_t lo = prev.row_count() ? prev.min_ts_ : INT64_MAX, hi = prev.row_count() ? prev.max_ts_ : INT64_MIN;
       for (size_t i = 0; i < nd; ++i) {
         lo = std::min(lo, ts_[i]);
@@ -367,9 +409,14 @@ class EventIndexBuilder {
     rev_.resize(n);
   }
   template <typename T>
-  static void Scatter(const Column<RowIndex>& pos, Column<T>* src, Column<T>* dst) {
-    dst->resize(src->size());
-    for (size_t i = 0; i < src->size(); ++i) (*dst)[pos[i]] = (*src)[i];
+  static void Scatter(const Column<RowIndex>& pos, size_t kept, Column<T>* src, Column<T>* dst) {
+    dst->resize(kept);
+    if (kept == src->size()) {
+      for (size_t i = 0; i < src->size(); ++i) (*dst)[pos[i]] = (*src)[i];
+    } else {
+      for (size_t i = 0; i < src->size(); ++i)
+        if (pos[i] != kNoRow) (*dst)[pos[i]] = (*src)[i];
+    }
     Column<T>().swap(*src);
   }
   template <typename T>
@@ -380,6 +427,7 @@ class EventIndexBuilder {
   }
 
   const Canonicalizer& canonical_;
+  const CustomerFilter& excluded_;
   std::unique_ptr<EventIndex> index_;
   std::unordered_map<std::string, uint16_t> channel_ids_;
   store::CustomerId last_in_ = 0, last_out_ = 0;
@@ -393,8 +441,9 @@ class EventIndexBuilder {
 };
 
 Result<std::shared_ptr<const EventIndex>> EventIndex::Build(const store::Snapshot& snapshot,
-                                                            const Canonicalizer& canonical, const QueryContext& ctx) {
-  EventIndexBuilder b(canonical);
+                                                            const Canonicalizer& canonical, const QueryContext& ctx,
+                                                            const CustomerFilter& excluded) {
+  EventIndexBuilder b(canonical, excluded);
   const auto mem_rows = snapshot.MemTableRows();
   size_t total = mem_rows.size();
   for (const auto& s : snapshot.segments()) total += s->stats().rows;
@@ -407,10 +456,17 @@ Result<std::shared_ptr<const EventIndex>> EventIndex::Build(const store::Snapsho
 Result<std::shared_ptr<const EventIndex>> EventIndex::Extend(const EventIndex& prev,
                                                              const store::Snapshot& prev_snapshot,
                                                              const store::Snapshot& snapshot,
-                                                             const Canonicalizer& canonical, const QueryContext& ctx) {
+                                                             const Canonicalizer& canonical, const QueryContext& ctx,
+                                                             const CustomerFilter& excluded) {
   const uint64_t s0 = prev.snapshot_seq();
   if (snapshot.seq() < s0 || prev_snapshot.seq() != s0) return std::shared_ptr<const EventIndex>();
-  EventIndexBuilder b(canonical, prev);
+  // An excluded customer merged into another since: its rows (not in prev) would now belong to
+  // someone in the index. Rare; rebuild.
+  for (store::CustomerId c : prev.excluded_ids_) {
+    store::CustomerId r = canonical ? canonical(c) : c;
+    if (r != 0 && r != c) return std::shared_ptr<const EventIndex>();
+  }
+  EventIndexBuilder b(canonical, excluded, prev);
   // Rows below s0 seen in `snapshot`; they must be exactly prev's rows (the store never adds
   // rows below a seq it has made visible, so equal counts mean equal sets).
   uint64_t below = 0;
@@ -431,7 +487,7 @@ Result<std::shared_ptr<const EventIndex>> EventIndex::Extend(const EventIndex& p
     }
     b.AddRow(r);
   }
-  if (below != prev.row_count()) return std::shared_ptr<const EventIndex>();
+  if (below != prev.row_count() + prev.excluded_rows_) return std::shared_ptr<const EventIndex>();
   return b.FinishExtend(prev, snapshot.seq(), ctx);
 }
 
@@ -543,9 +599,11 @@ Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
   }
   const int64_t t0 = ctx.clock()->MonotonicNanos();
   if (!invalid_ && current_.index && snap->seq() > current_.index->snapshot_seq()) {
-    ASSIGN_OR_RETURN(auto ext, EventIndex::Extend(*current_.index, *current_.snapshot, *snap, canonical_, ctx));
+    ASSIGN_OR_RETURN(auto ext,
+                     EventIndex::Extend(*current_.index, *current_.snapshot, *snap, canonical_, ctx, excluded_));
     if (ext) {
-      stats_.last_delta_rows = ext->row_count() - current_.index->row_count();
+      stats_.last_delta_rows = (ext->row_count() + ext->excluded_rows()) -
+                               (current_.index->row_count() + current_.index->excluded_rows());
       current_ = Entry{std::move(snap), std::move(ext)};
       ++stats_.extends;
       stats_.last_was_extend = true;
@@ -553,7 +611,7 @@ Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
       return current_;
     }
   }
-  ASSIGN_OR_RETURN(auto index, EventIndex::Build(*snap, canonical_, ctx));
+  ASSIGN_OR_RETURN(auto index, EventIndex::Build(*snap, canonical_, ctx, excluded_));
   current_ = Entry{std::move(snap), std::move(index)};
   invalid_ = false;
   ++stats_.full_builds;
@@ -565,6 +623,7 @@ Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
 
 void IndexCache::Invalidate() {
   std::lock_guard lock(mu_);
+  current_ = Entry{};  // releases the snapshot now (erasure: its retired segments can go)
   invalid_ = true;
 }
 

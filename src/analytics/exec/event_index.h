@@ -58,14 +58,21 @@ inline constexpr RowIndex kNoRow = UINT32_MAX;
 // Usually [&](id) { return resolver.Find(id); }; must return the id itself for unknown ids
 // (0 from the resolver means unknown: the builder then keeps the stored id).
 using Canonicalizer = std::function<store::CustomerId(store::CustomerId)>;
+// True = leave this canonical customer out of analytics entirely (e.g. `analytics` consent denied
+// or withdrawn: app/consent_wiring.cc). Called once per canonical customer at Build, and at
+// Extend for customers with new rows or merged since; must be quick and thread-safe. A change of
+// its answer for a customer without new rows is only seen after IndexCache::Invalidate().
+using CustomerFilter = std::function<bool(store::CustomerId canonical)>;
 
 class EventIndex {
  public:
   // Scans the snapshot (customer, timestamp, event, type, channel, seq, revenue columns only).
   // `canonical` may be empty (identity: no merges). Checks ctx between blocks.
+  // `excluded` may be empty (nobody excluded); excluded customers' rows are not in the index.
   static Result<std::shared_ptr<const EventIndex>> Build(const store::Snapshot& snapshot,
                                                          const Canonicalizer& canonical,
-                                                         const QueryContext& ctx);
+                                                         const QueryContext& ctx,
+                                                         const CustomerFilter& excluded = {});
 
   // Derives the index of `snapshot` from `prev`, the index built from `prev_snapshot`, an earlier
   // snapshot of the same store (same `canonical`). Reads only segments that are not in
@@ -74,15 +81,20 @@ class EventIndex {
   // through `canonical` again, so identity merges since prev regroup their runs.
   // Returns nullptr (not an error) when the rows below prev's seq are not exactly prev's — rows
   // were erased or dropped by compaction — or snapshot is older than prev: the caller then Builds.
+  // Also nullptr when a customer excluded in prev has since been merged into another one.
   static Result<std::shared_ptr<const EventIndex>> Extend(const EventIndex& prev, const store::Snapshot& prev_snapshot,
                                                           const store::Snapshot& snapshot,
-                                                          const Canonicalizer& canonical, const QueryContext& ctx);
+                                                          const Canonicalizer& canonical, const QueryContext& ctx,
+                                                          const CustomerFilter& excluded = {});
 
   uint64_t snapshot_seq() const { return snapshot_seq_; }
   size_t customer_count() const { return customers_.size(); }
   size_t row_count() const { return ts_.size(); }
   int64_t min_timestamp_ms() const { return min_ts_; }  // 0 when empty
   int64_t max_timestamp_ms() const { return max_ts_; }
+  // Canonical customers left out by the CustomerFilter (ascending) and how many rows they had.
+  const std::vector<store::CustomerId>& excluded_customers() const { return excluded_ids_; }
+  uint64_t excluded_rows() const { return excluded_rows_; }
 
   // Customers: canonical ids ascending; offsets has customer_count()+1 entries.
   const std::vector<store::CustomerId>& customers() const { return customers_; }
@@ -143,6 +155,8 @@ class EventIndex {
   std::vector<std::string> event_names_;
   std::unordered_map<std::string, EventId> event_ids_;
   std::vector<std::string> channel_names_;
+  std::vector<store::CustomerId> excluded_ids_;
+  uint64_t excluded_rows_ = 0;
   mutable std::once_flag row_of_seq_once_;
   mutable Column<RowIndex> row_of_seq_;  // written once under row_of_seq_once_
 };
@@ -154,14 +168,16 @@ class EventIndex {
 // Concurrent Get()s for the same seq build once. Thread-safe.
 class IndexCache {
  public:
-  IndexCache(store::Store* store, Canonicalizer canonical) : store_(store), canonical_(std::move(canonical)) {}
+  IndexCache(store::Store* store, Canonicalizer canonical, CustomerFilter excluded = {})
+      : store_(store), canonical_(std::move(canonical)), excluded_(std::move(excluded)) {}
   struct Entry {
     std::shared_ptr<store::Snapshot> snapshot;  // keeps the segments the index was built from alive
     std::shared_ptr<const EventIndex> index;
   };
   Result<Entry> Get(const QueryContext& ctx);
-  // The next Get() builds from scratch (e.g. something the index depends on changed without a
-  // new store seq).
+  // Drops the cached index and the snapshot it holds (queries running keep their own
+  // references); the next Get() builds from scratch. For changes the seq does not show: an
+  // erasure, a CustomerFilter answer that changed. Waits for a build in progress.
   void Invalidate();
 
   struct Stats {
@@ -175,6 +191,7 @@ class IndexCache {
  private:
   store::Store* const store_;
   const Canonicalizer canonical_;
+  const CustomerFilter excluded_;
   mutable std::mutex mu_;  // held while building: one build at a time
   Entry current_;  // guarded by mu_
   bool invalid_ = false;  // guarded by mu_

@@ -100,13 +100,17 @@ class EventIndexExtendTest : public ::testing::Test {
 
 TEST_F(EventIndexExtendTest, ExtendedIndexEqualsFullBuildThroughIngestFlushMergeAndErase) {
   QueryContext ctx(0, 2);
-  for (uint64_t seed = 1; seed <= 6; ++seed) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
     SetUp();
     std::mt19937_64 rng(seed);
     Identities ids;
     const int customers = 40;
     Canonicalizer canon = [&ids](store::CustomerId c) { return ids.Find(c); };
-    IndexCache cache(store_.get(), canon);
+    // Odd seeds: customers whose canonical id is 3 mod 7 are excluded (consent denied), so merges
+    // move rows into and out of excluded customers.
+    CustomerFilter excluded;
+    if (seed % 2) excluded = [](store::CustomerId c) { return c % 7 == 3; };
+    IndexCache cache(store_.get(), canon, excluded);
     for (int round = 0; round < 25; ++round) {
       const std::string where = "seed " + std::to_string(seed) + " round " + std::to_string(round);
       const size_t n = rng() % 4 == 0 ? 0 : 1 + rng() % 120;
@@ -123,10 +127,19 @@ TEST_F(EventIndexExtendTest, ExtendedIndexEqualsFullBuildThroughIngestFlushMerge
       }
       auto got = cache.Get(ctx);
       ASSERT_TRUE(got.ok()) << got.status().ToString();
-      auto want = EventIndex::Build(*got->snapshot, canon, ctx);
+      auto want = EventIndex::Build(*got->snapshot, canon, ctx, excluded);
       ASSERT_TRUE(want.ok());
       ExpectSame(*got->index, **want, where);
       if (HasFatalFailure()) return;
+      EXPECT_EQ(got->index->excluded_customers(), (*want)->excluded_customers()) << where;
+      EXPECT_EQ(got->index->excluded_rows(), (*want)->excluded_rows()) << where;
+      if (excluded) {
+        for (store::CustomerId c : got->index->customers()) ASSERT_NE(c % 7, 3u) << where;
+        // Every row below the seq is either in the index or counted as excluded.
+        uint64_t visible = 0;
+        ASSERT_TRUE(got->snapshot->ForEach([&](const store::Interaction&) { return ++visible, true; }, 0).ok());
+        EXPECT_EQ(got->index->row_count() + got->index->excluded_rows(), visible) << where;
+      }
     }
     const auto st = cache.stats();
     EXPECT_GT(st.extends, 10u) << "seed " << seed;
