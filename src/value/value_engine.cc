@@ -78,10 +78,24 @@ Result<FitOutcome> ValueEngine::Fit() {
   std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>> channels;
   std::vector<ItemPurchase> item_purchases;
   Extras extras;
+  std::unordered_map<store::CustomerId, SubscriptionEvents> subs;
   RETURN_IF_ERROR(scan_([&](const store::Interaction& in) {
     ++out.interactions_scanned;
     if (const int g = ChannelGroupOf(in.channel); g >= 0) ++channels[canonical_(in.customer)][g];
     const bool purchase = IsPurchase(in, options_.purchases);
+    if (in.type == store::MessageType::kTrack && !in.event.empty()) {
+      const bool start = in.event == options_.subscription_started, renew = in.event == options_.subscription_renewed;
+      if (start || renew || in.event == options_.subscription_cancelled) {
+        SubscriptionEvents& e = subs[canonical_(in.customer)];
+        if (start) e.started = true;
+        if (renew) ++e.renewals;
+        if (!start && !renew) e.cancelled = true;
+        if ((start || renew) && in.timestamp_ms >= e.last_payment_ms) {
+          e.last_payment_ms = in.timestamp_ms;
+          e.value = in.revenue;
+        }
+      }
+    }
     if (extract_) {
       extras.items.clear();
       extras.version.clear();
@@ -192,7 +206,11 @@ Result<FitOutcome> ValueEngine::Fit() {
   // 5. Personas over the customers who bought (ids matched to the previous fit's).
   DiscoverPersonasInto(state.get(), ids, rows, purchases, channels, Current());
 
-  // 6. Next best offer rules from the products of every purchase.
+  // 6. Subscriptions: sBG on renewals.
+  FitSubscriptions(state.get(), subs);
+  sum.fit.subscribers = out.subscribers = state->fit.subscribers;
+
+  // 7. Next best offer rules from the products of every purchase.
   for (auto& [c, owned] : state->owned) {
     std::sort(owned.items.begin(), owned.items.end());
     owned.items.erase(std::unique(owned.items.begin(), owned.items.end()), owned.items.end());
@@ -203,6 +221,7 @@ Result<FitOutcome> ValueEngine::Fit() {
     else LOG_WARN("value: next best offer rules not built: {}", model.status().ToString());
   }
 
+  sum.fit = out;
   FitOutcome result = out;
   {
     std::lock_guard lock(state_mu_);
@@ -299,6 +318,50 @@ void ValueEngine::OffersFor(const State& state, CustomerValueView* v) const {
   v->offers = std::move(offers);
 }
 
+void ValueEngine::FitSubscriptions(State* state,
+                                   const std::unordered_map<store::CustomerId, SubscriptionEvents>& subs) const {
+  FitOutcome& out = state->fit;
+  out.subscription_discount_rate = options_.subscription_discount_rate;
+  std::vector<store::CustomerId> ids;
+  for (const auto& [c, e] : subs)
+    if (e.started || e.renewals > 0) ids.push_back(c);
+  std::sort(ids.begin(), ids.end());
+  out.subscribers = static_cast<int64_t>(ids.size());
+  if (ids.empty()) {
+    out.subscription_reason = "no subscription events";
+    return;
+  }
+  std::vector<SbgObservation> data;
+  data.reserve(ids.size());
+  for (auto c : ids) data.push_back({subs.at(c).renewals, subs.at(c).cancelled, 1});
+  auto fit = FitSbg(data, options_.fit);
+  if (!fit.ok() || !fit->report.converged) {
+    out.subscription_reason = fit.ok() ? "did not converge: " + fit->report.message : std::string(fit.status().message());
+    return;
+  }
+  out.subscription_fitted = true;
+  out.sbg = fit->params;
+  out.subscription_report = fit->report;
+  for (auto c : ids) {
+    const SubscriptionEvents& e = subs.at(c);
+    SubscriptionView v;
+    v.renewals = e.renewals;
+    v.active = !e.cancelled;
+    v.value_per_period = e.value;
+    if (v.active) {
+      v.retention_next = SbgRetentionRate(out.sbg, e.renewals + 1);
+      v.expected_payments = SbgDiscountedResidualLifetime(out.sbg, e.renewals, options_.subscription_discount_rate);
+      v.clv = v.value_per_period * v.expected_payments;
+    }
+    state->subscribers.emplace(c, v);
+    // The oracle (journey value at stake, rescue) sees the contractual CLV for subscribers.
+    auto it = state->customers.find(c);
+    if (it == state->customers.end()) it = state->customers.emplace(c, Scored{}).first;
+    it->second.value.clv = v.clv;
+    it->second.value.prob_alive = v.retention_next;
+  }
+}
+
 Result<CustomerValueView> ValueEngine::GetCustomer(const std::string& any_identity) {
   ASSIGN_OR_RETURN(store::CustomerId id, resolve_(any_identity));
   auto state = Current();
@@ -316,6 +379,7 @@ Result<CustomerValueView> ValueEngine::GetCustomer(const std::string& any_identi
       v.persona = PersonaRef{p.id, p.name};
     }
   }
+  if (auto sub = state->subscribers.find(v.customer); sub != state->subscribers.end()) v.subscription = sub->second;
   OffersFor(*state, &v);
   return v;
 }

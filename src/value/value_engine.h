@@ -33,6 +33,12 @@ struct ValueEngineOptions {
   size_t offers_per_customer = 5;                         // offers in a customer's answer. Default 5.
   // Latest product version for feature-update guidance ("" = none). Default "".
   std::string latest_version;
+  // Subscriptions (contractual CLV, sBG): the event names of a start, a renewal, a cancellation
+  // (DOMAIN.md §1 grow/retain), and the discount rate per renewal period. Default 0.01.
+  std::string subscription_started = "Subscription Started";
+  std::string subscription_renewed = "Subscription Renewed";
+  std::string subscription_cancelled = "Subscription Cancelled";
+  double subscription_discount_rate = 0.01;
   // Refit every this many seconds from Start() (0 = only on Fit()). Default 0.
   int64_t refit_interval_s = 0;
 };
@@ -91,7 +97,17 @@ class ValueEngine final : public ValueService, public ValueOracle {
     ValueSummaryView summary;
     std::optional<OfferModel> offers;  // when any purchase named its products
     std::unordered_map<store::CustomerId, Extras> owned;  // items bought (sorted, unique), version
+    std::unordered_map<store::CustomerId, SubscriptionView> subscribers;
   };
+  struct SubscriptionEvents {
+    bool started = false, cancelled = false;
+    int64_t renewals = 0;
+    int64_t last_payment_ms = -1;
+    double value = 0;
+  };
+  // Fits the sBG on the subscribers and fills state->subscribers; the oracle's CLV of an active
+  // subscriber becomes the subscription CLV (their payments are renewals, not free repeat purchases).
+  void FitSubscriptions(State* state, const std::unordered_map<store::CustomerId, SubscriptionEvents>& subs) const;
   std::shared_ptr<const State> Current() const;
   // Fills v->offers (feature update first, then complements and co-purchases), asking the consent
   // hook first.

@@ -193,6 +193,61 @@ TEST_F(ValueEngineTest, OffersWithReasonsBehindTheConsentHook) {
   EXPECT_EQ(u6->consent_evidence, "not checked: no consent ledger wired");
 }
 
+TEST_F(ValueEngineTest, SubscriptionClvFromRenewals) {
+  // 400 subscribers drawn from an sBG with α = 0.7, β = 1.2 (Fader & Hardie's regular cohort),
+  // observed for up to 8 renewals; monthly fee 20.
+  std::mt19937_64 rng(11);
+  for (store::CustomerId c = 10'001; c <= 10'400; ++c) {
+    const double theta = std::gamma_distribution<double>(0.7, 1)(rng);
+    const double churn = theta / (theta + std::gamma_distribution<double>(1.2, 1)(rng));
+    store::Interaction in;
+    in.customer = c;
+    in.type = store::MessageType::kTrack;
+    in.event = "Subscription Started";
+    in.revenue = 20;
+    in.timestamp_ms = 10 * kDay;
+    interactions_.push_back(in);
+    for (int k = 1; k <= 8; ++k) {
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < churn) {
+        in.event = "Subscription Cancelled";
+        in.revenue = 0;
+        in.timestamp_ms = (10 + 30 * k) * kDay;
+        interactions_.push_back(in);
+        break;
+      }
+      in.event = "Subscription Renewed";
+      in.timestamp_ms = (10 + 30 * k) * kDay;
+      interactions_.push_back(in);
+    }
+  }
+  auto engine = Make();
+  auto fit = engine->Fit();
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  EXPECT_EQ(fit->subscribers, 400);
+  ASSERT_TRUE(fit->subscription_fitted) << fit->subscription_reason;
+  EXPECT_NEAR(fit->sbg.alpha, 0.7, 0.35);
+  EXPECT_NEAR(fit->sbg.beta, 1.2, 0.8);
+  // An active subscriber with more renewals is worth more, and the oracle gives that CLV.
+  double best_long = 0, best_short = 0;
+  for (store::CustomerId c = 10'001; c <= 10'400; ++c) {
+    auto v = engine->GetCustomer("c:" + std::to_string(c));
+    ASSERT_TRUE(v.ok());
+    ASSERT_TRUE(v->subscription.has_value());
+    const auto& s = *v->subscription;
+    if (!s.active) {
+      EXPECT_EQ(s.clv, 0);
+      continue;
+    }
+    EXPECT_NEAR(s.clv, 20 * SbgDiscountedResidualLifetime(fit->sbg, s.renewals, 0.01), 1e-9);
+    EXPECT_NEAR(engine->ValueOf(c)->clv, s.clv, 1e-9);
+    if (s.renewals == 8) best_long = s.clv;
+    if (s.renewals == 0) best_short = s.clv;
+  }
+  if (best_long > 0 && best_short > 0) EXPECT_GT(best_long, best_short);
+  // Ordinary customers have no subscription block.
+  EXPECT_FALSE(engine->GetCustomer("c:7")->subscription.has_value());
+}
+
 TEST_F(ValueEngineTest, NoPurchasesIsAClearError) {
   interactions_.erase(std::remove_if(interactions_.begin(), interactions_.end(),
                                      [](const store::Interaction& in) { return in.event == "Order Completed"; }),

@@ -16,6 +16,7 @@
 #include "value/offers.h"
 #include "value/personas.h"
 #include "value/rfm.h"
+#include "value/sbg.h"
 
 namespace cairn::value {
 
@@ -36,6 +37,24 @@ struct FitOutcome {
   FitReport spend_report;
   ClvOptions clv;
   double scan_seconds = 0, fit_seconds = 0, score_seconds = 0;
+  // Subscriptions (docs/value.md "Subscription CLV"): the shifted-beta-geometric fit over the
+  // customers with subscription events; `subscription_reason` says why not when unfitted.
+  int64_t subscribers = 0;
+  bool subscription_fitted = false;
+  std::string subscription_reason;
+  SbgParams sbg;
+  FitReport subscription_report;
+  double subscription_discount_rate = 0;
+};
+
+// One subscriber as of the last fit.
+struct SubscriptionView {
+  int64_t renewals = 0;         // Subscription Renewed events
+  bool active = true;           // false after Subscription Cancelled
+  double value_per_period = 0;  // revenue of the latest start/renewal
+  double retention_next = 0;    // P(renews once more | renewals so far); 0 when cancelled
+  double expected_payments = 0; // DERL: discounted expected future payments (0 when cancelled)
+  double clv = 0;               // value_per_period × expected_payments
 };
 
 // A customer's discovered persona (docs/value.md "Personas"): the id is stable across refits.
@@ -61,6 +80,7 @@ struct CustomerValueView {
   CustomerValue value;
   int64_t fitted_at_ms = 0;
   std::optional<PersonaRef> persona;  // when modelled and personas are available
+  std::optional<SubscriptionView> subscription;  // subscribers, when the sBG model is fitted
   // Next best offers (docs/value.md "Next best offer"), best first, each with its reason; empty
   // when withheld (offers_withheld says why, e.g. no consent for `personalisation`).
   std::vector<Offer> offers;

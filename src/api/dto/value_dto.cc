@@ -73,6 +73,18 @@ void Fit(JsonWriter& w, const value::FitOutcome& f) {
   w.Key("seconds").BeginObject();
   w.Key("scan").Double(f.scan_seconds).Key("fit").Double(f.fit_seconds).Key("score").Double(f.score_seconds);
   w.EndObject();
+  w.Key("subscriptions").BeginObject();
+  w.Key("subscribers").Int(f.subscribers).Key("fitted").Bool(f.subscription_fitted);
+  if (f.subscription_fitted) {
+    w.Key("model").String("sbg");
+    w.Key("params").BeginObject().Key("alpha").Double(f.sbg.alpha).Key("beta").Double(f.sbg.beta).EndObject();
+    w.Key("discountRate").Double(f.subscription_discount_rate);
+    w.Key("diagnostics");
+    Report(w, f.subscription_report);
+  } else {
+    w.Key("reason").String(f.subscription_reason);
+  }
+  w.EndObject();
   w.EndObject();
 }
 
@@ -160,6 +172,14 @@ std::string CustomerValueToJson(const value::CustomerValueView& v) {
     } else {
       w.Key("persona").Null();
     }
+  }
+  if (v.subscription) {
+    const auto& sub = *v.subscription;
+    w.Key("subscription").BeginObject();
+    w.Key("renewals").Int(sub.renewals).Key("active").Bool(sub.active).Key("valuePerPeriod").Double(sub.value_per_period);
+    w.Key("retentionNext").Double(sub.retention_next).Key("expectedPayments").Double(sub.expected_payments);
+    w.Key("clv").Double(sub.clv);
+    w.EndObject();
   }
   w.Key("offers").BeginArray();
   for (const auto& o : v.offers) {

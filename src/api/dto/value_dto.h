@@ -6,7 +6,9 @@
 //   {"fittedAt","calibrationEnd","timeUnitDays","interactionsScanned","purchases","customers",
 //    "model":"bgnbd"|"pareto_nbd","params":{"r","alpha","a","b"}|{"r","alpha","s","beta"},
 //    "diagnostics":{report},"spend":{"fitted","params":{"p","q","gamma"},"diagnostics":{report}},
-//    "clv":{"horizon","step","discountRate"},"seconds":{"scan","fit","score"}}
+//    "clv":{"horizon","step","discountRate"},"seconds":{"scan","fit","score"},
+//    "subscriptions":{"subscribers","fitted","model":"sbg","params":{"alpha","beta"},"discountRate",
+//                     "diagnostics":{report}} | {"subscribers","fitted":false,"reason"}}
 //   report = {"converged","message","logLikelihood","evaluations","starts","startsAgreeing",
 //             "gradientNorm","seconds","customers","rows"}
 // GET /v1/customers/{id}/value:
@@ -15,7 +17,9 @@
 //    "probAlive","expectedPurchases","expectedSpend","clv","persona":{"id","name"}|null,
 //    "offers":[{"kind":"feature_update"|"complement"|"co_purchase","item","score",
 //               "confidence","lift" (co_purchase),"because","reason"}],
-//    "offersWithheld" (when consent for personalisation is missing),"consent" (the evidence)}
+//    "offersWithheld" (when consent for personalisation is missing),"consent" (the evidence),
+//    "subscription":{"renewals","active","valuePerPeriod","retentionNext","expectedPayments","clv"}
+//    (subscribers, when the sBG is fitted)}
 //   (modelled=false: no rfm/values/persona; offers may still be present)
 // GET /v1/value/summary:
 //   {"fit":{fit object},"clv":{"total","mean","quantiles":[{"q","value"}]},
