@@ -12,6 +12,8 @@ HttpError StatusToHttp(const Status& status, const StatusMapOptions& options, st
     case Code::kInvalidArgument:
       return {400, std::move(message), 0};
     case Code::kResourceExhausted:
+      // A time limit ran out: the gateway-timeout answer (the message names the limit only).
+      if (status.message().starts_with(kDeadlinePrefix)) return {504, std::move(message), 0};
       return {options.resource_exhausted_as_413 ? 413u : 400u, std::move(message), 0};
     case Code::kUnauthenticated:
       return {401, std::move(message), 0};

@@ -14,6 +14,8 @@
 //   AlreadyExists           → 409
 //   FailedPrecondition      → 409
 //   Unavailable             → 503 + Retry-After, or 429 + Retry-After for rate back-pressure
+//   ResourceExhausted whose message starts with kDeadlinePrefix ("deadline exceeded": a query's
+//                             time limit, analytics/exec/query_context.h) → 504
 //   Corruption/IOError/Internal (and anything unknown) → 500, generic message
 // Never 501/505/511 (clients treat them as permanent) and never 3xx.
 //
@@ -30,6 +32,7 @@
 namespace cairn::api {
 
 inline constexpr std::string_view kBackPressurePrefix = "back-pressure";
+inline constexpr std::string_view kDeadlinePrefix = "deadline exceeded";
 
 struct StatusMapOptions {
   // Answer ResourceExhausted with 413 instead of 400 (the PostHog routes). Default false.

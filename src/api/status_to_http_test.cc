@@ -1,5 +1,10 @@
 #include "api/status_to_http.h"
 
+#include <chrono>
+#include <thread>
+
+#include "analytics/exec/query_context.h"
+
 #include <gtest/gtest.h>
 
 namespace cairn::api {
@@ -69,6 +74,19 @@ TEST(StatusToHttpTest, NeverAnswersPermanentServerErrorsOrRedirects) {
       EXPECT_NE(status, 511u);
     }
   }
+}
+
+// An analytics query past its time limit (QueryContext::Check) is a gateway timeout, not a bad
+// request; other ResourceExhausted answers keep 400 / 413.
+TEST(StatusToHttpTest, QueryTimeLimitIs504) {
+  analytics::QueryContext ctx(/*time_limit_ms=*/1, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const Status s = ctx.Check();
+  ASSERT_EQ(s.code(), Code::kResourceExhausted);
+  HttpError e = StatusToHttp(s);
+  EXPECT_EQ(e.status, 504u);
+  EXPECT_EQ(e.message, s.message());
+  EXPECT_EQ(StatusToHttp(ResourceExhausted("batch too large")).status, 400u);
 }
 
 }  // namespace

@@ -25,11 +25,12 @@ class QueryContext {
   }
 
   // Unavailable("query cancelled") once Cancel() was called (client went away);
-  // ResourceExhausted naming the limit once the time limit has passed; else OK.
+  // ResourceExhausted("deadline exceeded: ...") once the time limit has passed — the prefix is
+  // api::kDeadlinePrefix, which the HTTP edge answers with 504; else OK.
   Status Check() const {
     if (cancelled()) return Unavailable("query cancelled");
     if (deadline_nanos_ != 0 && clock_->MonotonicNanos() > deadline_nanos_)
-      return ResourceExhausted("query time limit exceeded");
+      return ResourceExhausted("deadline exceeded: the query ran past its time limit");
     return Status::Ok();
   }
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
