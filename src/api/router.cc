@@ -230,6 +230,9 @@ void Router::BuildTable() {
   Add("GET", "/v1/value/summary", [this](ApiRequest r, const Params&, Responder respond) {
     ValueHandler(&services_).Summary(r, std::move(respond));
   });
+  Add("GET", "/v1/value/personas", [this](ApiRequest r, const Params&, Responder respond) {
+    ValueHandler(&services_).Personas(r, std::move(respond));
+  });
   Add("GET", "/v1/customers/{id}/value", [this](ApiRequest r, const Params& p, Responder respond) {
     ValueHandler(&services_).GetCustomer(r, p[0], std::move(respond));
   });

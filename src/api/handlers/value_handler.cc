@@ -34,6 +34,13 @@ void ValueHandler::GetCustomer(const ApiRequest& request, const std::string& id,
   respond(JsonResponse(200, CustomerValueToJson(*r)));
 }
 
+void ValueHandler::Personas(const ApiRequest& request, Responder respond) {
+  if (!Prepare(request, respond)) return;
+  auto r = services_->value->Personas();
+  if (!r.ok()) return respond(ErrorFromStatus(r.status(), {}, "GET /v1/value/personas"));
+  respond(JsonResponse(200, PersonasToJson(*r)));
+}
+
 void ValueHandler::Summary(const ApiRequest& request, Responder respond) {
   if (!Prepare(request, respond)) return;
   auto r = services_->value->Summary();

@@ -4,6 +4,7 @@
 //                                      are no purchases yet or the model did not converge)
 //   GET  /v1/customers/{id}/value    → RFM, P(alive), predicted purchases, spend, CLV
 //   GET  /v1/value/summary           → CLV distribution, P(alive) bands, parameters, diagnostics
+//   GET  /v1/value/personas          → discovered personas: names, descriptions, sizes, centroids
 // 503 when the hub runs without the value engine; 409 before the first fit. Stateless.
 
 #include <string>
@@ -19,6 +20,7 @@ class ValueHandler {
   void Fit(const ApiRequest& request, Responder respond);
   void GetCustomer(const ApiRequest& request, const std::string& id, Responder respond);
   void Summary(const ApiRequest& request, Responder respond);
+  void Personas(const ApiRequest& request, Responder respond);
 
  private:
   bool Prepare(const ApiRequest& request, Responder& respond);
