@@ -72,8 +72,14 @@ TEST_F(ValueApiTest, FitThenReadValues) {
     const double drop = 0.05 + 0.45 * std::uniform_real_distribution<double>(0, 1)(rng);
     double day = 200 - static_cast<double>(rng() % 120);
     for (int k = 0; day > 0; ++k) {
+      // Products (Segment e-commerce spec): everyone buys "starter", odd customers "refill",
+      // every third customer "case" — co-purchase rules for next best offer.
+      std::string products = "[{\"product_id\":\"starter\"}";
+      if (c % 2 == 1) products += ",{\"product_id\":\"refill\"}";
+      if (c % 3 == 0) products += ",{\"sku\":\"case\"}";
+      products += "]";
       const std::string extra = "\"timestamp\":\"" + DaysAgo(static_cast<int>(day)) + "\",\"properties\":{\"revenue\":" +
-                                std::to_string(10 + static_cast<int>(rng() % 50)) + "}";
+                                std::to_string(10 + static_cast<int>(rng() % 50)) + ",\"products\":" + products + "}";
       messages.push_back(TrackJson("buyer" + std::to_string(c), "Order Completed",
                                    "o-" + std::to_string(c) + "-" + std::to_string(k), extra));
       ++orders;
@@ -107,6 +113,33 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   EXPECT_GT(v.at("clv").to_number<double>(), 0);
   EXPECT_GT(v.at("expectedSpend").to_number<double>(), 0);
   EXPECT_TRUE(v.at("rfm").as_object().contains("tx"));
+  // Its persona (300 buyers: personas are formed) and its offers: buyer7 owns starter + refill,
+  // so "case" is offered, with the reason; consent is not wired to the ledger yet.
+  ASSERT_TRUE(v.at("persona").is_object()) << r->body;
+  const int64_t persona7 = v.at("persona").as_object().at("id").as_int64();
+  EXPECT_FALSE(v.at("persona").as_object().at("name").as_string().empty());
+  const auto& offers = v.at("offers").as_array();
+  ASSERT_EQ(offers.size(), 1u) << r->body;
+  EXPECT_EQ(offers[0].as_object().at("item").as_string(), "case");
+  EXPECT_EQ(offers[0].as_object().at("kind").as_string(), "co_purchase");
+  EXPECT_NE(std::string(offers[0].as_object().at("reason").as_string()).find("of buyers of"), std::string::npos) << r->body;
+  EXPECT_EQ(v.at("consent").as_string(), "not checked: no consent ledger wired");
+
+  r = client_->Get("/v1/value/personas", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  auto personas = ParseJson(r->body).as_object();
+  ASSERT_TRUE(personas.at("available").as_bool()) << r->body;
+  EXPECT_EQ(personas.at("chosenBy").as_string(), "silhouette");
+  int64_t members = 0;
+  bool found7 = false;
+  for (const auto& p : personas.at("personas").as_array()) {
+    members += p.as_object().at("size").as_int64();
+    found7 |= p.as_object().at("id").as_int64() == persona7;
+    EXPECT_FALSE(p.as_object().at("description").as_string().empty());
+  }
+  EXPECT_EQ(members, 300);
+  EXPECT_TRUE(found7);
 
   // A known customer without purchases is not modelled; an unknown one is 404.
   r = client_->Get("/v1/customers/browser/value", AdminAuth());
