@@ -196,6 +196,15 @@ Status SqliteDb::Exec(std::string_view sql) {
   return Status(CodeFor(rc), fmt::format("{}: exec '{}': {} (sqlite code {})", path_, ShortSql(sql), msg, rc));
 }
 
+Status SqliteDb::Scrub() {
+  RETURN_IF_ERROR(Exec("PRAGMA secure_delete=ON"));
+  RETURN_IF_ERROR(Exec("VACUUM"));
+  // The first column of wal_checkpoint's row is 1 when it could not finish (a reader was busy).
+  ASSIGN_OR_RETURN(int64_t busy, QueryInt("PRAGMA wal_checkpoint(TRUNCATE)"));
+  if (busy != 0) return Unavailable(path_ + ": wal_checkpoint(TRUNCATE) blocked by a reader; retry");
+  return Status::Ok();
+}
+
 Result<Stmt> SqliteDb::Prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {

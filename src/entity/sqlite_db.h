@@ -105,6 +105,13 @@ class SqliteDb {
   Result<Stmt> Prepare(std::string_view sql);
   // Runs a query returning one integer (e.g. "PRAGMA application_id").
   Result<int64_t> QueryInt(std::string_view sql);
+  // Erasure (docs/erasure.md): leaves no byte of deleted rows in the file or its -wal. Call
+  // SecureDelete() before deleting (freed cells are then zeroed), then Scrub() after committing:
+  // VACUUM (rewrites every page, so no free page keeps old bytes) and wal_checkpoint(TRUNCATE)
+  // (empties the -wal file, which holds old page images). Unavailable if another connection's
+  // open read transaction kept the -wal from being truncated (retry later). Not in a transaction.
+  Status SecureDelete() { return Exec("PRAGMA secure_delete=ON"); }
+  Status Scrub();
 
   int64_t last_insert_rowid() const;
   // True between BEGIN and COMMIT/ROLLBACK (SQLite may end a transaction by itself on some errors).

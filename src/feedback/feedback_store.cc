@@ -338,4 +338,23 @@ Result<std::unordered_map<uint64_t, int>> FeedbackStore::CsatByCase() const {
   return out;
 }
 
+Status FeedbackStore::EraseCustomers(const std::vector<uint64_t>& customers) {
+  {
+    std::lock_guard lock(db_mu_);
+    RETURN_IF_ERROR(db_->SecureDelete());
+    ASSIGN_OR_RETURN(entity::Transaction txn, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+    for (uint64_t c : customers) {
+      ASSIGN_OR_RETURN(entity::Stmt st, db_->Prepare(
+          "UPDATE survey_responses SET customer = 0, comment = '', message_id = '' WHERE customer = ?1"));
+      RETURN_IF_ERROR(st.BindU64(1, c).Run());
+    }
+    RETURN_IF_ERROR(txn.Commit());
+    RETURN_IF_ERROR(db_->Scrub());
+  }
+  std::unique_lock cols(cols_mu_);
+  for (auto& c : cols_.customer)
+    if (std::find(customers.begin(), customers.end(), c) != customers.end()) c = 0;
+  return Status::Ok();
+}
+
 }  // namespace cairn::feedback

@@ -74,6 +74,10 @@ class FeedbackStore {
   // CSAT answers given about cases: case id → the latest score.
   Result<std::unordered_map<uint64_t, int>> CsatByCase() const;
 
+  // Erasure (docs/erasure.md): the answers of `customers` keep their scores (NPS stays right) but
+  // lose the customer (0), comment and message id; the file is VACUUMed, its -wal truncated.
+  Status EraseCustomers(const std::vector<uint64_t>& customers);
+
   const CommentAnalyzer& analyzer() const { return analyzer_; }
   size_t size() const;
 
