@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
 #include <thread>
 
+#include "actions/webhook_receiver.h"
 #include "api/cairn_server.h"
 #include "testutil/temp_dir.h"
 
@@ -160,6 +163,135 @@ TEST(CasesApi, LifecycleApprovalStreamAndRestart) {
     EXPECT_EQ(Call(*c, "GET", "/v1/cases/" + std::to_string(stream_case)).status, 200u);
     EXPECT_EQ(Call(*c, "GET", "/v1/feedback/nps").json.at("responses").as_int64(), 4);
   }
+  ASSERT_TRUE(server.Stop());
+}
+
+// Polls `fn` (up to ~10 s) until it returns true.
+template <typename Fn>
+bool Eventually(Fn fn) {
+  for (int i = 0; i < 200; ++i) {
+    if (fn()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// Issue 5 §5/§7 and issue 4 §7: case events on the customer's timeline moving emotion (recovery),
+// the CSAT request after resolution through actions and its answer joined to the case, and the
+// angry rescue path opening a case through the internal open_case action.
+TEST(CasesApi, CasesInsideTheJourney) {
+  TempDir tmp;
+  WebhookReceiver receiver;
+  const std::string config = tmp.Sub("cairn.yaml");
+  {
+    std::ofstream f(config);
+    f << "actions:\n  webhook: {url: \"" << receiver.url() << "\", secret: s3cret, timeout: 2s}\n"
+      << "cases: {csat_request: true, value_tiers: {high: 500, vip: 2000}}\n";
+  }
+  CairnServer server(tmp.Sub("data"), tmp.Sub("serve"), {"--config", config});
+  ASSERT_TRUE(server.Start());
+  auto c = server.Client();
+  // A cheap angry-path rescue (cost 1) so that acting is worth it.
+  auto map = c->Get("/v1/journey-map", AdminAuth());
+  ASSERT_TRUE(map.ok());
+  std::string yaml = map->body;
+  ASSERT_NE(yaml.find("action: open_case"), std::string::npos);  // the default angry path
+  size_t at = yaml.find("cost: 25");
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, 8, "cost: 1");
+  auto put = c->Request("PUT", "/v1/journey-map", AdminAuth(), yaml);
+  ASSERT_TRUE(put.ok());
+  ASSERT_EQ(put->status, 200u) << put->body;
+
+  std::vector<std::string> msgs = {
+      TrackJson("zoe", "Order Completed", "z-1", R"("properties":{"revenue":5000})"),
+      TrackJson("zoe", "Complaint Filed", "z-2", R"("properties":{"category":"delivery","severity":"medium","description":"parcel lost"})"),
+  };
+  auto sent = c->Post("/v1/batch", BatchJson(msgs), WriteAuth());
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->status, 200u) << sent->body;
+  Answer list;
+  ASSERT_TRUE(Eventually([&] {
+    list = Call(*c, "GET", "/v1/cases?customer=zoe");
+    return list.status == 200 && list.json.at("cases").as_array().size() == 1;
+  })) << list.json;
+  const uint64_t case_id = list.json.at("cases").as_array()[0].at("id").to_number<uint64_t>();
+  const std::string base = "/v1/cases/" + std::to_string(case_id);
+  ASSERT_EQ(Call(*c, "POST", base + "/transition", R"({"to":"in_progress","actor":"api"})").status, 200u);
+  ASSERT_EQ(Call(*c, "POST", base + "/transition", R"({"to":"resolved","resolution":{"type":"replacement","amount":0}})").status,
+            200u);
+
+  // The case's life is on the customer's timeline, as Cairn's own interactions.
+  std::map<std::string, boost::json::object> events;
+  ASSERT_TRUE(Eventually([&] {
+    events.clear();
+    for (const auto& in : Timeline(*c, "zoe")) events[std::string(in.at("event").as_string())] = in;
+    return events.contains("Case Opened") && events.contains("Case Updated") && events.contains("Case Resolved");
+  })) << "timeline lacks case events";
+  const auto& props = events["Case Resolved"].at("message").at("properties");
+  EXPECT_EQ(props.at("caseId").to_number<uint64_t>(), case_id);
+  EXPECT_EQ(props.at("well").as_bool(), true);
+  EXPECT_EQ(Str(props, "status"), "resolved");
+  EXPECT_EQ(Str(events["Case Resolved"], "messageId").rfind("cairn-case-" + std::to_string(case_id) + "-v", 0), 0u);
+
+  // Resolved well: the recovery paradox lifts the emotion above where it was before (journey).
+  Answer journey;
+  ASSERT_TRUE(Eventually([&] {
+    journey = Call(*c, "GET", "/v1/customers/zoe/journey");
+    return journey.status == 200 && boost::json::serialize(journey.json).find("\"recovery\"") != std::string::npos;
+  })) << journey.json;
+
+  // The CSAT request goes out through actions (a signed webhook of type csat_request).
+  std::string csat_body;
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& s : receiver.seen())
+      if (s.body.find(R"("type":"csat_request")") != std::string::npos) csat_body = s.body;
+    return !csat_body.empty();
+  }));
+  EXPECT_NE(csat_body.find(R"("caseId":)" + std::to_string(case_id)), std::string::npos) << csat_body;
+  EXPECT_NE(csat_body.find(R"("purpose":"service")"), std::string::npos) << csat_body;
+
+  // The answer joins the case and counts as CSAT after resolution.
+  auto answer = c->Post("/v1/batch",
+                        BatchJson({TrackJson("zoe", "Survey Responded", "z-3",
+                                             R"("properties":{"csat":5,"caseId":)" + std::to_string(case_id) + "}")}),
+                        WriteAuth());
+  ASSERT_TRUE(answer.ok());
+  ASSERT_EQ(answer->status, 200u) << answer->body;
+  Answer detail;
+  ASSERT_TRUE(Eventually([&] {
+    detail = Call(*c, "GET", base);
+    return boost::json::serialize(detail.json.at("audit")).find("csat 5") != std::string::npos;
+  })) << detail.json;
+  auto analysis = Call(*c, "GET", "/v1/complaints/analysis");
+  EXPECT_EQ(analysis.json.at("csatAfterResolution").at("responses").as_int64(), 1) << analysis.json;
+
+  // The angry rescue path opens a case: an internal action, recorded on the rescue.
+  Answer rescues;
+  ASSERT_TRUE(Eventually([&] {
+    rescues = Call(*c, "GET", "/v1/rescues?status=open");
+    return rescues.status == 200 && !rescues.json.at("rescues").as_array().empty();
+  })) << rescues.json;
+  const auto& rescue = rescues.json.at("rescues").as_array()[0];
+  EXPECT_EQ(Str(rescue, "path"), "angry");
+  const std::string rescue_path = "/v1/rescues/" + std::to_string(rescue.at("id").to_number<int64_t>());
+  auto acted = Call(*c, "POST", rescue_path + "/act", R"({"note":"open a case"})");
+  ASSERT_EQ(acted.status, 200u) << acted.json;
+  std::string ref;
+  ASSERT_TRUE(Eventually([&] {
+    ref = Str(Call(*c, "GET", rescue_path).json, "actionRef");
+    return ref.find(" case:") != std::string::npos;
+  })) << ref;
+  const std::string opened_case = ref.substr(ref.find(" case:") + 6);
+  auto opened = Call(*c, "GET", "/v1/cases/" + opened_case);
+  ASSERT_EQ(opened.status, 200u);
+  EXPECT_EQ(Str(opened.json.at("case"), "origin"), "journey");
+  EXPECT_EQ(Str(opened.json.at("case"), "category"), "rescue.angry");
+  EXPECT_EQ(Str(opened.json.at("case"), "severity"), "high");
+  auto action = Call(*c, "GET", "/v1/actions/" + ref.substr(7, ref.find(' ') - 7));
+  EXPECT_EQ(Str(action.json, "status"), "delivered") << action.json;
+  EXPECT_EQ(Str(action.json, "endpoint"), "internal:open_case") << action.json;
+  for (const auto& s : receiver.seen()) EXPECT_EQ(s.body.find(R"("type":"open_case")"), std::string::npos);
   ASSERT_TRUE(server.Stop());
 }
 
