@@ -17,6 +17,7 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/dto/value_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/dashboard_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/action_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/audit_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/admin_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/case_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/customer_handler.cc
@@ -26,11 +27,15 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/handlers/query_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/rescue_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/journey_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/key_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/value_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/dashboard_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/http_server.cc
+    ${CMAKE_CURRENT_LIST_DIR}/rate_limit.cc
     ${CMAKE_CURRENT_LIST_DIR}/responses.cc
     ${CMAKE_CURRENT_LIST_DIR}/router.cc
+    ${CMAKE_CURRENT_LIST_DIR}/session.cc
+    ${CMAKE_CURRENT_LIST_DIR}/session_routes.cc
     ${CMAKE_CURRENT_LIST_DIR}/static_assets.cc
     ${CMAKE_CURRENT_LIST_DIR}/status_to_http.cc
     ${CMAKE_CURRENT_LIST_DIR}/url.cc
@@ -47,6 +52,8 @@ cairn_test(api_test
     ${CMAKE_CURRENT_LIST_DIR}/auth_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/customer_dto_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/http_server_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/rate_limit_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/session_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/status_to_http_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/url_test.cc
   DEPS cairn_api Boost::json)

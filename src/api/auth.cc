@@ -1,6 +1,10 @@
 #include "api/auth.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
+
+#include "api/services.h"
 
 namespace cairn::api {
 namespace {
@@ -67,17 +71,79 @@ Result<std::string> BasicWriteKey(std::string_view authorization) {
   return key;
 }
 
-Status CheckAdminBearer(std::string_view authorization, const Services& services) {
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kWrite: return "write";
+    case Role::kAnalyst: return "analyst";
+    case Role::kAgent: return "agent";
+    case Role::kAdmin: return "admin";
+    case Role::kNone: break;
+  }
+  return "none";
+}
+
+bool ParseRole(std::string_view text, Role* out) {
+  if (text == "write") *out = Role::kWrite;
+  else if (text == "analyst") *out = Role::kAnalyst;
+  else if (text == "agent") *out = Role::kAgent;
+  else if (text == "admin") *out = Role::kAdmin;
+  else return false;
+  return true;
+}
+
+Role RequiredRole(Access access) {
+  switch (access) {
+    case Access::kAnalyst: return Role::kAnalyst;
+    case Access::kAgent: return Role::kAgent;
+    case Access::kAdmin: return Role::kAdmin;
+    case Access::kPublic:
+    case Access::kIngest: break;
+  }
+  return Role::kNone;
+}
+
+bool Allows(Access access, Role role) {
+  const Role need = RequiredRole(access);
+  if (need == Role::kNone) return true;
+  // write keys are outside the analyst < agent < admin order: they only ingest.
+  if (role == Role::kWrite || role == Role::kNone) return false;
+  return static_cast<uint8_t>(role) >= static_cast<uint8_t>(need);
+}
+
+std::optional<std::string_view> BearerKey(std::string_view authorization) {
   std::string_view key;
-  if (authorization.empty()) return Unauthenticated("missing Authorization: Bearer <admin key>");
-  if (!TakeScheme(authorization, "bearer", &key) || key.empty()) {
-    return Unauthenticated("expected Authorization: Bearer <admin key>");
+  if (!TakeScheme(authorization, "bearer", &key) || key.empty()) return std::nullopt;
+  return key;
+}
+
+Result<Principal> AuthenticateBearer(std::string_view authorization, const Services& services) {
+  if (Trim(authorization).empty()) return Unauthenticated("missing Authorization: Bearer <key>");
+  std::optional<std::string_view> key = BearerKey(authorization);
+  if (!key) return Unauthenticated("expected Authorization: Bearer <key>");
+  if (services.access != nullptr) {
+    if (auto p = services.access->Authenticate(*key)) return *std::move(p);
+    return Unauthenticated("unknown, revoked or expired key");
   }
-  if (services.is_admin_key && services.is_admin_key(key)) return Status::Ok();
-  if (services.is_write_key && services.is_write_key(key)) {
-    return PermissionDenied("a write key may only ingest; this endpoint needs an admin key");
+  // Services without an AccessService (unit tests): the two yes/no checks.
+  Principal p;
+  if (services.is_admin_key && services.is_admin_key(*key)) {
+    p.role = Role::kAdmin;
+    p.key_name = "admin";
+    return p;
   }
-  return Unauthenticated("unknown key");
+  if (services.is_write_key && services.is_write_key(*key)) {
+    p.role = Role::kWrite;
+    p.key_name = "write";
+    return p;
+  }
+  return Unauthenticated("unknown, revoked or expired key");
+}
+
+Status CheckAdminBearer(std::string_view authorization, const Services& services) {
+  ASSIGN_OR_RETURN(Principal p, AuthenticateBearer(authorization, services));
+  if (p.role == Role::kAdmin) return Status::Ok();
+  if (p.role == Role::kWrite) return PermissionDenied("a write key may only ingest; this endpoint needs an admin key");
+  return PermissionDenied(fmt::format("this endpoint needs the admin role; the key has role {}", RoleName(p.role)));
 }
 
 }  // namespace cairn::api

@@ -1,5 +1,7 @@
 #include "api/auth.h"
 
+#include "api/services.h"
+
 #include <gtest/gtest.h>
 
 namespace cairn::api {
@@ -41,6 +43,27 @@ TEST(AuthTest, AdminBearer) {
   EXPECT_EQ(CheckAdminBearer("Bearer wk", s).code(), Code::kPermissionDenied);
   Services empty;  // no key checks configured: nothing is admin
   EXPECT_EQ(CheckAdminBearer("Bearer admin", empty).code(), Code::kUnauthenticated);
+}
+
+TEST(AuthTest, RolesAreOrderedAndWriteOnlyIngests) {
+  EXPECT_TRUE(Allows(Access::kPublic, Role::kNone));
+  EXPECT_TRUE(Allows(Access::kIngest, Role::kNone));  // the ingest handler checks write keys
+  EXPECT_FALSE(Allows(Access::kAnalyst, Role::kNone));
+  EXPECT_FALSE(Allows(Access::kAnalyst, Role::kWrite));
+  EXPECT_TRUE(Allows(Access::kAnalyst, Role::kAnalyst));
+  EXPECT_TRUE(Allows(Access::kAnalyst, Role::kAgent));
+  EXPECT_TRUE(Allows(Access::kAnalyst, Role::kAdmin));
+  EXPECT_FALSE(Allows(Access::kAgent, Role::kAnalyst));
+  EXPECT_TRUE(Allows(Access::kAgent, Role::kAgent));
+  EXPECT_FALSE(Allows(Access::kAdmin, Role::kAgent));
+  EXPECT_TRUE(Allows(Access::kAdmin, Role::kAdmin));
+  for (Role r : {Role::kWrite, Role::kAnalyst, Role::kAgent, Role::kAdmin}) {
+    Role parsed = Role::kNone;
+    ASSERT_TRUE(ParseRole(RoleName(r), &parsed));
+    EXPECT_EQ(parsed, r);
+  }
+  Role out;
+  EXPECT_FALSE(ParseRole("root", &out));
 }
 
 }  // namespace

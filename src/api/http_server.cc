@@ -179,6 +179,11 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = head.version();
     keep_alive_ = header_parser_->keep_alive();
     request_.method = std::string(head.method_string());
+    {
+      beast::error_code ignored;
+      auto peer = stream_.socket().remote_endpoint(ignored);
+      if (!ignored) request_.remote = peer.address().to_string();
+    }
     is_head_ = head.method() == http::verb::head;
     std::string_view target = head.target();
     size_t q = target.find('?');

@@ -21,6 +21,9 @@ struct ApiRequest {
   // Header names lower-cased; values as sent (leading/trailing whitespace trimmed by the parser).
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The client's IP address as text ("127.0.0.1", "::1"); "" when unknown (tests without a
+  // socket). Used for per-IP rate limits.
+  std::string remote;
 
   // The first value of header `lower_name` (which must be lower-case), or "" when absent.
   std::string_view Header(std::string_view lower_name) const {

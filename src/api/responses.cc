@@ -24,6 +24,10 @@ ApiResponse ErrorFromStatus(const Status& status, const StatusMapOptions& option
   return r;
 }
 
+ApiResponse ServiceUnavailable(std::string_view module) {
+  return JsonError(503, std::string(module) + " is not available on this server");
+}
+
 ApiResponse TextResponse(unsigned status, std::string body, std::string content_type) {
   ApiResponse r;
   r.status = status;

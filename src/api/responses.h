@@ -17,6 +17,9 @@ ApiResponse JsonResponse(unsigned status, std::string body);
 ApiResponse JsonError(unsigned status, std::string_view message);
 // Maps `status` (non-OK) with StatusToHttp and adds Retry-After when it says so.
 ApiResponse ErrorFromStatus(const Status& status, const StatusMapOptions& options = {}, std::string_view what = "");
+// 503 for a route whose core service this server runs without:
+// {"success":false,"error":"<module> is not available on this server"}.
+ApiResponse ServiceUnavailable(std::string_view module);
 ApiResponse TextResponse(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");
 
 }  // namespace cairn::api

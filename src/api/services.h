@@ -5,6 +5,8 @@
 #include <functional>
 #include <string_view>
 
+#include "api/auth.h"
+#include "api/rate_limit.h"
 #include "base/metrics.h"
 #include "base/status.h"
 #include "entity/customer_directory.h"
@@ -49,6 +51,12 @@ struct Services {
   // a valid write key gets 403; anything else 401. Thread-safe.
   std::function<bool(std::string_view key)> is_admin_key;
   std::function<bool(std::string_view key)> is_write_key;
+  // Keys of every role, sessions' key checks, key management (/v1/keys) and the audit log
+  // (/v1/audit); optional: without it the router falls back to is_admin_key/is_write_key,
+  // /v1/keys and /v1/audit answer 503 and nothing is audited. docs/access.md.
+  AccessService* access = nullptr;
+  // Per-key and per-IP request rate limits (429 + Retry-After). docs/access.md.
+  RateLimitOptions rate_limits;
   metrics::Registry* metrics = nullptr;
   // /readyz: OK when the store is open and accepting; else the reason (503).
   std::function<Status()> ready;

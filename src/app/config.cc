@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <set>
@@ -19,6 +20,8 @@ void AddServeFlags(CLI::App* cmd, CliFlags* f, bool data_required) {
   cmd->add_option("--write-key", f->write_keys, "a write key (repeatable); also CAIRN_WRITE_KEYS=k1,k2");
   cmd->add_option("--admin-key", f->admin_key, "the admin key; also CAIRN_ADMIN_KEY");
   cmd->add_flag("--enable-test-endpoints", f->enable_test_endpoints, "enable /v1/admin/test/* (tests only)");
+  cmd->add_option("--key-rate-limit", f->key_rate_limit, "requests/s per API key, RPS[:BURST] (0 = off; default 200:1000)");
+  cmd->add_option("--ip-rate-limit", f->ip_rate_limit, "requests/s per client IP, RPS[:BURST] (0 = off; default 500:2000)");
 }
 
 namespace {
@@ -37,6 +40,50 @@ Status ParseListen(const std::string& listen, api::HttpServerOptions* http) {
 
 std::string Where(const YAML::Node& n) {
   return "line " + std::to_string(n.Mark().line + 1) + ", column " + std::to_string(n.Mark().column + 1);
+}
+
+// "RPS" or "RPS:BURST" (BURST defaults to 5 × RPS); "0" disables. For --key/ip-rate-limit.
+Status ParseRateFlag(const std::string& flag, const std::string& text, double* per_second, double* burst) {
+  size_t colon = text.find(':');
+  try {
+    size_t used = 0;
+    double rps = std::stod(text.substr(0, colon), &used);
+    if (used != (colon == std::string::npos ? text.size() : colon) || rps < 0) throw std::invalid_argument("");
+    double b = rps * 5;
+    if (colon != std::string::npos) {
+      b = std::stod(text.substr(colon + 1), &used);
+      if (used != text.size() - colon - 1 || b < 1) throw std::invalid_argument("");
+    }
+    *per_second = rps;
+    *burst = std::max(1.0, b);
+  } catch (const std::exception&) {
+    return InvalidArgument(flag + ": expected RPS or RPS:BURST (numbers, RPS >= 0, BURST >= 1), got '" + text + "'");
+  }
+  return Status::Ok();
+}
+
+// rate_limits: {key_per_second, key_burst, ip_per_second, ip_burst} (docs/access.md).
+Status ApplyRateLimitsSection(const YAML::Node& v, api::RateLimitOptions* out) {
+  if (!v.IsMap()) return InvalidArgument("config rate_limits (" + Where(v) + "): expected a mapping");
+  for (const auto& kv : v) {
+    const std::string key = kv.first.as<std::string>();
+    double* field = key == "key_per_second" ? &out->key_per_second
+                    : key == "key_burst"    ? &out->key_burst
+                    : key == "ip_per_second" ? &out->ip_per_second
+                    : key == "ip_burst"      ? &out->ip_burst
+                                             : nullptr;
+    if (field == nullptr) {
+      return InvalidArgument("config rate_limits (" + Where(kv.first) + "): unknown key '" + key +
+                             "' (expected key_per_second, key_burst, ip_per_second, ip_burst)");
+    }
+    try {
+      *field = kv.second.as<double>();
+    } catch (const YAML::Exception&) {
+      return InvalidArgument("config rate_limits." + key + " (" + Where(kv.second) + "): expected a number");
+    }
+    if (*field < 0) return InvalidArgument("config rate_limits." + key + " (" + Where(kv.second) + "): must be >= 0");
+  }
+  return Status::Ok();
 }
 
 template <typename T>
@@ -100,6 +147,8 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ApplyValueSection(v, &cfg->value));  // app/value_cmd.h
     } else if (key == "io_threads") {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->http.io_threads));
+    } else if (key == "rate_limits") {
+      RETURN_IF_ERROR(ApplyRateLimitsSection(v, &cfg->rate_limits));
     } else {
       return InvalidArgument("config " + path + " (" + Where(kv.first) + "): unknown key '" + key + "'");
     }
@@ -138,6 +187,12 @@ Result<Config> BuildConfig(const CliFlags& f) {
   if (cfg.hub.admin_key.empty())
     if (const char* env = std::getenv("CAIRN_ADMIN_KEY")) cfg.hub.admin_key = env;
   cfg.http.enable_test_endpoints = f.enable_test_endpoints;
+  if (!f.key_rate_limit.empty())
+    RETURN_IF_ERROR(ParseRateFlag("--key-rate-limit", f.key_rate_limit, &cfg.rate_limits.key_per_second,
+                                  &cfg.rate_limits.key_burst));
+  if (!f.ip_rate_limit.empty())
+    RETURN_IF_ERROR(ParseRateFlag("--ip-rate-limit", f.ip_rate_limit, &cfg.rate_limits.ip_per_second,
+                                  &cfg.rate_limits.ip_burst));
   cfg.http.max_body_bytes = cfg.hub.pipeline.max_request_bytes + (64u << 10);
   if (cfg.hub.pipeline.parse.max_message_bytes > cfg.hub.pipeline.max_request_bytes)
     return InvalidArgument("config: max_message_bytes is larger than max_request_bytes");

@@ -23,11 +23,16 @@ struct CliFlags {
   std::vector<std::string> write_keys;  // --write-key KEY (repeatable); also CAIRN_WRITE_KEYS=k1,k2
   std::string admin_key;                // --admin-key KEY; also CAIRN_ADMIN_KEY
   bool enable_test_endpoints = false;   // --enable-test-endpoints (client retry tests only)
+  std::string key_rate_limit;           // --key-rate-limit RPS[:BURST] (0 = off); docs/access.md
+  std::string ip_rate_limit;            // --ip-rate-limit RPS[:BURST] (0 = off); docs/access.md
 };
 
 struct Config {
   HubOptions hub;
   api::HttpServerOptions http;
+  // Per-key and per-IP request limits (config `rate_limits:`, flags --key-rate-limit /
+  // --ip-rate-limit); defaults in api/rate_limit.h. docs/access.md.
+  api::RateLimitOptions rate_limits;
   // Customer value: model, horizon, discount, refit interval, personas, offers (config `value:`;
   // docs/value.md "Settings").
   ValueSettings value;

@@ -11,6 +11,8 @@
 #include <filesystem>
 
 #include "api/http_server.h"
+#include "app/access_cmd.h"
+#include "app/access_wiring.h"
 #include "app/config.h"
 #include "app/hub.h"
 #include "app/import.h"
@@ -49,6 +51,10 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.customers = h;
   services.is_admin_key = [h](std::string_view k) { return h->IsAdminKey(k); };
   services.is_write_key = [h](std::string_view k) { return h->IsWriteKey(k); };
+  auto access = OpenAccessService(h->keys(), cfg.hub.data_dir);  // keys of every role + audit.db (docs/access.md)
+  if (!access.ok()) Die(access.status());
+  services.access = access->get();
+  services.rate_limits = cfg.rate_limits;
   services.metrics = metrics::Registry::Default();
   services.ready = [h] { return h->Ready(); };
   services.journey = h->journey();
@@ -180,6 +186,7 @@ int main(int argc, char** argv) {
   AddValueCommands(&cli);  // `value ...`: runs from its own callbacks during parse
   AddQueryCommands(&cli);  // `query funnel|retention`: likewise
   AddRebuildCommand(&cli);  // `rebuild --data DIR`: likewise (app/rebuild_cmd.h)
+  AddAccessCommands(&cli);  // `keys list|create|revoke`, `audit verify` (app/access_cmd.h)
 
   try {
     cli.parse(argc, argv);

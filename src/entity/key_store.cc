@@ -26,6 +26,25 @@ CREATE TABLE api_keys (
 );
 )sql";
 
+// Schema version 2: roles analyst and agent, and an optional expiry. SQLite cannot change a CHECK
+// constraint in place, so the table is rebuilt (ids, and so AUTOINCREMENT's high-water mark, kept).
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE api_keys_v2 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hash BLOB NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('write', 'analyst', 'agent', 'admin')),
+  source INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  expires_at_ms INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO api_keys_v2 (id, hash, role, source, name, created_at_ms, revoked)
+  SELECT id, hash, role, source, name, created_at_ms, revoked FROM api_keys;
+DROP TABLE api_keys;
+ALTER TABLE api_keys_v2 RENAME TO api_keys;
+)sql";
+
 constexpr size_t kRandomBytes = 20;  // 160 bits → exactly 32 base32 characters
 constexpr size_t kMinImportedKey = 16;
 constexpr size_t kMaxImportedKey = 256;
@@ -54,16 +73,36 @@ std::string Base32(const unsigned char* p, size_t n) {
   return out;
 }
 
-bool ParseRole(std::string_view s, KeyRole* out) {
+std::string_view KeyPrefix(KeyRole role) {
+  switch (role) {
+    case KeyRole::kWrite: return "cw_";
+    case KeyRole::kAnalyst: return "cn_";
+    case KeyRole::kAgent: return "cg_";
+    case KeyRole::kAdmin: return "ca_";
+  }
+  return "cx_";
+}
+
+}  // namespace
+
+bool ParseKeyRole(std::string_view s, KeyRole* out) {
   if (s == "write") *out = KeyRole::kWrite;
+  else if (s == "analyst") *out = KeyRole::kAnalyst;
+  else if (s == "agent") *out = KeyRole::kAgent;
   else if (s == "admin") *out = KeyRole::kAdmin;
   else return false;
   return true;
 }
 
-}  // namespace
-
-std::string_view KeyRoleName(KeyRole role) { return role == KeyRole::kAdmin ? "admin" : "write"; }
+std::string_view KeyRoleName(KeyRole role) {
+  switch (role) {
+    case KeyRole::kWrite: return "write";
+    case KeyRole::kAnalyst: return "analyst";
+    case KeyRole::kAgent: return "agent";
+    case KeyRole::kAdmin: return "admin";
+  }
+  return "unknown";
+}
 
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path, Clock* clock) {
   // Idempotent and thread-safe; needed before randombytes (it picks the RNG implementation).
@@ -71,7 +110,7 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path, Clock*
   SqliteOptions options;
   options.full_sync = true;  // rare writes; a created/revoked key must survive a power cut
   ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, options));
-  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1}));
+  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1, kSchemaV2}));
   std::unique_ptr<KeyStore> store(new KeyStore(std::move(db), clock ? clock : Clock::Real()));
   RETURN_IF_ERROR(store->Load());
   return store;
@@ -79,7 +118,7 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path, Clock*
 
 Status KeyStore::Load() {
   std::lock_guard lock(write_mu_);
-  ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT id, hash, role, source, name, created_at_ms, revoked FROM api_keys"));
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT id, hash, role, source, name, created_at_ms, revoked, expires_at_ms FROM api_keys"));
   std::unordered_map<std::string, KeyInfo> loaded;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
@@ -87,7 +126,7 @@ Status KeyStore::Load() {
     KeyInfo info;
     info.id = s.Int64(0);
     std::string hash(s.Text(1));
-    if (hash.size() != crypto_generichash_BYTES || !ParseRole(s.Text(2), &info.role) || s.Int64(3) < 0 ||
+    if (hash.size() != crypto_generichash_BYTES || !ParseKeyRole(s.Text(2), &info.role) || s.Int64(3) < 0 ||
         s.Int64(3) > std::numeric_limits<uint32_t>::max()) {
       return Corruption(fmt::format("{}: api_keys row id {} is malformed", db_->path(), info.id));
     }
@@ -95,15 +134,20 @@ Status KeyStore::Load() {
     info.name = std::string(s.Text(4));
     info.created_at_ms = s.Int64(5);
     info.revoked = s.Int64(6) != 0;
+    info.expires_at_ms = s.Int64(7);
     loaded.emplace(std::move(hash), std::move(info));
   }
   std::unique_lock map_lock(map_mu_);
   by_hash_ = std::move(loaded);
+  hash_by_id_.clear();
+  for (const auto& [hash, info] : by_hash_) hash_by_id_[info.id] = hash;
   return Status::Ok();
 }
 
-Result<KeyInfo> KeyStore::InsertLocked(KeyRole role, std::string_view name, const std::string& hash) {
+Result<KeyInfo> KeyStore::InsertLocked(KeyRole role, std::string_view name, const std::string& hash,
+                                       int64_t expires_at_ms) {
   KeyInfo info;
+  info.expires_at_ms = expires_at_ms;
   info.role = role;
   info.name = std::string(name);
   info.created_at_ms = clock_->NowMillis();
@@ -113,32 +157,42 @@ Result<KeyInfo> KeyStore::InsertLocked(KeyRole role, std::string_view name, cons
     if (max_source >= std::numeric_limits<uint32_t>::max()) return ResourceExhausted("no source ids left");
     info.source = static_cast<uint32_t>(max_source + 1);
   }
-  ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT INTO api_keys (hash, role, source, name, created_at_ms, revoked) "
-                                        "VALUES (?1, ?2, ?3, ?4, ?5, 0)"));
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT INTO api_keys (hash, role, source, name, created_at_ms, revoked, "
+                                        "expires_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"));
   RETURN_IF_ERROR(s.BindBlob(1, hash)
                       .Bind(2, KeyRoleName(role))
                       .Bind(3, static_cast<int64_t>(info.source))
                       .Bind(4, name)
                       .Bind(5, info.created_at_ms)
+                      .Bind(6, expires_at_ms)
                       .Run());
   info.id = db_->last_insert_rowid();
   std::unique_lock map_lock(map_mu_);
   by_hash_[hash] = info;
+  hash_by_id_[info.id] = hash;
   return info;
 }
 
 Result<std::string> KeyStore::Create(KeyRole role, std::string_view name) {
-  if (name.empty()) return InvalidArgument("key name is empty");
+  ASSIGN_OR_RETURN(CreatedKey created, CreateKey(role, name));
+  return std::move(created.key);
+}
+
+Result<CreatedKey> KeyStore::CreateKey(KeyRole role, std::string_view name, int64_t expires_at_ms) {
+  if (name.empty()) return InvalidArgument("name: key name is empty");
+  if (expires_at_ms != 0 && expires_at_ms <= clock_->NowMillis()) {
+    return InvalidArgument("expires_at: must be in the future");
+  }
   unsigned char random[kRandomBytes];
   randombytes_buf(random, sizeof(random));
-  std::string key = std::string(role == KeyRole::kAdmin ? "ca_" : "cw_") + Base32(random, sizeof(random));
+  CreatedKey out;
+  out.key = std::string(KeyPrefix(role)) + Base32(random, sizeof(random));
   sodium_memzero(random, sizeof(random));
   std::lock_guard lock(write_mu_);
   // A single INSERT is its own (FULL-synced) transaction; the source id read just before it is
   // safe because write_mu_ serialises every writer of this file.
-  auto info = InsertLocked(role, name, HashKey(key));
-  if (!info.ok()) return info.status();
-  return key;
+  ASSIGN_OR_RETURN(out.info, InsertLocked(role, name, HashKey(out.key), expires_at_ms));
+  return out;
 }
 
 Status KeyStore::Import(KeyRole role, std::string_view name, std::string_view key) {
@@ -165,7 +219,7 @@ Status KeyStore::Import(KeyRole role, std::string_view name, std::string_view ke
       return Status::Ok();
     }
   }
-  return InsertLocked(role, name, hash).status();
+  return InsertLocked(role, name, hash, 0).status();
 }
 
 Status KeyStore::Revoke(int64_t id) {
@@ -193,6 +247,17 @@ std::optional<KeyInfo> KeyStore::Find(std::string_view key) const {
   std::shared_lock lock(map_mu_);
   auto it = by_hash_.find(hash);
   if (it == by_hash_.end() || it->second.revoked) return std::nullopt;
+  if (it->second.expires_at_ms != 0 && clock_->NowMillis() >= it->second.expires_at_ms) return std::nullopt;
+  return it->second;
+}
+
+std::optional<KeyInfo> KeyStore::FindActiveById(int64_t id) const {
+  std::shared_lock lock(map_mu_);
+  auto h = hash_by_id_.find(id);
+  if (h == hash_by_id_.end()) return std::nullopt;
+  auto it = by_hash_.find(h->second);
+  if (it == by_hash_.end() || it->second.revoked) return std::nullopt;
+  if (it->second.expires_at_ms != 0 && clock_->NowMillis() >= it->second.expires_at_ms) return std::nullopt;
   return it->second;
 }
 

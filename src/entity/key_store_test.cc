@@ -1,6 +1,7 @@
 #include "entity/key_store.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <fstream>
 #include <iterator>
@@ -164,6 +165,86 @@ TEST_F(KeyStoreTest, ConcurrentFindsDuringCreates) {
   for (auto& r : readers) r.join();
   EXPECT_EQ(created.size(), 20u);
   for (const auto& k : created) EXPECT_TRUE(keys_->Find(k).has_value());
+}
+
+}  // namespace
+}  // namespace cairn::entity
+
+namespace cairn::entity {
+namespace {
+
+TEST_F(KeyStoreTest, RolesHaveTheirOwnPrefixesAndRoundTrip) {
+  for (KeyRole role : {KeyRole::kWrite, KeyRole::kAnalyst, KeyRole::kAgent, KeyRole::kAdmin}) {
+    std::string key = Create(role, std::string(KeyRoleName(role)));
+    auto info = keys_->Find(key);
+    ASSERT_TRUE(info.has_value()) << KeyRoleName(role);
+    EXPECT_EQ(info->role, role);
+    KeyRole parsed;
+    ASSERT_TRUE(ParseKeyRole(KeyRoleName(role), &parsed));
+    EXPECT_EQ(parsed, role);
+  }
+  EXPECT_TRUE(Create(KeyRole::kAnalyst, "a").starts_with("cn_"));
+  EXPECT_TRUE(Create(KeyRole::kAgent, "g").starts_with("cg_"));
+  Reopen();  // roles survive the file
+  std::set<std::string> roles;
+  for (const KeyInfo& k : keys_->List()) roles.insert(std::string(KeyRoleName(k.role)));
+  EXPECT_EQ(roles, (std::set<std::string>{"write", "analyst", "agent", "admin"}));
+}
+
+TEST_F(KeyStoreTest, ExpiredKeysStopAuthenticating) {
+  const int64_t now = clock_.NowMillis();
+  auto past = keys_->CreateKey(KeyRole::kAnalyst, "past", now);
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.status().code(), Code::kInvalidArgument);
+  auto created = keys_->CreateKey(KeyRole::kAnalyst, "bi", now + 60'000);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->info.expires_at_ms, now + 60'000);
+  EXPECT_TRUE(keys_->Find(created->key).has_value());
+  EXPECT_TRUE(keys_->FindActiveById(created->info.id).has_value());
+  clock_.Advance(60'000);
+  EXPECT_FALSE(keys_->Find(created->key).has_value());
+  EXPECT_FALSE(keys_->FindActiveById(created->info.id).has_value());
+  Reopen();
+  EXPECT_FALSE(keys_->Find(created->key).has_value());
+  ASSERT_EQ(keys_->List().size(), 1u);
+  EXPECT_EQ(keys_->List()[0].expires_at_ms, now + 60'000);
+}
+
+TEST_F(KeyStoreTest, MigratesAVersion1FileKeepingKeysAndIds) {
+  keys_.reset();
+  std::string v1 = dir_.Sub("v1.db");
+  {
+    // A schema-1 file as session 2's binary wrote it (docs/format/profiles.md).
+    auto db = SqliteDb::Open(v1, SqliteOptions{});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(R"sql(
+PRAGMA application_id = 1129006425;
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE api_keys (id INTEGER PRIMARY KEY AUTOINCREMENT, hash BLOB NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('write', 'admin')), source INTEGER NOT NULL, name TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+INSERT INTO meta VALUES ('schema_version', 1);
+)sql").ok());
+    // One admin key, id 7, as Import would have stored it.
+    const std::string legacy = "ak-legacy-0123456789abcdef";
+    std::string hash(crypto_generichash_BYTES, '\0');
+    crypto_generichash(reinterpret_cast<unsigned char*>(hash.data()), hash.size(),
+                       reinterpret_cast<const unsigned char*>(legacy.data()), legacy.size(), nullptr, 0);
+    auto s = (*db)->Prepare("INSERT INTO api_keys VALUES (7, ?1, 'admin', 0, 'admin', 5, 0)");
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE(s->BindBlob(1, hash).Run().ok());
+  }
+  auto k = KeyStore::Open(v1, &clock_);
+  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  auto legacy = (*k)->Find("ak-legacy-0123456789abcdef");
+  ASSERT_TRUE(legacy.has_value());
+  EXPECT_EQ(legacy->id, 7);
+  EXPECT_EQ(legacy->role, KeyRole::kAdmin);
+  EXPECT_EQ(legacy->expires_at_ms, 0);
+  auto a = (*k)->CreateKey(KeyRole::kAgent, "agent");  // a role schema 1's CHECK refused
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->info.id, 8);  // ids continue after the migration
+  EXPECT_TRUE((*k)->Find(a->key).has_value());
 }
 
 }  // namespace

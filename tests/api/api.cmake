@@ -27,3 +27,13 @@ cairn_test(cases_blackbox_test
 target_include_directories(cases_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_compile_definitions(cases_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
 add_dependencies(cases_blackbox_test cairn)
+
+# Roles over the whole route table, dashboard sessions, rate limits, audit log (docs/access.md).
+cairn_test(access_blackbox_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/roles_test.cc ${CMAKE_CURRENT_LIST_DIR}/session_test.cc
+  DEPS cairn_testutil_proc Boost::json
+  LABELS integration
+  TIMEOUT 300)
+target_include_directories(access_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+target_compile_definitions(access_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
+add_dependencies(access_blackbox_test cairn)

@@ -4,7 +4,6 @@
 
 #include <charconv>
 
-#include "api/auth.h"
 #include "api/dto/action_dto.h"
 #include "api/responses.h"
 #include "api/url.h"
@@ -13,13 +12,8 @@ namespace cairn::api {
 
 
 bool ActionHandler::Prepare(const ApiRequest& request, const std::string* id, int64_t* parsed, Responder& respond) {
-  Status auth = CheckAdminBearer(request.Header("authorization"), *services_);
-  if (!auth.ok()) {
-    respond(ErrorFromStatus(auth));
-    return false;
-  }
   if (services_->actions == nullptr) {
-    respond(ErrorFromStatus(Unavailable("actions are not running in this server")));
+    respond(ServiceUnavailable("actions"));
     return false;
   }
   if (id != nullptr) {

@@ -1,5 +1,5 @@
 #pragma once
-// ActionHandler: the delivery log and dead letters (admin Bearer key).
+// ActionHandler: the delivery log and dead letters (role checked by the router, docs/access.md).
 //   GET  /v1/actions?status=&limit=    newest first (status: pending|sending|delivered|blocked|
 //                                      suppressed|dead_letter), limit [1,1000] = 100
 //                                      (the dead-letter list: ?status=dead_letter)

@@ -1,5 +1,5 @@
 #pragma once
-// CaseHandler: complaints as cases (admin Bearer key). Shapes: dto/case_dto.h, docs/cases.md.
+// CaseHandler: complaints as cases (role checked by the router, docs/access.md). Shapes: dto/case_dto.h, docs/cases.md.
 //   POST  /v1/cases                      open a case                          → 201 case
 //   GET   /v1/cases?status=&assignee=&breached=&category=&customer=&limit=&before=
 //   GET   /v1/cases/{id}                 case + comments + audit + escalations

@@ -1,5 +1,5 @@
 #pragma once
-// CustomerHandler: read access to customers (admin Bearer key).
+// CustomerHandler: read access to customers (role checked by the router, docs/access.md).
 //   GET /v1/customers/{id}                          → the profile (dto/customer_dto.h)
 //   GET /v1/customers/{id}/events?limit=&before=    → a timeline page, newest first
 // {id} is any identity the directory knows (userId, anonymousId, email, phone, "c:<n>"),

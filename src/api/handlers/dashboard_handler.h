@@ -1,5 +1,5 @@
 #pragma once
-// DashboardHandler: goals, budgets, activities and the dashboard overview (admin Bearer key).
+// DashboardHandler: goals, budgets, activities and the dashboard overview (role checked by the router, docs/access.md).
 // docs/dashboard.md "API".
 //   GET    /v1/goals                → {"goals":[goal…]}
 //   POST   /v1/goals                body {"name","metric","target","deadline"[,"start"]} → 201 goal

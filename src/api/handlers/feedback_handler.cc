@@ -1,6 +1,5 @@
 #include "api/handlers/feedback_handler.h"
 
-#include "api/auth.h"
 #include "api/dto/feedback_dto.h"
 #include "api/responses.h"
 #include "feedback/feedback_service.h"
@@ -8,13 +7,8 @@
 namespace cairn::api {
 
 bool FeedbackHandler::Admit(const ApiRequest& r, Responder& respond) const {
-  Status auth = CheckAdminBearer(r.Header("authorization"), *services_);
-  if (!auth.ok()) {
-    respond(ErrorFromStatus(auth));
-    return false;
-  }
   if (services_->feedback == nullptr) {
-    respond(JsonError(503, "feedback is not available on this server"));
+    respond(ServiceUnavailable("feedback"));
     return false;
   }
   return true;

@@ -1,5 +1,5 @@
 #pragma once
-// FeedbackHandler: surveys (admin Bearer key). Shapes: dto/feedback_dto.h.
+// FeedbackHandler: surveys (role checked by the router, docs/access.md). Shapes: dto/feedback_dto.h.
 //   POST /v1/feedback/responses                        → 201 {"id","caseId"}
 //   GET  /v1/feedback/nps|csat|ces?from=&to=&by=&...   → scores (with groups when by= is given)
 //   GET  /v1/feedback/themes?survey=&from=&to=&top=     → comment themes

@@ -40,7 +40,7 @@ class IngestHandler {
 
   void Handle(const IngestRoute& route, ApiRequest request, Responder respond);
 
-  // POST /v1/admin/test/fail-next?count=N (admin Bearer key; N defaults to 1, at most 1000000).
+  // POST /v1/admin/test/fail-next?count=N (admin, checked by the router; N defaults to 1, at most 1000000).
   void HandleFailNext(const ApiRequest& request, Responder respond);
 
   void FailNext(uint64_t count) { fail_next_.store(count, std::memory_order_relaxed); }

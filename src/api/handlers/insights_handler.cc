@@ -3,21 +3,18 @@
 #include <string>
 
 #include "analytics/query_service.h"
-#include "api/auth.h"
 #include "api/dto/insights_dto.h"
 #include "api/responses.h"
 
 namespace cairn::api {
 namespace {
 
-// The common shape of the four endpoints: auth, decode, one call, encode. `run(ctx)` parses and
+// The common shape of the four endpoints (the router has checked the caller): decode, one call, encode. `run(ctx)` parses and
 // queries; `what` names the route in logs.
 template <typename Parse, typename Query, typename Encode>
 void Serve(const Services* services, const ApiRequest& request, Responder respond, const char* what, Parse parse,
            Query query, Encode encode) {
-  Status auth = CheckAdminBearer(request.Header("authorization"), *services);
-  if (!auth.ok()) return respond(ErrorFromStatus(auth));
-  if (services->analytics == nullptr) return respond(JsonError(503, "analytics is not available on this server"));
+  if (services->analytics == nullptr) return respond(ServiceUnavailable("analytics"));
   auto spec = parse(request.body);
   if (!spec.ok()) return respond(ErrorFromStatus(spec.status()));
   analytics::QueryContext ctx(services->analytics_time_limit_ms);

@@ -1,5 +1,5 @@
 #pragma once
-// InsightsHandler: POST /v1/query/{trends,lifecycle,stickiness,paths} (admin key). Decodes the
+// InsightsHandler: POST /v1/query/{trends,lifecycle,stickiness,paths} (role checked by the router, docs/access.md). Decodes the
 // JSON spec (dto/insights_dto.h), makes one call into Services::analytics with a QueryContext
 // carrying Services::analytics_time_limit_ms, encodes the result (plus "ms", the engine time).
 // 400 names the bad field; 503 when the hub has no analytics engine. Stateless.

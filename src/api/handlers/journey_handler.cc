@@ -1,6 +1,5 @@
 #include "api/handlers/journey_handler.h"
 
-#include "api/auth.h"
 #include "api/dto/journey_dto.h"
 #include "api/dto/rescue_dto.h"
 #include "api/responses.h"
@@ -10,13 +9,8 @@
 namespace cairn::api {
 
 bool JourneyHandler::Prepare(const ApiRequest& request, Responder& respond) {
-  Status auth = CheckAdminBearer(request.Header("authorization"), *services_);
-  if (!auth.ok()) {
-    respond(ErrorFromStatus(auth));
-    return false;
-  }
   if (!services_->journey) {
-    respond(JsonError(503, "the journey engine is not running on this hub"));
+    respond(ServiceUnavailable("the journey engine"));
     return false;
   }
   return true;

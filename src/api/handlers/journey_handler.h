@@ -1,5 +1,5 @@
 #pragma once
-// JourneyHandler: journey map and journey state (admin Bearer key). docs/journey.md "API".
+// JourneyHandler: journey map and journey state (role checked by the router, docs/access.md). docs/journey.md "API".
 //   GET /v1/journey-map                 → the map in force, as YAML (application/yaml)
 //   PUT /v1/journey-map                 body: the YAML map → 200 {"fingerprint","customersRederived"}
 //                                       or 400 {"error","errors":[{"line","column","message"}]};

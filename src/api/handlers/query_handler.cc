@@ -1,6 +1,5 @@
 #include "api/handlers/query_handler.h"
 
-#include "api/auth.h"
 #include "api/dto/query_dto.h"
 #include "api/responses.h"
 #include "analytics/query_service.h"
@@ -8,9 +7,7 @@
 namespace cairn::api {
 
 void QueryHandler::Funnel(const ApiRequest& request, Responder respond) {
-  Status auth = CheckAdminBearer(request.Header("authorization"), *services_);
-  if (!auth.ok()) return respond(ErrorFromStatus(auth));
-  if (services_->analytics == nullptr) return respond(JsonError(503, "analytics is not available on this server"));
+  if (services_->analytics == nullptr) return respond(ServiceUnavailable("analytics"));
   auto spec = DecodeFunnelSpec(request.body);
   if (!spec.ok()) return respond(ErrorFromStatus(spec.status()));
   analytics::QueryContext ctx(services_->analytics_time_limit_ms);
@@ -22,9 +19,7 @@ void QueryHandler::Funnel(const ApiRequest& request, Responder respond) {
 }
 
 void QueryHandler::Retention(const ApiRequest& request, Responder respond) {
-  Status auth = CheckAdminBearer(request.Header("authorization"), *services_);
-  if (!auth.ok()) return respond(ErrorFromStatus(auth));
-  if (services_->analytics == nullptr) return respond(JsonError(503, "analytics is not available on this server"));
+  if (services_->analytics == nullptr) return respond(ServiceUnavailable("analytics"));
   auto req = DecodeRetentionRequest(request.body);
   if (!req.ok()) return respond(ErrorFromStatus(req.status()));
   analytics::QueryContext ctx(services_->analytics_time_limit_ms);

@@ -1,5 +1,5 @@
 #pragma once
-// QueryHandler: POST /v1/query/funnel and POST /v1/query/retention (admin key). Decodes the JSON
+// QueryHandler: POST /v1/query/funnel and POST /v1/query/retention (role checked by the router, docs/access.md). Decodes the JSON
 // spec (dto/query_dto.h), makes one call into Services::analytics with a QueryContext carrying
 // Services::analytics_time_limit_ms, encodes the result. 400 names the bad field; 503 when the
 // hub has no analytics engine.

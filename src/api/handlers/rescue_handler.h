@@ -1,5 +1,5 @@
 #pragma once
-// RescueHandler: the rescue queue (admin Bearer key).
+// RescueHandler: the rescue queue (role checked by the router, docs/access.md).
 //   GET  /v1/rescues?status=&limit=     ranked by expected gain (status: open|acted|dismissed|
 //                                       skipped|succeeded|failed; default all), limit [1,1000] = 100
 //   GET  /v1/rescues/{id}

@@ -1,6 +1,5 @@
 #include "api/handlers/value_handler.h"
 
-#include "api/auth.h"
 #include "api/dto/value_dto.h"
 #include "api/responses.h"
 #include "value/value_service.h"
@@ -8,13 +7,8 @@
 namespace cairn::api {
 
 bool ValueHandler::Prepare(const ApiRequest& request, Responder& respond) {
-  Status auth = CheckAdminBearer(request.Header("authorization"), *services_);
-  if (!auth.ok()) {
-    respond(ErrorFromStatus(auth));
-    return false;
-  }
   if (!services_->value) {
-    respond(JsonError(503, "the value engine is not running on this hub"));
+    respond(ServiceUnavailable("the value engine"));
     return false;
   }
   return true;

@@ -1,5 +1,5 @@
 #pragma once
-// ValueHandler: customer value (admin Bearer key). docs/value.md "API"; JSON in dto/value_dto.h.
+// ValueHandler: customer value (role checked by the router, docs/access.md). docs/value.md "API"; JSON in dto/value_dto.h.
 //   POST /v1/value/fit               → refit now on every interaction; 200 {fit} (409 when there
 //                                      are no purchases yet or the model did not converge)
 //   GET  /v1/customers/{id}/value    → RFM, P(alive), predicted purchases, spend, CLV

@@ -1,0 +1,181 @@
+#include "entity/audit_log.h"
+
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace cairn::entity {
+namespace {
+
+constexpr uint32_t kApplicationId = 0x43415544;  // "CAUD"
+
+// Schema version 1 (docs/format/audit.md). Never edit a released step: add a new one.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  actor_key_id INTEGER NOT NULL,
+  actor_name TEXT NOT NULL,
+  actor_role TEXT NOT NULL,
+  session TEXT NOT NULL,
+  method TEXT NOT NULL,
+  route TEXT NOT NULL,
+  customer TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE INDEX audit_customer ON audit (customer, seq);
+CREATE INDEX audit_actor ON audit (actor_key_id, seq);
+CREATE INDEX audit_at ON audit (at_ms);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+)sql";
+
+constexpr std::string_view kColumns =
+    "seq, at_ms, actor_key_id, actor_name, actor_role, session, method, route, customer, status, hash";
+
+void PutU32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutStr(std::string* out, const std::string& s) {
+  PutU32(out, static_cast<uint32_t>(s.size()));
+  out->append(s);
+}
+
+AuditRecord ReadRow(const Stmt& s) {
+  AuditRecord r;
+  r.seq = s.Int64(0);
+  r.at_ms = s.Int64(1);
+  r.actor_key_id = s.Int64(2);
+  r.actor_name = std::string(s.Text(3));
+  r.actor_role = std::string(s.Text(4));
+  r.session = std::string(s.Text(5));
+  r.method = std::string(s.Text(6));
+  r.route = std::string(s.Text(7));
+  r.customer = std::string(s.Text(8));
+  r.status = static_cast<uint32_t>(s.Int64(9));
+  r.hash = std::string(s.Text(10));
+  return r;
+}
+
+}  // namespace
+
+std::string AuditLog::ChainHash(const std::string& prev, const AuditRecord& r) {
+  std::string msg;
+  msg.reserve(128 + r.actor_name.size() + r.route.size() + r.customer.size());
+  msg.append(prev);
+  PutU64(&msg, static_cast<uint64_t>(r.seq));
+  PutU64(&msg, static_cast<uint64_t>(r.at_ms));
+  PutU64(&msg, static_cast<uint64_t>(r.actor_key_id));
+  PutStr(&msg, r.actor_name);
+  PutStr(&msg, r.actor_role);
+  PutStr(&msg, r.session);
+  PutStr(&msg, r.method);
+  PutStr(&msg, r.route);
+  PutStr(&msg, r.customer);
+  PutU32(&msg, r.status);
+  std::string out(crypto_generichash_BYTES, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                     reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), nullptr, 0);
+  return out;
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Clock* clock) {
+  if (sodium_init() < 0) return Internal("libsodium initialisation failed");
+  ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, SqliteOptions{}));
+  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1}));
+  std::unique_ptr<AuditLog> log(new AuditLog(std::move(db), clock ? clock : Clock::Real()));
+  log->head_hash_.assign(crypto_generichash_BYTES, '\0');
+  ASSIGN_OR_RETURN(Stmt s, log->db_->Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (row) {
+    log->head_seq_ = s.Int64(0);
+    log->head_hash_ = std::string(s.Text(1));
+    if (log->head_hash_.size() != crypto_generichash_BYTES) {
+      return Corruption(fmt::format("{}: audit record {} has a malformed hash", path, log->head_seq_));
+    }
+  }
+  return log;
+}
+
+Result<AuditRecord> AuditLog::Append(AuditRecord r) {
+  std::lock_guard lock(mu_);
+  r.seq = head_seq_ + 1;
+  r.at_ms = clock_->NowMillis();
+  r.hash = ChainHash(head_hash_, r);
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(fmt::format("INSERT INTO audit ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                                                    "?9, ?10, ?11)",
+                                                    kColumns)));
+  RETURN_IF_ERROR(s.Bind(1, r.seq)
+                      .Bind(2, r.at_ms)
+                      .Bind(3, r.actor_key_id)
+                      .Bind(4, r.actor_name)
+                      .Bind(5, r.actor_role)
+                      .Bind(6, r.session)
+                      .Bind(7, r.method)
+                      .Bind(8, r.route)
+                      .Bind(9, r.customer)
+                      .Bind(10, static_cast<int64_t>(r.status))
+                      .BindBlob(11, r.hash)
+                      .Run());
+  head_seq_ = r.seq;
+  head_hash_ = r.hash;
+  return r;
+}
+
+Result<std::vector<AuditRecord>> AuditLog::Query(const AuditFilter& f) const {
+  // One statement text per filter shape; each is cached by the connection.
+  std::string sql = fmt::format("SELECT {} FROM audit WHERE at_ms >= ?1 AND at_ms < ?2", kColumns);
+  if (f.before_seq > 0) sql += " AND seq < ?3";
+  if (f.actor_key_id) sql += " AND actor_key_id = ?4";
+  if (f.actor_name) sql += " AND actor_name = ?5";
+  if (f.customer) sql += " AND customer = ?6";
+  sql += " ORDER BY seq DESC LIMIT ?7";
+  const int64_t limit = static_cast<int64_t>(std::clamp<size_t>(f.limit, 1, 10000));
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(sql));
+  s.Bind(1, f.from_ms).Bind(2, f.to_ms).Bind(7, limit);
+  if (f.before_seq > 0) s.Bind(3, f.before_seq);
+  if (f.actor_key_id) s.Bind(4, *f.actor_key_id);
+  if (f.actor_name) s.Bind(5, *f.actor_name);
+  if (f.customer) s.Bind(6, *f.customer);
+  std::vector<AuditRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadRow(s));
+  }
+  return out;
+}
+
+Result<int64_t> AuditLog::Verify() const {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(fmt::format("SELECT {} FROM audit ORDER BY seq", kColumns)));
+  std::string prev(crypto_generichash_BYTES, '\0');
+  int64_t n = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    AuditRecord r = ReadRow(s);
+    ++n;
+    if (r.seq != n) {
+      return Corruption(fmt::format("{}: audit record {} follows record {}: records are missing", db_->path(), r.seq,
+                                    n - 1));
+    }
+    std::string want = ChainHash(prev, r);
+    if (r.hash != want) {
+      return Corruption(fmt::format("{}: audit record {} does not match the hash chain: it or an earlier record "
+                                    "was altered",
+                                    db_->path(), r.seq));
+    }
+    prev = std::move(want);
+  }
+  return n;
+}
+
+}  // namespace cairn::entity
