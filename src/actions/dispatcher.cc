@@ -620,4 +620,29 @@ Result<ActionRecord> Dispatcher::Replay(int64_t id) {
   return a;
 }
 
+Result<size_t> Dispatcher::EraseCustomers(const std::vector<uint64_t>& customers) {
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(db_->SecureDelete());
+  size_t n = 0;
+  {
+    ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+    static constexpr std::string_view kDeletes[] = {
+        "DELETE FROM attempts WHERE action_id IN (SELECT id FROM actions WHERE customer = ?1)",
+        "DELETE FROM gate_log WHERE action_id IN (SELECT id FROM actions WHERE customer = ?1)",
+        "DELETE FROM actions WHERE customer = ?1",
+    };
+    for (uint64_t c : customers) {
+      for (std::string_view sql : kDeletes) {
+        ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
+        RETURN_IF_ERROR(st.BindU64(1, c).Run());
+      }
+      ASSIGN_OR_RETURN(int64_t changed, db_->QueryInt("SELECT changes()"));
+      n += static_cast<size_t>(changed);
+    }
+    RETURN_IF_ERROR(tx.Commit());
+  }
+  RETURN_IF_ERROR(db_->Scrub());
+  return n;
+}
+
 }  // namespace cairn::actions

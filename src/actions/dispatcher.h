@@ -116,6 +116,11 @@ class Dispatcher final : public ActionService {
   // Stops the background thread (an in-flight request finishes first). Idempotent.
   void Close();
 
+  // Erasure (docs/erasure.md): deletes the actions of `customers` — webhook payloads, dead letters,
+  // attempts and gate-log lines — then VACUUMs actions.db and truncates its -wal. An action being
+  // sent right now may still reach its receiver. Returns the number of actions deleted.
+  Result<size_t> EraseCustomers(const std::vector<uint64_t>& customers);
+
   // ActionService
   Result<std::vector<ActionRecord>> List(std::optional<ActionStatus> status, size_t limit) override;
   Result<ActionRecord> Get(int64_t id) override;

@@ -39,6 +39,9 @@ class Engine final : public QueryService {
 
   // The current index (built or reused); for other query kinds in this module and for tests.
   Result<IndexCache::Entry> Index(const QueryContext& ctx) { return cache_.Get(ctx); }
+  // Drops the cached index (and the snapshot it holds): the next query rebuilds from a new
+  // snapshot. After an erasure, which removes rows without advancing the store's seq.
+  void Invalidate() { cache_.Invalidate(); }
   const EngineOptions& options() const { return options_; }
 
  private:

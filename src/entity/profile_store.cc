@@ -512,6 +512,32 @@ Status ProfileStore::Sync() {
   return s.ok() ? restore : s;
 }
 
+Status ProfileStore::EraseCustomers(const std::vector<CustomerId>& ids) {
+  std::lock_guard lock(write_mu_);
+  RETURN_IF_ERROR(write_db_->SecureDelete());
+  {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(write_db_.get(), Transaction::Mode::kImmediate));
+    static constexpr std::string_view kDeletes[] = {
+        "DELETE FROM customers WHERE id = ?1",
+        "DELETE FROM identities WHERE customer = ?1",
+        "DELETE FROM traits WHERE customer = ?1",
+        "DELETE FROM groups WHERE customer = ?1",
+        "DELETE FROM merges WHERE from_customer = ?1 OR into_customer = ?1",
+        "DELETE FROM identity_ops WHERE customer = ?1 OR from_customer = ?1",
+    };
+    for (CustomerId id : ids) {
+      for (std::string_view sql : kDeletes) {
+        ASSIGN_OR_RETURN(Stmt st, write_db_->Prepare(sql));
+        RETURN_IF_ERROR(st.BindU64(1, id).Run());
+      }
+    }
+    RETURN_IF_ERROR(txn.Commit());
+  }
+  // The read connection must hold no snapshot for the checkpoint to truncate the -wal file.
+  std::lock_guard read_lock(read_mu_);
+  return write_db_->Scrub();
+}
+
 Result<Profile> ProfileStore::GetProfile(CustomerId root, const std::vector<CustomerId>& members) {
   std::vector<CustomerId> ids(members);
   ids.push_back(root);

@@ -79,6 +79,13 @@ class ProfileStore {
   // a row in the file.
   Result<Profile> GetProfile(store::CustomerId root, const std::vector<store::CustomerId>& members);
 
+  // Erasure (docs/erasure.md): deletes every row of `ids` — customers, identities, traits, groups,
+  // merges and the identity_ops that link or merge them (so LoadIdentityOps never brings them
+  // back) — in one transaction with secure_delete on, then VACUUMs and truncates the -wal file.
+  // Idempotent. The caller erases every id merged together at once (a merge op between an erased
+  // and a kept id cannot exist: merges join survivors, and an erased set is closed under merges).
+  Status EraseCustomers(const std::vector<store::CustomerId>& ids);
+
   // Every identity link and merge in the order applied, for IdentityResolver::Apply() at startup.
   Result<std::vector<store::IdentityOp>> LoadIdentityOps();
 

@@ -295,6 +295,26 @@ size_t IdentityResolver::customer_count() const {
   return customers_.size();
 }
 
+std::vector<CustomerId> IdentityResolver::Erase(CustomerId root) {
+  std::unique_lock lock(mu_);
+  root = FindLocked(root);
+  auto it = customers_.find(root);
+  if (root == 0 || it == customers_.end()) return {};
+  std::vector<CustomerId> members = it->second.members;
+  for (const std::string& key : it->second.keys) by_key_.erase(key);
+  // Keys linked to a member before it was merged are in the root's list too; sweep any stragglers
+  // pointing at a member (cheap next to an erasure's I/O).
+  std::sort(members.begin(), members.end());
+  std::erase_if(by_key_, [&](const auto& kv) { return std::binary_search(members.begin(), members.end(), kv.second); });
+  for (CustomerId m : members) customers_.erase(m);
+  return members;
+}
+
+void IdentityResolver::EnsureNextId(CustomerId next) {
+  std::unique_lock lock(mu_);
+  next_id_ = std::max(next_id_, next);
+}
+
 CustomerId IdentityResolver::next_customer_id() const {
   std::shared_lock lock(mu_);
   return next_id_;

@@ -82,6 +82,16 @@ class IdentityResolver {
   size_t customer_count() const;
   store::CustomerId next_customer_id() const;
 
+  // Erasure (docs/erasure.md): forgets the customer `root` and every id merged into it — their
+  // keys (email, phone, ids) leave by_key_, so Lookup/Resolve no longer find them, and Find() of
+  // any of those ids returns 0. A later message with one of the keys creates a new customer.
+  // Returns the ids forgotten (ascending; empty if root is unknown). The caller also removes the
+  // ops of these ids from wherever Apply() replays them (profiles.db), or they come back.
+  std::vector<store::CustomerId> Erase(store::CustomerId root);
+  // New customers get ids >= `next` (so an erased id is never given to someone else after a
+  // restart rebuilt the resolver without it).
+  void EnsureNextId(store::CustomerId next);
+
  private:
   struct CustomerState {
     store::CustomerId parent = 0;       // == own id for survivors

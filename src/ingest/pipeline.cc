@@ -28,6 +28,33 @@ void IngestPipeline::RememberStored(uint32_t source, std::string_view message_id
   dedup_.Insert(MessageKey(source, message_id));
 }
 
+void IngestPipeline::Forget(const std::vector<std::pair<uint32_t, std::string>>& source_and_message_ids) {
+  std::lock_guard lock(mu_);
+  for (const auto& [source, id] : source_and_message_ids) dedup_.Erase(MessageKey(source, id));
+}
+
+void IngestPipeline::SetSuppression(std::function<bool(std::string_view key)> suppressed) {
+  std::lock_guard lock(mu_);
+  suppressed_ = std::move(suppressed);
+}
+
+bool IngestPipeline::SuppressedLocked(const Message& m) const {
+  if (!suppressed_) return false;
+  const std::pair<char, std::string_view> ids[] = {
+      {'u', m.user_id}, {'a', m.anonymous_id}, {'a', m.previous_id}, {'e', m.email}, {'p', m.phone}};
+  for (const auto& [kind, value] : ids) {
+    if (value.empty()) continue;
+    std::string key = identity_->MakeKey(kind, value);
+    if (!key.empty() && suppressed_(key)) return true;
+    // previousId may be a userId as well as an anonymousId (alias).
+    if (kind == 'a' && &value == &ids[2].second) {
+      key = identity_->MakeKey('u', value);
+      if (!key.empty() && suppressed_(key)) return true;
+    }
+  }
+  return false;
+}
+
 void IngestPipeline::Ingest(IngestRequest req, Done done) {
   std::optional<uint32_t> source = req.trusted_source;
   if (!source) source = keys_(req.header_write_key);
@@ -96,6 +123,12 @@ void IngestPipeline::Ingest(IngestRequest req, Done done) {
       uint64_t key = MessageKey(*source, m.message_id);
       if (!dedup_.Insert(key)) {
         ++outcome.duplicates;
+        continue;
+      }
+      if (SuppressedLocked(m)) {
+        dedup_.Erase(key);
+        outcome.rejected.push_back({index_of[i], "suppressed: this customer's data was erased at their request and their ids are refused"});
+        Rejected("suppressed")->Inc();
         continue;
       }
       IdentityInput in{m.type, m.user_id, m.anonymous_id, m.previous_id, m.email, m.phone};

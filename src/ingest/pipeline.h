@@ -46,6 +46,16 @@ class IngestPipeline final : public Ingestor {
   // Seeds de-duplication with keys already stored (at startup, oldest first).
   void RememberStored(uint32_t source, std::string_view message_id);
 
+  // Erasure (docs/erasure.md): forgets the de-dup keys of erased interactions, so nothing derived
+  // from them stays in memory (and a re-sent message is new data, not a "duplicate" of nothing).
+  void Forget(const std::vector<std::pair<uint32_t, std::string>>& source_and_message_ids);
+  // Suppression: `suppressed(key)` is asked for each identity key ("u:..", "a:..", "e:..", "p:..",
+  // normalised) of every message; true refuses the message (listed in the outcome's rejected with
+  // reason "suppressed: ...", counted in cairn_ingest_rejected_total{reason="suppressed"}); the
+  // rest of the batch goes on. Called under the sequencing lock: must be quick and thread-safe.
+  // Set once at wiring, before ingest starts. Default: none.
+  void SetSuppression(std::function<bool(std::string_view key)> suppressed);
+
  private:
   const PipelineOptions options_;
   store::Store* const store_;
@@ -53,6 +63,8 @@ class IngestPipeline final : public Ingestor {
   const KeyLookup keys_;
 
   void ForgetFailedLocked();
+  bool SuppressedLocked(const Message& m) const;
+  std::function<bool(std::string_view key)> suppressed_;  // guarded by mu_
 
   std::mutex mu_;       // the sequencing lock
   DedupTable dedup_;    // guarded by mu_

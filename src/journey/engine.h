@@ -104,6 +104,10 @@ class JourneyEngine final : public JourneyService {
   size_t Tick(int64_t now_ms);
   Status Persist();
   Status Close();
+  // Erasure (docs/erasure.md): drops the states (and history, timers, pending re-derivations) of
+  // `ids` — canonical or merged-away ids alike — and rewrites state.bin without them. Unavailable
+  // if re-derivations kept the file from being written within `timeout_ms` (call again).
+  Status EraseCustomers(const std::vector<store::CustomerId>& ids, int64_t timeout_ms = 10'000);
 
   std::shared_ptr<const JourneyMap> map() const;
   void AddMapListener(std::function<void(const std::shared_ptr<const JourneyMap>&)> fn);

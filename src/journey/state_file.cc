@@ -1,5 +1,7 @@
 // state.bin: the journey engine's persisted states. Byte layout: docs/format/journey-state.md.
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/coding.h"
 #include "base/crc32c.h"
@@ -146,6 +148,42 @@ Status JourneyEngine::Persist() {
   persisted_seq_ = std::max(persisted_seq_, seq);
   persisted_generation_ = std::max(persisted_generation_, gen);
   return Status::Ok();
+}
+
+Status JourneyEngine::EraseCustomers(const std::vector<store::CustomerId>& ids, int64_t timeout_ms) {
+  uint64_t gen;
+  {
+    std::lock_guard lock(mu_);
+    for (store::CustomerId id : ids) {
+      states_.erase(id);
+      pending_.erase(id);
+      pending_live_seq_.erase(id);
+      touched_while_rebuilding_.erase(id);
+    }
+    RebuildTimersLocked();
+    gen = ++generation_;
+  }
+  // Persist() writes only with nothing pending (the file must be exact as of its seq).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    Drain(std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   deadline - std::chrono::steady_clock::now()).count()));
+    RETURN_IF_ERROR(Persist());
+    {
+      std::lock_guard lock(mu_);
+      bool back = false;  // a re-derivation queued before the erasure may have recreated one
+      for (store::CustomerId id : ids) back |= states_.erase(id) > 0;
+      if (back) {
+        RebuildTimersLocked();
+        gen = ++generation_;
+      } else if (persisted_generation_ >= gen) {
+        return Status::Ok();
+      }
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      return Unavailable("journey: state.bin not rewritten yet (re-derivations pending); retry");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace cairn::journey

@@ -510,4 +510,23 @@ Result<Decision> RescueEngine::RecordOutcome(int64_t id, bool success, std::stri
   return d;
 }
 
+Result<size_t> RescueEngine::EraseCustomers(const std::vector<store::CustomerId>& customers) {
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(db_->SecureDelete());
+  size_t n = 0;
+  {
+    ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+    for (store::CustomerId c : customers) {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare("DELETE FROM decisions WHERE customer = ?1"));
+      RETURN_IF_ERROR(st.BindU64(1, c).Run());
+      ASSIGN_OR_RETURN(int64_t changed, db_->QueryInt("SELECT changes()"));
+      n += static_cast<size_t>(changed);
+      waiting_.erase(c);
+    }
+    RETURN_IF_ERROR(tx.Commit());
+  }
+  RETURN_IF_ERROR(db_->Scrub());
+  return n;
+}
+
 }  // namespace cairn::rescue

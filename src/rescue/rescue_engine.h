@@ -84,6 +84,11 @@ class RescueEngine final : public RescueService {
   // NotFound for an unknown decision.
   Status AppendActionRef(int64_t id, std::string_view ref);
 
+  // Erasure (docs/erasure.md): deletes the decisions of `customers` (learned arm counts, which are
+  // aggregates, stay), forgets their waiting windows, VACUUMs rescue.db and truncates its -wal.
+  // Returns the number of decisions deleted.
+  Result<size_t> EraseCustomers(const std::vector<store::CustomerId>& customers);
+
  private:
   explicit RescueEngine(RescueOptions options, std::unique_ptr<entity::SqliteDb> db);
   Status LoadWaiting();
