@@ -210,7 +210,7 @@ class EventIndexBuilder {
   // written source by source and sorted when that left it out of (ts, seq) order (new rows
   // usually come last, so mostly a linear check).
   Result<std::shared_ptr<const EventIndex>> FinishExtend(const EventIndex& prev, uint64_t snapshot_seq,
-                                                        const QueryContext& ctx) {
+                                                        const QueryContext& ctx, EventIndex* spare) {
     EventIndex& x = *index_;
     x.snapshot_seq_ = snapshot_seq;
     const size_t nd = cust_.size();
@@ -267,13 +267,23 @@ class EventIndexBuilder {
     }
     std::vector<store::CustomerId>().swap(remap);
     RETURN_IF_ERROR(ctx.Check());
-    // Fill, appending in new order.
-    x.ts_.reserve(total);
-    x.event_.reserve(total);
-    x.seq_.reserve(total);
-    x.channel_.reserve(total);
-    x.type_.reserve(total);
-    x.revenue_.reserve(total);
+    // Fill, appending in new order, into the spare index's columns when there is one (their
+    // pages are mapped already: no page faults), else fresh ones with 1/16 room to grow, so the
+    // next extensions can reuse them.
+    auto take = [&](auto& dst, auto& from) {
+      if (spare != nullptr && from.capacity() >= total) {
+        dst.swap(from);
+        dst.clear();
+      } else {
+        dst.reserve(total + total / 16);
+      }
+    };
+    take(x.ts_, spare ? spare->ts_ : x.ts_);
+    take(x.event_, spare ? spare->event_ : x.event_);
+    take(x.seq_, spare ? spare->seq_ : x.seq_);
+    take(x.channel_, spare ? spare->channel_ : x.channel_);
+    take(x.type_, spare ? spare->type_ : x.type_);
+    take(x.revenue_, spare ? spare->revenue_ : x.revenue_);
     x.offsets_.reserve(ids.size() + 1);
     x.offsets_.push_back(0);
     RowIndex pend_b = 0, pend_e = 0;  // old rows to copy as one range
@@ -457,7 +467,7 @@ Result<std::shared_ptr<const EventIndex>> EventIndex::Extend(const EventIndex& p
                                                              const store::Snapshot& prev_snapshot,
                                                              const store::Snapshot& snapshot,
                                                              const Canonicalizer& canonical, const QueryContext& ctx,
-                                                             const CustomerFilter& excluded) {
+                                                             const CustomerFilter& excluded, EventIndex* spare) {
   const uint64_t s0 = prev.snapshot_seq();
   if (snapshot.seq() < s0 || prev_snapshot.seq() != s0) return std::shared_ptr<const EventIndex>();
   // An excluded customer merged into another since: its rows (not in prev) would now belong to
@@ -488,7 +498,7 @@ Result<std::shared_ptr<const EventIndex>> EventIndex::Extend(const EventIndex& p
     b.AddRow(r);
   }
   if (below != prev.row_count() + prev.excluded_rows_) return std::shared_ptr<const EventIndex>();
-  return b.FinishExtend(prev, snapshot.seq(), ctx);
+  return b.FinishExtend(prev, snapshot.seq(), ctx, spare);
 }
 
 const Column<RowIndex>& EventIndex::RowOfSeqTable() const {
@@ -599,9 +609,14 @@ Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
   }
   const int64_t t0 = ctx.clock()->MonotonicNanos();
   if (!invalid_ && current_.index && snap->seq() > current_.index->snapshot_seq()) {
-    ASSIGN_OR_RETURN(auto ext,
-                     EventIndex::Extend(*current_.index, *current_.snapshot, *snap, canonical_, ctx, excluded_));
+    // The index before the current one, if no query holds it any more (use_count 1: only
+    // spare_; nobody can obtain it again), lends its column memory to the new one.
+    EventIndex* spare = spare_ && spare_.use_count() == 1 ? const_cast<EventIndex*>(spare_.get()) : nullptr;
+    ASSIGN_OR_RETURN(auto ext, EventIndex::Extend(*current_.index, *current_.snapshot, *snap, canonical_, ctx,
+                                                  excluded_, spare));
+    spare_.reset();
     if (ext) {
+      spare_ = current_.index;
       stats_.last_delta_rows = (ext->row_count() + ext->excluded_rows()) -
                                (current_.index->row_count() + current_.index->excluded_rows());
       current_ = Entry{std::move(snap), std::move(ext)};
@@ -611,6 +626,7 @@ Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
       return current_;
     }
   }
+  spare_.reset();
   ASSIGN_OR_RETURN(auto index, EventIndex::Build(*snap, canonical_, ctx, excluded_));
   current_ = Entry{std::move(snap), std::move(index)};
   invalid_ = false;
@@ -624,6 +640,7 @@ Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
 void IndexCache::Invalidate() {
   std::lock_guard lock(mu_);
   current_ = Entry{};  // releases the snapshot now (erasure: its retired segments can go)
+  spare_.reset();
   invalid_ = true;
 }
 

@@ -82,10 +82,13 @@ class EventIndex {
   // Returns nullptr (not an error) when the rows below prev's seq are not exactly prev's — rows
   // were erased or dropped by compaction — or snapshot is older than prev: the caller then Builds.
   // Also nullptr when a customer excluded in prev has since been merged into another one.
+  // `spare`: an index nobody else references any more, whose column memory is reused (its
+  // columns are left empty or unchanged); may be null.
   static Result<std::shared_ptr<const EventIndex>> Extend(const EventIndex& prev, const store::Snapshot& prev_snapshot,
                                                           const store::Snapshot& snapshot,
                                                           const Canonicalizer& canonical, const QueryContext& ctx,
-                                                          const CustomerFilter& excluded = {});
+                                                          const CustomerFilter& excluded = {},
+                                                          EventIndex* spare = nullptr);
 
   uint64_t snapshot_seq() const { return snapshot_seq_; }
   size_t customer_count() const { return customers_.size(); }
@@ -195,6 +198,8 @@ class IndexCache {
   mutable std::mutex mu_;  // held while building: one build at a time
   Entry current_;  // guarded by mu_
   bool invalid_ = false;  // guarded by mu_
+  // The index current_ replaced at the last extension: memory for the next one (see Get).
+  std::shared_ptr<const EventIndex> spare_;  // guarded by mu_
   Stats stats_;    // guarded by mu_
 };
 
