@@ -7,6 +7,7 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/cors.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/action_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/case_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/consent_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/customer_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/feedback_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/insights_dto.cc
@@ -20,6 +21,8 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/handlers/audit_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/admin_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/case_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/consent_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/export_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/customer_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/feedback_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/ingest_handler.cc

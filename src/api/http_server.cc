@@ -328,6 +328,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!response.content_type.empty()) response_.set(http::field::content_type, response.content_type);
     for (auto& [name, value] : response.headers) response_.set(name, value);
     response_.keep_alive(keep);
+    if (response.next_chunk && !is_head_) return AnswerStream(std::move(response.next_chunk), keep);
     const size_t body_size = response.body.size();
     response_.body() = std::move(response.body);
     if (is_head_) {
@@ -344,6 +345,61 @@ class Session : public std::enable_shared_from_this<Session> {
       if (self->unread_input_) return self->Linger();
       self->Close();
     });
+  }
+
+  // A streamed answer (ApiResponse::next_chunk): the header from response_ with chunked transfer
+  // encoding, then each piece as one chunk (HTTP/1.0: raw, and the connection closes to end it).
+  void AnswerStream(std::function<Result<std::string>()> next_chunk, bool keep) {
+    next_chunk_ = std::move(next_chunk);
+    const bool chunked = version_ != 10;
+    if (!chunked) keep = false;
+    response_.keep_alive(keep);
+    response_.chunked(chunked);
+    stream_header_.emplace(std::move(response_.base()));
+    stream_header_->chunked(chunked);
+    stream_header_->keep_alive(keep);
+    response_ = {};
+    header_serializer_.emplace(*stream_header_);
+    stream_.expires_after(server_->options.write_timeout);
+    http::async_write_header(stream_, *header_serializer_, [self = shared_from_this(), keep, chunked](beast::error_code ec, size_t) {
+      if (self->state_ == State::kClosed) return;
+      if (ec) return self->Close();
+      self->WriteNextChunk(keep, chunked);
+    });
+  }
+
+  void WriteNextChunk(bool keep, bool chunked) {
+    Result<std::string> piece = std::string();
+    try {
+      piece = next_chunk_();
+    } catch (const std::exception& e) {
+      piece = Internal(fmt::format("streamed answer threw: {}", e.what()));
+    }
+    if (!piece.ok()) {
+      LOG_EVERY_N_SEC(kError, 10, "http: streamed answer failed, connection cut: {}", piece.status().ToString());
+      return Close();
+    }
+    auto done = [self = shared_from_this(), keep, chunked](beast::error_code ec, size_t) {
+      if (self->state_ == State::kClosed) return;
+      if (ec) return self->Close();
+      if (self->chunk_.empty() && self->next_chunk_ == nullptr) {  // the last chunk went out
+        self->header_serializer_.reset();
+        self->stream_header_.reset();
+        if (keep) return self->ReadHeader();
+        if (self->unread_input_) return self->Linger();
+        return self->Close();
+      }
+      self->WriteNextChunk(keep, chunked);
+    };
+    stream_.expires_after(server_->options.write_timeout);
+    chunk_ = std::move(*piece);
+    if (chunk_.empty()) {
+      next_chunk_ = nullptr;
+      if (!chunked) return done(beast::error_code{}, 0);
+      return net::async_write(stream_, http::make_chunk_last(), std::move(done));
+    }
+    if (!chunked) return net::async_write(stream_, net::buffer(chunk_), std::move(done));
+    net::async_write(stream_, http::make_chunk(net::buffer(chunk_)), std::move(done));
   }
 
   // See kLingerTimeout.
@@ -382,6 +438,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> body_parser_;
   http::response<http::string_body> response_;
+  // A streamed answer in progress (AnswerStream).
+  std::function<Result<std::string>()> next_chunk_;
+  std::optional<http::response<http::empty_body>> stream_header_;
+  std::optional<http::response_serializer<http::empty_body>> header_serializer_;
+  std::string chunk_;  // the piece being written
   ApiRequest request_;
   std::vector<char> discard_buffer_;
   uint64_t discard_remaining_ = 0;

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.h"
+
 namespace cairn::api {
 
 struct ApiRequest {
@@ -48,6 +50,13 @@ struct ApiResponse {
   // Ask the server to close the connection after this response (e.g. after a request it could
   // not read completely). The server also closes when the client or a shutdown asks for it.
   bool close = false;
+  // A streamed body (e.g. an export): when set, `body` is ignored and the server sends the answer
+  // with Transfer-Encoding: chunked, calling next_chunk on the connection's strand for each next
+  // piece only after the previous one was written (a slow reader slows the producer; nothing
+  // piles up). "" ends the body; an error cuts the connection before the last chunk, so the client
+  // sees a truncated body, never a complete-looking one. Pieces should be small (~64 KiB) and
+  // quick to produce. Called at most until it returns "" or an error; destroyed after the answer.
+  std::function<Result<std::string>()> next_chunk;
 
   void SetHeader(std::string name, std::string value) {
     for (auto& h : headers) {

@@ -7,6 +7,8 @@
 #include "api/cors.h"
 #include "api/handlers/audit_handler.h"
 #include "api/handlers/case_handler.h"
+#include "api/handlers/consent_handler.h"
+#include "api/handlers/export_handler.h"
 #include "api/handlers/key_handler.h"
 #include "api/handlers/action_handler.h"
 #include "api/handlers/feedback_handler.h"
@@ -237,6 +239,18 @@ void Router::BuildTable() {
       ActionHandler(&services_).Replay(r, p[0], std::move(respond));
     });
   }
+
+  // A customer's consent ledger (admin; personal): docs/consent.md. Stateless.
+  Add("GET", "/v1/customers/{id}/consents", [this](ApiRequest r, const Params& p, Responder respond) {
+    ConsentHandler(&services_).Get(r, p[0], std::move(respond));
+  });
+  Add("PUT", "/v1/customers/{id}/consents", [this](ApiRequest r, const Params& p, Responder respond) {
+    ConsentHandler(&services_).Put(r, p[0], std::move(respond));
+  });
+  // A customer's whole data as one streamed JSON bundle (admin; personal): docs/export.md.
+  Add("GET", "/v1/customers/{id}/export", [this](ApiRequest r, const Params& p, Responder respond) {
+    ExportHandler(&services_).Get(r, p[0], std::move(respond));
+  });
 
   // Journey map (analysts read, admins change), a customer's journey (agents; personal), the
   // overview (analysts): docs/journey.md. Stateless.

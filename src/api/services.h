@@ -42,6 +42,10 @@ namespace cairn::dashboard {
 class DashboardService;  // dashboard/dashboard_service.h
 }
 
+namespace cairn::entity {
+class ConsentService;  // entity/consent_service.h
+}
+
 namespace cairn::api {
 
 struct Services {
@@ -81,6 +85,13 @@ struct Services {
   // Goals, budgets, activities and the dashboard overview (/v1/goals, /v1/budgets,
   // /v1/activities, /v1/dashboard); optional: without it those routes answer 503.
   dashboard::DashboardService* dashboard = nullptr;
+  // The consent ledger (GET/PUT /v1/customers/{id}/consents; docs/consent.md); optional: without
+  // it those routes answer 503.
+  entity::ConsentService* consents = nullptr;
+  // One customer's export bundle (GET /v1/customers/{id}/export; docs/export.md): resolves `id`
+  // (NotFound before any byte) and returns the producer of its pieces ("" = end), pulled by the
+  // server for a chunked answer; optional: without it the route answers 503.
+  std::function<Result<std::function<Result<std::string>()>>(const std::string& id)> export_customer;
 };
 
 }  // namespace cairn::api

@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include "app/consent_wiring.h"
 #include "app/rescue_config.h"
 
 #include <CLI/CLI.hpp>
@@ -141,6 +142,8 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ApplyRescueSection(v, &cfg->hub.rescue));
     } else if (key == "actions") {
       RETURN_IF_ERROR(ApplyActionsSection(v, &cfg->hub.rescue));
+    } else if (key == "retention") {
+      RETURN_IF_ERROR(ApplyRetentionConfig(v, &cfg->hub.store.compaction_filter));  // app/consent_wiring.h
     } else if (key == "cases") {
       RETURN_IF_ERROR(ApplyCasesSection(v, &cfg->hub.cases));  // app/cases_wiring.h
     } else if (key == "value") {

@@ -1,5 +1,7 @@
 #include "app/hub.h"
 
+#include "app/consent_wiring.h"
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -68,6 +70,9 @@ Status Hub::Init() {
     journey_->SetIdentity(identity_.get());
     journey_->SetResolver([this](const std::string& id) { return Resolve(id); });
   }
+
+  // 1d. Consent ledger (primary data, DIR/consents.db): before the store, so WAL replay reaches it.
+  ASSIGN_OR_RETURN(consent_, ConsentLedger::Open(options_.data_dir, identity_.get(), [this](const std::string& id) { return Resolve(id); }, metrics));
 
   // 2. The store, replaying its WAL through OnCommit.
   store::StoreListener listener;
@@ -145,6 +150,7 @@ Status Hub::Init() {
     deps.read = [this](store::CustomerId id) -> Result<std::vector<store::Interaction>> {
       return store_->GetSnapshot()->ReadCustomers(identity_->Members(identity_->Find(id)));
     };
+    deps.consent = consent_.get();  // every action's consent gate reads the ledger
     ASSIGN_OR_RETURN(rescue_, rescue::RescueStack::Open(options_.rescue, std::move(deps)));
   }
   // 5b. Cases inside the journey: timeline events, CSAT requests, the open_case action.
@@ -210,6 +216,7 @@ void Hub::OnCommit(const store::Batch& batch, bool recovered) {
       if (engine) engine->OnCommit(batch, recovered);
     }
   } journey_feed{journey_.get(), batch, recovered};
+  if (consent_) consent_->OnCommit(batch);  // every batch, replays too (idempotent by seq)
   uint64_t end = batch.first_seq + batch.interactions.size();
   if (recovered) {
     // Batches the profile store already holds were applied to identity from profiles.db.

@@ -36,6 +36,8 @@
 
 namespace cairn::app {
 
+class ConsentLedger;  // app/consent_wiring.h
+
 struct HubOptions {
   std::string data_dir;                   // required
   store::StoreOptions store;
@@ -72,6 +74,9 @@ class Hub final : public entity::CustomerDirectory {
   rescue::RescueStack* rescue() { return rescue_.get(); }
   // Goals, budgets, activities and the dashboard overview (DIR/dashboard.db; docs/dashboard.md).
   dashboard::Dashboard* dashboard() { return dashboard_.get(); }
+  // The consent ledger (DIR/consents.db; docs/consent.md), fed from OnCommit; also the action
+  // gates' ConsentChecker and the analytics exclusion.
+  ConsentLedger* consents() { return consent_.get(); }
   // Canonical customer ids for readers (analytics): Find() maps a stored id to its survivor.
   const ingest::IdentityResolver* identity() const { return identity_.get(); }
   // Keys created by this Open (empty unless it was a first start without given keys): shown once.
@@ -104,6 +109,7 @@ class Hub final : public entity::CustomerDirectory {
   std::unique_ptr<ingest::IdentityResolver> identity_;
   std::unique_ptr<cases::CaseManager> cases_;  // opened before the store: WAL replay feeds it
   std::unique_ptr<cases::Intake> intake_;
+  std::unique_ptr<ConsentLedger> consent_;  // opened before the store: WAL replay feeds it
   std::unique_ptr<journey::JourneyEngine> journey_;  // opened before the store: WAL replay feeds it
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ingest::IngestPipeline> pipeline_;

@@ -14,6 +14,8 @@
 #include "app/access_cmd.h"
 #include "app/access_wiring.h"
 #include "app/config.h"
+#include "app/consent_wiring.h"
+#include "app/export.h"
 #include "app/hub.h"
 #include "app/import.h"
 #include "app/query_cmd.h"
@@ -59,6 +61,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.ready = [h] { return h->Ready(); };
   services.journey = h->journey();
   services.dashboard = h->dashboard();
+  services.consents = h->consents();  // GET/PUT /v1/customers/{id}/consents (docs/consent.md)
   if (live) {
     Status ds = live->SeedDashboard(h->dashboard());
     if (!ds.ok()) std::fprintf(stderr, "cairn: demo: no goals pre-configured: %s\n", ds.ToString().c_str());
@@ -72,6 +75,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   auto value_engine = MakeValueEngine(h, cfg.value);  // customer value: refits periodically (app/value_cmd.h)
   value_engine->Start();
   services.value = value_engine.get();
+  services.export_customer = ExportFunction(h, value_engine.get());  // GET /v1/customers/{id}/export
   // The journey engine's value at stake takes the predicted CLV into account (docs/journey.md):
   // without it an existing customer's stake is only the next purchase at their funnel stage.
   h->journey()->SetClvModel([ve = value_engine.get()](store::CustomerId c) {
@@ -185,6 +189,7 @@ int main(int argc, char** argv) {
 
   AddValueCommands(&cli);  // `value ...`: runs from its own callbacks during parse
   AddQueryCommands(&cli);  // `query funnel|retention`: likewise
+  AddExportCommand(&cli);  // `export --data DIR --customer ID`: likewise (app/export.h)
   AddRebuildCommand(&cli);  // `rebuild --data DIR`: likewise (app/rebuild_cmd.h)
   AddAccessCommands(&cli);  // `keys list|create|revoke`, `audit verify` (app/access_cmd.h)
 

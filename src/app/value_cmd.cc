@@ -14,6 +14,7 @@
 
 #include "api/dto/value_dto.h"
 #include "app/config.h"
+#include "app/consent_wiring.h"
 #include "app/hub.h"
 #include "store/segment_format.h"
 #include "value/bgnbd.h"
@@ -241,13 +242,19 @@ std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSetting
   store::Store* st = hub->store();
   const ingest::IdentityResolver* identity = hub->identity();
   const bool offers = settings.offers;
-  auto scan = [st, offers](const std::function<bool(const store::Interaction&)>& fn) {
+  ConsentLedger* consents = hub->consents();
+  auto scan = [st, offers, identity, consents](const std::function<bool(const store::Interaction&)>& fn) {
     using store::segment::Bit;
     using store::segment::Column;
     uint32_t columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kType) |
                        Bit(Column::kChannel) | Bit(Column::kRevenue);
     if (offers) columns |= Bit(Column::kPayload);  // products of purchases, version traits
-    return st->GetSnapshot()->ForEach(fn, columns);
+    // Customers who denied `analytics` consent are left out of value models (docs/consent.md).
+    auto excluded = consents ? consents->AnalyticsExclusions() : nullptr;
+    if (!excluded || excluded->empty()) return st->GetSnapshot()->ForEach(fn, columns);
+    return st->GetSnapshot()->ForEach(
+        [&](const store::Interaction& r) { return excluded->count(identity->Find(r.customer)) ? true : fn(r); },
+        columns);
   };
   auto canonical = [identity](store::CustomerId c) { return identity->Find(c); };
   auto resolve = [hub](const std::string& any) -> Result<store::CustomerId> {

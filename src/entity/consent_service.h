@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -21,9 +22,23 @@ namespace cairn::entity {
 inline constexpr std::string_view kAllChannels = "*";
 
 enum class ConsentState : uint8_t { kGranted = 1, kDenied = 2, kWithdrawn = 3 };
-std::string_view ConsentStateName(ConsentState s);  // "granted" | "denied" | "withdrawn"
+// "granted" | "denied" | "withdrawn" (inline: api/ links no entity library).
+inline std::string_view ConsentStateName(ConsentState s) {
+  switch (s) {
+    case ConsentState::kGranted: return "granted";
+    case ConsentState::kDenied: return "denied";
+    case ConsentState::kWithdrawn: return "withdrawn";
+  }
+  return "unknown";
+}
 // Accepts granted/denied/withdrawn and the common spellings true/false, yes/no, opt_in/opt_out.
-bool ParseConsentState(std::string_view s, ConsentState* out);
+inline bool ParseConsentState(std::string_view s, ConsentState* out) {
+  if (s == "granted" || s == "true" || s == "yes" || s == "opt_in") *out = ConsentState::kGranted;
+  else if (s == "denied" || s == "false" || s == "no" || s == "opt_out") *out = ConsentState::kDenied;
+  else if (s == "withdrawn") *out = ConsentState::kWithdrawn;
+  else return false;
+  return true;
+}
 
 struct ConsentRecord {
   int64_t id = 0;                 // ledger order (assigned on insert)
@@ -61,7 +76,7 @@ struct ConsentInput {
   std::string channel = "*";
   ConsentState state = ConsentState::kGranted;
   std::string lawful_basis = "consent";
-  std::optional<int64_t> expires_at_ms;
+  std::string expires_at;  // ISO-8601 or epoch ms as text; "" = never expires
   std::string note;
 };
 

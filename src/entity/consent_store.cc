@@ -114,23 +114,6 @@ bool Later(const ConsentRecord& a, const ConsentRecord& b) { return std::tie(a.a
 
 }  // namespace
 
-std::string_view ConsentStateName(ConsentState s) {
-  switch (s) {
-    case ConsentState::kGranted: return "granted";
-    case ConsentState::kDenied: return "denied";
-    case ConsentState::kWithdrawn: return "withdrawn";
-  }
-  return "unknown";
-}
-
-bool ParseConsentState(std::string_view s, ConsentState* out) {
-  if (s == "granted" || s == "true" || s == "yes" || s == "opt_in") *out = ConsentState::kGranted;
-  else if (s == "denied" || s == "false" || s == "no" || s == "opt_out") *out = ConsentState::kDenied;
-  else if (s == "withdrawn") *out = ConsentState::kWithdrawn;
-  else return false;
-  return true;
-}
-
 ConsentStore::ConsentStore(std::unique_ptr<SqliteDb> db, Clock* clock, uint64_t applied_seq)
     : db_(std::move(db)), clock_(clock), applied_seq_(applied_seq) {}
 

@@ -14,7 +14,7 @@ Result<std::unique_ptr<RescueStack>> RescueStack::Open(const RescueConfig& confi
   const std::string dir = deps.data_dir;
 
   {  // always: internal actions (open_case) need no webhook url; webhooks go out only with one
-    s->consent_ = std::make_unique<actions::RecordedConsent>(deps.read);
+    if (deps.consent == nullptr) s->consent_ = std::make_unique<actions::RecordedConsent>(deps.read);
     s->touches_ = std::make_unique<IngestTouchRecorder>(deps.ingestor);
     actions::DispatcherOptions d;
     d.path = io::JoinPath(dir, "actions.db");
@@ -23,7 +23,7 @@ Result<std::unique_ptr<RescueStack>> RescueStack::Open(const RescueConfig& confi
     d.consent_policy = config.consent;
     d.quiet = config.quiet;
     d.cap = config.cap;
-    d.consent = s->consent_.get();
+    d.consent = deps.consent ? deps.consent : s->consent_.get();
     d.touches = s->touches_.get();
     d.clock = deps.clock;
     d.metrics = deps.metrics;

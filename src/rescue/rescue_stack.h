@@ -41,7 +41,10 @@ struct RescueDeps {
   journey::JourneyEngine* journey = nullptr;  // required: signals, interactions, the map
   ingest::Ingestor* ingestor = nullptr;       // required: records delivered actions
   std::function<CustomerInfo(store::CustomerId)> describe;  // required
-  actions::RecordedConsent::ReadFn read;      // required: consent and survey answers
+  actions::RecordedConsent::ReadFn read;      // required: survey answers (and consent without `consent`)
+  // The consent gate of every action (the hub's consent ledger); null: consent is read from the
+  // customer's interactions (actions::RecordedConsent). Outlives the stack.
+  actions::ConsentChecker* consent = nullptr;
   Clock* clock = nullptr;
   metrics::Registry* metrics = nullptr;
 };
