@@ -17,15 +17,19 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <cstring>
+#include <sys/resource.h>
 #include <condition_variable>
 #include <exception>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "api/responses.h"
 #include "base/logging.h"
 #include "base/metrics.h"
 
@@ -47,6 +51,33 @@ constexpr size_t kReadBufferReserve = 64 << 10;
 // dropped for up to this long before closing: closing with unread data makes the kernel send a
 // reset, which can destroy the answer before the client reads it.
 constexpr std::chrono::seconds kLingerTimeout(2);
+
+// A connection refused at max_connections gets a canned 503, then lingers like above (so the
+// answer is not destroyed by a reset) for at most this long. At most kMaxRejecting such
+// connections linger at once; beyond that they are closed at once (the limit must not be
+// escapable through the rejection path itself).
+constexpr std::chrono::milliseconds kRejectLinger(500);
+constexpr int kMaxRejecting = 256;
+const std::string& BusyResponse() {
+  static const std::string kResponse = [] {
+    const std::string body = R"({"error":"too many connections: retry later"})";
+    return fmt::format(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
+        body.size(), body);
+  }();
+  return kResponse;
+}
+
+// Descriptors kept for everything but client connections when max_connections is automatic.
+constexpr size_t kReservedFds = 512;
+
+size_t AutoMaxConnections() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 16384;
+  const size_t soft = static_cast<size_t>(rl.rlim_cur);
+  return soft >= 2 * kReservedFds ? soft - kReservedFds : std::max<size_t>(soft / 2, 1);
+}
 
 // Why a session exists after Stop(): a `done` may still arrive for it. Responders check the gate
 // under its mutex before posting to the connection's strand, and Stop() closes it before the
@@ -76,7 +107,7 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-class Session;
+class HttpConnection;
 
 struct HttpServer::Impl {
   Impl(const Services& services, HttpServerOptions opts)
@@ -84,18 +115,39 @@ struct HttpServer::Impl {
         router(services, RouterOptions{options.enable_test_endpoints, options.clock}),
         registry(services.metrics ? services.metrics : metrics::Registry::Default()),
         connections_total(registry->GetCounter("cairn_http_connections_total", "TCP connections accepted.")),
-        open_connections(registry->GetGauge("cairn_http_open_connections", "TCP connections currently open.")) {}
+        open_connections(registry->GetGauge("cairn_http_open_connections", "TCP connections currently open.")),
+        rejected_connections(registry->GetCounter("cairn_http_rejected_connections_total",
+                                                  "Connections answered 503 at max_connections.")),
+        evicted_connections(registry->GetCounter("cairn_http_evicted_idle_connections_total",
+                                                 "Idle keep-alive connections closed to make room at max_connections.")),
+        header_timeouts(registry->GetCounter("cairn_http_header_timeouts_total",
+                                             "Connections closed because a request header took longer than header_timeout.")),
+        busy_rejections(registry->GetCounter("cairn_http_body_budget_rejections_total",
+                                             "Requests answered 503 because in-flight body bytes were over max_inflight_body_bytes.")) {}
 
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
-  void Remove(Session* session);
-  std::vector<std::shared_ptr<Session>> Snapshot();
+  void Remove(HttpConnection* session);
+  std::vector<std::shared_ptr<HttpConnection>> Snapshot();
+  // At max_connections: closes the longest-idle connection if one is idle. False when none is.
+  bool EvictIdle();
+  void RejectBusy(tcp::socket socket);
+  // In-flight body budget (max_inflight_body_bytes): Reserve fails when over it.
+  bool ReserveBody(uint64_t bytes);
+  void ReleaseBody(uint64_t bytes) { inflight_body_bytes.fetch_sub(bytes); }
 
   HttpServerOptions options;
   Router router;
   metrics::Registry* registry;
   metrics::Counter* connections_total;
   metrics::Gauge* open_connections;
+  metrics::Counter* rejected_connections;
+  metrics::Counter* evicted_connections;
+  metrics::Counter* header_timeouts;
+  metrics::Counter* busy_rejections;
+  size_t max_connections = 0;  // in force; set by Start
+  std::atomic<uint64_t> inflight_body_bytes{0};
+  std::atomic<int> rejecting{0};  // connections lingering after a 503 at max_connections
 
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
   std::atomic<bool> draining{false};
@@ -107,7 +159,7 @@ struct HttpServer::Impl {
   std::condition_variable sessions_changed;
   // Live connections. Holding them here keeps a session alive while its handler runs (no
   // asynchronous operation holds it then); a session removes itself when it closes.
-  std::unordered_map<Session*, std::shared_ptr<Session>> sessions;  // guarded by mu
+  std::unordered_map<HttpConnection*, std::shared_ptr<HttpConnection>> sessions;  // guarded by mu
 
   // Declared last: destroyed first, so handlers still queued in it (which may own sessions) are
   // destroyed while everything above is intact.
@@ -120,10 +172,30 @@ struct HttpServer::Impl {
 };
 
 // One connection. Every member is used on the connection's strand only.
-class Session : public std::enable_shared_from_this<Session> {
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
-  Session(HttpServer::Impl* server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
-    buffer_.reserve(kReadBufferReserve);
+  // The read buffer is allocated when the first request starts to arrive (StartHeader), so a
+  // connection that never sends anything costs no heap beyond this object.
+  HttpConnection(HttpServer::Impl* server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)), idle_timer_(stream_.get_executor()) {}
+
+  // For EvictIdle (any thread): whether this connection waits for the first byte of a request,
+  // and since when (steady clock, ns). A claim clears the flag so no two accepts pick it.
+  bool idle() const { return idle_.load(std::memory_order_relaxed); }
+  int64_t idle_since_ns() const { return idle_since_ns_.load(std::memory_order_relaxed); }
+  bool ClaimIdle() {
+    bool expected = true;
+    return idle_.compare_exchange_strong(expected, false);
+  }
+
+  // Closes the connection if it still waits for a request (EvictIdle); otherwise nothing.
+  void EvictIfIdle() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->waiting_ && self->state_ == State::kIdle) {
+        self->server_->evicted_connections->Inc();
+        self->Close();
+      }
+    });
   }
 
   void Start() {
@@ -151,12 +223,39 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::kIdle;
     request_ = ApiRequest();
     body_parser_.reset();
+    is_head_ = false;
+    unread_input_ = false;
+    if (buffer_.size() > 0) return StartHeader();  // pipelined: the next request is here already
+    WaitForRequest();
+  }
+
+  // Keep-alive idle: wait (up to idle_timeout) for the socket to become readable, without a read
+  // buffer; the header timer starts only with the first byte.
+  void WaitForRequest() {
+    waiting_ = true;
+    idle_since_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    idle_.store(true, std::memory_order_relaxed);
+    idle_timer_.expires_after(server_->options.idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->state_ == State::kClosed || !self->waiting_) return;  // cancelled: data came
+      self->Close();
+    });
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (self->state_ == State::kClosed) return;
+      self->waiting_ = false;
+      self->idle_.store(false, std::memory_order_relaxed);
+      self->idle_timer_.cancel();
+      if (ec || self->server_->draining.load()) return self->Close();
+      self->StartHeader();
+    });
+  }
+
+  void StartHeader() {
+    if (buffer_.capacity() < kReadBufferReserve) buffer_.reserve(kReadBufferReserve);
     header_parser_.emplace();
     header_parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
     header_parser_->body_limit(boost::none);  // the body size is checked here, not by the parser
-    is_head_ = false;
-    unread_input_ = false;
-    stream_.expires_after(server_->options.idle_timeout);
+    stream_.expires_after(server_->options.header_timeout);
     http::async_read_header(stream_, buffer_, *header_parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
@@ -172,10 +271,16 @@ class Session : public std::enable_shared_from_this<Session> {
       if (IsProtocolError(ec)) {
         return Answer(server_->router.Malformed(400, fmt::format("malformed HTTP request: {}", ec.message())));
       }
+      if (ec == beast::error::timeout) server_->header_timeouts->Inc();
       return Close();  // end of stream, timeout, reset, aborted
     }
     state_ = State::kReadingBody;
     const auto& head = header_parser_->get();
+    if (head.target().size() > server_->options.max_target_bytes) {
+      unread_input_ = true;
+      return Answer(server_->router.Malformed(
+          414, fmt::format("request target is over the limit of {} bytes", server_->options.max_target_bytes)));
+    }
     version_ = head.version();
     keep_alive_ = header_parser_->keep_alive();
     request_.method = std::string(head.method_string());
@@ -196,6 +301,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool expect_continue = version_ >= 11 && IEquals(request_.Header("expect"), "100-continue");
     const size_t limit = server_->options.max_body_bytes;
+
+    // In-flight body budget: refuse before reading (and allocating) the body.
+    const uint64_t reserve = header_parser_->chunked() ? limit : header_parser_->content_length().value_or(0);
+    if (reserve > 0 && reserve <= limit) {
+      if (!server_->ReserveBody(reserve)) {
+        server_->busy_rejections->Inc();
+        keep_alive_ = false;
+        unread_input_ = true;
+        ApiResponse busy = JsonError(503, "server busy: too many request bodies in flight; retry later");
+        busy.SetHeader("Retry-After", "1");
+        busy.close = true;
+        return Answer(std::move(busy));
+      }
+      reserved_body_ = reserve;
+    }
 
     if (header_parser_->chunked()) {
       // Rare for our clients; the parser decodes the chunks into a string body.
@@ -310,7 +430,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (called->exchange(true)) return;
       std::lock_guard<std::mutex> lock(gate->mu);
       if (!gate->open) return;
-      std::shared_ptr<Session> self = weak.lock();
+      std::shared_ptr<HttpConnection> self = weak.lock();
       if (!self) return;
       net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->Answer(std::move(response));
@@ -318,8 +438,15 @@ class Session : public std::enable_shared_from_this<Session> {
     };
   }
 
+  void ReleaseBody() {
+    if (reserved_body_ == 0) return;
+    server_->ReleaseBody(reserved_body_);
+    reserved_body_ = 0;
+  }
+
   void Answer(ApiResponse response) {
     if (state_ == State::kClosed) return;
+    ReleaseBody();
     state_ = State::kWriting;
     const bool keep = keep_alive_ && !response.close && !server_->draining.load();
     response_ = {};
@@ -426,6 +553,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    ReleaseBody();
+    waiting_ = false;
+    idle_.store(false, std::memory_order_relaxed);
+    idle_timer_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.socket().close(ignored);
@@ -434,6 +565,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   HttpServer::Impl* server_;  // outlives every session that still runs handlers
   beast::tcp_stream stream_;
+  net::steady_timer idle_timer_;  // idle_timeout while waiting_
+  bool waiting_ = false;          // waiting for the first byte of a request (WaitForRequest)
+  std::atomic<bool> idle_{false};              // waiting_, readable from other threads (EvictIdle)
+  std::atomic<int64_t> idle_since_ns_{0};
+  uint64_t reserved_body_ = 0;  // bytes of the in-flight body budget held by this request
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> body_parser_;
@@ -451,6 +587,52 @@ class Session : public std::enable_shared_from_this<Session> {
   bool is_head_ = false;
   bool unread_input_ = false;  // the current request's input was not consumed: linger on close
   State state_ = State::kIdle;
+};
+
+// A connection refused at max_connections: canned 503, half-close, drain until the client closes
+// or kRejectLinger passes, close. Everything runs on the socket's strand.
+class RejectedConnection : public std::enable_shared_from_this<RejectedConnection> {
+ public:
+  RejectedConnection(tcp::socket socket, std::atomic<int>* counter)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), counter_(counter) {}
+
+  void Start() {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->timer_.expires_after(kRejectLinger);
+      self->timer_.async_wait([self](beast::error_code ec) {
+        if (!ec) self->Finish();
+      });
+      net::async_write(self->socket_, net::buffer(BusyResponse()), [self](beast::error_code ec, size_t) {
+        if (ec) return self->Finish();
+        beast::error_code ignored;
+        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+        self->Drain();
+      });
+    });
+  }
+
+ private:
+  void Drain() {
+    socket_.async_read_some(net::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Finish();  // EOF, or the timer closed the socket
+      self->Drain();
+    });
+  }
+
+  void Finish() {
+    if (done_) return;
+    done_ = true;
+    beast::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+    counter_->fetch_sub(1);
+  }
+
+  tcp::socket socket_;
+  net::steady_timer timer_;
+  std::atomic<int>* counter_;  // HttpServer::Impl::rejecting
+  bool done_ = false;
+  std::array<char, 4096> scratch_;
 };
 
 void HttpServer::Impl::DoAccept() {
@@ -477,8 +659,20 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     return;
   }
   beast::error_code ignored;
+  size_t open;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    open = sessions.size();
+  }
+  // Over the limit: make room by closing the longest-idle connection (it is closed
+  // asynchronously, so the limit may be passed by the few connections accepted meanwhile), or
+  // refuse this one.
+  if (open >= max_connections && !EvictIdle()) {
+    RejectBusy(std::move(socket));
+    return DoAccept();
+  }
   socket.set_option(tcp::no_delay(true), ignored);  // small keep-alive answers must not wait on Nagle
-  auto session = std::make_shared<Session>(this, std::move(socket));
+  auto session = std::make_shared<HttpConnection>(this, std::move(socket));
   {
     std::lock_guard<std::mutex> lock(mu);
     sessions.emplace(session.get(), session);
@@ -489,8 +683,48 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   DoAccept();
 }
 
-void HttpServer::Impl::Remove(Session* session) {
-  std::shared_ptr<Session> keep;  // destroyed after the lock is released
+bool HttpServer::Impl::EvictIdle() {
+  std::shared_ptr<HttpConnection> victim;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    int64_t oldest = std::numeric_limits<int64_t>::max();
+    for (auto& [ptr, session] : sessions) {
+      if (session->idle() && session->idle_since_ns() < oldest) {
+        oldest = session->idle_since_ns();
+        victim = session;
+      }
+    }
+  }
+  if (!victim || !victim->ClaimIdle()) return false;
+  victim->EvictIfIdle();
+  return true;
+}
+
+// The refusal is asynchronous (its own strand: the socket's) and bounded in time and number,
+// so the acceptor goes straight back to accepting.
+void HttpServer::Impl::RejectBusy(tcp::socket socket) {
+  rejected_connections->Inc();
+  LOG_EVERY_N_SEC(kWarn, 10, "http: {} connections open (max_connections): answering 503", max_connections);
+  beast::error_code ignored;
+  if (rejecting.fetch_add(1) >= kMaxRejecting) {
+    rejecting.fetch_sub(1);
+    socket.close(ignored);
+    return;
+  }
+  auto r = std::make_shared<RejectedConnection>(std::move(socket), &rejecting);
+  r->Start();
+}
+
+bool HttpServer::Impl::ReserveBody(uint64_t bytes) {
+  uint64_t cur = inflight_body_bytes.load();
+  do {
+    if (cur > 0 && cur + bytes > options.max_inflight_body_bytes) return false;
+  } while (!inflight_body_bytes.compare_exchange_weak(cur, cur + bytes));
+  return true;
+}
+
+void HttpServer::Impl::Remove(HttpConnection* session) {
+  std::shared_ptr<HttpConnection> keep;  // destroyed after the lock is released
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = sessions.find(session);
@@ -502,9 +736,9 @@ void HttpServer::Impl::Remove(Session* session) {
   sessions_changed.notify_all();
 }
 
-std::vector<std::shared_ptr<Session>> HttpServer::Impl::Snapshot() {
+std::vector<std::shared_ptr<HttpConnection>> HttpServer::Impl::Snapshot() {
   std::lock_guard<std::mutex> lock(mu);
-  std::vector<std::shared_ptr<Session>> out;
+  std::vector<std::shared_ptr<HttpConnection>> out;
   out.reserve(sessions.size());
   for (auto& [ptr, session] : sessions) out.push_back(session);
   return out;
@@ -518,6 +752,8 @@ HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(0)); }
 Router& HttpServer::router() { return impl_->router; }
 
 uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+size_t HttpServer::max_connections() const { return impl_->max_connections; }
 
 Status HttpServer::Start() {
   Impl& s = *impl_;
@@ -548,6 +784,7 @@ Status HttpServer::Start() {
   s.acceptor->listen(net::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen: ");
   s.bound_port = s.acceptor->local_endpoint(ec).port();
+  s.max_connections = s.options.max_connections > 0 ? s.options.max_connections : AutoMaxConnections();
 
   s.work.emplace(s.ioc.get_executor());
   net::dispatch(*s.acceptor_strand, [&s] { s.DoAccept(); });
@@ -568,7 +805,8 @@ Status HttpServer::Start() {
     });
   }
   s.running = true;
-  LOG_INFO("http: listening on {} ({} I/O threads)", fmt::format("{}:{}", s.options.address, s.bound_port), n);
+  LOG_INFO("http: listening on {} ({} I/O threads, max {} connections)",
+           fmt::format("{}:{}", s.options.address, s.bound_port), n, s.max_connections);
   return Status::Ok();
 }
 
@@ -613,7 +851,7 @@ void HttpServer::Stop(std::chrono::milliseconds drain_timeout) {
   s.ioc.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
-  std::unordered_map<Session*, std::shared_ptr<Session>> rest;
+  std::unordered_map<HttpConnection*, std::shared_ptr<HttpConnection>> rest;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     rest.swap(s.sessions);

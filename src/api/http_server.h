@@ -12,7 +12,15 @@
 //   limit; the connection stays usable. `Expect: 100-continue` is honoured.
 // - Handlers answer asynchronously from any thread; the answer is posted back to the
 //   connection's strand. An answer arriving after Stop() gave up on its connection is dropped.
-// - Timeouts: idle (waiting for the next request's header), read (one body), write (one answer).
+// - Timeouts (docs/reliability.md): idle (a keep-alive connection waiting for the first byte of
+//   its next request), header (first byte → complete request line and headers: a client that
+//   trickles its header — slowloris — is closed after it), read (one body), write (one answer).
+// - Limits: a connection waiting for its first byte holds no read buffer (10k idle connections
+//   cost kernel sockets, not heap). At max_connections, a new connection first evicts the
+//   longest-idle keep-alive connection; when none is idle it is answered 503 + Retry-After and
+//   closed — the acceptor never blocks. Request target over max_target_bytes → 414; line +
+//   headers over max_header_bytes → 431; body bytes held by in-flight requests over
+//   max_inflight_body_bytes → 503 + Retry-After without reading the body (memory stays bounded).
 //
 // Thread-safety: Start and Stop must not race each other, and Stop must not be called from a
 // handler (it joins the I/O threads); everything else is internal.
@@ -47,8 +55,20 @@ struct HttpServerOptions {
   size_t max_discard_bytes = 64u << 20;
   // Largest request line + headers. Default 32 KiB (over it: 431 and close).
   size_t max_header_bytes = 32u << 10;
-  // Keep-alive idle time allowed before the next request's header is complete. Default 60 s.
+  // Longest request target (path + query) in bytes. Default 8 KiB (over it: 414 and close).
+  size_t max_target_bytes = 8u << 10;
+  // Keep-alive idle time allowed before the first byte of the next request. Default 60 s.
   std::chrono::milliseconds idle_timeout{60000};
+  // Time allowed from a request's first byte to the end of its header. Default 10 s.
+  std::chrono::milliseconds header_timeout{10000};
+  // Open connections allowed (see Limits above). 0 means automatic: the process's RLIMIT_NOFILE
+  // soft limit minus 512 descriptors kept for data files, SQLite and outgoing webhooks (half the
+  // limit when it is under 1024). Default 0.
+  size_t max_connections = 0;
+  // Body bytes of requests being read or handled, over all connections, beyond which a new body
+  // is refused with 503 + Retry-After (unread; the connection closes). A single body larger than
+  // the budget is still admitted when nothing else is in flight. Default 256 MiB.
+  size_t max_inflight_body_bytes = 256u << 20;
   // Time allowed to receive one request body. Default 30 s.
   std::chrono::milliseconds read_timeout{30000};
   // Time allowed to send one response. Default 30 s.
@@ -75,6 +95,9 @@ class HttpServer {
   // The bound port (after a successful Start).
   uint16_t port() const;
 
+  // The connection limit in force (max_connections, or the automatic value) after Start.
+  size_t max_connections() const;
+
   // Stops accepting (the port closes before this returns), closes idle connections, lets
   // in-flight requests finish (their answers are still delivered) for up to `drain_timeout`,
   // then closes whatever is left and joins the I/O threads. Idempotent.
@@ -83,7 +106,7 @@ class HttpServer {
   Router& router();
 
  private:
-  friend class Session;  // one connection (http_server.cc)
+  friend class HttpConnection;  // one connection (http_server.cc)
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -98,6 +98,30 @@ Status ReadScalar(const YAML::Node& n, const std::string& key, T* out) {
   return Status::Ok();
 }
 
+// `http:` — connection timeouts and limits (api/http_server.h, docs/reliability.md).
+Status ApplyHttpSection(const YAML::Node& section, api::HttpServerOptions* http) {
+  if (!section.IsMap()) return InvalidArgument("config http (" + Where(section) + "): expected a mapping");
+  for (const auto& kv : section) {
+    const std::string key = "http." + kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    int64_t n = 0;
+    RETURN_IF_ERROR(ReadScalar(v, key, &n));
+    if (n < 0) return InvalidArgument("config " + key + " (" + Where(v) + "): must not be negative");
+    const bool is_ms = key.ends_with("_ms");
+    if (is_ms && n == 0) return InvalidArgument("config " + key + " (" + Where(v) + "): must be positive");
+    if (key == "http.idle_timeout_ms") http->idle_timeout = std::chrono::milliseconds(n);
+    else if (key == "http.header_timeout_ms") http->header_timeout = std::chrono::milliseconds(n);
+    else if (key == "http.read_timeout_ms") http->read_timeout = std::chrono::milliseconds(n);
+    else if (key == "http.write_timeout_ms") http->write_timeout = std::chrono::milliseconds(n);
+    else if (key == "http.max_connections") http->max_connections = static_cast<size_t>(n);
+    else if (key == "http.max_header_bytes") http->max_header_bytes = static_cast<size_t>(n);
+    else if (key == "http.max_target_bytes") http->max_target_bytes = static_cast<size_t>(n);
+    else if (key == "http.max_inflight_body_bytes") http->max_inflight_body_bytes = static_cast<size_t>(n);
+    else return InvalidArgument("config " + key + " (" + Where(kv.first) + "): unknown key");
+  }
+  return Status::Ok();
+}
+
 // The config file: every key is known; an unknown one is an error (a typo must not be ignored).
 Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
   YAML::Node root;
@@ -150,6 +174,8 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ApplyValueSection(v, &cfg->value));  // app/value_cmd.h
     } else if (key == "io_threads") {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->http.io_threads));
+    } else if (key == "http") {
+      RETURN_IF_ERROR(ApplyHttpSection(v, &cfg->http));  // connection limits (docs/reliability.md)
     } else if (key == "rate_limits") {
       RETURN_IF_ERROR(ApplyRateLimitsSection(v, &cfg->rate_limits));
     } else {
