@@ -90,9 +90,6 @@ std::vector<int> MatchPrevious(const std::vector<std::array<double, kPersonaDims
 
 }  // namespace
 
-const std::array<const char*, kPersonaDims> kPersonaFeatureNames = {
-    "recencyDays", "lnPurchases", "lnAverageOrder", "tenureDays", "web", "mobile", "email", "store", "other"};
-
 int ChannelGroupOf(std::string_view channel) {
   if (channel.empty()) return -1;
   for (size_t g = 0; g + 1 < kChannelGroups.size(); ++g)

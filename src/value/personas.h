@@ -37,7 +37,9 @@ struct PersonaInput {
 // counts and spend, which would otherwise make a handful of big buyers their own clusters.
 inline constexpr size_t kPersonaDims = 4 + kChannelGroups.size();
 std::array<double, kPersonaDims> PersonaFeatures(const PersonaInput& in);
-extern const std::array<const char*, kPersonaDims> kPersonaFeatureNames;
+// Inline (not extern): the api layer names the features in its JSON and links no core library.
+inline constexpr std::array<const char*, kPersonaDims> kPersonaFeatureNames = {
+    "recencyDays", "lnPurchases", "lnAverageOrder", "tenureDays", "web", "mobile", "email", "store", "other"};
 
 struct PersonaOptions {
   // Clusters; 0 = choose k in [k_min, k_max] by the highest mean silhouette. Default 0.
