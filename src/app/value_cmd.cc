@@ -267,8 +267,20 @@ std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSetting
                                                           value::ValueEngine::Extras* out) {
       ExtractValueExtras(in, purchase, trait, out);
     });
-  // Consent for `personalisation` (DOMAIN.md §11): the hook is ValueEngine::SetPersonalisationConsent;
-  // until the hub exposes the consent ledger here, answers say "not checked".
+  // Consent for `personalisation` (DOMAIN.md §11, docs/consent.md): offers are withheld after a
+  // denial or withdrawal for any channel ("*"); unknown is allowed, as in the actions' consent
+  // policy (only marketing needs a recorded grant). A ledger error withholds them (the engine fails closed).
+  if (consents)
+    engine->SetPersonalisationConsent([consents](store::CustomerId c) -> Result<value::ValueEngine::ConsentAnswer> {
+      ASSIGN_OR_RETURN(auto answer, consents->Check(c, "personalisation", "*"));
+      value::ValueEngine::ConsentAnswer out;
+      out.allowed = answer.verdict != actions::ConsentVerdict::kDenied;
+      out.evidence = answer.evidence.empty()
+                         ? std::string(answer.verdict == actions::ConsentVerdict::kGranted ? "personalisation: granted"
+                                                                                           : "personalisation: no statement (allowed)")
+                         : answer.evidence;
+      return out;
+    });
   return engine;
 }
 

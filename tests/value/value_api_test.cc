@@ -88,6 +88,9 @@ TEST_F(ValueApiTest, FitThenReadValues) {
     }
   }
   messages.push_back(TrackJson("browser", "Product Viewed", "v-1"));
+  // buyer11 (starter + refill, would be offered "case") denies personalisation.
+  messages.push_back(TrackJson("buyer11", "Consent Updated", "consent-11",
+                               "\"properties\":{\"purpose\":\"personalisation\",\"state\":\"denied\"}"));
   r = client_->Post("/v1/batch", BatchJson(messages), WriteAuth());
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->status, 200u) << r->body;
@@ -114,7 +117,7 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   EXPECT_GT(v.at("expectedSpend").to_number<double>(), 0);
   EXPECT_TRUE(v.at("rfm").as_object().contains("tx"));
   // Its persona (300 buyers: personas are formed) and its offers: buyer7 owns starter + refill,
-  // so "case" is offered, with the reason; consent is not wired to the ledger yet.
+  // so "case" is offered, with the reason.
   ASSERT_TRUE(v.at("persona").is_object()) << r->body;
   const int64_t persona7 = v.at("persona").as_object().at("id").as_int64();
   EXPECT_FALSE(v.at("persona").as_object().at("name").as_string().empty());
@@ -123,7 +126,15 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   EXPECT_EQ(offers[0].as_object().at("item").as_string(), "case");
   EXPECT_EQ(offers[0].as_object().at("kind").as_string(), "co_purchase");
   EXPECT_NE(std::string(offers[0].as_object().at("reason").as_string()).find("of buyers of"), std::string::npos) << r->body;
-  EXPECT_EQ(v.at("consent").as_string(), "not checked: no consent ledger wired");
+  // No consent statement for personalisation: allowed, and the answer says what was checked.
+  EXPECT_FALSE(v.at("consent").as_string().empty()) << r->body;
+
+  r = client_->Get("/v1/customers/buyer11/value", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  auto denied = ParseJson(r->body).as_object();
+  EXPECT_TRUE(denied.at("offers").as_array().empty()) << r->body;
+  EXPECT_EQ(denied.at("offersWithheld").as_string(), "no consent for personalisation") << r->body;
 
   r = client_->Get("/v1/value/personas", AdminAuth());
   ASSERT_TRUE(r.ok());
