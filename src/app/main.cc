@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "api/http_server.h"
 #include "app/access_cmd.h"
 #include "app/access_wiring.h"
+#include "app/backup.h"
 #include "app/config.h"
 #include "app/consent_wiring.h"
 #include "app/export.h"
@@ -31,6 +33,14 @@ namespace {
 [[noreturn]] void Die(const Status& s) {
   std::fprintf(stderr, "cairn: error: %s\n", s.ToString().c_str());
   std::exit(1);
+}
+
+// Raises the soft RLIMIT_NOFILE to the hard limit (docs/reliability.md: 10k idle connections).
+void RaiseFileLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) LOG_WARN("cairn: cannot raise RLIMIT_NOFILE to {}", rl.rlim_max);
 }
 
 // Serves until SIGINT/SIGTERM, then drains in-flight requests, syncs and returns.
@@ -91,6 +101,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
       cfg.hub.cases.value_tiers);
   if (!tiers.ok()) Die(tiers);
 
+  RaiseFileLimit();  // connections are descriptors: max_connections follows RLIMIT_NOFILE
   api::HttpServer server(services, cfg.http);
   Status s = server.Start();
   if (!s.ok()) {
@@ -191,6 +202,7 @@ int main(int argc, char** argv) {
   AddQueryCommands(&cli);  // `query funnel|retention`: likewise
   AddExportCommand(&cli);  // `export --data DIR --customer ID`: likewise (app/export.h)
   AddRebuildCommand(&cli);  // `rebuild --data DIR`: likewise (app/rebuild_cmd.h)
+  AddBackupCommand(&cli);  // `backup --data DIR DEST`: likewise (app/backup.h)
   AddAccessCommands(&cli);  // `keys list|create|revoke`, `audit verify` (app/access_cmd.h)
 
   try {
