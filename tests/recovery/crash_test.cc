@@ -6,7 +6,7 @@
 // One data dir lives through all iterations, so later iterations recover data that was itself
 // recovered. A small memtable_flush_bytes makes the kills also land in flushes and compactions.
 //
-// CAIRN_CRASH_ITERATIONS=N (default 20) sets the number of kills; CAIRN_CRASH_SEED=S replays a
+// CAIRN_CRASH_ITERATIONS=N (default 100, the CI run) sets the number of kills; CAIRN_CRASH_SEED=S replays a
 // run (the seed is printed).
 
 #include <gtest/gtest.h>
@@ -132,7 +132,7 @@ void KeepForInspection(const TempDir& tmp) {
 }
 
 TEST(Crash, KillNineLoopKeepsEveryAcknowledgedMessageExactlyOnce) {
-  const uint64_t iterations = EnvOr("CAIRN_CRASH_ITERATIONS", 20);
+  const uint64_t iterations = EnvOr("CAIRN_CRASH_ITERATIONS", 100);
   const uint64_t seed = EnvOr("CAIRN_CRASH_SEED", std::random_device{}());
   std::printf("crash test: %llu iterations, CAIRN_CRASH_SEED=%llu\n", static_cast<unsigned long long>(iterations),
               static_cast<unsigned long long>(seed));
