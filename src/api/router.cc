@@ -9,6 +9,7 @@
 #include "api/handlers/case_handler.h"
 #include "api/handlers/consent_handler.h"
 #include "api/handlers/export_handler.h"
+#include "api/handlers/erase_handler.h"
 #include "api/handlers/key_handler.h"
 #include "api/handlers/action_handler.h"
 #include "api/handlers/feedback_handler.h"
@@ -308,6 +309,14 @@ void Router::BuildTable() {
     Add("DELETE", "/v1/activities/{id}", d1(&D::DeleteActivity));
     Add("GET", "/v1/dashboard", d0(&D::Overview), Access::kAnalyst);
   }
+
+  // Erasure (admin): docs/erasure.md. Stateless.
+  Add("DELETE", "/v1/customers/{id}", [this](ApiRequest r, const Params& p, Responder respond) {
+    EraseHandler(&services_).Erase(r, p[0], std::move(respond));
+  });
+  Add("GET", "/v1/erasures/{id}", [this](ApiRequest r, const Params& p, Responder respond) {
+    EraseHandler(&services_).Get(r, p[0], std::move(respond));
+  });
 
   // Operations (no key: see admin_handler.h).
   // The web dashboard, embedded (static_assets.h); other client-side routes: Dispatch's fallback.

@@ -41,6 +41,9 @@ class JourneyService;  // journey/journey_service.h
 namespace cairn::dashboard {
 class DashboardService;  // dashboard/dashboard_service.h
 }
+namespace cairn::store {
+class ErasureService;  // store/erasure_service.h
+}
 
 namespace cairn::entity {
 class ConsentService;  // entity/consent_service.h
@@ -92,6 +95,9 @@ struct Services {
   // (NotFound before any byte) and returns the producer of its pieces ("" = end), pulled by the
   // server for a chunked answer; optional: without it the route answers 503.
   std::function<Result<std::function<Result<std::string>()>>(const std::string& id)> export_customer;
+  // Customer erasure (DELETE /v1/customers/{id}, GET /v1/erasures/{id}; docs/erasure.md);
+  // optional: without it those routes answer 503.
+  store::ErasureService* erasure = nullptr;
 };
 
 }  // namespace cairn::api

@@ -1,5 +1,6 @@
 #include "app/hub.h"
 
+#include "app/erase.h"
 #include "app/consent_wiring.h"
 
 #include <algorithm>
@@ -200,6 +201,7 @@ Status Hub::Init() {
     };
     ASSIGN_OR_RETURN(dashboard_, dashboard::Dashboard::Open(std::move(dopt), std::move(src)));
   }
+  ASSIGN_OR_RETURN(eraser_, Eraser::Open(this));  // resumes pending erasures before ingest (app/erase.h)
   return Status::Ok();
 }
 
@@ -426,6 +428,7 @@ Status Hub::Close() {
   if (closed_) return Status::Ok();
   closed_ = true;
   Status s;
+  if (eraser_) eraser_->Stop();  // an erasure under way finishes at the next open
   if (cases_wiring_) cases_wiring_->Stop();  // before the pipeline stops taking its events
   if (rescue_) rescue_->Stop();  // no more webhooks; decisions from the drain below still record
   if (store_) s = store_->Close();  // drains the WAL: every acknowledged batch reaches OnCommit

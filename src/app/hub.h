@@ -36,6 +36,7 @@
 
 namespace cairn::app {
 
+class Eraser;  // app/erase.h
 class ConsentLedger;  // app/consent_wiring.h
 
 struct HubOptions {
@@ -74,6 +75,9 @@ class Hub final : public entity::CustomerDirectory {
   rescue::RescueStack* rescue() { return rescue_.get(); }
   // Goals, budgets, activities and the dashboard overview (DIR/dashboard.db; docs/dashboard.md).
   dashboard::Dashboard* dashboard() { return dashboard_.get(); }
+  // Customer erasure and suppression (DIR/erasures.db; docs/erasure.md). Pending erasures are
+  // resumed by Open before it returns.
+  Eraser* eraser() { return eraser_.get(); }
   // The consent ledger (DIR/consents.db; docs/consent.md), fed from OnCommit; also the action
   // gates' ConsentChecker and the analytics exclusion.
   ConsentLedger* consents() { return consent_.get(); }
@@ -97,6 +101,7 @@ class Hub final : public entity::CustomerDirectory {
   Status Close();
 
  private:
+  friend class Eraser;  // erasure reaches into every module (app/erase.cc)
   explicit Hub(HubOptions options);
   Status Init();
   void OnCommit(const store::Batch& batch, bool recovered);
@@ -114,7 +119,8 @@ class Hub final : public entity::CustomerDirectory {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ingest::IngestPipeline> pipeline_;
   std::unique_ptr<rescue::RescueStack> rescue_;  // after pipeline_: destroyed first (it ingests touches)
-  std::unique_ptr<dashboard::Dashboard> dashboard_;  // last: reads everything above
+  std::unique_ptr<dashboard::Dashboard> dashboard_;  // reads everything above
+  std::unique_ptr<Eraser> eraser_;  // last: erases from everything above
   std::unique_ptr<CasesWiring> cases_wiring_;  // feeds case events to pipeline_: destroyed first
   std::vector<std::pair<std::string, std::string>> created_keys_;  // (role, key)
 

@@ -24,6 +24,9 @@
 #include "app/simulate_cmd.h"
 #include "app/value_cmd.h"
 #include "app/rebuild_cmd.h"
+#include "app/erase.h"
+#include "app/erase_cmd.h"
+#include "app/compact_cmd.h"
 #include "base/logging.h"
 #include "store/store.h"
 
@@ -72,6 +75,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.journey = h->journey();
   services.dashboard = h->dashboard();
   services.consents = h->consents();  // GET/PUT /v1/customers/{id}/consents (docs/consent.md)
+  services.erasure = h->eraser();  // DELETE /v1/customers/{id} (docs/erasure.md)
   if (live) {
     Status ds = live->SeedDashboard(h->dashboard());
     if (!ds.ok()) std::fprintf(stderr, "cairn: demo: no goals pre-configured: %s\n", ds.ToString().c_str());
@@ -86,6 +90,10 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   value_engine->Start();
   services.value = value_engine.get();
   services.export_customer = ExportFunction(h, value_engine.get());  // GET /v1/customers/{id}/export
+  h->eraser()->OnErased([ve = value_engine.get(), ae = analytics_engine.get()] {
+    ae->Invalidate();  // the index rebuilds without them at the next query
+    (void)ve->Fit();   // value scores refit without them
+  });
   // The journey engine's value at stake takes the predicted CLV into account (docs/journey.md):
   // without it an existing customer's stake is only the next purchase at their funnel stage.
   h->journey()->SetClvModel([ve = value_engine.get()](store::CustomerId c) {
@@ -200,6 +208,8 @@ int main(int argc, char** argv) {
 
   AddValueCommands(&cli);  // `value ...`: runs from its own callbacks during parse
   AddQueryCommands(&cli);  // `query funnel|retention`: likewise
+  AddEraseCommand(&cli);    // `erase --data DIR ID` (app/erase_cmd.h)
+  AddCompactCommand(&cli);  // `compact --data DIR` (app/compact_cmd.h)
   AddExportCommand(&cli);  // `export --data DIR --customer ID`: likewise (app/export.h)
   AddRebuildCommand(&cli);  // `rebuild --data DIR`: likewise (app/rebuild_cmd.h)
   AddBackupCommand(&cli);  // `backup --data DIR DEST`: likewise (app/backup.h)

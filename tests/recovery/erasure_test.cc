@@ -1,0 +1,278 @@
+// The erasure proof (issue 8, docs/erasure.md) against the real binary: a customer with a unique
+// marker string in their traits, event properties, a complaint (→ case) and a survey comment is
+// erased; afterwards, and after `cairn compact`, the marker is in NO byte of the data directory —
+// every file read recursively, SQLite -wal/-shm included, and inside every zstd frame (segment
+// columns are compressed, so a raw grep alone could not fail). Another customer's marker, checked
+// by the same scanner, is still there (the scanner can see inside segments), their data is intact
+// and countable, and a funnel counts one customer fewer. Also: suppression refuses the erased
+// ids at ingest, and an erasure acknowledged just before a kill -9 completes at the restart.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "api/cairn_server.h"
+#include "testutil/temp_dir.h"
+
+namespace cairn::testutil {
+namespace {
+
+constexpr char kMarker[] = "ZQX-erase-me-7f3a9c1e";     // the erased customer's
+constexpr char kKeepMarker[] = "ZQX-keep-me-5b2d8e40";  // another customer's
+
+std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// True if `needle` is in `data` raw or inside any zstd frame in it.
+bool Contains(const std::string& data, const std::string& needle) {
+  if (data.find(needle) != std::string::npos) return true;
+  static constexpr char kMagic[] = {'\x28', '\xB5', '\x2F', '\xFD'};
+  for (size_t at = data.find(std::string_view(kMagic, 4)); at != std::string::npos;
+       at = data.find(std::string_view(kMagic, 4), at + 1)) {
+    const char* src = data.data() + at;
+    size_t avail = data.size() - at;
+    size_t frame = ZSTD_findFrameCompressedSize(src, avail);
+    if (ZSTD_isError(frame)) continue;
+    unsigned long long size = ZSTD_getFrameContentSize(src, frame);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size > (256ull << 20)) continue;
+    std::string out;
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
+      ZSTD_DStream* ds = ZSTD_createDStream();
+      ZSTD_initDStream(ds);
+      ZSTD_inBuffer in{src, frame, 0};
+      std::string chunk(1 << 16, '\0');
+      while (in.pos < in.size) {
+        ZSTD_outBuffer o{chunk.data(), chunk.size(), 0};
+        size_t r = ZSTD_decompressStream(ds, &o, &in);
+        if (ZSTD_isError(r)) break;
+        out.append(chunk.data(), o.pos);
+        if (r == 0) break;
+      }
+      ZSTD_freeDStream(ds);
+    } else {
+      out.resize(size);
+      size_t n = ZSTD_decompress(out.data(), out.size(), src, frame);
+      if (ZSTD_isError(n)) continue;
+      out.resize(n);
+    }
+    if (out.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Every file under `dir` (recursively) holding `needle`.
+std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> hits;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && Contains(ReadAll(e.path()), needle)) hits.push_back(e.path().string());
+  return hits;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += x + " ";
+  return s;
+}
+
+// The victim: identify (traits), track (properties), a complaint (→ case) and a survey comment.
+std::string VictimBatch(const std::string& user, int n) {
+  std::string m = kMarker;
+  std::string p = std::to_string(n);
+  return BatchJson({
+      R"({"type":"identify","userId":")" + user + R"(","messageId":"v-id-)" + p +
+          R"(","traits":{"email":")" + user + R"(@example.com","name":")" + m + R"("}})",
+      TrackJson(user, "Signed Up", "v-su-" + p, R"("properties":{"note":")" + m + R"("})"),
+      TrackJson(user, "Order Completed", "v-oc-" + p, R"("properties":{"revenue":42,"gift":")" + m + R"("})"),
+      TrackJson(user, "Complaint Filed", "v-cf-" + p,
+                R"("properties":{"category":"delivery","description":"late parcel )" + m + R"("})"),
+      TrackJson(user, "Survey Responded", "v-sr-" + p, R"("properties":{"nps":3,"comment":"slow )" + m + R"("})"),
+  });
+}
+
+std::string KeeperBatch(int i) {
+  std::string u = "keeper-" + std::to_string(i);
+  return BatchJson({
+      R"({"type":"identify","userId":")" + u + R"(","messageId":"k-id-)" + std::to_string(i) +
+          R"(","traits":{"name":")" + std::string(kKeepMarker) + R"("}})",
+      TrackJson(u, "Signed Up", "k-su-" + std::to_string(i), R"("properties":{"note":")" + std::string(kKeepMarker) + R"("})"),
+      TrackJson(u, "Order Completed", "k-oc-" + std::to_string(i), R"("properties":{"revenue":10})"),
+  });
+}
+
+void Send(HttpClient& c, const std::string& body) {
+  auto r = c.Post("/v1/batch", body, WriteAuth());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+}
+
+// Customers who did Signed Up then Order Completed.
+int64_t FunnelCompleted(HttpClient& c) {
+  auto r = c.Post("/v1/query/funnel", R"({"steps":[{"event":"Signed Up"},{"event":"Order Completed"}],"window":"30d"})",
+                  AdminAuth());
+  if (!r.ok() || r->status != 200) {
+    ADD_FAILURE() << (r.ok() ? r->body : r.status().ToString());
+    return -1;
+  }
+  return ParseJson(r->body).at("steps").as_array().at(1).at("count").to_number<int64_t>();
+}
+
+void RunCli(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv = {CAIRN_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = RunToCompletion(argv, log, std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->status.ExitedWith(0)) << args[0] << ": " << r->status.ToString() << "\n" << r->err;
+}
+
+TEST(ErasureTest, MarkerLeavesEveryByteOfTheDataDirectory) {
+  TempDir tmp;
+  std::string data = tmp.path() + "/data";
+  CairnServer server(data, tmp.path() + "/serve");
+  ASSERT_TRUE(server.Start());
+  {
+    auto c = server.Client();
+    Send(*c, VictimBatch("victim", 1));
+    for (int i = 0; i < 3; ++i) Send(*c, KeeperBatch(i));
+  }
+  ASSERT_TRUE(server.Stop());
+  // The first half goes to a segment, the second stays in the WAL: erasure must reach both.
+  RunCli({"compact", "--data", data}, tmp.path() + "/compact0");
+  ASSERT_TRUE(server.Start());
+  auto c = server.Client();
+  Send(*c, VictimBatch("victim", 2));
+  // Positive control: before erasure the scanner finds both markers (raw and compressed).
+  EXPECT_FALSE(FilesContaining(data, kMarker).empty());
+  EXPECT_FALSE(FilesContaining(data, kKeepMarker).empty());
+  EXPECT_EQ(FunnelCompleted(*c), 4);
+  auto before = c->Get("/v1/customers/u:victim", AdminAuth());
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->status, 200);
+
+  auto del = c->Request("DELETE", "/v1/customers/victim@example.com", AdminAuth(), R"({"suppress":true})");
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  ASSERT_EQ(del->status, 200) << del->body;
+  auto erasure = ParseJson(del->body);
+  EXPECT_EQ(erasure.at("status").as_string(), "completed");
+  EXPECT_EQ(erasure.at("suppress").as_bool(), true);
+  EXPECT_EQ(erasure.at("interactionsErased").to_number<int64_t>(), 10);
+  std::string id = std::to_string(erasure.at("id").to_number<int64_t>());
+  auto got = c->Get("/v1/erasures/" + id, AdminAuth());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(ParseJson(got->body).at("status").as_string(), "completed");
+
+  // Reads: gone; aggregates: one customer fewer; the others intact.
+  auto after = c->Get("/v1/customers/u:victim", AdminAuth());
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 404) << after->body;
+  EXPECT_EQ(FunnelCompleted(*c), 3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Timeline(*c, "u:keeper-" + std::to_string(i)).size(), 3u);
+
+  // Suppression: the erased ids are refused, the rest of the batch is accepted.
+  auto sup = c->Post("/v1/batch",
+                     BatchJson({TrackJson("victim", "Signed Up", "v-again"), TrackJson("keeper-0", "Page Viewed", "k-pv")}),
+                     WriteAuth());
+  ASSERT_TRUE(sup.ok());
+  ASSERT_EQ(sup->status, 200) << sup->body;
+  auto outcome = ParseJson(sup->body);
+  EXPECT_EQ(outcome.at("accepted").to_number<int64_t>(), 1) << sup->body;
+  ASSERT_EQ(outcome.at("rejected").as_array().size(), 1u) << sup->body;
+  EXPECT_NE(std::string(outcome.at("rejected").as_array()[0].at("error").as_string()).find("suppressed"), std::string::npos);
+  auto by_email = c->Post("/v1/identify", R"({"anonymousId":"anon-x","traits":{"email":"VICTIM@example.com"},"messageId":"v-em"})",
+                          WriteAuth());
+  ASSERT_TRUE(by_email.ok());
+  EXPECT_EQ(ParseJson(by_email->body).at("rejected").as_array().size(), 1u) << by_email->body;
+  EXPECT_EQ(Timeline(*c, "u:keeper-0").size(), 4u);
+  c.reset();
+  ASSERT_TRUE(server.Stop());
+
+  RunCli({"compact", "--data", data}, tmp.path() + "/compact1");
+  EXPECT_EQ(FilesContaining(data, kMarker), std::vector<std::string>{}) << Join(FilesContaining(data, kMarker));
+  // The scanner sees inside the compressed segment: the other customer's marker is found there.
+  std::vector<std::string> keep = FilesContaining(data, kKeepMarker);
+  EXPECT_TRUE(std::any_of(keep.begin(), keep.end(), [](const std::string& f) { return f.find("/seg/") != std::string::npos; }))
+      << Join(keep);
+  EXPECT_TRUE(FilesContaining(data, "victim@example.com").empty()) << Join(FilesContaining(data, "victim@example.com"));
+  RunCli({"verify", "--data", data}, tmp.path() + "/verify");
+
+  // Still right after a restart: nothing comes back from any file.
+  ASSERT_TRUE(server.Start());
+  c = server.Client();
+  auto again = c->Get("/v1/customers/u:victim", AdminAuth());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 404);
+  EXPECT_EQ(FunnelCompleted(*c), 3);
+  c.reset();
+  ASSERT_TRUE(server.Stop());
+}
+
+TEST(ErasureTest, AcknowledgedErasureCompletesAfterKill) {
+  TempDir tmp;
+  std::string data = tmp.path() + "/data";
+  CairnServer server(data, tmp.path() + "/serve");
+  // The worker waits 10 min before erasing: the kill lands between acknowledgement and work.
+  ::setenv("CAIRN_TEST_ERASURE_DELAY_MS", "600000", 1);
+  bool started = server.Start();
+  ::unsetenv("CAIRN_TEST_ERASURE_DELAY_MS");
+  ASSERT_TRUE(started);
+  auto c = server.Client();
+  Send(*c, VictimBatch("victim", 1));
+  Send(*c, KeeperBatch(0));
+  auto del = c->Request("DELETE", "/v1/customers/u:victim", AdminAuth());
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  ASSERT_EQ(del->status, 202) << del->body;
+  std::string id = std::to_string(ParseJson(del->body).at("id").to_number<int64_t>());
+  EXPECT_EQ(ParseJson(del->body).at("status").as_string(), "pending");
+  auto hidden = c->Get("/v1/customers/u:victim", AdminAuth());  // hidden at once
+  ASSERT_TRUE(hidden.ok());
+  EXPECT_EQ(hidden->status, 404);
+  c.reset();
+  server.Crash();
+
+  ASSERT_TRUE(server.Start());  // resumes the pending erasure before serving
+  c = server.Client();
+  auto got = c->Get("/v1/erasures/" + id, AdminAuth());
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_EQ(ParseJson(got->body).at("status").as_string(), "completed") << got->body;
+  auto gone = c->Get("/v1/customers/u:victim", AdminAuth());
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_EQ(Timeline(*c, "u:keeper-0").size(), 3u);
+  c.reset();
+  ASSERT_TRUE(server.Stop());
+  RunCli({"compact", "--data", data}, tmp.path() + "/compact");
+  EXPECT_EQ(FilesContaining(data, kMarker), std::vector<std::string>{}) << Join(FilesContaining(data, kMarker));
+  EXPECT_FALSE(FilesContaining(data, kKeepMarker).empty());
+}
+
+TEST(ErasureTest, OfflineEraseCommand) {
+  TempDir tmp;
+  std::string data = tmp.path() + "/data";
+  CairnServer server(data, tmp.path() + "/serve");
+  ASSERT_TRUE(server.Start());
+  {
+    auto c = server.Client();
+    Send(*c, VictimBatch("victim", 1));
+    Send(*c, KeeperBatch(0));
+  }
+  ASSERT_TRUE(server.Stop());
+  RunCli({"erase", "--data", data, "u:victim"}, tmp.path() + "/erase");
+  EXPECT_EQ(FilesContaining(data, kMarker), std::vector<std::string>{}) << Join(FilesContaining(data, kMarker));
+  EXPECT_FALSE(FilesContaining(data, kKeepMarker).empty());
+  auto missing = RunToCompletion({CAIRN_BINARY, "erase", "--data", data, "u:nobody"}, tmp.path() + "/erase2",
+                                 std::chrono::seconds(60));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->status.ExitedWith(0));
+  EXPECT_NE(missing->err.find("no customer"), std::string::npos) << missing->err;
+}
+
+}  // namespace
+}  // namespace cairn::testutil
