@@ -53,6 +53,11 @@ async function raw(method: string, path: string, body?: unknown): Promise<Respon
   });
 }
 
+// Reads an unused body to its end: a navigation right after would otherwise abort it mid-stream.
+async function drain(res: Response): Promise<void> {
+  await res.arrayBuffer().catch(() => undefined);
+}
+
 async function errorMessage(res: Response): Promise<string> {
   try {
     const j = await res.json();
@@ -83,7 +88,10 @@ export const put = <T = any>(path: string, body: unknown) => api<T>('PUT', path,
 export async function currentSession(): Promise<Session | null> {
   if (bearer) return { role: 'admin', mode: 'bearer' };
   const res = await raw('GET', '/v1/session');
-  if (res.status !== 200) return null;
+  if (res.status !== 200) {
+    await drain(res);
+    return null;
+  }
   const j = await res.json();
   csrf = j.csrf ?? csrf;
   return { role: j.role, csrf: j.csrf, expires_at: j.expires_at, mode: 'session' };
@@ -93,9 +101,11 @@ export async function currentSession(): Promise<Session | null> {
 export async function login(key: string): Promise<Session> {
   const res = await raw('POST', '/v1/session', { key });
   if (res.status === 404 || res.status === 405) {
+    await drain(res);
     // This server has no session login: check the key on a read-only call, keep it in memory.
     bearer = key;
     const check = await raw('GET', '/v1/goals');
+    if (check.ok) await drain(check);
     if (check.status === 401 || check.status === 403) {
       bearer = undefined;
       throw new ApiError(check.status, await errorMessage(check), { method: 'GET', path: '/v1/goals' });
@@ -113,7 +123,8 @@ export async function logout(): Promise<void> {
     bearer = undefined;
     return;
   }
-  await raw('DELETE', '/v1/session').catch(() => undefined);
+  const res = await raw('DELETE', '/v1/session').catch(() => undefined);
+  if (res) await drain(res);
   csrf = undefined;
 }
 

@@ -121,8 +121,11 @@ function shell(): HTMLElement {
   );
   const out = h('button', { type: 'button', class: 'link', id: 'logout' }, 'Sign out');
   out.addEventListener('click', async () => {
-    await logout();
+    // Stop the view's timers first: a refresh racing the logout would see a 401 of its own.
+    if (typeof cleanup === 'function') cleanup();
+    cleanup = undefined;
     session = null;
+    await logout();
     loginScreen('Signed out.');
   });
   return h(

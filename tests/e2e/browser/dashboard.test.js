@@ -153,6 +153,7 @@ test('the dashboard in a real browser against cairn demo', { timeout: 170000 }, 
     });
   };
 
+  let sessionMode = false;  // the server has the session login (else the page sends the key as Bearer)
   await step('login with the printed admin key', async () => {
     await page.goto(url + '/');
     await page.waitForSelector('#login-form');
@@ -166,6 +167,7 @@ test('the dashboard in a real browser against cairn demo', { timeout: 170000 }, 
     // The session cookie is HttpOnly: the page cannot read it, the browser sends it.
     const cookies = await context.cookies();
     const session = cookies.find((c) => c.name === 'cairn_session');
+    sessionMode = Boolean(session);
     if (session) assert.equal(session.httpOnly, true);
     assert.equal(await page.evaluate(() => document.cookie.includes('cairn_session')), false);
   });
@@ -283,7 +285,11 @@ test('the dashboard in a real browser against cairn demo', { timeout: 170000 }, 
   });
 
   await step('logout ends the session', async () => {
+    const ended = sessionMode
+      ? page.waitForResponse((r) => r.url().endsWith('/v1/session') && r.request().method() === 'DELETE')
+      : null;
     await page.click('#logout');
+    if (ended) assert.ok((await ended).ok(), 'DELETE /v1/session succeeded');
     await page.waitForSelector('#login-form');
     await page.reload();
     await page.waitForSelector('#login-form');
