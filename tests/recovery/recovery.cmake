@@ -22,7 +22,7 @@ set_tests_properties(cairn_crash_test_1000 PROPERTIES LABELS "recovery;slow" TIM
 cairn_test(cairn_erasure_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/erasure_test.cc
   DEPS cairn_testutil_proc Boost::json PkgConfig::ZSTD
-  LABELS recovery slow  # slow until it has been seen passing (session 3 ran out of build time)
+  LABELS recovery
   TIMEOUT 600)
 target_include_directories(cairn_erasure_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_compile_definitions(cairn_erasure_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
