@@ -16,7 +16,7 @@ Engine::Engine(store::Store* store, Canonicalizer canonical, EngineOptions optio
 Result<FunnelResult> Engine::Funnel(const FunnelSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateFunnelSpec(spec));
   const int64_t t0 = ctx.clock()->MonotonicNanos();
-  ASSIGN_OR_RETURN(auto entry, cache_.Get(ctx));
+  ASSIGN_OR_RETURN(auto entry, Index(ctx));
   auto r = RunFunnel(*entry.index, *entry.snapshot, spec, ctx);
   queries_->Inc();
   seconds_->Observe((ctx.clock()->MonotonicNanos() - t0) / 1e9);
@@ -26,7 +26,7 @@ Result<FunnelResult> Engine::Funnel(const FunnelSpec& spec, const QueryContext& 
 Result<RetentionResult> Engine::Retention(const RetentionSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateRetentionSpec(spec));
   const int64_t t0 = ctx.clock()->MonotonicNanos();
-  ASSIGN_OR_RETURN(auto entry, cache_.Get(ctx));
+  ASSIGN_OR_RETURN(auto entry, Index(ctx));
   auto r = RunRetention(*entry.index, *entry.snapshot, spec, ctx);
   queries_->Inc();
   seconds_->Observe((ctx.clock()->MonotonicNanos() - t0) / 1e9);

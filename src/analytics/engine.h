@@ -4,6 +4,7 @@
 //
 // Thread-safety: all methods are thread-safe. The store must outlive the engine.
 
+#include <functional>
 #include <memory>
 
 #include "analytics/exec/event_index.h"
@@ -23,6 +24,10 @@ struct EngineOptions {
   // Asked when the index is built, and at extension for customers with new rows or merges; when
   // its answer changes for someone without new rows, call Invalidate().
   CustomerFilter excluded;
+  // Asked before every query: true when `excluded`'s answers may have changed for customers
+  // without new rows (a consent set through the API); the cached index is then rebuilt.
+  // Default: never.
+  std::function<bool()> excluded_changed;
 };
 
 class Engine final : public QueryService {
@@ -38,7 +43,11 @@ class Engine final : public QueryService {
   Result<PathsResult> Paths(const PathsSpec& spec, const QueryContext& ctx) override;
 
   // The current index (built or reused); for other query kinds in this module and for tests.
-  Result<IndexCache::Entry> Index(const QueryContext& ctx) { return cache_.Get(ctx); }
+  // Every query takes its index here.
+  Result<IndexCache::Entry> Index(const QueryContext& ctx) {
+    if (options_.excluded_changed && options_.excluded_changed()) cache_.Invalidate();
+    return cache_.Get(ctx);
+  }
   // Drops the cached index (and the snapshot it holds): the next query rebuilds from a new
   // snapshot. After an erasure, which removes rows without advancing the store's seq.
   void Invalidate() { cache_.Invalidate(); }

@@ -491,7 +491,7 @@ TEST_F(HttpServerTest, CustomerEvents) {
 
 TEST_F(HttpServerTest, NotFoundAndMethodNotAllowed) {
   Client c(port_);
-  Response r = c.Send(http::verb::get, "/nope");
+  Response r = c.Send(http::verb::get, "/v1/nope");
   EXPECT_EQ(r.result_int(), 404u);
   EXPECT_EQ(Json(r).at("success").as_bool(), false);
   Response m = c.Send(http::verb::get, "/v1/batch/");
@@ -516,7 +516,7 @@ TEST_F(HttpServerTest, HealthReadyMetrics) {
   EXPECT_NE(nr.body().find("replaying"), std::string::npos);
 
   ASSERT_EQ(c.Send(http::verb::post, "/v1/batch", std::string(1000, 'x')).result_int(), 200u);
-  c.Send(http::verb::get, "/nope");
+  c.Send(http::verb::get, "/v1/nope");
   Response m = c.Send(http::verb::get, "/metrics");
   ASSERT_EQ(m.result_int(), 200u);
   EXPECT_TRUE(Header(m, http::field::content_type).starts_with("text/plain; version=0.0.4"));

@@ -5,9 +5,12 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <unordered_set>
 
 #include "api/dto/query_dto.h"
+#include "app/consent_wiring.h"
 #include "app/hub.h"
 
 namespace cairn::app {
@@ -16,8 +19,26 @@ namespace json = boost::json;
 
 std::unique_ptr<analytics::Engine> MakeAnalyticsEngine(Hub* hub) {
   const ingest::IdentityResolver* identity = hub->identity();
+  analytics::EngineOptions options;
+  // Customers who denied `analytics` consent are left out of every query (docs/consent.md).
+  if (ConsentLedger* consents = hub->consents()) {
+    options.excluded = [consents](store::CustomerId canonical) { return consents->ExcludedFromAnalytics(canonical); };
+    // The ledger hands out a new set whenever it recomputes (writes, merges, every minute); only
+    // a different content invalidates the index.
+    struct Seen {
+      std::mutex mu;
+      std::shared_ptr<const std::unordered_set<store::CustomerId>> set;
+    };
+    options.excluded_changed = [consents, seen = std::make_shared<Seen>()] {
+      auto now = consents->AnalyticsExclusions();
+      std::lock_guard lock(seen->mu);
+      bool changed = seen->set != nullptr && now != seen->set && *now != *seen->set;
+      seen->set = std::move(now);
+      return changed;
+    };
+  }
   return std::make_unique<analytics::Engine>(
-      hub->store(), [identity](store::CustomerId c) { return identity->Find(c); });
+      hub->store(), [identity](store::CustomerId c) { return identity->Find(c); }, std::move(options));
 }
 
 namespace {

@@ -189,5 +189,39 @@ TEST_F(ConsentBlackbox, ExportIsOneJsonBundleOverHttpAndFromTheCli) {
   EXPECT_NE((*missing)->ReadStderr().find("nobody"), std::string::npos);
 }
 
+// Analytics consent (docs/consent.md): a customer whose latest `analytics` statement is a denial is
+// left out of queries — whether the denial arrives as an event (new rows) or through the API (no
+// new rows: the cached index must notice), and counted again after a grant.
+TEST_F(ConsentBlackbox, AnalyticsDenialLeavesTheCustomerOutOfQueries) {
+  std::vector<std::string> messages;
+  for (const char* id : {"cy", "di", "ed"}) {
+    messages.push_back(TrackJson(id, "Signed Up", std::string("s-") + id, R"("timestamp":"2026-02-01T10:00:00Z")"));
+    messages.push_back(TrackJson(id, "Order Completed", std::string("o-") + id, R"("timestamp":"2026-02-01T11:00:00Z")"));
+  }
+  Ingest(*client_, messages);
+  auto first_step = [&]() -> int64_t {
+    auto r = client_->Post("/v1/query/funnel", R"({"steps":["Signed Up","Order Completed"],"window":"1d"})", Admin());
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) return -1;
+    EXPECT_EQ(r->status, 200u) << r->body;
+    auto v = ParseJson(r->body);
+    if (!v.is_object()) return -1;
+    return v.as_object().at("steps").as_array()[0].as_object().at("count").to_number<int64_t>();
+  };
+  EXPECT_EQ(first_step(), 3);
+  // A denial by event: new rows for the customer.
+  Ingest(*client_, {TrackJson("cy", "Consent Updated", "cu-cy", R"("properties":{"purpose":"analytics","state":"denied"})")});
+  EXPECT_EQ(first_step(), 2);
+  // A denial through the API: no new rows.
+  auto r = client_->Request("PUT", "/v1/customers/di/consents", Admin(), R"([{"purpose":"analytics","state":"denied"}])");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  EXPECT_EQ(first_step(), 1);
+  r = client_->Request("PUT", "/v1/customers/di/consents", Admin(), R"([{"purpose":"analytics","state":"granted"}])");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  EXPECT_EQ(first_step(), 2);
+}
+
 }  // namespace
 }  // namespace cairn::testutil
