@@ -7,12 +7,16 @@
 #include <ctime>
 
 #include "app/hub.h"
+#include "app/yaml_fields.h"
 #include "base/json_string.h"
 #include "base/logging.h"
 
 namespace cairn::app {
 
 namespace {
+
+using yaml_fields::Bad;
+using yaml_fields::Scalar;
 
 std::string Quoted(std::string_view s) {
   std::string out;
@@ -44,21 +48,6 @@ std::string_view EventName(const cases::CaseEvent& e) {
   return "Case Updated";
 }
 
-Status Bad(const std::string& key, const YAML::Node& n, std::string_view what) {
-  return InvalidArgument(fmt::format("config {} (line {}, column {}): {}", key, n.Mark().line + 1, n.Mark().column + 1, what));
-}
-
-template <typename T>
-Status Scalar(const YAML::Node& n, const std::string& key, T* out) {
-  try {
-    *out = n.as<T>();
-  } catch (const YAML::Exception&) {
-    if constexpr (std::is_same_v<T, bool>) return Bad(key, n, "expected true or false");
-    else if constexpr (std::is_same_v<T, std::string>) return Bad(key, n, "expected a string");
-    else return Bad(key, n, "expected a number");
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 

@@ -4,27 +4,15 @@
 
 #include <charconv>
 
+#include "app/yaml_fields.h"
+
 namespace cairn::app {
 
 namespace {
 
-std::string At(const YAML::Node& n) { return fmt::format("line {}, column {}", n.Mark().line + 1, n.Mark().column + 1); }
-
-Status Bad(const std::string& key, const YAML::Node& n, std::string_view what) {
-  return InvalidArgument(fmt::format("config {} ({}): {}", key, At(n), what));
-}
-
-template <typename T>
-Status Scalar(const YAML::Node& n, const std::string& key, T* out) {
-  try {
-    *out = n.as<T>();
-  } catch (const YAML::Exception&) {
-    if constexpr (std::is_same_v<T, bool>) return Bad(key, n, "expected true or false");
-    else if constexpr (std::is_same_v<T, std::string>) return Bad(key, n, "expected a string");
-    else return Bad(key, n, "expected a number");
-  }
-  return Status::Ok();
-}
+using yaml_fields::Bad;
+using yaml_fields::ForEachKey;
+using yaml_fields::Scalar;
 
 // "250ms", "5s", "10m", "2h", "7d" → ms.
 Status Duration(const YAML::Node& n, const std::string& key, int64_t* out) {
@@ -50,29 +38,6 @@ Status TimeOfDay(const YAML::Node& n, const std::string& key, int* out) {
   }
   if (h < 0 || h > 23 || m < 0 || m > 59) return Bad(key, n, fmt::format("expected a time of day like 21:00, got '{}'", s));
   *out = h * 60 + m;
-  return Status::Ok();
-}
-
-Status Strings(const YAML::Node& n, const std::string& key, std::vector<std::string>* out) {
-  if (!n.IsSequence()) return Bad(key, n, "expected a list of strings");
-  out->clear();
-  for (const auto& item : n) {
-    std::string s;
-    RETURN_IF_ERROR(Scalar(item, key, &s));
-    out->push_back(s);
-  }
-  return Status::Ok();
-}
-
-template <typename Fn>
-Status ForEachKey(const YAML::Node& node, const std::string& section, Fn fn) {
-  if (!node.IsMap()) return Bad(section, node, "expected a mapping");
-  for (const auto& kv : node) {
-    std::string key = section + "." + kv.first.as<std::string>();
-    Status s = fn(kv.first.as<std::string>(), key, kv.second);
-    if (s.Is(Code::kNotFound)) return Bad(key, kv.first, "unknown key");
-    RETURN_IF_ERROR(s);
-  }
   return Status::Ok();
 }
 
@@ -116,7 +81,7 @@ Status ApplyActionsSection(const YAML::Node& node, rescue::RescueConfig* c) {
         if (n == "start") return TimeOfDay(x, k, &c->quiet.start_minute);
         if (n == "end") return TimeOfDay(x, k, &c->quiet.end_minute);
         if (n == "default_time_zone") return Scalar(x, k, &c->quiet.default_time_zone);
-        if (n == "exempt_purposes") return Strings(x, k, &c->quiet.exempt_purposes);
+        if (n == "exempt_purposes") return yaml_fields::StringList(x, k, &c->quiet.exempt_purposes);
         return kUnknown;
       });
     }
@@ -130,7 +95,7 @@ Status ApplyActionsSection(const YAML::Node& node, rescue::RescueConfig* c) {
     }
     if (name == "consent") {
       return ForEachKey(v, key, [&](const std::string& n, const std::string& k, const YAML::Node& x) -> Status {
-        if (n == "require_grant") return Strings(x, k, &c->consent.require_grant);
+        if (n == "require_grant") return yaml_fields::StringList(x, k, &c->consent.require_grant);
         return kUnknown;
       });
     }

@@ -16,6 +16,7 @@
 #include "app/config.h"
 #include "app/consent_wiring.h"
 #include "app/hub.h"
+#include "app/yaml_fields.h"
 #include "store/segment_format.h"
 #include "value/bgnbd.h"
 #include "value/cdnow.h"
@@ -52,32 +53,10 @@ void PrintRows(const char* model, std::initializer_list<std::pair<Published, dou
 
 namespace {
 
-Status Bad(const std::string& key, const YAML::Node& n, std::string_view what) {
-  return InvalidArgument(fmt::format("config {} (line {}, column {}): {}", key, n.Mark().line + 1, n.Mark().column + 1, what));
-}
+using yaml_fields::Bad;
+using yaml_fields::Scalar;
+using yaml_fields::StringList;
 
-template <typename T>
-Status Scalar(const YAML::Node& n, const std::string& key, T* out) {
-  try {
-    *out = n.as<T>();
-  } catch (const YAML::Exception&) {
-    if constexpr (std::is_same_v<T, bool>) return Bad(key, n, "expected true or false");
-    else if constexpr (std::is_same_v<T, std::string>) return Bad(key, n, "expected a string");
-    else return Bad(key, n, "expected a number");
-  }
-  return Status::Ok();
-}
-
-Status StringList(const YAML::Node& n, const std::string& key, std::vector<std::string>* out) {
-  if (!n.IsSequence()) return Bad(key, n, "expected a list of strings");
-  out->clear();
-  for (const auto& item : n) {
-    std::string s;
-    RETURN_IF_ERROR(Scalar(item, key, &s));
-    out->push_back(s);
-  }
-  return Status::Ok();
-}
 
 Status ApplyPersonas(const YAML::Node& node, value::PersonaOptions* o) {
   if (!node.IsMap()) return Bad("value.personas", node, "expected a mapping");
