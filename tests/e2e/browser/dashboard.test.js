@@ -234,7 +234,14 @@ test('the dashboard in a real browser against cairn demo', { timeout: 170000 }, 
   await step('the customer page shows a simulated customer timeline', async () => {
     const rescues = await api('GET', '/v1/rescues?limit=50');
     const who = rescues.rescues.length ? rescues.rescues[0].customer.ids.find((i) => i.startsWith('userId:')) : null;
-    const id = who ? who.slice('userId:'.length) : 'cust-0000001';
+    // No rescue open yet: any customer who signed up (from the funnel's "who" list).
+    let id = who ? who.slice('userId:'.length) : null;
+    if (!id) {
+      const f = await api('POST', '/v1/query/funnel', {
+        steps: ['Signed Up', 'Signed Up'], window: '365d', who: { step: 1, status: 'reached', limit: 1 } });
+      assert.ok(f.who.customers.length > 0, 'a simulated customer who signed up');
+      id = f.who.customers[0];
+    }
     const profile = await api('GET', `/v1/customers/${encodeURIComponent(id)}`);
     const events = await api('GET', `/v1/customers/${encodeURIComponent(id)}/events?limit=1`);
     const newest = events.interactions[0].event || events.interactions[0].type;
