@@ -15,11 +15,20 @@ uint64_t MessageKey(uint32_t source, std::string_view message_id) {
 }
 
 DedupTable::DedupTable(size_t capacity) {
-  capacity = std::max<size_t>(capacity, 1);
-  size_t slots = std::bit_ceil(capacity * 2);
+  constexpr size_t kInitialSlots = 1024;
+  capacity_ = std::max<size_t>(capacity, 1);
+  max_slots_ = std::bit_ceil(capacity_ * 2);
+  const size_t slots = std::min(max_slots_, kInitialSlots);
   table_.assign(slots, 0);
   mask_ = slots - 1;
-  ring_.assign(capacity, 0);
+}
+
+void DedupTable::Grow() {
+  std::vector<uint64_t> old(table_.size() * 2, 0);
+  old.swap(table_);
+  mask_ = table_.size() - 1;
+  for (uint64_t key : old)
+    if (key != 0) table_[Slot(key)] = key;
 }
 
 size_t DedupTable::Slot(uint64_t key) const {
@@ -34,6 +43,16 @@ bool DedupTable::Insert(uint64_t key) {
   key = Normalize(key);
   size_t s = Slot(key);
   if (table_[s] != 0) return false;
+  if (ring_.size() < capacity_) {  // still growing: head_ is 0 and every ring slot is in use
+    if ((size_ + 1) * 2 > table_.size() && table_.size() < max_slots_) {
+      Grow();
+      s = Slot(key);
+    }
+    table_[s] = key;
+    ring_.push_back(key);
+    ++size_;
+    return true;
+  }
   if (size_ == ring_.size()) {  // at capacity: forget the oldest
     if (ring_[head_] != 0) EraseFromTable(ring_[head_]);
     head_ = (head_ + 1) % ring_.size();

@@ -1,9 +1,10 @@
 #pragma once
 // DedupTable: remembers the most recent `capacity` message keys (a 64-bit hash of source and
 // messageId) so that a client's retry of an already stored message is recognised and not stored
-// twice. Memory is bounded: 24 bytes per slot of capacity (a ring of keys in arrival order plus an
-// open-addressing table at ≤ 50% load); the oldest key is forgotten when a new one arrives at
-// capacity. It survives restarts because the store rebuilds it from the interactions it holds
+// twice. Memory is bounded: at most 24 bytes per slot of capacity (a ring of keys in arrival order
+// plus an open-addressing table at ≤ 50% load); the oldest key is forgotten when a new one arrives
+// at capacity. Both grow with use (doubling) instead of being allocated whole: a server's start
+// would otherwise spend ~1 s zero-filling 96 MiB for the default 4M keys. It survives restarts because the store rebuilds it from the interactions it holds
 // (Store snapshot → Insert), newest last.
 //
 // A 64-bit hash makes a false "duplicate" for two different messages astronomically unlikely
@@ -31,14 +32,17 @@ class DedupTable {
   void Erase(uint64_t key);
 
   size_t size() const { return size_; }  // ring slots in use (erased keys keep theirs until evicted)
-  size_t capacity() const { return ring_.size(); }
+  size_t capacity() const { return capacity_; }
 
  private:
   size_t Slot(uint64_t key) const;
   void EraseFromTable(uint64_t key);
+  void Grow();  // doubles table_ and re-inserts its keys
 
   std::vector<uint64_t> table_;  // 0 = empty; key 0 is stored as 1 (see Normalize in .cc)
-  std::vector<uint64_t> ring_;   // insertion order; ring_[head_] is the oldest when full
+  std::vector<uint64_t> ring_;   // insertion order; grows to capacity_, then ring_[head_] is the oldest
+  size_t capacity_ = 0;
+  size_t max_slots_ = 0;  // table_'s final size: bit_ceil(2 × capacity_)
   size_t head_ = 0;
   size_t size_ = 0;
   size_t mask_ = 0;

@@ -51,5 +51,28 @@ TEST(DedupTableTest, EraseKeepsOtherKeysFindable) {
   }
 }
 
+TEST(DedupTableTest, GrowsWithUseAndKeepsEveryKeyAcrossGrowth) {
+  // The table starts small and doubles: keys inserted and erased before, during and after each
+  // growth stay exactly as findable as a set says, up to capacity and past it.
+  DedupTable t(20000);
+  std::set<uint64_t> model;
+  auto key = [](int i) { return MessageKey(7, "g" + std::to_string(i)); };
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE(t.Insert(key(i))) << i;
+    model.insert(key(i));
+    if (i % 3 == 0) {
+      t.Erase(key(i / 2));
+      model.erase(key(i / 2));
+    }
+  }
+  for (int i = 0; i < 20000; ++i) ASSERT_EQ(t.Contains(key(i)), model.count(key(i)) == 1) << i;
+  EXPECT_EQ(t.capacity(), 20000u);
+  // Past capacity the oldest ring entries go: the 20000 newest inserts are all that remain.
+  for (int i = 20000; i < 45000; ++i) ASSERT_TRUE(t.Insert(key(i))) << i;
+  EXPECT_EQ(t.size(), 20000u);
+  for (int i = 0; i < 25000; ++i) ASSERT_FALSE(t.Contains(key(i))) << i;
+  for (int i = 25000; i < 45000; ++i) ASSERT_TRUE(t.Contains(key(i))) << i;
+}
+
 }  // namespace
 }  // namespace cairn::ingest

@@ -471,8 +471,12 @@ double JourneyEngine::JourneyValue(const CustomerState& s) const {
 // Worker
 
 void JourneyEngine::WorkerLoop() {
-  auto last_persist = std::chrono::steady_clock::now();
-  auto last_rates = last_persist;
+  // The first tick persists whatever recovery replayed (Persist is a no-op when nothing changed):
+  // until state.bin covers those WAL batches their files cannot be deleted (Hub's
+  // retain_from_seq), and a server that keeps crashing before its first periodic persist would
+  // otherwise pile WAL files up without bound.
+  auto last_rates = std::chrono::steady_clock::now();
+  auto last_persist = last_rates - std::chrono::milliseconds(options_.persist_interval_ms + 1);
   std::unique_lock lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, std::chrono::milliseconds(pending_.empty() ? options_.tick_ms : 1), [this] { return stop_ || !pending_.empty(); });

@@ -65,8 +65,12 @@ Result<WalRecoveryReport> ReadWalDir(io::Env* env, const std::string& dir, bool 
   // are classified the same way again (and past a successor's prev_file_size they are abandoned).
   if (repair) {
     for (const WalFileReport& rep : report.file_reports) {
-      if (rep.tail_bytes() == 0) continue;
+      // Recovery always starts a new file, so no file here is appended to again. Cutting at
+      // valid_end also frees the blocks fallocate reserved past the end (WalWriter preallocates
+      // 64 MiB with FALLOC_FL_KEEP_SIZE): otherwise every restart would keep one more such
+      // reservation until the file is deleted.
       RETURN_IF_ERROR(env->TruncateFile(rep.path, rep.valid_end));
+      if (rep.tail_bytes() == 0) continue;
       if (rep.end == WalFileEnd::kZeroTail) {
         LOG_INFO("wal {}: cut {} zero bytes after the last record at offset {}", rep.path, rep.tail_bytes(),
                  rep.valid_end);

@@ -6,11 +6,16 @@
 // One data dir lives through all iterations, so later iterations recover data that was itself
 // recovered. A small memtable_flush_bytes makes the kills also land in flushes and compactions.
 //
+// Disk use must stay bounded however often the server dies: every restart starts a new WAL file
+// (64 MiB reserved by fallocate), and the WAL files before it may only go once the memtable is
+// flushed and derived state has persisted them. A leak here filled CI's disk after ~80 kills.
+//
 // CAIRN_CRASH_ITERATIONS=N (default 100, the CI run) sets the number of kills; CAIRN_CRASH_SEED=S replays a
 // run (the seed is printed).
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +24,8 @@
 #include <random>
 #include <set>
 #include <thread>
+
+#include <sys/stat.h>
 
 #include "api/cairn_server.h"
 #include "testutil/temp_dir.h"
@@ -33,6 +40,9 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr int kClients = 3;
 constexpr int kPerBatch = 20;
 constexpr int kCustomers = 6;
+// The data dir's allocated bytes may not exceed this after a restart: the current WAL file's
+// reservation and one or two predecessors, the segments (~20 MB after 100 kills) and SQLite files.
+constexpr uint64_t kMaxDataBytes = 384ull << 20;
 
 uint64_t EnvOr(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -122,6 +132,24 @@ size_t CheckAgainstLedger(HttpClient& client, Ledger& ledger, int iteration) {
   return found.size();
 }
 
+// Bytes allocated on disk under `dir` (st_blocks: reserved-but-unwritten blocks count), and a
+// listing of the largest files for the failure message.
+uint64_t AllocatedBytes(const std::string& dir, std::string* largest) {
+  uint64_t total = 0;
+  std::vector<std::pair<uint64_t, std::string>> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    struct stat st {};
+    if (!e.is_regular_file() || ::stat(e.path().c_str(), &st) != 0) continue;
+    const uint64_t bytes = static_cast<uint64_t>(st.st_blocks) * 512;
+    total += bytes;
+    files.emplace_back(bytes, e.path().lexically_relative(dir).string());
+  }
+  std::sort(files.rbegin(), files.rend());
+  for (size_t i = 0; i < files.size() && i < 8; ++i)
+    *largest += "\n  " + files[i].second + ": " + std::to_string(files[i].first >> 10) + " KiB";
+  return total;
+}
+
 // CAIRN_CRASH_KEEP_DIR=DIR: on failure, copy the data dir and the server logs there.
 void KeepForInspection(const TempDir& tmp) {
   const char* keep = std::getenv("CAIRN_CRASH_KEEP_DIR");
@@ -147,12 +175,24 @@ TEST(Crash, KillNineLoopKeepsEveryAcknowledgedMessageExactlyOnce) {
 
   Ledger ledger;
   size_t total_acks = 0;
+  uint64_t max_data_bytes = 0;
+  // Where the loop's time goes (printed at the end): CI's time budget is mostly this test.
+  std::chrono::duration<double> t_start{}, t_check{}, t_verify{};
   for (uint64_t it = 0; it < iterations; ++it) {
+    auto t0 = SteadyClock::now();
     ASSERT_TRUE(server.Start()) << "iteration " << it << " (seed " << seed << ")";
+    auto t1 = SteadyClock::now();
     {
       auto client = server.Client();
       CheckAgainstLedger(*client, ledger, static_cast<int>(it));
     }
+    t_start += t1 - t0;
+    t_check += SteadyClock::now() - t1;
+    std::string largest;
+    const uint64_t data_bytes = AllocatedBytes(data, &largest);
+    max_data_bytes = std::max(max_data_bytes, data_bytes);
+    EXPECT_LE(data_bytes, kMaxDataBytes) << "iteration " << it << ": the data dir holds " << (data_bytes >> 20)
+                                         << " MiB; largest files:" << largest;
     if (::testing::Test::HasFailure()) {
       ADD_FAILURE() << "stopping at iteration " << it << "; replay with CAIRN_CRASH_SEED=" << seed;
       server.Crash();
@@ -171,7 +211,9 @@ TEST(Crash, KillNineLoopKeepsEveryAcknowledgedMessageExactlyOnce) {
     total_acks += static_cast<size_t>(acks.load());
 
     // The crashed dir verifies clean: a torn tail is the end of the log, not corruption.
+    auto t2 = SteadyClock::now();
     auto verify = RunToCompletion({CAIRN_BINARY, "verify", data}, tmp.Sub("verify"), seconds(120));
+    t_verify += SteadyClock::now() - t2;
     ASSERT_TRUE(verify.ok()) << verify.status().ToString();
     if (!verify->status.ExitedWith(0)) {
       ADD_FAILURE() << "iteration " << it << " (seed " << seed << "): cairn verify " << verify->status.ToString()
@@ -187,8 +229,10 @@ TEST(Crash, KillNineLoopKeepsEveryAcknowledgedMessageExactlyOnce) {
   {
     auto client = server.Client();
     size_t found = CheckAgainstLedger(*client, ledger, static_cast<int>(iterations));
-    std::printf("crash test: %zu acknowledged requests, %zu acknowledged messages, %zu stored\n", total_acks,
-                ledger.acked.size(), found);
+    std::printf("crash test: %zu acknowledged requests, %zu acknowledged messages, %zu stored; data dir at most %llu MiB\n",
+                total_acks, ledger.acked.size(), found, static_cast<unsigned long long>(max_data_bytes >> 20));
+    std::printf("crash test: seconds spent starting %.1f, checking %.1f, verifying %.1f\n", t_start.count(),
+                t_check.count(), t_verify.count());
   }
   ASSERT_TRUE(server.Stop());
   auto verify = RunToCompletion({CAIRN_BINARY, "verify", data}, tmp.Sub("verify-final"), seconds(120));
