@@ -179,9 +179,15 @@ void IngestPipeline::Ingest(IngestRequest req, Done done) {
   if (appended) return;  // done runs when the batch is durable
   if (!append_status.ok()) {
     Rejected("backpressure")->Inc();
-    // The API answers "back-pressure" Unavailable with 429 + Retry-After (api/status_to_http.h).
+    // The API answers "back-pressure" Unavailable with 429 + Retry-After (api/status_to_http.h);
+    // storage that cannot write (the WAL's failed state) is 503, like a batch that failed to
+    // become durable.
     if (append_status.code() == Code::kUnavailable)
       return done(Unavailable("back-pressure: " + std::string(append_status.message()) + "; retry later"));
+    if (append_status.code() == Code::kIOError || append_status.code() == Code::kResourceExhausted) {
+      LOG_EVERY_N_SEC(kError, 5, "ingest: batch not stored: {}", append_status.ToString());
+      return done(Unavailable("could not make the interactions durable; retry"));
+    }
     return done(append_status);
   }
   duplicates_->Inc(outcome.duplicates);

@@ -138,6 +138,7 @@ WalCommitterStats WalCommitter::stats() const {
   s.current_file = current_file_number();
   s.last_synced_file = LastSyncedFile();
   s.failed = !FailureStatus().ok();
+  s.stalled = stalled_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -164,7 +165,8 @@ void WalCommitter::Run() {
         // Every record before the marker has been committed (or failed) by now, so the current
         // file ends at its last synced record.
         Status s = FailureStatus();
-        if (s.ok()) s = writer_ ? Roll(writer_->size()) : Internal("wal: no open file");
+        if (s.ok() && stall_size_) s = Unstall(/*now=*/true);  // a new file is what was asked for
+        else if (s.ok()) s = writer_ ? Roll(writer_->size()) : Internal("wal: no open file");
         Result<uint64_t> result = s.ok() ? Result<uint64_t>(current_file_number()) : Result<uint64_t>(s);
         {
           std::lock_guard lock(mu_);
@@ -186,6 +188,7 @@ void WalCommitter::Run() {
 
 void WalCommitter::CommitGroup(std::vector<Entry>& batch, size_t begin, size_t end) {
   Status s = FailureStatus();
+  if (s.ok()) s = Unstall(/*now=*/false);
   if (s.ok()) s = WriteGroup(batch, begin, end);
   uint64_t payload_bytes = 0;
   for (size_t i = begin; i < end; ++i) payload_bytes += batch[i].payload.size();
@@ -223,7 +226,7 @@ Status WalCommitter::WriteGroup(std::vector<Entry>& batch, size_t begin, size_t 
     LOG_ERROR("wal {}: fdatasync failed ({}); abandoning the file past offset {}", writer_->path(), s.ToString(),
               good_size);
     Status r = Roll(good_size);
-    if (!r.ok()) EnterFailed(s.WithContext("fdatasync failed, then " + r.ToString()));
+    if (!r.ok()) Stall(good_size, s.WithContext("fdatasync failed, then " + r.ToString()));
     return s;
   }
   const uint64_t records = end - begin;
@@ -269,7 +272,34 @@ void WalCommitter::CutBackAfterWriteFailure(uint64_t good_size, const Status& ca
   LOG_ERROR("wal {}: append failed ({}) and cutting back failed ({}); abandoning the file past offset {}", path,
             cause.ToString(), s.ToString(), good_size);
   Status r = Roll(good_size);
-  if (!r.ok()) EnterFailed(cause.WithContext("append failed, cut back failed (" + s.ToString() + "), then " + r.ToString()));
+  if (!r.ok()) Stall(good_size, cause.WithContext("append failed, cut back failed (" + s.ToString() + "), then " + r.ToString()));
+}
+
+void WalCommitter::Stall(uint64_t good_size, const Status& cause) {
+  stall_size_ = good_size;
+  stall_error_ = cause;
+  next_roll_attempt_ns_ = Clock::Real()->MonotonicNanos() + options_.roll_retry_ms * 1000000;
+  stalled_.store(true, std::memory_order_relaxed);
+  LOG_ERROR("wal {}: no file to append to ({}); writes fail until a new file can be started (retried every {} ms)",
+            dir_, cause.ToString(), options_.roll_retry_ms);
+}
+
+Status WalCommitter::Unstall(bool now) {
+  if (!stall_size_) return Status::Ok();
+  const int64_t t = Clock::Real()->MonotonicNanos();
+  if (!now && t < next_roll_attempt_ns_) return stall_error_;
+  next_roll_attempt_ns_ = t + options_.roll_retry_ms * 1000000;
+  Status r = Roll(*stall_size_);
+  if (!r.ok()) {
+    // Keep the error's code (disk full stays ResourceExhausted): callers tell it apart from back-pressure.
+    stall_error_ = r;
+    return stall_error_;
+  }
+  LOG_WARN("wal {}: started {} after the stall; writes resume", dir_, writer_->path());
+  stall_size_.reset();
+  stall_error_ = Status::Ok();
+  stalled_.store(false, std::memory_order_relaxed);
+  return Status::Ok();
 }
 
 Status WalCommitter::Roll(uint64_t prev_file_size) {
@@ -303,7 +333,7 @@ void WalCommitter::EnterFailed(const Status& cause) {
   {
     std::lock_guard lock(mu_);
     if (!failure_.ok()) return;
-    failure_ = Unavailable("WAL failed: " + cause.ToString());
+    failure_ = IOError("WAL failed: " + cause.ToString() + " (restart the server)");
   }
   LOG_ERROR("wal {}: entering the failed state; no further writes until restart: {}", dir_, cause.ToString());
 }

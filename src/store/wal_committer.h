@@ -46,6 +46,10 @@ struct WalCommitterOptions {
   // Unavailable("WAL is behind") at once, without calling `done` (back-pressure). A payload is
   // always admitted when nothing is pending, however large. Default 64 MiB.
   uint64_t max_pending_bytes = 64ull << 20;
+  // While stalled (the current file may not be appended to and starting a new one failed), the
+  // committer retries starting one at most this often; groups in between fail at once with the
+  // last error. Default 500 ms.
+  int64_t roll_retry_ms = 500;
   // Where to register cairn_wal_* metrics; null: none. Must outlive the committer.
   metrics::Registry* metrics = nullptr;
 };
@@ -57,7 +61,8 @@ struct WalCommitterStats {
   uint64_t failed_records = 0;   // records whose done got an error
   uint64_t current_file = 0;     // number of the file being appended to
   uint64_t last_synced_file = 0; // number of the file the last successful sync covered (0: none yet)
-  bool failed = false;           // in the failed state (Submit returns Unavailable)
+  bool failed = false;           // in the failed state (Submit returns IOError; restart needed)
+  bool stalled = false;          // no file to append to yet; groups fail until a new one starts
 };
 
 class WalCommitter {
@@ -78,13 +83,14 @@ class WalCommitter {
   // Queues `payload` as one record; `done` (may be empty) is called exactly once, later, on the
   // committer thread, if and only if Submit returns OK. Errors (payload and done are dropped):
   //   InvalidArgument   payload longer than wal::kMaxPayloadSize
-  //   Unavailable       "WAL is behind" (back-pressure), closed, or the failed state
+  //   Unavailable       "WAL is behind" (back-pressure), or closed
+  //   IOError           the failed state ("WAL failed: …"; only a restart clears it)
   Status Submit(std::string payload, DoneFn done);
 
   // Seals the current file after every record submitted before this call, starts a new file and
   // returns its number: every record submitted later is in that file or a later one. Blocks
   // until the committer has done it. Fails with the roll's I/O error (the committer keeps
-  // appending to the old file) or Unavailable if closed or failed.
+  // appending to the old file), Unavailable if closed, IOError if failed.
   Result<uint64_t> RollFile();
 
   // Securely removes (Env::SecureRemoveFile) every WAL file numbered below `file_number`, then
@@ -120,6 +126,12 @@ class WalCommitter {
   Status WriteGroup(std::vector<Entry>& batch, size_t begin, size_t end);
   void CutBackAfterWriteFailure(uint64_t good_size, const Status& cause);
   Status Roll(uint64_t prev_file_size);
+  // The current file may not be appended to (a failed sync, or an append that could not be cut
+  // back) and starting its successor failed: stall until a later Roll succeeds.
+  void Stall(uint64_t good_size, const Status& cause);
+  // Stalled: retries the roll (`now`, or once roll_retry_ms has passed) and returns OK once a new
+  // file is started; otherwise the stall's error. Not stalled: OK.
+  Status Unstall(bool now);
   void EnterFailed(const Status& cause);
   Status FailureStatus() const;
 
@@ -129,6 +141,12 @@ class WalCommitter {
 
   // Owned by the committer thread (and by Close once the thread has stopped).
   std::unique_ptr<WalWriter> writer_;
+  // Stalled (docs/format/wal.md "Failure semantics"): the size the successor's header must
+  // record, the error groups fail with meanwhile, and when the next roll may be tried.
+  std::optional<uint64_t> stall_size_;
+  Status stall_error_;
+  int64_t next_roll_attempt_ns_ = 0;
+  std::atomic<bool> stalled_{false};  // stall_size_ is set (read by stats())
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // committer waits for work

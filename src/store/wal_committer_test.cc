@@ -450,33 +450,51 @@ TEST(WalCommitterTest, FailedSyncAbandonsTheFile) {
   EXPECT_EQ(report.bytes_truncated, wal::kRecordHeaderSize + 9);
 }
 
-TEST(WalCommitterTest, FailedSyncThenFailedRollEntersFailedState) {
+TEST(WalCommitterTest, FailedSyncThenFailedRollStallsUntilANewFileStarts) {
   io::FaultInjectionEnv env;
-  auto c = OpenCommitter(&env);
+  WalCommitterOptions opts = SmallOptions();
+  opts.roll_retry_ms = 50;
+  auto c = OpenCommitter(&env, opts);
   ASSERT_TRUE(SubmitAndWait(c.get(), "one").ok());
   env.SetSyncFails(true);
   EXPECT_TRUE(SubmitAndWait(c.get(), "not acked").Is(Code::kIOError));
-  Status s = c->Submit("later", [](Status) { ADD_FAILURE() << "done called after a refused Submit"; });
-  EXPECT_TRUE(s.Is(Code::kUnavailable)) << s.ToString();
-  EXPECT_THAT(std::string(s.message()), HasSubstr("fdatasync"));
-  EXPECT_TRUE(c->stats().failed);
-  EXPECT_TRUE(c->RollFile().status().Is(Code::kUnavailable));
-  EXPECT_TRUE(c->Close().Is(Code::kUnavailable));
+  // Stalled: Submit still queues (no restart needed), but the group fails with the roll's error
+  // without touching the untrusted file.
+  Status s = SubmitAndWait(c.get(), "refused");
+  EXPECT_TRUE(s.Is(Code::kIOError)) << s.ToString();
+  EXPECT_TRUE(c->stats().stalled);
+  EXPECT_FALSE(c->stats().failed);
+  EXPECT_EQ(c->current_file_number(), 1u);
+  // The storage heals: after the retry interval the next group starts file 2 and is acknowledged.
   env.SetSyncFails(false);
-  // Restart: the failed roll left no file behind; everything acknowledged is there. The record
-  // whose sync failed is still in the (uncrashed) file and may be replayed: it was not acked.
-  auto recovered = RecoverPayloads(&env, kDir);
-  ASSERT_GE(recovered.size(), 1u);
-  EXPECT_EQ(recovered[0], "one");
-  EXPECT_LE(recovered.size(), 2u);
-  EXPECT_FALSE(env.FileExists(io::JoinPath(kDir, wal::FileName(2))));
-  auto again = OpenCommitter(&env);
-  ASSERT_TRUE(SubmitAndWait(again.get(), "two").ok());
-  ASSERT_TRUE(again->Close().ok());
-  auto got = RecoverPayloads(&env, kDir);
-  ASSERT_FALSE(got.empty());
-  EXPECT_EQ(got.front(), "one");
-  EXPECT_EQ(got.back(), "two");
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  ASSERT_TRUE(SubmitAndWait(c.get(), "two").ok());
+  EXPECT_FALSE(c->stats().stalled);
+  EXPECT_EQ(c->current_file_number(), 2u);
+  ASSERT_TRUE(c->Close().ok());
+  // Everything acknowledged is there; what followed "one" in file 1 is an abandoned tail (file 2
+  // declares where file 1 ends), so neither refused record is replayed.
+  WalRecoveryReport report;
+  EXPECT_THAT(RecoverPayloads(&env, kDir, &report), ElementsAre("one", "two"));
+}
+
+TEST(WalCommitterTest, RollFileEndsAStall) {
+  io::FaultInjectionEnv env;
+  WalCommitterOptions opts = SmallOptions();
+  opts.roll_retry_ms = 3600 * 1000;  // only RollFile may end this stall
+  auto c = OpenCommitter(&env, opts);
+  ASSERT_TRUE(SubmitAndWait(c.get(), "one").ok());
+  env.SetSyncFails(true);
+  EXPECT_TRUE(SubmitAndWait(c.get(), "not acked").Is(Code::kIOError));
+  EXPECT_TRUE(c->RollFile().status().Is(Code::kIOError));
+  EXPECT_TRUE(c->stats().stalled);
+  env.SetSyncFails(false);
+  auto n = c->RollFile();
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2u);
+  ASSERT_TRUE(SubmitAndWait(c.get(), "two").ok());
+  ASSERT_TRUE(c->Close().ok());
+  EXPECT_THAT(RecoverPayloads(&env, kDir), ElementsAre("one", "two"));
 }
 
 std::string CrashPayload(uint64_t seq) {

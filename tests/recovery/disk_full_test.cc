@@ -137,6 +137,7 @@ TEST(DiskFull, ServerAnswers503ThenAcceptsWhenSpaceReturnsAndLosesNothingAcknowl
     for (int i = 0; i < 5; ++i) EXPECT_EQ(SendBatch(*client, &sent), 200u);
   }
   EXPECT_GT(sent.acked.size(), acked_before);
+  if (::testing::Test::HasFailure()) std::printf("server log:\n%s\n", server.process()->ReadStderr().c_str());
 
   // Restart: everything acknowledged (before, during and after) is there exactly once.
   server.Crash();

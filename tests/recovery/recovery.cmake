@@ -35,13 +35,12 @@ cairn_test(store_fault_test
   DEPS cairn_store cairn_io
   LABELS recovery)
 
-# Disk full on a small tmpfs the test mounts (root only; skipped otherwise), the real binary.
-# Label slow for now: it FAILS today — on ENOSPC the server answers 429 instead of 503 and does
-# not accept again once space returns (docs/reliability.md, "Disk full: known defect").
+# Disk full on a small tmpfs the test mounts (root only; skipped otherwise), the real binary:
+# 503 while full, accepting again once space returns, nothing acknowledged lost.
 cairn_test(cairn_disk_full_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/disk_full_test.cc
   DEPS cairn_testutil_proc Boost::json
-  LABELS recovery slow
+  LABELS recovery
   TIMEOUT 600)
 target_include_directories(cairn_disk_full_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_compile_definitions(cairn_disk_full_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
