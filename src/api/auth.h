@@ -79,7 +79,9 @@ struct AuditEntry {
   std::string session;     // Principal::session
   std::string method;      // "GET", "DELETE", ...
   std::string route;       // the route pattern, e.g. "/v1/customers/{id}"
-  std::string customer;    // the customer id in the path, as requested ("" if none)
+  // The customer the request was about, as AccessService::AuditSubject names it ("c:<id>" or
+  // "h:<hash>"; "" if none): never an identity as the request gave it (docs/access.md).
+  std::string customer;
   unsigned status = 0;     // the HTTP status answered
   std::string hash_hex;    // the record's chain hash (output only)
 };
@@ -87,6 +89,8 @@ struct AuditEntry {
 struct AuditQuery {
   std::optional<int64_t> actor_key_id;    // actor=<number>
   std::optional<std::string> actor_name;  // actor=<name>
+  // Any identity of a customer (as in a request path): every record about them, whichever of
+  // their ids the request used (AccessService::QueryAudit expands it to their subjects).
   std::optional<std::string> customer;
   int64_t from_ms = INT64_MIN;  // inclusive
   int64_t to_ms = INT64_MAX;    // exclusive
@@ -109,6 +113,12 @@ class AccessService {
                                                             int64_t expires_at_ms) = 0;
   // NotFound for an unknown id; OK if already revoked.
   virtual Status RevokeKey(int64_t id) = 0;
+  // How the audit log names the customer a request refers to by `reference` (any identity as
+  // the request gave it: "u:…", "e:…", a bare userId, "c:<n>"): "c:<internal id>" of the customer
+  // it names at this moment, else "h:<keyed hash>" of the reference; "" for "". Never the
+  // reference itself, so an e-mail in a path does not outlive the customer's erasure in the log.
+  // Called when the request arrives (an erasure hides the customer before it answers).
+  virtual std::string AuditSubject(std::string_view reference) const = 0;
   // Appends one record; an error means it was not recorded.
   virtual Status Audit(const AuditEntry& entry) = 0;
   // Newest first.

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <exception>
 
+#include "actions/action_service.h"
 #include "api/cors.h"
 #include "api/handlers/audit_handler.h"
 #include "api/handlers/case_handler.h"
@@ -24,6 +26,8 @@
 #include "api/url.h"
 #include "base/check.h"
 #include "base/logging.h"
+#include "cases/case_service.h"
+#include "rescue/rescue_service.h"
 
 namespace cairn::api {
 
@@ -85,7 +89,46 @@ std::string CustomerParam(const std::vector<std::string>& segments, const std::v
   return {};
 }
 
+std::string InternalRef(uint64_t customer) { return customer == 0 ? std::string() : fmt::format("c:{}", customer); }
+
 }  // namespace
+
+// The customer a request is about, for its audit record: the {id} after "customers" in the path;
+// else the customer of the case, rescue decision or action named by /v1/{cases,rescues,actions}/{id}
+// (looked up now: an unknown id, or one anonymised by erasure, is about no one); else the
+// `customer` query parameter of a list; else "". Read before the handler runs, like the subject.
+std::string Router::AuditReference(const ApiRequest& request, const Route& route, const Params& params) const {
+  std::string ref = CustomerParam(route.segments, params);
+  if (!ref.empty()) return ref;
+  const auto& seg = route.segments;
+  if (seg.size() < 2 || seg[0] != "v1") return {};
+  const std::string& kind = seg[1];
+  if (seg.size() >= 3 && IsParam(seg[2]) && !params.empty()) {
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(params[0].data(), params[0].data() + params[0].size(), id);
+    if (ec != std::errc() || end != params[0].data() + params[0].size() || id <= 0) return {};
+    if (kind == "cases" && services_.cases != nullptr) {
+      auto c = services_.cases->GetCase(static_cast<uint64_t>(id));
+      return c.ok() ? InternalRef(c->c.customer) : std::string();
+    }
+    if (kind == "rescues" && services_.rescues != nullptr) {
+      auto d = services_.rescues->Get(id);
+      return d.ok() ? InternalRef(d->customer) : std::string();
+    }
+    if (kind == "actions" && services_.actions != nullptr) {
+      auto a = services_.actions->Get(id);
+      return a.ok() ? InternalRef(a->request.customer) : std::string();
+    }
+    return {};
+  }
+  if (seg.size() == 2 && (kind == "cases" || kind == "rescues" || kind == "actions")) {
+    auto query = ParseQuery(request.query);
+    if (!query.ok()) return {};
+    for (const auto& [name, value] : *query)
+      if (name == "customer") return value;
+  }
+  return {};
+}
 
 Router::Router(const Services& services, RouterOptions options)
     : services_(services),
@@ -168,7 +211,8 @@ void Router::BuildTable() {
   }, Access::kAnalyst, kReadOnly);
 
   // Cases (agents), agents/limits/SLA settings (agents read, admins change), complaint analysis
-  // (analysts): docs/cases.md. Stateless.
+  // (analysts): docs/cases.md. Stateless. Cases carry a customer's complaint: their reads are
+  // personal (audited, with the case's customer as subject); changes are audited anyway.
   {
     using C = CaseHandler;
     auto c0 = [this](void (C::*fn)(const ApiRequest&, Responder)) {
@@ -180,8 +224,8 @@ void Router::BuildTable() {
       };
     };
     Add("POST", "/v1/cases", c0(&C::Open), Access::kAgent);
-    Add("GET", "/v1/cases", c0(&C::List), Access::kAgent);
-    Add("GET", "/v1/cases/{id}", c1(&C::Get), Access::kAgent);
+    Add("GET", "/v1/cases", c0(&C::List), Access::kAgent, kPersonal);
+    Add("GET", "/v1/cases/{id}", c1(&C::Get), Access::kAgent, kPersonal);
     Add("PATCH", "/v1/cases/{id}", c1(&C::Update), Access::kAgent);
     Add("POST", "/v1/cases/{id}/transition", c1(&C::Transition), Access::kAgent);
     Add("POST", "/v1/cases/{id}/comments", c1(&C::Comment), Access::kAgent);
@@ -215,7 +259,8 @@ void Router::BuildTable() {
   }, Access::kAnalyst);
 
   // Rescue queue (agents) and the action log (agents read, admins replay): docs/rescue.md,
-  // docs/actions.md. Stateless.
+  // docs/actions.md. Stateless. Decisions and actions name a customer and carry their identities
+  // and webhook payloads: reads are personal (audited).
   {
     using R = RescueHandler;
     auto r1 = [this](void (R::*fn)(const ApiRequest&, const std::string&, Responder)) {
@@ -225,17 +270,17 @@ void Router::BuildTable() {
     };
     Add("GET", "/v1/rescues", [this](ApiRequest r, const Params&, Responder respond) {
       R(&services_).List(r, std::move(respond));
-    }, Access::kAgent);
-    Add("GET", "/v1/rescues/{id}", r1(&R::Get), Access::kAgent);
+    }, Access::kAgent, kPersonal);
+    Add("GET", "/v1/rescues/{id}", r1(&R::Get), Access::kAgent, kPersonal);
     Add("POST", "/v1/rescues/{id}/act", r1(&R::Act), Access::kAgent);
     Add("POST", "/v1/rescues/{id}/dismiss", r1(&R::Dismiss), Access::kAgent);
     Add("POST", "/v1/rescues/{id}/outcome", r1(&R::Outcome), Access::kAgent);
     Add("GET", "/v1/actions", [this](ApiRequest r, const Params&, Responder respond) {
       ActionHandler(&services_).List(r, false, std::move(respond));
-    }, Access::kAgent);
+    }, Access::kAgent, kPersonal);
     Add("GET", "/v1/actions/{id}", [this](ApiRequest r, const Params& p, Responder respond) {
       ActionHandler(&services_).Get(r, p[0], std::move(respond));
-    }, Access::kAgent);
+    }, Access::kAgent, kPersonal);
     Add("POST", "/v1/actions/{id}/replay", [this](ApiRequest r, const Params& p, Responder respond) {
       ActionHandler(&services_).Replay(r, p[0], std::move(respond));
     });
@@ -534,7 +579,9 @@ Responder Router::Audited(const ApiRequest& request, const Route& route, const P
   entry.session = std::move(principal.session);
   entry.method = request.method;
   entry.route = route.name;
-  entry.customer = CustomerParam(route.segments, params);
+  // The subject, never the id as requested (docs/access.md), resolved before the handler runs:
+  // an erasure hides the customer before it answers.
+  entry.customer = services_.access->AuditSubject(AuditReference(request, route, params));
   // The answer may come after the router is gone: capture the service (it outlives the server).
   return [access = services_.access, personal = (route.flags & kPersonal) != 0, entry = std::move(entry),
           respond = std::move(respond)](ApiResponse response) mutable {

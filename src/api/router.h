@@ -106,6 +106,8 @@ class Router {
            unsigned flags = kRouteNone);
   // The caller of `request` on `route` (Bearer key or session cookie, CSRF checked): 401/403 as Status.
   Result<Principal> Authenticate(const ApiRequest& request, const Route& route) const;
+  // The customer reference (any identity, "c:<n>", or "") a request on `route` is about.
+  std::string AuditReference(const ApiRequest& request, const Route& route, const Params& params) const;
   // Wraps `respond` so the answer is recorded in the audit log.
   Responder Audited(const ApiRequest& request, const Route& route, const Params& params, Principal principal,
                     Responder respond) const;

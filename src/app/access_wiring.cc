@@ -1,5 +1,9 @@
 #include "app/access_wiring.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "base/check.h"
 #include "io/env.h"
 
@@ -30,7 +34,8 @@ std::string Hex(std::string_view bytes) {
 
 class HubAccess final : public api::AccessService {
  public:
-  HubAccess(entity::KeyStore* keys, std::unique_ptr<entity::AuditLog> audit) : keys_(keys), audit_(std::move(audit)) {}
+  HubAccess(entity::KeyStore* keys, const Hub* hub, std::unique_ptr<entity::AuditLog> audit)
+      : keys_(keys), hub_(hub), audit_(std::move(audit)) {}
 
   std::optional<api::Principal> Authenticate(std::string_view key) const override {
     auto info = keys_->Find(key);
@@ -60,6 +65,42 @@ class HubAccess final : public api::AccessService {
 
   Status RevokeKey(int64_t id) override { return keys_->Revoke(id); }
 
+  // The customer's internal id while they are known (stable across every id they are asked by,
+  // and meaningless once they are erased); otherwise a keyed hash of the reference, so a 404 for
+  // an e-mail, or a read after erasure, keeps no e-mail either (docs/format/audit.md).
+  std::string AuditSubject(std::string_view reference) const override {
+    if (reference.empty()) return {};
+    if (hub_ != nullptr) {
+      if (store::CustomerId c = hub_->Resolve(std::string(reference))) return fmt::format("c:{}", c);
+    }
+    return audit_->SubjectHash(reference);
+  }
+
+  // Every subject a customer's records may carry: "c:<n>" of each id merged into them (a record
+  // names the customer as they were then), the hash of the reference as given, and the hashes of
+  // each of their identity keys in the stored form and bare ("e:a@b.c", "a@b.c"), which is how
+  // requests that came before the customer existed are found. An unknown "c:<n>" (an erased
+  // customer's internal id) also matches records naming it.
+  std::vector<std::string> SubjectsOf(const std::string& reference) const {
+    std::vector<std::string> out = {audit_->SubjectHash(reference)};
+    store::CustomerId root = hub_ != nullptr ? hub_->Resolve(reference) : 0;
+    if (root == 0) {
+      if (reference.size() > 2 && reference.starts_with("c:") &&
+          reference.find_first_not_of("0123456789", 2) == std::string::npos) {
+        out.push_back(reference);
+      }
+      return out;
+    }
+    for (store::CustomerId m : hub_->identity()->Members(root)) out.push_back(fmt::format("c:{}", m));
+    for (const std::string& key : hub_->identity()->Keys(root)) {
+      out.push_back(audit_->SubjectHash(key));
+      if (key.size() > 2 && key[1] == ':') out.push_back(audit_->SubjectHash(std::string_view(key).substr(2)));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
   Status Audit(const api::AuditEntry& e) override {
     entity::AuditRecord r;
     r.actor_key_id = e.actor_key_id;
@@ -77,7 +118,7 @@ class HubAccess final : public api::AccessService {
     entity::AuditFilter f;
     f.actor_key_id = q.actor_key_id;
     f.actor_name = q.actor_name;
-    f.customer = q.customer;
+    if (q.customer) f.customers = SubjectsOf(*q.customer);
     f.from_ms = q.from_ms;
     f.to_ms = q.to_ms;
     f.limit = q.limit;
@@ -105,6 +146,7 @@ class HubAccess final : public api::AccessService {
 
  private:
   entity::KeyStore* const keys_;
+  const Hub* const hub_;  // may be null
   std::unique_ptr<entity::AuditLog> audit_;
 };
 
@@ -132,10 +174,10 @@ entity::KeyRole ToKeyRole(api::Role role) {
   return entity::KeyRole::kAdmin;
 }
 
-Result<std::unique_ptr<api::AccessService>> OpenAccessService(entity::KeyStore* keys, const std::string& data_dir,
-                                                              Clock* clock) {
+Result<std::unique_ptr<api::AccessService>> OpenAccessService(entity::KeyStore* keys, const Hub* hub,
+                                                              const std::string& data_dir, Clock* clock) {
   ASSIGN_OR_RETURN(auto audit, entity::AuditLog::Open(io::JoinPath(data_dir, "audit.db"), clock));
-  return std::unique_ptr<api::AccessService>(std::make_unique<HubAccess>(keys, std::move(audit)));
+  return std::unique_ptr<api::AccessService>(std::make_unique<HubAccess>(keys, hub, std::move(audit)));
 }
 
 }  // namespace cairn::app

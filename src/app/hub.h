@@ -94,6 +94,10 @@ class Hub final : public entity::CustomerDirectory {
   Result<entity::Profile> GetProfile(const std::string& any_identity) override;
   Result<entity::TimelinePage> Timeline(const std::string& any_identity, size_t limit, const std::string& before) override;
 
+  // The customer (survivor) any identity names: "u:…", "a:…", "e:…", "p:…", "c:<n>", or a bare
+  // value tried as userId, anonymousId, email, phone in that order; 0 if none. Fast (in memory).
+  store::CustomerId Resolve(const std::string& any_identity) const;
+
   // Waits until profiles reflect every interaction acknowledged so far (bounded by `timeout_ms`).
   bool WaitProfilesCurrent(int64_t timeout_ms);
 
@@ -106,7 +110,6 @@ class Hub final : public entity::CustomerDirectory {
   Status Init();
   void OnCommit(const store::Batch& batch, bool recovered);
   void ProfileWriterLoop();
-  store::CustomerId Resolve(const std::string& any_identity) const;
 
   HubOptions options_;
   std::unique_ptr<entity::ProfileStore> profiles_;

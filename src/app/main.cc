@@ -66,7 +66,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.customers = h;
   services.is_admin_key = [h](std::string_view k) { return h->IsAdminKey(k); };
   services.is_write_key = [h](std::string_view k) { return h->IsWriteKey(k); };
-  auto access = OpenAccessService(h->keys(), cfg.hub.data_dir);  // keys of every role + audit.db (docs/access.md)
+  auto access = OpenAccessService(h->keys(), h, cfg.hub.data_dir);  // keys of every role + audit.db (docs/access.md)
   if (!access.ok()) Die(access.status());
   services.access = access->get();
   services.rate_limits = cfg.rate_limits;

@@ -33,6 +33,13 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 )sql";
 
+// Schema version 2: records name customers by audit subject ("c:<id>" / "h:<keyed hash>"), never
+// by the id a request gave. The key of the hash; the first record written that way.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE secret (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
+INSERT INTO meta (key, value) SELECT 'subjects_from_seq', COALESCE(MAX(seq), 0) + 1 FROM audit;
+)sql";
+
 constexpr std::string_view kColumns =
     "seq, at_ms, actor_key_id, actor_name, actor_role, session, method, route, customer, status, hash";
 
@@ -88,8 +95,23 @@ std::string AuditLog::ChainHash(const std::string& prev, const AuditRecord& r) {
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Clock* clock) {
   if (sodium_init() < 0) return Internal("libsodium initialisation failed");
   ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, SqliteOptions{}));
-  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1}));
+  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1, kSchemaV2}));
   std::unique_ptr<AuditLog> log(new AuditLog(std::move(db), clock ? clock : Clock::Real()));
+  {
+    // The subject key: made once, at the first open of schema 2 (docs/format/audit.md).
+    ASSIGN_OR_RETURN(Stmt k, log->db_->Prepare("SELECT key FROM secret WHERE id = 1"));
+    ASSIGN_OR_RETURN(bool found, k.Step());
+    if (found) log->secret_ = std::string(k.Text(0));
+  }
+  if (log->secret_.empty()) {
+    log->secret_.assign(crypto_generichash_KEYBYTES, '\0');
+    randombytes_buf(log->secret_.data(), log->secret_.size());
+    ASSIGN_OR_RETURN(Stmt ins, log->db_->Prepare("INSERT INTO secret (id, key) VALUES (1, ?1)"));
+    RETURN_IF_ERROR(ins.BindBlob(1, log->secret_).Run());
+  } else if (log->secret_.size() != crypto_generichash_KEYBYTES) {
+    return Corruption(fmt::format("{}: the subject key has {} bytes, expected {}", path, log->secret_.size(),
+                                  crypto_generichash_KEYBYTES));
+  }
   log->head_hash_.assign(crypto_generichash_BYTES, '\0');
   ASSIGN_OR_RETURN(Stmt s, log->db_->Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -101,6 +123,19 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Clock*
     }
   }
   return log;
+}
+
+std::string AuditLog::SubjectHash(std::string_view reference) const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  unsigned char digest[kSubjectHashBytes];
+  crypto_generichash(digest, sizeof(digest), reinterpret_cast<const unsigned char*>(reference.data()),
+                     reference.size(), reinterpret_cast<const unsigned char*>(secret_.data()), secret_.size());
+  std::string out = "h:";
+  for (unsigned char c : digest) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
 }
 
 Result<AuditRecord> AuditLog::Append(AuditRecord r) {
@@ -134,7 +169,12 @@ Result<std::vector<AuditRecord>> AuditLog::Query(const AuditFilter& f) const {
   if (f.before_seq > 0) sql += " AND seq < ?3";
   if (f.actor_key_id) sql += " AND actor_key_id = ?4";
   if (f.actor_name) sql += " AND actor_name = ?5";
-  if (f.customer) sql += " AND customer = ?6";
+  if (!f.customers.empty()) {
+    // customer IN (?8, ?9, ...): one parameter per subject (a customer's subjects are few).
+    sql += " AND customer IN (";
+    for (size_t i = 0; i < f.customers.size(); ++i) sql += fmt::format("{}?{}", i ? ", " : "", 8 + i);
+    sql += ")";
+  }
   sql += " ORDER BY seq DESC LIMIT ?7";
   const int64_t limit = static_cast<int64_t>(std::clamp<size_t>(f.limit, 1, 10000));
   std::lock_guard lock(mu_);
@@ -143,7 +183,7 @@ Result<std::vector<AuditRecord>> AuditLog::Query(const AuditFilter& f) const {
   if (f.before_seq > 0) s.Bind(3, f.before_seq);
   if (f.actor_key_id) s.Bind(4, *f.actor_key_id);
   if (f.actor_name) s.Bind(5, *f.actor_name);
-  if (f.customer) s.Bind(6, *f.customer);
+  for (size_t i = 0; i < f.customers.size(); ++i) s.Bind(static_cast<int>(8 + i), f.customers[i]);
   std::vector<AuditRecord> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -29,6 +30,8 @@ struct AuditRecord {
   std::string session;
   std::string method;
   std::string route;
+  // The audit subject of the customer the request was about (Subject*/docs/format/audit.md:
+  // "c:<internal id>" or "h:<keyed hash>"), "" if none. Never an identity as a request gave it.
   std::string customer;
   uint32_t status = 0;
   std::string hash;  // 32 bytes, assigned by Append
@@ -37,7 +40,9 @@ struct AuditRecord {
 struct AuditFilter {
   std::optional<int64_t> actor_key_id;
   std::optional<std::string> actor_name;
-  std::optional<std::string> customer;
+  // Records whose customer is any of these subjects (empty: every record). At most a few
+  // hundred (one SQL parameter each).
+  std::vector<std::string> customers;
   int64_t from_ms = std::numeric_limits<int64_t>::min();  // inclusive
   int64_t to_ms = std::numeric_limits<int64_t>::max();    // exclusive
   size_t limit = 100;                                     // 1..10000
@@ -46,6 +51,8 @@ struct AuditFilter {
 
 class AuditLog {
  public:
+  static constexpr size_t kSubjectHashBytes = 16;
+
   // Opens (creating if missing) the log at `path`; reads the chain's head. `clock` stamps at_ms
   // (null: Clock::Real()) and must outlive the log.
   static Result<std::unique_ptr<AuditLog>> Open(const std::string& path, Clock* clock = nullptr);
@@ -61,6 +68,11 @@ class AuditLog {
   // naming the first record that does not follow otherwise.
   Result<int64_t> Verify() const;
 
+  // The subject of a customer reference that names no known customer (docs/format/audit.md):
+  // "h:" + 32 hex digits of BLAKE2b-128 keyed with this log's secret over `reference` as given.
+  // Lets the log find requests about the same reference later without storing it.
+  std::string SubjectHash(std::string_view reference) const;
+
   // The chain hash of record `seq` given its predecessor's (docs/format/audit.md).
   static std::string ChainHash(const std::string& prev, const AuditRecord& r);
 
@@ -70,6 +82,7 @@ class AuditLog {
   mutable std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // guarded by mu_
   Clock* const clock_;
+  std::string secret_;            // the subject hash key (32 bytes); set at Open, then constant
   int64_t head_seq_ = 0;          // guarded by mu_
   std::string head_hash_;         // guarded by mu_; 32 bytes
 };

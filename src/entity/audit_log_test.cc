@@ -57,12 +57,16 @@ TEST_F(AuditLogTest, QueryFiltersNewestFirstWithCursor) {
     clock_.Advance(1000);
   }
   AuditFilter f;
-  f.customer = "u1";
+  f.customers = {"u1"};
   auto r = log_->Query(f);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 5u);
   EXPECT_EQ((*r)[0].seq, 5);  // newest first
   EXPECT_EQ((*r)[4].seq, 1);
+  f.customers = {"u2", "nobody", "u1"};  // any of several subjects
+  r = log_->Query(f);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 10u);
   f = {};
   f.actor_key_id = 3;
   f.limit = 2;
@@ -119,6 +123,67 @@ TEST_F(AuditLogTest, RemovedRecordsAreEvident) {
   auto v = log_->Verify();
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("missing"), std::string::npos) << v.status().ToString();
+}
+
+TEST_F(AuditLogTest, SubjectHashIsKeyedStableAcrossReopenAndHidesTheReference) {
+  const std::string h = log_->SubjectHash("e:alice@example.com");
+  ASSERT_EQ(h.size(), 2 + 2 * AuditLog::kSubjectHashBytes);
+  EXPECT_EQ(h.substr(0, 2), "h:");
+  EXPECT_EQ(h.find("alice"), std::string::npos);
+  EXPECT_NE(h, log_->SubjectHash("e:bob@example.com"));
+  EXPECT_NE(h, log_->SubjectHash("alice@example.com"));  // the reference exactly as given
+  Reopen();
+  EXPECT_EQ(log_->SubjectHash("e:alice@example.com"), h);  // the key is stored, not remade
+  // Another log has another key: its hashes cannot be matched against this one's.
+  testutil::TempDir other_dir;
+  auto other = AuditLog::Open(other_dir.Sub("audit.db"), &clock_);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE((*other)->SubjectHash("e:alice@example.com"), h);
+}
+
+// A log written by schema 1 (records holding the ids as requested) opens at schema 2: its chain
+// still verifies, appends continue it, and meta says from which record subjects are used.
+TEST_F(AuditLogTest, SchemaOneLogMigratesAndKeepsItsChain) {
+  log_.reset();
+  path_ = dir_.Sub("schema1.db");  // a file of its own (not the one SetUp made)
+  AuditRecord old = Rec(3, "alice", "alice@example.com");
+  old.seq = 1;
+  old.at_ms = 1000;
+  old.hash = AuditLog::ChainHash(std::string(32, '\0'), old);
+  {
+    auto db = SqliteDb::Open(path_, SqliteOptions{});
+    ASSERT_TRUE(db.ok());
+    // Schema 1 exactly as released (docs/format/audit.md).
+    ASSERT_TRUE((*db)->Exec(R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE audit (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor_key_id INTEGER NOT NULL,
+  actor_name TEXT NOT NULL, actor_role TEXT NOT NULL, session TEXT NOT NULL, method TEXT NOT NULL,
+  route TEXT NOT NULL, customer TEXT NOT NULL, status INTEGER NOT NULL, hash BLOB NOT NULL);
+CREATE INDEX audit_customer ON audit (customer, seq);
+CREATE INDEX audit_actor ON audit (actor_key_id, seq);
+CREATE INDEX audit_at ON audit (at_ms);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+INSERT INTO meta (key, value) VALUES ('schema_version', 1);
+PRAGMA application_id = 1128355140;
+)sql").ok());
+    auto ins = (*db)->Prepare(
+        "INSERT INTO audit VALUES (1, 1000, 3, 'alice', 'agent', '', 'GET', '/v1/customers/{id}', "
+        "'alice@example.com', 200, ?1)");
+    ASSERT_TRUE(ins.ok());
+    ASSERT_TRUE(ins->BindBlob(1, old.hash).Run().ok());
+  }
+  Reopen();
+  ASSERT_TRUE(log_->Append(Rec(3, "alice", log_->SubjectHash("x"))).ok());
+  auto n = log_->Verify();
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2);
+  log_.reset();
+  auto db = SqliteDb::Open(path_, SqliteOptions{});
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*(*db)->QueryInt("SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+  EXPECT_EQ(*(*db)->QueryInt("SELECT value FROM meta WHERE key = 'subjects_from_seq'"), 2);
+  EXPECT_EQ(*(*db)->QueryInt("SELECT length(key) FROM secret WHERE id = 1"), 32);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ add_dependencies(cases_blackbox_test cairn)
 # Roles over the whole route table, dashboard sessions, rate limits, audit log (docs/access.md).
 cairn_test(access_blackbox_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/roles_test.cc ${CMAKE_CURRENT_LIST_DIR}/session_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/audit_test.cc
   DEPS cairn_testutil_proc Boost::json
   LABELS integration
   TIMEOUT 300)

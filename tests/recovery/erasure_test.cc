@@ -6,6 +6,10 @@
 // by the same scanner, is still there (the scanner can see inside segments), their data is intact
 // and countable, and a funnel counts one customer fewer. Also: suppression refuses the erased
 // ids at ingest, and an erasure acknowledged just before a kill -9 completes at the restart.
+// The erased customer's identifiers (userId, e-mail, anonymousId, phone) — used in audited
+// requests (reads, export, consents, the DELETE itself, a read after it) — are in no byte of the
+// data directory either: audit.db, rescue.db, actions.db, cases.db, feedback.db, consents.db,
+// profiles.db, erasures.db, the WAL, the segments and the journey state.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -24,6 +28,12 @@ namespace {
 
 constexpr char kMarker[] = "ZQX-erase-me-7f3a9c1e";     // the erased customer's
 constexpr char kKeepMarker[] = "ZQX-keep-me-5b2d8e40";  // another customer's
+// The erased customer's identifiers, each unique in the data directory.
+constexpr char kVictim[] = "vic-uid-7f3a9c1e";                // userId
+constexpr char kVictimEmail[] = "vic-mail-7f3a9c1e@example.com";
+constexpr char kVictimAnon[] = "vic-anon-7f3a9c1e";
+constexpr char kVictimPhone[] = "+4915550173391";
+const std::vector<std::string> kVictimIds = {kVictim, kVictimEmail, kVictimAnon, kVictimPhone, "vic-mail-7f3a9c1e"};
 
 std::string ReadAll(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -81,13 +91,20 @@ std::string Join(const std::vector<std::string>& v) {
   return s;
 }
 
-// The victim: identify (traits), track (properties), a complaint (→ case) and a survey comment.
-std::string VictimBatch(const std::string& user, int n) {
+// Fails for every erased identifier still in some file of `dir`.
+void ExpectNoVictimId(const std::string& dir) {
+  for (const std::string& id : kVictimIds) EXPECT_EQ(FilesContaining(dir, id), std::vector<std::string>{}) << id;
+}
+
+// The victim: identify (traits, every kind of id), track (properties), a complaint (→ case and
+// rescue) and a survey comment.
+std::string VictimBatch(int n) {
   std::string m = kMarker;
   std::string p = std::to_string(n);
+  const std::string user = kVictim;
   return BatchJson({
-      R"({"type":"identify","userId":")" + user + R"(","messageId":"v-id-)" + p +
-          R"(","traits":{"email":")" + user + R"(@example.com","name":")" + m + R"("}})",
+      R"({"type":"identify","userId":")" + user + R"(","anonymousId":")" + kVictimAnon + R"(","messageId":"v-id-)" + p +
+          R"(","traits":{"email":")" + kVictimEmail + R"(","phone":")" + kVictimPhone + R"(","name":")" + m + R"("}})",
       TrackJson(user, "Signed Up", "v-su-" + p, R"("properties":{"note":")" + m + R"("})"),
       TrackJson(user, "Order Completed", "v-oc-" + p, R"("properties":{"revenue":42,"gift":")" + m + R"("})"),
       TrackJson(user, "Complaint Filed", "v-cf-" + p,
@@ -138,7 +155,7 @@ TEST(ErasureTest, MarkerLeavesEveryByteOfTheDataDirectory) {
   ASSERT_TRUE(server.Start());
   {
     auto c = server.Client();
-    Send(*c, VictimBatch("victim", 1));
+    Send(*c, VictimBatch(1));
     for (int i = 0; i < 3; ++i) Send(*c, KeeperBatch(i));
   }
   ASSERT_TRUE(server.Stop());
@@ -146,18 +163,34 @@ TEST(ErasureTest, MarkerLeavesEveryByteOfTheDataDirectory) {
   RunCli({"compact", "--data", data}, tmp.path() + "/compact0");
   ASSERT_TRUE(server.Start());
   auto c = server.Client();
-  Send(*c, VictimBatch("victim", 2));
+  Send(*c, VictimBatch(2));
   // Positive control: before erasure the scanner finds both markers (raw and compressed).
   EXPECT_FALSE(FilesContaining(data, kMarker).empty());
   EXPECT_FALSE(FilesContaining(data, kKeepMarker).empty());
   EXPECT_EQ(FunnelCompleted(*c), 4);
-  auto before = c->Get("/v1/customers/u:victim", AdminAuth());
-  ASSERT_TRUE(before.ok());
-  ASSERT_EQ(before->status, 200);
+  // Audited requests by every kind of id: reads, the export, a consent statement (consents.db).
+  for (const std::string& path : {std::string("/v1/customers/u:") + kVictim, std::string("/v1/customers/") + kVictimEmail,
+                                 std::string("/v1/customers/a:") + kVictimAnon + "/events",
+                                 std::string("/v1/customers/p:") + kVictimPhone + "/journey",
+                                 std::string("/v1/customers/") + kVictimEmail + "/export"}) {
+    auto r = c->Get(path, AdminAuth());
+    ASSERT_TRUE(r.ok()) << path;
+    EXPECT_EQ(r->status, 200) << path << ": " << r->body;
+  }
+  auto consent = c->Request("PUT", std::string("/v1/customers/") + kVictimEmail + "/consents", AdminAuth(),
+                            R"({"consents":[{"purpose":"marketing","channel":"email","state":"granted"}]})");
+  ASSERT_TRUE(consent.ok());
+  EXPECT_EQ(consent->status, 200) << consent->body;
+  // Positive control: the scanner finds the ids before erasure, and every file the proof covers
+  // is there to be scanned.
+  for (const std::string& id : kVictimIds) EXPECT_FALSE(FilesContaining(data, id).empty()) << id;
+  for (const char* f : {"audit.db", "rescue.db", "actions.db", "cases.db", "feedback.db", "consents.db", "profiles.db",
+                        "erasures.db", "journey", "store/wal"}) {
+    EXPECT_TRUE(std::filesystem::exists(data + "/" + f)) << f;
+  }
 
-  // By userId: the audit log (access) records the request path, and an e-mail there would be
-  // personal data the audit keeps (a known gap, see docs/erasure.md).
-  auto del = c->Request("DELETE", "/v1/customers/u:victim", AdminAuth(), R"({"suppress":true})");
+  // By e-mail: the audit log records the customer's internal id, never the e-mail.
+  auto del = c->Request("DELETE", std::string("/v1/customers/") + kVictimEmail, AdminAuth(), R"({"suppress":true})");
   ASSERT_TRUE(del.ok()) << del.status().ToString();
   ASSERT_EQ(del->status, 200) << del->body;
   auto erasure = ParseJson(del->body);
@@ -171,8 +204,12 @@ TEST(ErasureTest, MarkerLeavesEveryByteOfTheDataDirectory) {
   EXPECT_EQ(got->status, 200);
   EXPECT_EQ(ParseJson(got->body).at("status").as_string(), "completed");
 
-  // Reads: gone; aggregates: one customer fewer; the others intact.
-  auto after = c->Get("/v1/customers/u:victim", AdminAuth());
+  // Reads: gone (a read by e-mail after erasure is audited too); aggregates: one customer fewer;
+  // the others intact.
+  auto after_by_email = c->Get(std::string("/v1/customers/") + kVictimEmail, AdminAuth());
+  ASSERT_TRUE(after_by_email.ok());
+  EXPECT_EQ(after_by_email->status, 404);
+  auto after = c->Get(std::string("/v1/customers/u:") + kVictim, AdminAuth());
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->status, 404) << after->body;
   EXPECT_EQ(FunnelCompleted(*c), 3);
@@ -180,7 +217,7 @@ TEST(ErasureTest, MarkerLeavesEveryByteOfTheDataDirectory) {
 
   // Suppression: the erased ids are refused, the rest of the batch is accepted.
   auto sup = c->Post("/v1/batch",
-                     BatchJson({TrackJson("victim", "Signed Up", "v-again"), TrackJson("keeper-0", "Page Viewed", "k-pv")}),
+                     BatchJson({TrackJson(kVictim, "Signed Up", "v-again"), TrackJson("keeper-0", "Page Viewed", "k-pv")}),
                      WriteAuth());
   ASSERT_TRUE(sup.ok());
   ASSERT_EQ(sup->status, 200) << sup->body;
@@ -188,7 +225,7 @@ TEST(ErasureTest, MarkerLeavesEveryByteOfTheDataDirectory) {
   EXPECT_EQ(outcome.at("accepted").to_number<int64_t>(), 1) << sup->body;
   ASSERT_EQ(outcome.at("rejected").as_array().size(), 1u) << sup->body;
   EXPECT_NE(std::string(outcome.at("rejected").as_array()[0].at("error").as_string()).find("suppressed"), std::string::npos);
-  auto by_email = c->Post("/v1/identify", R"({"anonymousId":"anon-x","traits":{"email":"VICTIM@example.com"},"messageId":"v-em"})",
+  auto by_email = c->Post("/v1/identify", R"({"anonymousId":"anon-x","traits":{"email":"VIC-MAIL-7f3a9c1e@example.com"},"messageId":"v-em"})",
                           WriteAuth());
   ASSERT_TRUE(by_email.ok());
   EXPECT_EQ(ParseJson(by_email->body).at("rejected").as_array().size(), 1u) << by_email->body;
@@ -202,13 +239,13 @@ TEST(ErasureTest, MarkerLeavesEveryByteOfTheDataDirectory) {
   std::vector<std::string> keep = FilesContaining(data, kKeepMarker);
   EXPECT_TRUE(std::any_of(keep.begin(), keep.end(), [](const std::string& f) { return f.find("/seg/") != std::string::npos; }))
       << Join(keep);
-  EXPECT_TRUE(FilesContaining(data, "victim@example.com").empty()) << Join(FilesContaining(data, "victim@example.com"));
+  ExpectNoVictimId(data);
   RunCli({"verify", data}, tmp.path() + "/verify");
 
   // Still right after a restart: nothing comes back from any file.
   ASSERT_TRUE(server.Start());
   c = server.Client();
-  auto again = c->Get("/v1/customers/u:victim", AdminAuth());
+  auto again = c->Get(std::string("/v1/customers/u:") + kVictim, AdminAuth());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->status, 404);
   EXPECT_EQ(FunnelCompleted(*c), 3);
@@ -226,14 +263,14 @@ TEST(ErasureTest, AcknowledgedErasureCompletesAfterKill) {
   ::unsetenv("CAIRN_TEST_ERASURE_DELAY_MS");
   ASSERT_TRUE(started);
   auto c = server.Client();
-  Send(*c, VictimBatch("victim", 1));
+  Send(*c, VictimBatch(1));
   Send(*c, KeeperBatch(0));
-  auto del = c->Request("DELETE", "/v1/customers/u:victim", AdminAuth());
+  auto del = c->Request("DELETE", std::string("/v1/customers/u:") + kVictim, AdminAuth());
   ASSERT_TRUE(del.ok()) << del.status().ToString();
   ASSERT_EQ(del->status, 202) << del->body;
   std::string id = std::to_string(ParseJson(del->body).at("id").to_number<int64_t>());
   EXPECT_EQ(ParseJson(del->body).at("status").as_string(), "pending");
-  auto hidden = c->Get("/v1/customers/u:victim", AdminAuth());  // hidden at once
+  auto hidden = c->Get(std::string("/v1/customers/u:") + kVictim, AdminAuth());  // hidden at once
   ASSERT_TRUE(hidden.ok());
   EXPECT_EQ(hidden->status, 404);
   c.reset();
@@ -245,7 +282,7 @@ TEST(ErasureTest, AcknowledgedErasureCompletesAfterKill) {
   ASSERT_TRUE(got.ok());
   ASSERT_EQ(got->status, 200) << got->body;
   EXPECT_EQ(ParseJson(got->body).at("status").as_string(), "completed") << got->body;
-  auto gone = c->Get("/v1/customers/u:victim", AdminAuth());
+  auto gone = c->Get(std::string("/v1/customers/u:") + kVictim, AdminAuth());
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->status, 404);
   EXPECT_EQ(Timeline(*c, "u:keeper-0").size(), 3u);
@@ -254,6 +291,7 @@ TEST(ErasureTest, AcknowledgedErasureCompletesAfterKill) {
   RunCli({"compact", "--data", data}, tmp.path() + "/compact");
   EXPECT_EQ(FilesContaining(data, kMarker), std::vector<std::string>{}) << Join(FilesContaining(data, kMarker));
   EXPECT_FALSE(FilesContaining(data, kKeepMarker).empty());
+  ExpectNoVictimId(data);
 }
 
 TEST(ErasureTest, OfflineEraseCommand) {
@@ -263,12 +301,13 @@ TEST(ErasureTest, OfflineEraseCommand) {
   ASSERT_TRUE(server.Start());
   {
     auto c = server.Client();
-    Send(*c, VictimBatch("victim", 1));
+    Send(*c, VictimBatch(1));
     Send(*c, KeeperBatch(0));
   }
   ASSERT_TRUE(server.Stop());
-  RunCli({"erase", "--data", data, "u:victim"}, tmp.path() + "/erase");
+  RunCli({"erase", "--data", data, std::string("u:") + kVictim}, tmp.path() + "/erase");
   EXPECT_EQ(FilesContaining(data, kMarker), std::vector<std::string>{}) << Join(FilesContaining(data, kMarker));
+  ExpectNoVictimId(data);
   EXPECT_FALSE(FilesContaining(data, kKeepMarker).empty());
   auto missing = RunToCompletion({CAIRN_BINARY, "erase", "--data", data, "u:nobody"}, tmp.path() + "/erase2",
                                  std::chrono::seconds(60));
