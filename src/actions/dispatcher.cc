@@ -541,6 +541,23 @@ Result<std::vector<ActionRecord>> Dispatcher::List(std::optional<ActionStatus> s
   return out;
 }
 
+Result<std::vector<ActionRecord>> Dispatcher::ListForCustomers(const std::vector<uint64_t>& customers) {
+  std::lock_guard lock(mu_);
+  std::vector<ActionRecord> out;
+  for (uint64_t c : customers) {
+    // actions_by_customer serves this.
+    ASSIGN_OR_RETURN(auto stmt, db_->Prepare(fmt::format("SELECT {} FROM actions WHERE customer = ?1", kColumns)));
+    stmt.BindU64(1, c);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.push_back(ReadRecord(stmt));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ActionRecord& a, const ActionRecord& b) { return a.id < b.id; });
+  return out;
+}
+
 Result<ActionRecord> Dispatcher::Get(int64_t id) {
   std::lock_guard lock(mu_);
   return LoadLocked(id);

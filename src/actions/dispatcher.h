@@ -121,6 +121,10 @@ class Dispatcher final : public ActionService {
   // sent right now may still reach its receiver. Returns the number of actions deleted.
   Result<size_t> EraseCustomers(const std::vector<uint64_t>& customers);
 
+  // Export (docs/export.md): every action of `customers` (a customer's merged ids), by id
+  // ascending. Thread-safe. Few per customer (the frequency cap bounds them).
+  Result<std::vector<ActionRecord>> ListForCustomers(const std::vector<uint64_t>& customers);
+
   // ActionService
   Result<std::vector<ActionRecord>> List(std::optional<ActionStatus> status, size_t limit) override;
   Result<ActionRecord> Get(int64_t id) override;

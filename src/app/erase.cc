@@ -9,11 +9,10 @@
 
 #include <fmt/format.h>
 
-#include "actions/dispatcher.h"
 #include "app/consent_wiring.h"
 #include "app/hub.h"
+#include "app/rescue_files.h"
 #include "base/logging.h"
-#include "rescue/rescue_engine.h"
 #include "store/segment_iterator.h"
 #include "store/segment_reader.h"
 
@@ -277,31 +276,12 @@ Status Eraser::EraseRelational(const std::vector<store::CustomerId>& customers) 
   if (h->consent_) RETURN_IF_ERROR(Retry([&] { return h->consent_->EraseCustomers(customers); }, "consents.db"));
   // Rescue decisions and actions: through the live modules when serving, else the files directly
   // (offline commands run without the rescue stack, and must not send webhooks).
-  const std::string& dir = h->options_.data_dir;
-  rescue::RescueEngine* engine = h->rescue_ ? h->rescue_->engine() : nullptr;
-  actions::Dispatcher* dispatcher = h->rescue_ ? h->rescue_->dispatcher() : nullptr;
-  metrics::Registry scratch;  // standalone modules must not touch the process's metrics
-  std::string rescue_path = io::JoinPath(dir, "rescue.db"), actions_path = io::JoinPath(dir, "actions.db");
-  if (engine) {
+  ASSIGN_OR_RETURN(auto rescue_files, RescueFiles::Open(h->rescue_.get(), h->options_.data_dir));
+  if (auto* engine = rescue_files->engine()) {
     RETURN_IF_ERROR(Retry([&] { return engine->EraseCustomers(customers).status(); }, "rescue.db"));
-  } else if (io::Env::Posix()->FileExists(rescue_path)) {
-    rescue::RescueOptions ro;
-    ro.path = rescue_path;
-    ro.metrics = &scratch;
-    ASSIGN_OR_RETURN(auto standalone, rescue::RescueEngine::Open(std::move(ro)));
-    RETURN_IF_ERROR(standalone->EraseCustomers(customers).status().WithContext("rescue.db"));
   }
-  if (dispatcher) {
+  if (auto* dispatcher = rescue_files->dispatcher()) {
     RETURN_IF_ERROR(Retry([&] { return dispatcher->EraseCustomers(customers).status(); }, "actions.db"));
-  } else if (io::Env::Posix()->FileExists(actions_path)) {
-    actions::DispatcherOptions d;
-    d.path = actions_path;
-    d.start_thread = false;
-    d.metrics = &scratch;
-    ASSIGN_OR_RETURN(auto standalone, actions::Dispatcher::Open(std::move(d)));
-    Status s = standalone->EraseCustomers(customers).status();
-    standalone->Close();
-    RETURN_IF_ERROR(s.WithContext("actions.db"));
   }
   return Status::Ok();
 }

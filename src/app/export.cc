@@ -5,15 +5,19 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "api/dto/action_dto.h"
 #include "api/dto/case_dto.h"
 #include "api/dto/consent_dto.h"
 #include "api/dto/customer_dto.h"
 #include "api/dto/journey_dto.h"
+#include "api/dto/rescue_dto.h"
 #include "api/dto/value_dto.h"
 #include "app/consent_wiring.h"
+#include "app/rescue_files.h"
 #include "app/value_cmd.h"
 #include "base/json_string.h"
 #include "base/logging.h"
+#include "feedback/feedback_store.h"
 #include "ingest/timestamp.h"
 #include "io/env.h"
 #include "store/segment_reader.h"
@@ -30,6 +34,31 @@ std::string Iso(int64_t ms) {
 }
 
 void Str(std::string* out, std::string_view s) { AppendJsonString(out, s); }
+
+// One feedback.db answer (docs/export.md "surveys").
+void AppendSurvey(const feedback::SurveyResponse& r, std::string* out) {
+  *out += "{\"id\":";
+  *out += std::to_string(r.id);
+  *out += ",\"customer\":";
+  Str(out, fmt::format("c:{}", r.customer));
+  *out += ",\"kind\":";
+  Str(out, feedback::SurveyKindName(r.kind));
+  *out += ",\"score\":";
+  *out += std::to_string(r.score);
+  *out += ",\"at\":";
+  Str(out, Iso(r.at_ms));
+  for (auto [key, value] : {std::pair<std::string_view, const std::string*>{"comment", &r.comment},
+                            {"channel", &r.channel}, {"segment", &r.segment}, {"persona", &r.persona},
+                            {"phase", &r.phase}, {"case_category", &r.case_category}, {"message_id", &r.message_id}}) {
+    *out += ",\"";
+    *out += key;
+    *out += "\":";
+    Str(out, *value);
+  }
+  *out += ",\"case_id\":";
+  *out += r.case_id == 0 ? std::string("null") : std::to_string(r.case_id);
+  *out += '}';
+}
 
 }  // namespace
 
@@ -104,6 +133,50 @@ Result<std::unique_ptr<CustomerExporter>> CustomerExporter::Open(const ExportSou
       if (list->next_before == 0) break;
       f.before_id = list->next_before;
     }
+  }
+  h += "]";
+
+  // Rescue decisions, and every action sent or held back for the customer with its gate verdicts
+  // and delivery attempts (webhook payloads included): the live modules when serving, else the
+  // files (RescueFiles). Few per customer: the frequency cap bounds them.
+  ASSIGN_OR_RETURN(auto rescue_files, RescueFiles::Open(hub->rescue(), hub->data_dir()));
+  h += ",\"rescues\":[";
+  if (rescue::RescueEngine* engine = rescue_files->engine()) {
+    std::vector<rescue::Decision> decisions;
+    for (store::CustomerId m : e->members_) {
+      ASSIGN_OR_RETURN(auto list, engine->ListForCustomer(m));
+      decisions.insert(decisions.end(), list.begin(), list.end());
+    }
+    std::sort(decisions.begin(), decisions.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (size_t i = 0; i < decisions.size(); ++i) {
+      if (i) h += ',';
+      h += api::DecisionToJson(decisions[i]);
+    }
+    e->rescues_ = decisions.size();
+  }
+  h += "],\"actions\":[";
+  if (actions::Dispatcher* dispatcher = rescue_files->dispatcher()) {
+    ASSIGN_OR_RETURN(auto list, dispatcher->ListForCustomers(e->members_));
+    for (size_t i = 0; i < list.size(); ++i) {
+      ASSIGN_OR_RETURN(auto gates, dispatcher->Gates(list[i].id));
+      ASSIGN_OR_RETURN(auto attempts, dispatcher->Attempts(list[i].id));
+      if (i) h += ',';
+      h += api::ActionDetailToJson(list[i], gates, attempts);
+    }
+    e->actions_ = list.size();
+  }
+  h += "]";
+
+  // Survey answers as feedback.db holds them (those recorded through the API too; the
+  // interactions' own "Survey Responded" messages are in survey_answers below).
+  h += ",\"surveys\":[";
+  if (hub->cases() != nullptr) {
+    ASSIGN_OR_RETURN(auto answers, hub->cases()->feedback_store()->ListForCustomers(e->members_));
+    for (size_t i = 0; i < answers.size(); ++i) {
+      if (i) h += ',';
+      AppendSurvey(answers[i], &h);
+    }
+    e->surveys_ = answers.size();
   }
   h += "]";
 
@@ -218,6 +291,12 @@ Result<std::string> CustomerExporter::Next() {
     out += std::to_string(interactions_);
     out += ",\"survey_answers\":";
     out += std::to_string(survey_answers_.size());
+    out += ",\"rescues\":";
+    out += std::to_string(rescues_);
+    out += ",\"actions\":";
+    out += std::to_string(actions_);
+    out += ",\"surveys\":";
+    out += std::to_string(surveys_);
     out += "}}\n";
     phase_ = Phase::kDone;
   }

@@ -8,7 +8,8 @@
 // `cairn export --data DIR --customer ID [--out FILE]`.
 //
 // Consistency: interactions come from one store snapshot taken at Open; profile, consents,
-// journey, cases and value are read at Open too (each consistent on its own).
+// journey, cases, rescues, actions, surveys and value are read at Open too (each consistent on
+// its own).
 // Thread-safety: one exporter is used by one thread at a time; it keeps its snapshot alive.
 
 #include <CLI/CLI.hpp>
@@ -66,6 +67,7 @@ class CustomerExporter {
   bool first_interaction_ = true;
   uint64_t interactions_ = 0;
   std::vector<std::string> survey_answers_;  // payloads of Survey Responded (few per customer)
+  size_t rescues_ = 0, actions_ = 0, surveys_ = 0;  // written at Open, counted at the end
 };
 
 // api::Services::export_customer over `hub` (and `value`, which may be null): opens an exporter

@@ -83,6 +83,8 @@ class Hub final : public entity::CustomerDirectory {
   ConsentLedger* consents() { return consent_.get(); }
   // Canonical customer ids for readers (analytics): Find() maps a stored id to its survivor.
   const ingest::IdentityResolver* identity() const { return identity_.get(); }
+  // The data directory (HubOptions::data_dir).
+  const std::string& data_dir() const { return options_.data_dir; }
   // Keys created by this Open (empty unless it was a first start without given keys): shown once.
   const std::vector<std::pair<std::string, std::string>>& created_keys() const { return created_keys_; }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <iterator>
 #include <map>
 
 namespace cairn::feedback {
@@ -334,6 +335,38 @@ Result<std::unordered_map<uint64_t, int>> FeedbackStore::CsatByCase() const {
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     out[q.U64(0)] = static_cast<int>(q.Int64(1));  // later rows overwrite: the latest answer wins
+  }
+  return out;
+}
+
+Result<std::vector<SurveyResponse>> FeedbackStore::ListForCustomers(const std::vector<uint64_t>& customers) const {
+  std::vector<SurveyResponse> out;
+  if (customers.empty()) return out;
+  std::lock_guard lock(db_mu_);
+  std::string in;
+  for (uint64_t c : customers) fmt::format_to(std::back_inserter(in), "{}{}", in.empty() ? "" : ",", c);
+  ASSIGN_OR_RETURN(auto q, db_->Prepare(fmt::format(
+      "SELECT id, customer, kind, score, at_ms, comment, channel, segment, persona, phase, case_category, case_id, "
+      "message_id, COALESCE(source_seq, 0) FROM survey_responses WHERE customer IN ({}) ORDER BY id", in)));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SurveyResponse r;
+    r.id = q.U64(0);
+    r.customer = q.U64(1);
+    r.kind = static_cast<SurveyKind>(q.Int64(2));
+    r.score = static_cast<int>(q.Int64(3));
+    r.at_ms = q.Int64(4);
+    r.comment = std::string(q.Text(5));
+    r.channel = std::string(q.Text(6));
+    r.segment = std::string(q.Text(7));
+    r.persona = std::string(q.Text(8));
+    r.phase = std::string(q.Text(9));
+    r.case_category = std::string(q.Text(10));
+    r.case_id = q.U64(11);
+    r.message_id = std::string(q.Text(12));
+    r.source_seq = q.U64(13);
+    out.push_back(std::move(r));
   }
   return out;
 }

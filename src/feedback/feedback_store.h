@@ -74,6 +74,10 @@ class FeedbackStore {
   // CSAT answers given about cases: case id → the latest score.
   Result<std::unordered_map<uint64_t, int>> CsatByCase() const;
 
+  // Export (docs/export.md): every answer of `customers` (a customer's merged ids), by id
+  // ascending. Scans the table (no customer index: exports are rare, answers few per customer).
+  Result<std::vector<SurveyResponse>> ListForCustomers(const std::vector<uint64_t>& customers) const;
+
   // Erasure (docs/erasure.md): the answers of `customers` keep their scores (NPS stays right) but
   // lose the customer (0), comment and message id; the file is VACUUMed, its -wal truncated.
   Status EraseCustomers(const std::vector<uint64_t>& customers);

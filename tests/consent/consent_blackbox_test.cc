@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "api/cairn_server.h"
 #include "testutil/temp_dir.h"
@@ -55,6 +56,20 @@ class ConsentBlackbox : public ::testing::Test {
     ASSERT_TRUE(server_->Start());
     client_ = server_->Client();
   }
+  // `cairn export --out` on the (stopped) data dir: the bundle parsed, or null with a failure.
+  boost::json::value ExportWithCli(const std::string& customer) {
+    const std::string out = tmp_.Sub(customer + ".json");
+    auto child = ChildProcess::Start({CAIRN_BINARY, "export", "--data", tmp_.Sub("data"), "--customer", customer, "--out",
+                                      out, "--no-value"},
+                                     tmp_.Sub("export-" + customer));
+    EXPECT_TRUE(child.ok()) << child.status().ToString();
+    if (!child.ok()) return nullptr;
+    auto exit = (*child)->Wait(kStopTimeout);
+    EXPECT_TRUE(exit.ok() && exit->ExitedWith(0)) << (*child)->ReadStderr();
+    std::ifstream in(out);
+    return ParseJson(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  }
+
   TempDir tmp_;
   std::unique_ptr<CairnServer> server_;
   std::unique_ptr<HttpClient> client_;
@@ -165,16 +180,7 @@ TEST_F(ConsentBlackbox, ExportIsOneJsonBundleOverHttpAndFromTheCli) {
   // The CLI on the stopped data dir writes the same interactions to a file.
   client_.reset();
   ASSERT_TRUE(server_->Stop());
-  auto child = ChildProcess::Start({CAIRN_BINARY, "export", "--data", tmp_.Sub("data"), "--customer", "bo", "--out",
-                                    tmp_.Sub("bo.json"), "--no-value"},
-                                   tmp_.Sub("export"));
-  ASSERT_TRUE(child.ok()) << child.status().ToString();
-  auto exit = (*child)->Wait(kStopTimeout);
-  ASSERT_TRUE(exit.ok());
-  ASSERT_TRUE(exit->ExitedWith(0)) << (*child)->ReadStderr();
-  std::ifstream in(tmp_.Sub("bo.json"));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto file = ParseJson(text);
+  auto file = ExportWithCli("bo");
   ASSERT_TRUE(file.is_object());
   EXPECT_EQ(file.as_object().at("interactions").as_array().size(), 302u);
   EXPECT_EQ(file.as_object().at("customer"), b.at("customer"));
@@ -187,6 +193,92 @@ TEST_F(ConsentBlackbox, ExportIsOneJsonBundleOverHttpAndFromTheCli) {
   ASSERT_TRUE(code.ok());
   EXPECT_TRUE(code->ExitedWith(1));
   EXPECT_NE((*missing)->ReadStderr().find("nobody"), std::string::npos);
+}
+
+// The bundle is complete (docs/export.md): the customer's rescue decision, the action it sent
+// (with its gate verdicts), every case (from the complaint, the detractor answer, the rescue's
+// action and the API), a survey answer recorded through the API (feedback.db, not an
+// interaction) — over HTTP and from
+// `cairn export` on the stopped data dir (rescue.db and actions.db opened from the files).
+TEST_F(ConsentBlackbox, ExportHasRescuesActionsCasesAndSurveys) {
+  // A cheap angry-path rescue (cost 1, not 25), so the decision is worth acting on.
+  auto map = client_->Get("/v1/journey-map", AdminAuth());
+  ASSERT_TRUE(map.ok());
+  ASSERT_EQ(map->status, 200u);
+  std::string yaml = map->body;
+  const size_t cost = yaml.find("cost: 25");
+  ASSERT_NE(cost, std::string::npos);
+  yaml.replace(cost, 8, "cost: 1");
+  auto put = client_->Request("PUT", "/v1/journey-map", AdminAuth(), yaml);
+  ASSERT_TRUE(put.ok());
+  ASSERT_EQ(put->status, 200u) << put->body;
+  Ingest(*client_, {TrackJson("cy-exp", "Order Completed", "ce-1", R"("properties":{"revenue":5000})"),
+                    TrackJson("cy-exp", "Complaint Filed", "ce-2", R"("properties":{"category":"billing","severity":"high"})"),
+                    TrackJson("someone-else", "Order Completed", "se-1", R"("properties":{"revenue":10})")});
+  int64_t rescue_id = 0;
+  for (int i = 0; i < 100 && rescue_id == 0; ++i) {
+    auto list = client_->Get("/v1/rescues", AdminAuth());
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->status, 200u) << list->body;
+    const boost::json::value queue = ParseJson(list->body);  // outlives the loop
+    for (const auto& d : queue.at("rescues").as_array())
+      if (d.at("customer").at("ids").at(0).as_string() == "userId:cy-exp") rescue_id = d.at("id").as_int64();
+    if (rescue_id == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(rescue_id, 0) << "no rescue decision for cy-exp";
+  auto acted = client_->Post("/v1/rescues/" + std::to_string(rescue_id) + "/act", R"({"note":"export test"})", Admin());
+  ASSERT_TRUE(acted.ok());
+  ASSERT_EQ(acted->status, 200u) << acted->body;
+  auto opened = client_->Post("/v1/cases", R"({"customer":"cy-exp","channel":"email","category":"billing","description":"charged twice"})",
+                              Admin());
+  ASSERT_TRUE(opened.ok());
+  ASSERT_EQ(opened->status, 201u) << opened->body;
+  auto survey = client_->Post("/v1/feedback/responses", R"({"customer":"cy-exp","survey":"csat","score":2,"comment":"EXPORT-CSAT"})",
+                              Admin());
+  ASSERT_TRUE(survey.ok());
+  ASSERT_TRUE(survey->status == 200u || survey->status == 201u) << survey->body;
+
+  // The action (an internal open_case) runs asynchronously: wait until the bundle shows its case.
+  boost::json::object b;
+  for (int i = 0; i < 100; ++i) {
+    auto r = client_->Get("/v1/customers/cy-exp/export", AdminAuth());
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200u) << r->body.substr(0, 300);
+    b = ParseJson(r->body).as_object();
+    if (b.at("cases").as_array().size() >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(b.at("rescues").as_array().size(), 1u) << boost::json::serialize(b.at("rescues"));
+  EXPECT_EQ(b.at("rescues").at(0).at("id").as_int64(), rescue_id);
+  EXPECT_EQ(b.at("rescues").at(0).at("status").as_string(), "acted");
+  ASSERT_EQ(b.at("actions").as_array().size(), 1u) << boost::json::serialize(b.at("actions"));
+  const auto& action = b.at("actions").at(0).as_object();
+  EXPECT_EQ(action.at("customer").at("id"), b.at("customer"));
+  EXPECT_FALSE(action.at("gates").as_array().empty()) << boost::json::serialize(action);
+  // The complaint event's case, the detractor survey's, the rescue action's and the API's.
+  EXPECT_EQ(b.at("cases").as_array().size(), 4u);
+  ASSERT_EQ(b.at("surveys").as_array().size(), 1u) << boost::json::serialize(b.at("surveys"));
+  EXPECT_EQ(b.at("surveys").at(0).at("kind").as_string(), "csat");
+  EXPECT_EQ(b.at("surveys").at(0).at("score").as_int64(), 2);
+  EXPECT_EQ(b.at("surveys").at(0).at("comment").as_string(), "EXPORT-CSAT");
+  const auto& counts = b.at("counts").as_object();
+  EXPECT_EQ(counts.at("rescues").as_int64(), 1);
+  EXPECT_EQ(counts.at("actions").as_int64(), 1);
+  EXPECT_EQ(counts.at("surveys").as_int64(), 1);
+  // Nobody else's: the other customer's order is in no section.
+  EXPECT_EQ(boost::json::serialize(b).find("someone-else"), std::string::npos);
+
+  // The CLI reads rescue.db and actions.db from the files (no rescue stack offline).
+  client_.reset();
+  ASSERT_TRUE(server_->Stop());
+  auto parsed = ExportWithCli("cy-exp");
+  ASSERT_TRUE(parsed.is_object());
+  const auto& file = parsed.as_object();
+  EXPECT_EQ(file.at("rescues"), b.at("rescues"));
+  EXPECT_EQ(file.at("actions").as_array().size(), 1u);
+  EXPECT_EQ(file.at("actions").at(0).at("id"), action.at("id"));
+  EXPECT_EQ(file.at("surveys"), b.at("surveys"));
+  EXPECT_EQ(file.at("cases").as_array().size(), 4u);
 }
 
 // Analytics consent (docs/consent.md): a customer whose latest `analytics` statement is a denial is
