@@ -19,6 +19,7 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/dto/dashboard_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/action_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/audit_handler.cc
+    ${CMAKE_CURRENT_LIST_DIR}/handlers/backup_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/admin_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/case_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/consent_handler.cc

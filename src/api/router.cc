@@ -8,6 +8,7 @@
 #include "actions/action_service.h"
 #include "api/cors.h"
 #include "api/handlers/audit_handler.h"
+#include "api/handlers/backup_handler.h"
 #include "api/handlers/case_handler.h"
 #include "api/handlers/consent_handler.h"
 #include "api/handlers/export_handler.h"
@@ -361,6 +362,11 @@ void Router::BuildTable() {
   });
   Add("GET", "/v1/erasures/{id}", [this](ApiRequest r, const Params& p, Responder respond) {
     EraseHandler(&services_).Get(r, p[0], std::move(respond));
+  });
+
+  // An online backup into the configured backup directory (admin): docs/reliability.md.
+  Add("POST", "/v1/admin/backup", [this](ApiRequest r, const Params&, Responder respond) {
+    BackupHandler(&services_).Create(r, std::move(respond));
   });
 
   // Operations (no key: see admin_handler.h).

@@ -2,7 +2,9 @@
 // Services: the core objects the HTTP layer calls. app/ builds them and hands them to the server;
 // api/ never constructs core objects itself. Every pointer outlives the server.
 
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "api/auth.h"
@@ -51,6 +53,14 @@ class ConsentService;  // entity/consent_service.h
 
 namespace cairn::api {
 
+// What one online backup wrote (POST /v1/admin/backup; app/backup.h BackupReport).
+struct BackupOutcome {
+  std::string name;  // the backup's directory name under the configured backup directory
+  std::string path;  // where it is
+  uint64_t files = 0, bytes = 0, sqlite_dbs = 0, segments = 0, wal_files = 0;
+  double elapsed_ms = 0;
+};
+
 struct Services {
   ingest::Ingestor* ingestor = nullptr;
   entity::CustomerDirectory* customers = nullptr;
@@ -98,6 +108,12 @@ struct Services {
   // Customer erasure (DELETE /v1/customers/{id}, GET /v1/erasures/{id}; docs/erasure.md);
   // optional: without it those routes answer 503.
   store::ErasureService* erasure = nullptr;
+  // Online backups into the configured backup directory (POST /v1/admin/backup;
+  // docs/reliability.md "Backup"): starts one named `name` ("" = a name from the time) and
+  // returns; `done` is called from the backup's own thread when it is complete. An error Status
+  // when it cannot start (InvalidArgument naming the field, FailedPrecondition while another runs,
+  // AlreadyExists for a taken name). Optional: without it (no backup_dir) the route answers 503.
+  std::function<Status(const std::string& name, std::function<void(Result<BackupOutcome>)> done)> backup;
 };
 
 }  // namespace cairn::api

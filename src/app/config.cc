@@ -178,6 +178,8 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ApplyHttpSection(v, &cfg->http));  // connection limits (docs/reliability.md)
     } else if (key == "rate_limits") {
       RETURN_IF_ERROR(ApplyRateLimitsSection(v, &cfg->rate_limits));
+    } else if (key == "backup_dir") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->backup_dir));
     } else {
       return InvalidArgument("config " + path + " (" + Where(kv.first) + "): unknown key '" + key + "'");
     }

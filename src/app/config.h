@@ -36,6 +36,10 @@ struct Config {
   // Customer value: model, horizon, discount, refit interval, personas, offers (config `value:`;
   // docs/value.md "Settings").
   ValueSettings value;
+  // Where POST /v1/admin/backup writes its backups, one directory each (config `backup_dir:`;
+  // created if missing, its parent must exist). Default "": backups over the API are off (503);
+  // `cairn backup` works either way. docs/reliability.md "Backup".
+  std::string backup_dir;
 };
 
 void AddServeFlags(CLI::App* cmd, CliFlags* flags, bool data_required);

@@ -15,6 +15,7 @@
 #include "app/access_cmd.h"
 #include "app/access_wiring.h"
 #include "app/backup.h"
+#include "app/backup_runner.h"
 #include "app/config.h"
 #include "app/consent_wiring.h"
 #include "app/export.h"
@@ -108,6 +109,13 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
       },
       cfg.hub.cases.value_tiers);
   if (!tiers.ok()) Die(tiers);
+
+  // POST /v1/admin/backup, when a backup directory is configured (docs/reliability.md).
+  std::unique_ptr<BackupRunner> backups;
+  if (!cfg.backup_dir.empty()) {
+    backups = std::make_unique<BackupRunner>(cfg.hub.data_dir, cfg.backup_dir);
+    services.backup = [b = backups.get()](const std::string& name, auto done) { return b->Start(name, std::move(done)); };
+  }
 
   RaiseFileLimit();  // connections are descriptors: max_connections follows RLIMIT_NOFILE
   api::HttpServer server(services, cfg.http);

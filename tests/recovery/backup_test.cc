@@ -117,5 +117,85 @@ TEST(Backup, OnlineBackupUnderLiveIngestRestoresToAWorkingHubWithEveryEarlierAck
   EXPECT_NE(again->err.find("already exists"), std::string::npos) << again->err;
 }
 
+// POST /v1/admin/backup (admin) writes into the configured backup_dir; the copy holds keys.db and
+// audit.db as well as the events: restored, an agent key created before the backup still works,
+// the audit log still finds the agent's read and verifies, and the customer is served.
+TEST(Backup, AdminBackupOverTheApiKeepsKeysAndAuditAndServes) {
+  TempDir tmp;
+  const std::string data = tmp.Sub("data"), backups = tmp.Sub("backups");
+  const std::string config = tmp.Sub("cairn.yaml");
+  std::ofstream(config) << "backup_dir: " << backups << "\n";
+  CairnServer server(data, tmp.Sub("serve"), {"--config", config});
+  ASSERT_TRUE(server.Start());
+  auto client = server.Client();
+  auto ingest = client->Post("/v1/batch", BatchJson({TrackJson("bk-api-1", "Signed Up", "bk-api-m1"),
+                                                     TrackJson("bk-api-1", "Order Completed", "bk-api-m2")}),
+                             WriteAuth());
+  ASSERT_TRUE(ingest.ok());
+  ASSERT_EQ(ingest->status, 200u) << ingest->body;
+  auto created = client->Post("/v1/keys", R"({"role":"agent","name":"desk-backup"})", AdminAuth());
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->status, 201u) << created->body;
+  const HttpHeaders agent = {{"Authorization", "Bearer " + std::string(ParseJson(created->body).at("key").as_string())}};
+  auto read = client->Get("/v1/customers/bk-api-1", agent);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->status, 200u) << read->body;
+
+  // Admin only; the name is a directory entry, never a path.
+  auto as_agent = client->Post("/v1/admin/backup", R"({"name":"x"})", agent);
+  ASSERT_TRUE(as_agent.ok());
+  EXPECT_EQ(as_agent->status, 403u) << as_agent->body;
+  for (const char* bad : {R"({"name":"../escape"})", R"({"name":".hidden"})", R"({"name":7})", R"({"dest":"/tmp"})", "[1]"}) {
+    auto r = client->Post("/v1/admin/backup", bad, AdminAuth());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400u) << bad << ": " << r->body;
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp.Sub("escape")));
+  auto made = client->Post("/v1/admin/backup", R"({"name":"first"})", AdminAuth());
+  ASSERT_TRUE(made.ok());
+  ASSERT_EQ(made->status, 201u) << made->body;
+  auto outcome = ParseJson(made->body).as_object();
+  EXPECT_EQ(outcome.at("name").as_string(), "first");
+  EXPECT_EQ(outcome.at("path").as_string(), backups + "/first");
+  EXPECT_GE(outcome.at("sqliteDbs").as_int64(), 3) << made->body;  // keys.db, audit.db, profiles.db, ...
+  auto again = client->Post("/v1/admin/backup", R"({"name":"first"})", AdminAuth());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 409u) << again->body;
+  auto unnamed = client->Post("/v1/admin/backup", "", AdminAuth());  // a name from the time
+  ASSERT_TRUE(unnamed.ok());
+  EXPECT_EQ(unnamed->status, 201u) << unnamed->body;
+  // The backup request itself is in the audit log (an admin change).
+  auto audit = client->Get("/v1/audit?limit=1000", AdminAuth());
+  ASSERT_TRUE(audit.ok());
+  EXPECT_NE(audit->body.find(R"("method":"POST","route":"/v1/admin/backup")"), std::string::npos) << audit->body;
+  client.reset();
+  ASSERT_TRUE(server.Stop());
+
+  const std::string copy = backups + "/first";
+  for (const char* f : {"keys.db", "audit.db", "profiles.db", "store/MANIFEST"})
+    EXPECT_TRUE(std::filesystem::exists(copy + "/" + f)) << f;
+  auto verify = RunToCompletion({CAIRN_BINARY, "verify", copy}, tmp.Sub("verify"), seconds(120));
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->status.ExitedWith(0)) << verify->out << verify->err;
+  auto chain = RunToCompletion({CAIRN_BINARY, "audit", "verify", "--data", copy}, tmp.Sub("audit-verify"), seconds(60));
+  ASSERT_TRUE(chain.ok());
+  EXPECT_TRUE(chain->status.ExitedWith(0)) << chain->out << chain->err;
+
+  CairnServer restored(copy, tmp.Sub("restored"));
+  ASSERT_TRUE(restored.Start());
+  auto rc = restored.Client();
+  auto served = rc->Get("/v1/customers/bk-api-1", agent);  // the agent key came along (keys.db)
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ(served->status, 200u) << served->body;
+  EXPECT_EQ(MessageIdCounts(*rc, "bk-api-1").size(), 2u);
+  auto reads = rc->Get("/v1/audit?customer=bk-api-1&actor=desk-backup", AdminAuth());  // audit.db came along
+  ASSERT_TRUE(reads.ok());
+  ASSERT_EQ(reads->status, 200u) << reads->body;
+  // The read before the backup; the read just now on the copy is recorded too.
+  EXPECT_EQ(ParseJson(reads->body).at("entries").as_array().size(), 2u) << reads->body;
+  rc.reset();
+  EXPECT_TRUE(restored.Stop());
+}
+
 }  // namespace
 }  // namespace cairn::testutil
