@@ -1,6 +1,6 @@
 #pragma once
 // Byte-level JSON text helpers for the ingest parser: token validation the on-demand parser does
-// not do for values it is asked to copy rather than decode, string unescaping and escaping, and
+// not do for values it is asked to copy rather than decode, string unescaping, and
 // locating the first invalid UTF-8 byte for error messages. Pure functions, thread-safe.
 
 #include <cstddef>
@@ -30,9 +30,6 @@ void UnescapeString(std::string_view content, std::string* out);
 // balanced (simdjson stage 1 checked them), returns a pointer to its closing quote, scanning no
 // further than `end` (nullptr if there is none); *has_escape tells whether a backslash was seen.
 const char* FindStringEnd(const char* p, const char* end, bool* has_escape);
-
-// Appends `s` as a JSON string literal (with quotes), escaping as JSON requires.
-void AppendQuoted(std::string_view s, std::string* out);
 
 // Byte offset of the first byte of `text` that is not valid UTF-8, or text.size() if all is valid.
 size_t FirstInvalidUtf8(std::string_view text);

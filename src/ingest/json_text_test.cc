@@ -51,12 +51,6 @@ TEST(JsonTextTest, FindStringEnd) {
   EXPECT_EQ(FindStringEnd(open.data(), open.data() + open.size(), &escaped), nullptr);
 }
 
-TEST(JsonTextTest, AppendQuoted) {
-  std::string out;
-  AppendQuoted(std::string("a\"b\\c\n\x01\xC3\xA9", 9), &out);
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\xC3\xA9\"");
-}
-
 TEST(JsonTextTest, FirstInvalidUtf8) {
   EXPECT_EQ(FirstInvalidUtf8("ascii"), 5u);
   EXPECT_EQ(FirstInvalidUtf8("caf\xC3\xA9"), 5u);

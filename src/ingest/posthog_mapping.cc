@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "ingest/json_text.h"
+#include "base/json_string.h"
 #include "ingest/parser_internal.h"
 
 namespace cairn::ingest {
@@ -200,7 +200,7 @@ bool Parser::Impl::ParsePostHogItem(od::object obj, size_t index, ParsedRequest*
       traits.push_back('{');
       if (has_group_type) {
         std::string quoted;
-        json_text::AppendQuoted(group_type, &quoted);
+        AppendJsonString(&quoted, group_type);
         AppendField("$group_type", quoted, &tf, &traits);
       }
       for (const FieldSpan& f : group_set_fields_) {
@@ -238,7 +238,7 @@ bool Parser::Impl::ParsePostHogItem(od::object obj, size_t index, ParsedRequest*
   std::string quoted;
   auto quoted_field = [&](std::string_view key, std::string_view value) {
     quoted.clear();
-    json_text::AppendQuoted(value, &quoted);
+    AppendJsonString(&quoted, value);
     AppendField(key, quoted, &of, &out);
   };
   quoted_field("type", store::MessageTypeName(m.type));
