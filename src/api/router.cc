@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
 #include <charconv>
 #include <exception>
 
@@ -92,12 +93,23 @@ std::string CustomerParam(const std::vector<std::string>& segments, const std::v
 
 std::string InternalRef(uint64_t customer) { return customer == 0 ? std::string() : fmt::format("c:{}", customer); }
 
+// The "customer" string of a JSON object body ("" if there is none: the handler judges the body).
+std::string BodyCustomer(std::string_view body) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return {};
+  const boost::json::value* c = v.as_object().if_contains("customer");
+  return c != nullptr && c->is_string() ? std::string(c->as_string()) : std::string();
+}
+
 }  // namespace
 
 // The customer a request is about, for its audit record: the {id} after "customers" in the path;
 // else the customer of the case, rescue decision or action named by /v1/{cases,rescues,actions}/{id}
 // (looked up now: an unknown id, or one anonymised by erasure, is about no one); else the
-// `customer` query parameter of a list; else "". Read before the handler runs, like the subject.
+// `customer` of the body of a creation that names one (POST /v1/cases, /v1/feedback/responses);
+// else the `customer` query parameter of a list; else "". Read before the handler runs (which
+// takes the body), like the subject.
 std::string Router::AuditReference(const ApiRequest& request, const Route& route, const Params& params) const {
   std::string ref = CustomerParam(route.segments, params);
   if (!ref.empty()) return ref;
@@ -121,6 +133,9 @@ std::string Router::AuditReference(const ApiRequest& request, const Route& route
       return a.ok() ? InternalRef(a->request.customer) : std::string();
     }
     return {};
+  }
+  if (request.method == "POST" && (route.name == "/v1/cases" || route.name == "/v1/feedback/responses")) {
+    return BodyCustomer(request.body);
   }
   if (seg.size() == 2 && (kind == "cases" || kind == "rescues" || kind == "actions")) {
     auto query = ParseQuery(request.query);

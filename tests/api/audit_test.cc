@@ -87,8 +87,8 @@ TEST(AuditTest, CustomersAreNamedBySubjectAndFoundByAnyOfTheirIds) {
   Status(*client, "GET", std::string("/v1/customers/u:") + kUser + "/journey", agent);
   EXPECT_EQ(Status(*client, "GET", std::string("/v1/customers/") + kStranger, agent), 404u);
 
-  // Their case: opened by an agent, read, commented on (POST /v1/cases names the customer in its
-  // body only, so its record has no subject; the case's own routes have theirs).
+  // Their case: opened by an agent (the customer named in the body), read, commented on; a survey
+  // answer recorded for them through the API.
   auto opened = client->Post("/v1/cases",
                              std::string(R"({"customer":"u:)") + kUser + R"(","channel":"email","category":"billing",)" +
                                  R"("description":"charged twice"})",
@@ -98,6 +98,10 @@ TEST(AuditTest, CustomersAreNamedBySubjectAndFoundByAnyOfTheirIds) {
   const std::string case_path = "/v1/cases/" + std::to_string(ParseJson(opened->body).at("id").as_int64());
   EXPECT_EQ(Status(*client, "GET", case_path, agent), 200u);
   EXPECT_EQ(Status(*client, "POST", case_path + "/comments", agent, R"({"author":"desk","body":"refund sent"})"), 201u);
+  auto answer = client->Post("/v1/feedback/responses",
+                             std::string(R"({"customer":")") + kEmail + R"(","survey":"nps","score":9})", agent);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_LT(answer->status, 300u) << answer->body;
 
   // Their rescue decision (the complaint after a large order: the angry path).
   std::string rescue_path;
@@ -123,7 +127,8 @@ TEST(AuditTest, CustomersAreNamedBySubjectAndFoundByAnyOfTheirIds) {
     seen.insert(e.method + " " + e.route);
   }
   for (const char* want : {"GET /v1/customers/{id}", "GET /v1/customers/{id}/events", "GET /v1/customers/{id}/journey",
-                                 "GET /v1/cases/{id}", "POST /v1/cases/{id}/comments", "GET /v1/rescues/{id}"}) {
+                                 "POST /v1/cases", "GET /v1/cases/{id}", "POST /v1/cases/{id}/comments",
+                                 "POST /v1/feedback/responses", "GET /v1/rescues/{id}"}) {
     EXPECT_TRUE(seen.count(want)) << want << " is not in the customer's audit records";
   }
   auto seqs = [](const std::vector<Entry>& v) {
