@@ -45,8 +45,6 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/status_to_http.cc
     ${CMAKE_CURRENT_LIST_DIR}/url.cc
   DEPS cairn_base cairn_store_record Boost::headers Boost::json fmt::fmt Threads::Threads)
-# Until the dashboard (web/) is built into the binary, `/` serves a page saying how to use the hub.
-cairn_embed(cairn_api PlaceholderPage ${CMAKE_CURRENT_LIST_DIR}/assets/placeholder.html)
 # The web dashboard (web/) built and embedded, or the placeholder page without Node: static_assets.h.
 include(CairnWebAssets)
 cairn_web_assets(cairn_api ${CMAKE_CURRENT_LIST_DIR}/assets/placeholder.html)

@@ -3,15 +3,7 @@
 #include "api/responses.h"
 #include "base/logging.h"
 
-namespace cairn::assets {
-extern const std::string_view PlaceholderPage;  // src/api/assets/placeholder.html, via cairn_embed
-}
-
 namespace cairn::api {
-
-void AdminHandler::Home(const ApiRequest&, Responder respond) {
-  respond(TextResponse(200, std::string(assets::PlaceholderPage), "text/html; charset=utf-8"));
-}
 
 void AdminHandler::Healthz(const ApiRequest&, Responder respond) { respond(TextResponse(200, "ok\n")); }
 

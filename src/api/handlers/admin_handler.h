@@ -17,8 +17,6 @@ class AdminHandler {
  public:
   explicit AdminHandler(const Services* services) : services_(services) {}
 
-  // GET /: the dashboard's place; a page on how to use the hub until the web UI is embedded.
-  void Home(const ApiRequest& request, Responder respond);
   void Healthz(const ApiRequest& request, Responder respond);
   void Readyz(const ApiRequest& request, Responder respond);
   void Metrics(const ApiRequest& request, Responder respond);
