@@ -6,3 +6,7 @@ cairn_bench(value_bench
 cairn_bench(value_offers_bench
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/offers_bench.cc
   DEPS cairn_value)
+# RFM summaries from 100M interactions in the store's column format (in memory).
+cairn_bench(value_rfm_bench
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/rfm_bench.cc
+  DEPS cairn_value Threads::Threads)

@@ -101,6 +101,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
     auto v = ve->ValueOf(c);
     return v ? v->clv : 0.0;
   });
+  SetJourneyValueFacts(h->journey(), value_engine.get());  // persona rules over value (docs/journey.md)
   // New cases take their value tier from the predicted CLV (docs/cases.md, config cases.value_tiers).
   Status tiers = h->cases()->SetValueModel(
       [ve = value_engine.get()](uint64_t c) -> std::optional<double> {

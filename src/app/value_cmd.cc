@@ -17,6 +17,7 @@
 #include "app/consent_wiring.h"
 #include "app/hub.h"
 #include "app/yaml_fields.h"
+#include "journey/engine.h"
 #include "store/segment_format.h"
 #include "value/bgnbd.h"
 #include "value/cdnow.h"
@@ -52,6 +53,22 @@ void PrintRows(const char* model, std::initializer_list<std::pair<Published, dou
 }  // namespace
 
 namespace {
+
+// The value module's facts in the journey map's vocabulary (both list the channel groups in the
+// same order; a static_assert below keeps them so).
+journey::ValueFacts ToJourneyFacts(const value::CustomerFacts& in) {
+  static_assert(std::size(journey::kPersonaChannels) == value::kChannelGroups.size());
+  journey::ValueFacts f;
+  f.clv = in.value.clv;
+  f.prob_alive = in.value.prob_alive;
+  f.expected_purchases = in.value.expected_purchases;
+  f.recency_days = in.behaviour.recency_days;
+  f.tenure_days = in.behaviour.tenure_days;
+  f.purchase_days = in.behaviour.purchases;
+  f.average_spend = in.behaviour.average_order;
+  for (size_t g = 0; g < value::kChannelGroups.size(); ++g) f.channel[g] = in.behaviour.channel_share[g];
+  return f;
+}
 
 using yaml_fields::Bad;
 using yaml_fields::Scalar;
@@ -174,10 +191,14 @@ Status ApplyValueSection(const YAML::Node& node, ValueSettings* out) {
       RETURN_IF_ERROR(ApplyPersonas(v, &e.personas));
     } else if (name == "offers") {
       RETURN_IF_ERROR(ApplyOffers(v, out));
+    } else if (name == "segment_trait") {
+      if (!v.IsScalar()) return Bad(key, v, "expected a trait name (\"\" = no segments)");
+      out->segment_trait = v.Scalar();
     } else {
       return Bad(key, kv.first,
                  "unknown key (expected model, time_unit_days, horizon, discount_rate, discount_step, "
-                 "refit_interval_seconds, purchase_events, any_positive_revenue, utc_offset_minutes, personas, offers)");
+                 "refit_interval_seconds, purchase_events, any_positive_revenue, utc_offset_minutes, personas, offers, "
+                 "segment_trait)");
     }
   }
   if (Status s = value::ValidateClvOptions(e.clv); !s.ok()) return Bad("value", node, s.message());
@@ -185,7 +206,7 @@ Status ApplyValueSection(const YAML::Node& node, ValueSettings* out) {
 }
 
 void ExtractValueExtras(const store::Interaction& in, bool is_purchase, const std::string& version_trait,
-                        value::ValueEngine::Extras* out) {
+                        value::ValueEngine::Extras* out, const std::string& segment_trait) {
   const bool identify = in.type == store::MessageType::kIdentify;
   if ((!is_purchase && !identify) || in.payload.empty()) return;
   boost::system::error_code ec;
@@ -194,9 +215,12 @@ void ExtractValueExtras(const store::Interaction& in, bool is_purchase, const st
   const auto& root = doc.get_object();
   if (identify) {
     const auto* traits = Field(&root, "traits");
-    std::string version;
-    if (traits && traits->is_object() && ProductId(Field(&traits->get_object(), version_trait), &version))
-      out->version = version;
+    std::string text;
+    if (traits && traits->is_object() && ProductId(Field(&traits->get_object(), version_trait), &text))
+      out->version = text;
+    if (!segment_trait.empty() && traits && traits->is_object() &&
+        ProductId(Field(&traits->get_object(), segment_trait), &text))
+      out->segment = text;
     return;
   }
   const auto* props = Field(&root, "properties");
@@ -221,13 +245,14 @@ std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSetting
   store::Store* st = hub->store();
   const ingest::IdentityResolver* identity = hub->identity();
   const bool offers = settings.offers;
+  const bool payload = offers || !settings.segment_trait.empty();
   ConsentLedger* consents = hub->consents();
-  auto scan = [st, offers, identity, consents](const std::function<bool(const store::Interaction&)>& fn) {
+  auto scan = [st, payload, identity, consents](const std::function<bool(const store::Interaction&)>& fn) {
     using store::segment::Bit;
     using store::segment::Column;
     uint32_t columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kType) |
                        Bit(Column::kChannel) | Bit(Column::kRevenue);
-    if (offers) columns |= Bit(Column::kPayload);  // products of purchases, version traits
+    if (payload) columns |= Bit(Column::kPayload);  // products of purchases, version and segment traits
     // Customers who denied `analytics` consent are left out of value models (docs/consent.md).
     auto excluded = consents ? consents->AnalyticsExclusions() : nullptr;
     if (!excluded || excluded->empty()) return st->GetSnapshot()->ForEach(fn, columns);
@@ -241,10 +266,19 @@ std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSetting
     return profile.id;
   };
   auto engine = std::make_unique<value::ValueEngine>(o, scan, canonical, resolve);
-  if (offers)
-    engine->SetExtractor([trait = settings.version_trait](const store::Interaction& in, bool purchase,
-                                                          value::ValueEngine::Extras* out) {
-      ExtractValueExtras(in, purchase, trait, out);
+  engine->SetSegmentTrait(settings.segment_trait);
+  if (payload)
+    engine->SetExtractor([trait = offers ? settings.version_trait : std::string(), segment = settings.segment_trait](
+                             const store::Interaction& in, bool purchase, value::ValueEngine::Extras* out) {
+      // Without offers only identify traits are read (a purchase's products are not needed).
+      ExtractValueExtras(in, purchase && !trait.empty(), trait, out, segment);
+    });
+  // Rule personas: the journey map's rules, judged on the journey state and the fit's facts.
+  if (journey::JourneyEngine* journey = hub->journey())
+    engine->SetRulePersonas([journey](store::CustomerId c, const value::CustomerFacts* facts) {
+      if (!facts) return journey->RulePersona(c, nullptr);
+      const journey::ValueFacts f = ToJourneyFacts(*facts);
+      return journey->RulePersona(c, &f);
     });
   // Consent for `personalisation` (DOMAIN.md §11, docs/consent.md): offers are withheld after a
   // denial or withdrawal for any channel ("*"); unknown is allowed, as in the actions' consent
@@ -261,6 +295,14 @@ std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSetting
       return out;
     });
   return engine;
+}
+
+void SetJourneyValueFacts(journey::JourneyEngine* journey, value::ValueEngine* value) {
+  journey->SetValueFacts([value](store::CustomerId c) -> std::optional<journey::ValueFacts> {
+    auto facts = value->FactsOf(c);
+    if (!facts) return std::nullopt;
+    return ToJourneyFacts(*facts);
+  });
 }
 
 int RunValueFit(const std::string& data_dir, bool json) {

@@ -17,6 +17,10 @@ namespace YAML {
 class Node;
 }
 
+namespace cairn::journey {
+class JourneyEngine;
+}
+
 namespace cairn::app {
 
 class Hub;
@@ -27,6 +31,9 @@ struct ValueSettings {
   value::ValueEngineOptions engine;  // model, time unit, horizon, discount, refit interval, personas, offers
   bool offers = true;                // next best offer: read products from purchase payloads
   std::string version_trait = "product_version";  // identify trait holding the product version
+  // Identify trait holding the customer's segment, for the summary's CLV by segment ("" = none).
+  // Default "segment".
+  std::string segment_trait = "segment";
   ValueSettings() { engine.refit_interval_s = 3600; }
 };
 Status ApplyValueSection(const YAML::Node& node, ValueSettings* out);
@@ -39,9 +46,15 @@ Status ApplyValueSection(const YAML::Node& node, ValueSettings* out);
 std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSettings& settings = {});
 
 // The products of a purchase payload (properties.products[].product_id|sku|id, else
-// properties.product_id|sku) and, for identify, traits[version_trait]. Exposed for tests.
+// properties.product_id|sku) and, for identify, traits[version_trait] and traits[segment_trait]
+// (when not empty). Exposed for tests.
 void ExtractValueExtras(const store::Interaction& in, bool is_purchase, const std::string& version_trait,
-                        value::ValueEngine::Extras* out);
+                        value::ValueEngine::Extras* out, const std::string& segment_trait = "");
+
+// The journey engine's persona rules over value (docs/journey.md "Personas") read each customer's
+// facts from `value`, which must outlive the journey engine's use (serve: until the hub closes).
+// (MakeValueEngine already points the value engine's rule personas at the hub's journey map.)
+void SetJourneyValueFacts(journey::JourneyEngine* journey, value::ValueEngine* value);
 
 void AddValueCommands(CLI::App* cli);
 

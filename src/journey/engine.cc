@@ -173,10 +173,25 @@ Signal JourneyEngine::MakeSignalLocked(const Entry& e, const Detection& d) const
   s.stage = "funnel:" + m.view(View::kFunnel).stages[e.s.stage[2]].name;
   s.value_at_stake = JourneyValue(e.s);
   if (clv_) s.value_at_stake = std::max(s.value_at_stake, clv_(e.s.customer));
-  s.persona = deriver_->PersonaName(e.s);
+  s.persona = PersonaLocked(e.s);
   s.at_ms = d.at_ms;
   s.episode = std::to_string(e.s.customer) + ":" + s.path + ":" + std::to_string(d.at_ms);
   return s;
+}
+
+const std::string& JourneyEngine::PersonaLocked(const CustomerState& s) const {
+  if (!deriver_->map().personas_read_value()) return deriver_->PersonaName(s);
+  std::optional<ValueFacts> facts = facts_ ? facts_(s.customer) : std::nullopt;
+  return deriver_->PersonaName(s, facts ? &*facts : nullptr);
+}
+
+std::optional<std::string> JourneyEngine::RulePersona(store::CustomerId canonical, const ValueFacts* facts) const {
+  std::lock_guard lock(mu_);
+  auto it = states_.find(canonical);
+  const CustomerState s = it != states_.end() ? it->second.s : deriver_->Initial(canonical, 0);
+  const int p = deriver_->MatchPersona(s, facts);
+  if (p == 0) return std::nullopt;
+  return deriver_->map().personas()[p - 1].name;
 }
 
 void JourneyEngine::Emit(std::vector<Signal> signals,
@@ -594,7 +609,7 @@ CustomerJourney JourneyEngine::ToJourney(const Entry& e, int64_t now) const {
   j.value_at_stake = std::max(j.journey_value, j.predicted_clv);
   // Money is shown to the cent.
   for (double* v : {&j.journey_value, &j.predicted_clv, &j.value_at_stake}) *v = std::round(*v * 100) / 100;
-  j.persona = deriver_->PersonaName(e.s);
+  j.persona = PersonaLocked(e.s);
   j.interactions = e.s.interactions;
   j.orders = e.s.orders;
   j.first_ms = e.s.first_ms;

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <string>
 #include <thread>
@@ -89,6 +90,17 @@ class JourneyEngine final : public JourneyService {
     std::lock_guard lock(mu_);
     clv_ = std::move(clv);
   }
+  // Value facts hook (value module) for the persona rules that read them (docs/journey.md
+  // "Personas"); nullopt for a customer without a value fit. Same contract as SetClvModel.
+  void SetValueFacts(std::function<std::optional<ValueFacts>(store::CustomerId)> facts) {
+    std::lock_guard lock(mu_);
+    facts_ = std::move(facts);
+  }
+  // The name of the first persona rule that holds for `canonical` with these value facts (null:
+  // none), or nullopt when no rule holds (the customer then has the default or a discovered
+  // persona). A customer without a journey state is judged on a fresh state (every view at its first stage).
+  // Does not call the value facts hook.
+  std::optional<std::string> RulePersona(store::CustomerId canonical, const ValueFacts* facts) const;
   void AddListener(JourneyListener* l);
 
   // The store's commit hook (after identity ops of the batch are applied).
@@ -169,6 +181,8 @@ class JourneyEngine final : public JourneyService {
   store::Store* store_ = nullptr;
   std::function<store::CustomerId(const std::string&)> resolve_;
   std::function<double(store::CustomerId)> clv_;
+  std::function<std::optional<ValueFacts>(store::CustomerId)> facts_;  // guarded by mu_
+  const std::string& PersonaLocked(const CustomerState& s) const;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

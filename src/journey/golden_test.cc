@@ -87,6 +87,39 @@ TEST_P(GoldenTest, Journey) {
                                 : cmd == "page" ? store::MessageType::kPage
                                                 : store::MessageType::kIdentify;
       h->Send(w[2], type, event, testing::kBase + off, json, JsonNumber(json, "revenue"));
+    } else if (cmd == "value") {
+      // value <customer> [none | field=number ...]: the value module's facts of the customer (the
+      // persona rules' value fields); `none`: the customer has no value fit.
+      ASSERT_GE(w.size(), 3u) << where << "expected: value <customer> none|field=number ...";
+      const store::CustomerId c = h->Root(w[1]);
+      std::lock_guard lock(h->facts_mu);
+      if (w[2] == "none") {
+        h->value_facts.erase(c);
+        continue;
+      }
+      ValueFacts f;
+      for (size_t i = 2; i < w.size(); ++i) {
+        auto eq = w[i].find('=');
+        ASSERT_NE(eq, std::string::npos) << where << "expected field=number, got " << w[i];
+        const std::string k = w[i].substr(0, eq);
+        const double v = std::atof(w[i].c_str() + eq + 1);
+        if (k == "clv") f.clv = v;
+        else if (k == "prob_alive") f.prob_alive = v;
+        else if (k == "expected_purchases") f.expected_purchases = v;
+        else if (k == "recency_days") f.recency_days = v;
+        else if (k == "tenure_days") f.tenure_days = v;
+        else if (k == "purchase_days") f.purchase_days = v;
+        else if (k == "average_spend") f.average_spend = v;
+        else if (k.starts_with("channel.")) {
+          size_t g = 0;
+          while (g < std::size(kPersonaChannels) && kPersonaChannels[g] != k.substr(8)) ++g;
+          ASSERT_LT(g, std::size(kPersonaChannels)) << where << "unknown channel group " << k;
+          f.channel[g] = v;
+        } else {
+          FAIL() << where << "unknown value fact " << k;
+        }
+      }
+      h->value_facts[c] = f;
     } else if (cmd == "merge") {
       ASSERT_EQ(w.size(), 3u) << where << "expected: merge <into> <from>";
       h->Merge(w[1], w[2]);

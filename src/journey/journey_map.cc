@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <optional>
 #include <cmath>
 #include <set>
 
@@ -414,13 +415,10 @@ class MapParser {
         PersonaRule p;
         if (!r[i]["name"]) Error(r[i], w, "missing name");
         else Str(r[i]["name"], w + ".name", &p.name);
+        if (!p.name.empty()) w += " (" + p.name + ")";  // errors name the rule
         if (!r[i]["when"]) Error(r[i], w, "missing when");
         else Conditions(r[i]["when"], w + ".when", &p.when);
-        for (const Condition& c : p.when) {
-          if (c.path.starts_with("traits.") && c.path.size() > 7) continue;
-          if (c.path == "revenue" || c.path == "orders" || c.path == "interactions") continue;
-          Error(r[i]["when"], w + ".when." + c.path, "unknown persona field (expected traits.<name>, revenue, orders or interactions)");
-        }
+        for (const Condition& c : p.when) PersonaCondition(r[i]["when"], w + ".when." + c.path, c, &p);
         m_->personas_.push_back(std::move(p));
       }
       size_t traits = 0;
@@ -428,6 +426,75 @@ class MapParser {
         for (const auto& c : p.when) traits += c.path.starts_with("traits.");
       if (traits > 32) Error(r, "personas.rules", "at most 32 trait conditions in all, got " + std::to_string(traits));
     }
+  }
+
+  // Classifies one persona condition (PersonaField) and checks it makes sense for its field:
+  // stage and emotion conditions compare names (eq, ne, in) that must exist; value and counter
+  // fields compare numbers.
+  void PersonaCondition(const YAML::Node& at, const std::string& w, const Condition& c, PersonaRule* p) {
+    static const std::pair<std::string_view, PersonaField> kFields[] = {
+        {"revenue", PersonaField::kRevenue},         {"orders", PersonaField::kOrders},
+        {"interactions", PersonaField::kInteractions}, {"phase", PersonaField::kPhase},
+        {"lifecycle", PersonaField::kLifecycle},     {"funnel", PersonaField::kFunnel},
+        {"emotion", PersonaField::kEmotion},         {"clv", PersonaField::kClv},
+        {"prob_alive", PersonaField::kProbAlive},    {"expected_purchases", PersonaField::kExpectedPurchases},
+        {"recency_days", PersonaField::kRecencyDays}, {"tenure_days", PersonaField::kTenureDays},
+        {"purchase_days", PersonaField::kPurchaseDays}, {"average_spend", PersonaField::kAverageSpend}};
+    const YAML::Node node = at[c.path];
+    const YAML::Node& where = node.IsDefined() ? node : at;
+    uint8_t index = 0;
+    std::optional<PersonaField> field;
+    if (c.path.starts_with("traits.") && c.path.size() > 7) {
+      field = PersonaField::kTrait;
+    } else if (c.path.starts_with("channel.")) {
+      const std::string_view group = std::string_view(c.path).substr(8);
+      for (size_t g = 0; g < std::size(kPersonaChannels); ++g)
+        if (kPersonaChannels[g] == group) {
+          field = PersonaField::kChannel;
+          index = static_cast<uint8_t>(g);
+        }
+      if (!field) return Error(where, w, "unknown channel group '" + std::string(group) + "' (expected web, mobile, email, store or other)");
+    } else {
+      for (const auto& [name, f] : kFields)
+        if (c.path == name) field = f;
+    }
+    if (!field)
+      return Error(where, w,
+                   "unknown persona field (expected traits.<name>, revenue, orders, interactions, phase, lifecycle, "
+                   "funnel, emotion, clv, prob_alive, expected_purchases, recency_days, tenure_days, purchase_days, "
+                   "average_spend or channel.<web|mobile|email|store|other>)");
+    const bool named = *field == PersonaField::kPhase || *field == PersonaField::kLifecycle ||
+                       *field == PersonaField::kFunnel || *field == PersonaField::kEmotion;
+    const bool names_op = c.op == Condition::Op::kEq || c.op == Condition::Op::kNe || c.op == Condition::Op::kIn;
+    if (named) {
+      if (!names_op) return Error(where, w, "a stage or emotion is compared by name: use a name, eq, ne or in");
+      std::string list;
+      for (const std::string& v : c.strings) {
+        bool known = false;
+        list.clear();
+        if (*field == PersonaField::kEmotion) {
+          for (int e = 0; e < kEmotionCount; ++e) {
+            known |= EmotionName(static_cast<journey::Emotion>(e)) == v;
+            list += (e ? ", " : "") + std::string(EmotionName(static_cast<journey::Emotion>(e)));
+          }
+        } else {
+          const View view = *field == PersonaField::kPhase ? View::kPhase : *field == PersonaField::kLifecycle ? View::kLifecycle : View::kFunnel;
+          const ViewDef& vd = m_->views_[static_cast<int>(view)];
+          known = vd.Find(v) >= 0;
+          for (const Stage& st : vd.stages) list += (list.empty() ? "" : ", ") + st.name;
+        }
+        if (!known) Error(where, w, "unknown " + c.path + (*field == PersonaField::kEmotion ? " label '" : " stage '") + v + "' (expected one of: " + list + ")");
+      }
+    } else if (*field != PersonaField::kTrait) {
+      double number = 0;
+      // Counters and value facts are numbers; `in` and non-numeric equality make no sense there.
+      if (c.op == Condition::Op::kIn || c.op == Condition::Op::kExists ||
+          ((c.op == Condition::Op::kEq || c.op == Condition::Op::kNe) && !c.strings.empty() && !ToNumber(c.strings[0], &number)))
+        return Error(where, w, "a number field: use a number, eq, ne, gt, gte, lt or lte with a number");
+    }
+    p->fields.push_back(*field);
+    p->index.push_back(index);
+    p->reads_value |= *field >= PersonaField::kClv;
   }
 
   int StageIndex(const YAML::Node& n, View view, const std::string& w) {
@@ -644,6 +711,12 @@ void JourneyMap::Compile() {
     for (const Condition& c : personas_[p].when)
       if (c.path.starts_with("traits.")) trait_conds_.push_back({static_cast<int>(p), &c});
       else if (c.path == "interactions") personas_read_interactions_ = true;
+  for (const PersonaRule& p : personas_) {
+    personas_read_value_ |= p.reads_value;
+    for (PersonaField f : p.fields)
+      personas_read_state_ |= f == PersonaField::kPhase || f == PersonaField::kLifecycle || f == PersonaField::kFunnel ||
+                              f == PersonaField::kEmotion;
+  }
   if (!trait_conds_.empty()) by_event_["$identify"].needs_payload = true;
 }
 

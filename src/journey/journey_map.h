@@ -105,9 +105,38 @@ struct ValueModel {
   int64_t min_history = 200;               // customers per stage before history replaces the prior
 };
 
+// What a persona condition reads (docs/journey.md "Personas"). The journey's own facts come from
+// the customer's state: traits (latest identify having them), behaviour counters, the current
+// stage of each view and the emotion label. The value facts come from the value module's last fit
+// (ValueFacts, supplied by a hook); a condition on them is false for a customer without a fit.
+enum class PersonaField : uint8_t {
+  kTrait, kRevenue, kOrders, kInteractions,  // journey: traits.<name>, counters
+  kPhase, kLifecycle, kFunnel, kEmotion,     // journey: current stage of a view, emotion label
+  kClv, kProbAlive, kExpectedPurchases, kRecencyDays, kTenureDays, kPurchaseDays, kAverageSpend,
+  kChannel,                                  // value: channel.<group> share of interactions, 0..1
+};
+
+// A customer's value as of the value module's last fit, for the persona rules' value fields.
+struct ValueFacts {
+  double clv = 0;                 // discounted CLV (or subscription CLV)
+  double prob_alive = 0;          // P(alive)
+  double expected_purchases = 0;  // E[purchases over the CLV horizon]
+  double recency_days = 0;        // days since the last purchase, at the fit
+  double tenure_days = 0;         // days since the first purchase, at the fit
+  double purchase_days = 0;       // distinct purchase days
+  double average_spend = 0;       // revenue per purchase day
+  double channel[5] = {};         // share of the customer's interactions: kPersonaChannels order
+};
+// The channel groups `channel.<group>` names, in ValueFacts::channel order (the value module's
+// persona channel groups, docs/value.md).
+inline constexpr std::string_view kPersonaChannels[5] = {"web", "mobile", "email", "store", "other"};
+
 struct PersonaRule {
   std::string name;
-  std::vector<Condition> when;  // paths "traits.X" (latest identify), or behaviour: revenue, orders, interactions
+  std::vector<Condition> when;       // all must hold
+  std::vector<PersonaField> fields;  // what each condition of `when` reads (same order)
+  std::vector<uint8_t> index;        // kChannel: the group; kPhase..kEmotion with eq/ne/in: unused
+  bool reads_value = false;          // some condition reads a value fact (needs ValueFacts)
 };
 
 struct RescueTrigger {
@@ -213,6 +242,10 @@ class JourneyMap {
   // Whether any persona or rule reads payloads of identify messages.
   bool needs_identify_payload() const { return !trait_conds_.empty(); }
   bool personas_read_interactions() const { return personas_read_interactions_; }
+  // Whether any persona rule reads the stages or the emotion label (re-evaluated on every
+  // interaction), or the value module's facts (evaluated when read, with the facts of the day).
+  bool personas_read_state() const { return personas_read_state_; }
+  bool personas_read_value() const { return personas_read_value_; }
 
  private:
   friend class MapParser;
@@ -234,6 +267,8 @@ class JourneyMap {
   std::vector<TraitCond> trait_conds_;
   uint16_t any_inbound_outcomes_ = 0;
   bool personas_read_interactions_ = false;
+  bool personas_read_state_ = false;
+  bool personas_read_value_ = false;
 };
 
 // "30d", "12h", "45m", "10s", "2w", "500ms" → ms. False on anything else.

@@ -174,8 +174,41 @@ TEST(JourneyMapErrors, UsageValuePersonas) {
   EXPECT_THAT(ErrorsWith("value: {average_order_value: -3}\n"),
               ElementsAre("line 14, column 30: value.average_order_value: must be between 0 and 1e+18, got -3"));
   EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: vip, when: {shoe_size: 44}}\n"),
-              ElementsAre("line 16, column 25: personas.rules[0].when.shoe_size: unknown persona field (expected traits.<name>, revenue, orders or interactions)"));
-  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: vip}\n"), ElementsAre("line 16, column 7: personas.rules[0]: missing when"));
+              ElementsAre("line 16, column 37: personas.rules[0] (vip).when.shoe_size: unknown persona field (expected "
+                          "traits.<name>, revenue, orders, interactions, phase, lifecycle, funnel, emotion, clv, prob_alive, "
+                          "expected_purchases, recency_days, tenure_days, purchase_days, average_spend or "
+                          "channel.<web|mobile|email|store|other>)"));
+  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: vip}\n"), ElementsAre("line 16, column 7: personas.rules[0] (vip): missing when"));
+}
+
+// Persona rules over stages, emotion and value facts: each bad rule is named, with its place.
+TEST(JourneyMapErrors, PersonaRulesOverStagesEmotionAndValue) {
+  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: hot, when: {funnel: decison}}\n"),
+              ElementsAre("line 16, column 34: personas.rules[0] (hot).when.funnel: unknown funnel stage 'decison' "
+                          "(expected one of: awareness, interest, nodwell)"));
+  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: a, when: {lifecycle: {gte: target}}}\n"),
+              ElementsAre("line 16, column 41: personas.rules[0] (a).when.lifecycle.gte: expected a number, got 'target'"));
+  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: a, when: {phase: {gte: 2}}}\n"),
+              ElementsAre("line 16, column 31: personas.rules[0] (a).when.phase: a stage or emotion is compared by name: use a name, eq, ne or in"));
+  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: a, when: {emotion: {in: [happy, angry]}}}\n"),
+              ElementsAre("line 16, column 33: personas.rules[0] (a).when.emotion: unknown emotion label 'happy' (expected one of: "
+                          "angry, disillusioned, uninterested, disinterest, interest, satisfaction, delight, trust)"));
+  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: a, when: {clv: high}}\n"),
+              ElementsAre("line 16, column 29: personas.rules[0] (a).when.clv: a number field: use a number, eq, ne, gt, gte, lt or lte with a number"));
+  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: a, when: {prob_alive: {in: [1]}}}\n"),
+              ElementsAre("line 16, column 36: personas.rules[0] (a).when.prob_alive: a number field: use a number, eq, ne, gt, gte, lt or lte with a number"));
+  EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: a, when: {channel.fax: {gte: 0.5}}}\n"),
+              ElementsAre("line 16, column 37: personas.rules[0] (a).when.channel.fax: unknown channel group 'fax' (expected web, mobile, email, store or other)"));
+  // Good rules load, saying what they read.
+  auto m = JourneyMap::Parse(std::string(kViews) +
+                             "personas:\n  rules:\n    - {name: a, when: {funnel: {in: [interest, nodwell]}, emotion: trust}}\n");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE((*m)->personas_read_state());
+  EXPECT_FALSE((*m)->personas_read_value());
+  m = JourneyMap::Parse(std::string(kViews) + "personas:\n  rules:\n    - {name: a, when: {channel.store: {gt: 0.5}, orders: 2}}\n");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_FALSE((*m)->personas_read_state());
+  EXPECT_TRUE((*m)->personas_read_value());
 }
 
 TEST(JourneyMapErrors, RescuePaths) {

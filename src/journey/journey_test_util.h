@@ -69,6 +69,13 @@ class Harness {
       return it == ids_.end() ? 0 : identity_->Find(it->second);
     });
     engine->AddListener(&listener);
+    // What the value module would say of each customer (golden `value` lines); none by default.
+    engine->SetValueFacts([this](store::CustomerId c) -> std::optional<ValueFacts> {
+      std::lock_guard lock(facts_mu);
+      auto it = value_facts.find(c);
+      if (it == value_facts.end()) return std::nullopt;
+      return it->second;
+    });
   }
   void OpenStore() {
     store::StoreOptions so;
@@ -173,6 +180,8 @@ class Harness {
   FakeClock clock{kBase};
   CollectingListener listener;
   std::unique_ptr<JourneyEngine> engine;
+  std::mutex facts_mu;
+  std::unordered_map<store::CustomerId, ValueFacts> value_facts;  // guarded by facts_mu; canonical ids
   std::unique_ptr<store::Store> store;
 
  private:

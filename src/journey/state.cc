@@ -147,9 +147,11 @@ void Deriver::Derive(store::CustomerId id, const std::vector<store::Interaction>
   for (const auto& r : rows) Apply(s, h, r, nullptr);
 }
 
-const std::string& Deriver::PersonaName(const CustomerState& s) const {
-  if (s.persona == 0 || s.persona > map_->personas().size()) return map_->default_persona();
-  return map_->personas()[s.persona - 1].name;
+const std::string& Deriver::PersonaName(const CustomerState& s, const ValueFacts* value) const {
+  // Without value rules the stored evaluation is current (it is redone whenever its inputs move).
+  const int p = map_->personas_read_value() ? MatchPersona(s, value) : s.persona;
+  if (p == 0 || p > static_cast<int>(map_->personas().size())) return map_->default_persona();
+  return map_->personas()[p - 1].name;
 }
 
 void Deriver::Enter(CustomerState* s, History* h, int view, int stage, const store::Interaction& r) const {
@@ -181,37 +183,66 @@ void Deriver::SetEmotion(CustomerState* s, History* h, double score, int16_t cau
   h->emotion.push_back({at_ms, v, cause});
 }
 
-void Deriver::UpdatePersona(CustomerState* s) const {
+void Deriver::UpdatePersona(CustomerState* s) const { s->persona = static_cast<uint8_t>(MatchPersona(*s, nullptr)); }
+
+int Deriver::MatchPersona(const CustomerState& s, const ValueFacts* value) const {
   const auto& rules = map_->personas();
   const auto& traits = map_->trait_conditions();
-  s->persona = 0;
   for (size_t p = 0; p < rules.size(); ++p) {
+    const PersonaRule& rule = rules[p];
+    if (rule.reads_value && !value) continue;
     bool all = true;
-    for (const Condition& c : rules[p].when) {
-      if (c.path.starts_with("traits.")) {
+    for (size_t k = 0; k < rule.when.size() && all; ++k) {
+      const Condition& c = rule.when[k];
+      const PersonaField f = rule.fields[k];
+      if (f == PersonaField::kTrait) {
         bool ok = false;
         for (size_t i = 0; i < traits.size() && i < 32; ++i)
-          if (traits[i].cond == &c) ok = (s->trait_bits >> i) & 1;
-        all &= ok;
+          if (traits[i].cond == &c) ok = (s.trait_bits >> i) & 1;
+        all = ok;
         continue;
       }
-      double v = c.path == "revenue" ? s->revenue : c.path == "orders" ? s->orders : s->interactions;
+      if (f >= PersonaField::kPhase && f <= PersonaField::kEmotion) {
+        std::string_view name;
+        if (f == PersonaField::kEmotion) {
+          name = EmotionName(map_->emotion().Label(s.emotion));
+        } else {
+          const int v = f == PersonaField::kPhase ? 0 : f == PersonaField::kLifecycle ? 1 : 2;
+          name = map_->view(static_cast<View>(v)).stages[s.stage[v]].name;
+        }
+        bool in = false;
+        for (const std::string& x : c.strings) in |= x == name;
+        all = c.op == Condition::Op::kNe ? !in : in;  // eq and in: one of the names; ne: none
+        continue;
+      }
+      double v = 0;
+      switch (f) {
+        case PersonaField::kRevenue: v = s.revenue; break;
+        case PersonaField::kOrders: v = s.orders; break;
+        case PersonaField::kInteractions: v = s.interactions; break;
+        case PersonaField::kClv: v = value->clv; break;
+        case PersonaField::kProbAlive: v = value->prob_alive; break;
+        case PersonaField::kExpectedPurchases: v = value->expected_purchases; break;
+        case PersonaField::kRecencyDays: v = value->recency_days; break;
+        case PersonaField::kTenureDays: v = value->tenure_days; break;
+        case PersonaField::kPurchaseDays: v = value->purchase_days; break;
+        case PersonaField::kAverageSpend: v = value->average_spend; break;
+        case PersonaField::kChannel: v = value->channel[rule.index[k]]; break;
+        default: break;
+      }
       switch (c.op) {
-        case Condition::Op::kGt: all &= v > c.number; break;
-        case Condition::Op::kGe: all &= v >= c.number; break;
-        case Condition::Op::kLt: all &= v < c.number; break;
-        case Condition::Op::kLe: all &= v <= c.number; break;
-        case Condition::Op::kEq: all &= v == c.number; break;
-        case Condition::Op::kNe: all &= v != c.number; break;
+        case Condition::Op::kGt: all = v > c.number; break;
+        case Condition::Op::kGe: all = v >= c.number; break;
+        case Condition::Op::kLt: all = v < c.number; break;
+        case Condition::Op::kLe: all = v <= c.number; break;
+        case Condition::Op::kEq: all = v == c.number; break;
+        case Condition::Op::kNe: all = v != c.number; break;
         default: all = false;
       }
-      if (!all) break;
     }
-    if (all) {
-      s->persona = static_cast<uint8_t>(p + 1);
-      return;
-    }
+    if (all) return static_cast<int>(p + 1);
   }
+  return 0;
 }
 
 void Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r, std::vector<Detection>* out) const {
@@ -365,7 +396,7 @@ void Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r, s
     persona_dirty = true;
   }
   if (persona_dirty || (!m.personas().empty() && s->interactions == 1)) UpdatePersona(s);
-  else if (m.personas_read_interactions()) UpdatePersona(s);  // the count changes on every interaction
+  else if (m.personas_read_interactions() || m.personas_read_state()) UpdatePersona(s);  // inputs move on every interaction
   {
     const auto& paths = m.rescue_paths();
     for (size_t p = 0; p < paths.size(); ++p) {

@@ -108,7 +108,13 @@ class Deriver {
   // Replays `rows` (ordered by (timestamp, seq)) from scratch.
   void Derive(store::CustomerId id, const std::vector<store::Interaction>& rows, CustomerState* s, History* h) const;
 
-  const std::string& PersonaName(const CustomerState& s) const;
+  // The persona (docs/journey.md "Personas"): the first rule whose conditions all hold, else the
+  // map's default. `value` holds the value module's facts of the customer (null when it has not
+  // modelled them: conditions on value facts are then false). The state's stored `persona` is the
+  // same evaluation without value facts, kept as of the last interaction.
+  const std::string& PersonaName(const CustomerState& s, const ValueFacts* value = nullptr) const;
+  // The index of the first matching rule + 1, or 0 when none matches (the default persona).
+  int MatchPersona(const CustomerState& s, const ValueFacts* value) const;
 
  private:
   void Enter(CustomerState* s, History* h, int view, int stage, const store::Interaction& r) const;

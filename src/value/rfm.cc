@@ -20,6 +20,10 @@ std::optional<RfmSummary> Summarize(std::span<const Purchase> purchases, const R
   // Merge same-day purchases: sort by day, then walk runs of equal days.
   std::vector<Purchase> p(purchases.begin(), purchases.end());
   std::sort(p.begin(), p.end(), [](const Purchase& a, const Purchase& b) { return a.day < b.day; });
+  return SummarizeSorted(p, o);
+}
+
+std::optional<RfmSummary> SummarizeSorted(std::span<const Purchase> p, const RfmOptions& o) {
   if (p.empty() || p.front().day > o.calibration_end_day) return std::nullopt;
 
   RfmSummary s;

@@ -54,6 +54,8 @@ Status ValidateRfmOptions(const RfmOptions& options);
 // Summarises one customer's purchases (any order). nullopt when the customer made no purchase up
 // to calibration_end_day (not part of the calibration cohort).
 std::optional<RfmSummary> Summarize(std::span<const Purchase> purchases, const RfmOptions& options);
+// The same for purchases already sorted by day (no copy, no allocation).
+std::optional<RfmSummary> SummarizeSorted(std::span<const Purchase> by_day, const RfmOptions& options);
 
 // Which interactions are purchases, and how their time maps to days.
 struct PurchaseRule {

@@ -1,5 +1,10 @@
 #include "value/rfm.h"
 
+#include <map>
+#include <random>
+
+#include "value/purchase_columns.h"
+
 #include <gtest/gtest.h>
 
 namespace cairn::value {
@@ -108,6 +113,86 @@ TEST(Rfm, CompressionMergesIdenticalRows) {
   double w = 0;
   for (double v : d.weight) w += v;
   EXPECT_EQ(w, 5);
+}
+
+// The column path gives exactly the summaries of the row path (IsPurchase, DayOf, Summarize per
+// canonical customer): two segments with different dictionaries, the same customers in both (so
+// the purchases arrive out of order), a merge, a business time zone, revenue-only purchases and
+// purchases after the calibration end.
+TEST(PurchaseColumns, SameSummariesAsTheRowPath) {
+  PurchaseRule rule;
+  rule.events = {"Order Completed", "Deal Won"};
+  rule.utc_offset_minutes = -300;
+  RfmOptions opt;
+  opt.calibration_end_day = 20'100;
+  opt.holdout_end_day = 20'130;
+  const std::vector<std::string> dict_a = {"Page Viewed", "Order Completed", "Deal Won"};
+  const std::vector<std::string> dict_b = {"Deal Won", "Email Opened", "Order Completed", "Refund"};
+  auto canonical = [](uint64_t c) { return c == 7 ? uint64_t{3} : c; };  // 7 was merged into 3
+  std::mt19937_64 rng(5);
+  PurchaseColumns cols(rule);
+  std::map<uint64_t, std::vector<Purchase>> by_customer;
+  for (const auto* dict : {&dict_a, &dict_b}) {
+    cols.BeginSegment(*dict);
+    std::vector<uint64_t> customer;
+    std::vector<int64_t> ts;
+    std::vector<uint32_t> event;
+    std::vector<uint8_t> type;
+    std::vector<double> revenue;
+    for (uint64_t c = 1; c <= 40; ++c) {  // sorted by (customer, time) within the segment
+      int64_t t = 20'000LL * 86'400'000 + static_cast<int64_t>(rng() % (86'400'000ULL * 60));
+      for (int k = 0, n = static_cast<int>(rng() % 6); k < n; ++k) {
+        t += static_cast<int64_t>(rng() % (86'400'000ULL * 30));
+        store::Interaction in;
+        in.customer = c;
+        in.timestamp_ms = t;
+        const uint32_t code = static_cast<uint32_t>(rng() % dict->size());
+        in.event = (*dict)[code];
+        in.type = rng() % 5 ? store::MessageType::kTrack : store::MessageType::kPage;
+        in.revenue = rng() % 3 ? 0.0 : static_cast<double>(rng() % 100);  // some revenue on any event
+        customer.push_back(c);
+        ts.push_back(t);
+        event.push_back(code);
+        type.push_back(static_cast<uint8_t>(in.type));
+        revenue.push_back(in.revenue);
+        if (IsPurchase(in, rule)) by_customer[canonical(c)].push_back({DayOf(t, rule), in.revenue});
+      }
+    }
+    // Two blocks per segment.
+    const size_t half = customer.size() / 2;
+    auto block = [&](size_t from, size_t to) {
+      return PurchaseBlock{std::span(customer).subspan(from, to - from), std::span(ts).subspan(from, to - from),
+                           std::span(event).subspan(from, to - from), std::span(type).subspan(from, to - from),
+                           std::span(revenue).subspan(from, to - from)};
+    };
+    cols.Add(block(0, half));
+    cols.Add(block(half, customer.size()));
+  }
+  auto got = cols.Summaries(opt, canonical);
+  std::vector<uint64_t> ids;
+  std::vector<RfmSummary> rows;
+  int64_t purchases = 0;
+  for (const auto& [c, p] : by_customer) {
+    purchases += static_cast<int64_t>(p.size());
+    if (auto s = Summarize(p, opt)) {
+      ids.push_back(c);
+      rows.push_back(*s);
+    }
+  }
+  EXPECT_EQ(got.purchases, purchases);
+  ASSERT_EQ(got.ids, ids);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 7u), 0);
+  ASSERT_GT(ids.size(), 20u);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    SCOPED_TRACE(ids[i]);
+    EXPECT_EQ(got.rows[i].x, rows[i].x);
+    EXPECT_DOUBLE_EQ(got.rows[i].t_x, rows[i].t_x);
+    EXPECT_DOUBLE_EQ(got.rows[i].T, rows[i].T);
+    EXPECT_DOUBLE_EQ(got.rows[i].m_x, rows[i].m_x);
+    EXPECT_DOUBLE_EQ(got.rows[i].first_value, rows[i].first_value);
+    EXPECT_EQ(got.rows[i].holdout_x, rows[i].holdout_x);
+    EXPECT_DOUBLE_EQ(got.rows[i].holdout_value, rows[i].holdout_value);
+  }
 }
 
 }  // namespace

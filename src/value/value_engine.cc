@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -16,6 +17,49 @@ namespace {
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+// One customer's behaviour at the fit (`today`): the discovered personas' features and the facts
+// of the persona rules.
+PersonaInput BehaviourOf(store::CustomerId id, const RfmSummary& rfm,
+                         const std::unordered_map<store::CustomerId, std::vector<Purchase>>& purchases,
+                         const std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>>& channels,
+                         int64_t today) {
+  PersonaInput p;
+  const auto& list = purchases.at(id);
+  int64_t last = rfm.first_day;
+  double total = 0;
+  std::vector<int64_t> days;
+  days.reserve(list.size());
+  for (const auto& pu : list) {
+    if (pu.day > today) continue;
+    last = std::max(last, pu.day);
+    total += pu.value;
+    days.push_back(pu.day);
+  }
+  std::sort(days.begin(), days.end());
+  const double purchase_days = static_cast<double>(std::unique(days.begin(), days.end()) - days.begin());
+  p.purchases = std::max(1.0, purchase_days);
+  p.average_order = total / p.purchases;
+  p.recency_days = static_cast<double>(today - last);
+  p.tenure_days = static_cast<double>(today - rfm.first_day);
+  if (auto it = channels.find(id); it != channels.end()) {
+    double n = 0;
+    for (uint32_t c : it->second) n += c;
+    for (size_t g = 0; g < kChannelGroups.size(); ++g) p.channel_share[g] = n > 0 ? it->second[g] / n : 0;
+  }
+  return p;
+}
+
+// CLV distribution of one group; `clvs` is sorted in place.
+void Describe(std::vector<double>* clvs, double alive_sum, ClvGroup* g) {
+  std::sort(clvs->begin(), clvs->end());
+  g->customers = static_cast<int64_t>(clvs->size());
+  for (double c : *clvs) g->clv_total += c;
+  if (clvs->empty()) return;
+  g->clv_mean = g->clv_total / static_cast<double>(clvs->size());
+  g->clv_median = (*clvs)[(clvs->size() - 1) / 2];
+  g->mean_prob_alive = alive_sum / static_cast<double>(clvs->size());
 }
 
 }  // namespace
@@ -99,8 +143,9 @@ Result<FitOutcome> ValueEngine::Fit() {
     if (extract_) {
       extras.items.clear();
       extras.version.clear();
+      extras.segment.clear();
       extract_(in, purchase, &extras);
-      if (!extras.items.empty() || !extras.version.empty()) {
+      if (!extras.items.empty() || !extras.version.empty() || !extras.segment.empty()) {
         const store::CustomerId c = canonical_(in.customer);
         Extras& owned = state->owned[c];
         const int64_t day = DayOf(in.timestamp_ms, options_.purchases);
@@ -109,6 +154,7 @@ Result<FitOutcome> ValueEngine::Fit() {
           owned.items.push_back(std::move(item));
         }
         if (!extras.version.empty()) owned.version = extras.version;  // the latest statement wins (scan order)
+        if (!extras.segment.empty()) owned.segment = extras.segment;
       }
     }
     if (purchase) {
@@ -187,7 +233,7 @@ Result<FitOutcome> ValueEngine::Fit() {
       v.expected_spend = rows[i].x > 0 ? rows[i].m_x : rows[i].first_value;
       v.clv = v.expected_spend * v.expected_purchases;
     }
-    state->customers.emplace(ids[i], Scored{rows[i], v, -1});
+    state->customers.emplace(ids[i], Scored{rows[i], v, BehaviourOf(ids[i], rows[i], purchases, channels, out.calibration_end_day), -1, -1, true});
     clvs.push_back(v.clv);
     alive_sum += v.prob_alive;
     sum.prob_alive_bands[std::min<size_t>(3, static_cast<size_t>(v.prob_alive * 4))]++;
@@ -203,8 +249,10 @@ Result<FitOutcome> ValueEngine::Fit() {
   out.fitted_at_ms = NowMs();
   sum.fit = out;
 
-  // 5. Personas over the customers who bought (ids matched to the previous fit's).
-  DiscoverPersonasInto(state.get(), ids, rows, purchases, channels, Current());
+  // 5. Personas over the customers who bought (ids matched to the previous fit's), then the rule
+  //    personas and the CLV by persona and segment (before subscriptions replace CLVs).
+  DiscoverPersonasInto(state.get(), ids, Current());
+  GroupClv(state.get());
 
   // 6. Subscriptions: sBG on renewals.
   FitSubscriptions(state.get(), subs);
@@ -232,38 +280,10 @@ Result<FitOutcome> ValueEngine::Fit() {
   return result;
 }
 
-void ValueEngine::DiscoverPersonasInto(
-    State* state, const std::vector<store::CustomerId>& ids, const std::vector<RfmSummary>& rows,
-    const std::unordered_map<store::CustomerId, std::vector<Purchase>>& purchases,
-    const std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>>& channels,
-    const std::shared_ptr<const State>& previous) const {
-  const int64_t today = state->fit.calibration_end_day;
+void ValueEngine::DiscoverPersonasInto(State* state, const std::vector<store::CustomerId>& ids,
+                                       const std::shared_ptr<const State>& previous) const {
   std::vector<PersonaInput> inputs(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    PersonaInput& p = inputs[i];
-    const auto& list = purchases.at(ids[i]);
-    int64_t last = rows[i].first_day;
-    double total = 0;
-    std::vector<int64_t> days;
-    days.reserve(list.size());
-    for (const auto& pu : list) {
-      if (pu.day > today) continue;
-      last = std::max(last, pu.day);
-      total += pu.value;
-      days.push_back(pu.day);
-    }
-    std::sort(days.begin(), days.end());
-    const double purchase_days = static_cast<double>(std::unique(days.begin(), days.end()) - days.begin());
-    p.purchases = std::max(1.0, purchase_days);
-    p.average_order = total / p.purchases;
-    p.recency_days = static_cast<double>(today - last);
-    p.tenure_days = static_cast<double>(today - rows[i].first_day);
-    if (auto it = channels.find(ids[i]); it != channels.end()) {
-      double n = 0;
-      for (uint32_t c : it->second) n += c;
-      for (size_t g = 0; g < kChannelGroups.size(); ++g) p.channel_share[g] = n > 0 ? it->second[g] / n : 0;
-    }
-  }
+  for (size_t i = 0; i < ids.size(); ++i) inputs[i] = state->customers.at(ids[i]).behaviour;
   std::span<const Persona> prev;
   if (previous && previous->summary.personas.available) prev = previous->summary.personas.model.personas;
   PersonasView& view = state->summary.personas;
@@ -287,6 +307,81 @@ void ValueEngine::DiscoverPersonasInto(
     personas[c].mean_clv = personas[c].size > 0 ? clv_sum[c] / static_cast<double>(personas[c].size) : 0;
   view.model.assignment.clear();
   view.model.assignment.shrink_to_fit();
+}
+
+void ValueEngine::GroupClv(State* state) const {
+  // Rule personas, asked once per scored customer with the fit's facts.
+  std::unordered_map<std::string, int> rule_index;
+  if (rules_) {
+    for (auto& [id, scored] : state->customers) {
+      const CustomerFacts facts{scored.value, scored.behaviour};
+      std::optional<std::string> rule = rules_(id, &facts);
+      if (!rule) continue;
+      auto [it, fresh] = rule_index.emplace(*rule, static_cast<int>(state->rule_names.size()));
+      if (fresh) state->rule_names.push_back(*rule);
+      scored.rule = it->second;
+    }
+  }
+  // Groups: rule personas (by name), discovered personas (by index), none; segments by name.
+  const auto& discovered = state->summary.personas.model.personas;
+  struct Acc {
+    std::vector<double> clvs;
+    double alive = 0;
+  };
+  std::vector<Acc> by_rule(state->rule_names.size()), by_discovered(discovered.size());
+  Acc none;
+  std::map<std::string, Acc> by_segment;
+  for (const auto& [id, scored] : state->customers) {
+    Acc& a = scored.rule >= 0 ? by_rule[scored.rule] : scored.persona >= 0 ? by_discovered[scored.persona] : none;
+    a.clvs.push_back(scored.value.clv);
+    a.alive += scored.value.prob_alive;
+    if (segment_trait_.empty()) continue;
+    auto owned = state->owned.find(id);
+    Acc& seg = by_segment[owned == state->owned.end() ? std::string() : owned->second.segment];
+    seg.clvs.push_back(scored.value.clv);
+    seg.alive += scored.value.prob_alive;
+  }
+  ValueSummaryView& sum = state->summary;
+  // Rule personas in the map's order would need the map; first-seen order is not stable across
+  // hash orders, so they are listed by name.
+  std::vector<size_t> order(state->rule_names.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return state->rule_names[a] < state->rule_names[b]; });
+  for (size_t i : order) {
+    ClvGroup g{state->rule_names[i], "rule"};
+    Describe(&by_rule[i].clvs, by_rule[i].alive, &g);
+    sum.by_persona.push_back(std::move(g));
+  }
+  for (size_t i = 0; i < discovered.size(); ++i) {
+    if (by_discovered[i].clvs.empty()) continue;  // every member matched a rule
+    ClvGroup g{discovered[i].name, "discovered", discovered[i].id};
+    Describe(&by_discovered[i].clvs, by_discovered[i].alive, &g);
+    sum.by_persona.push_back(std::move(g));
+  }
+  if (!none.clvs.empty()) {
+    ClvGroup g{"", "none"};
+    Describe(&none.clvs, none.alive, &g);
+    sum.by_persona.push_back(std::move(g));
+  }
+  sum.segment_trait = segment_trait_;
+  for (auto& [name, acc] : by_segment) {
+    if (name.empty()) continue;
+    ClvGroup g{name, "trait"};
+    Describe(&acc.clvs, acc.alive, &g);
+    sum.by_segment.push_back(std::move(g));
+  }
+  if (auto it = by_segment.find(""); it != by_segment.end()) {
+    ClvGroup g{"", "none"};
+    Describe(&it->second.clvs, it->second.alive, &g);
+    sum.by_segment.push_back(std::move(g));
+  }
+}
+
+std::optional<PersonaRef> ValueEngine::PersonaAt(const State& state, const Scored& scored, bool discovered_only) {
+  if (scored.rule >= 0 && !discovered_only) return PersonaRef{0, state.rule_names[scored.rule], "rule"};
+  if (scored.persona < 0) return std::nullopt;
+  const Persona& p = state.summary.personas.model.personas[scored.persona];
+  return PersonaRef{p.id, p.name, "discovered"};
 }
 
 void ValueEngine::OffersFor(const State& state, CustomerValueView* v) const {
@@ -374,10 +469,15 @@ Result<CustomerValueView> ValueEngine::GetCustomer(const std::string& any_identi
     v.modelled = true;
     v.rfm = it->second.rfm;
     v.value = it->second.value;
-    if (it->second.persona >= 0) {
-      const Persona& p = state->summary.personas.model.personas[it->second.persona];
-      v.persona = PersonaRef{p.id, p.name};
-    }
+    v.persona = PersonaAt(*state, it->second);
+  }
+  // Rule personas are judged now (the journey state moves between fits) with the fit's facts; a
+  // customer the fit did not model can still match rules that read no value facts.
+  if (rules_) {
+    std::optional<CustomerFacts> facts;
+    if (it != state->customers.end() && it->second.bought) facts = CustomerFacts{it->second.value, it->second.behaviour};
+    if (auto rule = rules_(v.customer, facts ? &*facts : nullptr)) v.persona = PersonaRef{0, *rule, "rule"};
+    else if (it != state->customers.end()) v.persona = PersonaAt(*state, it->second, /*discovered_only=*/true);
   }
   if (auto sub = state->subscribers.find(v.customer); sub != state->subscribers.end()) v.subscription = sub->second;
   OffersFor(*state, &v);
@@ -402,9 +502,16 @@ std::optional<PersonaRef> ValueEngine::PersonaOf(store::CustomerId customer) con
   auto state = Current();
   if (!state) return std::nullopt;
   auto it = state->customers.find(canonical_(customer));
-  if (it == state->customers.end() || it->second.persona < 0) return std::nullopt;
-  const Persona& p = state->summary.personas.model.personas[it->second.persona];
-  return PersonaRef{p.id, p.name};
+  if (it == state->customers.end()) return std::nullopt;
+  return PersonaAt(*state, it->second);
+}
+
+std::optional<CustomerFacts> ValueEngine::FactsOf(store::CustomerId customer) const {
+  auto state = Current();
+  if (!state) return std::nullopt;
+  auto it = state->customers.find(canonical_(customer));
+  if (it == state->customers.end() || !it->second.bought) return std::nullopt;
+  return CustomerFacts{it->second.value, it->second.behaviour};
 }
 
 Result<PersonasView> ValueEngine::Personas() {

@@ -54,6 +54,7 @@ class ValueEngine final : public ValueService, public ValueOracle {
   struct Extras {
     std::vector<std::string> items;
     std::string version;
+    std::string segment;  // the segment trait of an identify ("" = not stated)
   };
   using ExtractFn = std::function<void(const store::Interaction&, bool is_purchase, Extras* out)>;
   // The consent hook for offers (purpose `personalisation`, DOMAIN.md §11): called with the
@@ -64,6 +65,11 @@ class ValueEngine final : public ValueService, public ValueOracle {
     std::string evidence;
   };
   using ConsentFn = std::function<Result<ConsentAnswer>(store::CustomerId canonical)>;
+  // The rule personas (declared in the journey map, docs/journey.md "Personas"): the name of the
+  // first rule that holds for the canonical customer given these facts (null: not modelled), or
+  // nullopt when none holds. Unset: no rule personas. Called during a fit (once per scored
+  // customer) and by GetCustomer; must not call back into the engine.
+  using RulePersonaFn = std::function<std::optional<std::string>(store::CustomerId canonical, const CustomerFacts* facts)>;
 
   // `clock` may be null (system clock). Callbacks must be thread-safe and outlive the engine.
   ValueEngine(ValueEngineOptions options, ScanFn scan, CanonicalFn canonical, ResolveFn resolve,
@@ -73,6 +79,10 @@ class ValueEngine final : public ValueService, public ValueOracle {
   // Set before Start()/Fit(); callbacks must be thread-safe and outlive the engine.
   void SetExtractor(ExtractFn extract) { extract_ = std::move(extract); }
   void SetPersonalisationConsent(ConsentFn consent) { consent_ = std::move(consent); }
+  void SetRulePersonas(RulePersonaFn rules) { rules_ = std::move(rules); }
+  // The trait whose value is a customer's segment in the summary ("" = no segments); the extractor
+  // reports it (Extras::segment). Set before Start()/Fit().
+  void SetSegmentTrait(std::string trait) { segment_trait_ = std::move(trait); }
 
   // Starts the periodic refit thread (no-op when refit_interval_s == 0).
   void Start();
@@ -84,20 +94,25 @@ class ValueEngine final : public ValueService, public ValueOracle {
   Result<PersonasView> Personas() override;
   std::optional<CustomerValue> ValueOf(store::CustomerId customer) const override;
   std::optional<PersonaRef> PersonaOf(store::CustomerId customer) const override;
+  std::optional<CustomerFacts> FactsOf(store::CustomerId customer) const override;
 
  private:
   struct Scored {
     RfmSummary rfm;
     CustomerValue value;
+    PersonaInput behaviour;  // the facts of the persona rules and the discovered personas
     int persona = -1;  // index into summary.personas.model.personas, -1 = none
+    int rule = -1;     // index into State::rule_names: the rule persona at the fit, -1 = none
+    bool bought = false;  // scored by the purchase model (false: a subscriber without purchases)
   };
   struct State {
     FitOutcome fit;
     std::unordered_map<store::CustomerId, Scored> customers;
     ValueSummaryView summary;
     std::optional<OfferModel> offers;  // when any purchase named its products
-    std::unordered_map<store::CustomerId, Extras> owned;  // items bought (sorted, unique), version
+    std::unordered_map<store::CustomerId, Extras> owned;  // items bought (sorted, unique), version, segment
     std::unordered_map<store::CustomerId, SubscriptionView> subscribers;
+    std::vector<std::string> rule_names;  // rule personas that held for someone, in first-seen order
   };
   struct SubscriptionEvents {
     bool started = false, cancelled = false;
@@ -114,12 +129,17 @@ class ValueEngine final : public ValueService, public ValueOracle {
   void OffersFor(const State& state, CustomerValueView* v) const;
   // Fills state->summary.personas and each scored customer's persona (a failure to cluster, e.g.
   // too few customers, is recorded as the view's reason, not an error of the fit).
-  void DiscoverPersonasInto(
-      State* state, const std::vector<store::CustomerId>& ids, const std::vector<RfmSummary>& rows,
-      const std::unordered_map<store::CustomerId, std::vector<Purchase>>& purchases,
-      const std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>>& channels,
-      const std::shared_ptr<const State>& previous) const;
+  // Clusters the scored customers `ids` on their behaviour.
+  void DiscoverPersonasInto(State* state, const std::vector<store::CustomerId>& ids,
+                            const std::shared_ptr<const State>& previous) const;
   int64_t NowMs() const;
+  // Each scored customer's rule persona (through rules_) and the summary's CLV by persona and by
+  // segment; after the discovered personas, before subscriptions (groups sum the purchase-model
+  // CLV, as the summary's distribution does).
+  void GroupClv(State* state) const;
+  // PersonaRef of a scored customer: the rule persona when one held at the fit (unless
+  // `discovered_only`), else the discovered one.
+  static std::optional<PersonaRef> PersonaAt(const State& state, const Scored& scored, bool discovered_only = false);
 
   const ValueEngineOptions options_;
   const ScanFn scan_;
@@ -128,6 +148,8 @@ class ValueEngine final : public ValueService, public ValueOracle {
   Clock* clock_;
   ExtractFn extract_;
   ConsentFn consent_;
+  RulePersonaFn rules_;
+  std::string segment_trait_;
 
   std::mutex fit_mu_;                       // serialises fits
   mutable std::mutex state_mu_;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -142,6 +143,120 @@ TEST_F(ValueEngineTest, PersonasPerCustomerStableAcrossRefits) {
   std::vector<int> after;
   for (store::CustomerId c = 1; c <= 3000; c += 37) after.push_back(engine->PersonaOf(c)->id);
   EXPECT_EQ(before, after);
+}
+
+TEST_F(ValueEngineTest, RulePersonasWinAndTheSummaryGroupsClvByPersonaAndSegment) {
+  // Odd customers shop on mobile, even ones on the web. Customers 10, 11, 12 state segment "gold"
+  // and 13 "silver" (identify traits, read by the extractor); customer 5000 only looked around.
+  for (auto& in : interactions_) in.channel = in.customer % 2 ? "mobile" : "web";
+  for (store::CustomerId c : {10, 11, 12, 13}) {
+    store::Interaction id;
+    id.customer = c;
+    id.type = store::MessageType::kIdentify;
+    id.timestamp_ms = 200 * kDay;
+    interactions_.push_back(id);
+  }
+  store::Interaction look;
+  look.customer = 5000;
+  look.type = store::MessageType::kPage;
+  look.timestamp_ms = 290 * kDay;
+  interactions_.push_back(look);
+  auto engine = Make();
+  engine->SetSegmentTrait("segment");
+  engine->SetExtractor([](const store::Interaction& in, bool, ValueEngine::Extras* out) {
+    if (in.type == store::MessageType::kIdentify) out->segment = in.customer == 13 ? "silver" : "gold";
+  });
+  // Rules as the journey map would judge them: staff by who they are (no value facts needed),
+  // vip by CLV, prospect for 5000 without a fit. The facts handed over are the fit's.
+  constexpr double kVip = 150;
+  int64_t asked = 0, mobile_mismatch = 0;
+  engine->SetRulePersonas([&](store::CustomerId c, const CustomerFacts* facts) -> std::optional<std::string> {
+    ++asked;
+    // (Customer 1 holds 2's interactions too: half mobile, half web.)
+    if (facts && c != 1 && facts->behaviour.channel_share[1] != (c % 2 ? 1.0 : 0.0)) ++mobile_mismatch;
+    if (c == 20) return "staff";
+    if (c == 5000 && !facts) return "prospect";
+    if (facts && facts->value.clv >= kVip) return "vip";
+    return std::nullopt;
+  });
+  ASSERT_TRUE(engine->Fit().ok());
+  EXPECT_EQ(asked, 2999);  // once per scored customer
+  EXPECT_EQ(mobile_mismatch, 0);
+  auto sum = engine->Summary();
+  ASSERT_TRUE(sum.ok());
+  ASSERT_TRUE(sum->personas.available) << sum->personas.reason;
+
+  // Independently, from each customer's own answer: CLVs per final persona and per segment.
+  std::map<std::string, std::vector<double>> by_persona, by_segment;
+  int64_t from_rules = 0;
+  for (store::CustomerId c = 1; c <= 3000; ++c) {
+    if (c == 2) continue;  // merged into 1
+    auto v = engine->GetCustomer("c:" + std::to_string(c));
+    ASSERT_TRUE(v.ok() && v->modelled && v->persona);
+    const std::string expected_rule = c == 20 ? "staff" : v->value.clv >= kVip ? "vip" : "";
+    if (!expected_rule.empty()) {
+      EXPECT_EQ(v->persona->source, "rule") << c;
+      EXPECT_EQ(v->persona->name, expected_rule) << c;
+      EXPECT_EQ(v->persona->id, 0);
+      ++from_rules;
+    } else {
+      EXPECT_EQ(v->persona->source, "discovered") << c;
+      EXPECT_GE(v->persona->id, 1);
+    }
+    auto oracle = engine->PersonaOf(c);
+    ASSERT_TRUE(oracle);
+    EXPECT_EQ(oracle->name, v->persona->name);
+    by_persona[v->persona->source + ":" + v->persona->name].push_back(v->value.clv);
+    by_segment[c >= 10 && c <= 12 ? "gold" : c == 13 ? "silver" : ""].push_back(v->value.clv);
+  }
+  EXPECT_GT(from_rules - 1, 10);  // some vips (and staff)
+  auto check = [](const ClvGroup& g, std::vector<double> clvs) {
+    SCOPED_TRACE(g.source + ":" + g.name);
+    std::sort(clvs.begin(), clvs.end());
+    double total = 0;
+    for (double x : clvs) total += x;
+    EXPECT_EQ(g.customers, static_cast<int64_t>(clvs.size()));
+    EXPECT_NEAR(g.clv_total, total, 1e-6 * (1 + total));
+    EXPECT_NEAR(g.clv_mean, total / static_cast<double>(clvs.size()), 1e-9 * (1 + total));
+    EXPECT_DOUBLE_EQ(g.clv_median, clvs[(clvs.size() - 1) / 2]);
+  };
+  double total = 0;
+  int64_t customers = 0;
+  ASSERT_GE(sum->by_persona.size(), 4u);
+  EXPECT_EQ(sum->by_persona[0].name, "staff");  // rule personas first, by name
+  EXPECT_EQ(sum->by_persona[1].name, "vip");
+  for (const ClvGroup& g : sum->by_persona) {
+    check(g, by_persona[g.source + ":" + g.name]);
+    total += g.clv_total;
+    customers += g.customers;
+  }
+  EXPECT_EQ(customers, 2999);
+  EXPECT_NEAR(total, sum->clv_total, 1e-6 * sum->clv_total);
+  // Segments: gold (3), silver (1), then no segment (2995); gold's figures by hand from the three.
+  ASSERT_EQ(sum->by_segment.size(), 3u);
+  EXPECT_EQ(sum->segment_trait, "segment");
+  EXPECT_EQ(sum->by_segment[0].name, "gold");
+  EXPECT_EQ(sum->by_segment[1].name, "silver");
+  EXPECT_EQ(sum->by_segment[2].source, "none");
+  const double g10 = engine->GetCustomer("c:10")->value.clv, g11 = engine->GetCustomer("c:11")->value.clv,
+               g12 = engine->GetCustomer("c:12")->value.clv;
+  EXPECT_NEAR(sum->by_segment[0].clv_total, g10 + g11 + g12, 1e-9);
+  EXPECT_NEAR(sum->by_segment[0].clv_mean, (g10 + g11 + g12) / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(sum->by_segment[0].clv_median, std::max(std::min(g10, g11), std::min(std::max(g10, g11), g12)));
+  EXPECT_DOUBLE_EQ(sum->by_segment[1].clv_total, engine->GetCustomer("c:13")->value.clv);
+  EXPECT_EQ(sum->by_segment[2].customers, 2995);
+  for (const auto& g : sum->by_segment) check(g, by_segment[g.name]);
+  // A customer the fit did not model still gets a rule persona that needs no value facts.
+  auto look_v = engine->GetCustomer("c:5000");
+  ASSERT_TRUE(look_v.ok());
+  EXPECT_FALSE(look_v->modelled);
+  ASSERT_TRUE(look_v->persona);
+  EXPECT_EQ(look_v->persona->name, "prospect");
+  EXPECT_FALSE(engine->FactsOf(5000));
+  auto f7 = engine->FactsOf(7);
+  ASSERT_TRUE(f7);
+  EXPECT_DOUBLE_EQ(f7->value.clv, engine->ValueOf(7)->clv);
+  EXPECT_DOUBLE_EQ(f7->behaviour.channel_share[1], 1.0);
 }
 
 TEST_F(ValueEngineTest, OffersWithReasonsBehindTheConsentHook) {

@@ -57,10 +57,30 @@ struct SubscriptionView {
   double clv = 0;               // value_per_period × expected_payments
 };
 
-// A customer's discovered persona (docs/value.md "Personas"): the id is stable across refits.
+// A customer's persona (docs/value.md "Personas"). A rule persona (declared in the journey map)
+// wins over a discovered one (k-means); a rule persona has id 0, a discovered one keeps its id
+// (≥ 1) across refits.
 struct PersonaRef {
   int id = 0;
   std::string name;
+  std::string source = "discovered";  // "rule" | "discovered"
+};
+
+// What the last fit knows of one customer, in natural units: the inputs of the persona rules'
+// value fields (docs/journey.md "Personas") and of the discovered personas.
+struct CustomerFacts {
+  CustomerValue value;     // P(alive), E[purchases], E[spend], CLV
+  PersonaInput behaviour;  // recency, purchase days, average per purchase day, tenure, channel mix
+};
+
+// CLV distribution of one group of scored customers (a persona or a segment).
+struct ClvGroup {
+  std::string name;
+  std::string source;        // personas: "rule" | "discovered"; segments: "trait" | "none"
+  int id = 0;                // discovered personas: their id; otherwise 0
+  int64_t customers = 0;
+  double clv_total = 0, clv_mean = 0, clv_median = 0;  // median: the lower middle value
+  double mean_prob_alive = 0;
 };
 
 // The personas of the last fit. `available` is false (and `reason` says why) when too few
@@ -98,6 +118,12 @@ struct ValueSummaryView {
   // Customers by P(alive) band: [0, 0.25), [0.25, 0.5), [0.5, 0.75), [0.75, 1].
   std::vector<int64_t> prob_alive_bands;
   PersonasView personas;  // sizes, CLV mean per persona
+  // CLV by final persona (rule personas first, by name; then discovered, by id; customers
+  // with neither under source "none") and by segment (the identify trait configured as the
+  // segment; "" = no segment, listed last), as of the fit.
+  std::vector<ClvGroup> by_persona;
+  std::vector<ClvGroup> by_segment;
+  std::string segment_trait;  // the trait segments come from ("" = segments not read)
 };
 
 class ValueService {
@@ -119,11 +145,15 @@ class ValueOracle {
   // The customer's value as of the last fit (any id; merges are canonicalised); nullopt when not
   // modelled (no purchase, or no fit yet). Cheap (a hash lookup); thread-safe.
   virtual std::optional<CustomerValue> ValueOf(store::CustomerId customer) const = 0;
-  // The customer's discovered persona as of the last fit (any id; merges canonicalised): for
-  // breakdowns by persona (analytics) and per-persona arms (journey/rescue). nullopt when the
-  // customer has no purchase, nothing was fitted, or too few customers to form personas.
+  // The customer's persona as of the last fit (any id; merges canonicalised): for
+  // breakdowns by persona (analytics) and per-persona arms (journey/rescue): the rule persona of
+  // the fit when one held, else the discovered one. nullopt when the customer has no purchase,
+  // nothing was fitted, or neither a rule held nor personas could be discovered.
   // Cheap (a hash lookup); thread-safe.
   virtual std::optional<PersonaRef> PersonaOf(store::CustomerId customer) const { return std::nullopt; }
+  // The customer's facts as of the last fit (any id; merges canonicalised): for the journey map's
+  // persona rules over value. nullopt when not modelled. Cheap (a hash lookup); thread-safe.
+  virtual std::optional<CustomerFacts> FactsOf(store::CustomerId customer) const { return std::nullopt; }
 };
 
 }  // namespace cairn::value

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +29,9 @@ std::string DaysAgo(int days_ago) {
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
   return buf;
 }
+
+// The CLV rule's threshold: most buyers are below it, some above.
+constexpr int kTopValue = 80;
 
 class ValueApiTest : public ::testing::Test {
  protected:
@@ -61,6 +67,29 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   EXPECT_EQ(r->status, 409u) << r->body;
   EXPECT_NE(r->body.find("no purchases yet"), std::string::npos) << r->body;
 
+  // Rule personas (docs/journey.md "Personas"): a stage rule and a CLV rule replace the default
+  // map's rules; rule personas win over discovered ones.
+  r = client_->Get("/v1/journey-map", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  std::string yaml = r->body;
+  const size_t from = yaml.find("\npersonas:\n"), to = yaml.find("\n# ---- Rescue paths");
+  ASSERT_TRUE(from != std::string::npos && to != std::string::npos && from < to) << yaml;
+  yaml.replace(from, to - from,
+               "\npersonas:\n  default: casual_browser\n  rules:\n"
+               "    - {name: window_shopper, when: {funnel: decision, orders: 0}}\n"
+               "    - {name: top_value, when: {clv: {gte: " + std::to_string(kTopValue) + "}}}\n");
+  r = client_->Request("PUT", "/v1/journey-map", AdminAuth(), yaml);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  // A bad rule is refused, naming the rule and the unknown stage.
+  std::string bad = yaml;
+  bad.replace(bad.find("funnel: decision"), 16, "funnel: decisoin");
+  r = client_->Request("PUT", "/v1/journey-map", AdminAuth(), bad);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400u) << r->body;
+  EXPECT_NE(r->body.find("personas.rules[0] (window_shopper).when.funnel: unknown funnel stage 'decisoin'"),
+            std::string::npos) << r->body;
+
   // 300 customers buying over the last ~200 days; one more who only views pages.
   std::mt19937 rng(5);
   std::vector<std::string> messages;
@@ -88,6 +117,10 @@ TEST_F(ValueApiTest, FitThenReadValues) {
     }
   }
   messages.push_back(TrackJson("browser", "Product Viewed", "v-1"));
+  // Segments (identify trait `segment`): buyer0 and buyer1 are gold, buyer2 silver.
+  for (int c : {0, 1, 2})
+    messages.push_back("{\"type\":\"identify\",\"userId\":\"buyer" + std::to_string(c) + "\",\"messageId\":\"seg-" +
+                       std::to_string(c) + "\",\"traits\":{\"segment\":\"" + (c < 2 ? "gold" : "silver") + "\"}}");
   // buyer11 (starter + refill, would be offered "case") denies personalisation.
   messages.push_back(TrackJson("buyer11", "Consent Updated", "consent-11",
                                "\"properties\":{\"purpose\":\"personalisation\",\"state\":\"denied\"}"));
@@ -119,7 +152,6 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   // Its persona (300 buyers: personas are formed) and its offers: buyer7 owns starter + refill,
   // so "case" is offered, with the reason.
   ASSERT_TRUE(v.at("persona").is_object()) << r->body;
-  const int64_t persona7 = v.at("persona").as_object().at("id").as_int64();
   EXPECT_FALSE(v.at("persona").as_object().at("name").as_string().empty());
   const auto& offers = v.at("offers").as_array();
   ASSERT_EQ(offers.size(), 1u) << r->body;
@@ -143,20 +175,58 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   ASSERT_TRUE(personas.at("available").as_bool()) << r->body;
   EXPECT_EQ(personas.at("chosenBy").as_string(), "silhouette");
   int64_t members = 0;
-  bool found7 = false;
+  std::set<int64_t> discovered_ids;
   for (const auto& p : personas.at("personas").as_array()) {
     members += p.as_object().at("size").as_int64();
-    found7 |= p.as_object().at("id").as_int64() == persona7;
+    discovered_ids.insert(p.as_object().at("id").as_int64());
     EXPECT_FALSE(p.as_object().at("description").as_string().empty());
   }
-  EXPECT_EQ(members, 300);
-  EXPECT_TRUE(found7);
+  EXPECT_EQ(members, 300);  // clustering covers every buyer; the rules then take precedence
 
-  // A known customer without purchases is not modelled; an unknown one is 404.
+  // Every buyer's persona: top_value (a rule) exactly when CLV ≥ kTopValue, else a discovered one.
+  // The CLV per persona and per segment, from these answers, must match the summary's.
+  std::map<std::string, std::pair<int64_t, double>> by_persona, by_segment;
+  std::vector<double> clvs;
+  for (int c = 0; c < 300; ++c) {
+    r = client_->Get("/v1/customers/buyer" + std::to_string(c) + "/value", AdminAuth());
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200u) << r->body;
+    auto cv = ParseJson(r->body).as_object();
+    const double clv = cv.at("clv").to_number<double>();
+    clvs.push_back(clv);
+    ASSERT_TRUE(cv.at("persona").is_object()) << r->body;
+    const auto& p = cv.at("persona").as_object();
+    if (clv >= kTopValue) {
+      EXPECT_EQ(p.at("name").as_string(), "top_value") << r->body;
+      EXPECT_EQ(p.at("source").as_string(), "rule") << r->body;
+    } else {
+      EXPECT_EQ(p.at("source").as_string(), "discovered") << r->body;
+      EXPECT_TRUE(discovered_ids.count(p.at("id").as_int64())) << r->body;
+    }
+    auto& g = by_persona[std::string(p.at("source").as_string()) + ":" + std::string(p.at("name").as_string())];
+    ++g.first;
+    g.second += clv;
+    auto& s = by_segment[c < 2 ? "gold" : c == 2 ? "silver" : ""];
+    ++s.first;
+    s.second += clv;
+  }
+  std::sort(clvs.begin(), clvs.end());
+  ASSERT_GT(by_persona["rule:top_value"].first, 0) << "no customer reached the CLV rule; lower kTopValue: CLV median "
+                                                   << clvs[150] << ", 90% " << clvs[270] << ", max " << clvs.back();
+  EXPECT_GT(by_persona["rule:top_value"].first, 3);
+  EXPECT_LT(by_persona["rule:top_value"].first, 150);  // most buyers keep a discovered persona
+
+  // A known customer without purchases is not modelled, but a stage rule can still name them.
   r = client_->Get("/v1/customers/browser/value", AdminAuth());
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->status, 200u) << r->body;
-  EXPECT_FALSE(ParseJson(r->body).as_object().at("modelled").as_bool());
+  auto browser = ParseJson(r->body).as_object();
+  EXPECT_FALSE(browser.at("modelled").as_bool());
+  ASSERT_TRUE(browser.at("persona").is_object()) << r->body;
+  EXPECT_EQ(browser.at("persona").as_object().at("name").as_string(), "window_shopper") << r->body;
+  r = client_->Get("/v1/customers/browser/journey", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->body.find("\"persona\":\"window_shopper\""), std::string::npos) << r->body;
   r = client_->Get("/v1/customers/nobody-at-all/value", AdminAuth());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 404u) << r->body;
@@ -169,6 +239,31 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   int64_t banded = 0;
   for (const auto& b : sum.at("probAlive").as_object().at("bands").as_array()) banded += b.as_object().at("customers").as_int64();
   EXPECT_EQ(banded, 300);
+  // CLV by persona and by segment agree with the per-customer answers.
+  auto groups = [](const boost::json::array& a) {
+    std::map<std::string, std::pair<int64_t, double>> out;
+    for (const auto& g : a) {
+      const auto& o = g.as_object();
+      out[std::string(o.at("source").as_string()) + ":" + std::string(o.at("name").as_string())] = {
+          o.at("customers").as_int64(), o.at("clvTotal").to_number<double>()};
+    }
+    return out;
+  };
+  auto persona_groups = groups(sum.at("byPersona").as_array());
+  ASSERT_EQ(persona_groups.size(), by_persona.size()) << r->body;
+  for (const auto& [key, expected] : by_persona) {
+    ASSERT_TRUE(persona_groups.count(key)) << key << " missing in " << r->body;
+    EXPECT_EQ(persona_groups[key].first, expected.first) << key;
+    EXPECT_NEAR(persona_groups[key].second, expected.second, 1e-6 * (1 + expected.second)) << key;
+  }
+  EXPECT_EQ(sum.at("segmentTrait").as_string(), "segment");
+  auto segment_groups = groups(sum.at("bySegment").as_array());
+  ASSERT_EQ(segment_groups.size(), 3u) << r->body;
+  EXPECT_EQ(segment_groups["trait:gold"].first, 2);
+  EXPECT_NEAR(segment_groups["trait:gold"].second, by_segment["gold"].second, 1e-6);
+  EXPECT_EQ(segment_groups["trait:silver"].first, 1);
+  EXPECT_NEAR(segment_groups["trait:silver"].second, by_segment["silver"].second, 1e-6);
+  EXPECT_EQ(segment_groups["none:"].first, 297);
 
   // The read API wants the admin key: a write key is 403, none is 401.
   r = client_->Get("/v1/value/summary", {{"Authorization", std::string("Bearer ") + kWriteKey}});

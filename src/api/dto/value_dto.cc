@@ -137,6 +137,18 @@ void Personas(JsonWriter& w, const value::PersonasView& v) {
   w.EndObject();
 }
 
+void ClvGroups(JsonWriter& w, const std::vector<value::ClvGroup>& groups) {
+  w.BeginArray();
+  for (const auto& g : groups) {
+    w.BeginObject().Key("name").String(g.name).Key("source").String(g.source);
+    if (g.id) w.Key("id").Int(g.id);
+    w.Key("customers").Int(g.customers).Key("clvTotal").Double(g.clv_total).Key("clvMean").Double(g.clv_mean);
+    w.Key("clvMedian").Double(g.clv_median).Key("probAliveMean").Double(g.mean_prob_alive);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 }  // namespace
 
 std::string PersonasToJson(const value::PersonasView& v) {
@@ -167,11 +179,13 @@ std::string CustomerValueToJson(const value::CustomerValueView& v) {
     w.Key("expectedPurchases").Double(v.value.expected_purchases);
     w.Key("expectedSpend").Double(v.value.expected_spend);
     w.Key("clv").Double(v.value.clv);
-    if (v.persona) {
-      w.Key("persona").BeginObject().Key("id").Int(v.persona->id).Key("name").String(v.persona->name).EndObject();
-    } else {
-      w.Key("persona").Null();
-    }
+  }
+  // A rule persona can hold for a customer the fit did not model (e.g. a funnel-stage rule).
+  if (v.persona) {
+    w.Key("persona").BeginObject().Key("id").Int(v.persona->id).Key("name").String(v.persona->name);
+    w.Key("source").String(v.persona->source).EndObject();
+  } else {
+    w.Key("persona").Null();
   }
   if (v.subscription) {
     const auto& sub = *v.subscription;
@@ -217,6 +231,11 @@ std::string ValueSummaryToJson(const value::ValueSummaryView& s) {
   w.EndObject();
   w.Key("personas");
   Personas(w, s.personas);
+  w.Key("byPersona");
+  ClvGroups(w, s.by_persona);
+  w.Key("segmentTrait").String(s.segment_trait);
+  w.Key("bySegment");
+  ClvGroups(w, s.by_segment);
   w.EndObject();
   return w.Take();
 }
