@@ -57,10 +57,9 @@ class PurchaseColumns {
   PurchaseRule rule_;
   std::vector<uint8_t> is_purchase_code_;  // per event code of the current segment
   int64_t offset_ms_ = 0;
-  // Purchases, columnar: customer, day, value.
+  // Purchases: customer, and (day, value) as Summarize takes them (no copy when already sorted).
   std::vector<uint64_t> customer_;
-  std::vector<int64_t> day_;
-  std::vector<double> value_;
+  std::vector<Purchase> purchase_;
 };
 
 }  // namespace cairn::value
