@@ -10,6 +10,8 @@
 #include "app/yaml_fields.h"
 #include "base/json_string.h"
 #include "base/logging.h"
+#include "journey/engine.h"
+#include "value/value_service.h"
 
 namespace cairn::app {
 
@@ -76,6 +78,26 @@ Status ApplyCasesSection(const YAML::Node& node, CasesWiringOptions* out) {
     }
   }
   return Status::Ok();
+}
+
+void SetSurveyDimensions(Hub* hub, const value::ValueOracle* personas) {
+  std::function<std::string(uint64_t)> persona_of, phase_of;
+  if (personas != nullptr) {
+    persona_of = [personas](uint64_t customer) -> std::string {
+      auto p = personas->PersonaOf(customer);  // canonicalises merges itself
+      return p ? p->name : std::string();
+    };
+  }
+  if (hub->journey() != nullptr) {
+    phase_of = [hub](uint64_t customer) -> std::string {
+      journey::CustomerState state;
+      if (!hub->journey()->GetState(hub->identity()->Find(customer), &state)) return "";
+      const auto& stages = hub->journey()->map()->view(journey::View::kPhase).stages;
+      const size_t at = state.stage[static_cast<int>(journey::View::kPhase)];
+      return at < stages.size() ? stages[at].name : std::string();
+    };
+  }
+  hub->cases()->SetCustomerDimensions(std::move(persona_of), std::move(phase_of));
 }
 
 Result<std::string> CaseEventMessage(const cases::CaseEvent& e, const std::string& customer_key) {

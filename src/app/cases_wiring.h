@@ -35,6 +35,9 @@
 namespace YAML {
 class Node;
 }
+namespace cairn::value {
+class ValueOracle;
+}
 
 namespace cairn::app {
 
@@ -57,6 +60,11 @@ Status ApplyCasesSection(const YAML::Node& node, CasesWiringOptions* out);
 // The Segment track message recorded for a case event (exposed for tests). `customer_key` is
 // "u:<userId>" or "a:<anonymousId>" (identity resolver keys).
 Result<std::string> CaseEventMessage(const cases::CaseEvent& event, const std::string& customer_key);
+
+// Survey answers without their own persona / phase count under their customer's (docs/cases.md
+// "Surveys"): the persona from `personas` (value engine, as of its last fit; may be null) and the
+// journey phase from hub->journey() now. `personas` must outlive the hub's case engine use.
+void SetSurveyDimensions(Hub* hub, const value::ValueOracle* personas);
 
 class CasesWiring {
  public:

@@ -110,6 +110,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
       },
       cfg.hub.cases.value_tiers);
   if (!tiers.ok()) Die(tiers);
+  SetSurveyDimensions(h, value_engine.get());  // NPS by persona / phase (docs/cases.md "Surveys")
 
   // POST /v1/admin/backup, when a backup directory is configured (docs/reliability.md).
   std::unique_ptr<BackupRunner> backups;

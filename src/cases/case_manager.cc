@@ -515,6 +515,13 @@ Status CaseManager::SetValueModel(std::function<std::optional<double>(uint64_t)>
   return Status::Ok();
 }
 
+void CaseManager::SetCustomerDimensions(std::function<std::string(uint64_t)> persona_of,
+                                        std::function<std::string(uint64_t)> phase_of) {
+  std::lock_guard lock(mu_);
+  persona_of_ = std::move(persona_of);
+  phase_of_ = std::move(phase_of);
+}
+
 Result<Case> CaseManager::Mutate(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn) {
   std::lock_guard lock(mu_);
   Ctx ctx;
@@ -1309,10 +1316,22 @@ Result<feedback::RecordedSurvey> CaseManager::RecordSurvey(const feedback::Surve
     ASSIGN_OR_RETURN(r.customer, ResolveCustomer(input.customer, r.customer));
   }
   if (r.at_ms == 0) r.at_ms = clock_->NowMillis();
-  if (r.case_id != 0 && r.case_category.empty()) {
+  // The category a detractor's own case gets: the answer's, never one derived below.
+  const std::string given_category = r.case_category;
+  if (r.case_category.empty()) {
+    // The answer's case category (docs/cases.md "Surveys"): the case it is about, else the
+    // customer's latest case opened at or before the answer (any of their ids), else none.
     std::lock_guard lock(mu_);
-    auto c = LoadCase(r.case_id);
-    if (c.ok()) r.case_category = c->category;
+    if (r.case_id != 0) {
+      auto c = LoadCase(r.case_id);
+      if (c.ok()) r.case_category = c->category;
+    } else if (r.customer != 0) {
+      ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT category FROM cases WHERE customer IN (SELECT value FROM json_each(?1)) "
+                                            "AND opened_at <= ?2 ORDER BY opened_at DESC, id DESC LIMIT 1"));
+      q.Bind(1, fmt::format("[{}]", fmt::join(MembersOf(Canonical(r.customer)), ","))).Bind(2, r.at_ms);
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) r.case_category = q.Text(0);
+    }
   }
   feedback::RecordedSurvey out;
   ASSIGN_OR_RETURN(out.id, feedback_->Record(r));
@@ -1333,7 +1352,9 @@ Result<feedback::RecordedSurvey> CaseManager::RecordSurvey(const feedback::Surve
     NewCase nc;
     nc.customer_id = r.customer;
     nc.channel = r.channel;
-    nc.category = r.case_category.empty() ? "survey_detractor" : r.case_category;
+    nc.category = !given_category.empty() ? given_category
+                  : r.case_id != 0 && !r.case_category.empty() ? r.case_category
+                                                                : "survey_detractor";
     nc.description = r.comment;
     nc.severity = r.kind == feedback::SurveyKind::kNps && r.score <= 3 ? Severity::kHigh : Severity::kMedium;
     nc.origin = "survey";
@@ -1349,7 +1370,15 @@ Result<feedback::RecordedSurvey> CaseManager::RecordSurvey(const feedback::Surve
   return out;
 }
 
-Result<feedback::ScoreReport> CaseManager::Scores(const feedback::ScoreQuery& query) { return feedback_->Scores(query); }
+Result<feedback::ScoreReport> CaseManager::Scores(const feedback::ScoreQuery& query) {
+  feedback::ScoreQuery q = query;
+  {
+    std::lock_guard lock(mu_);
+    if (!q.persona_of) q.persona_of = persona_of_;
+    if (!q.phase_of) q.phase_of = phase_of_;
+  }
+  return feedback_->Scores(q);
+}
 
 Result<feedback::CommentThemes> CaseManager::Themes(feedback::SurveyKind kind, int64_t from_ms, int64_t to_ms, size_t top) {
   return feedback_->Themes(kind, from_ms, to_ms, top);

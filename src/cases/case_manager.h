@@ -110,6 +110,14 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   // InvalidArgument when thresholds are negative or vip < high.
   Status SetValueModel(std::function<std::optional<double>(uint64_t)> clv, TierThresholds thresholds);
 
+  // Customer-level survey dimensions (docs/cases.md "Surveys"): an answer without its own persona
+  // (phase) is counted under its customer's persona from the value engine (phase from the journey
+  // engine) as of the query. Either may be null (none). The functions take a customer id as
+  // recorded (possibly merged since: canonicalise inside), return "" when unknown, must be
+  // thread-safe and must not call into this manager. Thread-safe; may be set while serving.
+  void SetCustomerDimensions(std::function<std::string(uint64_t)> persona_of,
+                             std::function<std::string(uint64_t)> phase_of);
+
   // Pending SLA timers (heap entries, stale ones included until popped).
   size_t pending_timers() const;
   feedback::FeedbackStore* feedback_store() { return feedback_.get(); }
@@ -178,6 +186,7 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::function<void(const CaseEvent&)> listener_;
   std::function<std::optional<double>(uint64_t)> clv_;
+  std::function<std::string(uint64_t)> persona_of_, phase_of_;
   TierThresholds thresholds_;
 
   metrics::Counter* opened_ = nullptr;

@@ -412,6 +412,53 @@ TEST_F(CaseManagerTest, DetractorCommentOpensACaseAndAnalysisCountsRecovery) {
   EXPECT_EQ(a->categories[0].key, "survey_detractor");
 }
 
+TEST_F(CaseManagerTest, AnAnswerCountsUnderTheCategoryOfTheCustomersCase) {
+  auto answer = [&](int score, uint64_t case_id = 0, int64_t at = 0, std::string comment = "") {
+    feedback::SurveyInput in;
+    in.customer = "c:7";
+    in.response.kind = feedback::SurveyKind::kNps;
+    in.response.score = score;
+    in.response.case_id = case_id;
+    in.response.at_ms = at;
+    in.response.comment = std::move(comment);
+    auto r = manager_->RecordSurvey(in);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : feedback::RecordedSurvey{};
+  };
+  const int64_t before = clock_.NowMillis();
+  answer(10);  // no case yet: no category
+  clock_.Advance(kHour);
+  const Case billing = Open("c:7", Severity::kMedium, "billing");
+  clock_.Advance(kHour);
+  answer(9);  // after the billing case
+  answer(6, 0, before);  // answered before it (arrived late): no category
+  clock_.Advance(kHour);
+  Open("c:7", Severity::kLow, "delivery");
+  clock_.Advance(kHour);
+  answer(0);               // the latest case: delivery
+  answer(8, billing.id);   // about the billing case
+  // A detractor comment opens its own case as survey_detractor; the answer counts under delivery.
+  const auto detractor = answer(3, 0, 0, "still no parcel");
+  ASSERT_NE(detractor.case_id, 0u);
+  EXPECT_EQ(manager_->GetCase(detractor.case_id)->c.category, "survey_detractor");
+
+  feedback::ScoreQuery q;
+  q.group_by = feedback::GroupBy::kCategory;
+  auto by = manager_->Scores(q);
+  ASSERT_TRUE(by.ok());
+  // "": 10, 6 → 0. billing: 9, 8 → 50. delivery: 0, 3 → −100.
+  ASSERT_EQ(by->groups.size(), 3u);
+  EXPECT_EQ(by->groups[0].key, "");
+  EXPECT_EQ(by->groups[0].nps.responses, 2);
+  EXPECT_DOUBLE_EQ(by->groups[0].nps.nps, 0);
+  EXPECT_EQ(by->groups[1].key, "billing");
+  EXPECT_EQ(by->groups[1].nps.responses, 2);
+  EXPECT_DOUBLE_EQ(by->groups[1].nps.nps, 50);
+  EXPECT_EQ(by->groups[2].key, "delivery");
+  EXPECT_EQ(by->groups[2].nps.responses, 2);
+  EXPECT_DOUBLE_EQ(by->groups[2].nps.nps, -100);
+}
+
 TEST_F(CaseManagerTest, ParetoOfCategoriesAndRootCauses) {
   const char* cats[] = {"billing", "delivery", "billing", "billing", "app", "delivery"};
   int i = 0;

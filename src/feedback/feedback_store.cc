@@ -120,6 +120,9 @@ void FeedbackStore::AppendColumns(const SurveyResponse& r) {
   cols_.at_ms.push_back(r.at_ms);
   cols_.day.push_back(static_cast<int32_t>(r.at_ms / 86400000));
   cols_.customer.push_back(r.customer);
+  auto [ord, added] = customer_ords_.emplace(r.customer, static_cast<uint32_t>(customers_.size()));
+  if (added) customers_.push_back(r.customer);
+  cols_.cust.push_back(ord->second);
   cols_.dims[0].push_back(Intern(r.channel));
   cols_.dims[1].push_back(Intern(r.segment));
   cols_.dims[2].push_back(Intern(r.persona));
@@ -187,18 +190,6 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
   ScoreReport report;
   report.kind = q.kind;
   std::shared_lock cols(cols_mu_);
-  // Filters become dimension ids; a value never seen matches nothing.
-  const std::string* filters[5] = {&q.channel, &q.segment, &q.persona, &q.phase, &q.category};
-  int64_t want[5];
-  for (int d = 0; d < 5; ++d) {
-    if (filters[d]->empty()) {
-      want[d] = -1;
-      continue;
-    }
-    auto it = name_ids_.find(*filters[d]);
-    if (it == name_ids_.end()) return report;
-    want[d] = it->second;
-  }
   int dim = -1;
   switch (q.group_by) {
     case GroupBy::kChannel: dim = 0; break;
@@ -208,12 +199,47 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
     case GroupBy::kCategory: dim = 4; break;
     default: break;
   }
+  const std::string* filters[5] = {&q.channel, &q.segment, &q.persona, &q.phase, &q.category};
+  // Persona and phase are also customer-level: an answer without its own value takes its
+  // customer's (q.persona_of / q.phase_of), looked up once per distinct customer. Names seen only
+  // there get query-local ids past names_.
+  std::vector<std::string> extra_names;
+  std::unordered_map<std::string, uint32_t> extra_ids;
+  auto intern = [&](const std::string& s) -> uint32_t {
+    if (auto it = name_ids_.find(s); it != name_ids_.end()) return it->second;
+    auto [it, inserted] = extra_ids.emplace(s, static_cast<uint32_t>(names_.size() + extra_names.size()));
+    if (inserted) extra_names.push_back(s);
+    return it->second;
+  };
+  std::vector<uint32_t> derived[5];  // by customer ordinal; empty = not derived
+  const std::function<std::string(uint64_t)>* derive[5] = {nullptr, nullptr, &q.persona_of, &q.phase_of, nullptr};
+  for (int d = 0; d < 5; ++d) {
+    if (derive[d] == nullptr || !*derive[d] || (dim != d && filters[d]->empty())) continue;
+    derived[d].assign(customers_.size(), 0);
+    for (size_t ord = 1; ord < customers_.size(); ++ord) derived[d][ord] = intern((*derive[d])(customers_[ord]));
+  }
+  // Filters become dimension ids; a value never seen matches nothing.
+  int64_t want[5];
+  for (int d = 0; d < 5; ++d) {
+    if (filters[d]->empty()) {
+      want[d] = -1;
+      continue;
+    }
+    if (auto it = name_ids_.find(*filters[d]); it != name_ids_.end()) want[d] = it->second;
+    else if (auto x = extra_ids.find(*filters[d]); x != extra_ids.end()) want[d] = x->second;
+    else return report;
+  }
+  // The dimension id of answer i: its own value, else (persona, phase) its customer's.
+  auto dim_of = [&](int d, size_t i) -> uint32_t {
+    const uint32_t v = cols_.dims[d][i];
+    return v != 0 || derived[d].empty() ? v : derived[d][cols_.cust[i]];
+  };
   const bool by_period = q.group_by == GroupBy::kDay || q.group_by == GroupBy::kWeek || q.group_by == GroupBy::kMonth;
   // Per-group score histograms (11 buckets cover every kind), turned into stats at the end.
   // Groups are dense arrays: by dimension id, or by day offset from the first day seen.
   using Hist = std::array<int64_t, 11>;
   Hist total{};
-  std::vector<Hist> by_dim(dim >= 0 ? names_.size() : 0);
+  std::vector<Hist> by_dim(dim >= 0 ? names_.size() + extra_names.size() : 0);
   std::vector<Hist> by_day;  // day (since epoch) − base_day
   int64_t base_day = 0;
   int active[5];
@@ -226,21 +252,21 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
   const int64_t* ats = cols_.at_ms.data();
   const int8_t* scores = cols_.score.data();
   const int32_t* days = cols_.day.data();
-  const uint32_t* group_dim = dim >= 0 ? cols_.dims[dim].data() : nullptr;
+  const uint32_t* group_dim = dim >= 0 && derived[dim].empty() ? cols_.dims[dim].data() : nullptr;
   Hist* dim_hists = by_dim.data();
   for (size_t i = 0; i < n; ++i) {
     if (kinds[i] != kind) continue;
     const int64_t at = ats[i];
     if (at < q.from_ms || at >= q.to_ms) continue;
     bool ok = true;
-    for (int k = 0; k < n_active && ok; ++k) ok = cols_.dims[active[k]][i] == static_cast<uint32_t>(want[active[k]]);
+    for (int k = 0; k < n_active && ok; ++k) ok = dim_of(active[k], i) == static_cast<uint32_t>(want[active[k]]);
     if (!ok) continue;
     if (q.include_customers && !q.include_customers->contains(cols_.customer[i])) continue;
     if (q.exclude_customers && q.exclude_customers->contains(cols_.customer[i])) continue;
     const int s = scores[i];
     ++total[s];
     if (dim >= 0) {
-      ++dim_hists[group_dim[i]][s];
+      ++dim_hists[group_dim != nullptr ? group_dim[i] : dim_of(dim, i)][s];
     } else if (by_period) {
       const int64_t day = days[i];
       if (by_day.empty()) base_day = day;
@@ -285,7 +311,7 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
       for (int64_t c : h) count += c;
       if (count == 0) continue;
       ScoreGroup g;
-      g.key = names_[id];
+      g.key = id < names_.size() ? names_[id] : extra_names[id - names_.size()];
       fill(&g, h);
       report.groups.push_back(std::move(g));
     }
@@ -385,8 +411,11 @@ Status FeedbackStore::EraseCustomers(const std::vector<uint64_t>& customers) {
     RETURN_IF_ERROR(db_->Scrub());
   }
   std::unique_lock cols(cols_mu_);
-  for (auto& c : cols_.customer)
-    if (std::find(customers.begin(), customers.end(), c) != customers.end()) c = 0;
+  for (size_t i = 0; i < cols_.customer.size(); ++i) {
+    if (std::find(customers.begin(), customers.end(), cols_.customer[i]) == customers.end()) continue;
+    cols_.customer[i] = 0;
+    cols_.cust[i] = 0;  // anonymous: no persona or phase is derived for it any more
+  }
   return Status::Ok();
 }
 

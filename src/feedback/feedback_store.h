@@ -13,6 +13,7 @@
 // Thread-safe: writes serialise on a mutex; score queries take a shared lock on the columns.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -41,6 +42,13 @@ struct ScoreQuery {
   // When set, only answers of these customers (include) / of customers not in it (exclude).
   const std::unordered_set<uint64_t>* include_customers = nullptr;
   const std::unordered_set<uint64_t>* exclude_customers = nullptr;
+  // Customer-level dimensions (docs/cases.md "Surveys"): an answer that carried no persona
+  // (phase) of its own takes its customer's persona (journey phase) now, from these functions
+  // (customer id as recorded → value, "" = unknown; anonymous answers stay ""). Each is called at
+  // most once per distinct customer per query, only when the query groups or filters by that
+  // dimension; they must be thread-safe and must not call back into the store. Null = none.
+  std::function<std::string(uint64_t)> persona_of;
+  std::function<std::string(uint64_t)> phase_of;
 };
 
 struct ScoreGroup {
@@ -102,10 +110,13 @@ class FeedbackStore {
     std::vector<int64_t> at_ms;
     std::vector<int32_t> day;  // at_ms / 1 day (at_ms ≥ 0 is enforced), for period grouping
     std::vector<uint64_t> customer;
+    std::vector<uint32_t> cust;  // dense ordinal of `customer` (index into customers_), 0 = anonymous
     std::vector<uint32_t> dims[5];  // channel, segment, persona, phase, category: ids into names
   } cols_;
   std::vector<std::string> names_{""};  // id 0 = ""
   std::unordered_map<std::string, uint32_t> name_ids_{{"", 0}};
+  std::vector<uint64_t> customers_{0};  // ordinal → customer id (ordinal 0 = anonymous, 0)
+  std::unordered_map<uint64_t, uint32_t> customer_ords_{{0, 0}};
 
   CommentAnalyzer analyzer_;
 };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 
 #include "testutil/temp_dir.h"
 
@@ -99,6 +100,81 @@ TEST(FeedbackStore, ScoresBySegmentChannelAndTimeSurviveReopen) {
   EXPECT_DOUBLE_EQ(csat.total.csat.csat, 100);
   ASSERT_EQ(csat.groups.size(), 1u);
   EXPECT_EQ(csat.groups[0].key, "2026-02-01");
+}
+
+// Persona and phase are customer-level: answers without their own take their customer's from the
+// query's functions (looked up once per customer); an answer's own value wins; anonymous answers
+// and erased customers stay unknown ("").
+TEST(FeedbackStore, PersonaAndPhaseFromTheCustomer) {
+  testutil::TempDir dir;
+  auto store = FeedbackStore::Open(dir.Sub("feedback.db"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const int64_t t = Utc(2026, 3, 2);
+  std::vector<SurveyResponse> batch = {
+      Answer(1, 10, t, ""), Answer(1, 9, t, ""),  // customer 1: whales, retention
+      Answer(2, 3, t, ""),                        // customer 2: bargain, consideration
+      Answer(3, 8, t, ""),                        // customer 3: bargain, retention
+      Answer(4, 0, t, ""),                        // customer 4: not modelled (no persona), retention
+      Answer(0, 10, t, ""),                       // anonymous
+      Answer(3, 2, t, ""),                        // customer 3, but the answer names its own persona
+  };
+  batch.back().persona = "explicit";
+  ASSERT_TRUE((*store)->RecordAll(batch).ok());
+  std::map<uint64_t, int> lookups;
+  ScoreQuery q;
+  q.persona_of = [&](uint64_t c) -> std::string {
+    ++lookups[c];
+    return c == 1 ? "whales" : c == 2 || c == 3 ? "bargain" : "";
+  };
+  q.phase_of = [](uint64_t c) -> std::string { return c == 2 ? "consideration" : "retention"; };
+  q.group_by = GroupBy::kPersona;
+  ScoreReport by = (*store)->Scores(q);
+  // "" : 4 (0), anonymous (10) → 1 promoter, 1 detractor: 0. bargain: 2 (3), 3 (8) → −50.
+  // explicit: 3 (2) → −100. whales: 10, 9 → 100.
+  ASSERT_EQ(by.groups.size(), 4u);
+  EXPECT_EQ(by.groups[0].key, "");
+  EXPECT_EQ(by.groups[0].nps.responses, 2);
+  EXPECT_DOUBLE_EQ(by.groups[0].nps.nps, 0);
+  EXPECT_EQ(by.groups[1].key, "bargain");
+  EXPECT_EQ(by.groups[1].nps.responses, 2);
+  EXPECT_DOUBLE_EQ(by.groups[1].nps.nps, -50);
+  EXPECT_EQ(by.groups[2].key, "explicit");
+  EXPECT_DOUBLE_EQ(by.groups[2].nps.nps, -100);
+  EXPECT_EQ(by.groups[3].key, "whales");
+  EXPECT_EQ(by.groups[3].nps.responses, 2);
+  EXPECT_DOUBLE_EQ(by.groups[3].nps.nps, 100);
+  for (const auto& [c, n] : lookups) EXPECT_EQ(n, 1) << "customer " << c << " looked up " << n << " times";
+  EXPECT_FALSE(lookups.contains(0)) << "anonymous answers have no customer to ask about";
+
+  // A filter on a derived value, grouped by the other derived dimension.
+  q.persona = "bargain";
+  q.group_by = GroupBy::kPhase;
+  by = (*store)->Scores(q);
+  EXPECT_EQ(by.total.nps.responses, 2);
+  ASSERT_EQ(by.groups.size(), 2u);
+  EXPECT_EQ(by.groups[0].key, "consideration");
+  EXPECT_DOUBLE_EQ(by.groups[0].nps.nps, -100);
+  EXPECT_EQ(by.groups[1].key, "retention");
+  EXPECT_DOUBLE_EQ(by.groups[1].nps.nps, 0);
+  q.persona = "nobody";
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 0);
+
+  // Without the functions only answers' own values count (the rest are unknown).
+  ScoreQuery plain;
+  plain.group_by = GroupBy::kPersona;
+  by = (*store)->Scores(plain);
+  ASSERT_EQ(by.groups.size(), 2u);
+  EXPECT_EQ(by.groups[0].key, "");
+  EXPECT_EQ(by.groups[0].nps.responses, 6);
+
+  // An erased customer's answers keep their scores but no longer reach a persona.
+  ASSERT_TRUE((*store)->EraseCustomers({1}).ok());
+  q.persona.clear();
+  q.group_by = GroupBy::kPersona;
+  by = (*store)->Scores(q);
+  ASSERT_EQ(by.groups.size(), 3u);
+  EXPECT_EQ(by.groups[0].key, "");
+  EXPECT_EQ(by.groups[0].nps.responses, 4);
 }
 
 }  // namespace

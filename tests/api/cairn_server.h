@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -122,6 +123,18 @@ inline std::string TrackJson(std::string_view user_id, std::string_view event, s
                   "\",\"messageId\":\"" + std::string(message_id) + "\"";
   if (!extra_fields.empty()) s += "," + std::string(extra_fields);
   return s + "}";
+}
+
+// An ISO-8601 UTC time `days_ago` days before now, at noon ("2026-01-02T12:00:00.000Z"): for
+// "timestamp" fields of historical interactions.
+inline std::string DaysAgo(int days_ago) {
+  using namespace std::chrono;
+  const auto day = floor<days>(system_clock::now()) - days(days_ago);
+  const year_month_day ymd{day};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT12:00:00.000Z", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
 }
 
 inline std::string BatchJson(const std::vector<std::string>& messages) {

@@ -5,6 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -174,6 +180,131 @@ bool Eventually(Fn fn) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+// Issue 5 §5: NPS by persona (the value engine's persona of the customer), journey phase (the
+// journey engine's state) and case category (the customer's case), none of them carried by the
+// answers, against hand-computed numbers.
+TEST(CasesApi, NpsByPersonaPhaseAndCaseCategory) {
+  TempDir tmp;
+  CairnServer server(tmp.Sub("data"), tmp.Sub("serve"));
+  ::setenv("CAIRN_VALUE_REFIT_SECONDS", "0", 1);  // fits only on request
+  ASSERT_TRUE(server.Start());
+  ::unsetenv("CAIRN_VALUE_REFIT_SECONDS");
+  auto c = server.Client();
+  auto post = [&](const std::vector<std::string>& msgs) {
+    auto r = c->Post("/v1/batch", BatchJson(msgs), WriteAuth());
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200u) << r->body;
+  };
+  // 20 whales (w): frequent, big, recent orders on mobile, then use the product (phase retention).
+  // 20 bargain hunters (b): one small order on the web long ago (phase purchase). p0..p2 viewed a
+  // product (consideration), v0 only a page (discovery): no purchase, so no persona.
+  std::vector<std::string> msgs;
+  for (int i = 0; i < 20; ++i) {
+    const std::string w = "w" + std::to_string(i), b = "b" + std::to_string(i);
+    for (int k = 0; k < 6 + i % 3; ++k)
+      msgs.push_back(TrackJson(w, "Order Completed", w + "-o" + std::to_string(k),
+                               "\"timestamp\":\"" + DaysAgo(3 + 12 * k + i % 4) + "\",\"properties\":{\"revenue\":" +
+                                   std::to_string(400 + 5 * i) + ",\"channel\":\"mobile\"}"));
+    msgs.push_back(TrackJson(w, "Feature Used", w + "-f"));
+    msgs.push_back(TrackJson(b, "Order Completed", b + "-o",
+                             "\"timestamp\":\"" + DaysAgo(150 + i) + "\",\"properties\":{\"revenue\":" +
+                                 std::to_string(10 + i % 5) + ",\"channel\":\"web\"}"));
+  }
+  for (int i = 0; i < 3; ++i) msgs.push_back(TrackJson("p" + std::to_string(i), "Product Viewed", "pv-" + std::to_string(i)));
+  msgs.push_back(TrackJson("v0", "Page Viewed", "v0-1"));
+  post(msgs);
+  auto fit = Call(*c, "POST", "/v1/value/fit");
+  ASSERT_EQ(fit.status, 200u) << fit.json;
+
+  // Each behaviour is one persona of the value engine, and the two differ.
+  auto persona = [&](const std::string& id) {
+    auto v = Call(*c, "GET", "/v1/customers/" + id + "/value");
+    EXPECT_EQ(v.status, 200u) << id << ": " << v.json;
+    return v.status == 200 && v.json.at("persona").is_object() ? Str(v.json.at("persona"), "name") : std::string();
+  };
+  const std::string whale = persona("w0"), bargain = persona("b0");
+  ASSERT_FALSE(whale.empty());
+  ASSERT_FALSE(bargain.empty());
+  ASSERT_NE(whale, bargain);
+  for (int i = 1; i < 20; ++i) {
+    ASSERT_EQ(persona("w" + std::to_string(i)), whale) << "w" << i;
+    ASSERT_EQ(persona("b" + std::to_string(i)), bargain) << "b" << i;
+  }
+
+  // Cases: w0..w4 about billing, b0..b4 about delivery — opened before their answers.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Call(*c, "POST", "/v1/cases", R"({"customer":"w)" + std::to_string(i) + R"(","category":"billing"})").status, 201u);
+    ASSERT_EQ(Call(*c, "POST", "/v1/cases", R"({"customer":"b)" + std::to_string(i) + R"(","category":"delivery"})").status, 201u);
+  }
+  // Answers name none of the dimensions.
+  std::map<std::string, int> scores;
+  const int w_scores[5] = {6, 6, 9, 10, 10}, b_scores[5] = {2, 2, 2, 8, 9};
+  for (int i = 0; i < 20; ++i) {
+    scores["w" + std::to_string(i)] = i < 5 ? w_scores[i] : 10;
+    scores["b" + std::to_string(i)] = i < 5 ? b_scores[i] : i < 10 ? 8 : 9;
+  }
+  scores["p0"] = 10, scores["p1"] = 0, scores["p2"] = 8, scores["v0"] = 10;
+  msgs.clear();
+  for (const auto& [id, score] : scores)
+    msgs.push_back(TrackJson(id, "Survey Responded", "sr-" + id, "\"properties\":{\"nps\":" + std::to_string(score) + "}"));
+  post(msgs);
+  ASSERT_TRUE(Eventually([&] { return Call(*c, "GET", "/v1/feedback/nps").json.at("responses").as_int64() == 44; }));
+
+  // key → (responses, nps) of each group.
+  auto groups = [&](const std::string& query) {
+    std::map<std::string, std::pair<int64_t, double>> out;
+    auto r = Call(*c, "GET", "/v1/feedback/nps?" + query);
+    EXPECT_EQ(r.status, 200u) << query << ": " << r.json;
+    if (r.status != 200) return out;
+    for (const auto& g : r.json.at("groups").as_array())
+      out[Str(g, "key")] = {g.at("responses").as_int64(), g.at("nps").to_number<double>()};
+    out["*total"] = {r.json.at("responses").as_int64(), r.json.at("nps").to_number<double>()};
+    return out;
+  };
+  using G = std::map<std::string, std::pair<int64_t, double>>;
+  // Same keys and counts; NPS to 1e-9 (it is computed as 100 × (p/n − d/n)).
+  auto same = [](const G& got, const G& want) -> ::testing::AssertionResult {
+    std::string diff;
+    for (const auto& [k, v] : want) {
+      auto it = got.find(k);
+      if (it == got.end()) diff += " missing '" + k + "';";
+      else if (it->second.first != v.first || std::abs(it->second.second - v.second) > 1e-9)
+        diff += " '" + k + "': " + std::to_string(it->second.first) + " answers, nps " + std::to_string(it->second.second) +
+                " (want " + std::to_string(v.first) + ", " + std::to_string(v.second) + ");";
+    }
+    for (const auto& [k, v] : got)
+      if (!want.contains(k)) diff += " unexpected '" + k + "';";
+    if (diff.empty()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << diff;
+  };
+  // Whales: 18 promoters, 2 detractors of 20 → 80. Bargain: 11 promoters, 3 detractors of 20 →
+  // 40. No persona (p0..p2, v0: 10, 0, 8, 10): 2 − 1 of 4 → 25. All: 31 − 6 of 44.
+  EXPECT_TRUE(same(groups("by=persona"), (G{{"", {4, 25}}, {whale, {20, 80}}, {bargain, {20, 40}}, {"*total", {44, 2500.0 / 44}}})));
+  // Phases: retention = the whales, purchase = the bargain hunters, consideration 10, 0, 8 → 0,
+  // discovery 10 → 100.
+  EXPECT_TRUE(same(groups("by=phase"),
+            (G{{"retention", {20, 80}}, {"purchase", {20, 40}}, {"consideration", {3, 0}}, {"discovery", {1, 100}},
+               {"*total", {44, 2500.0 / 44}}})));
+  // Categories: billing 6, 6, 9, 10, 10 → 20; delivery 2, 2, 2, 8, 9 → −40; the other 34
+  // answers (27 promoters, 1 detractor) have no case.
+  EXPECT_TRUE(same(groups("by=category"),
+            (G{{"billing", {5, 20}}, {"delivery", {5, -40}}, {"", {34, 2600.0 / 34}}, {"*total", {44, 2500.0 / 44}}})));
+  // Filters on the derived dimensions, grouped by another.
+  std::string whale_q;  // percent-encoded: persona names have spaces and commas
+  for (unsigned char ch : whale) {
+    if (std::isalnum(ch)) whale_q += static_cast<char>(ch);
+    else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", ch);
+      whale_q += hex;
+    }
+  }
+  EXPECT_TRUE(same(groups("by=category&persona=" + whale_q), (G{{"billing", {5, 20}}, {"", {15, 100}}, {"*total", {20, 80}}})));
+  EXPECT_TRUE(same(groups("by=persona&phase=purchase"), (G{{bargain, {20, 40}}, {"*total", {20, 40}}})));
+  EXPECT_TRUE(same(groups("phase=nowhere"), (G{{"*total", {0, 0}}})));
+  ASSERT_TRUE(server.Stop());
 }
 
 // Issue 5 §5/§7 and issue 4 §7: case events on the customer's timeline moving emotion (recovery),

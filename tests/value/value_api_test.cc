@@ -19,17 +19,6 @@
 namespace cairn::testutil {
 namespace {
 
-// An ISO-8601 UTC time `days_ago` days before now (noon).
-std::string DaysAgo(int days_ago) {
-  using namespace std::chrono;
-  const auto day = floor<days>(system_clock::now()) - days(days_ago);
-  const year_month_day ymd{day};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT12:00:00.000Z", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
-}
-
 // The CLV rule's threshold: most buyers are below it, some above.
 constexpr int kTopValue = 80;
 
