@@ -4,7 +4,10 @@
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <future>
 
 #include "app/hub.h"
 #include "app/yaml_fields.h"
@@ -63,6 +66,12 @@ Status ApplyCasesSection(const YAML::Node& node, CasesWiringOptions* out) {
     } else if (name == "csat_purpose") {
       RETURN_IF_ERROR(Scalar(v, key, &out->csat_purpose));
       if (out->csat_purpose.empty()) return Bad(key, v, "must not be empty");
+    } else if (name == "escalation_actions") {
+      RETURN_IF_ERROR(Scalar(v, key, &out->escalation_actions));
+    } else if (name == "escalation_purpose" || name == "escalation_channel") {
+      std::string* field = name == "escalation_purpose" ? &out->escalation_purpose : &out->escalation_channel;
+      RETURN_IF_ERROR(Scalar(v, key, field));
+      if (field->empty()) return Bad(key, v, "must not be empty");
     } else if (name == "value_tiers") {
       if (!v.IsMap()) return Bad(key, v, "expected a mapping {high: n, vip: n}");
       for (const auto& t : v) {
@@ -130,25 +139,38 @@ Result<std::string> CaseEventMessage(const cases::CaseEvent& e, const std::strin
   return msg;
 }
 
+std::string EscalationPayload(const cases::OutboxItem& item) {
+  const cases::Case& c = item.event.c;
+  const cases::EscalationRecord& e = *item.escalation;
+  return fmt::format(R"({{"caseId":{},"customer":"c:{}","level":{},"action":{},"reason":{},"agent":{},"escalatedAt":{},)"
+                     R"("case":{{"status":{},"category":{},"severity":{},"tier":{},"channel":{},"assignee":{},"version":{}}}}})",
+                     c.id, c.customer, Quoted(cases::Name(e.level)), Quoted(e.action), Quoted(e.reason),
+                     e.to_agent.empty() ? "null" : Quoted(e.to_agent), Quoted(IsoMillis(e.at_ms)),
+                     Quoted(cases::Name(c.status)), Quoted(c.category), Quoted(cases::Name(c.severity)),
+                     Quoted(cases::Name(c.tier)), Quoted(c.channel), Quoted(c.assignee), c.version);
+}
+
 Result<std::unique_ptr<CasesWiring>> CasesWiring::Start(Hub* hub, CasesWiringOptions options) {
   if (hub == nullptr || hub->cases() == nullptr || hub->pipeline() == nullptr)
     return InvalidArgument("cases wiring: the hub's case engine and ingest pipeline are required");
   std::unique_ptr<CasesWiring> w(new CasesWiring(hub, std::move(options)));
+  if (const char* d = std::getenv("CAIRN_TEST_CASE_EVENT_DELAY_MS")) w->test_delay_ms_ = std::atoll(d);
   CasesWiring* self = w.get();
-  w->thread_ = std::thread([self] { self->Loop(); });
-  hub->cases()->SetEventListener([self](const cases::CaseEvent& e) {
-    {
-      std::lock_guard lock(self->mu_);
-      if (self->stop_) return;
-      self->queue_.push_back(e);
-    }
-    self->cv_.notify_all();
-  });
+  // The internal action first: an outbox row may ask for nothing of it, but a rescue action
+  // pending from the last run may run as soon as the dispatcher thread looks.
   if (hub->rescue() != nullptr && hub->rescue()->dispatcher() != nullptr) {
     hub->rescue()->dispatcher()->RegisterInternal("open_case", [self](const actions::ActionRecord& a) {
       return self->OpenCaseAction(a.request.payload_json, a.id, a.request.customer, a.request.channel, a.request.source_ref);
     });
   }
+  hub->cases()->SetOutboxListener([self] {
+    {
+      std::lock_guard lock(self->mu_);
+      self->kicked_ = true;
+    }
+    self->cv_.notify_all();
+  });
+  w->thread_ = std::thread([self] { self->Loop(); });
   return w;
 }
 
@@ -159,45 +181,77 @@ void CasesWiring::Stop() {
     std::lock_guard lock(mu_);
     if (stop_) return;
     stop_ = true;
-    if (!queue_.empty()) LOG_WARN("cases: {} case events not recorded on the timeline (shutting down)", queue_.size());
-    queue_.clear();
   }
-  hub_->cases()->SetEventListener(nullptr);
+  hub_->cases()->SetOutboxListener(nullptr);
   cv_.notify_all();
-  idle_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
-void CasesWiring::Flush() {
-  std::unique_lock lock(mu_);
-  idle_.wait(lock, [&] { return stop_ || (queue_.empty() && !busy_); });
+bool CasesWiring::Flush(int64_t timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    auto pending = hub_->cases()->PendingOutbox(1);
+    if (pending.ok() && pending->empty()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 void CasesWiring::Loop() {
   std::unique_lock lock(mu_);
-  while (true) {
-    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-    if (stop_) return;
-    cases::CaseEvent e = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
+  while (!stop_) {
+    kicked_ = false;
     lock.unlock();
-    Record(e);
+    bool retry = false;
+    size_t handed = 0;
+    auto items = hub_->cases()->PendingOutbox(64);
+    if (!items.ok()) {
+      LOG_EVERY_N_SEC(kWarn, 10, "cases: reading the outbox: {}", items.status().ToString());
+      retry = true;
+    } else {
+      for (const cases::OutboxItem& item : *items) {
+        if (test_delay_ms_ > 0) {
+          std::unique_lock held(mu_);
+          if (cv_.wait_for(held, std::chrono::milliseconds(test_delay_ms_), [&] { return stop_; })) break;
+        } else if (std::lock_guard check(mu_); stop_) {
+          break;
+        }
+        if (HandOn(item) == Outcome::kRetry) {
+          retry = true;
+          break;
+        }
+        // Acked one by one: a crash re-sends at most the row being handed on.
+        Status acked = hub_->cases()->AckOutbox({item.id});
+        if (!acked.ok()) {
+          LOG_EVERY_N_SEC(kWarn, 10, "cases: acking outbox row {}: {}", item.id, acked.ToString());
+          retry = true;
+          break;
+        }
+        ++handed;
+      }
+    }
     lock.lock();
-    busy_ = false;
-    if (queue_.empty()) idle_.notify_all();
+    if (stop_) break;
+    if (!retry && handed == 64) continue;  // a full page: there may be more
+    // Wait for new rows; after a failure retry within a second anyway.
+    cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_ || kicked_; });
   }
 }
 
-void CasesWiring::Record(const cases::CaseEvent& e) {
+CasesWiring::Outcome CasesWiring::HandOn(const cases::OutboxItem& item) {
+  if (item.escalation) return Escalate(item);
+  return Record(item.event);
+}
+
+CasesWiring::Outcome CasesWiring::Record(const cases::CaseEvent& e) {
   const std::string key = CustomerKey(*hub_->identity(), e.c.customer);
   if (key.empty()) {
     LOG_EVERY_N_SEC(kWarn, 10, "cases: case {} not on the timeline: customer c:{} has no userId or anonymousId", e.c.id,
                     e.c.customer);
-    return;
+    return Outcome::kDone;
   }
   auto msg = CaseEventMessage(e, key);
-  if (!msg.ok()) return;
+  if (!msg.ok()) return Outcome::kDone;
   ingest::IngestRequest req;
   req.dialect = ingest::Dialect::kSegmentSingle;
   req.single_type = store::MessageType::kTrack;
@@ -205,20 +259,38 @@ void CasesWiring::Record(const cases::CaseEvent& e) {
   req.received_at_ms = e.at_ms;
   req.historical = true;  // a replayed or imported complaint may open its case at an old instant
   req.trusted_source = kCasesSource;
-  const uint64_t id = e.c.id;
-  hub_->pipeline()->Ingest(std::move(req), [id](Result<ingest::IngestOutcome> outcome) {
-    if (!outcome.ok()) {
-      LOG_EVERY_N_SEC(kWarn, 10, "cases: event of case {} not recorded: {}", id, outcome.status().ToString());
-    } else if (!outcome->rejected.empty()) {
-      LOG_EVERY_N_SEC(kWarn, 10, "cases: event of case {} rejected: {}", id, outcome->rejected[0].error);
-    }
-  });
-  if (e.c.status == cases::CaseStatus::kResolved && options_.csat_request) RequestCsat(e, key);
+  // Wait until the event is durable (or refused): only then may its outbox row go.
+  auto done = std::make_shared<std::promise<Result<ingest::IngestOutcome>>>();
+  auto answer = done->get_future();
+  hub_->pipeline()->Ingest(std::move(req), [done](Result<ingest::IngestOutcome> outcome) { done->set_value(std::move(outcome)); });
+  if (answer.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    LOG_EVERY_N_SEC(kWarn, 10, "cases: event of case {} not yet stored after 30 s; trying again", e.c.id);
+    return Outcome::kRetry;  // a late success makes the retry a duplicate
+  }
+  Result<ingest::IngestOutcome> outcome = answer.get();
+  if (!outcome.ok()) {
+    LOG_EVERY_N_SEC(kWarn, 10, "cases: event of case {} not recorded (will retry): {}", e.c.id, outcome.status().ToString());
+    return outcome.status().Is(Code::kInvalidArgument) ? Outcome::kDone : Outcome::kRetry;
+  }
+  if (!outcome->rejected.empty()) {
+    LOG_EVERY_N_SEC(kWarn, 10, "cases: event of case {} rejected: {}", e.c.id, outcome->rejected[0].error);
+    return Outcome::kDone;  // the same message would be rejected again
+  }
+  if (e.c.status == cases::CaseStatus::kResolved && options_.csat_request) return RequestCsat(e, key);
+  return Outcome::kDone;
 }
 
-void CasesWiring::RequestCsat(const cases::CaseEvent& e, const std::string& key) {
+namespace {
+
+// Submit's answer as an outbox outcome: refusals that would repeat (bad request, nowhere to
+// send) are logged and done; anything else (the database busy, I/O) is retried.
+bool Permanent(const Status& s) { return s.Is(Code::kInvalidArgument) || s.Is(Code::kFailedPrecondition); }
+
+}  // namespace
+
+CasesWiring::Outcome CasesWiring::RequestCsat(const cases::CaseEvent& e, const std::string& key) {
   actions::Dispatcher* d = hub_->rescue() ? hub_->rescue()->dispatcher() : nullptr;
-  if (d == nullptr || !d->CanSend("csat_request")) return;  // no webhook: nowhere to send it
+  if (d == nullptr || !d->CanSend("csat_request")) return Outcome::kDone;  // no webhook: nowhere to send it
   const cases::Case& c = e.c;
   actions::ActionRequest r;
   r.customer = c.customer;
@@ -236,8 +308,32 @@ void CasesWiring::RequestCsat(const cases::CaseEvent& e, const std::string& key)
   r.payload_json += R"(,"answerWith":{"event":"Survey Responded","properties":{"csat":"1-5","caseId":)" +
                     std::to_string(c.id) + "}}}";
   auto submitted = d->Submit(std::move(r));
-  if (!submitted.ok())
-    LOG_EVERY_N_SEC(kWarn, 10, "cases: CSAT request for case {} not queued: {}", c.id, submitted.status().ToString());
+  if (submitted.ok()) return Outcome::kDone;
+  LOG_EVERY_N_SEC(kWarn, 10, "cases: CSAT request for case {} not queued: {}", c.id, submitted.status().ToString());
+  return Permanent(submitted.status()) ? Outcome::kDone : Outcome::kRetry;
+}
+
+CasesWiring::Outcome CasesWiring::Escalate(const cases::OutboxItem& item) {
+  if (!options_.escalation_actions) return Outcome::kDone;
+  actions::Dispatcher* d = hub_->rescue() ? hub_->rescue()->dispatcher() : nullptr;
+  if (d == nullptr || !d->CanSend("case_escalation")) return Outcome::kDone;  // recorded on the case only
+  const cases::Case& c = item.event.c;
+  const cases::EscalationRecord& e = *item.escalation;
+  const std::string key = CustomerKey(*hub_->identity(), c.customer);
+  actions::ActionRequest r;
+  r.customer = c.customer;
+  r.customer_key = key.empty() ? fmt::format("customerId:c:{}", c.customer)
+                               : (key.starts_with("u:") ? "userId:" : "anonymousId:") + key.substr(2);
+  r.name = "case_escalation";
+  r.purpose = options_.escalation_purpose;
+  r.channel = options_.escalation_channel;
+  // Once per step: the case version of the step and its level and action name it.
+  r.source_ref = fmt::format("case:{}:v{}:escalate:{}:{}", c.id, c.version, cases::Name(e.level), e.action);
+  r.payload_json = EscalationPayload(item);
+  auto submitted = d->Submit(std::move(r));
+  if (submitted.ok()) return Outcome::kDone;
+  LOG_EVERY_N_SEC(kWarn, 10, "cases: escalation notice for case {} not queued: {}", c.id, submitted.status().ToString());
+  return Permanent(submitted.status()) ? Outcome::kDone : Outcome::kRetry;
 }
 
 Result<std::string> CasesWiring::OpenCaseAction(const std::string& payload_json, int64_t action_id, uint64_t customer,

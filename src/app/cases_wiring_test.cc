@@ -79,5 +79,32 @@ TEST(CasesConfigTest, SectionIsValidatedNamingTheKey) {
   EXPECT_NE(bad.message().find("true or false"), std::string_view::npos) << bad.ToString();
 }
 
+TEST(EscalationPayloadTest, NamesTheCaseTheStepAndTheAgent) {
+  cases::OutboxItem item;
+  item.event = Event();
+  item.escalation = cases::EscalationRecord{1767225600123, cases::AgentLevel::kManager, "reassign",
+                                            "resolution_breach", "meg"};
+  item.event.c.assignee = "meg";
+  EXPECT_EQ(EscalationPayload(item),
+            R"({"caseId":7,"customer":"c:42","level":"manager","action":"reassign","reason":"resolution_breach",)"
+            R"("agent":"meg","escalatedAt":"2026-01-01T00:00:00.123Z","case":{"status":"in_progress","category":"delivery",)"
+            R"("severity":"high","tier":"vip","channel":"email","assignee":"meg","version":3}})");
+  item.escalation->to_agent.clear();  // nobody holds the level
+  EXPECT_NE(EscalationPayload(item).find(R"("agent":null)"), std::string::npos);
+}
+
+TEST(CasesConfigTest, EscalationKeys) {
+  CasesWiringOptions o;
+  EXPECT_TRUE(o.escalation_actions);
+  EXPECT_EQ(o.escalation_purpose, "service");
+  EXPECT_EQ(o.escalation_channel, "email");
+  ASSERT_TRUE(ApplyCasesSection(YAML::Load("{escalation_actions: false, escalation_purpose: ops, escalation_channel: chat}"), &o).ok());
+  EXPECT_FALSE(o.escalation_actions);
+  EXPECT_EQ(o.escalation_purpose, "ops");
+  EXPECT_EQ(o.escalation_channel, "chat");
+  auto bad = ApplyCasesSection(YAML::Load("{escalation_channel: ''}"), &o);
+  EXPECT_NE(bad.message().find("cases.escalation_channel"), std::string_view::npos) << bad.ToString();
+}
+
 }  // namespace
 }  // namespace cairn::app

@@ -211,5 +211,85 @@ TEST_F(CaseEventsTest, CsatAfterResolutionJoinsTheCaseOnceAndCountsInTheAnalysis
   EXPECT_DOUBLE_EQ(a->csat_after_resolution, 100);
 }
 
+// The outbox: every status change and every escalation step is a row written with the change,
+// kept across a restart until acked, in the order of the changes; erasure drops the rows.
+TEST_F(CaseEventsTest, OutboxHoldsEventsAndEscalationNoticesUntilAcked) {
+  ASSERT_TRUE(manager_->PutAgent({"tom", "Tom", "red", AgentLevel::kTeamLead, {}, true}).ok());
+  ASSERT_TRUE(manager_->PutAgent({"meg", "Meg", "red", AgentLevel::kManager, {}, true}).ok());
+  int kicks = 0;
+  manager_->SetOutboxListener([&] { ++kicks; });
+  NewCase nc;
+  nc.customer = "c:1";
+  nc.category = "billing";
+  nc.severity = Severity::kCritical;  // a manager is notified at once
+  auto critical = manager_->OpenCase(nc);
+  ASSERT_TRUE(critical.ok());
+  Case c = Open("c:2");  // medium: first response due in 8 h (24×7)
+  ASSERT_TRUE(Move(c.id, CaseStatus::kTriaged).ok());
+  EXPECT_EQ(kicks, 3);
+
+  auto rows = manager_->PendingOutbox(100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 4u);
+  const auto& opened = (*rows)[0];
+  EXPECT_FALSE(opened.escalation.has_value());
+  EXPECT_FALSE(opened.event.from.has_value());
+  EXPECT_EQ(opened.event.c.id, critical->id);
+  EXPECT_EQ(opened.event.c.version, 1);
+  EXPECT_EQ(opened.event.c.category, "billing");
+  EXPECT_EQ(opened.event.c.severity, Severity::kCritical);
+  const auto& notice = (*rows)[1];
+  ASSERT_TRUE(notice.escalation.has_value());
+  EXPECT_EQ(notice.event.c.id, critical->id);
+  EXPECT_EQ(notice.escalation->level, AgentLevel::kManager);
+  EXPECT_EQ(notice.escalation->action, "notify");
+  EXPECT_EQ(notice.escalation->reason, "severity");
+  EXPECT_EQ(notice.escalation->to_agent, "meg");
+  EXPECT_EQ((*rows)[2].event.c.id, c.id);
+  EXPECT_EQ(*(*rows)[3].event.from, CaseStatus::kNew);
+  EXPECT_EQ((*rows)[3].event.c.status, CaseStatus::kTriaged);
+  EXPECT_EQ((*rows)[3].event.c.version, 2);
+  EXPECT_EQ((*rows)[3].event.actor, "ann");
+
+  // Acked rows go; the rest survive a restart.
+  ASSERT_TRUE(manager_->AckOutbox({(*rows)[0].id, (*rows)[1].id, 999999}).ok());
+  manager_.reset();
+  auto reopened = CaseManager::Open([&] {
+    CaseManagerOptions o;
+    o.dir = dir_.path();
+    o.clock = &clock_;
+    o.metrics = &metrics_;
+    return o;
+  }());
+  ASSERT_TRUE(reopened.ok());
+  manager_ = std::move(reopened).value();
+  rows = manager_->PendingOutbox(100);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].event.c.id, c.id);
+  ASSERT_TRUE(manager_->AckOutbox({(*rows)[0].id, (*rows)[1].id}).ok());
+
+  // A breach escalates (default chain step 0: team lead notify): a notice row with the reason.
+  clock_.Advance(8 * kHour + 1);
+  ASSERT_TRUE(manager_->CheckBreaches(clock_.NowMillis()).ok());
+  rows = manager_->PendingOutbox(100);
+  ASSERT_TRUE(rows.ok());
+  int breach_notices = 0;
+  for (const auto& r : *rows) {
+    if (!r.escalation || r.event.c.id != c.id) continue;
+    ++breach_notices;
+    EXPECT_EQ(r.escalation->level, AgentLevel::kTeamLead);
+    EXPECT_EQ(r.escalation->reason, "first_response_breach");
+    EXPECT_EQ(r.escalation->to_agent, "tom");
+  }
+  EXPECT_EQ(breach_notices, 1);
+
+  // Erasing the customers drops what is still to be sent about them.
+  ASSERT_TRUE(manager_->EraseCustomers({1, 2}).ok());
+  rows = manager_->PendingOutbox(100);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->empty());
+}
+
 }  // namespace
 }  // namespace cairn::cases

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "base/logging.h"
+#include "cases/case_outbox.h"
 
 namespace cairn::cases {
 
@@ -16,6 +17,7 @@ struct CaseManager::Ctx {
   int64_t now = 0;
   std::vector<AuditEntry> audit;
   std::vector<EscalationRecord> escalations;
+  int outbox = 0;  // outbox rows written in this transaction
   void Audit(std::string actor, std::string action, std::string field = "", std::string from = "", std::string to = "") {
     audit.push_back({now, std::move(actor), std::move(action), std::move(field), std::move(from), std::move(to)});
   }
@@ -251,7 +253,7 @@ Status CaseManager::Init() {
   entity::SqliteOptions so;
   so.full_sync = true;
   ASSIGN_OR_RETURN(db_, entity::SqliteDb::Open(options_.dir + "/cases.db", so));
-  RETURN_IF_ERROR(db_->Migrate(kApplicationId, {kSchemaV1}));
+  RETURN_IF_ERROR(db_->Migrate(kApplicationId, {kSchemaV1, kOutboxSchema}));
   ASSIGN_OR_RETURN(feedback_, feedback::FeedbackStore::Open(options_.dir + "/feedback.db"));
   {
     std::lock_guard lock(mu_);
@@ -462,7 +464,8 @@ Status CaseManager::WriteCase(Case* c, bool insert) {
   return Status::Ok();
 }
 
-Status CaseManager::WriteCtx(uint64_t case_id, Ctx& ctx) {
+Status CaseManager::WriteCtx(const Case& c, Ctx& ctx) {
+  const uint64_t case_id = c.id;
   for (const AuditEntry& a : ctx.audit) {
     ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO case_audit (case_id, at_ms, actor, action, field, old_value, "
                                           "new_value) VALUES (?,?,?,?,?,?,?)"));
@@ -475,8 +478,42 @@ Status CaseManager::WriteCtx(uint64_t case_id, Ctx& ctx) {
     s.BindU64(1, case_id).Bind(2, e.at_ms).Bind(3, static_cast<int64_t>(e.level)).Bind(4, e.action);
     s.Bind(5, e.reason).Bind(6, e.to_agent);
     RETURN_IF_ERROR(s.Run());
+    // The notice goes out through the outbox (the action case_escalation, app/cases_wiring.cc).
+    OutboxItem item;
+    item.event = CaseEvent{c, std::nullopt, "system", e.at_ms};
+    item.escalation = e;
+    RETURN_IF_ERROR(AppendOutbox(db_.get(), item));
+    ++ctx.outbox;
   }
   return Status::Ok();
+}
+
+Status CaseManager::WriteEvent(const Case& c, std::optional<CaseStatus> from, const std::string& actor, int64_t at_ms,
+                               Ctx& ctx) {
+  OutboxItem item;
+  item.event = CaseEvent{c, from, actor, at_ms};
+  RETURN_IF_ERROR(AppendOutbox(db_.get(), item));
+  ++ctx.outbox;
+  return Status::Ok();
+}
+
+void CaseManager::NotifyOutbox(const Ctx& ctx) {
+  if (ctx.outbox > 0 && outbox_listener_) outbox_listener_();
+}
+
+void CaseManager::SetOutboxListener(std::function<void()> listener) {
+  std::lock_guard lock(mu_);
+  outbox_listener_ = std::move(listener);
+}
+
+Result<std::vector<OutboxItem>> CaseManager::PendingOutbox(size_t limit) {
+  std::lock_guard lock(mu_);
+  return ReadOutbox(db_.get(), limit);
+}
+
+Status CaseManager::AckOutbox(const std::vector<uint64_t>& ids) {
+  std::lock_guard lock(mu_);
+  return DeleteOutbox(db_.get(), ids);
 }
 
 void CaseManager::PushTimers(const Case& c) {
@@ -537,15 +574,17 @@ Result<Case> CaseManager::Mutate(uint64_t id, int64_t expected_version, const st
   ++c.version;
   c.updated_at_ms = ctx.now;
   RETURN_IF_ERROR(WriteCase(&c, false));
-  RETURN_IF_ERROR(WriteCtx(c.id, ctx));
-  RETURN_IF_ERROR(tx.Commit());
-  PushTimers(c);
+  std::string actor;
   if (c.status != from) {
-    std::string actor;
     for (const auto& e : ctx.audit)
       if (e.action == "transition") actor = e.actor;
-    Emit(c, from, actor, ctx.now);
+    RETURN_IF_ERROR(WriteEvent(c, from, actor, ctx.now, ctx));
   }
+  RETURN_IF_ERROR(WriteCtx(c, ctx));
+  RETURN_IF_ERROR(tx.Commit());
+  PushTimers(c);
+  if (c.status != from) Emit(c, from, actor, ctx.now);
+  NotifyOutbox(ctx);
   return c;
 }
 
@@ -804,11 +843,13 @@ Result<Case> CaseManager::OpenLocked(const NewCase& r, int64_t now) {
     escalations_->Inc();
   }
   RETURN_IF_ERROR(WriteCase(&c, true));
-  RETURN_IF_ERROR(WriteCtx(c.id, ctx));
+  RETURN_IF_ERROR(WriteEvent(c, std::nullopt, r.actor, c.opened_at_ms, ctx));  // before its escalation notice
+  RETURN_IF_ERROR(WriteCtx(c, ctx));
   RETURN_IF_ERROR(tx.Commit());
   opened_->Inc();
   PushTimers(c);
   Emit(c, std::nullopt, r.actor, c.opened_at_ms);
+  NotifyOutbox(ctx);
   return c;
 }
 
@@ -1124,6 +1165,7 @@ Result<size_t> CaseManager::CheckBreaches(int64_t now_ms) {
   std::vector<Timer> popped;
   std::map<uint64_t, Case> touched;  // cases changed this round
   size_t fired = 0;
+  int outbox = 0;  // outbox rows written this round
   Status s = [&]() -> Status {
     ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
     while (!timers_.empty() && timers_.top().due < now_ms && popped.size() < kMaxPerRound) {
@@ -1161,7 +1203,8 @@ Result<size_t> CaseManager::CheckBreaches(int64_t now_ms) {
       ++c.version;
       c.updated_at_ms = now_ms;
       RETURN_IF_ERROR(WriteCase(&c, false));
-      RETURN_IF_ERROR(WriteCtx(c.id, ctx));
+      RETURN_IF_ERROR(WriteCtx(c, ctx));
+      outbox += ctx.outbox;
       touched[c.id] = c;
       ++fired;
     }
@@ -1172,6 +1215,7 @@ Result<size_t> CaseManager::CheckBreaches(int64_t now_ms) {
     return s;
   }
   for (const auto& [id, c] : touched) PushTimers(c);
+  if (outbox > 0 && outbox_listener_) outbox_listener_();
   return fired;
 }
 
@@ -1405,6 +1449,7 @@ Result<size_t> CaseManager::EraseCustomers(const std::vector<uint64_t>& customer
         "DELETE FROM case_comments WHERE case_id = ?1",
         "UPDATE case_audit SET old_value = '', new_value = '' WHERE case_id = ?1",
         "UPDATE case_escalations SET reason = '' WHERE case_id = ?1",
+        "DELETE FROM case_outbox WHERE case_id = ?1",  // nothing more is sent about an erased customer
     };
     for (int64_t id : case_ids)
       for (std::string_view sql : kScrub) {

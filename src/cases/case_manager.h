@@ -118,6 +118,16 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   void SetCustomerDimensions(std::function<std::string(uint64_t)> persona_of,
                              std::function<std::string(uint64_t)> phase_of);
 
+  // The outbox (docs/format/cases.md `case_outbox`): every status change and every escalation
+  // step writes a row in the transaction of the change. Whoever hands them on (app::CasesWiring)
+  // reads them oldest first and acks them once they are durable elsewhere; a crash in between
+  // hands them on again (receivers are idempotent). Erasure deletes the rows of erased cases.
+  Result<std::vector<OutboxItem>> PendingOutbox(size_t limit);
+  Status AckOutbox(const std::vector<uint64_t>& ids);  // unknown ids are ignored
+  // Called after a commit that wrote outbox rows, under the manager's lock: it must only signal
+  // (never call back into the manager, never block). Null clears it. Thread-safe.
+  void SetOutboxListener(std::function<void()> listener);
+
   // Pending SLA timers (heap entries, stale ones included until popped).
   size_t pending_timers() const;
   feedback::FeedbackStore* feedback_store() { return feedback_.get(); }
@@ -151,7 +161,9 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   Result<Case> LoadCase(uint64_t id);
   Result<Case> OpenLocked(const NewCase& request, int64_t now);
   Status WriteCase(Case* c, bool insert);
-  Status WriteCtx(uint64_t case_id, Ctx& ctx);
+  Status WriteCtx(const Case& c, Ctx& ctx);  // audit, escalations (and their outbox rows)
+  Status WriteEvent(const Case& c, std::optional<CaseStatus> from, const std::string& actor, int64_t at_ms, Ctx& ctx);
+  void NotifyOutbox(const Ctx& ctx);  // requires mu_
   Result<Case> Mutate(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn);
   void PushTimers(const Case& c);
   uint64_t Canonical(uint64_t id) const { return options_.canonical ? options_.canonical(id) : id; }
@@ -185,6 +197,7 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   std::map<std::string, std::string> round_robin_;  // category → last agent picked
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::function<void(const CaseEvent&)> listener_;
+  std::function<void()> outbox_listener_;
   std::function<std::optional<double>(uint64_t)> clv_;
   std::function<std::string(uint64_t)> persona_of_, phase_of_;
   TierThresholds thresholds_;

@@ -214,6 +214,19 @@ struct CaseEvent {
   bool resolved_well() const { return c.status == CaseStatus::kResolved && !c.sla.resolution_breached && c.reopen_count == 0; }
 };
 
+// One row of the case outbox (cases.db `case_outbox`, docs/format/cases.md): a message about a
+// case that Cairn still has to hand on, written in the same transaction as the change. A status
+// event (escalation empty) goes to the customer's timeline (and, on resolution, a CSAT request);
+// an escalation notice goes out as the action `case_escalation`. `event.c` holds the case as of
+// `event.c.version` — only id, customer, status, version, origin, category, severity, tier,
+// channel, assignee, reopen_count, the breach flags, resolution, resolved_at and
+// escalation_level are filled in.
+struct OutboxItem {
+  uint64_t id = 0;  // emission order
+  CaseEvent event;
+  std::optional<EscalationRecord> escalation;
+};
+
 // Value tier from the customer's predicted CLV (value module): >= vip → vip, >= high → high, else
 // standard. A case opened with an explicit tier keeps it.
 struct TierThresholds {

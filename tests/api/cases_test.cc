@@ -307,18 +307,22 @@ TEST(CasesApi, NpsByPersonaPhaseAndCaseCategory) {
   ASSERT_TRUE(server.Stop());
 }
 
+// A config file in `tmp` sending actions to `receiver`, plus a `cases:` section; its path.
+std::string WebhookConfig(TempDir& tmp, WebhookReceiver& receiver, std::string_view cases_section) {
+  const std::string config = tmp.Sub("cairn.yaml");
+  std::ofstream f(config);
+  f << "actions:\n  webhook: {url: \"" << receiver.url() << "\", secret: s3cret, timeout: 2s}\n"
+    << "cases: " << cases_section << "\n";
+  return config;
+}
+
 // Issue 5 §5/§7 and issue 4 §7: case events on the customer's timeline moving emotion (recovery),
 // the CSAT request after resolution through actions and its answer joined to the case, and the
 // angry rescue path opening a case through the internal open_case action.
 TEST(CasesApi, CasesInsideTheJourney) {
   TempDir tmp;
   WebhookReceiver receiver;
-  const std::string config = tmp.Sub("cairn.yaml");
-  {
-    std::ofstream f(config);
-    f << "actions:\n  webhook: {url: \"" << receiver.url() << "\", secret: s3cret, timeout: 2s}\n"
-      << "cases: {csat_request: true, value_tiers: {high: 500, vip: 2000}}\n";
-  }
+  const std::string config = WebhookConfig(tmp, receiver, "{csat_request: true, value_tiers: {high: 500, vip: 2000}}");
   CairnServer server(tmp.Sub("data"), tmp.Sub("serve"), {"--config", config});
   ASSERT_TRUE(server.Start());
   auto c = server.Client();
@@ -423,6 +427,123 @@ TEST(CasesApi, CasesInsideTheJourney) {
   EXPECT_EQ(Str(action.json, "status"), "delivered") << action.json;
   EXPECT_EQ(Str(action.json, "endpoint"), "internal:open_case") << action.json;
   for (const auto& s : receiver.seen()) EXPECT_EQ(s.body.find(R"("type":"open_case")"), std::string::npos);
+  ASSERT_TRUE(server.Stop());
+}
+
+// Issue 5 §3: escalation notices go out as actions — a signed webhook of type case_escalation
+// through the dispatcher's gates; a customer who denied the purpose gets none (blocked, logged).
+TEST(CasesApi, EscalationNoticesAreSentAsActions) {
+  TempDir tmp;
+  WebhookReceiver receiver;
+  const std::string config = WebhookConfig(tmp, receiver, "{escalation_purpose: service, escalation_channel: email}");
+  CairnServer server(tmp.Sub("data"), tmp.Sub("serve"), {"--config", config});
+  ASSERT_TRUE(server.Start());
+  auto c = server.Client();
+  ASSERT_EQ(Call(*c, "PUT", "/v1/agents/meg", R"({"name":"Meg","team":"red","level":"manager"})").status, 200u);
+  auto sent = c->Post("/v1/batch",
+                      BatchJson({R"({"type":"identify","userId":"eve","messageId":"e-1"})",
+                                 R"({"type":"identify","userId":"dan","messageId":"d-1"})",
+                                 TrackJson("dan", "Consent Updated", "d-2",
+                                           R"("properties":{"purpose":"service","state":"denied"})")}),
+                      WriteAuth());
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->status, 200u) << sent->body;
+  // A critical case notifies a manager at once.
+  auto eve_case = Call(*c, "POST", "/v1/cases", R"({"customer":"eve","severity":"critical","category":"outage"})");
+  ASSERT_EQ(eve_case.status, 201u) << eve_case.json;
+  const uint64_t eve_id = eve_case.json.at("id").to_number<uint64_t>();
+  auto dan_case = Call(*c, "POST", "/v1/cases", R"({"customer":"dan","severity":"critical","category":"outage"})");
+  ASSERT_EQ(dan_case.status, 201u) << dan_case.json;
+  const uint64_t dan_id = dan_case.json.at("id").to_number<uint64_t>();
+
+  std::string body;
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& s : receiver.seen())
+      if (s.body.find(R"("type":"case_escalation")") != std::string::npos) body = s.body;
+    return !body.empty();
+  })) << "no case_escalation webhook";
+  auto v = ParseJson(body);
+  ASSERT_TRUE(v.is_object());
+  const auto& data = v.at("data");
+  EXPECT_EQ(data.at("caseId").to_number<uint64_t>(), eve_id) << body;
+  EXPECT_EQ(Str(data, "level"), "manager");
+  EXPECT_EQ(Str(data, "action"), "notify");
+  EXPECT_EQ(Str(data, "reason"), "severity");
+  EXPECT_EQ(Str(data, "agent"), "meg");
+  EXPECT_EQ(Str(data.at("case"), "category"), "outage");
+  EXPECT_EQ(Str(v, "purpose"), "service");
+  EXPECT_EQ(Str(v, "channel"), "email");
+  EXPECT_EQ(Str(v.at("customer"), "key"), "userId:eve");
+  EXPECT_FALSE(receiver.seen().front().signature.empty());  // signed like every webhook
+
+  // Dan denied the service purpose: his notice is blocked by the consent gate, never sent.
+  Answer blocked;
+  ASSERT_TRUE(Eventually([&] {
+    blocked = Call(*c, "GET", "/v1/actions?status=blocked");
+    return blocked.status == 200 && !blocked.json.at("actions").as_array().empty();
+  })) << blocked.json;
+  const auto& action = blocked.json.at("actions").as_array()[0];
+  EXPECT_EQ(Str(action, "name"), "case_escalation") << action;
+  EXPECT_NE(boost::json::serialize(action).find("denied"), std::string::npos) << action;
+  for (const auto& s : receiver.seen())
+    EXPECT_EQ(s.body.find(R"("caseId":)" + std::to_string(dan_id) + ","), std::string::npos) << s.body;
+  // Exactly one notice for Eve's case (once per step).
+  int notices = 0;
+  for (const auto& s : receiver.seen()) notices += s.body.find(R"("type":"case_escalation")") != std::string::npos;
+  EXPECT_EQ(notices, 1);
+  // ... and the escalation is on the case as before.
+  auto detail = Call(*c, "GET", "/v1/cases/" + std::to_string(eve_id));
+  EXPECT_EQ(detail.json.at("escalations").as_array().size(), 1u) << detail.json;
+  ASSERT_TRUE(server.Stop());
+}
+
+// Case events are durable (docs/cases.md): a case change whose timeline event was not yet stored
+// when the server was killed (-9) or stopped reaches the timeline after the restart, once.
+TEST(CasesApi, CaseEventsSurviveKill9AndShutdown) {
+  TempDir tmp;
+  CairnServer server(tmp.Sub("data"), tmp.Sub("serve"));
+  // Each outbox row is held back 10 minutes: the events cannot be stored before the kill.
+  ::setenv("CAIRN_TEST_CASE_EVENT_DELAY_MS", "600000", 1);
+  ASSERT_TRUE(server.Start());
+  auto c = server.Client();
+  auto sent = c->Post("/v1/batch", BatchJson({R"({"type":"identify","userId":"kim","messageId":"k-1"})"}), WriteAuth());
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->status, 200u) << sent->body;
+  auto opened = Call(*c, "POST", "/v1/cases", R"({"customer":"kim","category":"billing"})");
+  ASSERT_EQ(opened.status, 201u) << opened.json;
+  const std::string id = std::to_string(opened.json.at("id").to_number<uint64_t>());
+  ASSERT_EQ(Call(*c, "POST", "/v1/cases/" + id + "/transition", R"({"to":"in_progress","actor":"api"})").status, 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(MessageIdCounts(*c, "kim").count("cairn-case-" + id + "-v1"), 0u) << "the delay did not hold the event";
+  server.Crash();
+  ::unsetenv("CAIRN_TEST_CASE_EVENT_DELAY_MS");
+
+  ASSERT_TRUE(server.Start());
+  c = server.Client();
+  std::map<std::string, int> counts;
+  ASSERT_TRUE(Eventually([&] {
+    counts = MessageIdCounts(*c, "kim");
+    return counts.contains("cairn-case-" + id + "-v1") && counts.contains("cairn-case-" + id + "-v2");
+  })) << "case events lost in the crash";
+  EXPECT_EQ(counts["cairn-case-" + id + "-v1"], 1);
+  EXPECT_EQ(counts["cairn-case-" + id + "-v2"], 1);
+
+  // A clean stop with an event still held back: it is sent after the next start.
+  ASSERT_TRUE(server.Stop());
+  ::setenv("CAIRN_TEST_CASE_EVENT_DELAY_MS", "600000", 1);
+  ASSERT_TRUE(server.Start());
+  ::unsetenv("CAIRN_TEST_CASE_EVENT_DELAY_MS");
+  c = server.Client();
+  ASSERT_EQ(Call(*c, "POST", "/v1/cases/" + id + "/transition", R"({"to":"waiting_on_customer","actor":"api"})").status, 200u);
+  ASSERT_TRUE(server.Stop());
+  ASSERT_TRUE(server.Start());
+  c = server.Client();
+  ASSERT_TRUE(Eventually([&] {
+    counts = MessageIdCounts(*c, "kim");
+    return counts.contains("cairn-case-" + id + "-v3");
+  })) << "the event held back at shutdown was dropped";
+  EXPECT_EQ(counts["cairn-case-" + id + "-v1"], 1);
+  EXPECT_EQ(counts["cairn-case-" + id + "-v3"], 1);
   ASSERT_TRUE(server.Stop());
 }
 
