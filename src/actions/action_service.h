@@ -51,6 +51,15 @@ inline bool ParseActionStatus(std::string_view name, ActionStatus* out) {
   return false;
 }
 
+// Who an action reaches. A customer action is a message to the customer: every gate applies and
+// it counts toward their frequency cap, and once delivered it is the customer's `Action Sent`
+// touch. A staff action is a notice to the business's own people *about* the customer (a case
+// escalation): it contacts nobody outside the business, so consent, channel constraints, quiet
+// hours and the cap do not apply, it never uses a slot of the customer's cap, and it is not a
+// touch on their timeline.
+enum class Audience : uint8_t { kCustomer, kStaff };
+inline std::string_view AudienceName(Audience a) { return a == Audience::kStaff ? "staff" : "customer"; }
+
 struct ActionRequest {
   store::CustomerId customer = 0;  // canonical id
   std::string customer_key;        // an identity for the recorded touch: "userId:alice", "anonymousId:x"
@@ -65,6 +74,7 @@ struct ActionRequest {
   std::string idempotency_key;     // "" = derived from source_ref (which must then be set)
   std::string source_ref;          // what asked for it, e.g. "rescue:42"
   int64_t not_before_ms = 0;       // gates run no earlier than this (a delayed prompt); 0 = now
+  Audience audience = Audience::kCustomer;  // a message to the customer, or a notice to staff
 };
 
 struct ActionRecord {

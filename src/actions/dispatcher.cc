@@ -68,10 +68,15 @@ CREATE TABLE gate_log (
 CREATE INDEX gate_log_by_action ON gate_log (action_id, id);
 )sql";
 
+// Schema version 2: staff notices (ActionRequest::audience). Version-1 rows are customer actions.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE actions ADD COLUMN audience TEXT NOT NULL DEFAULT 'customer' CHECK (audience IN ('customer','staff'));
+)sql";
+
 constexpr std::string_view kColumns =
     "id, idempotency_key, customer, customer_key, name, purpose, channel, critical, customer_value, expected_gain, "
     "time_zone, payload, source_ref, status, created_at_ms, not_before_ms, next_attempt_ms, attempts, last_error, "
-    "delivered_at_ms, endpoint";
+    "delivered_at_ms, endpoint, audience";
 
 std::string Num(double v) { return fmt::format("{}", v); }
 double ReadNum(const entity::Stmt& s, int col) {
@@ -104,8 +109,13 @@ ActionRecord ReadRecord(const entity::Stmt& s) {
   a.last_error = std::string(s.Text(18));
   a.delivered_at_ms = s.Int64(19);
   a.endpoint = std::string(s.Text(20));
+  a.request.audience = s.Text(21) == "staff" ? Audience::kStaff : Audience::kCustomer;
   return a;
 }
+
+constexpr std::string_view kStaffGate =
+    "a notice to staff, not a message to the customer: consent, channel constraints, quiet hours and the "
+    "frequency cap do not apply";
 
 bool Retryable(int http_status) {
   return http_status == 0 || http_status == 408 || http_status == 429 || http_status >= 500;
@@ -143,7 +153,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Open(DispatcherOptions options) 
     return InvalidArgument("actions.frequency_cap: max_actions >= 0, window > 0, arbitration_delay >= 0");
   }
   ASSIGN_OR_RETURN(auto db, entity::SqliteDb::Open(options.path, {}));
-  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1}));
+  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1, kSchemaV2}));
   std::unique_ptr<Dispatcher> d(new Dispatcher(std::move(options), std::move(db)));
   if (d->options_.start_thread) d->thread_ = std::thread([p = d.get()] { p->Loop(); });
   return d;
@@ -240,13 +250,14 @@ Result<ActionRecord> Dispatcher::Submit(ActionRequest r) {
     }
     ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
         "INSERT INTO actions (idempotency_key, customer, customer_key, name, purpose, channel, critical, "
-        "customer_value, expected_gain, time_zone, payload, source_ref, status, created_at_ms, not_before_ms, endpoint) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'pending',?,?,?)"));
+        "customer_value, expected_gain, time_zone, payload, source_ref, status, created_at_ms, not_before_ms, endpoint, "
+        "audience) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'pending',?,?,?,?)"));
     stmt.Bind(1, r.idempotency_key).BindU64(2, r.customer).Bind(3, r.customer_key).Bind(4, r.name).Bind(5, r.purpose)
         .Bind(6, r.channel).Bind(7, r.critical).Bind(8, Num(r.customer_value)).Bind(9, Num(r.expected_gain))
         .Bind(10, r.time_zone).Bind(11, r.payload_json).Bind(12, r.source_ref).Bind(13, now)
-        .Bind(14, std::max(now + options_.cap.arbitration_delay_ms, r.not_before_ms))
-        .Bind(15, internal ? "internal:" + r.name : options_.endpoint.url);
+        // A staff notice competes in no arbitration: it does not wait for rivals.
+        .Bind(14, std::max(now + (r.audience == Audience::kStaff ? 0 : options_.cap.arbitration_delay_ms), r.not_before_ms))
+        .Bind(15, internal ? "internal:" + r.name : options_.endpoint.url).Bind(16, AudienceName(r.audience));
     RETURN_IF_ERROR(stmt.Run());
     // Read the row id under the same lock as the INSERT: the dispatcher thread inserts too.
     out = LoadLocked(db_->last_insert_rowid());
@@ -330,8 +341,13 @@ Status Dispatcher::RunGates(int64_t now_ms) {
   };
   std::map<store::CustomerId, std::vector<Candidate>> candidates;
   std::vector<Verdict> verdicts;
+  std::vector<int64_t> staff;  // notices to staff: admitted without the customer's gates
   for (const auto& a : due) {
     const auto& r = a.request;
+    if (r.audience == Audience::kStaff) {
+      staff.push_back(a.id);
+      continue;
+    }
     ConsentAnswer answer;
     if (options_.consent != nullptr) {
       auto checked = options_.consent->Check(r.customer, r.purpose, r.channel);
@@ -384,12 +400,19 @@ Status Dispatcher::RunGates(int64_t now_ms) {
       deferred_->Inc();
     }
   }
+  for (int64_t id : staff) {
+    RETURN_IF_ERROR(LogGateLocked(id, now_ms, "audience", "pass", kStaffGate));
+    ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+        "UPDATE actions SET status = 'sending', admitted_at_ms = ?, next_attempt_ms = ?, attempts = 0 WHERE id = ?"));
+    stmt.Bind(1, now_ms).Bind(2, now_ms).Bind(3, id);
+    RETURN_IF_ERROR(stmt.Run());
+  }
   for (auto& [customer, list] : candidates) {
     int used = 0;
     if (options_.cap.max_actions > 0) {
       ASSIGN_OR_RETURN(auto count, db_->Prepare(
           "SELECT COUNT(*) FROM actions WHERE customer = ? AND admitted_at_ms > ? AND "
-          "status IN ('sending','delivered','dead_letter')"));
+          "status IN ('sending','delivered','dead_letter') AND audience = 'customer'"));
       count.BindU64(1, customer).Bind(2, now_ms - options_.cap.window_ms);
       ASSIGN_OR_RETURN(bool row, count.Step());
       used = row ? static_cast<int>(count.Int64(0)) : 0;
@@ -427,6 +450,8 @@ std::string Dispatcher::BuildBody(const ActionRecord& a) const {
   AppendJsonString(&body, r.purpose);
   body += ",\"channel\":";
   AppendJsonString(&body, r.channel);
+  body += ",\"audience\":";
+  AppendJsonString(&body, AudienceName(r.audience));
   body += ",\"source\":";
   AppendJsonString(&body, r.source_ref);
   body += fmt::format(",\"expectedGain\":{},\"createdAt\":{},\"data\":{}}}", r.expected_gain, a.created_at_ms,
@@ -513,7 +538,8 @@ Result<size_t> Dispatcher::RunDeliveries(int64_t now_ms) {
     RETURN_IF_ERROR(tx.Commit());
     if (ok) {
       delivered_->Inc();
-      if (options_.touches != nullptr && !handler) {
+      // A staff notice reached the business, not the customer: no touch on their timeline.
+      if (options_.touches != nullptr && !handler && a.request.audience == Audience::kCustomer) {
         Status s = options_.touches->RecordTouch(a, a.delivered_at_ms);
         if (!s.ok()) LOG_EVERY_N_SEC(kWarn, 10, "actions: recording the touch of action {} failed: {}", a.id, s.ToString());
       }
@@ -603,11 +629,13 @@ Result<ActionRecord> Dispatcher::Replay(int64_t id) {
     return FailedPrecondition(fmt::format("action {} is {}, only a dead letter can be replayed", id, ActionStatusName(a.status)));
   }
   ConsentAnswer answer;
-  if (options_.consent != nullptr) {
+  const bool staff = a.request.audience == Audience::kStaff;  // contacts no customer: no consent check
+  if (options_.consent != nullptr && !staff) {
     ASSIGN_OR_RETURN(answer, options_.consent->Check(a.request.customer, a.request.purpose, a.request.channel));
   }
   const int64_t now = options_.clock->NowMillis();
-  std::string why = ConsentBlockReason(options_.consent_policy, answer, a.request.purpose, a.request.channel);
+  std::string why =
+      staff ? std::string() : ConsentBlockReason(options_.consent_policy, answer, a.request.purpose, a.request.channel);
   {
     std::lock_guard lock(mu_);
     ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));

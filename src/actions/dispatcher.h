@@ -11,6 +11,11 @@
 //                    │   arbitration)                │ other 4xx: dead_letter at once
 //   Replay(dead_letter) → consent re-checked → sending with a fresh retry budget.
 //
+// A staff notice (ActionRequest::audience = kStaff, e.g. a case escalation) skips the customer's
+// gates (consent, channel, quiet hours, cap: it contacts nobody outside the business), is
+// admitted at its first pass, never takes a slot of the customer's frequency cap, and records no
+// touch; its delivery, retries and dead letters are as above.
+//
 // Exactly once per idempotency key: Submit with a key already known returns that action and
 // never sends again; every attempt of one action (retries, replays) carries the same
 // Idempotency-Key header, so a receiver that saw a request whose answer we lost can recognise the

@@ -325,6 +325,8 @@ CasesWiring::Outcome CasesWiring::Escalate(const cases::OutboxItem& item) {
   r.customer_key = key.empty() ? fmt::format("customerId:c:{}", c.customer)
                                : (key.starts_with("u:") ? "userId:" : "anonymousId:") + key.substr(2);
   r.name = "case_escalation";
+  // A notice to the team about the customer, not a message to them (docs/cases.md "Escalation").
+  r.audience = actions::Audience::kStaff;
   r.purpose = options_.escalation_purpose;
   r.channel = options_.escalation_channel;
   // Once per step: the case version of the step and its level and action name it.

@@ -25,9 +25,11 @@
 // duplicate to its receiver (same messageId / idempotency key). Thread-safe.
 //
 //   an escalation step (notify or reassign, and a critical case's immediate notice) → the action
-//       "case_escalation" through the dispatcher (gates as for any action: consent for
-//       `escalation_purpose` on `escalation_channel`, ...), payload {caseId, customer, level,
-//       action, reason, agent, escalatedAt, case{...}}; needs actions.webhook.url.
+//       "case_escalation" through the dispatcher as a *staff* notice (actions::Audience::kStaff:
+//       none of the customer's gates — consent, quiet hours, frequency cap — apply, it takes no
+//       slot of their cap and is no touch on their timeline), labelled `escalation_purpose` on
+//       `escalation_channel`, payload {caseId, customer, level, action, reason, agent,
+//       escalatedAt, case{...}}; needs actions.webhook.url.
 //
 // CAIRN_TEST_CASE_EVENT_DELAY_MS (tests only) holds each outbox row back that long before it is
 // handed on, so a crash test can kill the process between a case change and its event.
@@ -61,8 +63,10 @@ struct CasesWiringOptions {
   std::string csat_purpose = "service"; // its consent purpose; default service
   // Send each escalation step as the action case_escalation (needs actions.webhook.url); default on.
   bool escalation_actions = true;
-  std::string escalation_purpose = "service";  // its consent purpose; default service
-  std::string escalation_channel = "email";    // the channel it goes out on; default email
+  // The purpose and channel the notice is labelled with for the receiver (a staff notice passes
+  // no consent gate); defaults service and email.
+  std::string escalation_purpose = "service";
+  std::string escalation_channel = "email";
   cases::TierThresholds value_tiers;    // predicted CLV → value tier (used by main's SetValueModel)
 };
 

@@ -280,6 +280,132 @@ TEST_F(DispatcherTest, FrequencyCapAdmitsTheHighestExpectedGainsNotTheFirst) {
   EXPECT_EQ(Drive(next_week->id).status, ActionStatus::kDelivered);
 }
 
+// A staff notice (a case escalation) is not a message to the customer: sent at once inside the
+// customer's quiet hours, with their consent denied and their cap full; it takes no slot of the
+// cap (a customer action after it is still admitted) and records no touch.
+TEST_F(DispatcherTest, StaffNoticesSkipTheCustomersGatesAndCapAndRecordNoTouch) {
+  DispatcherOptions o = Options();
+  o.quiet.enabled = true;  // 21:00–08:00 UTC
+  o.quiet.exempt_purposes = {};
+  o.cap.max_actions = 1;
+  o.cap.arbitration_delay_ms = 60000;
+  Open(o);
+  clock_.Set(1768509000000);  // 2026-01-15T20:30:00Z: outside quiet hours in UTC
+  store::Interaction in;
+  in.type = store::MessageType::kTrack;
+  in.event = "Consent Updated";
+  in.payload = R"({"type":"track","event":"Consent Updated","properties":{"purpose":"service","granted":false}})";
+  consent_log_ = {in};
+  auto Staff = [&](std::string ref) {
+    ActionRequest r = Request(11, std::move(ref));
+    r.name = "case_escalation";
+    r.purpose = "service";
+    r.audience = Audience::kStaff;
+    return r;
+  };
+  // Customer 11 denied service: a customer message for that purpose is blocked ...
+  auto csat = Request(11, "case:1:v5");
+  csat.name = "csat_request";
+  csat.purpose = "service";
+  auto blocked = dispatcher_->Submit(csat);
+  // ... but the staff notice about their case is sent at the first pass (no arbitration delay).
+  auto notice = dispatcher_->Submit(Staff("case:1:v2:escalate"));
+  ASSERT_TRUE(notice.ok()) << notice.status().ToString();
+  EXPECT_EQ(notice->request.audience, Audience::kStaff);
+  EXPECT_EQ(notice->not_before_ms, clock_.NowMillis());
+  ASSERT_TRUE(dispatcher_->RunDue(clock_.NowMillis()).ok());
+  EXPECT_EQ(dispatcher_->Get(notice->id)->status, ActionStatus::kDelivered);
+  auto gates = *dispatcher_->Gates(notice->id);
+  ASSERT_EQ(gates.size(), 1u);
+  EXPECT_EQ(gates[0].gate, "audience");
+  EXPECT_EQ(gates[0].verdict, "pass");
+  EXPECT_NE(gates[0].detail.find("not a message to the customer"), std::string::npos) << gates[0].detail;
+  ASSERT_EQ(receiver_.seen().size(), 1u);
+  EXPECT_NE(receiver_.seen()[0].body.find(R"("audience":"staff")"), std::string::npos) << receiver_.seen()[0].body;
+  EXPECT_TRUE(touches_.Touched().empty());  // no Action Sent on the customer's timeline
+  clock_.Advance(60000);
+  ASSERT_TRUE(dispatcher_->RunDue(clock_.NowMillis()).ok());
+  EXPECT_EQ(dispatcher_->Get(blocked->id)->status, ActionStatus::kBlocked);
+
+  // Consent granted again: the cap (1) is still free after the notice — a customer action is admitted.
+  in.payload = R"({"type":"track","event":"Consent Updated","properties":{"purpose":"service","granted":true}})";
+  in.timestamp_ms = 1;
+  consent_log_.push_back(in);
+  csat.source_ref = "case:1:v7";
+  auto sent = dispatcher_->Submit(csat);
+  EXPECT_EQ(Drive(sent->id).status, ActionStatus::kDelivered);
+  EXPECT_EQ(touches_.Touched(), std::vector<int64_t>{sent->id});
+  // Now the cap is full and it is 21:01 UTC (quiet): a second notice still goes out at once.
+  clock_.Set(1768510860000);  // 2026-01-15T21:01:00Z
+  auto later = dispatcher_->Submit(Staff("case:1:v9:escalate"));
+  ASSERT_TRUE(dispatcher_->RunDue(clock_.NowMillis()).ok());
+  EXPECT_EQ(dispatcher_->Get(later->id)->status, ActionStatus::kDelivered);
+  // ... while a customer action is held by quiet hours, then suppressed by the full cap.
+  auto rival = dispatcher_->Submit(Request(11, "rescue:11", 1e6));
+  EXPECT_EQ(Drive(rival->id).status, ActionStatus::kSuppressed);
+  EXPECT_EQ(dispatcher_->Gates(rival->id)->front().gate, "quiet_hours");
+  EXPECT_EQ(touches_.Touched().size(), 1u);
+
+  // A dead-lettered notice replays without the consent check (the denial is back).
+  consent_log_.resize(1);
+  receiver_.Script({{422, 0}});
+  auto dead = dispatcher_->Submit(Staff("case:2:v2:escalate"));
+  EXPECT_EQ(Drive(dead->id).status, ActionStatus::kDeadLetter);
+  receiver_.Script({}, {200, 0});
+  auto replayed = dispatcher_->Replay(dead->id);
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_EQ(Drive(dead->id).status, ActionStatus::kDelivered);
+  // The audience survives a reopen of actions.db.
+  Open(Options());
+  EXPECT_EQ(dispatcher_->Get(later->id)->request.audience, Audience::kStaff);
+  EXPECT_EQ(dispatcher_->Get(sent->id)->request.audience, Audience::kCustomer);
+}
+
+// An actions.db of schema version 1 (before staff notices) opens as version 2: its rows are
+// customer actions and still count toward the cap.
+TEST_F(DispatcherTest, SchemaVersion1FileMigratesAndItsRowsAreCustomerActions) {
+  dispatcher_.reset();
+  const std::string path = dir_.Sub("v1.db");
+  {
+    auto db = entity::SqliteDb::Open(path, {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("PRAGMA application_id = 1128350548").ok());  // 0x43414354
+    // Version 1 as docs/format/rescue-actions.md specifies it (the columns this test needs).
+    ASSERT_TRUE((*db)->Exec(R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO meta VALUES ('schema_version', 1);
+CREATE TABLE actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT NOT NULL UNIQUE, customer INTEGER NOT NULL,
+  customer_key TEXT NOT NULL, name TEXT NOT NULL, purpose TEXT NOT NULL, channel TEXT NOT NULL,
+  critical TEXT NOT NULL, customer_value REAL NOT NULL, expected_gain REAL NOT NULL, time_zone TEXT NOT NULL,
+  payload TEXT NOT NULL, source_ref TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending','sending','delivered','blocked','suppressed','dead_letter')),
+  created_at_ms INTEGER NOT NULL, not_before_ms INTEGER NOT NULL, admitted_at_ms INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '', delivered_at_ms INTEGER NOT NULL DEFAULT 0, endpoint TEXT NOT NULL);
+CREATE TABLE attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, action_id INTEGER NOT NULL, attempt INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL, http_status INTEGER NOT NULL, error TEXT NOT NULL, duration_ms INTEGER NOT NULL);
+CREATE TABLE gate_log (id INTEGER PRIMARY KEY AUTOINCREMENT, action_id INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+  gate TEXT NOT NULL, verdict TEXT NOT NULL, detail TEXT NOT NULL);
+)sql").ok());
+    // Delivered just now: it holds a slot of customer 12's cap.
+    ASSERT_TRUE((*db)->Exec(fmt::format(
+        "INSERT INTO actions (idempotency_key, customer, customer_key, name, purpose, channel, critical, "
+        "customer_value, expected_gain, time_zone, payload, source_ref, status, created_at_ms, not_before_ms, "
+        "admitted_at_ms, endpoint) VALUES ('old', 12, 'userId:u12', 'rescue.going_cold', 'service', 'email', '', 0, "
+        "1, '', '{{}}', 'rescue:old', 'delivered', {0}, {0}, {0}, 'http://x/')", clock_.NowMillis())).ok());
+  }
+  DispatcherOptions o = Options();
+  o.path = path;
+  o.cap.max_actions = 1;
+  Open(o);
+  auto old = dispatcher_->Get(1);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->request.audience, Audience::kCustomer);
+  auto next = dispatcher_->Submit(Request(12, "rescue:new"));
+  EXPECT_EQ(Drive(next->id).status, ActionStatus::kSuppressed);  // the v1 row holds the one slot
+}
+
 TEST_F(DispatcherTest, ChannelConstraintBlocksEmailForHighValueCriticalInteraction) {
   DispatcherOptions o = Options();
   o.constraints = {{"Payment Sent In Error", {{"standard", 0, {}}, {"gold", 10000, {"phone"}}}}};

@@ -430,12 +430,33 @@ TEST(CasesApi, CasesInsideTheJourney) {
   ASSERT_TRUE(server.Stop());
 }
 
-// Issue 5 §3: escalation notices go out as actions — a signed webhook of type case_escalation
-// through the dispatcher's gates; a customer who denied the purpose gets none (blocked, logged).
-TEST(CasesApi, EscalationNoticesAreSentAsActions) {
+// Issue 5 §3: escalation notices go out as actions — signed webhooks of type case_escalation —
+// and they are notices to staff, not messages to the customer: inside the customer's quiet hours,
+// with their frequency cap full and their consent for the purpose denied they still go out at once;
+// they take no slot of the cap (the CSAT request after one is admitted) and are no `Action Sent`
+// touch on the customer's timeline (the case events are).
+TEST(CasesApi, EscalationNoticesAreStaffNoticesNotCustomerMessages) {
   TempDir tmp;
   WebhookReceiver receiver;
-  const std::string config = WebhookConfig(tmp, receiver, "{escalation_purpose: service, escalation_channel: email}");
+  // Quiet hours from an hour ago to an hour ahead (UTC, every customer's default zone) for every
+  // purpose but service (the CSAT request's); a cap of one action per customer per week.
+  const auto now_min = std::chrono::duration_cast<std::chrono::minutes>(
+                           std::chrono::system_clock::now().time_since_epoch()).count() % 1440;
+  auto hhmm = [](long m) {
+    m = (m % 1440 + 1440) % 1440;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02ld:%02ld", m / 60, m % 60);
+    return std::string(buf);
+  };
+  const std::string config = tmp.Sub("cairn.yaml");
+  {
+    std::ofstream f(config);
+    f << "actions:\n  webhook: {url: \"" << receiver.url() << "\", secret: s3cret, timeout: 2s}\n"
+      << "  quiet_hours: {enabled: true, start: \"" << hhmm(now_min - 60) << "\", end: \"" << hhmm(now_min + 60)
+      << "\", default_time_zone: UTC, exempt_purposes: [service]}\n"
+      << "  frequency_cap: {max_actions: 1, window: 7d}\n"
+      << "cases: {escalation_purpose: ops, escalation_channel: email}\n";
+  }
   CairnServer server(tmp.Sub("data"), tmp.Sub("serve"), {"--config", config});
   ASSERT_TRUE(server.Start());
   auto c = server.Client();
@@ -444,55 +465,95 @@ TEST(CasesApi, EscalationNoticesAreSentAsActions) {
                       BatchJson({R"({"type":"identify","userId":"eve","messageId":"e-1"})",
                                  R"({"type":"identify","userId":"dan","messageId":"d-1"})",
                                  TrackJson("dan", "Consent Updated", "d-2",
-                                           R"("properties":{"purpose":"service","state":"denied"})")}),
+                                           R"("properties":{"purpose":"ops","status":"denied"})")}),
                       WriteAuth());
   ASSERT_TRUE(sent.ok());
   ASSERT_EQ(sent->status, 200u) << sent->body;
-  // A critical case notifies a manager at once.
-  auto eve_case = Call(*c, "POST", "/v1/cases", R"({"customer":"eve","severity":"critical","category":"outage"})");
-  ASSERT_EQ(eve_case.status, 201u) << eve_case.json;
-  const uint64_t eve_id = eve_case.json.at("id").to_number<uint64_t>();
-  auto dan_case = Call(*c, "POST", "/v1/cases", R"({"customer":"dan","severity":"critical","category":"outage"})");
-  ASSERT_EQ(dan_case.status, 201u) << dan_case.json;
-  const uint64_t dan_id = dan_case.json.at("id").to_number<uint64_t>();
-
-  std::string body;
-  ASSERT_TRUE(Eventually([&] {
+  auto open_critical = [&](const std::string& who) {
+    auto opened = Call(*c, "POST", "/v1/cases", R"({"customer":")" + who + R"(","severity":"critical","category":"outage"})");
+    EXPECT_EQ(opened.status, 201u) << opened.json;
+    return opened.status == 201 ? opened.json.at("id").to_number<uint64_t>() : 0;
+  };
+  // The webhook bodies of `type` about case `id`.
+  auto bodies = [&](std::string_view type, uint64_t id) {
+    std::vector<std::string> out;
     for (const auto& s : receiver.seen())
-      if (s.body.find(R"("type":"case_escalation")") != std::string::npos) body = s.body;
-    return !body.empty();
-  })) << "no case_escalation webhook";
-  auto v = ParseJson(body);
+      if (s.body.find(R"("type":")" + std::string(type) + "\"") != std::string::npos &&
+          s.body.find(R"("caseId":)" + std::to_string(id) + ",") != std::string::npos)
+        out.push_back(s.body);
+    return out;
+  };
+
+  // A critical case notifies a manager at once — inside eve's quiet hours for the purpose `ops`.
+  const uint64_t first = open_critical("eve");
+  ASSERT_TRUE(Eventually([&] { return !bodies("case_escalation", first).empty(); }))
+      << "the escalation notice was held back (quiet hours?)";
+  auto v = ParseJson(bodies("case_escalation", first)[0]);
   ASSERT_TRUE(v.is_object());
   const auto& data = v.at("data");
-  EXPECT_EQ(data.at("caseId").to_number<uint64_t>(), eve_id) << body;
   EXPECT_EQ(Str(data, "level"), "manager");
   EXPECT_EQ(Str(data, "action"), "notify");
   EXPECT_EQ(Str(data, "reason"), "severity");
   EXPECT_EQ(Str(data, "agent"), "meg");
   EXPECT_EQ(Str(data.at("case"), "category"), "outage");
-  EXPECT_EQ(Str(v, "purpose"), "service");
+  EXPECT_EQ(Str(v, "audience"), "staff");
+  EXPECT_EQ(Str(v, "purpose"), "ops");
   EXPECT_EQ(Str(v, "channel"), "email");
   EXPECT_EQ(Str(v.at("customer"), "key"), "userId:eve");
   EXPECT_FALSE(receiver.seen().front().signature.empty());  // signed like every webhook
+  const std::string notice_id = std::to_string(v.at("id").to_number<int64_t>());
+  auto notice = Call(*c, "GET", "/v1/actions/" + notice_id);
+  EXPECT_EQ(Str(notice.json, "audience"), "staff") << notice.json;
+  ASSERT_EQ(notice.json.at("gates").as_array().size(), 1u) << notice.json;
+  EXPECT_EQ(Str(notice.json.at("gates").as_array()[0], "gate"), "audience") << notice.json;
 
-  // Dan denied the service purpose: his notice is blocked by the consent gate, never sent.
-  Answer blocked;
+  // Resolved: the CSAT request (a customer message, service: not held by quiet hours) takes the
+  // one slot of eve's cap — the notice before it did not.
+  const std::string base = "/v1/cases/" + std::to_string(first);
+  ASSERT_EQ(Call(*c, "POST", base + "/transition", R"({"to":"in_progress","actor":"api"})").status, 200u);
+  ASSERT_EQ(Call(*c, "POST", base + "/transition", R"({"to":"resolved","resolution":{"type":"fix","amount":0}})").status,
+            200u);
+  Answer csat;
   ASSERT_TRUE(Eventually([&] {
-    blocked = Call(*c, "GET", "/v1/actions?status=blocked");
-    return blocked.status == 200 && !blocked.json.at("actions").as_array().empty();
-  })) << blocked.json;
-  const auto& action = blocked.json.at("actions").as_array()[0];
-  EXPECT_EQ(Str(action, "name"), "case_escalation") << action;
-  EXPECT_NE(boost::json::serialize(action).find("denied"), std::string::npos) << action;
-  for (const auto& s : receiver.seen())
-    EXPECT_EQ(s.body.find(R"("caseId":)" + std::to_string(dan_id) + ","), std::string::npos) << s.body;
-  // Exactly one notice for Eve's case (once per step).
-  int notices = 0;
-  for (const auto& s : receiver.seen()) notices += s.body.find(R"("type":"case_escalation")") != std::string::npos;
-  EXPECT_EQ(notices, 1);
-  // ... and the escalation is on the case as before.
-  auto detail = Call(*c, "GET", "/v1/cases/" + std::to_string(eve_id));
+    csat = Call(*c, "GET", "/v1/actions?limit=100");
+    for (const auto& a : csat.json.at("actions").as_array())
+      if (Str(a, "name") == "csat_request") return Str(a, "status") == "delivered" || Str(a, "status") == "suppressed";
+    return false;
+  })) << csat.json;
+  ASSERT_EQ(bodies("csat_request", first).size(), 1u) << "the escalation notice used the customer's cap: " << csat.json;
+
+  // eve's cap is full now, and it is still quiet: a second critical case is escalated at once.
+  const uint64_t second = open_critical("eve");
+  ASSERT_TRUE(Eventually([&] { return !bodies("case_escalation", second).empty(); })) << "second notice held back";
+
+  // dan denied the purpose `ops`: that is about contacting dan, not his case's escalation.
+  const uint64_t dans = open_critical("dan");
+  ASSERT_TRUE(Eventually([&] { return !bodies("case_escalation", dans).empty(); })) << "dan's notice was blocked";
+  auto blocked = Call(*c, "GET", "/v1/actions?status=blocked");
+  EXPECT_TRUE(blocked.json.at("actions").as_array().empty()) << blocked.json;
+
+  // Exactly one notice per step.
+  EXPECT_EQ(bodies("case_escalation", first).size(), 1u);
+  EXPECT_EQ(bodies("case_escalation", second).size(), 1u);
+
+  // eve's timeline: the CSAT request is the one message sent to her (an Action Sent touch); the
+  // notices are not there as messages to her; her cases are there as case events.
+  std::map<std::string, int> actions_sent;
+  int case_events = 0;
+  ASSERT_TRUE(Eventually([&] {
+    actions_sent.clear();
+    case_events = 0;
+    for (const auto& in : Timeline(*c, "eve")) {
+      const std::string event(in.at("event").as_string());
+      if (event == "Action Sent") ++actions_sent[Str(in.at("message").at("properties"), "action")];
+      if (event.starts_with("Case ")) ++case_events;
+    }
+    return actions_sent.contains("csat_request") && case_events >= 4;  // opened, updated, resolved, opened
+  })) << "timeline lacks the CSAT touch or the case events";
+  EXPECT_EQ(actions_sent, (std::map<std::string, int>{{"csat_request", 1}}));
+  for (const auto& in : Timeline(*c, "dan")) EXPECT_NE(std::string(in.at("event").as_string()), "Action Sent");
+  // ... and each escalation is on its case.
+  auto detail = Call(*c, "GET", "/v1/cases/" + std::to_string(second));
   EXPECT_EQ(detail.json.at("escalations").as_array().size(), 1u) << detail.json;
   ASSERT_TRUE(server.Stop());
 }

@@ -21,6 +21,7 @@ void WriteFields(const actions::ActionRecord& a, JsonWriter* w) {
   w->Key("id").String(CustomerIdString(r.customer));
   w->Key("key").String(r.customer_key);
   w->EndObject();
+  w->Key("audience").String(actions::AudienceName(r.audience));
   w->Key("purpose").String(r.purpose);
   w->Key("channel").String(r.channel);
   w->Key("critical").String(r.critical);

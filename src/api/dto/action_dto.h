@@ -1,6 +1,7 @@
 #pragma once
 // Action DTOs (GET /v1/actions..., POST /v1/actions/{id}/replay). An action as JSON:
-//   {"id","idempotencyKey","name","customer":{"id":"c:7","key":"userId:alice"},"purpose","channel",
+//   {"id","idempotencyKey","name","customer":{"id":"c:7","key":"userId:alice"},"audience":"customer"|"staff",
+//    "purpose","channel",
 //    "critical","expectedGain","customerValue","timeZone","source","status","createdAt",
 //    "notBefore","nextAttempt","attempts","lastError","deliveredAt": time | null,"endpoint",
 //    "data": <payload object>}
