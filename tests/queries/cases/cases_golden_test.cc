@@ -32,7 +32,8 @@
 //   analysis key=value ...             GET /v1/complaints/analysis (whole time): cases, open,
 //                                      resolved, secondary, secondary_rate, sla_attainment,
 //                                      csat_responses, csat, mean_hours, median_hours,
-//                                      categories (k:n,k:n), agent_attainment (id:pct,...)
+//                                      categories (k:n,k:n), agent_attainment (id:pct,...),
+//                                      team_attainment (team:pct,...), recovery_well|never|poor
 //
 // TIME is ISO-8601 UTC or +DURATION after 2026-01-05T00:00:00Z (a Monday): +90m, +2d, +1500ms.
 
@@ -403,6 +404,10 @@ class Runner {
     for (const auto& s : a.by_agent)
       agents += (agents.empty() ? "" : ",") + (s.key.empty() ? "-" : s.key) + ":" + Num(s.attainment);
     f["agent_attainment"] = agents.empty() ? "-" : agents;
+    std::string teams;
+    for (const auto& s : a.by_team)
+      teams += (teams.empty() ? "" : ",") + (s.key.empty() ? "-" : s.key) + ":" + Num(s.attainment);
+    f["team_attainment"] = teams.empty() ? "-" : teams;
     f["recovery_well"] = Num(a.recovery.well_resolved_nps);
     f["recovery_never"] = Num(a.recovery.never_complained_nps);
     f["recovery_poor"] = Num(a.recovery.poorly_resolved_nps);
