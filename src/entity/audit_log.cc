@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "base/logging.h"
+
 namespace cairn::entity {
 namespace {
 
@@ -39,6 +41,26 @@ constexpr std::string_view kSchemaV2 = R"sql(
 CREATE TABLE secret (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
 INSERT INTO meta (key, value) SELECT 'subjects_from_seq', COALESCE(MAX(seq), 0) + 1 FROM audit;
 )sql";
+
+// Schema version 3: records written by schema 1 (seq < meta.subjects_from_seq) still held the ids
+// as requested. The step only marks them; Open rewrites them in code (the rewrite needs the subject
+// key and re-chains) — PseudonymiseSchemaOneRecords, crash-safe through meta.raw_ids.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE rechain (
+  at_ms INTEGER NOT NULL,
+  rewritten INTEGER NOT NULL,
+  from_seq INTEGER NOT NULL,
+  through_seq INTEGER NOT NULL,
+  old_head BLOB NOT NULL,
+  new_head BLOB NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('raw_ids', 1);
+)sql";
+
+// meta.raw_ids (schema 3): 1 = schema-1 records may still hold raw ids; 2 = rewritten, the file
+// still to be scrubbed (old bytes may sit in free pages and the -wal); 0 = done.
+constexpr int64_t kRawIdsPresent = 1;
+constexpr int64_t kRawIdsScrub = 2;
 
 constexpr std::string_view kColumns =
     "seq, at_ms, actor_key_id, actor_name, actor_role, session, method, route, customer, status, hash";
@@ -95,7 +117,7 @@ std::string AuditLog::ChainHash(const std::string& prev, const AuditRecord& r) {
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Clock* clock) {
   if (sodium_init() < 0) return Internal("libsodium initialisation failed");
   ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, SqliteOptions{}));
-  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1, kSchemaV2}));
+  RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1, kSchemaV2, kSchemaV3}));
   std::unique_ptr<AuditLog> log(new AuditLog(std::move(db), clock ? clock : Clock::Real()));
   {
     // The subject key: made once, at the first open of schema 2 (docs/format/audit.md).
@@ -112,6 +134,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Clock*
     return Corruption(fmt::format("{}: the subject key has {} bytes, expected {}", path, log->secret_.size(),
                                   crypto_generichash_KEYBYTES));
   }
+  RETURN_IF_ERROR(log->PseudonymiseSchemaOneRecords());
   log->head_hash_.assign(crypto_generichash_BYTES, '\0');
   ASSIGN_OR_RETURN(Stmt s, log->db_->Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -123,6 +146,91 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Clock*
     }
   }
   return log;
+}
+
+Status AuditLog::PseudonymiseSchemaOneRecords() {
+  ASSIGN_OR_RETURN(int64_t state, db_->QueryInt("SELECT COALESCE((SELECT value FROM meta WHERE key = 'raw_ids'), 0)"));
+  if (state == kRawIdsPresent) {
+    // Why in one transaction with the triggers dropped: the log is append-only to every caller;
+    // this one-time step is the only writer allowed to change a record, and it either rewrites
+    // every schema-1 record and re-chains the whole tail, or (crash, error) leaves the file as it
+    // was. secure_delete zeroes the cells the UPDATE frees, so the raw ids do not linger in the
+    // file's free space; Scrub below clears the -wal and free pages.
+    RETURN_IF_ERROR(db_->SecureDelete());
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get(), Transaction::Mode::kImmediate));
+    ASSIGN_OR_RETURN(int64_t subjects_from,
+                     db_->QueryInt("SELECT COALESCE((SELECT value FROM meta WHERE key = 'subjects_from_seq'), 1)"));
+    RETURN_IF_ERROR(db_->Exec("DROP TRIGGER audit_no_update"));
+    // Read every record first (the chain must be recomputed in seq order from the first change).
+    std::vector<AuditRecord> records;
+    {
+      ASSIGN_OR_RETURN(Stmt s, db_->Prepare(fmt::format("SELECT {} FROM audit ORDER BY seq", kColumns)));
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        records.push_back(ReadRow(s));
+      }
+    }
+    int64_t rewritten = 0, from_seq = 0;
+    std::string prev(crypto_generichash_BYTES, '\0');
+    const std::string old_head = records.empty() ? prev : records.back().hash;
+    for (AuditRecord& r : records) {
+      bool changed = false;
+      if (r.seq < subjects_from && !r.customer.empty()) {
+        // The subject schema 2 gives a reference that names no known customer: the keyed hash of
+        // the id as the request gave it. GET /v1/audit?customer=X still finds these records (it
+        // matches the hash of X as given and of each of the customer's identity keys).
+        r.customer = SubjectHash(r.customer);
+        ++rewritten;
+        changed = true;
+        if (from_seq == 0) from_seq = r.seq;
+      }
+      if (from_seq != 0) {
+        std::string h = ChainHash(prev, r);
+        if (changed || h != r.hash) {
+          ASSIGN_OR_RETURN(Stmt u, db_->Prepare("UPDATE audit SET customer = ?1, hash = ?2 WHERE seq = ?3"));
+          RETURN_IF_ERROR(u.Bind(1, r.customer).BindBlob(2, h).Bind(3, r.seq).Run());
+        }
+        r.hash = std::move(h);
+      }
+      prev = r.hash;
+    }
+    RETURN_IF_ERROR(db_->Exec(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is "
+        "append-only'); END;"));
+    if (rewritten > 0) {
+      ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO rechain (at_ms, rewritten, from_seq, through_seq, old_head, "
+                                              "new_head) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+      RETURN_IF_ERROR(ins.Bind(1, clock_->NowMillis())
+                          .Bind(2, rewritten)
+                          .Bind(3, from_seq)
+                          .Bind(4, records.back().seq)
+                          .BindBlob(5, old_head)
+                          .BindBlob(6, records.back().hash)
+                          .Run());
+    }
+    RETURN_IF_ERROR(db_->Exec(fmt::format("UPDATE meta SET value = {} WHERE key = 'raw_ids'", kRawIdsScrub)));
+    RETURN_IF_ERROR(txn.Commit());
+    if (rewritten > 0) {
+      LOG_INFO("{}: {} audit records written before schema 2 now name a keyed hash instead of the id as requested; "
+               "the chain was recomputed from record {} (old head kept in table rechain)",
+               db_->path(), rewritten, from_seq);
+    }
+    state = kRawIdsScrub;
+  }
+  if (state == kRawIdsScrub) {
+    // VACUUM + wal_checkpoint(TRUNCATE): no free page or -wal frame keeps a rewritten id. Unavailable
+    // only if another connection holds a read transaction (none at open in cairn): retried at the
+    // next open, the log works meanwhile.
+    Status s = db_->Scrub();
+    if (!s.ok()) {
+      LOG_WARN("{}: scrubbing after the audit subject rewrite (retried at the next open): {}", db_->path(),
+               s.ToString());
+      return Status::Ok();
+    }
+    RETURN_IF_ERROR(db_->Exec("UPDATE meta SET value = 0 WHERE key = 'raw_ids'"));
+  }
+  return Status::Ok();
 }
 
 std::string AuditLog::SubjectHash(std::string_view reference) const {

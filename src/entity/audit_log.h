@@ -79,6 +79,11 @@ class AuditLog {
  private:
   AuditLog(std::unique_ptr<SqliteDb> db, Clock* clock) : db_(std::move(db)), clock_(clock) {}
 
+  // Schema 3 (docs/format/audit.md): rewrites the customer of every record written by schema 1 to
+  // its keyed hash, recomputes the chain from the first rewritten record, records the old and new
+  // head in `rechain`, and scrubs the file. At Open, after the secret exists; does nothing once done.
+  Status PseudonymiseSchemaOneRecords();
+
   mutable std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // guarded by mu_
   Clock* const clock_;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "testutil/temp_dir.h"
 
 namespace cairn::entity {
@@ -141,49 +144,171 @@ TEST_F(AuditLogTest, SubjectHashIsKeyedStableAcrossReopenAndHidesTheReference) {
   EXPECT_NE((*other)->SubjectHash("e:alice@example.com"), h);
 }
 
-// A log written by schema 1 (records holding the ids as requested) opens at schema 2: its chain
-// still verifies, appends continue it, and meta says from which record subjects are used.
-TEST_F(AuditLogTest, SchemaOneLogMigratesAndKeepsItsChain) {
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Every byte of the log's files (the database, its -wal and -shm).
+std::string AllBytes(const std::string& path) { return ReadFile(path) + ReadFile(path + "-wal") + ReadFile(path + "-shm"); }
+
+// testdata/audit_schema1.sql: five records written by schema 1, three naming one customer by the
+// ids a request gave (e-mail, "u:" userId, phone), one naming nobody, one another customer.
+const std::vector<std::string> kRawIds = {"vic-mail-7f3a9c1e@example.com", "u:vic-uid-7f3a9c1e", "+4915550173391",
+                                          "keeper-0"};
+
+class AuditSchemaOneTest : public AuditLogTest {
+ protected:
+  // Writes the schema-1 fixture to path_ (a file of its own, not the one SetUp made); checks that
+  // its chain is the one this code computes (the fixture's hashes were made outside it).
+  void WriteFixture() {
+    log_.reset();
+    path_ = dir_.Sub("schema1.db");
+    auto db = SqliteDb::Open(path_, SqliteOptions{});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(ReadFile(std::string(CAIRN_ENTITY_TESTDATA) + "/audit_schema1.sql")).ok());
+    auto s = (*db)->Prepare("SELECT seq, at_ms, actor_key_id, actor_name, actor_role, session, method, route, customer, "
+                            "status, hash FROM audit ORDER BY seq");
+    ASSERT_TRUE(s.ok());
+    std::string prev(32, '\0');
+    while (*s->Step()) {
+      AuditRecord r;
+      r.seq = s->Int64(0);
+      r.at_ms = s->Int64(1);
+      r.actor_key_id = s->Int64(2);
+      r.actor_name = s->Text(3);
+      r.actor_role = s->Text(4);
+      r.session = s->Text(5);
+      r.method = s->Text(6);
+      r.route = s->Text(7);
+      r.customer = s->Text(8);
+      r.status = static_cast<uint32_t>(s->Int64(9));
+      prev = AuditLog::ChainHash(prev, r);
+      old_hashes_.push_back(std::string(s->Text(10)));
+      ASSERT_EQ(old_hashes_.back(), prev) << "fixture record " << r.seq;
+      old_.push_back(std::move(r));
+    }
+    ASSERT_EQ(old_.size(), 5u);
+  }
+  int64_t MetaInt(const std::string& key) {
+    auto db = SqliteDb::Open(path_, SqliteOptions{});
+    auto v = (*db)->QueryInt("SELECT value FROM meta WHERE key = '" + key + "'");
+    return v.ok() ? *v : -1;
+  }
+
+  std::vector<AuditRecord> old_;
+  std::vector<std::string> old_hashes_;
+};
+
+// Schema 3: a log written by schema 1 opens with every record that named a customer by a raw id
+// rewritten to the keyed subject hash of that id (findable as before, by the hash of the id as
+// given), the chain recomputed so it verifies and appends continue it, the old head kept in
+// `rechain`, and no byte of any raw id left in the file or its -wal.
+TEST_F(AuditSchemaOneTest, SchemaOneRecordsAreRewrittenToSubjectsAndRechained) {
+  ASSERT_NO_FATAL_FAILURE(WriteFixture());
+  // Positive control: the scanner sees the raw ids in the schema-1 file.
+  for (const auto& id : kRawIds) EXPECT_NE(AllBytes(path_).find(id), std::string::npos) << id;
+  Reopen();
+  auto n = log_->Verify();
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 5);
+  AuditFilter all;
+  all.limit = 10;
+  auto records = log_->Query(all);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 5u);
+  for (const AuditRecord& r : *records) {
+    const AuditRecord& was = old_[static_cast<size_t>(r.seq - 1)];
+    // Only `customer` (and the hashes) changed; who/when/what stay as they were.
+    EXPECT_EQ(r.at_ms, was.at_ms);
+    EXPECT_EQ(r.actor_name, was.actor_name);
+    EXPECT_EQ(r.session, was.session);
+    EXPECT_EQ(r.route, was.route);
+    EXPECT_EQ(r.status, was.status);
+    EXPECT_EQ(r.customer, was.customer.empty() ? "" : log_->SubjectHash(was.customer)) << r.seq;
+    EXPECT_NE(r.hash, old_hashes_[static_cast<size_t>(r.seq - 1)]) << "record " << r.seq << " re-chained";
+  }
+  // Found by the subject of the id as the request gave it, as records written by schema 2 are.
+  AuditFilter by_phone;
+  by_phone.customers = {log_->SubjectHash("+4915550173391")};
+  auto found = log_->Query(by_phone);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].seq, 4);
+  // Appends continue the new chain; the log stays append-only.
+  ASSERT_TRUE(log_->Append(Rec(3, "alice", "c:7")).ok());
+  n = log_->Verify();
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 6);
+  const std::string head = (*records)[0].hash;
   log_.reset();
-  path_ = dir_.Sub("schema1.db");  // a file of its own (not the one SetUp made)
-  AuditRecord old = Rec(3, "alice", "alice@example.com");
-  old.seq = 1;
-  old.at_ms = 1000;
-  old.hash = AuditLog::ChainHash(std::string(32, '\0'), old);
+  for (const auto& id : kRawIds) EXPECT_EQ(AllBytes(path_).find(id), std::string::npos) << id << " left in the file";
+  EXPECT_EQ(MetaInt("schema_version"), 3);
+  EXPECT_EQ(MetaInt("raw_ids"), 0);
   {
     auto db = SqliteDb::Open(path_, SqliteOptions{});
     ASSERT_TRUE(db.ok());
-    // Schema 1 exactly as released (docs/format/audit.md).
+    EXPECT_FALSE((*db)->Exec("UPDATE audit SET status = 500 WHERE seq = 1").ok()) << "the update trigger is back";
+    auto r = (*db)->Prepare("SELECT rewritten, from_seq, through_seq, old_head, new_head FROM rechain");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(*r->Step());
+    EXPECT_EQ(r->Int64(0), 4);
+    EXPECT_EQ(r->Int64(1), 1);
+    EXPECT_EQ(r->Int64(2), 5);
+    EXPECT_EQ(r->Text(3), old_hashes_.back()) << "the pre-upgrade head, for operators who pinned it";
+    EXPECT_EQ(r->Text(4), head);
+  }
+  // Idempotent: a second open rewrites nothing (the chain and the appended record stay).
+  Reopen();
+  n = log_->Verify();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 6);
+}
+
+// A log already at schema 2 (schema-1 records, then records naming subjects): only the records
+// before subjects_from_seq are rewritten; later ones keep their subjects.
+TEST_F(AuditSchemaOneTest, OnlyRecordsWrittenBeforeSchemaTwoAreRewritten) {
+  ASSERT_NO_FATAL_FAILURE(WriteFixture());
+  {
+    auto db = SqliteDb::Open(path_, SqliteOptions{});
+    ASSERT_TRUE(db.ok());
+    // Schema 2 as released, then a record written under it (subject "c:12"), chained on.
     ASSERT_TRUE((*db)->Exec(R"sql(
-CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE audit (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor_key_id INTEGER NOT NULL,
-  actor_name TEXT NOT NULL, actor_role TEXT NOT NULL, session TEXT NOT NULL, method TEXT NOT NULL,
-  route TEXT NOT NULL, customer TEXT NOT NULL, status INTEGER NOT NULL, hash BLOB NOT NULL);
-CREATE INDEX audit_customer ON audit (customer, seq);
-CREATE INDEX audit_actor ON audit (actor_key_id, seq);
-CREATE INDEX audit_at ON audit (at_ms);
-CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-INSERT INTO meta (key, value) VALUES ('schema_version', 1);
-PRAGMA application_id = 1128355140;
+CREATE TABLE secret (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
+INSERT INTO meta (key, value) SELECT 'subjects_from_seq', COALESCE(MAX(seq), 0) + 1 FROM audit;
+UPDATE meta SET value = 2 WHERE key = 'schema_version';
+INSERT INTO secret (id, key) VALUES (1, zeroblob(32));
 )sql").ok());
-    auto ins = (*db)->Prepare(
-        "INSERT INTO audit VALUES (1, 1000, 3, 'alice', 'agent', '', 'GET', '/v1/customers/{id}', "
-        "'alice@example.com', 200, ?1)");
+    AuditRecord r = Rec(4, "bob", "c:12");
+    r.seq = 6;
+    r.at_ms = 9000;
+    r.hash = AuditLog::ChainHash(old_hashes_.back(), r);
+    auto ins = (*db)->Prepare("INSERT INTO audit VALUES (6, 9000, 4, 'bob', 'agent', '', 'GET', '/v1/customers/{id}', "
+                              "'c:12', 200, ?1)");
     ASSERT_TRUE(ins.ok());
-    ASSERT_TRUE(ins->BindBlob(1, old.hash).Run().ok());
+    ASSERT_TRUE(ins->BindBlob(1, r.hash).Run().ok());
   }
   Reopen();
-  ASSERT_TRUE(log_->Append(Rec(3, "alice", log_->SubjectHash("x"))).ok());
   auto n = log_->Verify();
   ASSERT_TRUE(n.ok()) << n.status().ToString();
-  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(*n, 6);
+  AuditFilter f;
+  f.customers = {"c:12"};
+  auto later = log_->Query(f);
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ((*later)[0].seq, 6);
+  f.customers = {log_->SubjectHash("keeper-0")};
+  auto old = log_->Query(f);
+  ASSERT_TRUE(old.ok());
+  ASSERT_EQ(old->size(), 1u);
+  EXPECT_EQ((*old)[0].seq, 5);
   log_.reset();
+  for (const auto& id : kRawIds) EXPECT_EQ(AllBytes(path_).find(id), std::string::npos) << id;
+  // The key made under schema 2 (here all zeros) hashed them: it is never replaced.
   auto db = SqliteDb::Open(path_, SqliteOptions{});
   ASSERT_TRUE(db.ok());
-  EXPECT_EQ(*(*db)->QueryInt("SELECT value FROM meta WHERE key = 'schema_version'"), 2);
-  EXPECT_EQ(*(*db)->QueryInt("SELECT value FROM meta WHERE key = 'subjects_from_seq'"), 2);
-  EXPECT_EQ(*(*db)->QueryInt("SELECT length(key) FROM secret WHERE id = 1"), 32);
+  EXPECT_EQ(*(*db)->QueryInt("SELECT key = zeroblob(32) FROM secret WHERE id = 1"), 1);
 }
 
 }  // namespace

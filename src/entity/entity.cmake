@@ -6,6 +6,8 @@ cairn_library(cairn_entity
 cairn_test(entity_test
   SOURCES sqlite_db_test.cc profile_store_test.cc key_store_test.cc audit_log_test.cc
   DEPS cairn_entity)
+# testdata/audit_schema1.sql: an audit.db written by schema 1 (also used by tests/recovery/erasure_test.cc).
+target_compile_definitions(entity_test PRIVATE CAIRN_ENTITY_TESTDATA="${CMAKE_CURRENT_SOURCE_DIR}/testdata")
 cairn_simd(cairn_entity)
 # Consent ledger (DIR/consents.db, primary data): docs/format/consents.md, docs/consent.md.
 # Links ingest's timestamp parser for expires_at (a leaf library: store records, simdjson).

@@ -19,6 +19,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
+
+#include <sqlite3.h>
 
 #include "api/cairn_server.h"
 #include "testutil/temp_dir.h"
@@ -314,6 +317,55 @@ TEST(ErasureTest, OfflineEraseCommand) {
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->status.ExitedWith(0));
   EXPECT_NE(missing->err.find("no customer"), std::string::npos) << missing->err;
+}
+
+// A data directory upgraded from a version whose audit log kept the ids as requested (audit.db
+// schema 1, src/entity/testdata/audit_schema1.sql: the victim named by e-mail, "u:" userId and
+// phone): the upgrade rewrites those records to keyed subjects (schema 3, docs/format/audit.md),
+// so after the customer's erasure no byte of any of their ids is left, old audit records
+// included; the old records are still found by the customer's ids and the chain verifies.
+TEST(ErasureTest, AuditRecordsWrittenBeforeSubjectsKeepNoRawIdAfterUpgradeAndErasure) {
+  TempDir tmp;
+  std::string data = tmp.path() + "/data";
+  std::filesystem::create_directories(data);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((data + "/audit.db").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    const std::string sql = ReadAll(std::string(CAIRN_ENTITY_TESTDATA) + "/audit_schema1.sql");
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  // Positive control: the fixture holds the victim's e-mail, userId and phone in plain.
+  for (const char* id : {kVictimEmail, kVictim, kVictimPhone}) EXPECT_FALSE(FilesContaining(data, id).empty()) << id;
+
+  CairnServer server(data, tmp.path() + "/serve");
+  ASSERT_TRUE(server.Start());
+  auto c = server.Client();
+  Send(*c, VictimBatch(1));
+  Send(*c, KeeperBatch(0));
+  // The records written by schema 1 about the victim (1: by e-mail, 2: by userId, 4: by phone)
+  // are found by the customer's e-mail, as records written later are.
+  auto audit = c->Get(std::string("/v1/audit?limit=1000&customer=") + kVictimEmail, AdminAuth());
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->status, 200) << audit->body;
+  std::set<int64_t> seqs;
+  const boost::json::value entries = ParseJson(audit->body);
+  for (const auto& e : entries.at("entries").as_array()) seqs.insert(e.at("seq").to_number<int64_t>());
+  for (int64_t seq : {1, 2, 4}) EXPECT_TRUE(seqs.count(seq)) << "schema-1 record " << seq << ": " << audit->body;
+  EXPECT_FALSE(seqs.count(3)) << audit->body;
+  EXPECT_FALSE(seqs.count(5)) << audit->body;
+
+  auto del = c->Request("DELETE", std::string("/v1/customers/u:") + kVictim, AdminAuth(), R"({"suppress":true})");
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  ASSERT_EQ(del->status, 200) << del->body;
+  c.reset();
+  ASSERT_TRUE(server.Stop());
+  RunCli({"compact", "--data", data}, tmp.path() + "/compact");
+  ExpectNoVictimId(data);
+  EXPECT_EQ(FilesContaining(data, kMarker), std::vector<std::string>{}) << Join(FilesContaining(data, kMarker));
+  RunCli({"audit", "verify", "--data", data}, tmp.path() + "/audit-verify");
 }
 
 }  // namespace

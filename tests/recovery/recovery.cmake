@@ -21,11 +21,12 @@ set_tests_properties(cairn_crash_test_1000 PROPERTIES LABELS "recovery;slow" TIM
 # acknowledged erasure completes after kill -9; `cairn erase` offline.
 cairn_test(cairn_erasure_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/erasure_test.cc
-  DEPS cairn_testutil_proc Boost::json PkgConfig::ZSTD
+  DEPS cairn_testutil_proc Boost::json PkgConfig::ZSTD SQLite::SQLite3
   LABELS recovery
   TIMEOUT 600)
 target_include_directories(cairn_erasure_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(cairn_erasure_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
+target_compile_definitions(cairn_erasure_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>"
+                           CAIRN_ENTITY_TESTDATA="${CMAKE_SOURCE_DIR}/src/entity/testdata")
 add_dependencies(cairn_erasure_test cairn)
 
 # The store under the fault-injecting Env: fail the nth write/fsync/rename, then drop everything
