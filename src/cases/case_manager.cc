@@ -557,6 +557,7 @@ void CaseManager::SetCustomerDimensions(std::function<std::string(uint64_t)> per
   std::lock_guard lock(mu_);
   persona_of_ = std::move(persona_of);
   phase_of_ = std::move(phase_of);
+  ++dimension_source_;  // what was looked up through the old functions is not reused
 }
 
 Result<Case> CaseManager::Mutate(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn) {
@@ -1418,8 +1419,13 @@ Result<feedback::ScoreReport> CaseManager::Scores(const feedback::ScoreQuery& qu
   feedback::ScoreQuery q = query;
   {
     std::lock_guard lock(mu_);
-    if (!q.persona_of) q.persona_of = persona_of_;
-    if (!q.phase_of) q.phase_of = phase_of_;
+    if (!q.persona_of && !q.phase_of) {
+      q.persona_of = persona_of_;
+      q.phase_of = phase_of_;
+      q.dimension_max_age_ms = options_.survey_dimension_max_age_ms;
+      q.now_ms = clock_->NowMillis();
+      q.dimension_source = dimension_source_;
+    }
   }
   return feedback_->Scores(q);
 }

@@ -58,6 +58,11 @@ struct CaseManagerOptions {
   // A customer's new case within this window after an earlier one is a secondary error.
   // Default 30 days.
   int64_t secondary_window_ms = 30LL * 24 * 3600 * 1000;
+  // How old the persona / journey phase looked up for survey scores may be (SetCustomerDimensions;
+  // feedback::ScoreQuery::dimension_max_age_ms): within it, a score by persona or phase reuses
+  // the values looked up for every customer instead of asking again per customer. Default 30 s;
+  // 0 = ask at every query.
+  int64_t survey_dimension_max_age_ms = 30000;
   // Level notified at once when a critical case opens. Default manager.
   AgentLevel critical_notify_level = AgentLevel::kManager;
   // Run a thread that calls CheckBreaches when timers fall due (at least once a second).
@@ -112,7 +117,7 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
 
   // Customer-level survey dimensions (docs/cases.md "Surveys"): an answer without its own persona
   // (phase) is counted under its customer's persona from the value engine (phase from the journey
-  // engine) as of the query. Either may be null (none). The functions take a customer id as
+  // engine) as of the query, at most survey_dimension_max_age_ms old. Either may be null (none). The functions take a customer id as
   // recorded (possibly merged since: canonicalise inside), return "" when unknown, must be
   // thread-safe and must not call into this manager. Thread-safe; may be set while serving.
   void SetCustomerDimensions(std::function<std::string(uint64_t)> persona_of,
@@ -200,6 +205,7 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   std::function<void()> outbox_listener_;
   std::function<std::optional<double>(uint64_t)> clv_;
   std::function<std::string(uint64_t)> persona_of_, phase_of_;
+  uint64_t dimension_source_ = 0;  // guarded by mu_: bumped by SetCustomerDimensions
   TierThresholds thresholds_;
 
   metrics::Counter* opened_ = nullptr;

@@ -186,6 +186,68 @@ size_t FeedbackStore::size() const {
   return cols_.kind.size();
 }
 
+std::shared_ptr<const FeedbackStore::LookedUp> FeedbackStore::LookUp(int which,
+                                                                    const std::function<std::string(uint64_t)>& fn,
+                                                                    const ScoreQuery& q) const {
+  const std::vector<uint32_t>& own = cols_.dims[2 + which];  // the answers' own persona / phase
+  // Extends `d` to every customer and every answer: customers from ordinal `d->by_customer.size()`
+  // are looked up (neighbours often share a value, so the last one is checked before the
+  // dictionary), then answers from `d->by_answer.size()` get their own value, else their
+  // customer's. The per-answer column makes a query a sequential scan.
+  auto fill = [&](LookedUp* d) {
+    auto local = [&](const std::string& v) {
+      auto [it, inserted] = d->index.emplace(v, static_cast<uint32_t>(d->names.size()));
+      if (inserted) d->names.push_back(v);
+      return it->second;
+    };
+    size_t ord = std::max<size_t>(d->by_customer.size(), 1);
+    d->by_customer.resize(customers_.size(), 0);  // ordinal 0 (anonymous) stays ""
+    std::string last;
+    uint32_t last_id = 0;
+    for (; ord < customers_.size(); ++ord) {
+      std::string v = fn(customers_[ord]);
+      if (v != last) {
+        last_id = local(v);
+        last = std::move(v);
+      }
+      d->by_customer[ord] = last_id;
+    }
+    std::vector<int64_t> from_names(names_.size(), -1);  // names_ id → local id, on first use
+    size_t i = d->by_answer.size();
+    d->by_answer.resize(own.size());
+    for (; i < own.size(); ++i) {
+      const uint32_t v = own[i];
+      if (v == 0) {
+        d->by_answer[i] = d->by_customer[cols_.cust[i]];
+      } else {
+        if (from_names[v] < 0) from_names[v] = local(names_[v]);
+        d->by_answer[i] = static_cast<uint32_t>(from_names[v]);
+      }
+    }
+  };
+  if (q.dimension_max_age_ms <= 0) {
+    auto d = std::make_shared<LookedUp>();
+    fill(d.get());
+    return d;
+  }
+  std::lock_guard lock(looked_up_mu_);
+  std::shared_ptr<const LookedUp>& kept = looked_up_[which];
+  if (kept && kept->source == q.dimension_source && q.now_ms >= kept->at_ms &&
+      q.now_ms - kept->at_ms < q.dimension_max_age_ms) {
+    if (kept->by_customer.size() == customers_.size() && kept->by_answer.size() == own.size()) return kept;
+    auto d = std::make_shared<LookedUp>(*kept);  // answers and customers since: only them
+    fill(d.get());
+    kept = d;
+    return kept;
+  }
+  auto d = std::make_shared<LookedUp>();
+  d->source = q.dimension_source;
+  d->at_ms = q.now_ms;
+  fill(d.get());
+  kept = d;
+  return kept;
+}
+
 ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
   ScoreReport report;
   report.kind = q.kind;
@@ -200,23 +262,23 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
     default: break;
   }
   const std::string* filters[5] = {&q.channel, &q.segment, &q.persona, &q.phase, &q.category};
-  // Persona and phase are also customer-level: an answer without its own value takes its
-  // customer's (q.persona_of / q.phase_of), looked up once per distinct customer. Names seen only
-  // there get query-local ids past names_.
-  std::vector<std::string> extra_names;
-  std::unordered_map<std::string, uint32_t> extra_ids;
-  auto intern = [&](const std::string& s) -> uint32_t {
-    if (auto it = name_ids_.find(s); it != name_ids_.end()) return it->second;
-    auto [it, inserted] = extra_ids.emplace(s, static_cast<uint32_t>(names_.size() + extra_names.size()));
-    if (inserted) extra_names.push_back(s);
-    return it->second;
-  };
-  std::vector<uint32_t> derived[5];  // by customer ordinal; empty = not derived
+  // Every dimension is a column of ids per answer with its dictionary. Persona and phase are also
+  // customer-level: an answer without its own value takes its customer's (q.persona_of /
+  // q.phase_of), in a column of their own (LookUp) with a dictionary of their own.
+  const uint32_t* col[5];
+  const std::vector<std::string>* dict[5];
+  const std::unordered_map<std::string, uint32_t>* index[5];
+  std::shared_ptr<const LookedUp> looked[5];
   const std::function<std::string(uint64_t)>* derive[5] = {nullptr, nullptr, &q.persona_of, &q.phase_of, nullptr};
   for (int d = 0; d < 5; ++d) {
+    col[d] = cols_.dims[d].data();
+    dict[d] = &names_;
+    index[d] = &name_ids_;
     if (derive[d] == nullptr || !*derive[d] || (dim != d && filters[d]->empty())) continue;
-    derived[d].assign(customers_.size(), 0);
-    for (size_t ord = 1; ord < customers_.size(); ++ord) derived[d][ord] = intern((*derive[d])(customers_[ord]));
+    looked[d] = LookUp(d - 2, *derive[d], q);
+    col[d] = looked[d]->by_answer.data();
+    dict[d] = &looked[d]->names;
+    index[d] = &looked[d]->index;
   }
   // Filters become dimension ids; a value never seen matches nothing.
   int64_t want[5];
@@ -225,21 +287,16 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
       want[d] = -1;
       continue;
     }
-    if (auto it = name_ids_.find(*filters[d]); it != name_ids_.end()) want[d] = it->second;
-    else if (auto x = extra_ids.find(*filters[d]); x != extra_ids.end()) want[d] = x->second;
-    else return report;
+    auto it = index[d]->find(*filters[d]);
+    if (it == index[d]->end()) return report;
+    want[d] = it->second;
   }
-  // The dimension id of answer i: its own value, else (persona, phase) its customer's.
-  auto dim_of = [&](int d, size_t i) -> uint32_t {
-    const uint32_t v = cols_.dims[d][i];
-    return v != 0 || derived[d].empty() ? v : derived[d][cols_.cust[i]];
-  };
   const bool by_period = q.group_by == GroupBy::kDay || q.group_by == GroupBy::kWeek || q.group_by == GroupBy::kMonth;
   // Per-group score histograms (11 buckets cover every kind), turned into stats at the end.
   // Groups are dense arrays: by dimension id, or by day offset from the first day seen.
   using Hist = std::array<int64_t, 11>;
   Hist total{};
-  std::vector<Hist> by_dim(dim >= 0 ? names_.size() + extra_names.size() : 0);
+  std::vector<Hist> by_dim(dim >= 0 ? dict[dim]->size() : 0);
   std::vector<Hist> by_day;  // day (since epoch) − base_day
   int64_t base_day = 0;
   int active[5];
@@ -252,21 +309,21 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
   const int64_t* ats = cols_.at_ms.data();
   const int8_t* scores = cols_.score.data();
   const int32_t* days = cols_.day.data();
-  const uint32_t* group_dim = dim >= 0 && derived[dim].empty() ? cols_.dims[dim].data() : nullptr;
+  const uint32_t* group_dim = dim >= 0 ? col[dim] : nullptr;
   Hist* dim_hists = by_dim.data();
   for (size_t i = 0; i < n; ++i) {
     if (kinds[i] != kind) continue;
     const int64_t at = ats[i];
     if (at < q.from_ms || at >= q.to_ms) continue;
     bool ok = true;
-    for (int k = 0; k < n_active && ok; ++k) ok = dim_of(active[k], i) == static_cast<uint32_t>(want[active[k]]);
+    for (int k = 0; k < n_active && ok; ++k) ok = col[active[k]][i] == static_cast<uint32_t>(want[active[k]]);
     if (!ok) continue;
     if (q.include_customers && !q.include_customers->contains(cols_.customer[i])) continue;
     if (q.exclude_customers && q.exclude_customers->contains(cols_.customer[i])) continue;
     const int s = scores[i];
     ++total[s];
     if (dim >= 0) {
-      ++dim_hists[group_dim != nullptr ? group_dim[i] : dim_of(dim, i)][s];
+      ++dim_hists[group_dim[i]][s];
     } else if (by_period) {
       const int64_t day = days[i];
       if (by_day.empty()) base_day = day;
@@ -311,7 +368,7 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
       for (int64_t c : h) count += c;
       if (count == 0) continue;
       ScoreGroup g;
-      g.key = id < names_.size() ? names_[id] : extra_names[id - names_.size()];
+      g.key = (*dict[dim])[id];
       fill(&g, h);
       report.groups.push_back(std::move(g));
     }
@@ -416,6 +473,9 @@ Status FeedbackStore::EraseCustomers(const std::vector<uint64_t>& customers) {
     cols_.customer[i] = 0;
     cols_.cust[i] = 0;  // anonymous: no persona or phase is derived for it any more
   }
+  // Nothing looked up about an erased customer is kept.
+  std::lock_guard lock(looked_up_mu_);
+  for (auto& kept : looked_up_) kept.reset();
   return Status::Ok();
 }
 

@@ -177,5 +177,62 @@ TEST(FeedbackStore, PersonaAndPhaseFromTheCustomer) {
   EXPECT_EQ(by.groups[0].nps.responses, 4);
 }
 
+// dimension_max_age_ms > 0: what was looked up for every customer is reused within that age (no
+// lookup at all), customers first seen since are looked up alone, and a later query, another
+// source or an erasure asks again.
+TEST(FeedbackStore, LookedUpPersonasAreReusedWithinTheirAge) {
+  testutil::TempDir dir;
+  auto store = FeedbackStore::Open(dir.Sub("feedback.db"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const int64_t t = Utc(2026, 3, 2);
+  ASSERT_TRUE((*store)->RecordAll({Answer(1, 10, t, ""), Answer(2, 0, t, ""), Answer(3, 8, t, "")}).ok());
+  std::map<uint64_t, std::string> persona = {{1, "whales"}, {2, "bargain"}, {3, "bargain"}};
+  int lookups = 0;
+  ScoreQuery q;
+  q.persona_of = [&](uint64_t c) {
+    ++lookups;
+    return persona[c];
+  };
+  q.group_by = GroupBy::kPersona;
+  q.dimension_max_age_ms = 30000;
+  q.now_ms = 1000;
+  q.dimension_source = 7;
+  auto keys = [&] {
+    std::map<std::string, int64_t> out;
+    for (const auto& g : (*store)->Scores(q).groups) out[g.key] = g.nps.responses;
+    return out;
+  };
+  EXPECT_EQ(keys(), (std::map<std::string, int64_t>{{"bargain", 2}, {"whales", 1}}));
+  EXPECT_EQ(lookups, 3);
+  // Customer 2 moves to whales; within the age the kept value counts, nobody is asked.
+  persona[2] = "whales";
+  q.now_ms = 30999;
+  EXPECT_EQ(keys(), (std::map<std::string, int64_t>{{"bargain", 2}, {"whales", 1}}));
+  EXPECT_EQ(lookups, 3);
+  // A customer first seen since is looked up alone.
+  persona[4] = "lapsed";
+  ASSERT_TRUE((*store)->Record(Answer(4, 5, t, "")).ok());
+  EXPECT_EQ(keys(), (std::map<std::string, int64_t>{{"bargain", 2}, {"lapsed", 1}, {"whales", 1}}));
+  EXPECT_EQ(lookups, 4);
+  // At the age, everyone is asked again.
+  q.now_ms = 31000;
+  EXPECT_EQ(keys(), (std::map<std::string, int64_t>{{"bargain", 1}, {"lapsed", 1}, {"whales", 2}}));
+  EXPECT_EQ(lookups, 8);
+  // Another source (new functions) drops what was kept.
+  persona[3] = "whales";
+  q.dimension_source = 8;
+  EXPECT_EQ(keys(), (std::map<std::string, int64_t>{{"lapsed", 1}, {"whales", 3}}));
+  EXPECT_EQ(lookups, 12);
+  // So does an erasure (nothing about an erased customer is kept); customer 1's answer is anonymous now.
+  ASSERT_TRUE((*store)->EraseCustomers({1}).ok());
+  EXPECT_EQ(keys(), (std::map<std::string, int64_t>{{"", 1}, {"lapsed", 1}, {"whales", 2}}));
+  EXPECT_EQ(lookups, 16);  // ordinals stay: customer 1 is still asked, its answer no longer points at it
+  // Age 0 (the default) asks at every query.
+  q.dimension_max_age_ms = 0;
+  keys();
+  keys();
+  EXPECT_EQ(lookups, 24);
+}
+
 }  // namespace
 }  // namespace cairn::feedback
