@@ -7,12 +7,14 @@
 
 #include <stdlib.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "actions/webhook_receiver.h"
@@ -558,6 +560,109 @@ TEST(CasesApi, EscalationNoticesAreStaffNoticesNotCustomerMessages) {
   ASSERT_TRUE(server.Stop());
 }
 
+// Sends an identify of `user` and opens a billing case for them over the API; its id (0 on failure).
+uint64_t IdentifyAndOpenCase(HttpClient& c, const std::string& user) {
+  auto sent = c.Post("/v1/batch", BatchJson({R"({"type":"identify","userId":")" + user + R"(","messageId":"id-)" + user + "\"}"}),
+                     WriteAuth());
+  EXPECT_TRUE(sent.ok() && sent->status == 200u) << (sent.ok() ? sent->body : sent.status().ToString());
+  auto opened = Call(c, "POST", "/v1/cases", R"({"customer":")" + user + R"(","category":"billing"})");
+  EXPECT_EQ(opened.status, 201u) << opened.json;
+  return opened.status == 201 ? opened.json.at("id").to_number<uint64_t>() : 0;
+}
+
+// Issue 5 tests: concurrent updates to one case lose nothing, over HTTP against the real server.
+// Eight clients at once: every comment is kept; of eight edits based on the same version exactly
+// one wins and the others get 409 naming the version; of eight identical transitions exactly one
+// happens (the others are refused as invalid from the new status, naming the allowed moves).
+TEST(CasesApi, ConcurrentUpdatesToOneCaseLoseNothing) {
+  TempDir tmp;
+  CairnServer server(tmp.Sub("data"), tmp.Sub("serve"));
+  ASSERT_TRUE(server.Start());
+  auto c = server.Client();
+  const uint64_t id = IdentifyAndOpenCase(*c, "ivy");
+  ASSERT_NE(id, 0u);
+  const std::string base = "/v1/cases/" + std::to_string(id);
+  constexpr int kClients = 8, kEach = 5;
+  // Runs fn(client, i) on kClients threads, each with its own connection, started together.
+  auto together = [&](auto fn) {
+    std::vector<std::unique_ptr<HttpClient>> clients;
+    for (int i = 0; i < kClients; ++i) clients.push_back(server.Client());
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kClients; ++i)
+      threads.emplace_back([&, i] {
+        ++ready;
+        while (ready.load() < kClients) std::this_thread::yield();
+        fn(*clients[i], i);
+      });
+    for (auto& t : threads) t.join();
+  };
+
+  std::atomic<int> created{0};
+  together([&](HttpClient& h, int i) {
+    for (int k = 0; k < kEach; ++k) {
+      auto r = h.Request("POST", base + "/comments", AdminAuth(),
+                         R"({"author":"a)" + std::to_string(i) + R"(","body":"note )" + std::to_string(k) + "\"}");
+      if (r.ok() && r->status == 201) ++created;
+    }
+  });
+  EXPECT_EQ(created.load(), kClients * kEach);
+  auto detail = Call(*c, "GET", base);
+  ASSERT_EQ(detail.status, 200u);
+  EXPECT_EQ(detail.json.at("comments").as_array().size(), static_cast<size_t>(kClients * kEach));
+  const int64_t version = detail.json.at("case").at("version").to_number<int64_t>();
+  EXPECT_EQ(version, 1 + kClients * kEach);  // every comment is one change
+
+  // All read `version`; each edits the root cause on top of it.
+  std::atomic<int> won{0}, stale{0};
+  std::mutex mu;
+  std::string stale_error, winner;
+  together([&](HttpClient& h, int i) {
+    auto r = h.Request("PATCH", base, AdminAuth(),
+                       R"({"rootCause":"cause-)" + std::to_string(i) + R"(","version":)" + std::to_string(version) + "}");
+    if (!r.ok()) return;
+    std::lock_guard lock(mu);
+    if (r->status == 200) {
+      ++won;
+      winner = "cause-" + std::to_string(i);
+    } else if (r->status == 409) {
+      ++stale;
+      stale_error = Str(ParseJson(r->body), "error");
+    }
+  });
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(stale.load(), kClients - 1);
+  EXPECT_NE(stale_error.find("version"), std::string::npos) << stale_error;
+  detail = Call(*c, "GET", base);
+  EXPECT_EQ(detail.json.at("case").at("version").to_number<int64_t>(), version + 1);
+  EXPECT_EQ(Str(detail.json.at("case"), "rootCause"), winner);  // the one that won is what is stored
+
+  // Eight agents take the case at once: one move happens, the others are invalid from in_progress.
+  std::atomic<int> moved{0}, refused{0};
+  std::string refusal;
+  together([&](HttpClient& h, int) {
+    auto r = h.Request("POST", base + "/transition", AdminAuth(), R"({"to":"in_progress","actor":"api"})");
+    if (!r.ok()) return;
+    std::lock_guard lock(mu);
+    if (r->status == 200) ++moved;
+    else if (r->status == 409) {
+      ++refused;
+      refusal = r->body;
+    }
+  });
+  EXPECT_EQ(moved.load(), 1);
+  EXPECT_EQ(refused.load(), kClients - 1);
+  EXPECT_NE(refusal.find("allowed"), std::string::npos) << refusal;
+  detail = Call(*c, "GET", base);
+  EXPECT_EQ(Str(detail.json.at("case"), "status"), "in_progress");
+  EXPECT_EQ(detail.json.at("case").at("version").to_number<int64_t>(), version + 2);
+  int transitions = 0;
+  for (const auto& e : detail.json.at("audit").as_array())
+    transitions += boost::json::serialize(e).find("in_progress") != std::string::npos;
+  EXPECT_EQ(transitions, 1) << detail.json.at("audit");
+  ASSERT_TRUE(server.Stop());
+}
+
 // Case events are durable (docs/cases.md): a case change whose timeline event was not yet stored
 // when the server was killed (-9) or stopped reaches the timeline after the restart, once.
 TEST(CasesApi, CaseEventsSurviveKill9AndShutdown) {
@@ -567,12 +672,9 @@ TEST(CasesApi, CaseEventsSurviveKill9AndShutdown) {
   ::setenv("CAIRN_TEST_CASE_EVENT_DELAY_MS", "600000", 1);
   ASSERT_TRUE(server.Start());
   auto c = server.Client();
-  auto sent = c->Post("/v1/batch", BatchJson({R"({"type":"identify","userId":"kim","messageId":"k-1"})"}), WriteAuth());
-  ASSERT_TRUE(sent.ok());
-  ASSERT_EQ(sent->status, 200u) << sent->body;
-  auto opened = Call(*c, "POST", "/v1/cases", R"({"customer":"kim","category":"billing"})");
-  ASSERT_EQ(opened.status, 201u) << opened.json;
-  const std::string id = std::to_string(opened.json.at("id").to_number<uint64_t>());
+  const uint64_t opened = IdentifyAndOpenCase(*c, "kim");
+  ASSERT_NE(opened, 0u);
+  const std::string id = std::to_string(opened);
   ASSERT_EQ(Call(*c, "POST", "/v1/cases/" + id + "/transition", R"({"to":"in_progress","actor":"api"})").status, 200u);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(MessageIdCounts(*c, "kim").count("cairn-case-" + id + "-v1"), 0u) << "the delay did not hold the event";
