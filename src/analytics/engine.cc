@@ -1,5 +1,7 @@
 #include "analytics/engine.h"
 
+#include <algorithm>
+
 #include "analytics/exec/funnel_exec.h"
 #include "analytics/exec/retention_exec.h"
 
@@ -16,7 +18,7 @@ Engine::Engine(store::Store* store, Canonicalizer canonical, EngineOptions optio
 Result<FunnelResult> Engine::Funnel(const FunnelSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateFunnelSpec(spec));
   const int64_t t0 = ctx.clock()->MonotonicNanos();
-  ASSIGN_OR_RETURN(auto entry, Index(ctx));
+  ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
   auto r = RunFunnel(*entry.index, *entry.snapshot, spec, ctx);
   queries_->Inc();
   seconds_->Observe((ctx.clock()->MonotonicNanos() - t0) / 1e9);
@@ -26,11 +28,55 @@ Result<FunnelResult> Engine::Funnel(const FunnelSpec& spec, const QueryContext& 
 Result<RetentionResult> Engine::Retention(const RetentionSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateRetentionSpec(spec));
   const int64_t t0 = ctx.clock()->MonotonicNanos();
-  ASSIGN_OR_RETURN(auto entry, Index(ctx));
+  ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
   auto r = RunRetention(*entry.index, *entry.snapshot, spec, ctx);
   queries_->Inc();
   seconds_->Observe((ctx.clock()->MonotonicNanos() - t0) / 1e9);
   return r;
+}
+
+Result<IndexCache::Entry> Engine::IndexFor(const Segment& segment, const QueryContext& ctx) {
+  ASSIGN_OR_RETURN(IndexCache::Entry full, Index(ctx));
+  if (segment.empty()) return full;
+  const std::string key = segment.Key();
+  const int64_t now = ctx.clock()->MonotonicNanos() / 1'000'000;
+  {
+    std::lock_guard lock(segments_mu_);
+    for (const SegmentEntry& s : segments_)
+      if (s.key == key && s.entry.index->snapshot_seq() == full.index->snapshot_seq() &&
+          now - s.made_ms < options_.segment_ttl_ms)
+        return s.entry;
+  }
+  const EventIndex& index = *full.index;
+  std::vector<char> keep(index.customer_count(), 1);
+  if (!segment.persona.empty() || !segment.lifecycle.empty()) {
+    if (!options_.segment_members)
+      return Status(Code::kFailedPrecondition, "segment: persona and lifecycle need the journey engine");
+    ASSIGN_OR_RETURN(std::vector<store::CustomerId> members, options_.segment_members(segment));
+    std::sort(members.begin(), members.end());
+    const auto& ids = index.customers();
+    for (size_t c = 0; c < ids.size(); ++c) keep[c] = std::binary_search(members.begin(), members.end(), ids[c]);
+  }
+  if (!segment.channel.empty()) {
+    // The acquisition channel: the channel of the customer's first row (runs are in (ts, seq)
+    // order). A channel no interaction has matches nobody.
+    const auto& names = index.channel_names();
+    const auto it = std::find(names.begin(), names.end(), segment.channel);
+    const uint16_t id = static_cast<uint16_t>(it - names.begin());
+    const bool known = it != names.end();
+    for (size_t c = 0; c < keep.size(); ++c)
+      keep[c] = keep[c] && known && index.channels()[index.offsets()[c]] == id;
+  }
+  RETURN_IF_ERROR(ctx.Check());
+  IndexCache::Entry sub{full.snapshot, EventIndex::Subset(index, keep)};
+  std::lock_guard lock(segments_mu_);
+  std::erase_if(segments_, [&](const SegmentEntry& s) {
+    return s.key == key || s.entry.index->snapshot_seq() != full.index->snapshot_seq() ||
+           now - s.made_ms >= options_.segment_ttl_ms;
+  });
+  if (segments_.size() >= 8) segments_.erase(segments_.begin());
+  segments_.push_back({key, now, sub});
+  return sub;
 }
 
 }  // namespace cairn::analytics

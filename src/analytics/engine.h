@@ -6,6 +6,9 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "analytics/exec/event_index.h"
 #include "analytics/query_service.h"
@@ -28,6 +31,14 @@ struct EngineOptions {
   // without new rows (a consent set through the API); the cached index is then rebuilt.
   // Default: never.
   std::function<bool()> excluded_changed;
+  // The canonical customers whose persona and lifecycle stage now are the segment's (its
+  // `persona` / `lifecycle`; an empty field is any; `channel` is the engine's own), in any order.
+  // Set by app/ from the journey engine. Unset: a segment naming a persona or lifecycle stage is
+  // FailedPrecondition. Called at most once per segment every `segment_ttl_ms`.
+  std::function<Result<std::vector<store::CustomerId>>(const Segment&)> segment_members;
+  // How long a segment's index is reused for the same snapshot (journey state moves without new
+  // interactions: dwell timers, value refits). Default 5 s.
+  int64_t segment_ttl_ms = 5'000;
 };
 
 class Engine final : public QueryService {
@@ -50,12 +61,29 @@ class Engine final : public QueryService {
   }
   // Drops the cached index (and the snapshot it holds): the next query rebuilds from a new
   // snapshot. After an erasure, which removes rows without advancing the store's seq.
-  void Invalidate() { cache_.Invalidate(); }
+  void Invalidate() {
+    cache_.Invalidate();
+    std::lock_guard lock(segments_mu_);
+    segments_.clear();
+  }
   const EngineOptions& options() const { return options_; }
 
+  // The index a query with this segment runs on: Index() itself for the empty segment, else the
+  // subset of its customers in the segment (spec/segment.h; EventIndex::Subset), cached per
+  // (snapshot seq, segment) for segment_ttl_ms. An unknown persona, stage or channel is an empty
+  // segment (zero counts), not an error.
+  Result<IndexCache::Entry> IndexFor(const Segment& segment, const QueryContext& ctx);
+
  private:
+  struct SegmentEntry {
+    std::string key;
+    int64_t made_ms = 0;
+    IndexCache::Entry entry;
+  };
   const EngineOptions options_;
   IndexCache cache_;
+  std::mutex segments_mu_;
+  std::vector<SegmentEntry> segments_;  // guarded by segments_mu_; newest last, at most 8
   metrics::Counter* queries_ = nullptr;
   metrics::Histogram* seconds_ = nullptr;
 };

@@ -22,7 +22,7 @@ auto Timed(metrics::Counter* queries, metrics::Histogram* seconds, const QueryCo
 Result<TrendsResult> Engine::Trends(const TrendsSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateTrendsSpec(spec));
   return Timed(queries_, seconds_, ctx, [&]() -> Result<TrendsResult> {
-    ASSIGN_OR_RETURN(auto entry, Index(ctx));
+    ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
     return RunTrends(*entry.index, spec, ctx);
   });
 }
@@ -30,7 +30,7 @@ Result<TrendsResult> Engine::Trends(const TrendsSpec& spec, const QueryContext& 
 Result<LifecycleResult> Engine::Lifecycle(const LifecycleSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateLifecycleSpec(spec));
   return Timed(queries_, seconds_, ctx, [&]() -> Result<LifecycleResult> {
-    ASSIGN_OR_RETURN(auto entry, Index(ctx));
+    ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
     return RunLifecycle(*entry.index, spec, ctx);
   });
 }
@@ -38,7 +38,7 @@ Result<LifecycleResult> Engine::Lifecycle(const LifecycleSpec& spec, const Query
 Result<StickinessResult> Engine::Stickiness(const StickinessSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateStickinessSpec(spec));
   return Timed(queries_, seconds_, ctx, [&]() -> Result<StickinessResult> {
-    ASSIGN_OR_RETURN(auto entry, Index(ctx));
+    ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
     return RunStickiness(*entry.index, spec, ctx);
   });
 }
@@ -46,7 +46,7 @@ Result<StickinessResult> Engine::Stickiness(const StickinessSpec& spec, const Qu
 Result<PathsResult> Engine::Paths(const PathsSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidatePathsSpec(spec));
   return Timed(queries_, seconds_, ctx, [&]() -> Result<PathsResult> {
-    ASSIGN_OR_RETURN(auto entry, Index(ctx));
+    ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
     return RunPaths(*entry.index, spec, ctx);
   });
 }

@@ -37,6 +37,13 @@ std::unique_ptr<analytics::Engine> MakeAnalyticsEngine(Hub* hub) {
       return changed;
     };
   }
+  // The segment filter's persona / lifecycle stage now (analytics/spec/segment.h) come from the
+  // journey engine; the acquisition channel is the analytics index's own.
+  if (journey::JourneyEngine* journey = hub->journey()) {
+    options.segment_members = [journey](const analytics::Segment& s) -> Result<std::vector<store::CustomerId>> {
+      return journey->Members({s.persona, s.lifecycle});
+    };
+  }
   return std::make_unique<analytics::Engine>(
       hub->store(), [identity](store::CustomerId c) { return identity->Find(c); }, std::move(options));
 }

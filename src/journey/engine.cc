@@ -650,13 +650,36 @@ Result<CustomerJourney> JourneyEngine::GetJourney(const std::string& any_identit
   return ToJourney(it->second, now);
 }
 
-Result<JourneyOverview> JourneyEngine::Overview() {
+std::vector<store::CustomerId> JourneyEngine::Members(const OverviewFilter& filter) const {
+  std::lock_guard lock(mu_);
+  std::vector<store::CustomerId> out;
+  for (const auto& [id, e] : states_)
+    if (KeptLocked(filter, e.s)) out.push_back(id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool JourneyEngine::KeptLocked(const OverviewFilter& filter, const CustomerState& s) const {
+  if (!filter.lifecycle.empty()) {
+    const ViewDef& vd = deriver_->map().view(View::kLifecycle);
+    if (s.stage[static_cast<int>(View::kLifecycle)] >= vd.stages.size() ||
+        vd.stages[s.stage[static_cast<int>(View::kLifecycle)]].name != filter.lifecycle)
+      return false;
+  }
+  return filter.persona.empty() || PersonaLocked(s) == filter.persona;
+}
+
+Result<JourneyOverview> JourneyEngine::Overview(const OverviewFilter& filter) {
   int64_t now = options_.clock->NowMillis();
   std::lock_guard lock(mu_);
   const JourneyMap& m = deriver_->map();
   JourneyOverview o;
-  o.customers = states_.size();
   o.currency = m.value().currency;
+  // Persona counts in the map's order (rules, then the default).
+  std::vector<std::string> persona_names;
+  for (const auto& p : m.personas()) persona_names.push_back(p.name);
+  persona_names.push_back(m.default_persona());
+  std::vector<uint64_t> persona_n(persona_names.size());
   std::map<std::tuple<int, int, int>, uint64_t> flows;
   std::vector<double> phase_sum(m.view(View::kPhase).stages.size());
   std::vector<uint64_t> phase_n(phase_sum.size());
@@ -671,6 +694,18 @@ Result<JourneyOverview> JourneyEngine::Overview() {
     o.views.push_back(std::move(vo));
   }
   for (const auto& [id, e] : states_) {
+    if (!filter.empty() && !KeptLocked(filter, e.s)) continue;
+    o.customers++;
+    {
+      const std::string& p = PersonaLocked(e.s);
+      auto it = std::find(persona_names.begin(), persona_names.end(), p);
+      if (it == persona_names.end()) {
+        persona_names.push_back(p);
+        persona_n.push_back(0);
+        it = persona_names.end() - 1;
+      }
+      persona_n[it - persona_names.begin()]++;
+    }
     for (int v = 0; v < kViewCount; ++v) {
       const ViewDef& vd = m.view(static_cast<View>(v));
       auto& stages = o.views[v].stages;
@@ -716,6 +751,7 @@ Result<JourneyOverview> JourneyEngine::Overview() {
   }
   for (int l = 0; l < kEmotionCount; ++l) o.emotion_labels.emplace_back(std::string(EmotionName(static_cast<Emotion>(l))), labels[l]);
   o.at_stake = std::move(at);
+  for (size_t p = 0; p < persona_names.size(); ++p) o.personas.emplace_back(persona_names[p], persona_n[p]);
   return o;
 }
 

@@ -139,7 +139,11 @@ class JourneyEngine final : public JourneyService {
   std::string MapYaml() const override;
   Result<MapUpdate> PutMap(const std::string& yaml, std::vector<MapErrorView>* errors) override;
   Result<CustomerJourney> GetJourney(const std::string& any_identity) override;
-  Result<JourneyOverview> Overview() override;
+  using JourneyService::Overview;  // Overview(): every customer
+  Result<JourneyOverview> Overview(const OverviewFilter& filter) override;
+  // The canonical customers `filter` keeps, ascending (the segment filter of analytics queries,
+  // app/query_cmd.cc). O(customers) under the engine's lock.
+  std::vector<store::CustomerId> Members(const OverviewFilter& filter) const;
 
   // Exposed for the format tests: encode/decode the whole state file.
   static std::string EncodeStateFile(uint32_t fingerprint, uint64_t applied_seq,
@@ -183,6 +187,8 @@ class JourneyEngine final : public JourneyService {
   std::function<double(store::CustomerId)> clv_;
   std::function<std::optional<ValueFacts>(store::CustomerId)> facts_;  // guarded by mu_
   const std::string& PersonaLocked(const CustomerState& s) const;
+  // Whether `filter` keeps this customer (persona and lifecycle stage now). mu_ held.
+  bool KeptLocked(const OverviewFilter& filter, const CustomerState& s) const;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

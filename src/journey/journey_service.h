@@ -83,13 +83,24 @@ struct PathAtStake {
   uint64_t customers = 0;
   double value_at_stake = 0;
 };
+// Which customers an overview (or JourneyEngine::Members) counts: those whose persona and
+// lifecycle stage NOW are these (an empty field is any). The dashboard's segment filter
+// (analytics/spec/segment.h has the same two fields, same meaning).
+struct OverviewFilter {
+  std::string persona;    // the journey persona: a rule persona of the map, else its default
+  std::string lifecycle;  // a stage name of the lifecycle view
+  bool empty() const { return persona.empty() && lifecycle.empty(); }
+};
+
 struct JourneyOverview {
-  uint64_t customers = 0;
+  uint64_t customers = 0;  // the customers the filter kept
   std::string currency;
   std::vector<ViewOverview> views;
   std::vector<PhaseEmotion> emotion_by_phase;
   std::vector<PathAtStake> at_stake;
   std::vector<std::pair<std::string, uint64_t>> emotion_labels;  // customers per emotion label
+  // Customers per persona (the map's rule personas in order, then the default), of those kept.
+  std::vector<std::pair<std::string, uint64_t>> personas;
 };
 
 struct MapUpdate {
@@ -107,7 +118,10 @@ class JourneyService {
   virtual Result<MapUpdate> PutMap(const std::string& yaml, std::vector<MapErrorView>* errors) = 0;
   // NotFound when no customer has that identity.
   virtual Result<CustomerJourney> GetJourney(const std::string& any_identity) = 0;
-  virtual Result<JourneyOverview> Overview() = 0;
+  // Every count over the customers `filter` keeps (an unknown persona or stage keeps nobody).
+  virtual Result<JourneyOverview> Overview(const OverviewFilter& filter) = 0;
+  // Every customer.
+  Result<JourneyOverview> Overview() { return Overview(OverviewFilter{}); }
 };
 
 }  // namespace cairn::journey

@@ -1,11 +1,13 @@
 // The dashboard API through the real binary: goals, budgets and activities CRUD (validation
 // naming the field, 404, admin key only), orders ingested over HTTP across the last 20 days, the
 // overview's progress/ETA/fuel/hazards, a goal edit that moves the ETA past the deadline (the
-// projected-miss light turns on), and a restart keeping everything.
+// projected-miss light turns on), and a restart keeping everything; the segment filter of the
+// analytics queries and the journey overview.
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "api/cairn_server.h"
 #include "testutil/temp_dir.h"
@@ -149,6 +151,117 @@ TEST(DashboardApi, GoalsOverviewEditAndRestart) {
     EXPECT_EQ(Call(*c, "DELETE", "/v1/goals/" + std::to_string(goal_id)).status, 404u);
   }
   ASSERT_TRUE(server.Stop());
+}
+
+namespace segment_test {
+
+// The total of a trends answer's first series (uniques over the whole range: distinct customers).
+int64_t Total(const Answer& a) {
+  if (a.status != 200 || !a.json.is_object()) return -1;
+  const auto& series = a.json.at("series").as_array();
+  return series.empty() ? 0 : series[0].at("total").to_number<int64_t>();
+}
+
+std::string Uniques(const std::string& segment_json) {
+  return R"({"measure":"uniques","interval":"month")" + (segment_json.empty() ? "" : ",\"segment\":" + segment_json) + "}";
+}
+
+}  // namespace segment_test
+
+// The page-wide segment filter (docs/dashboard-ui.md "Filters", analytics/spec/segment.h): 30
+// customers acquired on web / email / sms in turn, every fifth with 3 orders (the journey map's
+// loyal_enthusiast persona, the others its default casual_browser). A segment partitions the
+// customers: persona, lifecycle stage and acquisition channel counts add up to the whole, the
+// journey overview's stage counts equal the analytics counts for the same stage, and a bad
+// segment is a 400 naming the field.
+TEST(DashboardApi, SegmentFilterPartitionsCustomers) {
+  using segment_test::Total;
+  using segment_test::Uniques;
+  TempDir tmp;
+  CairnServer server(tmp.Sub("data"), tmp.Sub("serve"));
+  ASSERT_TRUE(server.Start());
+  auto c = server.Client();
+  const char* channels[] = {"web", "email", "sms"};
+  std::vector<std::string> msgs;
+  for (int i = 0; i < 30; ++i) {
+    const std::string user = "seg-" + std::to_string(i);
+    msgs.push_back(TrackJson(user, "Signed Up", user + "-s",
+                             std::string("\"timestamp\":\"") + DaysAgo(10) + "\",\"properties\":{\"channel\":\"" +
+                                 channels[i % 3] + "\"}"));
+    if (i % 5 == 0)
+      for (int k = 0; k < 3; ++k)
+        msgs.push_back(TrackJson(user, "Order Completed", user + "-o" + std::to_string(k),
+                                 "\"timestamp\":\"" + DaysAgo(8 - k) + "\",\"properties\":{\"channel\":\"web\"}"));
+  }
+  auto ingest = c->Post("/v1/batch", BatchJson(msgs), WriteAuth());
+  ASSERT_TRUE(ingest.ok());
+  ASSERT_EQ(ingest->status, 200u) << ingest->body;
+
+  // The journey engine derives state asynchronously: wait until it has everyone.
+  Answer overview;
+  auto persona_count = [](const Answer& o, std::string_view name) -> int64_t {
+    for (const auto& p : o.json.at("personas").as_array())
+      if (Str(p, "name") == name) return p.at("customers").to_number<int64_t>();
+    return 0;
+  };
+  for (int tries = 0; tries < 300; ++tries) {
+    overview = Call(*c, "GET", "/v1/journey/overview");
+    if (overview.status == 200 && overview.json.at("customers").to_number<int64_t>() == 30 &&
+        persona_count(overview, "loyal_enthusiast") == 6)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(overview.status, 200u);
+  ASSERT_EQ(overview.json.at("customers").to_number<int64_t>(), 30);
+  EXPECT_EQ(persona_count(overview, "loyal_enthusiast"), 6);
+  EXPECT_EQ(persona_count(overview, "casual_browser"), 24);
+
+  EXPECT_EQ(Total(Call(*c, "POST", "/v1/query/trends", Uniques(""))), 30);
+  // Persona.
+  EXPECT_EQ(Total(Call(*c, "POST", "/v1/query/trends", Uniques(R"({"persona":"loyal_enthusiast"})"))), 6);
+  EXPECT_EQ(Total(Call(*c, "POST", "/v1/query/trends", Uniques(R"({"persona":"casual_browser"})"))), 24);
+  EXPECT_EQ(Total(Call(*c, "POST", "/v1/query/trends", Uniques(R"({"persona":"nobody_has_this"})"))), 0);
+  // Acquisition channel, alone and with a persona (AND): web = customers 0, 3, …, 27; of them
+  // 0 and 15 have orders.
+  for (const char* ch : channels)
+    EXPECT_EQ(Total(Call(*c, "POST", "/v1/query/trends", Uniques(std::string(R"({"channel":")") + ch + "\"}"))), 10) << ch;
+  EXPECT_EQ(Total(Call(*c, "POST", "/v1/query/trends", Uniques(R"({"channel":"web","persona":"loyal_enthusiast"})"))), 2);
+  Answer funnel = Call(*c, "POST", "/v1/query/funnel",
+                       R"({"steps":["Signed Up","Order Completed"],"window":"30d","segment":{"channel":"web"}})");
+  ASSERT_EQ(funnel.status, 200u);
+  EXPECT_EQ(funnel.json.at("steps").as_array()[0].at("count").to_number<int64_t>(), 10);
+  EXPECT_EQ(funnel.json.at("steps").as_array()[1].at("count").to_number<int64_t>(), 2);
+  // Lifecycle stage: the analytics count of each stage is the journey overview's, and the
+  // stages add up to everyone; the filtered overview counts the same customers.
+  int64_t sum = 0;
+  for (const auto& v : overview.json.at("views").as_array()) {
+    if (Str(v, "view") != "lifecycle") continue;
+    for (const auto& s : v.at("stages").as_array()) {
+      const std::string stage = Str(s, "name");
+      const int64_t now = s.at("customers").to_number<int64_t>();
+      EXPECT_EQ(Total(Call(*c, "POST", "/v1/query/trends", Uniques(R"({"lifecycle":")" + stage + "\"}"))), now) << stage;
+      Answer only = Call(*c, "GET", "/v1/journey/overview?lifecycle=" + stage);
+      ASSERT_EQ(only.status, 200u);
+      EXPECT_EQ(only.json.at("customers").to_number<int64_t>(), now) << stage;
+      sum += now;
+    }
+  }
+  EXPECT_EQ(sum, 30);
+  Answer loyal = Call(*c, "GET", "/v1/journey/overview?persona=loyal_enthusiast");
+  ASSERT_EQ(loyal.status, 200u);
+  EXPECT_EQ(loyal.json.at("customers").to_number<int64_t>(), 6);
+
+  // Bad segments: 400 naming the field; the server stays up.
+  Answer bad = Call(*c, "POST", "/v1/query/trends", R"({"segment":{"colour":"red"}})");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_NE(Str(bad.json, "error").find("segment.colour"), std::string::npos) << Str(bad.json, "error");
+  bad = Call(*c, "POST", "/v1/query/paths", R"({"anchor":"Signed Up","segment":{"persona":5}})");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_NE(Str(bad.json, "error").find("segment.persona"), std::string::npos) << Str(bad.json, "error");
+  bad = Call(*c, "GET", "/v1/journey/overview?channel=web");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_NE(Str(bad.json, "error").find("channel"), std::string::npos) << Str(bad.json, "error");
+  EXPECT_EQ(Call(*c, "GET", "/v1/journey/overview").status, 200u);
 }
 
 }  // namespace

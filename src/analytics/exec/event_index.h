@@ -90,6 +90,14 @@ class EventIndex {
                                                           const CustomerFilter& excluded = {},
                                                           EventIndex* spare = nullptr);
 
+  // The index of `full` restricted to the customers i with keep[i] != 0 (keep has
+  // full.customer_count() entries): their runs copied whole, in the same order, with the same
+  // snapshot seq, dictionaries (event and channel ids keep their values), excluded list and
+  // min/max timestamps (the data range of a query without from/to stays the store's), so every
+  // query runs on it unchanged (the segment filter, spec/segment.h). O(kept rows).
+  // Defined in exec/event_index_subset.cc.
+  static std::shared_ptr<const EventIndex> Subset(const EventIndex& full, const std::vector<char>& keep);
+
   uint64_t snapshot_seq() const { return snapshot_seq_; }
   size_t customer_count() const { return customers_.size(); }
   size_t row_count() const { return ts_.size(); }

@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/spec/segment.h"
 #include "analytics/spec/property_filter.h"
 #include "base/status.h"
 #include "analytics/spec/time_bucket.h"
@@ -90,6 +91,7 @@ struct FunnelSpec {
   FunnelBreakdown breakdown;
   std::optional<Period> over_time;   // conversion over time, cohorts by the reported chain's start
   std::optional<FunnelWho> who;
+  Segment segment;                   // the customers queried (spec/segment.h); empty = everyone
 };
 
 // InvalidArgument naming the field ("steps[2].event: required") or OK.

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/spec/segment.h"
 #include "base/status.h"
 
 namespace cairn::analytics {
@@ -39,6 +40,7 @@ struct PathsSpec {
   std::vector<std::string> exclude;
   bool collapse_repeats = false;
   uint32_t max_nodes_per_step = 10;  // 1..50
+  Segment segment;                   // the customers queried (spec/segment.h); empty = everyone
 };
 
 struct PathsNode {

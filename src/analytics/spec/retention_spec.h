@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/spec/segment.h"
 #include "analytics/spec/property_filter.h"
 #include "analytics/spec/time_bucket.h"
 #include "base/status.h"
@@ -37,6 +38,7 @@ struct RetentionSpec {
   // Breakdown by the start interaction's channel or a property of it; empty = none.
   enum class BreakdownKind : uint8_t { kNone, kChannel, kProperty } breakdown = BreakdownKind::kNone;
   std::string breakdown_property;
+  Segment segment;                   // the customers queried (spec/segment.h); empty = everyone
 };
 
 Status ValidateRetentionSpec(const RetentionSpec& spec);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/spec/segment.h"
 #include "analytics/spec/time_bucket.h"
 #include "base/status.h"
 
@@ -21,6 +22,7 @@ struct StickinessSpec {
   Period interval = Period::kDay;
   int64_t from_ms = 0;  // inclusive; from = to = 0: the index's whole time range
   int64_t to_ms = 0;    // exclusive
+  Segment segment;                   // the customers queried (spec/segment.h); empty = everyone
 };
 
 struct StickinessResult {

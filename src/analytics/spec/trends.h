@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/spec/segment.h"
 #include "analytics/spec/time_bucket.h"
 #include "base/status.h"
 
@@ -40,6 +41,7 @@ struct TrendsSpec {
   Breakdown breakdown = Breakdown::kNone;
   uint32_t top_n = 10;               // 1..100
   bool compare_previous = false;
+  Segment segment;                   // the customers queried (spec/segment.h); empty = everyone
 };
 
 struct TrendsSeries {

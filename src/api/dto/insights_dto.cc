@@ -8,6 +8,7 @@
 
 #include "api/dto/customer_dto.h"
 #include "api/dto/json_writer.h"
+#include "api/dto/segment_dto.h"
 
 namespace cairn::api {
 namespace json = boost::json;
@@ -84,6 +85,13 @@ Status GetRange(const json::object& o, int64_t* from, int64_t* to) {
   return Status::Ok();
 }
 
+// "segment": api/dto/segment_dto.h.
+Result<analytics::Segment> GetSegment(const json::object& o) {
+  auto it = o.find("segment");
+  if (it == o.end()) return analytics::Segment{};
+  return DecodeSegment(it->value());
+}
+
 void Warnings(JsonWriter& w, const std::vector<std::string>& warnings) {
   w.Key("warnings").BeginArray();
   for (const auto& s : warnings) w.String(s);
@@ -147,7 +155,7 @@ Result<int64_t> ParseQueryDuration(std::string_view field, const std::string& t)
 
 Result<analytics::TrendsSpec> ParseTrendsSpec(std::string_view text) {
   ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "measure", "property", "interval", "from", "to",
-                                                      "breakdown", "top_n", "compare"}));
+                                                      "breakdown", "top_n", "compare", "segment"}));
   analytics::TrendsSpec s;
   ASSIGN_OR_RETURN(s.event, GetString(o, "event", ""));
   ASSIGN_OR_RETURN(std::string m, GetString(o, "measure", "count"));
@@ -159,6 +167,7 @@ Result<analytics::TrendsSpec> ParseTrendsSpec(std::string_view text) {
   ASSIGN_OR_RETURN(s.property, GetString(o, "property", "revenue"));
   ASSIGN_OR_RETURN(s.interval, GetPeriod(o, "interval", Period::kDay));
   RETURN_IF_ERROR(GetRange(o, &s.from_ms, &s.to_ms));
+  ASSIGN_OR_RETURN(s.segment, GetSegment(o));
   ASSIGN_OR_RETURN(std::string b, GetString(o, "breakdown", "none"));
   if (b == "none") s.breakdown = analytics::TrendsSpec::Breakdown::kNone;
   else if (b == "channel") s.breakdown = analytics::TrendsSpec::Breakdown::kChannel;
@@ -171,26 +180,28 @@ Result<analytics::TrendsSpec> ParseTrendsSpec(std::string_view text) {
 }
 
 Result<analytics::LifecycleSpec> ParseLifecycleSpec(std::string_view text) {
-  ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "period", "from", "to"}));
+  ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "period", "from", "to", "segment"}));
   analytics::LifecycleSpec s;
   ASSIGN_OR_RETURN(s.event, GetString(o, "event", ""));
   ASSIGN_OR_RETURN(s.period, GetPeriod(o, "period", Period::kWeek));
   RETURN_IF_ERROR(GetRange(o, &s.from_ms, &s.to_ms));
+  ASSIGN_OR_RETURN(s.segment, GetSegment(o));
   return s;
 }
 
 Result<analytics::StickinessSpec> ParseStickinessSpec(std::string_view text) {
-  ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "interval", "from", "to"}));
+  ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "interval", "from", "to", "segment"}));
   analytics::StickinessSpec s;
   ASSIGN_OR_RETURN(s.event, GetString(o, "event", ""));
   ASSIGN_OR_RETURN(s.interval, GetPeriod(o, "interval", Period::kDay));
   RETURN_IF_ERROR(GetRange(o, &s.from_ms, &s.to_ms));
+  ASSIGN_OR_RETURN(s.segment, GetSegment(o));
   return s;
 }
 
 Result<analytics::PathsSpec> ParsePathsSpec(std::string_view text) {
   ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"anchor", "direction", "depth", "from", "to", "window", "exclude",
-                                                      "collapse_repeats", "max_nodes_per_step"}));
+                                                      "collapse_repeats", "max_nodes_per_step", "segment"}));
   analytics::PathsSpec s;
   ASSIGN_OR_RETURN(s.anchor, GetString(o, "anchor", ""));
   ASSIGN_OR_RETURN(std::string dir, GetString(o, "direction", "next"));
@@ -200,6 +211,7 @@ Result<analytics::PathsSpec> ParsePathsSpec(std::string_view text) {
   ASSIGN_OR_RETURN(int64_t depth, GetInt(o, "depth", 3, 1, 5));
   s.depth = static_cast<uint32_t>(depth);
   RETURN_IF_ERROR(GetRange(o, &s.from_ms, &s.to_ms));
+  ASSIGN_OR_RETURN(s.segment, GetSegment(o));
   if (auto it = o.find("window"); it != o.end() && !it->value().is_null()) {
     if (it->value().is_string()) {
       ASSIGN_OR_RETURN(s.window_ms, ParseQueryDuration("window", std::string(it->value().as_string())));

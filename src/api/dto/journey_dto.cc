@@ -128,6 +128,9 @@ std::string OverviewToJson(const journey::JourneyOverview& o) {
   for (const auto& p : o.at_stake)
     w.BeginObject().Key("path").String(p.path).Key("customers").UInt(p.customers).Key("value").Double(p.value_at_stake).EndObject();
   w.EndArray();
+  w.Key("personas").BeginArray();
+  for (const auto& [name, n] : o.personas) w.BeginObject().Key("name").String(name).Key("customers").UInt(n).EndObject();
+  w.EndArray();
   w.EndObject();
   return w.Take();
 }

@@ -8,6 +8,7 @@
 
 #include "api/dto/customer_dto.h"
 #include "api/dto/json_writer.h"
+#include "api/dto/segment_dto.h"
 
 namespace cairn::api {
 
@@ -192,7 +193,7 @@ Result<int64_t> ParseTimeMs(std::string_view s, std::string_view field) {
 Result<FunnelSpec> DecodeFunnelSpec(std::string_view text) {
   ASSIGN_OR_RETURN(json::object o, ParseObject(text));
   RETURN_IF_ERROR(OnlyKeys(o, {"steps", "window", "order", "counting", "exclusions", "from", "to", "breakdown",
-                               "over_time", "who"},
+                               "over_time", "who", "segment"},
                            ""));
   FunnelSpec spec;
   const auto* steps = o.if_contains("steps");
@@ -255,6 +256,7 @@ Result<FunnelSpec> DecodeFunnelSpec(std::string_view text) {
       spec.exclusions.push_back(std::move(ex));
     }
   }
+  if (const auto* v = o.if_contains("segment")) { ASSIGN_OR_RETURN(spec.segment, DecodeSegment(*v)); }
   if (const auto* v = o.if_contains("from")) { ASSIGN_OR_RETURN(spec.from_ms, GetTime(*v, "from")); }
   if (const auto* v = o.if_contains("to")) { ASSIGN_OR_RETURN(spec.to_ms, GetTime(*v, "to")); }
   if (const auto* v = o.if_contains("breakdown")) {
@@ -331,7 +333,7 @@ Result<FunnelSpec> DecodeFunnelSpec(std::string_view text) {
 Result<RetentionRequest> DecodeRetentionRequest(std::string_view text) {
   ASSIGN_OR_RETURN(json::object o, ParseObject(text));
   RETURN_IF_ERROR(OnlyKeys(o, {"start_event", "start_where", "return_event", "return_where", "period", "periods", "mode",
-                               "min_returns", "revenue", "from", "to", "breakdown"},
+                               "min_returns", "revenue", "from", "to", "breakdown", "segment"},
                            ""));
   RetentionRequest req;
   auto& spec = req.spec;
@@ -364,6 +366,7 @@ Result<RetentionRequest> DecodeRetentionRequest(std::string_view text) {
     spec.min_returns = static_cast<uint32_t>(n);
   }
   if (const auto* v = o.if_contains("revenue")) { ASSIGN_OR_RETURN(req.revenue, GetBool(*v, "revenue")); }
+  if (const auto* v = o.if_contains("segment")) { ASSIGN_OR_RETURN(spec.segment, DecodeSegment(*v)); }
   if (const auto* v = o.if_contains("from")) { ASSIGN_OR_RETURN(spec.from_ms, GetTime(*v, "from")); }
   if (const auto* v = o.if_contains("to")) { ASSIGN_OR_RETURN(spec.to_ms, GetTime(*v, "to")); }
   if (const auto* v = o.if_contains("breakdown")) {

@@ -2,6 +2,7 @@
 
 #include "api/dto/journey_dto.h"
 #include "api/dto/rescue_dto.h"
+#include "api/dto/segment_dto.h"
 #include "api/responses.h"
 #include "journey/journey_service.h"
 #include "rescue/rescue_service.h"
@@ -48,7 +49,13 @@ void JourneyHandler::GetJourney(const ApiRequest& request, const std::string& id
 
 void JourneyHandler::Overview(const ApiRequest& request, Responder respond) {
   if (!Prepare(request, respond)) return;
-  auto o = services_->journey->Overview();
+  auto segment = DecodeSegmentQuery(request.query);
+  if (!segment.ok()) return respond(ErrorFromStatus(segment.status()));
+  if (!segment->channel.empty())
+    return respond(ErrorFromStatus(InvalidArgument(
+        "channel: the journey overview is filtered by persona and lifecycle only (the acquisition channel is "
+        "an analytics segment: POST /v1/query/*)")));
+  auto o = services_->journey->Overview({segment->persona, segment->lifecycle});
   if (!o.ok()) return respond(ErrorFromStatus(o.status(), {}, "GET /v1/journey/overview"));
   respond(JsonResponse(200, OverviewToJson(*o)));
 }
