@@ -1,33 +1,14 @@
-// ECharts, tree-shaken: only the chart types and components the views use are bundled.
+// ECharts, tree-shaken and split: this module (in the chunk every chart page loads) registers the
+// core, the canvas renderer and the components all pages use; each view registers the chart
+// types (and rarer components) it draws with `use`, so they load with that view's chunk.
 import * as echarts from 'echarts/core';
-import { BarChart, GaugeChart, HeatmapChart, LineChart, PieChart, SankeyChart, ScatterChart } from 'echarts/charts';
-import {
-  GridComponent,
-  LegendComponent,
-  MarkAreaComponent,
-  MarkLineComponent,
-  TooltipComponent,
-  VisualMapComponent,
-} from 'echarts/components';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
-import { h } from './ui';
+import { h, onLeaveView } from './ui';
 
-echarts.use([
-  BarChart,
-  GaugeChart,
-  HeatmapChart,
-  LineChart,
-  PieChart,
-  SankeyChart,
-  ScatterChart,
-  GridComponent,
-  LegendComponent,
-  MarkAreaComponent,
-  MarkLineComponent,
-  TooltipComponent,
-  VisualMapComponent,
-  CanvasRenderer,
-]);
+echarts.use([GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+export const use = echarts.use;
 
 export type Option = echarts.EChartsCoreOption;
 
@@ -62,6 +43,8 @@ export function disposeCharts(): void {
   for (const c of live) c.dispose();
   live.clear();
 }
+
+onLeaveView(disposeCharts);
 
 window.addEventListener('resize', () => {
   for (const c of live) c.resize();

@@ -2,30 +2,50 @@
 // (History API; the server answers index.html for these paths, see src/api/static_assets.h).
 import './style.css';
 import { currentSession, login, logout, setUnauthorizedHandler, type Session } from './api';
-import { disposeCharts } from './charts';
-import { range, withRange } from './state';
-import { append, clear, errorBox, h, loading, navigate } from './ui';
-import { renderOverview } from './views/overview';
-import { renderCustomer } from './views/customer';
-import { renderRescues } from './views/rescues';
-import { renderAnalyze } from './views/analyze';
-import { renderJourney } from './views/journey';
-import { renderCases } from './views/cases';
-import { renderValue } from './views/value';
+import { get } from './api';
+import { range, segment, segmentKeys, withRange } from './state';
+import { append, clear, errorBox, h, leaveView, loading, navigate } from './ui';
 
 export interface View {
   // Fills `root`; may return a cleanup (timers) run when the view is left.
   (root: HTMLElement, params: Record<string, string>): Promise<(() => void) | void>;
 }
 
-const routes: { pattern: RegExp; nav: string; view: View }[] = [
-  { pattern: /^\/$/, nav: '/', view: renderOverview },
-  { pattern: /^\/customers(?:\/(?<id>[^/]+))?$/, nav: '/customers', view: renderCustomer },
-  { pattern: /^\/rescues$/, nav: '/rescues', view: renderRescues },
-  { pattern: /^\/analyze$/, nav: '/analyze', view: renderAnalyze },
-  { pattern: /^\/journey$/, nav: '/journey', view: renderJourney },
-  { pattern: /^\/cases$/, nav: '/cases', view: renderCases },
-  { pattern: /^\/value$/, nav: '/value', view: renderValue },
+// Each page is its own chunk, loaded when first visited (the login screen loads no charts).
+// `filters`: which of the page-wide filters its API calls take (shown in the filter bar).
+const routes: { pattern: RegExp; nav: string; load: () => Promise<View>; filters: string }[] = [
+  {
+    pattern: /^\/$/,
+    nav: '/',
+    load: () => import('./views/overview').then((m) => m.renderOverview),
+    filters: 'range and segment: the mirrors; the gauges are as of today',
+  },
+  {
+    pattern: /^\/customers(?:\/(?<id>[^/]+))?$/,
+    nav: '/customers',
+    load: () => import('./views/customer').then((m) => m.renderCustomer),
+    filters: 'none (one customer)',
+  },
+  { pattern: /^\/rescues$/, nav: '/rescues', load: () => import('./views/rescues').then((m) => m.renderRescues), filters: 'none (the open queue)' },
+  {
+    pattern: /^\/analyze$/,
+    nav: '/analyze',
+    load: () => import('./views/analyze').then((m) => m.renderAnalyze),
+    filters: 'range and segment: every chart',
+  },
+  {
+    pattern: /^\/journey$/,
+    nav: '/journey',
+    load: () => import('./views/journey').then((m) => m.renderJourney),
+    filters: 'persona and lifecycle stage (current state: no range, no channel)',
+  },
+  {
+    pattern: /^\/cases$/,
+    nav: '/cases',
+    load: () => import('./views/cases').then((m) => m.renderCases),
+    filters: 'range and persona: the NPS charts',
+  },
+  { pattern: /^\/value$/, nav: '/value', load: () => import('./views/value').then((m) => m.renderValue), filters: 'none (as of the last fit; CLV by persona shown)' },
 ];
 
 const navItems: [string, string][] = [
@@ -44,7 +64,7 @@ let cleanup: (() => void) | void;
 
 
 function loginScreen(message?: string): void {
-  disposeCharts();
+  leaveView();
   clear(app);
   const key = h('input', {
     type: 'password',
@@ -95,22 +115,77 @@ function loginScreen(message?: string): void {
   key.focus();
 }
 
-function shell(): HTMLElement {
+// The channel vocabulary of DOMAIN.md §1 (the acquisition channel of a segment).
+const channels = ['web', 'mobile', 'email', 'sms', 'chat', 'im', 'social', 'phone', 'video', 'store', 'payment', 'support', 'other'];
+
+// Personas and lifecycle stages for the segment selects: the unfiltered journey overview, asked
+// once per sign-in.
+let segmentChoices: Promise<{ persona: string[]; lifecycle: string[] }> | null = null;
+function choices(): Promise<{ persona: string[]; lifecycle: string[] }> {
+  segmentChoices ??= get('/v1/journey/overview')
+    .then((o: any) => ({
+      persona: (o.personas ?? []).map((p: any) => p.name).filter((n: string) => n),
+      lifecycle: ((o.views ?? []).find((v: any) => v.view === 'lifecycle')?.stages ?? []).map((s: any) => s.name),
+    }))
+    .catch(() => ({ persona: [], lifecycle: [] }));
+  return segmentChoices;
+}
+
+// Replaces the URL's filter parameters with the bar's values and redraws the page.
+function applyFilters(values: Record<string, string>): void {
+  const q = new URLSearchParams(location.search);
+  for (const [k, v] of Object.entries(values)) {
+    if (v) q.set(k, v);
+    else q.delete(k);
+  }
+  const s = q.toString();
+  history.replaceState(null, '', s ? `${location.pathname}?${s}` : location.pathname);
+  void render();
+}
+
+function filterBar(scope: string): HTMLElement {
   const r = range();
+  const seg = segment();
   const from = h('input', { type: 'date', id: 'range-from', value: r.from ?? '', 'aria-label': 'from' });
   const to = h('input', { type: 'date', id: 'range-to', value: r.to ?? '', 'aria-label': 'to' });
-  const apply = () => {
-    const q = new URLSearchParams(location.search);
-    for (const [k, el] of [['from', from], ['to', to]] as const) {
-      if (el.value) q.set(k, el.value);
-      else q.delete(k);
-    }
-    const s = q.toString();
-    history.replaceState(null, '', s ? `${location.pathname}?${s}` : location.pathname);
-    void render();
+  const selects: Record<string, HTMLSelectElement> = {};
+  const labels: Record<string, string> = { persona: 'Persona', lifecycle: 'Lifecycle', channel: 'Channel' };
+  for (const k of segmentKeys) {
+    const sel = h('select', { id: `segment-${k}`, name: k, 'aria-label': labels[k] }, h('option', { value: '' }, `any ${labels[k].toLowerCase()}`));
+    const cur = seg[k];
+    if (cur) sel.append(h('option', { value: cur, selected: true }, cur));
+    selects[k] = sel;
+  }
+  const fill = (sel: HTMLSelectElement, names: string[]) => {
+    for (const n of names) if (n !== sel.value) sel.append(h('option', { value: n }, n));
   };
-  from.addEventListener('change', apply);
-  to.addEventListener('change', apply);
+  fill(selects.channel, channels);
+  void choices().then((c) => {
+    fill(selects.persona, c.persona);
+    fill(selects.lifecycle, c.lifecycle);
+  });
+  const apply = () =>
+    applyFilters({
+      from: from.value,
+      to: to.value,
+      persona: selects.persona.value,
+      lifecycle: selects.lifecycle.value,
+      channel: selects.channel.value,
+    });
+  for (const el of [from, to, ...Object.values(selects)]) el.addEventListener('change', apply);
+  const active = !!(r.from || r.to || Object.keys(seg).length);
+  const reset = h('button', { type: 'button', class: 'link', id: 'filters-reset', disabled: !active }, 'clear');
+  reset.addEventListener('click', () => applyFilters({ from: '', to: '', persona: '', lifecycle: '', channel: '' }));
+  return h(
+    'div',
+    { class: 'filters', id: 'filters' },
+    h('div', { class: 'range' }, h('span', {}, 'Range'), from, '–', to),
+    h('div', { class: 'segment' }, h('span', {}, 'Segment'), selects.persona, selects.lifecycle, selects.channel, reset),
+    h('div', { class: 'scope', id: 'filter-scope' }, `Applies here to: ${scope}`),
+  );
+}
+
+function shell(): HTMLElement {
   const nav = h(
     'nav',
     {},
@@ -125,6 +200,7 @@ function shell(): HTMLElement {
     if (typeof cleanup === 'function') cleanup();
     cleanup = undefined;
     session = null;
+    segmentChoices = null;
     await logout();
     loginScreen('Signed out.');
   });
@@ -133,7 +209,6 @@ function shell(): HTMLElement {
     { class: 'top' },
     h('a', { href: '/', 'data-route': '1', class: 'brand' }, 'Cairn'),
     nav,
-    h('div', { class: 'range' }, h('span', {}, 'Range'), from, '–', to),
     h('div', { class: 'who' }, session ? `${session.role}` : '', out),
   );
 }
@@ -146,13 +221,13 @@ function currentNav(): string {
 async function render(): Promise<void> {
   if (typeof cleanup === 'function') cleanup();
   cleanup = undefined;
-  disposeCharts();
+  leaveView();
   if (!session) session = await currentSession();
   if (!session) return loginScreen();
   clear(app);
   const main = h('main', { id: 'view' }, loading());
-  append(app, [shell(), main]);
   const route = routes.find((r) => r.pattern.test(location.pathname));
+  append(app, [shell(), route ? filterBar(route.filters) : null, main]);
   if (!route) {
     clear(main);
     main.append(h('div', { class: 'error' }, `No page at ${location.pathname}`));
@@ -161,8 +236,9 @@ async function render(): Promise<void> {
   const params = (route.pattern.exec(location.pathname)?.groups ?? {}) as Record<string, string>;
   for (const k of Object.keys(params)) if (params[k] !== undefined) params[k] = decodeURIComponent(params[k]);
   try {
+    const view = await route.load();
     clear(main);
-    cleanup = await route.view(main, params);
+    cleanup = await view(main, params);
   } catch (e) {
     main.append(errorBox(e));
   }

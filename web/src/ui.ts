@@ -103,3 +103,13 @@ export function navigate(path: string): void {
   history.pushState(null, '', path);
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
+
+// Hooks run when a view is replaced (charts.ts frees its charts): main.ts calls leaveView()
+// without importing the chart library, so the shell and the login screen stay small.
+const leaveHooks = new Set<() => void>();
+export function onLeaveView(fn: () => void): void {
+  leaveHooks.add(fn);
+}
+export function leaveView(): void {
+  for (const fn of leaveHooks) fn();
+}

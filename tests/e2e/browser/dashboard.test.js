@@ -2,7 +2,9 @@
 // The web dashboard in headless Chromium against the real binary (issue 7, Tests): `cairn demo`
 // starts on a small simulated business, the page logs in with the admin key the demo printed, the
 // overview shows live numbers (the same as GET /v1/dashboard), a goal edit changes the ETA, the
-// funnel builder shows the counts the API answers for the same spec, the customer page shows a
+// funnel builder shows the counts the API answers for the same spec, the segment and range
+// filters change the numbers to the API's answer for that filter, the paths / stickiness /
+// lifecycle builders show the API's counts, the customer page shows a
 // simulated customer's timeline, and the rescue queue acts on an item. Any console error, failed
 // request or request leaving 127.0.0.1 fails the test. Screenshots: $CAIRN_E2E_ARTIFACTS (ctest
 // sets build/<dir>/e2e-artifacts) or a temp dir.
@@ -229,6 +231,105 @@ test('the dashboard in a real browser against cairn demo', { timeout: 170000 }, 
     assert.ok(shown[0] > 0, 'the first step has customers');
     assert.ok(spec.breakdown && spec.breakdown.by === 'channel');
     assert.ok(await page.locator('#funnel-who li').count() > 0, 'the who list');
+  });
+
+  // Counts the page shows for a query it sent vs the API's answer for the same spec: live ingest
+  // may add customers between the two calls, so the API may be ahead by a few.
+  const close = (page, api, what) => {
+    assert.equal(page.length, api.length, `${what}: as many numbers`);
+    page.forEach((v, i) => assert.ok(api[i] >= v - 5 && api[i] - v <= 5, `${what}[${i}]: page ${v}, API ${api[i]}`));
+  };
+  const runAndCapture = async (kind) => {
+    const sent = page.waitForRequest((r) => r.url().endsWith(`/v1/query/${kind}`) && r.method() === 'POST');
+    await page.click(`#${kind}-run`);
+    return JSON.parse((await sent).postData());
+  };
+
+  await step('the segment filter changes the numbers to the API answer for that segment', async () => {
+    // Everyone first (the funnel form of the previous step is on the page, filters empty).
+    assert.equal(await page.inputValue('#segment-channel'), '');
+    const all = await runAndCapture('funnel');
+    assert.equal(all.segment, undefined);
+    await page.waitForSelector('#funnel-counts td.count');
+    const allShown = await page.$$eval('#funnel-counts td.count', (tds) => tds.map((td) => Number(td.dataset.count)));
+    // An acquisition channel that holds some of the customers (the API says which): the bar puts
+    // it in the URL and into every query of the page.
+    const choices = await page.$$eval('#segment-channel option', (os) => os.map((o) => o.value).filter((v) => v));
+    let channel = null;
+    for (const ch of choices) {
+      const f = await api('POST', '/v1/query/funnel', { ...all, segment: { channel: ch } });
+      if (f.steps[0].count > 0 && f.steps[0].count < allShown[0]) { channel = ch; break; }
+    }
+    assert.ok(channel, `some channel acquired part of the customers (of ${choices})`);
+    await page.selectOption('#segment-channel', channel);
+    await waitFor(async () => new URL(page.url()).searchParams.get('channel') === channel, { what: 'channel in the URL' });
+    await page.waitForSelector('#funnel-form');
+    await page.selectOption('#funnel-breakdown', '');
+    const spec = await runAndCapture('funnel');
+    assert.deepEqual(spec.segment, { channel });
+    await page.waitForSelector('#funnel-counts td.count');
+    const shown = await page.$$eval('#funnel-counts td.count', (tds) => tds.map((td) => Number(td.dataset.count)));
+    const answer = await api('POST', '/v1/query/funnel', spec);
+    close(shown, answer.steps.map((s) => s.count), `funnel, channel ${channel}`);
+    assert.ok(shown[0] > 0 && shown[0] < allShown[0], `a part of the customers (${shown[0]} of ${allShown[0]})`);
+    // A date range too: both go into the query, and the numbers are the API's for both.
+    const to = new Date().toISOString().slice(0, 10);
+    const from = new Date(Date.now() - 30 * 86400000).toISOString().slice(0, 10);
+    await page.fill('#range-from', from);  // fill sets a date input's value and fires change
+    await waitFor(async () => new URL(page.url()).searchParams.get('from') === from, { what: 'from in the URL' });
+    await page.waitForSelector('#stickiness-form');
+    const sspec = await runAndCapture('stickiness');
+    assert.deepEqual(sspec.segment, { channel });
+    assert.equal(sspec.from, from);
+    await page.waitForSelector('.stickiness-counts .count');
+    const sshown = await page.$$eval('.stickiness-counts .count', (els) => els.map((e) => Number(e.dataset.count)));
+    close(sshown, (await api('POST', '/v1/query/stickiness', sspec)).counts, `stickiness, channel ${channel}, last 30 days`);
+    // The journey page takes the persona and the lifecycle stage.
+    const everyone = await api('GET', '/v1/journey/overview');
+    const persona = everyone.personas.filter((p) => p.customers > 0).sort((a, b) => a.customers - b.customers)[0];
+    await page.click('#filters-reset');
+    await waitFor(async () => !new URL(page.url()).search, { what: 'the filters cleared' });
+    await page.click('nav a[href^="/journey"]');
+    await page.waitForSelector('#journey-customers');
+    await waitFor(async () => (await page.locator(`#segment-persona option[value="${persona.name}"]`).count()) > 0,
+      { what: 'the persona choices' });
+    await page.selectOption('#segment-persona', persona.name);
+    await waitFor(async () => new URL(page.url()).searchParams.get('persona') === persona.name, { what: 'persona in the URL' });
+    await page.waitForSelector('#journey-customers');
+    const jshown = Number(await page.getAttribute('#journey-customers', 'data-count'));
+    const janswer = await api('GET', `/v1/journey/overview?persona=${encodeURIComponent(persona.name)}`);
+    close([jshown], [janswer.customers], `journey customers, persona ${persona.name}`);
+    if (everyone.personas.filter((p) => p.customers > 0).length > 1)
+      assert.ok(jshown < everyone.customers, `persona ${persona.name}: ${jshown} of ${everyone.customers}`);
+    assert.match(await page.textContent('#filter-scope'), /persona/);
+    await page.click('#filters-reset');
+    await waitFor(async () => !new URL(page.url()).search, { what: 'the filters cleared' });
+  });
+
+  await step('the paths, stickiness and lifecycle builders return the same counts as the API', async () => {
+    await page.click('nav a[href^="/analyze"]');
+    await page.waitForSelector('#paths-form');
+    const pspec = await runAndCapture('paths');
+    assert.equal(pspec.anchor, 'Signed Up');
+    await page.waitForSelector('.paths-nodes .count');
+    const pshown = await page.$$eval('.paths-nodes .count', (els) => els.map((e) => Number(e.dataset.count)));
+    const panswer = await api('POST', '/v1/query/paths', pspec);
+    assert.ok(pshown[0] > 0, 'customers did the anchor');
+    close([pshown[0]], [panswer.nodes[0].count], 'paths step 0');
+    assert.ok(await page.locator('#paths-result canvas').count() > 0, 'the Sankey is drawn');
+    await page.selectOption('#lifecycle-period', 'month');
+    const lspec = await runAndCapture('lifecycle');
+    await page.waitForSelector('.lifecycle-rows .count');
+    const lshown = await page.$$eval('.lifecycle-rows .count', (els) => els.map((e) => Number(e.dataset.count)));
+    const lanswer = await api('POST', '/v1/query/lifecycle', lspec);
+    const lapi = lanswer.rows.flatMap((r) => [r.new, r.returning, r.resurrecting, r.dormant]);
+    close(lshown.slice(0, -4), lapi.slice(0, -4), 'lifecycle (complete months)');
+    assert.ok(lshown.some((v) => v > 0), 'lifecycle has customers');
+    const sspec = await runAndCapture('stickiness');
+    assert.equal(sspec.segment, undefined);
+    await page.waitForSelector('.stickiness-counts .count');
+    const sshown = await page.$$eval('.stickiness-counts .count', (els) => els.map((e) => Number(e.dataset.count)));
+    close(sshown, (await api('POST', '/v1/query/stickiness', sspec)).counts, 'stickiness');
   });
 
   await step('the customer page shows a simulated customer timeline', async () => {

@@ -1,10 +1,15 @@
 // Analyst views (docs/analytics.md, docs/api/insights.md): the funnel builder (steps, window,
-// breakdown → chart, counts and the "who" list), the cohort retention heatmap and trends. The
-// page's date range is passed as from/to.
+// breakdown → chart, counts and the "who" list), the paths, stickiness and lifecycle builders,
+// the cohort retention heatmap and trends. The page's filters (range and segment) go into every
+// query (state.ts queryFilters).
 import { post, type Call } from '../api';
-import { chart, palette } from '../charts';
-import { queryRange } from '../state';
-import { card, clear, errorBox, h, link, nf0, num, pct, table } from '../ui';
+import { BarChart, HeatmapChart, LineChart, SankeyChart } from 'echarts/charts';
+import { VisualMapComponent } from 'echarts/components';
+import { chart, palette, use } from '../charts';
+import { queryFilters } from '../state';
+import { card, clear, errorBox, h, link, nf0, nf2, num, pct, table } from '../ui';
+
+use([BarChart, HeatmapChart, LineChart, SankeyChart, VisualMapComponent]);
 
 const DEFAULT_STEPS = ['Signed Up', 'Product Viewed', 'Added To Cart', 'Order Completed'];
 
@@ -55,7 +60,7 @@ function funnelBuilder(events: string[]): HTMLElement {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const steps = [...stepsBox.querySelectorAll<HTMLInputElement>('input.step')].map((i) => i.value.trim()).filter(Boolean);
-    const spec: any = { steps, window: windowSel.value, ...queryRange() };
+    const spec: any = { steps, window: windowSel.value, ...queryFilters() };
     if (breakdownSel.value === 'channel') spec.breakdown = { by: 'channel' };
     if (breakdownSel.value === 'property') spec.breakdown = { by: 'property', property: prop.value.trim() };
     spec.who = { step: Number(whoStep.value) || 1, status: whoStatus.value, limit: 50 };
@@ -137,7 +142,7 @@ async function runFunnel(spec: any, out: HTMLElement): Promise<void> {
 }
 
 async function retention(): Promise<HTMLElement> {
-  const spec = { period: 'week', ...queryRange() };
+  const spec = { period: 'week', ...queryFilters() };
   const call: Call = { method: 'POST', path: '/v1/query/retention', body: spec };
   try {
     const r = await post('/v1/query/retention', spec);
@@ -166,7 +171,7 @@ async function retention(): Promise<HTMLElement> {
 }
 
 async function trends(): Promise<HTMLElement> {
-  const spec = { interval: 'week', breakdown: 'channel', top_n: 6, ...queryRange() };
+  const spec = { interval: 'week', breakdown: 'channel', top_n: 6, ...queryFilters() };
   const call: Call = { method: 'POST', path: '/v1/query/trends', body: spec };
   try {
     const t = await post('/v1/query/trends', spec);
@@ -187,10 +192,169 @@ async function trends(): Promise<HTMLElement> {
   }
 }
 
+// A query builder: a form whose fields make a spec (with the page's filters), run on submit;
+// the answer is drawn into `out` by `draw`, under a card whose "view query" is the call made.
+function builder(
+  kind: string,
+  title: string,
+  fields: HTMLElement[],
+  spec: () => Record<string, unknown>,
+  draw: (r: any, spec: any) => (HTMLElement | null)[],
+): HTMLElement {
+  const out = h('div', { class: 'builder-out', id: `${kind}-result` });
+  const form = h('form', { class: 'builder', id: `${kind}-form` }, h('div', { class: 'opts' }, fields), h('button', { type: 'submit', id: `${kind}-run` }, 'Run'));
+  const path = `/v1/query/${kind}`;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const s = { ...spec(), ...queryFilters() };
+    const call: Call = { method: 'POST', path, body: s };
+    clear(out);
+    out.append(h('div', { class: 'loading' }, 'Running…'));
+    try {
+      const r = await post(path, s);
+      clear(out);
+      out.append(card(title, [call], draw(r, s)));
+    } catch (e) {
+      clear(out);
+      out.append(card(title, [call], errorBox(e)));
+    }
+  });
+  return card(`${title} builder`, [{ method: 'POST', path, body: spec() }], form, out);
+}
+
+const sel = (id: string, label: string, options: string[], selected: string) =>
+  h('select', { id, 'aria-label': label }, options.map((o) => h('option', { value: o, selected: o === selected }, o)));
+const eventInput = (id: string, value: string, placeholder = 'any interaction') =>
+  h('input', { type: 'text', id, value, list: 'event-names', placeholder, 'aria-label': 'event' });
+
+// Paths: what customers did after (before) an anchor event, as a Sankey of (step, event) nodes.
+function pathsBuilder(): HTMLElement {
+  const anchor = eventInput('paths-anchor', 'Signed Up', 'anchor event');
+  const direction = sel('paths-direction', 'direction', ['next', 'previous'], 'next');
+  const depth = sel('paths-depth', 'depth', ['1', '2', '3', '4', '5'], '3');
+  const windowSel = sel('paths-window', 'window', ['none', '1h', '1d', '7d', '30d'], 'none');
+  return builder(
+    'paths',
+    'Paths',
+    [h('label', {}, 'Anchor ', anchor), h('label', {}, 'Direction ', direction), h('label', {}, 'Depth ', depth), h('label', {}, 'Window ', windowSel)],
+    () => {
+      const s: Record<string, unknown> = { anchor: anchor.value.trim(), direction: direction.value, depth: Number(depth.value), max_nodes_per_step: 6, exclude: ['$identify'] };
+      if (windowSel.value !== 'none') s.window = windowSel.value;
+      return s;
+    },
+    (r) => {
+      const nodes: any[] = r.nodes ?? [];
+      const links: any[] = r.links ?? [];
+      return [
+        links.length
+          ? chart(
+              {
+                tooltip: { trigger: 'item' },
+                series: [
+                  {
+                    type: 'sankey',
+                    left: 10,
+                    right: 120,
+                    data: nodes.map((n) => ({ name: n.id, label: { formatter: `${n.event} (${n.count})` }, itemStyle: { color: palette[n.step % palette.length] } })),
+                    links: links.map((l) => ({ source: l.source, target: l.target, value: l.count })),
+                    emphasis: { focus: 'adjacency' },
+                    lineStyle: { color: 'gradient', opacity: 0.4 },
+                  },
+                ],
+              },
+              320,
+            )
+          : h('p', { class: 'muted' }, 'No paths: nobody did the anchor event in the range and segment.'),
+        table(
+          ['step', 'event', 'customers', 'dropped here'],
+          nodes.map((n) => [String(n.step), n.event, h('span', { class: 'count', 'data-count': n.count }, nf0.format(n.count)), nf0.format(n.dropoff)]),
+          'counts paths-nodes',
+        ),
+        h('div', { class: 'sub', id: 'paths-customers', 'data-count': r.customers }, `${nf0.format(r.customers)} customers did the anchor event`),
+        warnings(r),
+      ];
+    },
+  );
+}
+
+// Stickiness: how many periods of the range customers were active on.
+function stickinessBuilder(): HTMLElement {
+  const event = eventInput('stickiness-event', '');
+  const interval = sel('stickiness-interval', 'interval', ['day', 'week', 'month'], 'week');
+  return builder(
+    'stickiness',
+    'Stickiness',
+    [h('label', {}, 'Event ', event), h('label', {}, 'Interval ', interval)],
+    () => ({ event: event.value.trim(), interval: interval.value }),
+    (r) => {
+      const counts: number[] = r.counts ?? [];
+      return [
+        chart({
+          grid: { left: 50, right: 10, top: 20, bottom: 40 },
+          tooltip: { trigger: 'axis' },
+          xAxis: { type: 'category', name: `${r.interval}s active`, nameLocation: 'middle', nameGap: 26, data: counts.map((_, i) => String(i + 1)) },
+          yAxis: { type: 'value', minInterval: 1 },
+          series: [{ type: 'bar', name: 'customers', data: counts, itemStyle: { color: palette[2] } }],
+        }),
+        table(
+          [`${r.interval}s active`, 'customers', 'share'],
+          counts.map((n, i) => [String(i + 1), h('span', { class: 'count', 'data-count': n }, nf0.format(n)), pct(r.customers ? n / r.customers : 0)]),
+          'counts stickiness-counts',
+        ),
+        h('div', { class: 'sub', id: 'stickiness-customers', 'data-count': r.customers }, `${nf0.format(r.customers)} active customers over ${r.periods} ${r.interval}s · average ${num(r.average, nf2)}`),
+        warnings(r),
+      ];
+    },
+  );
+}
+
+// Lifecycle: new / returning / resurrecting / dormant customers per period.
+function lifecycleBuilder(): HTMLElement {
+  const event = eventInput('lifecycle-event', '');
+  const period = sel('lifecycle-period', 'period', ['day', 'week', 'month'], 'week');
+  const kinds = ['new', 'returning', 'resurrecting', 'dormant'];
+  return builder(
+    'lifecycle',
+    'Lifecycle',
+    [h('label', {}, 'Event ', event), h('label', {}, 'Period ', period)],
+    () => ({ event: event.value.trim(), period: period.value }),
+    (r) => {
+      const rows: any[] = r.rows ?? [];
+      return [
+        chart({
+          grid: { left: 50, right: 10, top: 30, bottom: 30 },
+          tooltip: { trigger: 'axis' },
+          legend: { top: 0 },
+          xAxis: { type: 'category', data: rows.map((x) => x.start) },
+          yAxis: { type: 'value' },
+          series: kinds.map((k, i) => ({
+            type: 'bar',
+            name: k,
+            stack: 'all',
+            data: rows.map((x) => (k === 'dormant' ? -x[k] : x[k])),
+            itemStyle: { color: [palette[0], palette[2], palette[1], palette[3]][i] },
+          })),
+        }),
+        table(
+          ['period', ...kinds],
+          rows.map((x) => [x.start, ...kinds.map((k) => h('span', { class: 'count', 'data-count': x[k] }, nf0.format(x[k])))]),
+          'counts lifecycle-rows',
+        ),
+        warnings(r),
+      ];
+    },
+  );
+}
+
+function warnings(r: any): HTMLElement | null {
+  return r.warnings?.length ? h('ul', { class: 'warnings' }, r.warnings.map((w: string) => h('li', {}, w))) : null;
+}
+
 export async function renderAnalyze(root: HTMLElement): Promise<void> {
   root.append(h('h1', {}, 'Analyze'));
   const events = await eventNames();
   root.append(card('Funnel builder', [{ method: 'POST', path: '/v1/query/funnel', body: { steps: ['…'], window: '7d' } }], funnelBuilder(events)));
+  root.append(h('div', { class: 'grid2 builders' }, pathsBuilder(), h('div', {}, stickinessBuilder(), lifecycleBuilder())));
   const [ret, tr] = await Promise.all([retention(), trends()]);
   root.append(h('div', { class: 'grid2' }, ret, tr));
 }

@@ -1,9 +1,12 @@
 // Cases and the voice of the customer (docs/cases.md): open cases by SLA state, the Pareto of
 // complaint causes, NPS with its interval, and the themes of delight and annoyance.
 import { get, type Call } from '../api';
-import { chart, palette } from '../charts';
-import { withRange } from '../state';
+import { BarChart, LineChart, PieChart } from 'echarts/charts';
+import { chart, palette, use } from '../charts';
+import { withParams } from '../state';
 import { card, dateTime, errorBox, h, link, nf0, num, table } from '../ui';
+
+use([BarChart, LineChart, PieChart]);
 
 async function safe<T>(call: Call, fn: (d: any) => T): Promise<T | HTMLElement> {
   try {
@@ -12,6 +15,9 @@ async function safe<T>(call: Call, fn: (d: any) => T): Promise<T | HTMLElement> 
     return errorBox(e);
   }
 }
+
+// The page filters the NPS calls take: the range and the persona (docs/api: GET /v1/feedback/nps).
+const NPS_FILTERS = ['from', 'to', 'persona'];
 
 function slaState(c: any): string {
   const s = c.sla ?? {};
@@ -24,9 +30,9 @@ export async function renderCases(root: HTMLElement): Promise<void> {
   root.append(h('h1', {}, 'Cases & voice of the customer'));
   const casesCall: Call = { method: 'GET', path: '/v1/cases?limit=200' };
   const analysisCall: Call = { method: 'GET', path: '/v1/complaints/analysis' };
-  const npsCall: Call = { method: 'GET', path: withRange('/v1/feedback/nps') };
-  const npsMonthCall: Call = { method: 'GET', path: withRange('/v1/feedback/nps', { by: 'month' }) };
-  const npsChannelCall: Call = { method: 'GET', path: withRange('/v1/feedback/nps', { by: 'channel' }) };
+  const npsCall: Call = { method: 'GET', path: withParams('/v1/feedback/nps', NPS_FILTERS) };
+  const npsMonthCall: Call = { method: 'GET', path: withParams('/v1/feedback/nps', NPS_FILTERS, { by: 'month' }) };
+  const npsChannelCall: Call = { method: 'GET', path: withParams('/v1/feedback/nps', NPS_FILTERS, { by: 'channel' }) };
   const themesCall: Call = { method: 'GET', path: '/v1/feedback/themes' };
   const [cases, analysis, nps, themes, npsMonth, npsChannel] = await Promise.all([
     safe(casesCall, (d) => {

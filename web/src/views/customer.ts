@@ -1,10 +1,14 @@
 // The customer page: search by any identity (userId, email, anonymousId, or c:N), then the
 // profile, the timeline across channels, the journey's views with time in stage, the emotion
-// curve, value and P(alive), and the customer's cases. Calls: GET /v1/customers/{id}, …/events,
-// …/journey, …/value, GET /v1/cases?customer=.
+// curve, value and P(alive), consents with their history, and the customer's cases. Calls:
+// GET /v1/customers/{id}, …/events, …/journey, …/value, …/consents, GET /v1/cases?customer=.
 import { ApiError, get, type Call } from '../api';
-import { chart, palette } from '../charts';
+import { LineChart, ScatterChart } from 'echarts/charts';
+import { MarkLineComponent } from 'echarts/components';
+import { chart, palette, use } from '../charts';
 import { card, dateTime, duration, errorBox, h, link, navigate, nf0, nf2, num, pct, table } from '../ui';
+
+use([LineChart, ScatterChart, MarkLineComponent]);
 
 const enc = encodeURIComponent;
 
@@ -155,11 +159,13 @@ export async function renderCustomer(root: HTMLElement, params: Record<string, s
     return;
   }
   const casesCall: Call = { method: 'GET', path: `/v1/cases?customer=${enc(profile.id)}&limit=50` };
-  const [events, journey, value, cases] = await Promise.all([
+  const consentsCall: Call = { method: 'GET', path: `/v1/customers/${enc(profile.id)}/consents` };
+  const [events, journey, value, cases, consents] = await Promise.all([
     optional(get(calls.events.path)),
     optional(get(calls.journey.path)),
     optional(get(calls.value.path)),
     optional(get(casesCall.path)),
+    optional(get(consentsCall.path)),
   ]);
 
   const traits = Object.entries<any>(profile.traits ?? {});
@@ -236,6 +242,7 @@ export async function renderCustomer(root: HTMLElement, params: Record<string, s
             ),
     ),
   );
+  grid.append(card('Consents', [consentsCall], consents instanceof ApiError ? errorBox(consents) : consentPanel(consents)));
   if (!(journey instanceof ApiError) && journey.decisions?.length)
     grid.append(
       card(
@@ -262,6 +269,32 @@ export async function renderCustomer(root: HTMLElement, params: Record<string, s
       ),
     );
   }
+}
+
+// The consent ledger (docs/consent.md): the verdict now per purpose and channel, and every
+// statement recorded, newest first, with its source, lawful basis and proof.
+function consentPanel(c: any): HTMLElement[] {
+  const current: any[] = c.current ?? [];
+  const history: any[] = [...(c.history ?? [])].sort((a, b) => String(b.at).localeCompare(String(a.at)));
+  const state = (s: string, expired: boolean) =>
+    h('span', { class: `badge ${s === 'granted' && !expired ? 'ok' : 'bad'}` }, expired ? `${s} (expired)` : s);
+  return [
+    current.length
+      ? table(
+          ['purpose', 'channel', 'now', 'since'],
+          current.map((x) => [x.purpose, x.channel || '*', state(x.state, !!x.expired), dateTime(x.record?.at)]),
+          'consents-current',
+        )
+      : h('p', { class: 'muted' }, 'No consent recorded: purposes that require a grant are blocked.'),
+    h('h3', {}, `History (${history.length})`),
+    history.length
+      ? table(
+          ['at', 'purpose', 'channel', 'state', 'basis', 'source', 'proof'],
+          history.map((x) => [dateTime(x.at), x.purpose, x.channel || '*', x.state, x.lawful_basis ?? '—', x.source ?? '—', x.proof ?? '—']),
+          'consents-history',
+        )
+      : h('p', { class: 'muted' }, 'No statements.'),
+  ];
 }
 
 function kpi(label: string, value: string): HTMLElement {

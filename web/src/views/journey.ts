@@ -2,10 +2,13 @@
 // view, the phase flow as a Sankey (forward transitions; drop-offs as their own node), the
 // lifecycle mix, emotion per phase against the ideal line, and value at stake by rescue path.
 import { get, type Call } from '../api';
-import { chart, palette } from '../charts';
+import { BarChart, LineChart, PieChart, SankeyChart } from 'echarts/charts';
+import { chart, palette, use } from '../charts';
+import { withParams } from '../state';
 import { card, h, nf0, num, pct, table } from '../ui';
 
-const CALL: Call = { method: 'GET', path: '/v1/journey/overview' };
+use([BarChart, LineChart, PieChart, SankeyChart]);
+
 
 function stagesChart(view: any): HTMLElement {
   const stages: any[] = view.stages;
@@ -53,8 +56,10 @@ function sankey(view: any): HTMLElement {
 }
 
 export async function renderJourney(root: HTMLElement): Promise<void> {
-  const o = await get('/v1/journey/overview');
-  root.append(h('h1', {}, 'Journey'), h('div', { class: 'meta' }, `${num(o.customers, nf0)} customers · values in ${o.currency}`));
+  // The segment's persona and lifecycle stage (current state, like every number here).
+  const CALL: Call = { method: 'GET', path: withParams('/v1/journey/overview', ['persona', 'lifecycle']) };
+  const o = await get(CALL.path);
+  root.append(h('h1', {}, 'Journey'), h('div', { class: 'meta', id: 'journey-customers', 'data-count': o.customers }, `${num(o.customers, nf0)} customers · values in ${o.currency}`));
   const views: any[] = o.views ?? [];
   const byName = (n: string) => views.find((v) => v.view === n);
   const grid = h('div', { class: 'grid2' });

@@ -2,9 +2,13 @@
 // rev counter, fuel, hazard lights, ride and mirrors. Refreshes every 15 s; goals are editable
 // (POST/PUT /v1/goals) and an edit re-renders the ETA from a fresh overview.
 import { get, post, put, type Call } from '../api';
-import { chart, palette } from '../charts';
-import { queryRange } from '../state';
+import { BarChart, GaugeChart, ScatterChart } from 'echarts/charts';
+import { MarkAreaComponent, MarkLineComponent } from 'echarts/components';
+import { chart, palette, use } from '../charts';
+import { queryFilters } from '../state';
 import { card, clear, day, errorBox, h, link, nf0, nf2, num, pct, table } from '../ui';
+
+use([BarChart, GaugeChart, ScatterChart, MarkAreaComponent, MarkLineComponent]);
 
 interface Goal {
   id: number;
@@ -325,7 +329,7 @@ function kpi(label: string, value: string, sub: string): HTMLElement {
 
 // Mirrors: competitor mentions per week (trends over "Competitor Considered").
 async function mirrors(): Promise<HTMLElement> {
-  const spec = { event: 'Competitor Considered', interval: 'week', ...queryRange() };
+  const spec = { event: 'Competitor Considered', interval: 'week', ...queryFilters() };
   const call: Call = { method: 'POST', path: '/v1/query/trends', body: spec };
   try {
     const t = await post('/v1/query/trends', spec);

@@ -1,8 +1,11 @@
-// Value (GET /v1/value/summary, docs/value.md): CLV distribution, P(alive) bands and the model's
-// fit diagnostics.
+// Value (GET /v1/value/summary, docs/value.md): CLV distribution, CLV by persona, P(alive) bands
+// and the model's fit diagnostics.
 import { get, type Call } from '../api';
-import { chart, palette } from '../charts';
-import { card, dateTime, h, nf0, num, table } from '../ui';
+import { BarChart } from 'echarts/charts';
+import { chart, palette, use } from '../charts';
+import { card, dateTime, h, nf0, num, pct, table } from '../ui';
+
+use([BarChart]);
 
 const CALL: Call = { method: 'GET', path: '/v1/value/summary' };
 
@@ -42,6 +45,7 @@ export async function renderValue(root: HTMLElement): Promise<void> {
           series: [{ type: 'bar', data: bands.map((b) => b.customers), itemStyle: { color: palette[2] } }],
         }),
       ),
+      personaCard(s),
       card(
         'Model fit diagnostics',
         [CALL],
@@ -59,6 +63,41 @@ export async function renderValue(root: HTMLElement): Promise<void> {
           ],
         ),
       ),
+    ),
+  );
+}
+
+// CLV by persona (rule personas of the journey map first, then the discovered ones; customers
+// with neither under "none"), as of the last fit.
+function personaCard(s: any): HTMLElement {
+  const groups: any[] = s.byPersona ?? [];
+  if (!groups.length) return card('CLV by persona', [CALL], h('p', { class: 'muted' }, 'No personas in the last fit.'));
+  return card(
+    'CLV by persona',
+    [CALL],
+    chart({
+      grid: { left: 60, right: 10, top: 30, bottom: 50 },
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      xAxis: { type: 'category', data: groups.map((g) => g.name || '(none)'), axisLabel: { interval: 0, rotate: groups.length > 4 ? 20 : 0 } },
+      yAxis: { type: 'value' },
+      series: [
+        { type: 'bar', name: 'mean CLV', data: groups.map((g) => Math.round(g.clvMean)), itemStyle: { color: palette[0] } },
+        { type: 'bar', name: 'median CLV', data: groups.map((g) => Math.round(g.clvMedian)), itemStyle: { color: palette[1] } },
+      ],
+    }),
+    table(
+      ['persona', 'source', 'customers', 'CLV total', 'mean', 'median', 'mean P(alive)'],
+      groups.map((g) => [
+        g.name || '(none)',
+        g.source,
+        h('span', { class: 'count', 'data-count': g.customers }, nf0.format(g.customers)),
+        num(g.clvTotal, nf0),
+        num(g.clvMean, nf0),
+        num(g.clvMedian, nf0),
+        pct(g.probAliveMean),
+      ]),
+      'persona-clv',
     ),
   );
 }
