@@ -132,22 +132,7 @@ Status Hub::Init() {
     deps.journey = journey_.get();
     deps.ingestor = pipeline_.get();
     deps.metrics = metrics;
-    deps.describe = [this](store::CustomerId id) {
-      rescue::CustomerInfo info;
-      auto p = GetProfile("c:" + std::to_string(id));
-      if (!p.ok()) return info;
-      for (const auto& i : p->identities) {
-        std::string id_text = i.kind + ":" + i.value;
-        if (i.kind == "userId") info.ids.insert(info.ids.begin(), id_text);
-        else info.ids.push_back(id_text);
-      }
-      for (const auto& t : p->traits) {  // IANA zone from traits.timezone / time_zone ("Europe/Paris")
-        if ((t.key == "timezone" || t.key == "time_zone") && t.value_json.size() > 2 && t.value_json.front() == '"') {
-          info.time_zone = t.value_json.substr(1, t.value_json.size() - 2);
-        }
-      }
-      return info;
-    };
+    deps.describe = [this](store::CustomerId id) { return DescribeForAction(id); };
     deps.read = [this](store::CustomerId id) -> Result<std::vector<store::Interaction>> {
       return store_->GetSnapshot()->ReadCustomers(identity_->Members(identity_->Find(id)));
     };
@@ -345,6 +330,32 @@ store::CustomerId Hub::Resolve(const std::string& id) const {
     if (store::CustomerId c = identity_->Lookup(key)) return c;
   }
   return 0;
+}
+
+rescue::CustomerInfo Hub::DescribeForAction(store::CustomerId id) {
+  // Called for every rescue decision and action: identities come from the in-memory resolver and
+  // the time zone from one profiles.db read. Not GetProfile: that waits for the profile writer and
+  // reads every interaction of the customer to count them, which cost more than the decision.
+  rescue::CustomerInfo info;
+  const store::CustomerId root = identity_->Find(id);
+  if (!root) return info;
+  static constexpr std::pair<char, std::string_view> kKinds[] = {{'u', "userId:"}, {'a', "anonymousId:"}, {'e', "email:"}, {'p', "phone:"}};
+  for (const std::string& key : identity_->Keys(root)) {
+    for (const auto& [k, name] : kKinds) {
+      if (key.size() < 2 || key[0] != k) continue;
+      std::string text = std::string(name) + key.substr(2);
+      if (k == 'u') info.ids.insert(info.ids.begin(), std::move(text));
+      else info.ids.push_back(std::move(text));
+    }
+  }
+  auto p = profiles_->GetProfile(root, identity_->Members(root));
+  if (!p.ok()) return info;
+  for (const auto& t : p->traits) {  // IANA zone from traits.timezone / time_zone ("Europe/Paris")
+    if ((t.key == "timezone" || t.key == "time_zone") && t.value_json.size() > 2 && t.value_json.front() == '"') {
+      info.time_zone = t.value_json.substr(1, t.value_json.size() - 2);
+    }
+  }
+  return info;
 }
 
 Result<entity::Profile> Hub::GetProfile(const std::string& any_identity) {

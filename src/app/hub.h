@@ -96,6 +96,10 @@ class Hub final : public entity::CustomerDirectory {
   Result<entity::Profile> GetProfile(const std::string& any_identity) override;
   Result<entity::TimelinePage> Timeline(const std::string& any_identity, size_t limit, const std::string& before) override;
 
+  // What an action needs to address a customer: ids ("userId:…" first) and the time zone trait.
+  // Cheap (in-memory identities plus one profiles.db read): it runs for every rescue decision.
+  rescue::CustomerInfo DescribeForAction(store::CustomerId id);
+
   // The customer (survivor) any identity names: "u:…", "a:…", "e:…", "p:…", "c:<n>", or a bare
   // value tried as userId, anonymousId, email, phone in that order; 0 if none. Fast (in memory).
   store::CustomerId Resolve(const std::string& any_identity) const;

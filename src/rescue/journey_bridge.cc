@@ -111,19 +111,45 @@ Status JourneyBridge::SetMap(const journey::JourneyMap& map) {
 }
 
 void JourneyBridge::OnSignal(const journey::Signal& s) {
-  Enqueue([this, s] { Decide(s); });
+  {
+    std::lock_guard lock(mu_);
+    signals_.push_back(s);
+    if (signals_.size() > 1) return;  // the DecideQueued already queued will take it
+  }
+  Enqueue([this] { DecideQueued(); });
 }
 
-void JourneyBridge::Decide(const journey::Signal& s) {
-  DerailmentSignal signal{s.customer, s.path, s.reasons, s.value_at_stake, s.persona, s.value_tier, s.at_ms};
-  auto d = engine_->Decide(signal);
-  if (!d.ok()) {
-    LOG_EVERY_N_SEC(kWarn, 10, "rescue: deciding on a '{}' signal failed: {}", s.path, d.status().ToString());
-    return;
+void JourneyBridge::DecideQueued() {
+  // At most kMaxBurst per transaction, so API reads of the queue wait for one short commit at
+  // most; the rest is decided by the next item.
+  constexpr size_t kMaxBurst = 256;
+  std::vector<journey::Signal> taken;
+  {
+    std::lock_guard lock(mu_);
+    if (signals_.size() <= kMaxBurst) {
+      taken.swap(signals_);
+    } else {
+      taken.assign(std::make_move_iterator(signals_.begin()), std::make_move_iterator(signals_.begin() + kMaxBurst));
+      signals_.erase(signals_.begin(), signals_.begin() + kMaxBurst);
+      work_.push_back([this] { DecideQueued(); });
+      wake_.notify_all();
+    }
   }
-  if (options_.auto_act && d->status == RescueStatus::kOpen) {
-    auto acted = engine_->Act(d->id, "auto_act");
-    if (!acted.ok()) LOG_EVERY_N_SEC(kWarn, 10, "rescue: auto-act on {} failed: {}", d->id, acted.status().ToString());
+  std::vector<DerailmentSignal> signals;
+  signals.reserve(taken.size());
+  for (const auto& s : taken)
+    signals.push_back({s.customer, s.path, s.reasons, s.value_at_stake, s.persona, s.value_tier, s.at_ms});
+  auto decisions = engine_->DecideAll(signals);
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    auto& d = decisions[i];
+    if (!d.ok()) {
+      LOG_EVERY_N_SEC(kWarn, 10, "rescue: deciding on a '{}' signal failed: {}", signals[i].path, d.status().ToString());
+      continue;
+    }
+    if (options_.auto_act && d->status == RescueStatus::kOpen) {
+      auto acted = engine_->Act(d->id, "auto_act");
+      if (!acted.ok()) LOG_EVERY_N_SEC(kWarn, 10, "rescue: auto-act on {} failed: {}", d->id, acted.status().ToString());
+    }
   }
 }
 

@@ -85,7 +85,8 @@ class JourneyBridge final : public journey::JourneyListener {
   actions::ActionRequest BaseRequest(store::CustomerId customer, const CustomerInfo& info) const;
   // Webhooks can go out (post-purchase prompts and their follow-ups are webhooks).
   bool Webhooks() const { return dispatcher_ != nullptr && dispatcher_->CanSend("post_purchase.prompt"); }
-  void Decide(const journey::Signal& signal);
+  // Decides every signal queued so far in one go (RescueEngine::DecideAll: one commit).
+  void DecideQueued();
   void PromptAfterOrder(store::CustomerId customer, std::string event, int64_t ts_ms, double revenue);
   void RoutePostPurchaseAnswer(store::CustomerId customer, int64_t ts_ms);
   void WorkLoop();
@@ -102,6 +103,8 @@ class JourneyBridge final : public journey::JourneyListener {
   // Work handed off the journey callback thread, in arrival order.
   std::deque<std::function<void()>> work_;
   size_t busy_ = 0;  // items taken off work_ and not finished
+  // Signals waiting for DecideQueued; one DecideQueued item is in work_ while this is non-empty.
+  std::vector<journey::Signal> signals_;
   bool stop_ = false;
   std::condition_variable wake_;
   std::condition_variable idle_;

@@ -221,13 +221,61 @@ Result<ArmCounts> RescueEngine::CountsLocked(const std::string& path, const std:
 }
 
 Result<Decision> RescueEngine::Decide(const DerailmentSignal& signal) {
+  std::vector<Result<Decision>> all = DecideAll({signal});
+  return std::move(all.front());
+}
+
+std::vector<Result<Decision>> RescueEngine::DecideAll(const std::vector<DerailmentSignal>& signals) {
+  std::vector<Result<Decision>> out;
+  out.reserve(signals.size());
+  std::vector<std::vector<std::string>> ids(signals.size());
+  for (size_t i = 0; i < signals.size(); ++i) {
+    if (options_.describe_customer) ids[i] = options_.describe_customer(signals[i].customer);
+  }
+  std::lock_guard lock(mu_);
+  // One transaction for the whole burst: a commit rewrites every page the inserts dirtied, so
+  // committing per decision cost more than deciding (a backfill of cold journeys decides
+  // thousands at once).
+  auto tx = entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate);
+  if (!tx.ok()) {
+    for (size_t i = 0; i < signals.size(); ++i) out.emplace_back(tx.status());
+    return out;
+  }
+  // New decisions join the waiting index only once they are committed.
+  std::vector<std::pair<size_t, Waiting>> waiting;
+  for (size_t i = 0; i < signals.size(); ++i) {
+    // The same episode twice in one burst: the decision just made answers (as waiting_ would).
+    auto same = std::find_if(waiting.begin(), waiting.end(), [&](const auto& w) {
+      return out[w.first]->customer == signals[i].customer && w.second.path == signals[i].path;
+    });
+    if (same != waiting.end()) {
+      out.push_back(*out[same->first]);
+      continue;
+    }
+    const PathConfig* path = nullptr;
+    out.push_back(DecideLocked(signals[i], std::move(ids[i]), &path));
+    if (out.back().ok() && path != nullptr) {
+      const Decision& d = *out.back();
+      waiting.push_back({i, Waiting{d.id, d.path, d.window_start_ms, d.window_end_ms, path->outcome_events}});
+    }
+  }
+  if (Status s = tx->Commit(); !s.ok()) {
+    for (auto& r : out)
+      if (r.ok()) r = s;
+    return out;
+  }
+  for (auto& [i, w] : waiting) {
+    waiting_[out[i]->customer].push_back(std::move(w));
+    (out[i]->rescue ? decisions_rescue_ : decisions_skip_)->Inc();
+  }
+  return out;
+}
+
+Result<Decision> RescueEngine::DecideLocked(const DerailmentSignal& signal, std::vector<std::string> ids,
+                                            const PathConfig** inserted) {
   if (!std::isfinite(signal.value_at_stake) || signal.value_at_stake < 0) {
     return InvalidArgument(fmt::format("signal.value_at_stake: must be a finite number >= 0, got {}", signal.value_at_stake));
   }
-  std::vector<std::string> ids;
-  if (options_.describe_customer) ids = options_.describe_customer(signal.customer);
-
-  std::lock_guard lock(mu_);
   const PathConfig* path = FindPath(signal.path);
   if (path == nullptr) return InvalidArgument(fmt::format("signal.path: unknown rescue path '{}'", signal.path));
 
@@ -271,16 +319,14 @@ Result<Decision> RescueEngine::Decide(const DerailmentSignal& signal) {
   d.decided_at_ms = signal.at_ms;
   d.window_start_ms = signal.at_ms;
   d.window_end_ms = signal.at_ms + path->outcome_window_ms;
-  RETURN_IF_ERROR(InsertLocked(&d, *path, budget));
-  // Counts at decision time are inputs too: stored with the row (InsertLocked binds them).
-  waiting_[d.customer].push_back({d.id, d.path, d.window_start_ms, d.window_end_ms, path->outcome_events});
-  (d.rescue ? decisions_rescue_ : decisions_skip_)->Inc();
+  // The counts at decision time are inputs too: stored with the row.
+  RETURN_IF_ERROR(InsertLocked(&d, *path, rescued, none, budget));
+  *inserted = path;
   return d;
 }
 
-Status RescueEngine::InsertLocked(Decision* d, const PathConfig& path, const std::optional<BudgetState>& budget) {
-  ASSIGN_OR_RETURN(ArmCounts rescued, CountsLocked(path.name, d->persona, true));
-  ASSIGN_OR_RETURN(ArmCounts none, CountsLocked(path.name, d->persona, false));
+Status RescueEngine::InsertLocked(Decision* d, const PathConfig& path, const ArmCounts& rescued, const ArmCounts& none,
+                                  const std::optional<BudgetState>& budget) {
   ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
       "INSERT INTO decisions (customer, customer_ids, path, persona, reasons, value_at_stake, prior_p_rescue, "
       "prior_p_none, prior_strength, rescue_successes, rescue_failures, none_successes, none_failures, budget_limit, "

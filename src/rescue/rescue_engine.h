@@ -60,6 +60,10 @@ class RescueEngine final : public RescueService {
 
   // InvalidArgument for an unknown path or a bad value at stake.
   Result<Decision> Decide(const DerailmentSignal& signal);
+  // Decide() on each signal, in order, in one rescue.db transaction (one commit for a burst of
+  // signals). A signal decided twice in the list answers with the first decision. If the commit
+  // fails, every new decision in the list fails with its error (none is kept).
+  std::vector<Result<Decision>> DecideAll(const std::vector<DerailmentSignal>& signals);
 
   // `ours` = an outbound touch we recorded (never counts as the customer's outcome).
   void ObserveInteraction(store::CustomerId canonical, std::string_view event, int64_t timestamp_ms, bool ours);
@@ -94,7 +98,12 @@ class RescueEngine final : public RescueService {
   Status LoadWaiting();
   const PathConfig* FindPath(const std::string& name) const;
   Result<Decision> LoadLocked(int64_t id);
-  Status InsertLocked(Decision* d, const PathConfig& path, const std::optional<BudgetState>& budget);
+  // Decides one signal inside the caller's transaction; *inserted = its path when a new decision
+  // was inserted (the caller adds it to waiting_ after the commit).
+  Result<Decision> DecideLocked(const DerailmentSignal& signal, std::vector<std::string> ids,
+                                const PathConfig** inserted);
+  Status InsertLocked(Decision* d, const PathConfig& path, const ArmCounts& rescued, const ArmCounts& none,
+                      const std::optional<BudgetState>& budget);
   Status UpdateLocked(const Decision& d);
   Result<ArmCounts> CountsLocked(const std::string& path, const std::string& persona, bool rescued);
   // Closes `d` (succeeded/failed), teaches the counts, drops it from the waiting index.

@@ -101,6 +101,30 @@ TEST_F(RescueEngineTest, RepeatedSignalInTheSameEpisodeReturnsTheSameDecision) {
   EXPECT_NE(other_path->id, a->id);
 }
 
+TEST_F(RescueEngineTest, DecideAllDecidesABurstAsDecideWouldOnePerEpisode) {
+  const int64_t t = clock_.NowMillis();
+  auto all = engine_->DecideAll({Signal(1, "going_cold", 1000, t), Signal(2, "nowhere", 1000, t),
+                                 Signal(1, "going_cold", 9000, t + 1), Signal(3, "renewal_doubt", 3000, t)});
+  ASSERT_EQ(all.size(), 4u);
+  ASSERT_TRUE(all[0].ok()) << all[0].status().ToString();
+  EXPECT_EQ(all[1].status().code(), Code::kInvalidArgument);  // unknown path: that signal alone fails
+  ASSERT_TRUE(all[2].ok());
+  EXPECT_EQ(all[2]->id, all[0]->id);  // same episode in the same burst: one decision
+  ASSERT_TRUE(all[3].ok());
+  EXPECT_NE(all[3]->id, all[0]->id);
+  // Committed and in the waiting index: a later signal of the episode answers the same decision,
+  // and a reopen finds both.
+  auto later = engine_->Decide(Signal(1, "going_cold", 1000, t + 2));
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->id, all[0]->id);
+  OpenEngine(Options());
+  EXPECT_TRUE(engine_->Get(all[0]->id).ok());
+  EXPECT_TRUE(engine_->Get(all[3]->id).ok());
+  auto open = engine_->List({RescueStatus::kOpen, 100});
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(open->size(), 2u);
+}
+
 TEST_F(RescueEngineTest, QueueRankedByExpectedGain) {
   const int64_t t = clock_.NowMillis();
   ASSERT_TRUE(engine_->Decide(Signal(1, "going_cold", 1000, t)).ok());    // 150
