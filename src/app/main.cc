@@ -18,6 +18,7 @@
 #include "app/backup_runner.h"
 #include "app/config.h"
 #include "app/consent_wiring.h"
+#include "app/demo_actions.h"
 #include "app/export.h"
 #include "app/hub.h"
 #include "app/import.h"
@@ -58,6 +59,17 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
 
   HubOptions hub_options = cfg.hub;
   hub_options.enable_rescue = true;  // serve/demo decide rescues and send actions
+  // The demo's closed loop (docs/simulator.md): unless the config names a webhook of its own,
+  // Cairn's actions go to the simulated business. Rescues still wait in the queue for the team
+  // (Act in the dashboard); `rescue.auto_act: true` in the config acts on every one worth it.
+  std::unique_ptr<DemoActionReceiver> receiver;
+  if (live && hub_options.rescue.webhook.url.empty()) {
+    auto r = DemoActionReceiver::Start("", [live](const sim::Action& a) { return live->OnAction(a); });
+    if (!r.ok()) Die(r.status());
+    receiver = std::move(*r);
+    hub_options.rescue.webhook.url = receiver->url();
+    hub_options.rescue.webhook.secret = receiver->secret();
+  }
   auto hub = Hub::Open(hub_options);
   if (!hub.ok()) Die(hub.status());
   Hub* h = hub->get();

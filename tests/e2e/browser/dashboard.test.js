@@ -368,6 +368,18 @@ test('the dashboard in a real browser against cairn demo', { timeout: 170000 }, 
     const row = page.locator(`.row-actions[data-rescue-id="${id}"]`);
     await row.locator('button.act').click();
     await waitFor(async () => (await api('GET', `/v1/rescues/${id}`)).status === 'acted', { what: `rescue ${id} acted` });
+    // The closed loop: the rescue's action is addressed to the demo's simulated business
+    // (docs/simulator.md "The closed loop"), and the dispatcher settles it: delivered, or held by
+    // a gate that says why (e.g. no marketing consent for an anonymous visitor).
+    let mine = [];
+    await waitFor(async () => {
+      mine = (await api('GET', '/v1/actions?limit=200')).actions.filter((a) => a.source === `rescue:${id}`);
+      return mine.some((a) => a.status === 'delivered' || a.status === 'blocked' || a.status === 'suppressed');
+    }, { what: `rescue ${id}'s action settled` }).catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(mine).slice(0, 1500)}`);
+    });
+    assert.match(mine[0].endpoint, /^http:\/\/127\.0\.0\.1:\d+\/demo\/actions$/, 'sent to the simulated business');
+    if (mine[0].status !== 'delivered') assert.ok(mine[0].lastError, 'a held action says why');
     // The open list no longer has it.
     await waitFor(async () => (await page.locator(`.row-actions[data-rescue-id="${id}"]`).count()) === 0,
       { what: 'the acted rescue to leave the open queue' });
