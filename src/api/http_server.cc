@@ -302,8 +302,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     const bool expect_continue = version_ >= 11 && IEquals(request_.Header("expect"), "100-continue");
     const size_t limit = server_->options.max_body_bytes;
 
-    // In-flight body budget: refuse before reading (and allocating) the body.
-    const uint64_t reserve = header_parser_->chunked() ? limit : header_parser_->content_length().value_or(0);
+    // In-flight body budget: refuse before reading (and allocating) the body. A compressed body is
+    // charged at max_body_bytes, not at its wire size: the handler decodes it (up to the ingest
+    // limit), and a few KiB of gzip must not buy a MiB of memory past the budget.
+    const std::string_view encoding = request_.Header("content-encoding");
+    const bool encoded = !encoding.empty() && !IEquals(encoding, "identity");
+    uint64_t reserve = header_parser_->chunked() ? limit : header_parser_->content_length().value_or(0);
+    if (encoded && reserve > 0 && reserve <= limit) reserve = limit;
     if (reserve > 0 && reserve <= limit) {
       if (!server_->ReserveBody(reserve)) {
         server_->busy_rejections->Inc();

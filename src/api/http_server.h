@@ -66,9 +66,12 @@ struct HttpServerOptions {
   // limit when it is under 1024). Default 0.
   size_t max_connections = 0;
   // Body bytes of requests being read or handled, over all connections, beyond which a new body
-  // is refused with 503 + Retry-After (unread; the connection closes). A single body larger than
-  // the budget is still admitted when nothing else is in flight. Default 256 MiB.
-  size_t max_inflight_body_bytes = 256u << 20;
+  // is refused with 503 + Retry-After (unread; the connection closes). A body counts its
+  // Content-Length; a chunked or compressed one (Content-Encoding other than identity) counts
+  // max_body_bytes, the most it may hold once decoded. A single body larger than the budget is
+  // still admitted when nothing else is in flight. Default 64 MiB (docs/reliability.md, "Memory
+  // under overload").
+  size_t max_inflight_body_bytes = 64u << 20;
   // Time allowed to receive one request body. Default 30 s.
   std::chrono::milliseconds read_timeout{30000};
   // Time allowed to send one response. Default 30 s.

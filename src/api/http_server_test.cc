@@ -681,6 +681,46 @@ TEST_F(HttpServerTest, LargeBodyRoundTripsFast) {
   std::printf("%zu-byte body round trip: %.2f ms with Content-Length, %.2f ms chunked\n", body.size(), fixed, chunked);
 }
 
+// max_inflight_body_bytes (docs/reliability.md, "Memory under overload"): while one body is held by
+// its handler, a second that would exceed the budget is refused 503 + Retry-After before it is
+// read; a compressed body is charged at max_body_bytes (what it may decode to), so even a tiny gzip
+// body is refused where a plain one of the same size is admitted; once the first is answered the
+// refused one goes through.
+TEST_F(HttpServerTest, InFlightBodyBudgetRefusesWith503AndChargesCompressedBodiesTheirDecodedLimit) {
+  HttpServerOptions o = TestOptions();
+  o.max_inflight_body_bytes = 100000;
+  Restart(o);
+  const std::string big(60000, 'x');
+  ingestor_.SetDelay([&](const ingest::IngestRequest& r) { return r.body.size() == big.size() ? milliseconds(1500) : milliseconds(0); });
+  Response held;
+  std::thread holder([&] {
+    Client a(port_);
+    held = a.Send(http::verb::post, "/v1/batch", big);
+  });
+  ASSERT_TRUE(ingestor_.WaitForCount(1, milliseconds(10000)));  // the 60 kB body is in its handler
+  {
+    Client b(port_);
+    Response r = b.Send(http::verb::post, "/v1/batch", big);
+    EXPECT_EQ(r.result_int(), 503u) << r.body();
+    EXPECT_EQ(Header(r, http::field::retry_after), "1");
+    EXPECT_NE(r.body().find("too many request bodies in flight"), std::string::npos) << r.body();
+  }
+  {
+    Client c(port_);
+    Response r = c.Send(http::verb::post, "/v1/batch", std::string(100, 'z'), {{"Content-Encoding", "gzip"}});
+    EXPECT_EQ(r.result_int(), 503u) << "a 100-byte gzip body may decode to max_body_bytes: " << r.body();
+  }
+  {
+    Client d(port_);
+    EXPECT_EQ(d.Send(http::verb::post, "/v1/batch", std::string(100, 'z')).result_int(), 200u);
+  }
+  holder.join();
+  EXPECT_EQ(held.result_int(), 200u);
+  Client e(port_);
+  EXPECT_EQ(e.Send(http::verb::post, "/v1/batch", big).result_int(), 200u) << "the budget is released with the answer";
+  EXPECT_EQ(ingestor_.Count(), 3u) << "refused bodies never reached the Ingestor";
+}
+
 TEST_F(HttpServerTest, FailNextSwitch) {
   Client c(port_);
   EXPECT_EQ(c.Send(http::verb::post, "/v1/admin/test/fail-next?count=2").result_int(), 401u);

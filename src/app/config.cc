@@ -162,6 +162,10 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       }
     } else if (key == "memtable_flush_bytes") {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.store.memtable_flush_bytes));
+    } else if (key == "memtable_max_bytes") {  // store/store.h, docs/reliability.md
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.store.memtable_max_bytes));
+    } else if (key == "wal_max_pending_bytes") {
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.store.wal_max_pending_bytes));
     } else if (key == "rescue") {
       RETURN_IF_ERROR(ApplyRescueSection(v, &cfg->hub.rescue));
     } else if (key == "actions") {

@@ -96,6 +96,11 @@ Store::Store(io::Env* env, std::string dir, StoreOptions options, StoreListener 
       mem_(std::make_shared<MemTable>()) {
   auto* m = options_.metrics ? options_.metrics : metrics::Registry::Default();
   flushes_ = m->GetCounter("cairn_store_flushes_total", "Memtable flushes to segments");
+  memtable_full_ = m->GetCounter("cairn_store_memtable_full_total",
+                                 "Appends refused because the unflushed memtables reached memtable_max_bytes");
+  memtable_max_bytes_ = options_.memtable_max_bytes != 0
+                           ? options_.memtable_max_bytes
+                           : std::max<size_t>(2 * options_.memtable_flush_bytes, size_t{16} << 20);
   compactions_ = m->GetCounter("cairn_store_compactions_total", "Segment compactions");
   m->AddCallbackGauge("cairn_store_segment_bytes", "Bytes in segment files",
                       [this] { return static_cast<double>(Stats().segment_bytes); }, this);
@@ -185,6 +190,15 @@ Status Store::Append(Batch batch, std::function<void(Status)> done) {
   {
     std::lock_guard lock(mu_);
     if (closing_) return Unavailable("store is shutting down");
+    // Back-pressure (StoreOptions::memtable_max_bytes): while a flush (or a compaction before it)
+    // is behind, refuse rather than let the memtable grow with the load. Batches already in the
+    // WAL queue still land; they are bounded by wal_max_pending_bytes.
+    const size_t unflushed = mem_->ApproximateBytes() + (imm_ ? imm_->ApproximateBytes() : 0);
+    if (unflushed >= memtable_max_bytes_) {
+      memtable_full_->Inc();
+      cv_.notify_all();  // the background thread flushes now rather than at its next tick
+      return Unavailable("memtable is full: a flush is behind");
+    }
   }
   batch.first_seq = next_seq_;
   for (size_t i = 0; i < batch.interactions.size(); ++i) batch.interactions[i].seq = next_seq_ + i;

@@ -45,6 +45,12 @@ struct StoreOptions {
   size_t wal_file_bytes = 64u << 20;
   // WAL: bytes queued but not yet synced beyond which Append answers Unavailable. Default 64 MiB.
   size_t wal_max_pending_bytes = 64u << 20;
+  // Memtable back-pressure: once the memtables not yet flushed (the live one and one being
+  // flushed) hold this many bytes (MemTable::ApproximateBytes), Append answers Unavailable
+  // ("memtable is full") until a flush catches up — a flush or a long compaction must not let the
+  // memtable grow with the offered load. 0 = automatic: 2 × memtable_flush_bytes, at least 16 MiB.
+  // Default 0.
+  size_t memtable_max_bytes = 0;
   // Run flush/compaction on a background thread. Tests may turn it off and call Flush().
   bool background_work = true;
   metrics::Registry* metrics = nullptr;  // default: metrics::Registry::Default()
@@ -202,6 +208,8 @@ class Store {
   std::thread background_;
 
   metrics::Counter* flushes_ = nullptr;
+  metrics::Counter* memtable_full_ = nullptr;  // Appends refused by memtable_max_bytes
+  size_t memtable_max_bytes_ = 0;              // StoreOptions::memtable_max_bytes in force (automatic resolved)
   metrics::Counter* compactions_ = nullptr;
 };
 

@@ -59,6 +59,41 @@ TEST(StoreTest, AppendIsVisibleAndSurvivesReopen) {
   EXPECT_EQ((*s)->next_seq(), 5u);
 }
 
+// Memtable back-pressure (StoreOptions::memtable_max_bytes): with no flush running, Append is
+// refused with Unavailable once the unflushed rows reach the limit — nothing is written then — and
+// accepted again after a flush; every batch acknowledged before is still there.
+TEST(StoreTest, AppendIsRefusedWhileTheMemtableIsFullUntilAFlush) {
+  io::MemEnv env;
+  StoreOptions o = TestOptions();  // no background flushes: the memtable only grows
+  o.memtable_max_bytes = 64u << 10;
+  auto s = Store::Open(&env, "/db", o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  int accepted = 0;
+  Status refused;
+  for (int i = 0; i < 1000 && refused.ok(); ++i) {
+    std::promise<Status> durable;
+    refused = (*s)->Append(MakeBatch(1, 20, 1000 + i * 100), [&](Status r) { durable.set_value(r); });
+    if (refused.ok()) {
+      ASSERT_TRUE(durable.get_future().get().ok());
+      ++accepted;
+    }
+  }
+  ASSERT_FALSE(refused.ok()) << "never refused: the memtable grew past memtable_max_bytes";
+  EXPECT_EQ(refused.code(), Code::kUnavailable) << refused.ToString();
+  EXPECT_NE(refused.message().find("memtable is full"), std::string_view::npos) << refused.ToString();
+  // Refused when it reached the limit, not long after (a batch here is ~2 KiB of rows).
+  EXPECT_LE((*s)->Stats().memtable_bytes, (64u << 10) + (8u << 10));
+  EXPECT_GE((*s)->Stats().memtable_bytes, 64u << 10);
+  const uint64_t next = (*s)->next_seq();
+  EXPECT_FALSE((*s)->Append(MakeBatch(2, 1, 5), [](Status) {}).ok());
+  EXPECT_EQ((*s)->next_seq(), next) << "a refused batch takes no seq";
+  ASSERT_TRUE((*s)->Flush().ok());
+  ASSERT_TRUE(AppendSync(s->get(), MakeBatch(2, 1, 5)).ok());
+  auto rows = (*s)->GetSnapshot()->ReadCustomers({1});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), static_cast<size_t>(accepted) * 20);
+}
+
 TEST(StoreTest, FlushToSegmentsThenCompactAndDrop) {
   io::MemEnv env;
   auto s = Store::Open(&env, "/db", TestOptions());

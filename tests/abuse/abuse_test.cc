@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <fstream>
 #include <thread>
 
@@ -404,68 +406,113 @@ TEST_F(Abuse, BurstOfHundredThousandTinyRequestsKeepsOthersServedAndMemoryBounde
   EXPECT_LT(peak_rss.load(), rss_before + (384u << 10));
 }
 
-// Sustained ingest overload: many connections sending large batches back to back for a while.
-// The server answers 2xx while it keeps up and 429/503 + Retry-After when it does not; its RSS
-// must level off (bounded queues), not grow with the offered load.
-// DISABLED: written but not yet run against a working binary (see docs/reliability.md); run with
-// --gtest_also_run_disabled_tests.
-TEST_F(Abuse, DISABLED_SustainedIngestOverloadKeepsMemoryBounded) {
-  StartServer();
+// Sustained ingest overload (docs/reliability.md, "Memory under overload"): 12 connections send
+// ~430 KiB batches back to back for 20 s against a server whose queues are set small (in-flight
+// bodies 4 MiB, memtable 4 MiB flush / 8 MiB cap, WAL queue 8 MiB), so every bound is hit many
+// times over. The server answers 2xx while it keeps up and 429/503 + Retry-After when it does not;
+// its RSS stays under the documented bound for these settings; after a kill -9 and restart every
+// acknowledged message is there exactly once. Under ASan the server runs with a small allocator quarantine (else ASan's own 256 MiB of
+// freed memory would be all the test saw).
+TEST_F(Abuse, SustainedIngestOverloadKeepsMemoryBoundedAndLosesNothingAcknowledged) {
+  {
+    std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+    ::setenv("ASAN_OPTIONS", (asan + (asan.empty() ? "" : ":") + "quarantine_size_mb=16").c_str(), 1);
+    const std::string config = tmp_.Sub("cairn.yaml");
+    std::ofstream(config) << "memtable_flush_bytes: 4194304\nmemtable_max_bytes: 8388608\n"
+                             "wal_max_pending_bytes: 8388608\nhttp:\n  max_inflight_body_bytes: 4194304\n";
+    server_ = std::make_unique<CairnServer>(tmp_.Sub("data"), tmp_.Sub("serve"),
+                                            std::vector<std::string>{"--config", config});
+    const bool started = server_->Start();
+    if (asan.empty()) ::unsetenv("ASAN_OPTIONS");
+    else ::setenv("ASAN_OPTIONS", asan.c_str(), 1);
+    ASSERT_TRUE(started);
+  }
   const uint16_t port = server_->port();
   const pid_t pid = server_->process()->pid();
   constexpr int kClients = 12;
-  const auto duration = seconds(12);
+  constexpr int kCustomers = 40;
+  const char* env_seconds = std::getenv("CAIRN_OVERLOAD_SECONDS");
+  const auto duration = seconds(env_seconds ? std::atoi(env_seconds) : 20);
   const size_t rss_before = RssKiB(pid);
   std::atomic<bool> stop{false};
-  std::atomic<size_t> ok{0}, throttled{0}, other{0};
+  std::atomic<size_t> ok{0}, throttled{0}, no_retry_after{0}, other{0};
+  std::mutex mu;
+  std::map<std::string, std::vector<std::string>> acked;  // customer → acknowledged messageIds
+  std::string first_other;
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       HttpClient client("127.0.0.1", port, seconds(60));
       const std::string pad(900, 'o');
       for (int n = 0; !stop.load(); ++n) {
-        std::vector<std::string> messages;
-        for (int j = 0; j < 400; ++j)  // ~400 KiB per batch
-          messages.push_back(TrackJson("overload-" + std::to_string((c * 7 + j) % 500), "Overload",
-                                       "ov-" + std::to_string(c) + "-" + std::to_string(n) + "-" + std::to_string(j),
+        std::vector<std::string> messages, ids;
+        for (int j = 0; j < 400; ++j) {  // ~430 KiB per batch
+          ids.push_back("ov-" + std::to_string(c) + "-" + std::to_string(n) + "-" + std::to_string(j));
+          messages.push_back(TrackJson("overload-" + std::to_string((c * 7 + j) % kCustomers), "Overload", ids.back(),
                                        R"("properties":{"pad":")" + pad + "\"}"));
-        auto r = client.Post("/v1/batch", BatchJson(messages), WriteAuth());
-        if (!r.ok()) {
-          ++other;
-          continue;
         }
-        if (r->status / 100 == 2) ++ok;
-        else if (r->status == 429 || r->status == 503) {
+        auto r = client.Post("/v1/batch", BatchJson(messages), WriteAuth());
+        if (r.ok() && r->status == 200) {
+          ++ok;
+          std::lock_guard lock(mu);
+          for (int j = 0; j < 400; ++j)
+            acked["overload-" + std::to_string((c * 7 + j) % kCustomers)].push_back(ids[static_cast<size_t>(j)]);
+        } else if (r.ok() && (r->status == 429 || r->status == 503)) {
           ++throttled;
-          EXPECT_FALSE(r->Header("Retry-After").empty());
+          if (r->Header("Retry-After").empty()) ++no_retry_after;
         } else {
           ++other;
+          std::lock_guard lock(mu);
+          if (first_other.empty()) first_other = r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString();
         }
       }
     });
   }
-  std::vector<size_t> rss;  // one sample per second
+  std::vector<size_t> rss;  // one sample per 500 ms
   const auto t = SteadyClock::now();
   while (SteadyClock::now() - t < duration) {
-    std::this_thread::sleep_for(seconds(1));
+    std::this_thread::sleep_for(milliseconds(500));
     rss.push_back(RssKiB(pid));
   }
   stop = true;
   for (auto& th : clients) th.join();
   const size_t peak = *std::max_element(rss.begin(), rss.end());
-  // Levelling off: the peak of the second half is not far above the peak of the first half.
   const size_t first_half = *std::max_element(rss.begin(), rss.begin() + rss.size() / 2);
+  const size_t second_half = *std::max_element(rss.begin() + rss.size() / 2, rss.end());
   std::string series;
-  for (size_t v : rss) series += " " + std::to_string(v >> 10);
-  std::printf("overload: %d clients × ~400 KiB batches for %lld s: %zu accepted, %zu throttled (429/503), %zu other; "
-              "server RSS %zu MiB before, per second (MiB):%s\n",
+  for (size_t i = 1; i < rss.size(); i += 2) series += " " + std::to_string(rss[i] >> 10);
+  std::printf("overload: %d clients × ~430 KiB batches for %lld s: %zu accepted, %zu throttled (429/503), %zu other; "
+              "server RSS %zu MiB before, peak %zu MiB (first half %zu, second half %zu); per second (MiB):%s\n",
               kClients, static_cast<long long>(duration.count()), ok.load(), throttled.load(), other.load(),
-              rss_before >> 10, series.c_str());
-  EXPECT_EQ(other.load(), 0u) << "every request answered 2xx, 429 or 503";
+              rss_before >> 10, peak >> 10, first_half >> 10, second_half >> 10, series.c_str());
+  EXPECT_EQ(other.load(), 0u) << "every request answered 200, 429 or 503; first other: " << first_other;
   EXPECT_GT(ok.load(), 0u);
-  // Generous bounds for the ASan build (its allocator quarantine alone holds up to 256 MiB).
-  EXPECT_LT(peak, rss_before + (1536u << 10)) << "RSS must stay bounded under overload";
-  EXPECT_LT(peak, first_half + (256u << 10)) << "RSS keeps growing with the offered load";
+  EXPECT_GT(throttled.load(), 0u) << "the overload never hit a bound: the test proves nothing";
+  EXPECT_EQ(no_retry_after.load(), 0u) << "every 429/503 carries Retry-After";
+  // The bound documented for these settings (docs/reliability.md): 4 MiB of bodies (×4: raw,
+  // decoded, parsed, batch), 8 MiB WAL queue (×2: payload and rows), 8 MiB memtable + 4 MiB being
+  // flushed (×2: row overhead, vector growth), 64 MiB profile queue, plus 96 MiB for SQLite page
+  // caches, the journey state and allocator slack: 224 MiB over the idle server.
+  EXPECT_LT(peak, rss_before + (224u << 10)) << "RSS must stay bounded under overload";
+  // Not asserted: that the second half's peak stays near the first half's. Under ASan the plateau
+  // is reached only after ~17 s (memtable, WAL queue and caches filling to their bounds), too late
+  // for a 20 s CI run to compare halves; CAIRN_OVERLOAD_SECONDS=60 by hand shows it level off
+  // (docs/reliability.md "Memory under overload" has the figures).
+
+  // Nothing acknowledged is lost: kill -9, restart, every acknowledged message exactly once.
+  server_->Crash();
+  ASSERT_TRUE(server_->Start());
+  auto client = server_->Client();
+  size_t checked = 0;
+  for (const auto& [customer, ids] : acked) {
+    auto counts = MessageIdCounts(*client, customer);
+    for (const auto& id : ids) {
+      EXPECT_EQ(counts[id], 1) << customer << " " << id;
+      if (counts[id] != 1) return;  // one failure says it; do not print thousands
+    }
+    checked += ids.size();
+  }
+  EXPECT_EQ(checked, ok.load() * 400);
 }
 
 }  // namespace
