@@ -2,14 +2,28 @@
 
 #include <cstdio>
 
+#include "app/config.h"
 #include "app/erase.h"
 #include "app/hub.h"
 
 namespace cairn::app {
 namespace {
 
-int Run(const std::string& data) {
+// `config` (optional): the server's config file, so that the forced rewrite applies its retention
+// policy (docs/consent.md "Retention") and opens the data with the same settings.
+int Run(const std::string& data, const std::string& config) {
   HubOptions ho;
+  if (!config.empty()) {
+    CliFlags flags;
+    flags.data = data;
+    flags.config = config;
+    auto cfg = BuildConfig(flags);
+    if (!cfg.ok()) {
+      std::fprintf(stderr, "cairn compact: %s\n", cfg.status().ToString().c_str());
+      return 1;
+    }
+    ho = std::move(cfg->hub);
+  }
   ho.data_dir = data;
   ho.create_keys_if_none = false;
   ho.store.background_work = false;
@@ -35,10 +49,12 @@ int Run(const std::string& data) {
 
 void AddCompactCommand(CLI::App* cli) {
   auto data = std::make_shared<std::string>();
+  auto config = std::make_shared<std::string>();
   auto* cmd = cli->add_subcommand("compact", "Rewrite every file of a data directory (segments, WAL, SQLite)");
   cmd->add_option("--data", *data, "data directory (not in use by a server)")->required();
-  cmd->final_callback([data] {
-    int rc = Run(*data);
+  cmd->add_option("--config", *config, "the server's config file: its retention policy drops expired interactions");
+  cmd->final_callback([data, config] {
+    int rc = Run(*data, *config);
     if (rc != 0) throw CLI::RuntimeError(rc);
     throw CLI::Success();
   });

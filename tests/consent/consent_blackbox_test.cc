@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <thread>
+#include <tuple>
 
 #include "api/cairn_server.h"
 #include "testutil/temp_dir.h"
@@ -313,6 +314,56 @@ TEST_F(ConsentBlackbox, AnalyticsDenialLeavesTheCustomerOutOfQueries) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->status, 200u) << r->body;
   EXPECT_EQ(first_step(), 2);
+}
+
+// Retention (issue 8 point 4, docs/consent.md "Retention") end to end: the server's config sets a
+// default age and per-event overrides; `cairn compact --data DIR --config FILE` drops exactly the
+// interactions older than their event's retention, keeps the young ones and an event kept forever
+// (override 0), and the server serves what is left.
+TEST(RetentionBlackbox, CompactWithTheConfigDropsByEventOverrideThenDefault) {
+  TempDir tmp;
+  const std::string data = tmp.Sub("data");
+  const std::string config = tmp.Sub("cairn.yaml");
+  std::ofstream(config) << "retention:\n  default_days: 5\n  events:\n    \"Page Viewed\": 3\n"
+                           "    \"Order Completed\": 0\n";
+  CairnServer server(data, tmp.Sub("serve"), {"--config", config});
+  ASSERT_TRUE(server.Start());
+  // messageId → kept?
+  const std::vector<std::tuple<std::string, std::string, int, bool>> rows = {
+      {"Page Viewed", "pv-old", 4, false},      // override 3 days
+      {"Page Viewed", "pv-young", 1, true},
+      {"Signed Up", "su-old", 6, false},        // default 5 days
+      {"Signed Up", "su-young", 2, true},
+      {"Order Completed", "oc-ancient", 400, true},  // override 0: kept forever
+  };
+  {
+    auto c = server.Client();
+    std::vector<std::string> messages;
+    for (const auto& [event, id, days, kept] : rows)
+      messages.push_back(TrackJson("ret-1", event, id, R"("timestamp":")" + DaysAgo(days) + "\""));
+    auto r = c->Post("/v1/batch", BatchJson(messages), WriteAuth());
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(MessageIdCounts(*c, "ret-1").size(), rows.size()) << "all stored before the compaction";
+  }
+  ASSERT_TRUE(server.Stop());
+  auto compact = RunToCompletion({CAIRN_BINARY, "compact", "--data", data, "--config", config}, tmp.Sub("compact"),
+                                 std::chrono::seconds(120));
+  ASSERT_TRUE(compact.ok());
+  ASSERT_TRUE(compact->status.ExitedWith(0)) << compact->err;
+  ASSERT_TRUE(server.Start());
+  auto c = server.Client();
+  auto counts = MessageIdCounts(*c, "ret-1");
+  for (const auto& [event, id, days, kept] : rows) EXPECT_EQ(counts.count(id), kept ? 1u : 0u) << id;
+  c.reset();
+  ASSERT_TRUE(server.Stop());
+  // A bad config is refused naming the key, and nothing is compacted.
+  std::ofstream(config) << "retention:\n  default_dayz: 5\n";
+  auto bad = RunToCompletion({CAIRN_BINARY, "compact", "--data", data, "--config", config}, tmp.Sub("compact-bad"),
+                             std::chrono::seconds(120));
+  ASSERT_TRUE(bad.ok());
+  EXPECT_FALSE(bad->status.ExitedWith(0));
+  EXPECT_NE(bad->err.find("default_dayz"), std::string::npos) << bad->err;
 }
 
 }  // namespace
