@@ -406,7 +406,8 @@ TEST_F(Abuse, BurstOfHundredThousandTinyRequestsKeepsOthersServedAndMemoryBounde
   EXPECT_LT(peak_rss.load(), rss_before + (384u << 10));
 }
 
-// Sustained ingest overload (docs/reliability.md, "Memory under overload"): 12 connections send
+// Sustained ingest overload (docs/reliability.md, "Memory under overload"; ctest
+// cairn_abuse_overload_test, label slow: ~60 s under ASan): 12 connections send
 // ~430 KiB batches back to back for 20 s against a server whose queues are set small (in-flight
 // bodies 4 MiB, memtable 4 MiB flush / 8 MiB cap, WAL queue 8 MiB), so every bound is hit many
 // times over. The server answers 2xx while it keeps up and 429/503 + Retry-After when it does not;
