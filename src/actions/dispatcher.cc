@@ -133,9 +133,19 @@ int64_t BackoffDelay(const RetryPolicy& p, int failures, std::mt19937_64& rng) {
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::Open(DispatcherOptions options) {
   if (options.path.empty()) return InvalidArgument("actions: path of actions.db is required");
+  std::shared_ptr<const TlsContext> tls;
   if (!options.endpoint.url.empty()) {
-    RETURN_IF_ERROR(ParseHttpUrl(options.endpoint.url).status().WithContext("actions.webhook"));
+    auto url = ParseHttpUrl(options.endpoint.url);
+    RETURN_IF_ERROR(url.status().WithContext("actions.webhook"));
     if (options.endpoint.secret.empty()) return InvalidArgument("actions.webhook.secret: required with a webhook url");
+    if (url->tls) {
+      // Loaded once: reading the system store per delivery would cost milliseconds each time.
+      auto made = TlsContext::Create({options.endpoint.ca_file});
+      RETURN_IF_ERROR(made.status().WithContext("actions.webhook"));
+      tls = std::move(*made);
+    } else if (!options.endpoint.ca_file.empty()) {
+      return InvalidArgument("actions.webhook.ca_file: only applies to an https url");
+    }
   }
   if (options.endpoint.timeout_ms <= 0) return InvalidArgument("actions.webhook.timeout: must be positive");
   const auto& r = options.retry;
@@ -155,6 +165,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Open(DispatcherOptions options) 
   ASSIGN_OR_RETURN(auto db, entity::SqliteDb::Open(options.path, {}));
   RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1, kSchemaV2}));
   std::unique_ptr<Dispatcher> d(new Dispatcher(std::move(options), std::move(db)));
+  d->tls_ = std::move(tls);
   if (d->options_.start_thread) d->thread_ = std::thread([p = d.get()] { p->Loop(); });
   return d;
 }
@@ -504,7 +515,7 @@ Result<size_t> Dispatcher::RunDeliveries(int64_t now_ms) {
         answer = {final ? 400 : 0, done.status().ToString(), {}};
       }
     } else {
-      answer = url.ok() ? PostJson(*url, headers, body, options_.endpoint.timeout_ms)
+      answer = url.ok() ? PostJson(*url, headers, body, options_.endpoint.timeout_ms, tls_.get())
                         : HttpAnswer{0, std::string(url.status().message()), {}};
     }
     const int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();

@@ -37,6 +37,7 @@
 
 #include "actions/action_service.h"
 #include "actions/gates.h"
+#include "actions/tls_context.h"
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "entity/sqlite_db.h"
@@ -44,9 +45,12 @@
 namespace cairn::actions {
 
 struct WebhookEndpoint {
-  std::string url;          // http://host:port/path (https not yet supported); "" = none
+  std::string url;          // http[s]://host:port/path; "" = none
   std::string secret;       // HMAC-SHA256 key for X-Cairn-Signature; required with a url
-  int64_t timeout_ms = 5000;  // the whole request; default 5 s
+  int64_t timeout_ms = 5000;  // the whole request (TLS handshake included); default 5 s
+  // https only: PEM file of the CAs that sign the receiver's certificate, trusted instead of the
+  // system store (a private CA). Default "" = the system store. Certificates are always verified.
+  std::string ca_file;
 };
 
 struct RetryPolicy {
@@ -149,6 +153,7 @@ class Dispatcher final : public ActionService {
   Result<int64_t> NextDueLocked();
 
   DispatcherOptions options_;
+  std::shared_ptr<const TlsContext> tls_;  // set for an https endpoint; immutable
   std::mutex mu_;  // guards db_, options_.constraints
   std::unique_ptr<entity::SqliteDb> db_;
   mutable std::mutex internal_mu_;  // guards internal_

@@ -26,11 +26,14 @@ bool VerifySignature(std::string_view secret, std::string_view header, std::stri
 
 struct HttpUrl {
   std::string host;
-  std::string port = "80";
+  std::string port = "80";   // 443 for https
   std::string target = "/";
+  bool tls = false;          // https://
 };
-// http://host[:port][/path][?query]. https is not supported yet (InvalidArgument saying so).
+// http[s]://host[:port][/path][?query]; InvalidArgument naming what is wrong otherwise.
 Result<HttpUrl> ParseHttpUrl(std::string_view url);
+
+class TlsContext;
 
 struct HttpAnswer {
   int status = 0;     // 0 = no HTTP answer (connect/read error, timeout): see error
@@ -39,8 +42,12 @@ struct HttpAnswer {
 };
 
 // POSTs `body` (application/json) with `headers`; the whole exchange (resolve, connect, write,
-// read) must finish within `timeout_ms`. Never throws. Thread-safe (no shared state).
+// read; for https also the TLS handshake) must finish within `timeout_ms`. An https url needs
+// `tls` (the CAs to trust, tls_context.h); the receiver's certificate is verified against it and
+// the url's host, and a refused certificate is an error naming the reason ("certificate of
+// HOST rejected: self-signed certificate (trusting …)"). Never throws. Thread-safe (`tls` is
+// shared read-only).
 HttpAnswer PostJson(const HttpUrl& url, const std::vector<std::pair<std::string, std::string>>& headers,
-                    std::string_view body, int64_t timeout_ms);
+                    std::string_view body, int64_t timeout_ms, const TlsContext* tls = nullptr);
 
 }  // namespace cairn::actions

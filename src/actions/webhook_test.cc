@@ -33,8 +33,17 @@ TEST(UrlTest, ParsesAndRejects) {
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->port, "80");
   EXPECT_EQ(u->target, "/");
-  EXPECT_EQ(ParseHttpUrl("https://x").status().message(), "url: https is not supported yet: 'https://x'");
-  EXPECT_EQ(ParseHttpUrl("ftp://x").status().message(), "url: must start with http://, got 'ftp://x'");
+  EXPECT_FALSE(u->tls);
+  u = ParseHttpUrl("https://hooks.example.com/cairn");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "hooks.example.com");
+  EXPECT_EQ(u->port, "443");
+  EXPECT_EQ(u->target, "/cairn");
+  u = ParseHttpUrl("https://127.0.0.1:8443");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->port, "8443");
+  EXPECT_EQ(ParseHttpUrl("ftp://x").status().message(), "url: must start with http:// or https://, got 'ftp://x'");
   EXPECT_EQ(ParseHttpUrl("http://x:99999/").status().message(), "url: bad port in 'http://x:99999/'");
 }
 

@@ -63,6 +63,7 @@ Status ApplyActionsSection(const YAML::Node& node, rescue::RescueConfig* c) {
         if (n == "url") return Scalar(x, k, &c->webhook.url);
         if (n == "secret") return Scalar(x, k, &c->webhook.secret);
         if (n == "timeout") return Duration(x, k, &c->webhook.timeout_ms);
+        if (n == "ca_file") return Scalar(x, k, &c->webhook.ca_file);
         return kUnknown;
       });
     }

@@ -35,7 +35,7 @@ class BridgeTest : public ::testing::Test {
     map_ = *map;
     actions::DispatcherOptions d;
     d.path = dir_.Sub("actions.db");
-    d.endpoint = {receiver_.url(), "k", 2000};
+    d.endpoint = {receiver_.url(), "k", 2000, ""};
     d.quiet.enabled = false;
     d.consent_policy.require_grant = {};
     d.clock = &clock_;

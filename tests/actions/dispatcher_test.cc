@@ -1,6 +1,7 @@
 // The dispatcher against a real HTTP receiver: failures, timeouts and recovery, exactly once per
 // idempotency key, dead letters and replay, and the gates end to end (consent blocks, quiet hours
-// defer, the frequency cap arbitrates on expected gain).
+// defer, the frequency cap arbitrates on expected gain); https over real TLS with a certificate
+// made at test time.
 
 #include "actions/dispatcher.h"
 
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "actions/webhook.h"
+#include "test_certs.h"
 #include "testutil/temp_dir.h"
 #include "webhook_receiver.h"
 
@@ -39,7 +41,7 @@ class DispatcherTest : public ::testing::Test {
   DispatcherOptions Options() {
     DispatcherOptions o;
     o.path = dir_.Sub("actions.db");
-    o.endpoint = {receiver_.url(), kSecret, 300};
+    o.endpoint = {receiver_.url(), kSecret, 300, ""};
     o.retry.max_attempts = 4;
     o.retry.initial_backoff_ms = 1000;
     o.retry.max_backoff_ms = 60000;
@@ -60,6 +62,18 @@ class DispatcherTest : public ::testing::Test {
     dispatcher_ = std::move(*d);
   }
   void SetUp() override { Open(Options()); }
+  // An https receiver with a certificate made now for `san`, and the dispatcher reopened to send
+  // to it by `host`, trusting `ca_file` ("" = the system store).
+  std::unique_ptr<testutil::WebhookReceiver> OpenHttps(const std::string& san, const std::string& host,
+                                                       bool trust_it) {
+    auto cert = testutil::MakeSelfSignedCert(dir_.path(), "receiver", san);
+    auto receiver = std::make_unique<testutil::WebhookReceiver>(
+        testutil::WebhookReceiver::TlsFiles{cert.cert_file, cert.key_file});
+    DispatcherOptions o = Options();
+    o.endpoint = {receiver->url(host), kSecret, 5000, trust_it ? cert.cert_file : ""};
+    Open(o);
+    return receiver;
+  }
 
   ActionRequest Request(store::CustomerId customer, std::string ref, double gain = 100) {
     ActionRequest r;
@@ -452,6 +466,101 @@ TEST_F(DispatcherTest, BackgroundThreadRetriesOnTheRealClock) {
   }
   EXPECT_EQ(dispatcher_->Get(a->id)->status, ActionStatus::kDelivered);
   EXPECT_EQ(receiver_.seen().size(), 2u);
+}
+
+// https: a receiver whose self-signed certificate (made now) is trusted through ca_file gets the
+// action over real TLS, with the SNI name and a valid signature.
+TEST_F(DispatcherTest, HttpsDeliversToAReceiverSignedByTheConfiguredCa) {
+  auto receiver = OpenHttps("DNS:localhost,IP:127.0.0.1", "localhost", true);
+  auto& tls_receiver = *receiver;
+  auto a = dispatcher_->Submit(Request(21, "rescue:21"));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ActionRecord done = Drive(a->id);
+  EXPECT_EQ(done.status, ActionStatus::kDelivered) << done.last_error;
+  EXPECT_EQ(done.attempts, 1);
+  auto seen = tls_receiver.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].sni, "localhost");
+  EXPECT_EQ(seen[0].idempotency_key, "rescue.going_cold:rescue:21");
+  EXPECT_TRUE(VerifySignature(kSecret, seen[0].signature, seen[0].body, clock_.NowMillis() / 1000, 3600));
+  EXPECT_NE(seen[0].body.find(R"("reasons":["quiet 21d"])"), std::string::npos) << seen[0].body;
+  EXPECT_EQ(touches_.Touched(), std::vector<int64_t>{a->id});
+
+  // By IP address: checked against the certificate's IP entry; no SNI (RFC 6066 has none for IPs).
+  DispatcherOptions o = Options();
+  o.endpoint = {tls_receiver.url("127.0.0.1"), kSecret, 5000, dir_.Sub("receiver.crt")};
+  Open(o);
+  auto b = dispatcher_->Submit(Request(22, "rescue:22"));
+  EXPECT_EQ(Drive(b->id).status, ActionStatus::kDelivered);
+  ASSERT_EQ(tls_receiver.seen().size(), 2u);
+  EXPECT_EQ(tls_receiver.seen()[1].sni, "");
+}
+
+// Without the CA (the system store does not know a self-signed certificate) the handshake is
+// refused, last_error says why, and the action is retried per policy, then dead-lettered; the
+// receiver never sees a request.
+TEST_F(DispatcherTest, HttpsRefusesAnUntrustedCertificateAndRetriesPerPolicy) {
+  auto receiver = OpenHttps("DNS:localhost,IP:127.0.0.1", "localhost", false);
+  auto& tls_receiver = *receiver;
+  auto a = dispatcher_->Submit(Request(23, "rescue:23"));
+  ASSERT_TRUE(a.ok());
+  const int64_t t0 = clock_.NowMillis();
+  ASSERT_EQ(*dispatcher_->RunDue(t0), 1u);
+  auto after1 = *dispatcher_->Get(a->id);
+  EXPECT_EQ(after1.status, ActionStatus::kSending);
+  EXPECT_EQ(after1.last_error,
+            "tls handshake failed: certificate of localhost rejected: self-signed certificate (trusting the system CA "
+            "store)");
+  EXPECT_GE(after1.next_attempt_ms - t0, 500);  // backoff as for any failed attempt
+  EXPECT_LE(after1.next_attempt_ms - t0, 1000);
+
+  ActionRecord done = Drive(a->id);
+  EXPECT_EQ(done.status, ActionStatus::kDeadLetter);
+  EXPECT_EQ(done.attempts, 4);
+  EXPECT_NE(done.last_error.find("self-signed certificate"), std::string::npos) << done.last_error;
+  EXPECT_NE(done.last_error.find("(retry budget of 4 attempts spent)"), std::string::npos) << done.last_error;
+  auto attempts = dispatcher_->Attempts(a->id);
+  ASSERT_TRUE(attempts.ok());
+  for (const auto& attempt : *attempts) EXPECT_EQ(attempt.http_status, 0);
+  EXPECT_TRUE(tls_receiver.seen().empty());
+  EXPECT_EQ(tls_receiver.failed_handshakes(), 4);
+  EXPECT_TRUE(touches_.Touched().empty());
+}
+
+// A trusted certificate for another name is refused too (the host is checked, not just the CA).
+TEST_F(DispatcherTest, HttpsRefusesACertificateForAnotherHost) {
+  auto receiver = OpenHttps("DNS:other.example", "localhost", true);
+  auto a = dispatcher_->Submit(Request(24, "rescue:24"));
+  ASSERT_EQ(*dispatcher_->RunDue(clock_.NowMillis()), 1u);
+  EXPECT_EQ(dispatcher_->Get(a->id)->last_error,
+            fmt::format("tls handshake failed: certificate of localhost rejected: hostname mismatch (trusting CA file "
+                        "'{}')",
+                        dir_.Sub("receiver.crt")));
+  EXPECT_TRUE(receiver->seen().empty());
+}
+
+TEST_F(DispatcherTest, HttpsBadCaFileIsRefusedAtOpenNamingIt) {
+  DispatcherOptions o = Options();
+  o.endpoint = {"https://127.0.0.1:1/hooks", kSecret, 5000, dir_.Sub("missing.pem")};
+  auto d = Dispatcher::Open(o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(d.status().message().starts_with(
+      fmt::format("actions.webhook: ca_file: cannot read '{}'", dir_.Sub("missing.pem"))))
+      << d.status().message();
+  {
+    FILE* f = std::fopen(dir_.Sub("junk.pem").c_str(), "w");
+    std::fputs("not a certificate\n", f);
+    std::fclose(f);
+  }
+  o.endpoint.ca_file = dir_.Sub("junk.pem");
+  d = Dispatcher::Open(o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(d.status().message().starts_with(
+      fmt::format("actions.webhook: ca_file: '{}' holds no PEM certificate", dir_.Sub("junk.pem"))))
+      << d.status().message();
+  o.endpoint.url = receiver_.url();  // http
+  EXPECT_EQ(Dispatcher::Open(o).status().message(), "actions.webhook.ca_file: only applies to an https url");
 }
 
 }  // namespace

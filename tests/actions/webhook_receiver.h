@@ -3,11 +3,15 @@
 // request by a script: fail (an HTTP status), time out (hold the answer past the client's
 // deadline, having processed the request), or succeed. It records every request and, like a
 // well-behaved receiver, processes each Idempotency-Key at most once.
-// One connection at a time (the dispatcher sends sequentially).
+// Plain HTTP by default; constructed with a certificate and key it serves HTTPS (TLS 1.2+), records
+// the SNI name each client sent and counts handshakes the client broke off (a refused
+// certificate).
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <optional>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -26,9 +30,19 @@ class WebhookReceiver {
   };
   struct Seen {
     std::string idempotency_key, signature, attempt, body;
+    std::string sni;  // https: the server name the client sent ("" = none)
+  };
+  struct TlsFiles {
+    std::string cert_file, key_file;  // PEM
   };
 
-  WebhookReceiver() : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+  explicit WebhookReceiver(std::optional<TlsFiles> tls = std::nullopt)
+      : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    if (tls) {
+      tls_.emplace(boost::asio::ssl::context::tls_server);
+      tls_->use_certificate_chain_file(tls->cert_file);
+      tls_->use_private_key_file(tls->key_file, boost::asio::ssl::context::pem);
+    }
     port_ = acceptor_.local_endpoint().port();
     thread_ = std::thread([this] { Serve(); });
   }
@@ -44,7 +58,14 @@ class WebhookReceiver {
     for (auto& t : handlers_) t.join();
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hooks/cairn"; }
+  std::string url(const std::string& host = "127.0.0.1") const {
+    return (tls_ ? "https://" : "http://") + host + ":" + std::to_string(port_) + "/hooks/cairn";
+  }
+  // https: handshakes that failed (the client refused our certificate, or spoke plain HTTP).
+  int failed_handshakes() const {
+    std::lock_guard lock(mu_);
+    return failed_handshakes_;
+  }
   // Answers for the next requests, in order; after the script runs out: `fallback`.
   void Script(std::vector<Step> steps, Step fallback = Step{200, 0}) {
     std::lock_guard lock(mu_);
@@ -74,11 +95,26 @@ class WebhookReceiver {
       if (ec) continue;
       // Each connection on its own thread, so an answer held back (a timeout) does not delay
       // the client's next attempt.
-      handlers_.emplace_back([this, s = std::move(socket)]() mutable { Handle(std::move(s)); });
+      handlers_.emplace_back([this, s = std::move(socket)]() mutable { Accept(std::move(s)); });
     }
   }
 
-  void Handle(boost::asio::ip::tcp::socket socket) {
+  void Accept(boost::asio::ip::tcp::socket socket) {
+    if (!tls_) return Handle(socket, "");
+    boost::asio::ssl::stream<boost::asio::ip::tcp::socket&> stream(socket, *tls_);
+    boost::system::error_code ec;
+    stream.handshake(boost::asio::ssl::stream_base::server, ec);
+    if (ec) {
+      std::lock_guard lock(mu_);
+      ++failed_handshakes_;
+      return;
+    }
+    const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+    Handle(stream, sni ? sni : "");
+  }
+
+  template <class Stream>
+  void Handle(Stream& socket, std::string sni) {
     namespace http = boost::beast::http;
     boost::system::error_code ec;
     {
@@ -96,7 +132,7 @@ class WebhookReceiver {
           step = fallback_;
         }
         std::string key(req["Idempotency-Key"]);
-        seen_.push_back({key, std::string(req["X-Cairn-Signature"]), std::string(req["X-Cairn-Attempt"]), req.body()});
+        seen_.push_back({key, std::string(req["X-Cairn-Signature"]), std::string(req["X-Cairn-Attempt"]), req.body(), sni});
         // Processing happens before answering: a timed-out answer still processed the request.
         // A key already processed is recognised and answered without doing it again.
         if (step.status >= 200 && step.status < 300 && !processed_.contains(key)) processed_[key] = 1;
@@ -107,11 +143,12 @@ class WebhookReceiver {
       res.body() = "{}";
       res.prepare_payload();
       http::write(socket, res, ec);
-      socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+      boost::beast::get_lowest_layer(socket).shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
     }
   }
 
   boost::asio::io_context ioc_;
+  std::optional<boost::asio::ssl::context> tls_;  // set: serve https
   boost::asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = 0;
   std::thread thread_;
@@ -122,6 +159,7 @@ class WebhookReceiver {
   Step fallback_;
   std::vector<Seen> seen_;
   std::map<std::string, int> processed_;
+  int failed_handshakes_ = 0;
 };
 
 }  // namespace cairn::testutil

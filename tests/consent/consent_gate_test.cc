@@ -29,7 +29,7 @@ class ConsentGateTest : public ::testing::Test {
     ledger_ = std::move(*l);
     actions::DispatcherOptions o;
     o.path = dir_.Sub("actions.db");
-    o.endpoint = {receiver_.url(), "whsec_test", 2000};
+    o.endpoint = {receiver_.url(), "whsec_test", 2000, ""};
     o.retry.max_attempts = 1;  // a failed delivery dead-letters at once (for the replay path)
     o.quiet.enabled = false;
     o.consent = ledger_.get();  // what Hub wires through RescueDeps::consent
