@@ -43,7 +43,7 @@ Result<std::unique_ptr<JourneyEngine>> JourneyEngine::Open(std::shared_ptr<const
     Status s = e->LoadState();
     if (!s.ok()) LOG_ERROR("journey: {} (ignored: states will be rebuilt)", s.ToString());
   }
-  for (double& r : e->rates_) r = -1;  // "use the prior" until RecomputeRates
+  e->rates_ = ValueHistory::Priors(e->deriver_->map().value());  // until RecomputeRates
   return e;
 }
 
@@ -171,7 +171,7 @@ Signal JourneyEngine::MakeSignalLocked(const Entry& e, const Detection& d) const
   s.path = m.rescue_paths()[d.path].name;
   s.reasons = d.reasons;
   s.stage = "funnel:" + m.view(View::kFunnel).stages[e.s.stage[2]].name;
-  s.value_at_stake = JourneyValue(e.s);
+  s.value_at_stake = JourneyValue(e.s).value;
   if (clv_) s.value_at_stake = std::max(s.value_at_stake, clv_(e.s.customer));
   s.persona = PersonaLocked(e.s);
   s.at_ms = d.at_ms;
@@ -451,35 +451,18 @@ Result<MapUpdate> JourneyEngine::PutMap(const std::string& yaml, std::vector<Map
 // Value
 
 void JourneyEngine::RecomputeRates() {
-  // P(purchase | reached funnel stage) and AOV from the business's own history, blended with the
-  // map's priors: (k + prior·m) / (n + m), m = value.min_history, so a young business starts at
-  // the prior and its own numbers take over as customers accumulate.
+  // The business's own history (journey_value.h): stage-to-stage conversion, repeat rate by order
+  // count and AOV, blended with the map's priors. O(customers), under the lock (once a minute).
   std::lock_guard lock(mu_);
-  const ValueModel& vm = deriver_->map().value();
-  uint64_t n[kMaxStages] = {}, k[kMaxStages] = {};
-  double revenue = 0;
-  uint64_t orders = 0;
-  for (const auto& [id, e] : states_) {
-    for (int s = 0; s < kMaxStages; ++s)
-      if (e.s.entered[2][s]) {
-        ++n[s];
-        k[s] += e.s.orders > 0;
-      }
-    revenue += e.s.revenue;
-    orders += e.s.orders;
-  }
-  double m = static_cast<double>(std::max<int64_t>(vm.min_history, 1));
-  for (int s = 0; s < kMaxStages; ++s) rates_[s] = (k[s] + vm.conversion_prior[s] * m) / (n[s] + m);
-  aov_ = (revenue + vm.average_order_value * m) / (orders + m);
+  ValueHistory history;
+  for (const auto& [id, e] : states_) history.Add(e.s);
+  rates_ = history.Rates(deriver_->map().value());
 }
 
-double JourneyEngine::JourneyValue(const CustomerState& s) const {
-  // Called with mu_ held or on a copy under the same map.
-  const ValueModel& vm = deriver_->map().value();
-  double aov = aov_ > 0 ? aov_ : vm.average_order_value;
-  if (s.orders > 0) return vm.repeat_prior * aov;
-  double p = rates_[s.stage[2]] >= 0 ? rates_[s.stage[2]] : vm.conversion_prior[s.stage[2]];
-  return p * aov;
+JourneyValueResult JourneyEngine::JourneyValue(const CustomerState& s) const {
+  // Called with mu_ held (facts_ is guarded by it).
+  std::optional<ValueFacts> facts = s.orders > 0 && facts_ ? facts_(s.customer) : std::nullopt;
+  return ComputeJourneyValue(s, rates_, facts ? &*facts : nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -604,7 +587,9 @@ CustomerJourney JourneyEngine::ToJourney(const Entry& e, int64_t now) const {
   j.emotion_label = std::string(EmotionName(m.emotion().Label(e.s.emotion)));
   j.currency = m.value().currency;
   j.realised_value = e.s.revenue;
-  j.journey_value = JourneyValue(e.s);
+  const JourneyValueResult jv = JourneyValue(e.s);
+  j.journey_value = jv.value;
+  j.journey_value_basis = std::string(ValueBasisName(jv.basis));
   j.predicted_clv = clv_ ? clv_(e.s.customer) : 0;
   j.value_at_stake = std::max(j.journey_value, j.predicted_clv);
   // Money is shown to the cent.
@@ -730,7 +715,7 @@ Result<JourneyOverview> JourneyEngine::Overview(const OverviewFilter& filter) {
     phase_n[e.s.stage[0]]++;
     labels[static_cast<int>(m.emotion().Label(e.s.emotion))]++;
     if (uint16_t active = ActivePaths(m, e.s, now)) {
-      double v = JourneyValue(e.s);
+      double v = JourneyValue(e.s).value;
       if (clv_) v = std::max(v, clv_(e.s.customer));
       for (size_t p = 0; p < np; ++p)
         if (active & (1u << p)) {

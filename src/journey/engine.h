@@ -36,6 +36,7 @@
 #include "base/result.h"
 #include "io/env.h"
 #include "journey/journey_service.h"
+#include "journey/journey_value.h"
 #include "journey/signals.h"
 #include "journey/state.h"
 #include "store/interaction.h"
@@ -133,7 +134,9 @@ class JourneyEngine final : public JourneyService {
     std::lock_guard lock(mu_);
     return persisted_seq_;
   }
-  double JourneyValue(const CustomerState& s) const;
+  // Recomputes the value rates (journey_value.h) from every customer's state; the worker does it
+  // every EngineOptions::rates_interval_ms, and after recovery, rebuilds and map changes.
+  void RecomputeRates();
 
   // JourneyService
   std::string MapYaml() const override;
@@ -176,7 +179,8 @@ class JourneyEngine final : public JourneyService {
   void Emit(std::vector<Signal> signals, std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches);
   void WorkerLoop();
   bool RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq);
-  void RecomputeRates();
+  // The customer's journey value under the current rates. mu_ held.
+  JourneyValueResult JourneyValue(const CustomerState& s) const;
   Status LoadState();
   CustomerJourney ToJourney(const Entry& e, int64_t now) const;
 
@@ -205,8 +209,7 @@ class JourneyEngine final : public JourneyService {
   bool recovery_gap_ = false;    // guarded by mu_
   bool rebuilding_ = false;      // guarded by mu_
   std::unordered_set<store::CustomerId> touched_while_rebuilding_;  // guarded by mu_
-  double rates_[kMaxStages] = {};                                  // guarded by mu_: P(purchase | funnel stage)
-  double aov_ = 0;                                                 // guarded by mu_
+  ValueRates rates_;                                               // guarded by mu_
   bool stop_ = false;            // guarded by mu_
   bool busy_ = false;            // guarded by mu_: the worker is re-deriving
   bool started_ = false;

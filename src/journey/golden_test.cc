@@ -128,6 +128,8 @@ TEST_P(GoldenTest, Journey) {
       ASSERT_TRUE(w.size() == 2 && ParseOffset(w[1], &off)) << where;
       h->clock.Set(testing::kBase + off);
       h->engine->Tick(testing::kBase + off);
+    } else if (cmd == "rates") {
+      h->engine->RecomputeRates();  // what the worker does every minute
     } else if (cmd == "restart") {
       h->Restart();
     } else if (cmd == "rebuild-equal") {
@@ -163,6 +165,7 @@ TEST_P(GoldenTest, Journey) {
         else if (k == "funnel") got = j->funnel.stage;
         else if (k == "emotion") got = j->emotion_label;
         else if (k == "persona") got = j->persona;
+        else if (k == "basis") got = j->journey_value_basis;
         else if (k == "orders") got = std::to_string(j->orders);
         else if (k == "interactions") got = std::to_string(j->interactions);
         else if (k == "stuck") got = j->funnel.stuck ? "true" : "false";

@@ -48,6 +48,9 @@ struct CustomerJourney {
   double emotion_score = 0;
   std::string currency;
   double realised_value = 0, journey_value = 0, predicted_clv = 0, value_at_stake = 0;
+  // How journey_value was reached (journey_value.h ValueBasis): "stage_conversion",
+  // "predicted_purchases" or "repeat_rate".
+  std::string journey_value_basis;
   std::string persona;
   uint64_t interactions = 0, orders = 0;
   int64_t first_ms = 0, last_ms = 0;

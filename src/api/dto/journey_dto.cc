@@ -51,6 +51,7 @@ std::string JourneyToJson(const journey::CustomerJourney& j, const std::vector<s
   w.Key("currency").String(j.currency);
   w.Key("realised").Double(j.realised_value);
   w.Key("journey").Double(j.journey_value);
+  w.Key("journeyBasis").String(j.journey_value_basis);
   w.Key("predictedClv").Double(j.predicted_clv);
   w.Key("atStake").Double(j.value_at_stake);
   w.EndObject();

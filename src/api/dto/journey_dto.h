@@ -5,7 +5,7 @@
 // GET /v1/customers/{id}/journey:
 //   {"customer":"c:<n>",
 //    "state":{"phase","lifecycle","funnel","emotion":{"label","score"},
-//             "value":{"currency","realised","journey","predictedClv","atStake"},"persona",
+//             "value":{"currency","realised","journey","journeyBasis","predictedClv","atStake"},"persona",
 //             "views":{"phase"|"lifecycle"|"funnel":{"stage","since","expectedDwell","stuck",
 //                      "entered":{stage: time}}},
 //             "derailing":[path],"interactions","orders","firstSeen","lastSeen"},
