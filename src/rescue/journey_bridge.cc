@@ -9,22 +9,9 @@
 
 #include "base/json_string.h"
 #include "base/logging.h"
+#include "rescue/segment_text.h"
 
 namespace cairn::rescue {
-
-namespace {
-
-std::string Quoted(std::string_view s) {
-  std::string out;
-  AppendJsonString(&out, s);
-  return out;
-}
-
-std::string IsoMillis(int64_t ms) {
-  return date::format("%FT%TZ", date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms)));
-}
-
-}  // namespace
 
 std::vector<PathConfig> PathsFromMap(const journey::JourneyMap& map) {
   std::vector<PathConfig> out;
@@ -290,46 +277,6 @@ Result<std::string> JourneyBridge::Dispatch(const Decision& d, const PathConfig&
       Quoted(d.path), Quoted(path.action), reasons, d.value_at_stake, d.expected_gain, Quoted(d.persona));
   ASSIGN_OR_RETURN(auto a, dispatcher_->Submit(std::move(r)));
   return fmt::format("action:{}", a.id);
-}
-
-Result<std::string> IngestTouchRecorder::TouchMessage(const actions::ActionRecord& a, int64_t at_ms) {
-  const auto& key = a.request.customer_key;
-  std::string id_field;
-  std::string_view value;
-  if (key.starts_with("userId:")) {
-    id_field = "userId";
-    value = std::string_view(key).substr(7);
-  } else if (key.starts_with("anonymousId:")) {
-    id_field = "anonymousId";
-    value = std::string_view(key).substr(12);
-  } else {
-    return InvalidArgument(fmt::format("customer_key: need userId:… or anonymousId:…, got '{}'", key));
-  }
-  return fmt::format(
-      R"({{"type":"track","event":{},"{}":{},"messageId":"cairn-action-{}","timestamp":{},)"
-      R"("properties":{{"action":{},"actionId":{},"channel":{},"purpose":{},"direction":"outbound","source":{}}},)"
-      R"("context":{{"channel":{}}}}})",
-      Quoted(kTouchEvent), id_field, Quoted(value), a.id, Quoted(IsoMillis(at_ms)), Quoted(a.request.name), a.id,
-      Quoted(a.request.channel), Quoted(a.request.purpose), Quoted(a.request.source_ref), Quoted(a.request.channel));
-}
-
-Status IngestTouchRecorder::RecordTouch(const actions::ActionRecord& action, int64_t at_ms) {
-  ASSIGN_OR_RETURN(std::string body, TouchMessage(action, at_ms));
-  ingest::IngestRequest req;
-  req.dialect = ingest::Dialect::kSegmentSingle;
-  req.single_type = store::MessageType::kTrack;
-  req.body = std::move(body);
-  req.received_at_ms = at_ms;
-  req.trusted_source = kActionsSource;
-  const int64_t id = action.id;
-  ingestor_->Ingest(std::move(req), [id](Result<ingest::IngestOutcome> outcome) {
-    if (!outcome.ok()) {
-      LOG_EVERY_N_SEC(kWarn, 10, "actions: touch of action {} not recorded: {}", id, outcome.status().ToString());
-    } else if (!outcome->rejected.empty()) {
-      LOG_EVERY_N_SEC(kWarn, 10, "actions: touch of action {} rejected: {}", id, outcome->rejected[0].error);
-    }
-  });
-  return Status::Ok();
 }
 
 }  // namespace cairn::rescue

@@ -8,8 +8,8 @@
 //   a survey answer after it  → happy (NPS >= happy_min_nps): the review/referral ask;
 //                               unhappy (NPS <= unhappy_max_nps): the support contact (the angry
 //                               path itself is the journey engine's detector)
-// plus the map → rescue/actions configuration (paths, channel constraints) and the
-// TouchRecorder that records each delivered action as an interaction through the ingest path.
+// plus the map → rescue/actions configuration (paths, channel constraints). Delivered actions are
+// recorded as interactions by IngestTouchRecorder (touch_recorder.h).
 //
 // Thread-safety: the JourneyListener callbacks come from the store's commit thread (and the
 // engine's worker); they only do an in-memory outcome lookup and queue the rest — decisions,
@@ -109,20 +109,6 @@ class JourneyBridge final : public journey::JourneyListener {
   std::condition_variable wake_;
   std::condition_variable idle_;
   std::thread worker_;
-};
-
-// Records delivered actions as `Action Sent` track interactions through the ingest path, as the
-// trusted internal source kActionsSource (messageId "cairn-action-<id>", so a repeat is a
-// duplicate). The customer is named by the action's customer_key (userId or anonymousId).
-class IngestTouchRecorder final : public actions::TouchRecorder {
- public:
-  explicit IngestTouchRecorder(ingest::Ingestor* ingestor) : ingestor_(ingestor) {}
-  Status RecordTouch(const actions::ActionRecord& action, int64_t at_ms) override;
-  // The Segment message recorded for `action` (exposed for tests).
-  static Result<std::string> TouchMessage(const actions::ActionRecord& action, int64_t at_ms);
-
- private:
-  ingest::Ingestor* ingestor_;
 };
 
 }  // namespace cairn::rescue

@@ -4,6 +4,7 @@
 // unhappy → support contact; our own touches never count as outcomes.
 
 #include "rescue/journey_bridge.h"
+#include "rescue/touch_recorder.h"
 
 #include <gtest/gtest.h>
 

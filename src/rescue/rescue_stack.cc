@@ -15,7 +15,9 @@ Result<std::unique_ptr<RescueStack>> RescueStack::Open(const RescueConfig& confi
 
   {  // always: internal actions (open_case) need no webhook url; webhooks go out only with one
     if (deps.consent == nullptr) s->consent_ = std::make_unique<actions::RecordedConsent>(deps.read);
-    s->touches_ = std::make_unique<IngestTouchRecorder>(deps.ingestor);
+    TouchRetryOptions touch_options;
+    touch_options.metrics = deps.metrics;
+    s->touches_ = std::make_unique<IngestTouchRecorder>(deps.ingestor, touch_options);
     actions::DispatcherOptions d;
     d.path = io::JoinPath(dir, "actions.db");
     d.endpoint = config.webhook;
@@ -71,6 +73,8 @@ void RescueStack::Stop() {
   cv_.notify_all();
   if (expiry_.joinable()) expiry_.join();
   if (dispatcher_) dispatcher_->Close();
+  // After the dispatcher: no touch comes in any more; the waiting ones get a last chance.
+  if (touches_) touches_->Close();
 }
 
 void RescueStack::ExpiryLoop(int64_t interval_ms) {

@@ -19,6 +19,7 @@
 #include "journey/engine.h"
 #include "rescue/journey_bridge.h"
 #include "rescue/rescue_engine.h"
+#include "rescue/touch_recorder.h"
 
 namespace cairn::rescue {
 
