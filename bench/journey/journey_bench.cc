@@ -104,7 +104,12 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--customers")) customers = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--interactions")) n = std::strtoull(argv[i + 1], nullptr, 10);
   }
-  auto map = JourneyMap::Parse(JourneyMap::DefaultYaml());
+  // The default map without the timer signal horizon: the timer figure below pops every timer far
+  // past its due time, and must measure firing (signals), not dropping stale timers.
+  std::string yaml(JourneyMap::DefaultYaml());
+  const size_t horizon = yaml.find("signal_horizon: 30d");
+  if (horizon != std::string::npos) yaml.replace(horizon, 19, "signal_horizon: 0  ");
+  auto map = JourneyMap::Parse(yaml);
   if (!map.ok()) {
     std::fprintf(stderr, "%s\n", map.status().ToString().c_str());
     return 1;

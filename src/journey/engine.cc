@@ -26,6 +26,8 @@ JourneyEngine::JourneyEngine(std::shared_ptr<const JourneyMap> map, EngineOption
   rederived_ = m->GetCounter("cairn_journey_rederived_total", "Customers re-derived (late interactions, merges).");
   signals_ = m->GetCounter("cairn_journey_signals_total", "Derailment signals emitted.");
   late_ = m->GetCounter("cairn_journey_late_interactions_total", "Interactions older than the customer's last applied one.");
+  stale_ = m->GetCounter("cairn_journey_stale_timer_signals_total",
+                         "Dwell timers overdue past the map's timers.signal_horizon: dropped without a signal.");
 }
 
 Result<std::unique_ptr<JourneyEngine>> JourneyEngine::Open(std::shared_ptr<const JourneyMap> default_map, EngineOptions options) {
@@ -275,6 +277,7 @@ bool JourneyEngine::Drain(int64_t timeout_ms) {
 
 size_t JourneyEngine::Tick(int64_t now_ms) {
   std::vector<Signal> signals;
+  uint64_t stale = 0;
   {
     std::lock_guard lock(mu_);
     const JourneyMap& m = deriver_->map();
@@ -290,6 +293,18 @@ size_t JourneyEngine::Tick(int64_t now_ms) {
       // Going quiet: the overstay counts from the later of stage entry and last engagement.
       if (e.s.last_inbound_ms + st.dwell_ms > now_ms) {
         rearm.push_back({e.s.last_inbound_ms + st.dwell_ms, t.customer, t.entered, t.view, t.stage});
+        continue;
+      }
+      // A backfill of months-old interactions (or weeks of downtime) leaves timers long overdue:
+      // the overstay they report is history, not news, and a rescue now would be absurd ("no
+      // inbound interaction for 6883h"). Past the map's horizon they are dropped, not fired.
+      const int64_t became_due = std::max(int64_t{t.entered} * 1000, e.s.last_inbound_ms) + st.dwell_ms;
+      const int64_t horizon = m.timers().signal_horizon_ms;
+      if (horizon > 0 && now_ms - became_due > horizon) {
+        ++stale;
+        // Checked again one dwell from now: a customer who comes back live and then goes quiet
+        // in this same stage still goes cold (became_due then counts from that interaction).
+        rearm.push_back({now_ms + st.dwell_ms, t.customer, t.entered, t.view, t.stage});
         continue;
       }
       const auto& paths = m.rescue_paths();
@@ -312,6 +327,11 @@ size_t JourneyEngine::Tick(int64_t now_ms) {
       }
     }
     for (const Timer& t : rearm) timers_.push(t);
+  }
+  if (stale > 0) {
+    stale_->Inc(stale);
+    LOG_EVERY_N_SEC(kInfo, 60, "journey: {} dwell timers overdue past the signal horizon dropped without a signal "
+                    "(interactions older than timers.signal_horizon: a backfill?)", stale);
   }
   size_t n = signals.size();
   if (n) Emit(std::move(signals), {});

@@ -224,6 +224,7 @@ class JourneyEngine final : public JourneyService {
   metrics::Counter* rederived_ = nullptr;
   metrics::Counter* signals_ = nullptr;
   metrics::Counter* late_ = nullptr;
+  metrics::Counter* stale_ = nullptr;
 };
 
 }  // namespace cairn::journey

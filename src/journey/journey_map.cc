@@ -379,6 +379,14 @@ class MapParser {
     if (n["drop"]) Num(n["drop"], "usage.drop", &u.drop, 0, 1);
   }
 
+  void Timers(const YAML::Node& n) {
+    if (!n) return;
+    if (!Keys(n, "timers", {"signal_horizon"})) return;
+    const YAML::Node h = n["signal_horizon"];
+    if (h && h.IsScalar() && h.Scalar() == "0") m_->timers_.signal_horizon_ms = 0;  // no horizon
+    else if (h) Dur(h, "timers.signal_horizon", &m_->timers_.signal_horizon_ms);
+  }
+
   void Value(const YAML::Node& n) {
     if (!n) return;
     if (!Keys(n, "value", {"currency", "average_order_value", "order_events", "conversion_priors", "repeat_prior", "min_history"})) return;
@@ -630,7 +638,7 @@ class MapParser {
 
   void Run(const YAML::Node& root) {
     root_ = root;
-    if (!Keys(root, "map", {"version", "views", "emotion", "usage", "value", "personas", "rescue_paths",
+    if (!Keys(root, "map", {"version", "views", "emotion", "usage", "value", "timers", "personas", "rescue_paths",
                             "experience_critical", "post_purchase", "outbound_events"}))
       return;
     if (!root["version"]) Error(root, "version", "missing (this Cairn reads version 1)");
@@ -639,6 +647,7 @@ class MapParser {
     Emotion(root["emotion"]);
     Usage(root["usage"]);
     Value(root["value"]);
+    Timers(root["timers"]);
     Personas(root["personas"]);
     Rescue(root["rescue_paths"]);
     Critical(root["experience_critical"]);

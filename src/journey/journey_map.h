@@ -96,6 +96,15 @@ struct UsageModel {
   std::vector<std::string> renewal_events; // renewal due (arms the renewal check)
 };
 
+// Dwell timers (docs/journey.md "Dwell timers"). A timer-derived signal (stuck / going cold) is
+// only raised while it is news: when the moment it became due — the later of stage entry and
+// last inbound interaction, plus the stage's dwell — lies more than `signal_horizon_ms` before
+// now, it is history (a backfill of months-old interactions, a server down for weeks) and no
+// signal is raised; it is counted (cairn_journey_stale_timer_signals_total) instead.
+struct TimerModel {
+  int64_t signal_horizon_ms = 30LL * 86400000;  // default 30 days; 0 = no horizon
+};
+
 struct ValueModel {
   std::string currency = "USD";
   double average_order_value = 100;
@@ -206,6 +215,7 @@ class JourneyMap {
   const EmotionModel& emotion() const { return emotion_; }
   const UsageModel& usage() const { return usage_; }
   const ValueModel& value() const { return value_; }
+  const TimerModel& timers() const { return timers_; }
   const std::vector<PersonaRule>& personas() const { return personas_; }
   const std::string& default_persona() const { return default_persona_; }
   const std::vector<RescuePath>& rescue_paths() const { return rescue_paths_; }
@@ -257,6 +267,7 @@ class JourneyMap {
   EmotionModel emotion_;
   UsageModel usage_;
   ValueModel value_;
+  TimerModel timers_;
   std::vector<PersonaRule> personas_;
   std::string default_persona_ = "";
   std::vector<RescuePath> rescue_paths_;

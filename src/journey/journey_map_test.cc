@@ -61,12 +61,23 @@ TEST(JourneyMapTest, DefaultMapIsValidAndComplete) {
   EXPECT_EQ(map.emotion().Label(-61), Emotion::kAngry);
   EXPECT_EQ(map.emotion().Label(80), Emotion::kTrust);
   EXPECT_EQ(map.default_persona(), "casual_browser");
+  EXPECT_EQ(map.timers().signal_horizon_ms, 30 * 86400000LL);
 }
 
 TEST(JourneyMapTest, MinimalMapIsValid) {
   auto m = JourneyMap::Parse(kViews);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_NE((*m)->fingerprint(), 0u);
+  EXPECT_EQ((*m)->timers().signal_horizon_ms, 30 * 86400000LL);  // the default without a timers section
+}
+
+TEST(JourneyMapTest, SignalHorizon) {
+  auto m = JourneyMap::Parse(std::string(kViews) + "timers: {signal_horizon: 7d}\n");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ((*m)->timers().signal_horizon_ms, 7 * 86400000LL);
+  m = JourneyMap::Parse(std::string(kViews) + "timers: {signal_horizon: 0}\n");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ((*m)->timers().signal_horizon_ms, 0);  // no horizon
 }
 
 TEST(JourneyMapTest, Durations) {
@@ -96,7 +107,7 @@ TEST(JourneyMapErrors, TopLevel) {
                           "line 1, column 8: views.lifecycle: missing", "line 1, column 8: views.funnel: missing"));
   EXPECT_THAT(ErrorsWith("colour: red\n"),
               ElementsAre("line 14, column 1: map: unknown key 'colour' (expected one of: version, views, emotion, usage, value, "
-                          "personas, rescue_paths, experience_critical, post_purchase, outbound_events)"));
+                          "timers, personas, rescue_paths, experience_critical, post_purchase, outbound_events)"));
   std::string v2(kViews);
   v2.replace(0, 10, "version: 2");
   EXPECT_THAT(Errors(v2), ElementsAre("line 1, column 10: version: unsupported version '2' (this Cairn reads 1)"));
@@ -171,6 +182,10 @@ TEST(JourneyMapErrors, UsageValuePersonas) {
               ElementsAre("line 14, column 29: value.conversion_priors: unknown funnel stage 'nirvana'"));
   EXPECT_THAT(ErrorsWith("value: {conversion_priors: {interest: 1.5}}\n"),
               ElementsAre("line 14, column 39: value.conversion_priors.interest: must be between 0 and 1, got 1.5"));
+  EXPECT_THAT(ErrorsWith("timers: {signal_horizon: soon}\n"),
+              ElementsAre("line 14, column 26: timers.signal_horizon: expected a duration like 14d, 12h, 30m, got 'soon'"));
+  EXPECT_THAT(ErrorsWith("timers: {horizon: 30d}\n"),
+              ElementsAre("line 14, column 10: timers: unknown key 'horizon' (expected one of: signal_horizon)"));
   EXPECT_THAT(ErrorsWith("value: {average_order_value: -3}\n"),
               ElementsAre("line 14, column 30: value.average_order_value: must be between 0 and 1e+18, got -3"));
   EXPECT_THAT(ErrorsWith("personas:\n  rules:\n    - {name: vip, when: {shoe_size: 44}}\n"),
