@@ -39,35 +39,123 @@ double BgNbdLogLikelihood(const BgNbdParams& p, int64_t x, double t_x, double T)
 }
 
 double BgNbdLogLikelihood(const BgNbdParams& p, const FitData& d, int threads) {
+  return BgNbdLogLikelihoodGradient(p, d, nullptr, threads);
+}
+
+// Gradient: with A₃ = −(r+x) ln(α+T), A₄ = ln a − ln(b+x−1) − (r+x) ln(α+t_x) and the weights
+// w₄ = e^{A₄}/(e^{A₃}+e^{A₄}) (0 when x = 0), w₃ = 1 − w₄, per customer
+//   ∂/∂r = Σ_{k<x} 1/(r+k) + ln α − w₃ ln(α+T) − w₄ ln(α+t_x)
+//   ∂/∂α = r/α − (r+x) [w₃/(α+T) + w₄/(α+t_x)]
+//   ∂/∂a = −Σ_{k<x} 1/(a+b+k) + w₄/a
+//   ∂/∂b = Σ_{k<x} [1/(b+k) − 1/(a+b+k)] − w₄/(b+x−1)
+// and ∂/∂ln θ = θ ∂/∂θ. The x-only parts are summed per distinct x (weight_by_x); per row only
+// the five w-weighted sums below remain, over tabulated ln(α+t) and 1/(α+t).
+double BgNbdLogLikelihoodGradient(const BgNbdParams& p, const FitData& given, double* gradient, int threads) {
   if (!Valid(p)) return std::numeric_limits<double>::quiet_NaN();
-  // Cumulative sums Σ_{k<x} [ln(r+k) + ln(b+k) − ln(a+b+k)] for every x up to max_x.
-  std::vector<double> x_terms(static_cast<size_t>(d.max_x) + 1, 0.0);
-  for (int64_t k = 0; k < d.max_x; ++k) {
+  FitData indexed;
+  if (!given.Indexed()) {
+    indexed = given;
+    IndexFitData(indexed);
+  }
+  const FitData& d = given.Indexed() ? given : indexed;
+  const size_t nx = static_cast<size_t>(d.max_x) + 1;
+  // Per x: Σ_{k<x} of ln terms, 1/(r+k), 1/(b+k), 1/(a+b+k); and ln(b+x−1), 1/(b+x−1) for x ≥ 1.
+  std::vector<double> x_terms(nx, 0.0), inv_r(nx, 0.0), inv_b(nx, 0.0), inv_ab(nx, 0.0), log_bx1(nx, 0.0),
+      inv_bx1(nx, 0.0);
+  for (size_t k = 0; k + 1 < nx; ++k) {
     const double kd = static_cast<double>(k);
     x_terms[k + 1] = x_terms[k] + std::log(p.r + kd) + std::log(p.b + kd) - std::log(p.a + p.b + kd);
+    inv_r[k + 1] = inv_r[k] + 1 / (p.r + kd);
+    inv_b[k + 1] = inv_b[k] + 1 / (p.b + kd);
+    inv_ab[k + 1] = inv_ab[k] + 1 / (p.a + p.b + kd);
+    log_bx1[k + 1] = std::log(p.b + kd);
+    inv_bx1[k + 1] = 1 / (p.b + kd);
   }
-  const double log_alpha = std::log(p.alpha);
-  return ParallelSum(d.x.size(), threads, [&](size_t lo, size_t hi) {
-    double s = 0;
-    for (size_t i = lo; i < hi; ++i)
-      s += d.weight[i] * LogLikelihoodRow(p, log_alpha, x_terms[static_cast<size_t>(d.x[i])], d.x[i], d.t_x[i], d.T[i]);
-    return s;
-  });
+  std::vector<double> log_age(d.ages.size()), inv_age(d.ages.size());
+  for (size_t i = 0; i < d.ages.size(); ++i) {
+    log_age[i] = std::log(p.alpha + d.ages[i]);
+    inv_age[i] = 1 / (p.alpha + d.ages[i]);
+  }
+  const double log_a = std::log(p.a), log_alpha = std::log(p.alpha);
+  const bool want = gradient != nullptr;
+  // sums: 0 Σw·tail, 1 Σw(w₃ lnT + w₄ ln t_x), 2 Σw(r+x)(w₃/(α+T) + w₄/(α+t_x)), 3 Σw·w₄, 4 Σw·w₄/(b+x−1)
+  double s[5];
+  ParallelSums(d.x.size(), threads, 5, [&](size_t lo, size_t hi, double* acc) {
+    double tail_sum = 0, g_log = 0, g_inv = 0, g_w4 = 0, g_w4b = 0;
+    for (size_t i = lo; i < hi; ++i) {
+      const double x = d.x[i], w = d.weight[i], rx = p.r + x;
+      const double lT = log_age[d.T_age[i]];
+      const double a3 = -rx * lT;
+      if (x == 0) {
+        tail_sum += w * a3;
+        if (want) {
+          g_log += w * lT;
+          g_inv += w * rx * inv_age[d.T_age[i]];
+        }
+        continue;
+      }
+      const size_t xi = static_cast<size_t>(x);
+      const double ltx = log_age[d.t_x_age[i]];
+      const double a4 = log_a - log_bx1[xi] - rx * ltx;
+      // ln(e^{A₃} + e^{A₄}) and w₄ from one exp of the smaller minus the larger.
+      const double diff = a4 - a3;
+      const double e = std::exp(-std::abs(diff));
+      tail_sum += w * ((diff > 0 ? a4 : a3) + std::log1p(e));
+      if (want) {
+        const double w4 = diff > 0 ? 1 / (1 + e) : e / (1 + e), w3 = 1 - w4;
+        g_log += w * (w3 * lT + w4 * ltx);
+        g_inv += w * rx * (w3 * inv_age[d.T_age[i]] + w4 * inv_age[d.t_x_age[i]]);
+        g_w4 += w * w4;
+        g_w4b += w * w4 * inv_bx1[xi];
+      }
+    }
+    acc[0] += tail_sum;
+    acc[1] += g_log;
+    acc[2] += g_inv;
+    acc[3] += g_w4;
+    acc[4] += g_w4b;
+  }, s);
+  double n = 0, by_x = 0, dr = 0, da = 0, db = 0;
+  for (size_t k = 0; k < nx; ++k) {
+    const double w = d.weight_by_x[k];
+    if (w == 0) continue;
+    n += w;
+    by_x += w * x_terms[k];
+    if (want) {
+      dr += w * inv_r[k];
+      da -= w * inv_ab[k];
+      db += w * (inv_b[k] - inv_ab[k]);
+    }
+  }
+  const double ll = by_x + n * p.r * log_alpha + s[0];
+  if (want) {
+    gradient[0] = p.r * (dr + n * log_alpha - s[1]);
+    gradient[1] = p.alpha * (n * p.r / p.alpha - s[2]);
+    gradient[2] = p.a * (da + s[3] / p.a);
+    gradient[3] = p.b * (db - s[4]);
+  }
+  return ll;
 }
 
 Result<BgNbdFit> FitBgNbd(const FitData& data, const FitOptions& options) {
   if (data.x.empty()) return InvalidArgument("bgnbd: no customers to fit");
   if (data.max_x == 0) return InvalidArgument("bgnbd: no customer has a repeat purchase; the model is not identified");
-  auto ll = [&](const std::vector<double>& lp) {
-    return BgNbdLogLikelihood({std::exp(lp[0]), std::exp(lp[1]), std::exp(lp[2]), std::exp(lp[3])}, data,
-                              options.threads);
+  FitData indexed;
+  if (!data.Indexed()) {
+    indexed = data;
+    IndexFitData(indexed);
+  }
+  const FitData& d = data.Indexed() ? data : indexed;
+  auto ll = [&](const std::vector<double>& lp, std::vector<double>* gradient) {
+    return BgNbdLogLikelihoodGradient({std::exp(lp[0]), std::exp(lp[1]), std::exp(lp[2]), std::exp(lp[3])}, d,
+                                      gradient ? gradient->data() : nullptr, options.threads);
   };
   // Default start r = α = a = b = 1 (α scaled to the mean age so λ·T is O(1)).
   double mean_T = 0;
   for (size_t i = 0; i < data.T.size(); ++i) mean_T += data.weight[i] * data.T[i];
   mean_T /= data.customers;
   std::vector<double> base{0.0, std::log(std::max(1e-3, mean_T / 4)), 0.0, 0.0};
-  ASSIGN_OR_RETURN(auto opt, MaximizeLogLikelihood(ll, 4, SpreadStarts(base, options.extra_starts), options));
+  ASSIGN_OR_RETURN(auto opt, MaximizeLogLikelihoodWithGradient(ll, 4, SpreadStarts(base, options.extra_starts), options));
   BgNbdFit fit;
   fit.params = {std::exp(opt.log_params[0]), std::exp(opt.log_params[1]), std::exp(opt.log_params[2]),
                 std::exp(opt.log_params[3])};

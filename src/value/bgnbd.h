@@ -18,8 +18,12 @@ struct BgNbdParams {
 // ln L for one customer. Lnrising factorials are summed (special.h), and A₃ + δA₄ is combined by
 // log-sum-exp, so no term overflows for any positive parameters.
 double BgNbdLogLikelihood(const BgNbdParams& p, int64_t x, double t_x, double T);
-// Σ weight · ln L over the data (one pass; the x-dependent Γ terms are tabulated per call).
+// Σ weight · ln L over the data (one pass; the x-dependent Γ terms and the age terms ln(α + t) are
+// tabulated per call, data indexed or not).
 double BgNbdLogLikelihood(const BgNbdParams& p, const FitData& data, int threads = 1);
+// The same, and when `gradient` is not null, ∂ Σ ln L / ∂(ln r, ln α, ln a, ln b) into gradient[0..4)
+// (the fit's parameters are on the log scale). Analytic; NaN where the likelihood is undefined.
+double BgNbdLogLikelihoodGradient(const BgNbdParams& p, const FitData& data, double* gradient, int threads = 1);
 
 struct BgNbdFit {
   BgNbdParams params;

@@ -1,8 +1,10 @@
 #pragma once
-// Maximum-likelihood driver shared by the CLV models: NLopt (Debian libnlopt) BOBYQA from several
-// deterministic starts, the best polished by Nelder-Mead and BOBYQA again, parameters on the log scale (so every
-// parameter stays positive without constraints), and a convergence report that says when the
-// answer should not be trusted rather than returning a silent garbage fit.
+// Maximum-likelihood driver shared by the CLV models: NLopt (Debian libnlopt) from several
+// deterministic starts, the best polished, parameters on the log scale (so every parameter stays
+// positive without constraints), and a convergence report that says when the answer should not be
+// trusted rather than returning a silent garbage fit. Models with an analytic gradient (BG/NBD,
+// Gamma-Gamma) are searched by L-BFGS; the others (Pareto/NBD) derivative-free by BOBYQA, polished
+// by Nelder-Mead and BOBYQA again.
 
 #include <cstdint>
 #include <functional>
@@ -57,10 +59,24 @@ Result<OptimumResult> MaximizeLogLikelihood(
 
 // Deterministic extra starting points around `base` (log scale): ±1 and ±2 in alternating
 // coordinates, so runs are reproducible.
+// ln L at log-parameters and, when `gradient` is not null, ∂ ln L / ∂ log-parameter into it (sized n).
+using LogLikelihoodWithGradient =
+    std::function<double(const std::vector<double>& log_params, std::vector<double>* gradient)>;
+// The same search by L-BFGS from every start, the best polished at options.xtol_rel. The reported
+// gradient norm is still taken by central differences of the function itself, so a wrong analytic
+// gradient cannot report convergence.
+Result<OptimumResult> MaximizeLogLikelihoodWithGradient(const LogLikelihoodWithGradient& log_likelihood, size_t n,
+                                                        std::vector<std::vector<double>> starts,
+                                                        const FitOptions& options);
+
 std::vector<std::vector<double>> SpreadStarts(const std::vector<double>& base, int extra);
 
 // Σ_{i<n} fn(i) split over up to `threads` threads in contiguous chunks (deterministic: the chunk
 // sums are added in order).
 double ParallelSum(size_t n, int threads, const std::function<double(size_t, size_t)>& chunk_sum);
+// Several sums at once: chunk_sums(lo, hi, sums) adds its chunk's k sums into sums[0..k) (zeroed
+// per chunk); `out` receives the totals, chunks added in order (deterministic).
+void ParallelSums(size_t n, int threads, size_t k,
+                  const std::function<void(size_t lo, size_t hi, double* sums)>& chunk_sums, double* out);
 
 }  // namespace cairn::value

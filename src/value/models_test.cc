@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "value/bgnbd.h"
 #include "value/clv.h"
@@ -93,6 +95,99 @@ TEST(GammaGamma, ExpectedSpendShrinksTowardsThePopulationMean) {
   EXPECT_LT(many, 100);
   EXPECT_TRUE(std::isnan(GammaGammaExpectedSpend({1, 0.5, 1}, 1, 10)));  // q ≤ 1: no finite mean
   EXPECT_TRUE(std::isnan(GammaGammaLogLikelihood(g, 1, 0)));           // zero average: no density
+}
+
+// Summaries of varied shape (x = 0 rows, t_x = T, long ages) for the gradient checks.
+std::vector<RfmSummary> VariedSummaries(int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<RfmSummary> rows;
+  for (int i = 0; i < n; ++i) {
+    RfmSummary s;
+    s.T = static_cast<double>(1 + rng() % 500) / 7;
+    s.x = static_cast<int64_t>(rng() % 4 == 0 ? 0 : rng() % 25);
+    s.t_x = s.x == 0 ? 0 : (i % 9 == 0 ? s.T : s.T * static_cast<double>(rng() % 1000) / 1000);
+    rows.push_back(s);
+  }
+  return rows;
+}
+
+// ∂/∂ln θ_i by central differences of `f` on the log scale.
+template <typename F>
+std::vector<double> CentralDifferences(const F& f, std::vector<double> log_params, double h) {
+  std::vector<double> g(log_params.size());
+  for (size_t i = 0; i < log_params.size(); ++i) {
+    auto up = log_params, dn = log_params;
+    up[i] += h;
+    dn[i] -= h;
+    g[i] = (f(up) - f(dn)) / (2 * h);
+  }
+  return g;
+}
+
+TEST(BgNbd, AnalyticGradientMatchesCentralDifferences) {
+  const auto rows = VariedSummaries(3000, 5);
+  const FitData data = CompressForFit(rows);
+  ASSERT_TRUE(data.Indexed());
+  for (BgNbdParams p : {BgNbdParams{0.243, 4.414, 0.793, 2.426}, BgNbdParams{2.0, 3.0, 1.5, 4.0},
+                        BgNbdParams{0.05, 60, 6, 0.3}, BgNbdParams{12, 0.4, 0.08, 25}}) {
+    // The indexed, tabulated sum is the per-customer likelihood summed.
+    double plain = 0;
+    for (const auto& s : rows) plain += BgNbdLogLikelihood(p, s.x, s.t_x, s.T);
+    double g[4];
+    const double ll = BgNbdLogLikelihoodGradient(p, data, g, 2);
+    EXPECT_NEAR(ll, plain, 1e-9 * std::abs(plain));
+    auto f = [&](const std::vector<double>& lp) {
+      return BgNbdLogLikelihood({std::exp(lp[0]), std::exp(lp[1]), std::exp(lp[2]), std::exp(lp[3])}, data);
+    };
+    const auto fd = CentralDifferences(f, {std::log(p.r), std::log(p.alpha), std::log(p.a), std::log(p.b)}, 1e-5);
+    for (int i = 0; i < 4; ++i)
+      EXPECT_NEAR(g[i], fd[i], 1e-6 * std::max(1.0, std::abs(fd[i])) + 1e-5) << "parameter " << i << " at r=" << p.r;
+  }
+  // Unindexed data (built by hand) give the same answer.
+  FitData bare;
+  bare.x = {0, 3, 1};
+  bare.t_x = {0, 20.5, 4};
+  bare.T = {30, 38, 12};
+  bare.weight = {2, 1, 5};
+  bare.customers = 8;
+  bare.max_x = 3;
+  const BgNbdParams p{0.243, 4.414, 0.793, 2.426};
+  const double want = 2 * BgNbdLogLikelihood(p, 0, 0, 30) + BgNbdLogLikelihood(p, 3, 20.5, 38) +
+                      5 * BgNbdLogLikelihood(p, 1, 4, 12);
+  EXPECT_NEAR(BgNbdLogLikelihood(p, bare), want, 1e-10 * std::abs(want));
+  EXPECT_TRUE(std::isnan(BgNbdLogLikelihoodGradient({0.2, -1, 1, 1}, data, nullptr)));
+}
+
+TEST(GammaGamma, AnalyticGradientMatchesCentralDifferences) {
+  std::mt19937_64 rng(3);
+  SpendData d;
+  for (int i = 0; i < 3000; ++i) {
+    d.x.push_back(static_cast<double>(1 + rng() % 30));
+    d.m_x.push_back(0.5 + static_cast<double>(rng() % 100000) / 100);
+  }
+  double plain = 0;
+  for (size_t i = 0; i < d.x.size(); ++i) plain += GammaGammaLogLikelihood({6.25, 3.74, 15.44}, d.x[i], d.m_x[i]);
+  d.Prepare();
+  ASSERT_TRUE(d.valid);
+  for (GammaGammaParams g : {GammaGammaParams{6.25, 3.74, 15.44}, GammaGammaParams{0.3, 0.8, 2},
+                             GammaGammaParams{40, 15, 900}, GammaGammaParams{1, 1.5, 0.01}}) {
+    double grad[3];
+    const double ll = GammaGammaLogLikelihoodGradient(g, d, grad, 2);
+    if (g.p == 6.25) {
+      EXPECT_NEAR(ll, plain, 1e-9 * std::abs(plain));
+    }
+    auto f = [&](const std::vector<double>& lp) {
+      return GammaGammaLogLikelihood({std::exp(lp[0]), std::exp(lp[1]), std::exp(lp[2])}, d);
+    };
+    const auto fd = CentralDifferences(f, {std::log(g.p), std::log(g.q), std::log(g.gamma)}, 1e-5);
+    for (int i = 0; i < 3; ++i)
+      EXPECT_NEAR(grad[i], fd[i], 1e-6 * std::max(1.0, std::abs(fd[i])) + 1e-5) << "parameter " << i << " at p=" << g.p;
+  }
+  SpendData bad = d;
+  bad.m_x[7] = 0;
+  bad.Prepare();
+  EXPECT_FALSE(bad.valid);
+  EXPECT_TRUE(std::isnan(GammaGammaLogLikelihoodGradient({6.25, 3.74, 15.44}, bad, nullptr)));
 }
 
 TEST(GammaGamma, FitRecoversSimulatedParameters) {

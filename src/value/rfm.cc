@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <compare>
 #include <tuple>
 
 #include "base/status.h"
@@ -72,23 +73,53 @@ std::vector<Purchase> PurchasesOf(std::span<const store::Interaction> interactio
 }
 
 FitData CompressForFit(std::span<const RfmSummary> rows) {
-  std::vector<std::tuple<int64_t, double, double>> keys;
+  // Sort (x, t_x, T) keys, then count runs of equal keys.
+  struct Key {
+    int64_t x;
+    double t_x, T;
+    auto operator<=>(const Key&) const = default;
+  };
+  std::vector<Key> keys;
   keys.reserve(rows.size());
-  for (const auto& r : rows) keys.emplace_back(r.x, r.t_x, r.T);
+  for (const auto& r : rows) keys.push_back({r.x, r.t_x, r.T});
   std::sort(keys.begin(), keys.end());
   FitData d;
   for (size_t i = 0; i < keys.size();) {
     size_t j = i;
     while (j < keys.size() && keys[j] == keys[i]) ++j;
-    d.x.push_back(static_cast<double>(std::get<0>(keys[i])));
-    d.t_x.push_back(std::get<1>(keys[i]));
-    d.T.push_back(std::get<2>(keys[i]));
+    d.x.push_back(static_cast<double>(keys[i].x));
+    d.t_x.push_back(keys[i].t_x);
+    d.T.push_back(keys[i].T);
     d.weight.push_back(static_cast<double>(j - i));
-    d.max_x = std::max(d.max_x, std::get<0>(keys[i]));
+    d.max_x = std::max(d.max_x, keys[i].x);
     i = j;
   }
   d.customers = static_cast<double>(rows.size());
+  IndexFitData(d);
   return d;
+}
+
+void IndexFitData(FitData& d) {
+  d.ages.clear();
+  d.ages.reserve(2 * d.x.size());
+  d.ages.insert(d.ages.end(), d.t_x.begin(), d.t_x.end());
+  d.ages.insert(d.ages.end(), d.T.begin(), d.T.end());
+  std::sort(d.ages.begin(), d.ages.end());
+  d.ages.erase(std::unique(d.ages.begin(), d.ages.end()), d.ages.end());
+  d.ages.shrink_to_fit();
+  auto position = [&](double v) {
+    return static_cast<uint32_t>(std::lower_bound(d.ages.begin(), d.ages.end(), v) - d.ages.begin());
+  };
+  d.t_x_age.resize(d.x.size());
+  d.T_age.resize(d.x.size());
+  d.max_x = 0;
+  for (double x : d.x) d.max_x = std::max(d.max_x, static_cast<int64_t>(x));
+  d.weight_by_x.assign(static_cast<size_t>(d.max_x) + 1, 0.0);
+  for (size_t i = 0; i < d.x.size(); ++i) {
+    d.t_x_age[i] = position(d.t_x[i]);
+    d.T_age[i] = position(d.T[i]);
+    d.weight_by_x[static_cast<size_t>(d.x[i])] += d.weight[i];
+  }
 }
 
 }  // namespace cairn::value

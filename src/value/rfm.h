@@ -88,7 +88,17 @@ struct FitData {
   std::vector<double> x, t_x, T, weight;
   int64_t max_x = 0;
   double customers = 0;  // Σ weight
+  // The index the likelihoods tabulate over (IndexFitData; CompressForFit fills it): the distinct
+  // t_x and T values ascending (`ages`), each row's positions in it, and Σ weight per x. Terms such
+  // as ln(α + T) are then computed once per distinct age, not once per row: day-granular data have
+  // a few hundred ages for any number of customers.
+  std::vector<double> ages;
+  std::vector<uint32_t> t_x_age, T_age;
+  std::vector<double> weight_by_x;  // size max_x + 1
+  bool Indexed() const { return t_x_age.size() == x.size() && T_age.size() == x.size() && !weight_by_x.empty(); }
 };
 FitData CompressForFit(std::span<const RfmSummary> rows);
+// (Re)builds the index fields of `data` from x, t_x, T and weight.
+void IndexFitData(FitData& data);
 
 }  // namespace cairn::value

@@ -11,6 +11,17 @@ double LnRisingFactorial(double c, int64_t n) {
   return s;
 }
 
+double Digamma(double x) {
+  if (!(x > 0) || !std::isfinite(x)) return std::numeric_limits<double>::quiet_NaN();
+  double shift = 0;
+  for (; x < 10; x += 1) shift -= 1 / x;
+  // ln x − 1/(2x) − Σ B_{2k}/(2k x^{2k}), k = 1..6: the first omitted term is < 1e-17 at x ≥ 10.
+  const double z = 1 / (x * x);
+  const double series =
+      z * (1.0 / 12 - z * (1.0 / 120 - z * (1.0 / 252 - z * (1.0 / 240 - z * (1.0 / 132 - z * (691.0 / 32760))))));
+  return shift + std::log(x) - 0.5 / x - series;
+}
+
 double LogAddExp(double a, double b) {
   if (a == -std::numeric_limits<double>::infinity()) return b;
   if (b == -std::numeric_limits<double>::infinity()) return a;

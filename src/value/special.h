@@ -11,6 +11,10 @@ namespace cairn::value {
 // a positive "log-likelihood"; the sum is exact to rounding for any c > 0.
 double LnRisingFactorial(double c, int64_t n);
 
+// ψ(x) = d/dx ln Γ(x) for x > 0 (the Gamma-Gamma likelihood's gradient): shifted up by
+// ψ(x) = ψ(x+1) − 1/x until x ≥ 10, then the asymptotic series; ~1e-15 relative. NaN for x ≤ 0.
+double Digamma(double x);
+
 // ln(e^a + e^b) without overflow or underflow; either argument may be -inf.
 double LogAddExp(double a, double b);
 // ln(e^a − e^b) for a ≥ b; -inf when a == b. NaN when a < b.

@@ -17,6 +17,23 @@ TEST(Special, LnRisingFactorialIsExactWhereLgammaDifferencesAreNot) {
   EXPECT_NEAR(LnRisingFactorial(c, 3), 3 * std::log(c), 1e-9);
 }
 
+TEST(Special, DigammaMatchesKnownValuesAndTheDerivativeOfLgamma) {
+  constexpr double kEulerGamma = 0.57721566490153286061;
+  EXPECT_NEAR(Digamma(1), -kEulerGamma, 4e-15);
+  EXPECT_NEAR(Digamma(0.5), -kEulerGamma - 2 * std::log(2.0), 4e-15);
+  EXPECT_NEAR(Digamma(10), 1 + 1.0 / 2 + 1.0 / 3 + 1.0 / 4 + 1.0 / 5 + 1.0 / 6 + 1.0 / 7 + 1.0 / 8 + 1.0 / 9 - kEulerGamma,
+              1e-14);
+  // ψ(x+1) = ψ(x) + 1/x across the switch to the asymptotic series, and ψ = (ln Γ)' elsewhere.
+  for (double x : {1e-3, 0.243, 3.74, 9.5, 10.0, 37.5, 1e4}) {
+    EXPECT_NEAR(Digamma(x + 1), Digamma(x) + 1 / x, 1e-13 * std::max(1.0, 1 / x)) << x;
+    const double h = 1e-5 * x;
+    const double fd = (std::lgamma(x + h) - std::lgamma(x - h)) / (2 * h);
+    EXPECT_NEAR(Digamma(x), fd, 1e-6 * std::max(1.0, std::abs(fd))) << x;
+  }
+  EXPECT_TRUE(std::isnan(Digamma(0)));
+  EXPECT_TRUE(std::isnan(Digamma(-1.5)));
+}
+
 TEST(Special, LogAddAndSubExp) {
   const double inf = std::numeric_limits<double>::infinity();
   EXPECT_NEAR(LogAddExp(std::log(2.0), std::log(3.0)), std::log(5.0), 1e-15);
