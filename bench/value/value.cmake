@@ -6,7 +6,7 @@ cairn_bench(value_bench
 cairn_bench(value_offers_bench
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/offers_bench.cc
   DEPS cairn_value)
-# RFM summaries from 100M interactions in the store's column format (in memory).
+# RFM summaries from 100M interactions in real segment files (in-memory Env), scanned over 2 threads.
 cairn_bench(value_rfm_bench
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/rfm_bench.cc
-  DEPS cairn_value Threads::Threads)
+  DEPS cairn_value cairn_store_segment cairn_io Threads::Threads)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <thread>
 
 #include "store/interaction.h"
 
@@ -54,6 +55,65 @@ void PurchaseColumns::Append(PurchaseColumns&& other) {
   customer_.insert(customer_.end(), other.customer_.begin(), other.customer_.end());
   purchase_.insert(purchase_.end(), other.purchase_.begin(), other.purchase_.end());
   other = PurchaseColumns(other.rule_);
+}
+
+PurchaseColumns::Result PurchaseColumns::SummariesOf(std::vector<PurchaseColumns>& parts, const RfmOptions& options,
+                                                     const std::function<uint64_t(uint64_t)>& canonical, int threads) {
+  std::vector<PurchaseColumns*> live;
+  for (auto& p : parts)
+    if (!p.customer_.empty()) live.push_back(&p);
+  // A customer whose purchases continue at the head of the next part: moved whole into the
+  // earlier part (a few rows; Summaries re-sorts that part only if its days are then out of order).
+  for (size_t k = 0; k + 1 < live.size(); ++k) {
+    PurchaseColumns& a = *live[k];
+    PurchaseColumns& b = *live[k + 1];
+    size_t run = 0;
+    while (run < b.customer_.size() && b.customer_[run] == a.customer_.back()) ++run;
+    if (run == 0) continue;
+    a.customer_.insert(a.customer_.end(), b.customer_.begin(), b.customer_.begin() + static_cast<ptrdiff_t>(run));
+    a.purchase_.insert(a.purchase_.end(), b.purchase_.begin(), b.purchase_.begin() + static_cast<ptrdiff_t>(run));
+    b.customer_.erase(b.customer_.begin(), b.customer_.begin() + static_cast<ptrdiff_t>(run));
+    b.purchase_.erase(b.purchase_.begin(), b.purchase_.begin() + static_cast<ptrdiff_t>(run));
+    if (b.customer_.empty()) {  // b was that one customer: compare a with the part after it
+      live.erase(live.begin() + static_cast<ptrdiff_t>(k) + 1);
+      --k;
+    }
+  }
+  // Parts are disjoint when each one's customers all lie above the previous one's (ranges only:
+  // inside a part, Summaries orders what it must).
+  bool disjoint = !canonical && threads > 1 && live.size() > 1;
+  std::vector<std::pair<uint64_t, uint64_t>> range;
+  for (PurchaseColumns* p : live) {
+    const auto [lo, hi] = std::minmax_element(p->customer_.begin(), p->customer_.end());
+    range.emplace_back(*lo, *hi);
+  }
+  for (size_t k = 1; k < range.size() && disjoint; ++k) disjoint = range[k].first > range[k - 1].second;
+  if (!disjoint) {
+    if (parts.empty()) return Result{};
+    for (size_t k = 1; k < parts.size(); ++k) parts[0].Append(std::move(parts[k]));
+    return parts[0].Summaries(options, canonical);
+  }
+  std::vector<Result> results(live.size());
+  const size_t workers = std::min(live.size(), static_cast<size_t>(threads));
+  auto work = [&](size_t w) {  // contiguous parts per worker
+    for (size_t k = live.size() * w / workers; k < live.size() * (w + 1) / workers; ++k)
+      results[k] = live[k]->Summaries(options);
+  };
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
+  work(0);
+  for (auto& t : pool) t.join();
+  Result out;
+  size_t total = 0;
+  for (const Result& r : results) total += r.ids.size();
+  out.ids.reserve(total);
+  out.rows.reserve(total);
+  for (Result& r : results) {
+    out.ids.insert(out.ids.end(), r.ids.begin(), r.ids.end());
+    out.rows.insert(out.rows.end(), r.rows.begin(), r.rows.end());
+    out.purchases += r.purchases;
+  }
+  return out;
 }
 
 PurchaseColumns::Result PurchaseColumns::Summaries(const RfmOptions& options,

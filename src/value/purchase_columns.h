@@ -51,6 +51,15 @@ class PurchaseColumns {
   // appending the ranges in order keeps a sorted store's purchases sorted).
   void Append(PurchaseColumns&& other);
 
+  // The summaries of collectors that scanned consecutive ranges of a store, in range order (e.g.
+  // one per thread): the same result as Append-ing them all into the first and calling Summaries,
+  // without the copy, and summarised on up to `threads` threads. Parallel when the parts do not
+  // interleave (every customer of a part is above the previous part's; a customer straddling two
+  // consecutive parts is moved whole into the earlier one) and there is no `canonical` mapping
+  // (which can reorder customers); otherwise appended and summarised as one. Consumes `parts`.
+  static Result SummariesOf(std::vector<PurchaseColumns>& parts, const RfmOptions& options,
+                            const std::function<uint64_t(uint64_t)>& canonical = {}, int threads = 2);
+
   size_t purchases() const { return customer_.size(); }
 
  private:

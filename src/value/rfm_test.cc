@@ -195,5 +195,70 @@ TEST(PurchaseColumns, SameSummariesAsTheRowPath) {
   }
 }
 
+// Parts scanned from consecutive ranges (cut inside a customer's rows, one part empty) summarise
+// in parallel to exactly what one collector gives; parts that interleave (given out of order)
+// fall back to the single path and still agree.
+TEST(PurchaseColumns, SummariesOfPartsEqualOneCollector) {
+  PurchaseRule rule;
+  RfmOptions opt;
+  opt.calibration_end_day = opt.holdout_end_day = 20'100;
+  const std::vector<std::string> dict = {"Page Viewed", "Order Completed"};
+  std::mt19937_64 rng(9);
+  std::vector<uint64_t> customer;
+  std::vector<int64_t> ts;
+  std::vector<uint32_t> event;
+  std::vector<uint8_t> type;
+  std::vector<double> revenue;
+  for (uint64_t c = 1; c <= 300; ++c) {
+    int64_t t = 19'900LL * 86'400'000 + static_cast<int64_t>(rng() % (86'400'000ULL * 60));
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 12); k < n; ++k) {
+      t += static_cast<int64_t>(rng() % (86'400'000ULL * 10));
+      const uint32_t code = static_cast<uint32_t>(rng() % 2);
+      customer.push_back(c);
+      ts.push_back(t);
+      event.push_back(code);
+      type.push_back(static_cast<uint8_t>(store::MessageType::kTrack));
+      revenue.push_back(code == 1 ? static_cast<double>(1 + rng() % 50) : 0.0);
+    }
+  }
+  auto block = [&](size_t from, size_t to) {
+    return PurchaseBlock{std::span(customer).subspan(from, to - from), std::span(ts).subspan(from, to - from),
+                         std::span(event).subspan(from, to - from), std::span(type).subspan(from, to - from),
+                         std::span(revenue).subspan(from, to - from)};
+  };
+  PurchaseColumns one(rule);
+  one.BeginSegment(dict);
+  one.Add(block(0, customer.size()));
+  const auto want = one.Summaries(opt);
+  ASSERT_GT(want.ids.size(), 200u);
+
+  // Cuts inside a customer's run of purchases: that customer straddles two parts.
+  size_t cut1 = customer.size() / 3, cut2 = 2 * customer.size() / 3;
+  while (!(customer[cut1] == customer[cut1 - 1] && event[cut1] == 1 && event[cut1 - 1] == 1)) ++cut1;
+  while (customer[cut2] != customer[cut2 - 1]) ++cut2;
+  auto check = [&](const std::vector<std::pair<size_t, size_t>>& ranges, int threads) {
+    std::vector<PurchaseColumns> parts(ranges.size(), PurchaseColumns(rule));
+    for (size_t k = 0; k < ranges.size(); ++k) {
+      parts[k].BeginSegment(dict);
+      if (ranges[k].first < ranges[k].second) parts[k].Add(block(ranges[k].first, ranges[k].second));
+    }
+    const auto got = PurchaseColumns::SummariesOf(parts, opt, {}, threads);
+    EXPECT_EQ(got.purchases, want.purchases);
+    ASSERT_EQ(got.ids, want.ids);
+    for (size_t i = 0; i < want.ids.size(); ++i) {
+      SCOPED_TRACE(want.ids[i]);
+      EXPECT_EQ(got.rows[i].x, want.rows[i].x);
+      EXPECT_DOUBLE_EQ(got.rows[i].t_x, want.rows[i].t_x);
+      EXPECT_DOUBLE_EQ(got.rows[i].T, want.rows[i].T);
+      EXPECT_DOUBLE_EQ(got.rows[i].m_x, want.rows[i].m_x);
+      EXPECT_DOUBLE_EQ(got.rows[i].first_value, want.rows[i].first_value);
+    }
+  };
+  check({{0, cut1}, {cut1, cut2}, {cut2, cut2}, {cut2, customer.size()}}, 2);
+  check({{0, cut1}, {cut1, cut2}, {cut2, customer.size()}}, 3);
+  check({{cut2, customer.size()}, {0, cut1}, {cut1, cut2}}, 2);  // out of order: the single path
+  check({{0, cut1}, {cut1, customer.size()}}, 1);
+}
+
 }  // namespace
 }  // namespace cairn::value
