@@ -186,9 +186,12 @@ int main(int argc, char** argv) {
   // Request bodies (up to 1 MiB) and batches are allocated and freed constantly. glibc's defaults
   // serve blocks over 128 KiB with mmap and give freed memory back to the OS at once, so every
   // request paid page faults and munmap. Keep such memory in the heap instead.
+  // (glibc's malloc only: with jemalloc linked in, these would tune an allocator nobody uses.)
+#ifndef CAIRN_WITH_JEMALLOC
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_TOP_PAD, 16 << 20);
+#endif
   if (const char* lvl = std::getenv("CAIRN_LOG_LEVEL")) {
     log::Level level;
     if (log::ParseLevel(lvl, &level)) log::SetLevel(level);
