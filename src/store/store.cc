@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "base/logging.h"
+#include "store/compaction_policy.h"
 #include "store/segment_builder.h"
 #include "store/segment_iterator.h"
 #include "store/segment_reader.h"
@@ -437,12 +438,26 @@ Status Store::Erase(const std::vector<CustomerId>& customers, uint64_t* rows_dro
   return Status::Ok();
 }
 
-Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped) {
+Status Store::CompactTiered() {
+  std::lock_guard maintenance(maintenance_mu_);
+  std::vector<uint64_t> rows;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& seg : manifest_.segments) rows.push_back(seg.rows);
+  }
+  const size_t first = PickCompactionStart(rows, options_.max_segments);
+  if (first >= rows.size()) return Status::Ok();
+  return CompactLocked({}, /*force=*/false, nullptr, first);
+}
+
+Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped, size_t first) {
   std::vector<std::shared_ptr<SegmentReader>> inputs;
   Manifest before;
   {
     std::lock_guard lock(mu_);
-    inputs = segments_;  // unchanged until we finish: flushes also hold maintenance_mu_
+    // Unchanged until we finish: flushes also hold maintenance_mu_.
+    if (first > segments_.size()) return Internal("store: compaction start past the last segment");
+    inputs.assign(segments_.begin() + static_cast<std::ptrdiff_t>(first), segments_.end());
     before = manifest_;
   }
   if (inputs.empty() || (inputs.size() <= 1 && drop.empty() && !force)) return Status::Ok();
@@ -460,14 +475,18 @@ Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uin
   }
   if (s.ok()) {
     std::lock_guard lock(mu_);
+    // The merged suffix is replaced by one segment with the next (highest) file number: the list
+    // stays ascending by file number and by seq range (compaction_policy.h).
     Manifest next = manifest_;
     next.next_file = file_number + 1;
-    next.segments = {*merged};
-    next.segments[0].file_number = file_number;
+    next.segments.resize(first);
+    next.segments.push_back(*merged);
+    next.segments.back().file_number = file_number;
     s = next.Save(env_, ManifestPath(dir_));
     if (s.ok()) {
       manifest_ = std::move(next);
-      segments_ = {reader};
+      segments_.resize(first);
+      segments_.push_back(reader);
       compactions_->Inc();
     }
   }
@@ -483,7 +502,7 @@ Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uin
     std::lock_guard lock(mu_);
     for (size_t i = 0; i < inputs.size(); ++i)
       retired_.emplace_back(std::move(inputs[i]),
-                            io::JoinPath(SegDir(dir_), SegmentFileName(before.segments[i].file_number)));
+                            io::JoinPath(SegDir(dir_), SegmentFileName(before.segments[first + i].file_number)));
   }
   inputs.clear();
   ReapRetired();
@@ -509,15 +528,24 @@ void Store::ReapRetired() {
 }
 
 void Store::BackgroundLoop() {
+  auto last_full = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   while (!closing_) {
     cv_.wait_for(lock, std::chrono::seconds(1));
     if (closing_) break;
     bool flush = imm_ || mem_->ApproximateBytes() >= options_.memtable_flush_bytes;
     bool compact = segments_.size() > options_.max_segments;
+    // Tiered merges seldom rewrite the oldest segments, which hold most expired rows: with a
+    // compaction filter (retention), rewrite everything now and then so the policy is applied.
+    bool full = options_.compaction_filter && options_.full_compaction_interval.count() > 0 &&
+                std::chrono::steady_clock::now() - last_full >= options_.full_compaction_interval;
     lock.unlock();
     if (flush) (void)Flush();
-    if (compact) (void)Compact();
+    if (full) {
+      if (Compact({}, /*force=*/true).ok()) last_full = std::chrono::steady_clock::now();
+    } else if (compact) {
+      (void)CompactTiered();
+    }
     DeleteObsoleteWal();
     ReapRetired();
     lock.lock();

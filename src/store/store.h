@@ -11,6 +11,7 @@
 // between their own decisions and seq assignment (the identity resolver) serialise their calls.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -34,8 +35,10 @@ class SegmentReader;
 struct StoreOptions {
   // Flush the memtable to a segment once it holds this many bytes. Default 64 MiB.
   size_t memtable_flush_bytes = 64u << 20;
-  // Compact (merge all segments into one) once there are more than this many. Default 8.
-  size_t max_segments = 8;
+  // Background compaction once there are more than this many segments: it merges the newest ones
+  // in size tiers (compaction_policy.h), not everything. Default 12 (a customer's read costs a
+  // block-index lookup per segment; more segments, fewer rewrites).
+  size_t max_segments = 12;
   // zstd levels of the message_id and payload columns. A flush runs while ingest goes on and its
   // segments are soon merged, so it favours speed; compaction writes what stays at rest.
   // Defaults 1 and 3.
@@ -60,6 +63,9 @@ struct StoreOptions {
   // not call into the store. Rows of customers dropped by Compact(drop) are never passed to it.
   // Default: none (every row kept).
   std::function<bool(const Interaction& row)> compaction_filter;
+  // With a compaction_filter, the background thread rewrites every segment this often (of uptime)
+  // so the filter reaches old segments the tiered merges leave alone. 0 = never. Default 24 h.
+  std::chrono::milliseconds full_compaction_interval = std::chrono::hours(24);
 };
 
 // The hooks the store calls; all optional.
@@ -170,7 +176,10 @@ class Store {
   Result<SegmentMeta> MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
                                     const std::vector<CustomerId>& dropped, const std::string& path,
                                     uint64_t* rows_dropped);
-  Status CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped);
+  // Merges segments [first, end) into one (every segment with first = 0: Compact, Erase).
+  Status CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped, size_t first = 0);
+  // The background compaction: the suffix PickCompactionStart chooses, when there are too many.
+  Status CompactTiered();
   Status FlushLocked();
   void DeleteObsoleteWal();
   // Securely removes retired segment files no snapshot references any more.
