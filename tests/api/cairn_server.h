@@ -10,12 +10,14 @@
 #include <signal.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "testutil/http_client.h"
@@ -144,6 +146,31 @@ inline std::string BatchJson(const std::vector<std::string>& messages) {
     s += messages[i];
   }
   return s + "]}";
+}
+
+// GET `target`, waiting out "not now" answers: a 503 or 429 (overload, a store or audit log that
+// is briefly unavailable, a full disk) is retried with back-off — Retry-After seconds when the
+// server sends it, else 100 ms doubling to 2 s — for at most `patience`. Whatever comes after
+// that is returned as is, so the caller's failure names the answer that persisted. Transport
+// errors are returned at once: a server that went away is not "not now". `patience` 0: one try.
+inline Result<HttpResponse> GetPatiently(HttpClient& client, std::string_view target, const HttpHeaders& headers,
+                                         std::chrono::milliseconds patience, size_t* retries = nullptr) {
+  using namespace std::chrono;
+  const auto deadline = steady_clock::now() + patience;
+  milliseconds backoff(100);
+  for (;;) {
+    auto r = client.Get(target, headers);
+    if (!r.ok() || (r->status != 503 && r->status != 429)) return r;
+    milliseconds wait = backoff;
+    const std::string retry_after = r->Header("Retry-After");
+    unsigned s = 0;
+    auto parsed = std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), s);
+    if (parsed.ec == std::errc() && s > 0) wait = seconds(std::min(s, 5u));
+    if (steady_clock::now() + wait > deadline) return r;
+    std::this_thread::sleep_for(wait);
+    backoff = std::min(backoff * 2, milliseconds(2000));
+    if (retries) ++*retries;
+  }
 }
 
 // Every interaction on a customer's timeline (newest first), following `nextBefore` cursors.
