@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "api/cairn_server.h"
 #include "testutil/temp_dir.h"
@@ -124,8 +125,29 @@ TEST(DiskFull, ServerAnswers503ThenAcceptsWhenSpaceReturnsAndLosesNothingAcknowl
   EXPECT_GE(refused, 25) << "a full disk is answered 503";
   EXPECT_NE(last_body.find("Retry-After: "), std::string::npos);
 
-  // Space returns: the server accepts again without a restart.
-  std::filesystem::remove(mnt + "/filler");
+  // A personal read while the disk is full: the audit log cannot record it, and personal data is
+  // not served unaudited, so the answer is 503 — "not now". A reader that waits such answers out
+  // (GetPatiently: the kill -9 loop reads this way) gets the data once space returns.
+  {
+    auto client = server.Client(seconds(30));
+    const std::string target = "/v1/customers/disk-full/events?limit=10";
+    auto refused_read = client->Get(target, AdminAuth());
+    ASSERT_TRUE(refused_read.ok()) << refused_read.status().ToString();
+    EXPECT_EQ(refused_read->status, 503u) << refused_read->body;
+    EXPECT_FALSE(refused_read->Header("Retry-After").empty());
+    std::thread space_returns([&] {
+      std::this_thread::sleep_for(milliseconds(1500));
+      std::filesystem::remove(mnt + "/filler");
+    });
+    size_t retries = 0;
+    auto patient = GetPatiently(*client, target, AdminAuth(), seconds(60), &retries);
+    space_returns.join();
+    ASSERT_TRUE(patient.ok()) << patient.status().ToString();
+    EXPECT_EQ(patient->status, 200u) << patient->body;
+    EXPECT_GT(retries, 0u) << "the patient read never met the full disk";
+  }
+
+  // Space returns (above): the server accepts again without a restart.
   {
     auto client = server.Client(seconds(30));
     unsigned status = 0;
