@@ -174,15 +174,20 @@ double BgNbdExpected(const BgNbdParams& p, double t) {
   return c / (p.a - 1) * (1 - h);
 }
 
-double BgNbdConditionalExpected(const BgNbdParams& p, double t, int64_t x, double t_x, double T) {
+double BgNbdExpectedIfAlive(const BgNbdParams& p, double t, int64_t x, double T) {
   if (!Valid(p) || t < 0) return std::numeric_limits<double>::quiet_NaN();
   if (t == 0) return 0;
   const double xd = static_cast<double>(x);
   const double c = p.a + p.b + xd - 1;
   const double h = std::exp((p.r + xd) * std::log((p.alpha + T) / (p.alpha + T + t)) +
                             LogHyp2F1(p.r + xd, p.b + xd, c, t / (p.alpha + T + t)));
-  const double num = c / (p.a - 1) * (1 - h);
-  return num * BgNbdProbAlive(p, x, t_x, T);
+  return c / (p.a - 1) * (1 - h);
+}
+
+double BgNbdConditionalExpected(const BgNbdParams& p, double t, int64_t x, double t_x, double T) {
+  if (!Valid(p) || t < 0) return std::numeric_limits<double>::quiet_NaN();
+  if (t == 0) return 0;
+  return BgNbdExpectedIfAlive(p, t, x, T) * BgNbdProbAlive(p, x, t_x, T);
 }
 
 double BgNbdProbAlive(const BgNbdParams& p, int64_t x, double t_x, double T) {

@@ -34,6 +34,9 @@ Result<BgNbdFit> FitBgNbd(const FitData& data, const FitOptions& options = {});
 
 // E[X(t)]: expected purchases in (0, t] of a new customer.
 double BgNbdExpected(const BgNbdParams& p, double t);
+// E[Y(t) | x, T, alive]: expected purchases in the next t time units of a customer still alive —
+// it does not depend on t_x; E[Y(t) | x, t_x, T] is this × P(alive | x, t_x, T).
+double BgNbdExpectedIfAlive(const BgNbdParams& p, double t, int64_t x, double T);
 // E[Y(t) | x, t_x, T]: expected purchases in the next t time units.
 double BgNbdConditionalExpected(const BgNbdParams& p, double t, int64_t x, double t_x, double T);
 // P(alive | x, t_x, T).

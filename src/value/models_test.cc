@@ -13,6 +13,7 @@
 #include "value/clv.h"
 #include "value/gamma_gamma.h"
 #include "value/pareto_nbd.h"
+#include "value/scorer.h"
 
 namespace cairn::value {
 namespace {
@@ -275,6 +276,45 @@ TEST(Clv, UndiscountedClvIsSpendTimesExpectedPurchases) {
   EXPECT_GT(DiscountedClv(m, g, s, o), 0);
   o.step = 0;
   EXPECT_FALSE(ValidateClvOptions(o).ok());
+}
+
+// The scorer's cached (x, T) factors give exactly ScoreCustomer's numbers, for customers sharing
+// (x, T) with different recencies, under both purchase models, with the default CLV options and
+// with a horizon that is not a whole number of steps.
+TEST(Clv, ScorerGivesExactlyScoreCustomer) {
+  const GammaGammaParams g{6.25, 3.74, 15.44};
+  std::mt19937_64 rng(21);
+  std::vector<RfmSummary> rows;
+  for (int i = 0; i < 400; ++i) {
+    RfmSummary s;
+    s.T = static_cast<double>(20 + rng() % 10) / 7;  // few distinct T: pairs repeat
+    s.x = static_cast<int64_t>(rng() % 5);
+    s.t_x = s.x == 0 ? 0 : s.T * static_cast<double>(rng() % 100) / 100;
+    s.m_x = s.x == 0 ? 0 : 1 + static_cast<double>(rng() % 5000) / 100;
+    rows.push_back(s);
+  }
+  ClvOptions odd;
+  odd.horizon = 30;
+  odd.step = 4.345;
+  for (const ClvOptions& o : {ClvOptions{}, odd}) {
+    for (PurchaseModelKind kind : {PurchaseModelKind::kBgNbd, PurchaseModelKind::kParetoNbd}) {
+      PurchaseModel m;
+      m.kind = kind;
+      m.bgnbd = {0.243, 4.414, 0.793, 2.426};
+      m.pareto_nbd = {0.553, 10.578, 0.606, 11.669};
+      CustomerScorer scorer(m, g, o);
+      for (const auto& s : rows) {
+        const CustomerValue want = ScoreCustomer(m, g, s, o), got = scorer.Score(s);
+        ASSERT_EQ(got.prob_alive, want.prob_alive);
+        ASSERT_EQ(got.expected_purchases, want.expected_purchases);
+        ASSERT_EQ(got.expected_spend, want.expected_spend);
+        ASSERT_EQ(got.clv, want.clv);
+      }
+      if (kind == PurchaseModelKind::kBgNbd) {
+        EXPECT_LE(scorer.cached_pairs(), 50u);  // 10 ages × 5 counts, not 400 customers
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "base/logging.h"
+#include "value/scorer.h"
 
 namespace cairn::value {
 namespace {
@@ -222,10 +223,11 @@ Result<FitOutcome> ValueEngine::Fit() {
   ValueSummaryView& sum = state->summary;
   sum.prob_alive_bands.assign(4, 0);
   double alive_sum = 0;
+  CustomerScorer scorer(model, out.gamma_gamma, options_.clv);  // ScoreCustomer's numbers, cached per (x, T)
   for (size_t i = 0; i < rows.size(); ++i) {
     CustomerValue v;
     if (out.spend_fitted) {
-      v = ScoreCustomer(model, out.gamma_gamma, rows[i], options_.clv);
+      v = scorer.Score(rows[i]);
     } else {
       // Without a spend model, a customer's spend is their own average (trial value if no repeat).
       v.prob_alive = model.ProbAlive(rows[i].x, rows[i].t_x, rows[i].T);

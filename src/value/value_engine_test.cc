@@ -358,7 +358,9 @@ TEST_F(ValueEngineTest, SubscriptionClvFromRenewals) {
     if (s.renewals == 8) best_long = s.clv;
     if (s.renewals == 0) best_short = s.clv;
   }
-  if (best_long > 0 && best_short > 0) EXPECT_GT(best_long, best_short);
+  if (best_long > 0 && best_short > 0) {
+    EXPECT_GT(best_long, best_short);
+  }
   // Ordinary customers have no subscription block.
   EXPECT_FALSE(engine->GetCustomer("c:7")->subscription.has_value());
 }
