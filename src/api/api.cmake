@@ -14,6 +14,7 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/dto/json_writer.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/query_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/segment_dto.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/who_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/rescue_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/journey_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/value_dto.cc

@@ -16,7 +16,8 @@ const live = new Set<echarts.ECharts>();
 
 // A chart box; the chart is created once the box is in the document (it needs a size). Views
 // often build a card before appending it, so this waits (a few frames at most, in practice).
-export function chart(option: Option, height = 260, cls = ''): HTMLElement {
+// `onClick` gets ECharts' click event (a bar, a Sankey node or edge, ...).
+export function chart(option: Option, height = 260, cls = '', onClick?: (p: any) => void): HTMLElement {
   const el = h('div', { class: `chart ${cls}`, style: `height:${height}px` });
   const init = (tries: number) => {
     if (!el.isConnected) {
@@ -32,6 +33,7 @@ export function chart(option: Option, height = 260, cls = ''): HTMLElement {
     }
     const c = echarts.init(el, undefined, { renderer: 'canvas' });
     c.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, sans-serif' }, ...option });
+    if (onClick) c.on('click', onClick);
     live.add(c);
   };
   requestAnimationFrame(() => init(0));

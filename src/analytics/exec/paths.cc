@@ -1,6 +1,8 @@
 // Paths kernel. Pass 1 (parallel over customers) extracts each customer's path — at most
 // 1 + depth event ids — into a per-worker flat array; the rest (top-N per step, nodes, links,
 // drop-offs) is a single-threaded pass over those paths, which are small (≤ 24 bytes each).
+// A "who" list also keeps, per path, the customer's position in the index (4 bytes more), and
+// picks its customers in that same single-threaded pass, once the grouping into $other is known.
 #include "analytics/exec/paths.h"
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <unordered_set>
 
 #include "analytics/exec/trends_util.h"
+#include "analytics/exec/who_collect.h"
 
 namespace cairn::analytics {
 
@@ -20,6 +23,17 @@ Status ValidatePathsSpec(const PathsSpec& spec) {
   if (spec.window_ms < 0) return InvalidArgument("window: must not be negative");
   if (spec.max_nodes_per_step < 1 || spec.max_nodes_per_step > 50)
     return InvalidArgument("max_nodes_per_step: must be 1..50");
+  if (spec.who) {
+    const PathsWho& who = *spec.who;
+    const bool link = who.kind == PathsWho::Kind::kLink;
+    if (who.step > spec.depth || (link && who.step >= spec.depth))
+      return InvalidArgument(std::string(link ? "who.source" : "who.node") + ": step " + std::to_string(who.step) +
+                             (link ? " has no next step (depth " : " is past the depth (") +
+                             std::to_string(spec.depth) + ")");
+    if (who.event.empty()) return InvalidArgument(link ? "who.source: required" : "who.node: required");
+    if (link && who.target.empty()) return InvalidArgument("who.target: required");
+    if (who.page.limit < 1 || who.page.limit > 10000) return InvalidArgument("who.limit: must be 1..10000");
+  }
   return Status::Ok();
 }
 
@@ -42,6 +56,7 @@ Result<PathsResult> RunPaths(const EventIndex& index, const PathsSpec& spec, con
   const bool next = spec.direction == PathsSpec::Direction::kNext;
 
   std::vector<std::vector<uint32_t>> paths(EventIndex::Workers(ctx));  // flat, len per path
+  std::vector<std::vector<uint32_t>> owner(spec.who ? paths.size() : 0);  // customer position per path
   const auto& ts = index.timestamps();
   const auto& ev = index.events();
   const auto& off = index.offsets();
@@ -66,6 +81,7 @@ Result<PathsResult> RunPaths(const EventIndex& index, const PathsSpec& spec, con
         if (a == kNoRow) continue;
         const size_t at = p.size();
         p.resize(at + len, kEnd);
+        if (spec.who) owner[w].push_back(static_cast<uint32_t>(c));
         p[at] = ev[a];
         size_t k = 1;
         uint32_t last = ev[a];
@@ -106,21 +122,61 @@ Result<PathsResult> RunPaths(const EventIndex& index, const PathsSpec& spec, con
     const size_t limit = k == 0 ? v.size() : std::min<size_t>(v.size(), spec.max_nodes_per_step);
     for (size_t i = 0; i < limit; ++i) keep[k].insert(v[i].first);
   }
+  // The who list's node (step, label) and, for a link, the target label; kEnd (matches nothing)
+  // for an event that has no node of its own at that step. Checked against the answer below.
+  const PathsWho* who = spec.who ? &*spec.who : nullptr;
+  uint32_t who_label = kEnd, who_target = kEnd;
+  auto label_of = [&](uint32_t step, const std::string& event) -> uint32_t {
+    if (event == "$other") return kOther;
+    auto e = index.FindEvent(event);
+    return e && keep[step].count(*e) ? *e : kEnd;
+  };
+  if (who) {
+    who_label = label_of(who->step, who->event);
+    if (who->kind == PathsWho::Kind::kLink) who_target = label_of(who->step + 1, who->target);
+  }
+  internal::WhoCollector who_list(1, who ? who->page : WhoPage{});
   // Nodes (step, label) and links.
   std::map<std::pair<uint32_t, uint32_t>, std::pair<uint64_t, uint64_t>> nodes;  // -> count, dropoff
   std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint64_t> links;           // (step, from, to)
-  for (const auto& p : paths) {
+  for (size_t w = 0; w < paths.size(); ++w) {
+    const auto& p = paths[w];
     for (size_t i = 0; i < p.size(); i += len) {
       ++out.customers;
       uint32_t prev = 0;
+      bool listed = false;
       for (size_t k = 0; k < len && p[i + k] != kEnd; ++k) {
         const uint32_t label = keep[k].count(p[i + k]) ? p[i + k] : kOther;
         auto& node = nodes[{static_cast<uint32_t>(k), label}];
         ++node.first;
-        if (k + 1 == len || p[i + k + 1] == kEnd) ++node.second;
+        const bool ends = k + 1 == len || p[i + k + 1] == kEnd;
+        if (ends) ++node.second;
         if (k > 0) ++links[{static_cast<uint32_t>(k - 1), prev, label}];
+        if (who && label == who_label && k == who->step) {
+          switch (who->kind) {
+            case PathsWho::Kind::kNode: listed = true; break;
+            case PathsWho::Kind::kDropped: listed = ends; break;
+            case PathsWho::Kind::kLink:
+              listed = !ends && (keep[k + 1].count(p[i + k + 1]) ? p[i + k + 1] : kOther) == who_target;
+              break;
+          }
+        }
         prev = label;
       }
+      if (listed) who_list.Add(0, index.customers()[owner[w][i / len]]);
+    }
+  }
+  if (who) {
+    out.who = who_list.Finish();
+    // A node or link the answer does not have: an empty list, said so (not an error: names come
+    // from an earlier answer, and the data may have moved since).
+    const std::string node = std::to_string(who->step) + ":" + who->event;
+    if (who->kind == PathsWho::Kind::kLink) {
+      if (!links.count({who->step, who_label, who_target}))
+        out.warnings.push_back("who: the answer has no link from '" + node + "' to '" + std::to_string(who->step + 1) +
+                               ":" + who->target + "'");
+    } else if (!nodes.count({who->step, who_label})) {
+      out.warnings.push_back("who.node: the answer has no node '" + node + "'");
     }
   }
   auto id = [&](uint32_t step, uint32_t label) { return std::to_string(step) + ":" + name(label); };

@@ -5,12 +5,17 @@
 #include <algorithm>
 
 #include "analytics/exec/trends_util.h"
+#include "analytics/exec/who_collect.h"
 
 namespace cairn::analytics {
 
 Status ValidateStickinessSpec(const StickinessSpec& spec) {
   if (spec.to_ms < spec.from_ms || (spec.to_ms == spec.from_ms && spec.from_ms != 0))
     return InvalidArgument("to: must be after from");
+  if (spec.who) {
+    if (spec.who->periods < 1) return InvalidArgument("who.periods: must be at least 1");
+    if (spec.who->page.limit < 1 || spec.who->page.limit > 10000) return InvalidArgument("who.limit: must be 1..10000");
+  }
   return Status::Ok();
 }
 
@@ -24,6 +29,11 @@ Result<StickinessResult> RunStickiness(const EventIndex& index, const Stickiness
   const int64_t n64 = PeriodOf(to - 1, spec.interval) - PeriodOf(from, spec.interval) + 1;
   if (n64 > internal::kMaxPeriods) return InvalidArgument("interval: too many periods in the range");
   const size_t n = static_cast<size_t>(n64);
+  if (spec.who && spec.who->periods > n)
+    return InvalidArgument("who.periods: the range has " + std::to_string(n) + " periods; must be 1.." + std::to_string(n));
+  const size_t who_k = spec.who ? spec.who->periods : 0;  // 0: no list
+  internal::WhoCollector who(EventIndex::Workers(ctx), spec.who ? spec.who->page : WhoPage{});
+  const auto& ids = index.customers();
   std::vector<std::vector<uint64_t>> accs(EventIndex::Workers(ctx), std::vector<uint64_t>(n + 1, 0));
   const auto& ts = index.timestamps();
   const auto& ev = index.events();
@@ -41,6 +51,7 @@ Result<StickinessResult> RunStickiness(const EventIndex& index, const Stickiness
         if (p != prev) ++k, prev = p;
       }
       if (k) ++a[k];
+      if (k == who_k && k) who.Add(w, ids[c]);
     }
     return Status::Ok();
   }));
@@ -54,6 +65,7 @@ Result<StickinessResult> RunStickiness(const EventIndex& index, const Stickiness
     weighted += static_cast<double>(k) * static_cast<double>(out.counts[k - 1]);
   }
   out.average = out.customers ? weighted / static_cast<double>(out.customers) : 0;
+  if (spec.who) out.who = who.Finish();
   return out;
 }
 

@@ -11,16 +11,28 @@
 //     resurrecting = active(c, p), p > first(c), not active(c, p - 1)
 //     dormant      = active(c, p - 1) and not active(c, p)     (reported as a positive count)
 //   new + returning + resurrecting = customers active in p.
+//   who (optional): the customers counted in one cell — the given status in the period holding
+//   who.period_ms (which must be a period of the range) — one page at a time (spec/who.h).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "analytics/spec/segment.h"
 #include "analytics/spec/time_bucket.h"
+#include "analytics/spec/who.h"
 #include "base/status.h"
 
 namespace cairn::analytics {
+
+enum class LifecycleStatus : uint8_t { kNew, kReturning, kResurrecting, kDormant };
+
+struct LifecycleWho {
+  LifecycleStatus status = LifecycleStatus::kNew;
+  int64_t period_ms = 0;  // any time in the period (usually its start, as the rows label it)
+  WhoPage page;
+};
 
 struct LifecycleSpec {
   std::string event;  // "" = any interaction
@@ -28,6 +40,7 @@ struct LifecycleSpec {
   int64_t from_ms = 0;  // inclusive; from = to = 0: the index's whole time range
   int64_t to_ms = 0;    // exclusive
   Segment segment;                   // the customers queried (spec/segment.h); empty = everyone
+  std::optional<LifecycleWho> who;   // also list the customers of one cell
 };
 
 struct LifecycleRow {
@@ -39,6 +52,8 @@ struct LifecycleRow {
 struct LifecycleResult {
   Period period = Period::kWeek;
   std::vector<LifecycleRow> rows;
+  std::optional<WhoList> who;  // when the spec has `who`
+  std::string who_period;      // its period's label (PeriodLabel), as in rows[].start
   std::vector<std::string> warnings;
 };
 

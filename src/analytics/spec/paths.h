@@ -20,15 +20,30 @@
 //   Reconciliation: step 0 count = customers with an anchor row in range (= the funnel's step-1
 //   count for that event over the same range); for every step k, sum of node counts at k = step-0
 //   count - sum of dropoffs at steps < k; every node's count = its dropoff + its outgoing links.
+//   who (optional): the customers behind one number of the answer, one page at a time
+//   (spec/who.h): a node's count (kNode), its dropoff (kDropped) or a link's count (kLink, from
+//   the node (step, event) to the node (step + 1, target)). Nodes are named as in the answer,
+//   after rare-path grouping ("$other" is the grouped node). A node or link the answer does not
+//   have is an empty list with a warning, not an error.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "analytics/spec/segment.h"
+#include "analytics/spec/who.h"
 #include "base/status.h"
 
 namespace cairn::analytics {
+
+struct PathsWho {
+  enum class Kind : uint8_t { kNode, kDropped, kLink } kind = Kind::kNode;
+  uint32_t step = 0;   // the node's step (a link's source step): 0..depth (a link: < depth)
+  std::string event;   // the node's event
+  std::string target;  // kLink: the event of the target node, at step + 1
+  WhoPage page;
+};
 
 struct PathsSpec {
   enum class Direction : uint8_t { kNext, kPrevious };
@@ -41,6 +56,7 @@ struct PathsSpec {
   bool collapse_repeats = false;
   uint32_t max_nodes_per_step = 10;  // 1..50
   Segment segment;                   // the customers queried (spec/segment.h); empty = everyone
+  std::optional<PathsWho> who;       // also list the customers of one node or link
 };
 
 struct PathsNode {
@@ -60,6 +76,7 @@ struct PathsResult {
   uint64_t customers = 0;            // step-0 count
   std::vector<PathsNode> nodes;      // by step, then count descending, then event
   std::vector<PathsLink> links;      // by source step, then count descending, then ids
+  std::optional<WhoList> who;        // when the spec has `who`
   std::vector<std::string> warnings;
 };
 

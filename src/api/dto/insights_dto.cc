@@ -9,6 +9,7 @@
 #include "api/dto/customer_dto.h"
 #include "api/dto/json_writer.h"
 #include "api/dto/segment_dto.h"
+#include "api/dto/who_dto.h"
 
 namespace cairn::api {
 namespace json = boost::json;
@@ -33,14 +34,18 @@ Result<json::object> ParseObject(std::string_view text, std::initializer_list<st
   return std::move(v.as_object());
 }
 
-Result<std::string> GetString(const json::object& o, std::string_view key, std::string def) {
+Result<std::string> GetString(const json::object& o, std::string_view key, std::string def,
+                              std::string_view name = {}) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return def;
-  if (!it->value().is_string()) return Bad(key, "must be a string");
+  if (!it->value().is_string()) return Bad(name.empty() ? key : name, "must be a string");
   return std::string(it->value().as_string());
 }
 
-Result<int64_t> GetInt(const json::object& o, std::string_view key, int64_t def, int64_t lo, int64_t hi) {
+// `name` names the field in errors when it is not `key` itself (a key of a nested object).
+Result<int64_t> GetInt(const json::object& o, std::string_view key, int64_t def, int64_t lo, int64_t hi,
+                       std::string_view name = {}) {
+  if (name.empty()) name = key;
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return def;
   const json::value& v = it->value();
@@ -49,8 +54,8 @@ Result<int64_t> GetInt(const json::object& o, std::string_view key, int64_t def,
   else if (v.is_uint64() && v.as_uint64() <= INT64_MAX) n = static_cast<int64_t>(v.as_uint64());
   else if (v.is_double() && std::trunc(v.as_double()) == v.as_double() && std::fabs(v.as_double()) < 9e15)
     n = static_cast<int64_t>(v.as_double());
-  else return Bad(key, "must be an integer");
-  if (n < lo || n > hi) return Bad(key, "must be " + std::to_string(lo) + ".." + std::to_string(hi));
+  else return Bad(name, "must be an integer");
+  if (n < lo || n > hi) return Bad(name, "must be " + std::to_string(lo) + ".." + std::to_string(hi));
   return n;
 }
 
@@ -90,6 +95,40 @@ Result<analytics::Segment> GetSegment(const json::object& o) {
   auto it = o.find("segment");
   if (it == o.end()) return analytics::Segment{};
   return DecodeSegment(it->value());
+}
+
+// "who": an object with exactly `allowed` keys (plus the paging keys "limit" and "after"), or
+// nullptr when absent / null.
+Result<const json::object*> GetWho(const json::object& o, std::initializer_list<std::string_view> allowed,
+                                   const char* shape) {
+  auto it = o.find("who");
+  if (it == o.end() || it->value().is_null()) return static_cast<const json::object*>(nullptr);
+  if (!it->value().is_object()) return Bad("who", std::string("expected ") + shape);
+  const json::object& w = it->value().as_object();
+  for (const auto& kv : w) {
+    bool ok = kv.key() == "limit" || kv.key() == "after";
+    for (std::string_view a : allowed) ok = ok || kv.key() == a;
+    if (!ok) return Bad("who." + std::string(kv.key()), "unknown field");
+  }
+  return &w;
+}
+
+// A paths node id as the answer names it, "<step>:<event>" (the event may hold ':').
+Status ParseNodeId(const json::object& w, std::string_view key, uint32_t* step, std::string* event) {
+  const std::string field = "who." + std::string(key);
+  const json::value* v = w.if_contains(key);
+  if (!v || v->is_null()) return Bad(field, "required");
+  if (!v->is_string()) return Bad(field, "must be a node id like \"2:Product Viewed\"");
+  std::string_view id = v->as_string();
+  const size_t colon = id.find(':');
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(id.data(), id.data() + (colon == std::string_view::npos ? 0 : colon), n);
+  if (colon == std::string_view::npos || colon == 0 || ec != std::errc() || end != id.data() + colon ||
+      colon + 1 == id.size() || n > 5)
+    return Bad(field, "must be a node id like \"2:Product Viewed\" (step 0..5, then the event)");
+  *step = n;
+  *event = std::string(id.substr(colon + 1));
+  return Status::Ok();
 }
 
 void Warnings(JsonWriter& w, const std::vector<std::string>& warnings) {
@@ -180,28 +219,57 @@ Result<analytics::TrendsSpec> ParseTrendsSpec(std::string_view text) {
 }
 
 Result<analytics::LifecycleSpec> ParseLifecycleSpec(std::string_view text) {
-  ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "period", "from", "to", "segment"}));
+  ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "period", "from", "to", "segment", "who"}));
   analytics::LifecycleSpec s;
   ASSIGN_OR_RETURN(s.event, GetString(o, "event", ""));
   ASSIGN_OR_RETURN(s.period, GetPeriod(o, "period", Period::kWeek));
   RETURN_IF_ERROR(GetRange(o, &s.from_ms, &s.to_ms));
   ASSIGN_OR_RETURN(s.segment, GetSegment(o));
+  ASSIGN_OR_RETURN(const json::object* w,
+                   GetWho(o, {"period", "status"}, "{\"period\": \"2026-01-05\", \"status\": \"new\"}"));
+  if (w) {
+    analytics::LifecycleWho who;
+    ASSIGN_OR_RETURN(std::string status, GetString(*w, "status", "", "who.status"));
+    if (status == "new") who.status = analytics::LifecycleStatus::kNew;
+    else if (status == "returning") who.status = analytics::LifecycleStatus::kReturning;
+    else if (status == "resurrecting") who.status = analytics::LifecycleStatus::kResurrecting;
+    else if (status == "dormant") who.status = analytics::LifecycleStatus::kDormant;
+    else return Bad("who.status", "must be new, returning, resurrecting or dormant");
+    const json::value* p = w->if_contains("period");
+    if (!p || p->is_null()) return Bad("who.period", "required (the period's start, as rows[].start gives it)");
+    if (p->is_string()) {
+      ASSIGN_OR_RETURN(who.period_ms, ParseQueryTime("who.period", std::string(p->as_string())));
+    } else {
+      ASSIGN_OR_RETURN(who.period_ms, GetInt(*w, "period", 0, 0, INT64_MAX / 4, "who.period"));
+    }
+    ASSIGN_OR_RETURN(who.page, DecodeWhoPage(*w, "who"));
+    s.who = who;
+  }
   return s;
 }
 
 Result<analytics::StickinessSpec> ParseStickinessSpec(std::string_view text) {
-  ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "interval", "from", "to", "segment"}));
+  ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"event", "interval", "from", "to", "segment", "who"}));
   analytics::StickinessSpec s;
   ASSIGN_OR_RETURN(s.event, GetString(o, "event", ""));
   ASSIGN_OR_RETURN(s.interval, GetPeriod(o, "interval", Period::kDay));
   RETURN_IF_ERROR(GetRange(o, &s.from_ms, &s.to_ms));
   ASSIGN_OR_RETURN(s.segment, GetSegment(o));
+  ASSIGN_OR_RETURN(const json::object* w, GetWho(o, {"periods"}, "{\"periods\": n}"));
+  if (w) {
+    analytics::StickinessWho who;
+    if (!w->contains("periods")) return Bad("who.periods", "required (customers active on exactly this many periods)");
+    ASSIGN_OR_RETURN(int64_t k, GetInt(*w, "periods", 1, 1, 50'000, "who.periods"));
+    who.periods = static_cast<uint32_t>(k);
+    ASSIGN_OR_RETURN(who.page, DecodeWhoPage(*w, "who"));
+    s.who = who;
+  }
   return s;
 }
 
 Result<analytics::PathsSpec> ParsePathsSpec(std::string_view text) {
   ASSIGN_OR_RETURN(json::object o, ParseObject(text, {"anchor", "direction", "depth", "from", "to", "window", "exclude",
-                                                      "collapse_repeats", "max_nodes_per_step", "segment"}));
+                                                      "collapse_repeats", "max_nodes_per_step", "segment", "who"}));
   analytics::PathsSpec s;
   ASSIGN_OR_RETURN(s.anchor, GetString(o, "anchor", ""));
   ASSIGN_OR_RETURN(std::string dir, GetString(o, "direction", "next"));
@@ -229,6 +297,30 @@ Result<analytics::PathsSpec> ParsePathsSpec(std::string_view text) {
   ASSIGN_OR_RETURN(s.collapse_repeats, GetBool(o, "collapse_repeats", false));
   ASSIGN_OR_RETURN(int64_t maxn, GetInt(o, "max_nodes_per_step", 10, 1, 50));
   s.max_nodes_per_step = static_cast<uint32_t>(maxn);
+  ASSIGN_OR_RETURN(const json::object* w,
+                   GetWho(o, {"node", "status", "source", "target"},
+                          "{\"node\": \"1:Product Viewed\"} or {\"source\": \"0:Signed Up\", \"target\": \"1:Product Viewed\"}"));
+  if (w) {
+    analytics::PathsWho who;
+    const bool node = w->contains("node"), link = w->contains("source") || w->contains("target");
+    if (node == link) return Bad("who", "give either node (with status) or source and target");
+    if (node) {
+      RETURN_IF_ERROR(ParseNodeId(*w, "node", &who.step, &who.event));
+      ASSIGN_OR_RETURN(std::string status, GetString(*w, "status", "reached", "who.status"));
+      if (status == "reached") who.kind = analytics::PathsWho::Kind::kNode;
+      else if (status == "dropped") who.kind = analytics::PathsWho::Kind::kDropped;
+      else return Bad("who.status", "must be reached or dropped");
+    } else {
+      if (w->contains("status")) return Bad("who.status", "only with node (a link is taken, not dropped)");
+      who.kind = analytics::PathsWho::Kind::kLink;
+      RETURN_IF_ERROR(ParseNodeId(*w, "source", &who.step, &who.event));
+      uint32_t target_step = 0;
+      RETURN_IF_ERROR(ParseNodeId(*w, "target", &target_step, &who.target));
+      if (target_step != who.step + 1) return Bad("who.target", "must be a node of the step after the source's");
+    }
+    ASSIGN_OR_RETURN(who.page, DecodeWhoPage(*w, "who"));
+    s.who = std::move(who);
+  }
   return s;
 }
 
@@ -259,6 +351,11 @@ std::string LifecycleToJson(const analytics::LifecycleResult& r) {
         .Key("dormant").UInt(row.dormant)
         .EndObject();
   w.EndArray();
+  if (r.who) {
+    w.Key("who").BeginObject().Key("period").String(r.who_period);
+    WriteWhoList(*r.who, &w);
+    w.EndObject();
+  }
   Warnings(w, r.warnings);
   w.EndObject();
   return w.Take();
@@ -272,6 +369,11 @@ std::string StickinessToJson(const analytics::StickinessResult& r) {
   w.Key("counts").BeginArray();
   for (uint64_t c : r.counts) w.UInt(c);
   w.EndArray();
+  if (r.who) {
+    w.Key("who").BeginObject();
+    WriteWhoList(*r.who, &w);
+    w.EndObject();
+  }
   Warnings(w, r.warnings);
   w.EndObject();
   return w.Take();
@@ -292,6 +394,11 @@ std::string PathsToJson(const analytics::PathsResult& r) {
   for (const auto& l : r.links)
     w.BeginObject().Key("source").String(l.source).Key("target").String(l.target).Key("count").UInt(l.count).EndObject();
   w.EndArray();
+  if (r.who) {
+    w.Key("who").BeginObject();
+    WriteWhoList(*r.who, &w);
+    w.EndObject();
+  }
   Warnings(w, r.warnings);
   w.EndObject();
   return w.Take();

@@ -5,11 +5,15 @@
 //   trends:     {"event": "" (= every interaction), "measure": "count"|"uniques"|"sum"|"avg",
 //                "property": "revenue", "interval": "hour"|"day"|"week"|"month", "from", "to",
 //                "breakdown": "none"|"channel"|"event", "top_n": 1..100, "compare": bool}
-//   lifecycle:  {"event", "period": "day"|"week"|"month", "from", "to"}
-//   stickiness: {"event", "interval", "from", "to"}
+//   lifecycle:  {"event", "period": "day"|"week"|"month", "from", "to",
+//                "who": {"period": "2026-01-05" | ms, "status": "new"|"returning"|"resurrecting"|"dormant"}}
+//   stickiness: {"event", "interval", "from", "to", "who": {"periods": n}}
 //   paths:      {"anchor" (required), "direction": "next"|"previous", "depth": 1..5, "from", "to",
 //                "window": "30m"|"12h"|"7d"|ms, "exclude": [event], "collapse_repeats": bool,
-//                "max_nodes_per_step": 1..50}
+//                "max_nodes_per_step": 1..50,
+//                "who": {"node": "2:Home", "status": "reached"|"dropped"} | {"source": "1:A", "target": "2:B"}}
+//   Every "who" also takes "limit" and "after" (api/dto/who_dto.h); the answer then carries
+//   "who": {"customers": ["c:1", ...], "next": "c:9" | null} (lifecycle adds "period", its label).
 // Times: "YYYY-MM-DD" (UTC midnight), "YYYY-MM-DDTHH:MM:SS[.mmm]Z", or ms since the epoch;
 // "from" inclusive, "to" exclusive; both absent = the data's whole time range.
 // Errors: InvalidArgument "<field>: <what is wrong>", which the handler answers with 400.

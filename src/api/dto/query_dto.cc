@@ -9,6 +9,7 @@
 #include "api/dto/customer_dto.h"
 #include "api/dto/json_writer.h"
 #include "api/dto/segment_dto.h"
+#include "api/dto/who_dto.h"
 
 namespace cairn::api {
 
@@ -111,17 +112,6 @@ Result<json::object> ParseObject(std::string_view text) {
   if (ec) return InvalidArgument(fmt::format("body: invalid JSON ({})", ec.message()));
   if (!v.is_object()) return InvalidArgument("body: expected a JSON object");
   return std::move(v.as_object());
-}
-
-Result<store::CustomerId> GetCustomerCursor(const json::value& v, std::string_view field) {
-  if (v.is_null()) return store::CustomerId{0};
-  ASSIGN_OR_RETURN(std::string s, GetString(v, field));
-  std::string_view d = s;
-  if (d.starts_with("c:")) d.remove_prefix(2);
-  uint64_t id = 0;
-  auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), id);
-  if (ec != std::errc() || end != d.data() + d.size()) return Bad(field, "expected a cursor like \"c:123\"");
-  return id;
 }
 
 }  // namespace
@@ -324,7 +314,7 @@ Result<FunnelSpec> DecodeFunnelSpec(std::string_view text) {
       if (l < 1 || l > 10000) return Bad("who.limit", "must be in [1, 10000]");
       who.limit = static_cast<size_t>(l);
     }
-    if (const auto* x = wo.if_contains("after")) { ASSIGN_OR_RETURN(who.after, GetCustomerCursor(*x, "who.after")); }
+    if (const auto* x = wo.if_contains("after")) { ASSIGN_OR_RETURN(who.after, DecodeCustomerCursor(*x, "who.after")); }
     spec.who = who;
   }
   return spec;

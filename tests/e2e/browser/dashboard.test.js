@@ -4,7 +4,8 @@
 // overview shows live numbers (the same as GET /v1/dashboard), a goal edit changes the ETA, the
 // funnel builder shows the counts the API answers for the same spec, the segment and range
 // filters change the numbers to the API's answer for that filter, the paths / stickiness /
-// lifecycle builders show the API's counts, the customer page shows a
+// lifecycle builders show the API's counts and list the customers behind a clicked number, the
+// customer page shows a
 // simulated customer's timeline, and the rescue queue acts on an item. Any console error, failed
 // request or request leaving 127.0.0.1 fails the test. Screenshots: $CAIRN_E2E_ARTIFACTS (ctest
 // sets build/<dir>/e2e-artifacts) or a temp dir.
@@ -330,6 +331,41 @@ test('the dashboard in a real browser against cairn demo', { timeout: 170000 }, 
     await page.waitForSelector('.stickiness-counts .count');
     const sshown = await page.$$eval('.stickiness-counts .count', (els) => els.map((e) => Number(e.dataset.count)));
     close(sshown, (await api('POST', '/v1/query/stickiness', sspec)).counts, 'stickiness');
+  });
+
+  await step('clicking a paths, stickiness or lifecycle number lists the customers behind it', async () => {
+    // Each click sends the builder's spec plus "who" (docs/api/insights.md "Who"); the list shows
+    // the first page of the API's answer for that call, each a link to the customer.
+    const listed = async (kind, click) => {
+      const sent = page.waitForRequest((r) => r.url().endsWith(`/v1/query/${kind}`) && r.method() === 'POST' &&
+        JSON.parse(r.postData()).who !== undefined);
+      await click();
+      const spec = JSON.parse((await sent).postData());
+      await page.waitForSelector(`#${kind}-who ul.who, #${kind}-who .muted, #${kind}-who .error`);
+      const shown = await page.$$eval(`#${kind}-who ul.who li a`, (as) => as.map((a) => a.textContent));
+      const answer = await api('POST', `/v1/query/${kind}`, spec);
+      assert.ok(Array.isArray(answer.who.customers), `${kind}: the API lists customers`);
+      // Live ingest may add customers between the two calls: the page's are the API's first ones.
+      const overlap = shown.filter((c) => answer.who.customers.includes(c)).length;
+      assert.ok(overlap >= shown.length - 5, `${kind}: page ${shown.slice(0, 5)}…, API ${answer.who.customers.slice(0, 5)}…`);
+      return { spec, shown };
+    };
+    // Paths: the customers who reached step 1's busiest node (a count button of the node table).
+    const p = await listed('paths', () => page.click('.paths-nodes tbody tr:nth-child(2) button.count'));
+    assert.match(p.spec.who.node, /^1:/);
+    const node = Number(await page.getAttribute('.paths-nodes tbody tr:nth-child(2) button.count', 'data-count'));
+    assert.ok(p.shown.length > 0 && p.shown.length <= Math.min(50, node + 5), `paths: ${p.shown.length} of ${node}`);
+    // Stickiness: customers active on exactly one period (the first bar's count).
+    const s = await listed('stickiness', () => page.click('.stickiness-counts tbody tr:first-child button.count'));
+    assert.deepEqual(s.spec.who, { periods: 1, limit: 50 });
+    // Lifecycle: a cell of the first period; its link opens that customer's page.
+    const l = await listed('lifecycle', () => page.click('.lifecycle-rows tbody tr:first-child td:nth-child(2) button.count'));
+    assert.equal(l.spec.who.status, 'new');
+    if (p.shown.length) {
+      await page.click('#paths-who ul.who li:first-child a');
+      await waitFor(async () => new URL(page.url()).pathname.startsWith('/customers/'), { what: 'the customer page' });
+      await page.goBack();
+    }
   });
 
   await step('the customer page shows a simulated customer timeline', async () => {

@@ -21,6 +21,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <future>
 #include <map>
 #include <random>
@@ -214,6 +215,22 @@ TEST(InsightsGolden, EveryFile) {
 
 // ---- randomized invariants vs brute force -------------------------------------------------------
 
+// Every customer of a who list, fetched page by page (2 per page) through the `next` cursors.
+template <typename Fetch>
+std::vector<uint64_t> WalkPages(Fetch fetch) {
+  std::vector<uint64_t> all;
+  WhoPage page{2, 0};
+  for (int guard = 0; guard < 10000; ++guard) {
+    WhoList list = fetch(page);
+    EXPECT_LE(list.customers.size(), 2u);
+    all.insert(all.end(), list.customers.begin(), list.customers.end());
+    if (!list.next) break;
+    EXPECT_EQ(*list.next, list.customers.back());
+    page.after = *list.next;
+  }
+  return all;
+}
+
 std::vector<Row> RandomRows(uint32_t seed, size_t customers, size_t n) {
   std::mt19937 rng(seed);
   const char* events[] = {"A", "B", "C", "D"};
@@ -312,6 +329,47 @@ TEST(InsightsRandom, MatchBruteForce) {
     for (const auto& [c, d] : days) ++hist[d.size() - 1];
     EXPECT_EQ(sr->counts, hist);
 
+    // who lists: exactly the brute-force customers of each stickiness bar and lifecycle cell,
+    // whole and walked page by page (limit 2)
+    for (uint32_t k = 1; k <= 21; ++k) {
+      std::vector<uint64_t> want;
+      for (const auto& [c, d] : days)
+        if (d.size() == k) want.push_back(c);
+      ss.who = StickinessWho{k, {}};
+      auto all = RunStickiness(f.index(), ss, f.ctx());
+      ASSERT_TRUE(all.ok());
+      EXPECT_EQ(all->who->customers, want) << "stickiness k=" << k;
+      EXPECT_EQ(WalkPages([&](WhoPage page) {
+                  ss.who->page = page;
+                  return RunStickiness(f.index(), ss, f.ctx())->who.value();
+                }),
+                want)
+          << "stickiness pages k=" << k;
+    }
+    for (const auto& row : lr->rows) {
+      const int64_t p = PeriodOf(row.start_ms, Period::kWeek);
+      std::vector<uint64_t> want[4];
+      for (const auto& [c, w] : weeks) {
+        const bool act = w.count(p), before = w.count(p - 1), first = *w.begin() == p;
+        if (act && first) want[0].push_back(c);
+        else if (act && before) want[1].push_back(c);
+        else if (act) want[2].push_back(c);
+        else if (before) want[3].push_back(c);
+      }
+      for (int kind = 0; kind < 4; ++kind) {
+        ls.who = LifecycleWho{static_cast<LifecycleStatus>(kind), row.start_ms, {}};
+        auto got = RunLifecycle(f.index(), ls, f.ctx());
+        ASSERT_TRUE(got.ok());
+        EXPECT_EQ(got->who->customers, want[kind]) << row.start << " kind " << kind;
+        EXPECT_EQ(got->who_period, row.start);
+        EXPECT_EQ(WalkPages([&](WhoPage page) {
+                    ls.who->page = page;
+                    return RunLifecycle(f.index(), ls, f.ctx())->who.value();
+                  }),
+                  want[kind]);
+      }
+    }
+
     // paths: reconciliation at every step; step 0 = customers with the anchor in range
     PathsSpec ps;
     ps.anchor = "A";
@@ -342,6 +400,44 @@ TEST(InsightsRandom, MatchBruteForce) {
       reaching -= drop;
     }
     EXPECT_EQ(reaching, 0u);
+
+    // paths who: every node's list has its count (reached) and dropoff (dropped) customers, every
+    // link's its count; a step's node lists partition the customers still on a path there, and
+    // step 0 lists exactly the customers with the anchor in range
+    auto who_of = [&](PathsWho who) {
+      PathsSpec q = ps;
+      q.who = who;
+      auto r = RunPaths(f.index(), q, f.ctx());
+      EXPECT_TRUE(r.ok());
+      EXPECT_EQ(r->nodes.size(), pr->nodes.size());  // the answer itself is unchanged
+      const std::vector<uint64_t> ids = r->who->customers;
+      EXPECT_EQ(WalkPages([&](WhoPage page) {
+                  q.who->page = page;
+                  return RunPaths(f.index(), q, f.ctx())->who.value();
+                }),
+                ids);
+      return ids;
+    };
+    std::map<uint32_t, std::set<uint64_t>> per_step;
+    for (const auto& n : pr->nodes) {
+      WhoPage all{10000, 0};
+      auto reached = who_of(PathsWho{PathsWho::Kind::kNode, n.step, n.event, "", all});
+      EXPECT_EQ(reached.size(), n.count) << n.id;
+      EXPECT_TRUE(std::is_sorted(reached.begin(), reached.end()));
+      for (uint64_t c : reached) EXPECT_TRUE(per_step[n.step].insert(c).second) << n.id << " lists c:" << c << " twice";
+      auto dropped = who_of(PathsWho{PathsWho::Kind::kDropped, n.step, n.event, "", all});
+      EXPECT_EQ(dropped.size(), n.dropoff) << n.id;
+      EXPECT_TRUE(std::includes(reached.begin(), reached.end(), dropped.begin(), dropped.end())) << n.id;
+    }
+    EXPECT_EQ(per_step[0], anchored);
+    for (const auto& l : pr->links) {
+      const size_t colon_s = l.source.find(':'), colon_t = l.target.find(':');
+      const uint32_t step = static_cast<uint32_t>(std::stoul(l.source.substr(0, colon_s)));
+      auto took = who_of(PathsWho{PathsWho::Kind::kLink, step, l.source.substr(colon_s + 1),
+                                  l.target.substr(colon_t + 1), WhoPage{10000, 0}});
+      EXPECT_EQ(took.size(), l.count) << l.source << " -> " << l.target;
+      for (uint64_t c : took) EXPECT_TRUE(per_step[step + 1].count(c)) << "c:" << c << " took " << l.target;
+    }
   }
 }
 

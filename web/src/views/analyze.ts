@@ -1,5 +1,6 @@
 // Analyst views (docs/analytics.md, docs/api/insights.md): the funnel builder (steps, window,
-// breakdown → chart, counts and the "who" list), the paths, stickiness and lifecycle builders,
+// breakdown → chart, counts and the "who" list), the paths, stickiness and lifecycle builders
+// (clicking a node, link, bar or count lists the customers behind it: their "who" lists),
 // the cohort retention heatmap and trends. The page's filters (range and segment) go into every
 // query (state.ts queryFilters).
 import { post, type Call } from '../api';
@@ -194,14 +195,18 @@ async function trends(): Promise<HTMLElement> {
 
 // A query builder: a form whose fields make a spec (with the page's filters), run on submit;
 // the answer is drawn into `out` by `draw`, under a card whose "view query" is the call made.
+// `draw` also gets `who(w, title)`: it lists the customers behind one number of that answer — the
+// same spec plus `"who": w` — in the builder's who panel (#<kind>-who).
+type Who = (w: Record<string, unknown>, title: string) => void;
 function builder(
   kind: string,
   title: string,
   fields: HTMLElement[],
   spec: () => Record<string, unknown>,
-  draw: (r: any, spec: any) => (HTMLElement | null)[],
+  draw: (r: any, spec: any, who: Who) => (HTMLElement | null)[],
 ): HTMLElement {
   const out = h('div', { class: 'builder-out', id: `${kind}-result` });
+  const whoBox = h('div', { class: 'who-panel', id: `${kind}-who` });
   const form = h('form', { class: 'builder', id: `${kind}-form` }, h('div', { class: 'opts' }, fields), h('button', { type: 'submit', id: `${kind}-run` }, 'Run'));
   const path = `/v1/query/${kind}`;
   form.addEventListener('submit', async (ev) => {
@@ -209,18 +214,55 @@ function builder(
     const s = { ...spec(), ...queryFilters() };
     const call: Call = { method: 'POST', path, body: s };
     clear(out);
+    clear(whoBox);
     out.append(h('div', { class: 'loading' }, 'Running…'));
     try {
       const r = await post(path, s);
       clear(out);
-      out.append(card(title, [call], draw(r, s)));
+      out.append(card(title, [call], draw(r, s, (w, t) => void listWho(path, s, w, t, whoBox))));
     } catch (e) {
       clear(out);
       out.append(card(title, [call], errorBox(e)));
     }
   });
-  return card(`${title} builder`, [{ method: 'POST', path, body: spec() }], form, out);
+  return card(`${title} builder`, [{ method: 'POST', path, body: spec() }], form, out, whoBox);
 }
+
+// The who panel: the first page (50) of customers, each a link to their page; "more" fetches the
+// next page with the answer's cursor.
+async function listWho(path: string, spec: any, who: Record<string, unknown>, title: string, box: HTMLElement): Promise<void> {
+  clear(box);
+  box.append(h('div', { class: 'loading' }, 'Listing customers…'));
+  const body = { ...spec, who: { ...who, limit: 50 } };
+  const call: Call = { method: 'POST', path, body };
+  const list = h('ul', { class: 'who' });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'more');
+  let after: string | null = null;
+  let shown = 0;
+  const page = async () => {
+    const r = await post(path, after ? { ...body, who: { ...body.who, after } } : body);
+    const ids: string[] = r.who?.customers ?? [];
+    ids.forEach((c) => list.append(h('li', {}, link(`/customers/${encodeURIComponent(c)}`, c))));
+    shown += ids.length;
+    after = r.who?.next ?? null;
+    more.hidden = !after;
+    list.dataset.count = String(shown);
+    return r;
+  };
+  try {
+    const r = await page();
+    clear(box);
+    box.append(card(`Who: ${title}`, [call], shown ? list : h('p', { class: 'muted' }, 'Nobody.'), more, warnings(r)));
+    more.addEventListener('click', () => void page().catch((e) => box.append(errorBox(e))));
+  } catch (e) {
+    clear(box);
+    box.append(card(`Who: ${title}`, [call], errorBox(e)));
+  }
+}
+
+// A count that lists its customers when clicked (keeps data-count for tests and scripts).
+const countButton = (n: number, onClick: () => void, title: string) =>
+  h('button', { type: 'button', class: 'count link', 'data-count': n, title, onclick: () => onClick() }, nf0.format(n));
 
 const sel = (id: string, label: string, options: string[], selected: string) =>
   h('select', { id, 'aria-label': label }, options.map((o) => h('option', { value: o, selected: o === selected }, o)));
@@ -242,9 +284,10 @@ function pathsBuilder(): HTMLElement {
       if (windowSel.value !== 'none') s.window = windowSel.value;
       return s;
     },
-    (r) => {
+    (r, _s, who) => {
       const nodes: any[] = r.nodes ?? [];
       const links: any[] = r.links ?? [];
+      const node = (id: string, status: string) => who({ node: id, status }, status === 'dropped' ? `dropped after ${id}` : `reached ${id}`);
       return [
         links.length
           ? chart(
@@ -263,11 +306,22 @@ function pathsBuilder(): HTMLElement {
                 ],
               },
               320,
+              '',
+              // A node lists who reached it, a link who took it.
+              (p) => {
+                if (p.dataType === 'node') node(p.data.name, 'reached');
+                else if (p.dataType === 'edge') who({ source: p.data.source, target: p.data.target }, `${p.data.source} → ${p.data.target}`);
+              },
             )
           : h('p', { class: 'muted' }, 'No paths: nobody did the anchor event in the range and segment.'),
         table(
           ['step', 'event', 'customers', 'dropped here'],
-          nodes.map((n) => [String(n.step), n.event, h('span', { class: 'count', 'data-count': n.count }, nf0.format(n.count)), nf0.format(n.dropoff)]),
+          nodes.map((n) => [
+            String(n.step),
+            n.event,
+            countButton(n.count, () => node(n.id, 'reached'), 'list who reached this step'),
+            h('button', { type: 'button', class: 'dropoff link', 'data-count': n.dropoff, title: 'list who dropped here', onclick: () => node(n.id, 'dropped') }, nf0.format(n.dropoff)),
+          ]),
           'counts paths-nodes',
         ),
         h('div', { class: 'sub', id: 'paths-customers', 'data-count': r.customers }, `${nf0.format(r.customers)} customers did the anchor event`),
@@ -286,8 +340,9 @@ function stickinessBuilder(): HTMLElement {
     'Stickiness',
     [h('label', {}, 'Event ', event), h('label', {}, 'Interval ', interval)],
     () => ({ event: event.value.trim(), interval: interval.value }),
-    (r) => {
+    (r, _s, who) => {
       const counts: number[] = r.counts ?? [];
+      const bar = (k: number) => who({ periods: k }, `active on exactly ${k} ${r.interval}${k === 1 ? '' : 's'}`);
       return [
         chart({
           grid: { left: 50, right: 10, top: 20, bottom: 40 },
@@ -295,10 +350,10 @@ function stickinessBuilder(): HTMLElement {
           xAxis: { type: 'category', name: `${r.interval}s active`, nameLocation: 'middle', nameGap: 26, data: counts.map((_, i) => String(i + 1)) },
           yAxis: { type: 'value', minInterval: 1 },
           series: [{ type: 'bar', name: 'customers', data: counts, itemStyle: { color: palette[2] } }],
-        }),
+        }, 260, '', (p) => bar(p.dataIndex + 1)),
         table(
           [`${r.interval}s active`, 'customers', 'share'],
-          counts.map((n, i) => [String(i + 1), h('span', { class: 'count', 'data-count': n }, nf0.format(n)), pct(r.customers ? n / r.customers : 0)]),
+          counts.map((n, i) => [String(i + 1), countButton(n, () => bar(i + 1), 'list these customers'), pct(r.customers ? n / r.customers : 0)]),
           'counts stickiness-counts',
         ),
         h('div', { class: 'sub', id: 'stickiness-customers', 'data-count': r.customers }, `${nf0.format(r.customers)} active customers over ${r.periods} ${r.interval}s · average ${num(r.average, nf2)}`),
@@ -318,8 +373,9 @@ function lifecycleBuilder(): HTMLElement {
     'Lifecycle',
     [h('label', {}, 'Event ', event), h('label', {}, 'Period ', period)],
     () => ({ event: event.value.trim(), period: period.value }),
-    (r) => {
+    (r, _s, who) => {
       const rows: any[] = r.rows ?? [];
+      const cell = (start: string, status: string) => who({ period: start, status }, `${status} in the ${r.period} of ${start}`);
       return [
         chart({
           grid: { left: 50, right: 10, top: 30, bottom: 30 },
@@ -334,10 +390,10 @@ function lifecycleBuilder(): HTMLElement {
             data: rows.map((x) => (k === 'dormant' ? -x[k] : x[k])),
             itemStyle: { color: [palette[0], palette[2], palette[1], palette[3]][i] },
           })),
-        }),
+        }, 260, '', (p) => rows[p.dataIndex] && cell(rows[p.dataIndex].start, p.seriesName)),
         table(
           ['period', ...kinds],
-          rows.map((x) => [x.start, ...kinds.map((k) => h('span', { class: 'count', 'data-count': x[k] }, nf0.format(x[k])))]),
+          rows.map((x) => [x.start, ...kinds.map((k) => countButton(x[k], () => cell(x.start, k), `list the ${k} customers`))]),
           'counts lifecycle-rows',
         ),
         warnings(r),
