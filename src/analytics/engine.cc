@@ -11,28 +11,36 @@ Engine::Engine(store::Store* store, Canonicalizer canonical, EngineOptions optio
     : options_(options), cache_(store, std::move(canonical), options_.excluded) {
   auto* m = options_.metrics ? options_.metrics : metrics::Registry::Default();
   queries_ = m->GetCounter("cairn_analytics_queries_total", "Analytics queries run");
+  cancelled_ = m->GetCounter("cairn_analytics_queries_cancelled_total",
+                             "Analytics queries stopped because their client went away");
+  timed_out_ = m->GetCounter("cairn_analytics_queries_timed_out_total",
+                             "Analytics queries stopped at their time limit");
   seconds_ = m->GetHistogram("cairn_analytics_query_seconds", "Analytics query latency, index build included",
                              metrics::ExponentialBounds(0.001, 2, 16));
 }
 
+void Engine::Count(const QueryContext& ctx, int64_t t0_nanos, const Status& status) {
+  queries_->Inc();
+  seconds_->Observe(static_cast<double>(ctx.clock()->MonotonicNanos() - t0_nanos) / 1e9);
+  if (status.ok()) return;
+  if (ctx.cancelled()) cancelled_->Inc();
+  else if (status.code() == Code::kResourceExhausted && status.message().starts_with("deadline exceeded")) timed_out_->Inc();
+}
+
 Result<FunnelResult> Engine::Funnel(const FunnelSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateFunnelSpec(spec));
-  const int64_t t0 = ctx.clock()->MonotonicNanos();
-  ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
-  auto r = RunFunnel(*entry.index, *entry.snapshot, spec, ctx);
-  queries_->Inc();
-  seconds_->Observe((ctx.clock()->MonotonicNanos() - t0) / 1e9);
-  return r;
+  return Counted(ctx, [&]() -> Result<FunnelResult> {
+    ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
+    return RunFunnel(*entry.index, *entry.snapshot, spec, ctx);
+  });
 }
 
 Result<RetentionResult> Engine::Retention(const RetentionSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateRetentionSpec(spec));
-  const int64_t t0 = ctx.clock()->MonotonicNanos();
-  ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
-  auto r = RunRetention(*entry.index, *entry.snapshot, spec, ctx);
-  queries_->Inc();
-  seconds_->Observe((ctx.clock()->MonotonicNanos() - t0) / 1e9);
-  return r;
+  return Counted(ctx, [&]() -> Result<RetentionResult> {
+    ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
+    return RunRetention(*entry.index, *entry.snapshot, spec, ctx);
+  });
 }
 
 Result<IndexCache::Entry> Engine::IndexFor(const Segment& segment, const QueryContext& ctx) {

@@ -75,6 +75,18 @@ class Engine final : public QueryService {
   Result<IndexCache::Entry> IndexFor(const Segment& segment, const QueryContext& ctx);
 
  private:
+  // Runs one query (fn returns its Result) and counts it: cairn_analytics_queries_total and the
+  // latency histogram; a query stopped by ctx also in cairn_analytics_queries_cancelled_total
+  // (client gone) or cairn_analytics_queries_timed_out_total (time limit).
+  template <typename Fn>
+  auto Counted(const QueryContext& ctx, Fn&& fn) {
+    const int64_t t0 = ctx.clock()->MonotonicNanos();
+    auto r = fn();
+    Count(ctx, t0, r.status());
+    return r;
+  }
+  void Count(const QueryContext& ctx, int64_t t0_nanos, const Status& status);
+
   struct SegmentEntry {
     std::string key;
     int64_t made_ms = 0;
@@ -85,6 +97,8 @@ class Engine final : public QueryService {
   std::mutex segments_mu_;
   std::vector<SegmentEntry> segments_;  // guarded by segments_mu_; newest last, at most 8
   metrics::Counter* queries_ = nullptr;
+  metrics::Counter* cancelled_ = nullptr;
+  metrics::Counter* timed_out_ = nullptr;
   metrics::Histogram* seconds_ = nullptr;
 };
 

@@ -1,5 +1,6 @@
 // Engine's trends / lifecycle / stickiness / paths: the same shape as Funnel and Retention
-// (engine.cc) — validate, take the cached index of the current snapshot, run the kernel, count it.
+// (engine.cc) — validate, take the cached index of the current snapshot, run the kernel, count it
+// (Engine::Counted).
 #include "analytics/engine.h"
 #include "analytics/exec/lifecycle.h"
 #include "analytics/exec/paths.h"
@@ -8,20 +9,9 @@
 
 namespace cairn::analytics {
 
-namespace {
-template <typename Fn>
-auto Timed(metrics::Counter* queries, metrics::Histogram* seconds, const QueryContext& ctx, Fn&& fn) {
-  const int64_t t0 = ctx.clock()->MonotonicNanos();
-  auto r = fn();
-  queries->Inc();
-  seconds->Observe(static_cast<double>(ctx.clock()->MonotonicNanos() - t0) / 1e9);
-  return r;
-}
-}  // namespace
-
 Result<TrendsResult> Engine::Trends(const TrendsSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateTrendsSpec(spec));
-  return Timed(queries_, seconds_, ctx, [&]() -> Result<TrendsResult> {
+  return Counted(ctx, [&]() -> Result<TrendsResult> {
     ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
     return RunTrends(*entry.index, spec, ctx);
   });
@@ -29,7 +19,7 @@ Result<TrendsResult> Engine::Trends(const TrendsSpec& spec, const QueryContext& 
 
 Result<LifecycleResult> Engine::Lifecycle(const LifecycleSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateLifecycleSpec(spec));
-  return Timed(queries_, seconds_, ctx, [&]() -> Result<LifecycleResult> {
+  return Counted(ctx, [&]() -> Result<LifecycleResult> {
     ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
     return RunLifecycle(*entry.index, spec, ctx);
   });
@@ -37,7 +27,7 @@ Result<LifecycleResult> Engine::Lifecycle(const LifecycleSpec& spec, const Query
 
 Result<StickinessResult> Engine::Stickiness(const StickinessSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidateStickinessSpec(spec));
-  return Timed(queries_, seconds_, ctx, [&]() -> Result<StickinessResult> {
+  return Counted(ctx, [&]() -> Result<StickinessResult> {
     ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
     return RunStickiness(*entry.index, spec, ctx);
   });
@@ -45,7 +35,7 @@ Result<StickinessResult> Engine::Stickiness(const StickinessSpec& spec, const Qu
 
 Result<PathsResult> Engine::Paths(const PathsSpec& spec, const QueryContext& ctx) {
   RETURN_IF_ERROR(ValidatePathsSpec(spec));
-  return Timed(queries_, seconds_, ctx, [&]() -> Result<PathsResult> {
+  return Counted(ctx, [&]() -> Result<PathsResult> {
     ASSIGN_OR_RETURN(auto entry, IndexFor(spec.segment, ctx));
     return RunPaths(*entry.index, spec, ctx);
   });

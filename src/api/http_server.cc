@@ -17,8 +17,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <condition_variable>
 #include <exception>
 #include <future>
@@ -171,7 +174,21 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
 };
 
-// One connection. Every member is used on the connection's strand only.
+// Whether the peer of socket `fd` has gone, without reading from it: an error or hang-up, or end
+// of stream (the client closed its end: a FIN reads as 0 bytes). Bytes waiting to be read (a
+// pipelined request) mean it is still there. Non-blocking; safe from any thread.
+static bool PeerGone(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;  // nothing happened (or EINTR): still there
+  if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) return true;
+  if (!(p.revents & POLLIN)) return false;
+  char c;
+  const ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;
+  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+// One connection. Every member is used on the connection's strand only (closed_ excepted).
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
   // The read buffer is allocated when the first request starts to arrive (StartHeader), so a
@@ -424,7 +441,19 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void Dispatch() {
     state_ = State::kHandling;
     stream_.expires_never();  // the handler's time is the handler's business
+    request_.client_gone = ClientGoneProbe();
     server_->router.Dispatch(std::move(request_), MakeResponder());
+  }
+
+  // ApiRequest::client_gone for the current request: callable from any thread; true once the
+  // connection is closed here or the client has gone (PeerGone). The fd is read once, now; after
+  // Close() the flag answers before the (possibly reused) descriptor is looked at.
+  std::function<bool()> ClientGoneProbe() {
+    return [weak = weak_from_this(), fd = stream_.socket().native_handle()] {
+      std::shared_ptr<HttpConnection> self = weak.lock();
+      if (!self || self->closed_.load(std::memory_order_acquire)) return true;
+      return PeerGone(fd);
+    };
   }
 
   // A responder for the current request: callable from any thread, at most once; it posts the
@@ -558,6 +587,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    closed_.store(true, std::memory_order_release);
     ReleaseBody();
     waiting_ = false;
     idle_.store(false, std::memory_order_relaxed);
@@ -574,6 +604,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool waiting_ = false;          // waiting for the first byte of a request (WaitForRequest)
   std::atomic<bool> idle_{false};              // waiting_, readable from other threads (EvictIdle)
   std::atomic<int64_t> idle_since_ns_{0};
+  std::atomic<bool> closed_{false};            // state_ == kClosed, readable from other threads
   uint64_t reserved_body_ = 0;  // bytes of the in-flight body budget held by this request
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> header_parser_;

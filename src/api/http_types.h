@@ -26,6 +26,10 @@ struct ApiRequest {
   // The client's IP address as text ("127.0.0.1", "::1"); "" when unknown (tests without a
   // socket). Used for per-IP rate limits.
   std::string remote;
+  // True once the client has gone (closed or reset its connection), so long work for it can stop
+  // (analytics queries: QueryContext's cancel probe). One poll(2) of the socket, reading nothing;
+  // callable from any thread, also after the handler returned. Empty without a socket (tests).
+  std::function<bool()> client_gone;
 
   // The first value of header `lower_name` (which must be lower-case), or "" when absent.
   std::string_view Header(std::string_view lower_name) const {

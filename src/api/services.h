@@ -79,8 +79,13 @@ struct Services {
   std::function<Status()> ready;
   // Analytics queries (POST /v1/query/funnel|retention); optional: without it those answer 503.
   analytics::QueryService* analytics = nullptr;
-  // Time limit of one analytics query in ms (0 = none). Default 30 s.
+  // Time limit of one analytics query in ms (0 = none); over it the query answers 504. Default
+  // 30 s (config `query_time_limit_ms`).
   int64_t analytics_time_limit_ms = 30'000;
+  // Test-only: every analytics query sleeps this long between chunks (QueryContext::SetTestDelay),
+  // so the tests of cancellation and time limits have a slow query on small data. Set by app only
+  // with --enable-test-endpoints (CAIRN_TEST_QUERY_DELAY_MS). Default 0.
+  int64_t analytics_test_delay_ms = 0;
   // Cases, agents, SLAs (/v1/cases, /v1/agents, /v1/sla/*, /v1/complaints/analysis) and surveys
   // (/v1/feedback/*); optional: without them those routes answer 503.
   cases::CaseService* cases = nullptr;

@@ -184,6 +184,10 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ApplyRateLimitsSection(v, &cfg->rate_limits));
     } else if (key == "backup_dir") {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->backup_dir));
+    } else if (key == "query_time_limit_ms") {  // docs/analytics.md "Time limit and cancellation"
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->query_time_limit_ms));
+      if (cfg->query_time_limit_ms < 0)
+        return InvalidArgument("config query_time_limit_ms (" + Where(v) + "): must be 0 (none) or more");
     } else {
       return InvalidArgument("config " + path + " (" + Where(kv.first) + "): unknown key '" + key + "'");
     }
@@ -222,6 +226,8 @@ Result<Config> BuildConfig(const CliFlags& f) {
   if (cfg.hub.admin_key.empty())
     if (const char* env = std::getenv("CAIRN_ADMIN_KEY")) cfg.hub.admin_key = env;
   cfg.http.enable_test_endpoints = f.enable_test_endpoints;
+  if (f.enable_test_endpoints)
+    if (const char* env = std::getenv("CAIRN_TEST_QUERY_DELAY_MS")) cfg.query_test_delay_ms = std::atoll(env);
   if (!f.key_rate_limit.empty())
     RETURN_IF_ERROR(ParseRateFlag("--key-rate-limit", f.key_rate_limit, &cfg.rate_limits.key_per_second,
                                   &cfg.rate_limits.key_burst));

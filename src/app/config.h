@@ -40,6 +40,12 @@ struct Config {
   // created if missing, its parent must exist). Default "": backups over the API are off (503);
   // `cairn backup` works either way. docs/reliability.md "Backup".
   std::string backup_dir;
+  // Time limit of one analytics query over HTTP, in ms; past it the query answers 504 (config
+  // `query_time_limit_ms`; 0 = none). Default 30 s. docs/analytics.md "Time limit and cancellation".
+  int64_t query_time_limit_ms = 30'000;
+  // Test-only slow-down of analytics queries (api::Services::analytics_test_delay_ms): read from
+  // CAIRN_TEST_QUERY_DELAY_MS, and only with --enable-test-endpoints. Default 0.
+  int64_t query_test_delay_ms = 0;
 };
 
 void AddServeFlags(CLI::App* cmd, CliFlags* flags, bool data_required);

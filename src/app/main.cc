@@ -99,6 +99,8 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.actions = h->rescue() ? h->rescue()->dispatcher() : nullptr;
   auto analytics_engine = MakeAnalyticsEngine(h);
   services.analytics = analytics_engine.get();
+  services.analytics_time_limit_ms = cfg.query_time_limit_ms;
+  services.analytics_test_delay_ms = cfg.query_test_delay_ms;
   auto value_engine = MakeValueEngine(h, cfg.value);  // customer value: refits periodically (app/value_cmd.h)
   value_engine->Start();
   services.value = value_engine.get();

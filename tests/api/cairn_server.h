@@ -14,6 +14,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -105,6 +106,17 @@ class CairnServer {
 };
 
 inline HttpHeaders WriteAuth(std::string_view key = kWriteKey) { return {{"Authorization", BasicAuth(key)}}; }
+// The value of a metric line `name value` in Prometheus text (name with its labels, if any, e.g.
+// `cairn_http_requests_total{route="/x",code="200"}`), or -1 when absent.
+inline double MetricValue(const std::string& text, const std::string& name) {
+  size_t pos = 0;
+  while ((pos = text.find(name + " ", pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n') return std::strtod(text.c_str() + pos + name.size() + 1, nullptr);
+    pos += name.size();
+  }
+  return -1;
+}
+
 inline HttpHeaders AdminAuth() { return {{"Authorization", std::string("Bearer ") + kAdminKey}}; }
 
 // The body parsed as JSON; null (and a test failure) when it is not JSON.

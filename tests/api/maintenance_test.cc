@@ -23,16 +23,6 @@ using std::chrono::seconds;
 constexpr int kCustomers = 2;
 constexpr int kCompactions = 10;
 
-// The value of an unlabelled counter in Prometheus text, or -1.
-double MetricValue(const std::string& text, const std::string& name) {
-  size_t pos = 0;
-  while ((pos = text.find(name + " ", pos)) != std::string::npos) {
-    if (pos == 0 || text[pos - 1] == '\n') return std::strtod(text.c_str() + pos + name.size() + 1, nullptr);
-    pos += name.size();
-  }
-  return -1;
-}
-
 TEST(Maintenance, TimelineReadsStayCompleteThroughFlushesAndCompactions) {
   TempDir tmp;
   std::ofstream(tmp.Sub("cairn.yaml")) << "memtable_flush_bytes: 16384\n";

@@ -4,6 +4,7 @@
 
 #include "analytics/query_service.h"
 #include "api/dto/insights_dto.h"
+#include "api/handlers/query_limits.h"
 #include "api/responses.h"
 
 namespace cairn::api {
@@ -18,8 +19,10 @@ void Serve(const Services* services, const ApiRequest& request, Responder respon
   auto spec = parse(request.body);
   if (!spec.ok()) return respond(ErrorFromStatus(spec.status()));
   analytics::QueryContext ctx(services->analytics_time_limit_ms);
+  ApplyQueryLimits(*services, request, &ctx);
   const int64_t t0 = ctx.clock()->MonotonicNanos();
   auto result = query(*spec, ctx);
+  if (!result.ok() && ctx.cancelled()) return respond(ClientClosedRequest());
   if (!result.ok()) return respond(ErrorFromStatus(result.status(), {}, what));
   const double ms = static_cast<double>(ctx.clock()->MonotonicNanos() - t0) / 1e6;
   std::string body = encode(*result);
