@@ -21,5 +21,7 @@ endfunction()
 cairn_query_blackbox_test(query_blackbox_test query_api_test.cc)
 # Cancel on client disconnect and the time limit, over real HTTP (a slowed-down query; ~10 s).
 cairn_query_blackbox_test(query_limits_test query_limits_test.cc)
+# cairn query <verb> on a small imported data dir: tables, --json, who lists, exit 2 (~60 s).
+cairn_query_blackbox_test(query_cli_test query_cli_test.cc)
 
 include(${CMAKE_CURRENT_LIST_DIR}/cases/cases.cmake)  # cases/SLA/NPS goldens (cases_golden_test.cc)
