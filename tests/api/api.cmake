@@ -21,7 +21,7 @@ add_dependencies(cairn_blackbox_test cairn)
 # Cases and surveys against the real binary (docs/cases.md).
 cairn_test(cases_blackbox_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/cases_test.cc
-  DEPS cairn_testutil_proc Boost::json
+  DEPS cairn_testutil_proc Boost::json OpenSSL::SSL OpenSSL::Crypto  # the webhook receiver speaks TLS too
   LABELS integration
   TIMEOUT 300)
 target_include_directories(cases_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
