@@ -38,6 +38,7 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/handlers/dashboard_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/handlers/erase_handler.cc
     ${CMAKE_CURRENT_LIST_DIR}/http_server.cc
+    ${CMAKE_CURRENT_LIST_DIR}/query_pool.cc
     ${CMAKE_CURRENT_LIST_DIR}/rate_limit.cc
     ${CMAKE_CURRENT_LIST_DIR}/responses.cc
     ${CMAKE_CURRENT_LIST_DIR}/router.cc

@@ -53,6 +53,8 @@ class ConsentService;  // entity/consent_service.h
 
 namespace cairn::api {
 
+class QueryPool;  // api/query_pool.h
+
 // What one online backup wrote (POST /v1/admin/backup; app/backup.h BackupReport).
 struct BackupOutcome {
   std::string name;  // the backup's directory name under the configured backup directory
@@ -86,6 +88,9 @@ struct Services {
   // so the tests of cancellation and time limits have a slow query on small data. Set by app only
   // with --enable-test-endpoints (CAIRN_TEST_QUERY_DELAY_MS). Default 0.
   int64_t analytics_test_delay_ms = 0;
+  // Where analytics queries run (api/query_pool.h): off the I/O threads, bounded; a full pool
+  // answers 503 + Retry-After. Optional: without it queries run on the I/O thread that read them.
+  QueryPool* query_pool = nullptr;
   // Cases, agents, SLAs (/v1/cases, /v1/agents, /v1/sla/*, /v1/complaints/analysis) and surveys
   // (/v1/feedback/*); optional: without them those routes answer 503.
   cases::CaseService* cases = nullptr;

@@ -188,6 +188,18 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->query_time_limit_ms));
       if (cfg->query_time_limit_ms < 0)
         return InvalidArgument("config query_time_limit_ms (" + Where(v) + "): must be 0 (none) or more");
+    } else if (key == "query_threads") {  // docs/analytics.md "Where a query runs"
+      int64_t n = 0;
+      RETURN_IF_ERROR(ReadScalar(v, key, &n));
+      if (n < 0 || n > 1024)
+        return InvalidArgument("config query_threads (" + Where(v) + "): must be 0 (one per core) to 1024");
+      cfg->query_pool.threads = static_cast<unsigned>(n);
+    } else if (key == "query_queue") {
+      int64_t n = 0;
+      RETURN_IF_ERROR(ReadScalar(v, key, &n));
+      if (n < 0 || n > 100000)
+        return InvalidArgument("config query_queue (" + Where(v) + "): must be 0 to 100000");
+      cfg->query_pool.queue = static_cast<size_t>(n);
     } else {
       return InvalidArgument("config " + path + " (" + Where(kv.first) + "): unknown key '" + key + "'");
     }

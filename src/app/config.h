@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/http_server.h"
+#include "api/query_pool.h"
 #include "app/hub.h"
 #include "app/value_cmd.h"
 #include "base/result.h"
@@ -46,6 +47,10 @@ struct Config {
   // Test-only slow-down of analytics queries (api::Services::analytics_test_delay_ms): read from
   // CAIRN_TEST_QUERY_DELAY_MS, and only with --enable-test-endpoints. Default 0.
   int64_t query_test_delay_ms = 0;
+  // The pool analytics queries run on, off the HTTP I/O threads (config `query_threads`, default
+  // 0 = one per core; `query_queue`, default 16 waiting; beyond: 503 + Retry-After).
+  // docs/analytics.md "Where a query runs".
+  api::QueryPoolOptions query_pool;
 };
 
 void AddServeFlags(CLI::App* cmd, CliFlags* flags, bool data_required);

@@ -101,6 +101,10 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.analytics = analytics_engine.get();
   services.analytics_time_limit_ms = cfg.query_time_limit_ms;
   services.analytics_test_delay_ms = cfg.query_test_delay_ms;
+  // Queries run here, not on the I/O threads (docs/analytics.md "Where a query runs"). Stopped
+  // after the server has drained, before anything its tasks use goes away.
+  api::QueryPool query_pool(cfg.query_pool);
+  services.query_pool = &query_pool;
   auto value_engine = MakeValueEngine(h, cfg.value);  // customer value: refits periodically (app/value_cmd.h)
   value_engine->Start();
   services.value = value_engine.get();
@@ -169,6 +173,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   LOG_INFO("cairn: {} received: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
   if (live) live->Stop();
   server.Stop(std::chrono::seconds(10));
+  query_pool.Stop();
   value_engine->Stop();  // its refit thread reads the store: stop it before the hub closes
   s = h->Close();
   if (!s.ok()) {

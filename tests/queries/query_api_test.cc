@@ -8,7 +8,7 @@
 #include <ctime>
 
 #include "api/cairn_server.h"
-#include "testutil/temp_dir.h"
+#include "api/server_suite.h"
 
 namespace cairn::testutil {
 namespace {
@@ -29,32 +29,20 @@ std::string At(int minutes_ago) { return "\"timestamp\":\"" + IsoMinutesAgo(minu
 
 // One server for the suite (each start costs seconds under ASan); tests only read, except the
 // last one, which writes events no other test queries.
-class QueryApi : public ::testing::Test {
+class QueryApi : public ServerSuite {
  protected:
   static void SetUpTestSuite() {
-    tmp_ = new TempDir();
-    server_ = new CairnServer(tmp_->Sub("data"), tmp_->Sub("serve"));
-    ASSERT_TRUE(server_->Start());
     // u1: Signed Up → Product Viewed → Order Completed; u2: Signed Up → Product Viewed; u3: Signed Up.
-    std::vector<std::string> m = {
-        TrackJson("u1", "Signed Up", "m1", At(50) + R"(,"properties":{"channel":"email"})"),
-        TrackJson("u1", "Product Viewed", "m2", At(40)),
-        TrackJson("u1", "Order Completed", "m3", At(30)),
-        TrackJson("u2", "Signed Up", "m4", At(50) + R"(,"properties":{"channel":"web"})"),
-        TrackJson("u2", "Product Viewed", "m5", At(45)),
-        TrackJson("u3", "Signed Up", "m6", At(20) + R"(,"properties":{"channel":"web"})"),
-    };
-    auto r = server_->Client()->Post("/v1/batch", BatchJson(m), WriteAuth());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ASSERT_EQ(r->status, 200u) << r->body;
+    StartSuite({.seed = {
+                    TrackJson("u1", "Signed Up", "m1", At(50) + R"(,"properties":{"channel":"email"})"),
+                    TrackJson("u1", "Product Viewed", "m2", At(40)),
+                    TrackJson("u1", "Order Completed", "m3", At(30)),
+                    TrackJson("u2", "Signed Up", "m4", At(50) + R"(,"properties":{"channel":"web"})"),
+                    TrackJson("u2", "Product Viewed", "m5", At(45)),
+                    TrackJson("u3", "Signed Up", "m6", At(20) + R"(,"properties":{"channel":"web"})"),
+                }});
   }
-  static void TearDownTestSuite() {
-    if (server_) EXPECT_TRUE(server_->Stop());
-    delete server_;
-    delete tmp_;
-    server_ = nullptr;
-    tmp_ = nullptr;
-  }
+  static void TearDownTestSuite() { StopSuite(); }
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
     client_ = server_->Client();
@@ -65,12 +53,8 @@ class QueryApi : public ::testing::Test {
     return r.ok() ? *r : HttpResponse{};
   }
 
-  static TempDir* tmp_;
-  static CairnServer* server_;
   std::unique_ptr<HttpClient> client_;
 };
-TempDir* QueryApi::tmp_ = nullptr;
-CairnServer* QueryApi::server_ = nullptr;
 
 TEST_F(QueryApi, FunnelAnswersTheDocumentedShape) {
   auto r = Query("funnel",

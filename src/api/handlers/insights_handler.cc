@@ -10,57 +10,59 @@
 namespace cairn::api {
 namespace {
 
-// The common shape of the four endpoints (the router has checked the caller): decode, one call, encode. `run(ctx)` parses and
-// queries; `what` names the route in logs.
+// The common shape of the four endpoints (the router has checked the caller): decode on the I/O
+// thread, then one call and the encoding on the query pool (RunQuery). `what` names the route in
+// logs.
 template <typename Parse, typename Query, typename Encode>
 void Serve(const Services* services, const ApiRequest& request, Responder respond, const char* what, Parse parse,
            Query query, Encode encode) {
   if (services->analytics == nullptr) return respond(ServiceUnavailable("analytics"));
   auto spec = parse(request.body);
   if (!spec.ok()) return respond(ErrorFromStatus(spec.status()));
-  analytics::QueryContext ctx(services->analytics_time_limit_ms);
-  ApplyQueryLimits(*services, request, &ctx);
-  const int64_t t0 = ctx.clock()->MonotonicNanos();
-  auto result = query(*spec, ctx);
-  if (!result.ok() && ctx.cancelled()) return respond(ClientClosedRequest());
-  if (!result.ok()) return respond(ErrorFromStatus(result.status(), {}, what));
-  const double ms = static_cast<double>(ctx.clock()->MonotonicNanos() - t0) / 1e6;
-  std::string body = encode(*result);
-  // {"...":...} → {"...":...,"ms":N}: the engine time, as the funnel/retention answers carry it.
-  if (body.size() >= 2 && body.back() == '}') {
-    body.pop_back();
-    body += ",\"ms\":" + std::to_string(static_cast<int64_t>(ms * 1000) / 1000.0) + "}";
-  }
-  respond(JsonResponse(200, std::move(body)));
+  auto ctx = MakeQueryContext(*services, request);
+  RunQuery(*services, std::move(respond), [ctx, what, query, encode, spec = std::move(*spec)]() -> ApiResponse {
+    const int64_t t0 = ctx->clock()->MonotonicNanos();
+    auto result = query(spec, *ctx);
+    if (!result.ok() && ctx->cancelled()) return ClientClosedRequest();
+    if (!result.ok()) return ErrorFromStatus(result.status(), {}, what);
+    const double ms = static_cast<double>(ctx->clock()->MonotonicNanos() - t0) / 1e6;
+    std::string body = encode(*result);
+    // {"...":...} → {"...":...,"ms":N}: the engine time, as the funnel/retention answers carry it.
+    if (body.size() >= 2 && body.back() == '}') {
+      body.pop_back();
+      body += ",\"ms\":" + std::to_string(static_cast<int64_t>(ms * 1000) / 1000.0) + "}";
+    }
+    return JsonResponse(200, std::move(body));
+  });
 }
 
 }  // namespace
 
 void InsightsHandler::Trends(const ApiRequest& request, Responder respond) {
   Serve(services_, request, std::move(respond), "POST /v1/query/trends", ParseTrendsSpec,
-        [&](const analytics::TrendsSpec& s, const analytics::QueryContext& c) { return services_->analytics->Trends(s, c); },
+        [services = services_](const analytics::TrendsSpec& s, const analytics::QueryContext& c) { return services->analytics->Trends(s, c); },
         TrendsToJson);
 }
 
 void InsightsHandler::Lifecycle(const ApiRequest& request, Responder respond) {
   Serve(services_, request, std::move(respond), "POST /v1/query/lifecycle", ParseLifecycleSpec,
-        [&](const analytics::LifecycleSpec& s, const analytics::QueryContext& c) {
-          return services_->analytics->Lifecycle(s, c);
+        [services = services_](const analytics::LifecycleSpec& s, const analytics::QueryContext& c) {
+          return services->analytics->Lifecycle(s, c);
         },
         LifecycleToJson);
 }
 
 void InsightsHandler::Stickiness(const ApiRequest& request, Responder respond) {
   Serve(services_, request, std::move(respond), "POST /v1/query/stickiness", ParseStickinessSpec,
-        [&](const analytics::StickinessSpec& s, const analytics::QueryContext& c) {
-          return services_->analytics->Stickiness(s, c);
+        [services = services_](const analytics::StickinessSpec& s, const analytics::QueryContext& c) {
+          return services->analytics->Stickiness(s, c);
         },
         StickinessToJson);
 }
 
 void InsightsHandler::Paths(const ApiRequest& request, Responder respond) {
   Serve(services_, request, std::move(respond), "POST /v1/query/paths", ParsePathsSpec,
-        [&](const analytics::PathsSpec& s, const analytics::QueryContext& c) { return services_->analytics->Paths(s, c); },
+        [services = services_](const analytics::PathsSpec& s, const analytics::QueryContext& c) { return services->analytics->Paths(s, c); },
         PathsToJson);
 }
 

@@ -1,0 +1,69 @@
+#pragma once
+// ServerSuite: one real `cairn serve` for a whole test suite, seeded with one batch — each start
+// costs seconds under ASan, so suites that only read (or write what no other test reads) share
+// it. Derive, and call StartSuite from SetUpTestSuite (and StopSuite from TearDownTestSuite):
+//
+//   class QueryApi : public ServerSuite {
+//    protected:
+//     static void SetUpTestSuite() { StartSuite({.seed = {TrackJson(...), ...}}); }
+//     static void TearDownTestSuite() { StopSuite(); }
+//   };
+//
+// Header-only. One suite at a time per process (gtest runs suites one after another).
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/cairn_server.h"
+#include "testutil/temp_dir.h"
+
+namespace cairn::testutil {
+
+struct ServerSuiteOptions {
+  // Written to cairn.yaml and passed with --config when not empty.
+  std::string config_yaml;
+  // Environment set for the server's start only (e.g. CAIRN_TEST_QUERY_DELAY_MS).
+  std::vector<std::pair<std::string, std::string>> env;
+  // More `cairn serve` flags (e.g. --enable-test-endpoints).
+  std::vector<std::string> extra_args;
+  // Messages posted as one batch (write key) once the server serves; none when empty.
+  std::vector<std::string> seed;
+};
+
+class ServerSuite : public ::testing::Test {
+ protected:
+  static void StartSuite(const ServerSuiteOptions& o) {
+    tmp_ = new TempDir();
+    std::vector<std::string> args = o.extra_args;
+    if (!o.config_yaml.empty()) {
+      std::ofstream(tmp_->Sub("cairn.yaml")) << o.config_yaml;
+      args.insert(args.begin(), {"--config", tmp_->Sub("cairn.yaml")});
+    }
+    for (const auto& [k, v] : o.env) ::setenv(k.c_str(), v.c_str(), 1);
+    server_ = new CairnServer(tmp_->Sub("data"), tmp_->Sub("serve"), std::move(args));
+    const ::testing::AssertionResult started = server_->Start();
+    for (const auto& kv : o.env) ::unsetenv(kv.first.c_str());
+    ASSERT_TRUE(started);
+    if (o.seed.empty()) return;
+    auto r = server_->Client()->Post("/v1/batch", BatchJson(o.seed), WriteAuth());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->status, 200u) << r->body;
+  }
+  static void StopSuite() {
+    if (server_) EXPECT_TRUE(server_->Stop());
+    delete server_;
+    delete tmp_;
+    server_ = nullptr;
+    tmp_ = nullptr;
+  }
+
+  inline static TempDir* tmp_ = nullptr;
+  inline static CairnServer* server_ = nullptr;
+};
+
+}  // namespace cairn::testutil
