@@ -65,6 +65,8 @@ struct QueryFlags {
   std::string start_event, return_event, period, mode;
   int periods = 0, min_returns = 0;
   bool revenue = false;
+  std::string who_cohort, who_breakdown;  // retention's who list (--who-cohort, --who-breakdown)
+  int who_cohort_period = 0;              // --who-cohort-period (0 = the cohort's members)
   // trends / lifecycle / stickiness / paths
   std::string event, measure, interval, anchor, direction, exclude, who_node, who_source, who_target, who_period, after;
   int top_n = 0, depth = 0, max_nodes = 0, who_periods = 0;
@@ -158,6 +160,12 @@ std::string RetentionJson(const QueryFlags& f) {
   if (f.revenue) o["revenue"] = true;
   Range(f, &o);
   if (!f.breakdown.empty()) o["breakdown"] = BreakdownJson(f.breakdown);
+  if (!f.who_cohort.empty()) {
+    json::object who{{"cohort", f.who_cohort}, {"period", f.who_cohort_period}};
+    if (f.who_status != "reached") who["status"] = f.who_status;  // "reached": the flag's default, not given
+    if (!f.who_breakdown.empty()) who["breakdown"] = f.who_breakdown;
+    o["who"] = WhoJson(f, std::move(who));
+  }
   return json::serialize(o);
 }
 
@@ -270,6 +278,7 @@ void RunRetentionCmd(const QueryFlags& f) {
       std::printf("\n");
     }
   }
+  if (r.who) PrintWho(r.who->customers, r.who->next);
   PrintWarnings(r.warnings);
   std::printf("(%llu customers, %llu interactions, %.1f ms)\n", static_cast<unsigned long long>(r.customers_scanned),
               static_cast<unsigned long long>(r.rows_scanned), ms);
@@ -481,6 +490,12 @@ void AddQueryCommands(CLI::App* cli) {
   retention->add_option("--mode", f->mode, "on (default) | on_or_after");
   retention->add_option("--min-returns", f->min_returns, "returns needed within a period (default 1)");
   retention->add_flag("--revenue", f->revenue, "also sum the revenue of returns per period");
+  retention->add_option("--who-cohort", f->who_cohort, "list the customers of this cohort (its start, e.g. 2026-01-05)");
+  retention->add_option("--who-cohort-period", f->who_cohort_period,
+                        "with --who-cohort: 0 = its members (default), k = those counted in returned[k]");
+  retention->add_option("--who-status", f->who_status, "with --who-cohort-period k: returned (default) | not_returned");
+  retention->add_option("--who-breakdown", f->who_breakdown, "with --breakdown: the cohort's value");
+  PageFlags(retention, f.get());
   retention->callback([f] { RunRetentionCmd(*f); });
 
   auto* trends = query->add_subcommand("trends", "Trends: counts, customers, sum or average per period");

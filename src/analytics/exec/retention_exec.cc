@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "analytics/exec/row_props.h"
+#include "analytics/exec/who_collect.h"
 
 namespace cairn::analytics {
 namespace {
@@ -62,6 +63,13 @@ Result<RetentionResult> RunRetention(const EventIndex& index, const store::Snaps
   const auto& rev = index.revenues();
   const auto& offsets = index.offsets();
   const Period period = spec.period;
+  // The who list: members of one cohort (by period and breakdown value), per spec/retention_spec.h.
+  std::optional<internal::WhoCollector> who;
+  int64_t who_cohort = 0;
+  if (spec.who) {
+    who.emplace(workers, spec.who->page);
+    who_cohort = PeriodOf(spec.who->cohort_ms, period);
+  }
 
   RETURN_IF_ERROR(index.ParallelForCustomers(ctx, [&](size_t cb, size_t ce, unsigned w) -> Status {
     WorkerAcc& a = *accs[w];
@@ -127,10 +135,18 @@ Result<RetentionResult> RunRetention(const EventIndex& index, const store::Snaps
         acc.revenue.assign(np, 0);
       }
       acc.size++;
+      // Whether this customer counts in returned[k-1] (the one definition the counts and the who
+      // list share).
+      auto returned = [&](size_t k) {
+        return spec.on_or_after ? last_qualifying >= static_cast<int64_t>(k) : a.counts[k - 1] >= spec.min_returns;
+      };
       for (size_t k = 1; k <= np; ++k) {
-        const bool ret = spec.on_or_after ? last_qualifying >= static_cast<int64_t>(k) : a.counts[k - 1] >= spec.min_returns;
-        if (ret) acc.returned[k - 1]++;
+        if (returned(k)) acc.returned[k - 1]++;
         acc.revenue[k - 1] += a.revenue[k - 1];
+      }
+      if (who && cohort == who_cohort && key == spec.who->breakdown) {
+        const size_t k = spec.who->period;
+        if (k == 0 || returned(k) == spec.who->returned) who->Add(w, index.customers()[c]);
       }
     }
     return Status::Ok();
@@ -153,6 +169,7 @@ Result<RetentionResult> RunRetention(const EventIndex& index, const store::Snaps
       }
     }
   }
+  if (who) result.who = who->Finish();
   for (auto& [k, v] : merged)
     result.cohorts.push_back({PeriodLabel(k.second, period), k.first, v.size, std::move(v.returned), std::move(v.revenue)});
   return result;

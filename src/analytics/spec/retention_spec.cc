@@ -22,6 +22,18 @@ Status ValidateRetentionSpec(const RetentionSpec& spec) {
   if (spec.breakdown == RetentionSpec::BreakdownKind::kProperty && spec.start_event.empty())
     return InvalidArgument("breakdown.property: needs start_event (the property is read from it)");
   if (spec.from_ms && spec.to_ms && *spec.from_ms >= *spec.to_ms) return InvalidArgument("to: must be after from");
+  if (spec.who) {
+    const RetentionWho& w = *spec.who;
+    if (w.period > spec.periods)
+      return InvalidArgument(fmt::format("who.period: must be 0 (the cohort) to periods ({})", spec.periods));
+    if (!w.returned && w.period == 0)
+      return InvalidArgument("who.status: not_returned needs a period from 1 (period 0 is the cohort itself)");
+    if (w.page.limit < 1 || w.page.limit > 10000) return InvalidArgument("who.limit: must be 1..10000");
+    const bool bd = spec.breakdown != RetentionSpec::BreakdownKind::kNone;
+    if (bd && w.breakdown.empty())
+      return InvalidArgument("who.breakdown: required with a breakdown (the cohort's value, e.g. \"(none)\")");
+    if (!bd && !w.breakdown.empty()) return InvalidArgument("who.breakdown: only with a breakdown");
+  }
   return Status::Ok();
 }
 

@@ -12,6 +12,10 @@
 // revenue[k-1] = sum of revenue of all returns (of cohort customers) in period p = k.
 // Returns in period 0 (and before the cohort) are never counted. Default weekly, 8 periods, mode on,
 // min_returns 1 reproduces ../shared/peers/funnel_ref.py's retention exactly.
+// WHO (optional): the customers behind one number of the answer, one page at a time (spec/who.h):
+// period 0 = the members of the cohort (its `size`); period k >= 1 = the members counted in
+// returned[k-1] (status returned) or the members not counted there (status not_returned, i.e.
+// size - returned[k-1] customers). With a breakdown the cohort is (value, start).
 
 #include <cstdint>
 #include <optional>
@@ -21,9 +25,18 @@
 #include "analytics/spec/segment.h"
 #include "analytics/spec/property_filter.h"
 #include "analytics/spec/time_bucket.h"
+#include "analytics/spec/who.h"
 #include "base/status.h"
 
 namespace cairn::analytics {
+
+struct RetentionWho {
+  int64_t cohort_ms = 0;     // a time in the cohort's period (the answer's "start" day)
+  std::string breakdown;     // the cohort's breakdown value; "" without a breakdown
+  size_t period = 0;         // 0 = the cohort's members; 1..periods = returned[period-1]
+  bool returned = true;      // false: members NOT counted in returned[period-1] (period >= 1)
+  WhoPage page;
+};
 
 struct RetentionSpec {
   std::string start_event;            // "" = first seen
@@ -39,6 +52,7 @@ struct RetentionSpec {
   enum class BreakdownKind : uint8_t { kNone, kChannel, kProperty } breakdown = BreakdownKind::kNone;
   std::string breakdown_property;
   Segment segment;                   // the customers queried (spec/segment.h); empty = everyone
+  std::optional<RetentionWho> who;
 };
 
 Status ValidateRetentionSpec(const RetentionSpec& spec);
@@ -54,6 +68,7 @@ struct RetentionCohort {
 struct RetentionResult {
   std::vector<RetentionCohort> cohorts;  // by (breakdown, start) ascending
   std::vector<std::string> warnings;
+  std::optional<WhoList> who;           // when the spec asked for one
   uint64_t customers_scanned = 0;
   uint64_t rows_scanned = 0;
 };

@@ -323,7 +323,7 @@ Result<FunnelSpec> DecodeFunnelSpec(std::string_view text) {
 Result<RetentionRequest> DecodeRetentionRequest(std::string_view text) {
   ASSIGN_OR_RETURN(json::object o, ParseObject(text));
   RETURN_IF_ERROR(OnlyKeys(o, {"start_event", "start_where", "return_event", "return_where", "period", "periods", "mode",
-                               "min_returns", "revenue", "from", "to", "breakdown", "segment"},
+                               "min_returns", "revenue", "from", "to", "breakdown", "segment", "who"},
                            ""));
   RetentionRequest req;
   auto& spec = req.spec;
@@ -375,6 +375,30 @@ Result<RetentionRequest> DecodeRetentionRequest(std::string_view text) {
     } else {
       return Bad("breakdown.by", "expected channel or property");
     }
+  }
+  if (const auto* v = o.if_contains("who")) {
+    if (!v->is_object())
+      return Bad("who", "expected {\"cohort\": \"2026-01-05\", \"period\": n, \"status\": \"returned\" | \"not_returned\"}");
+    const auto& wo = v->as_object();
+    RETURN_IF_ERROR(OnlyKeys(wo, {"cohort", "period", "status", "breakdown", "limit", "after"}, "who"));
+    RetentionWho who;
+    const auto* c = wo.if_contains("cohort");
+    if (!c) return Bad("who.cohort", "required (the cohort's start, e.g. \"2026-01-05\")");
+    ASSIGN_OR_RETURN(who.cohort_ms, GetTime(*c, "who.cohort"));
+    if (const auto* x = wo.if_contains("period")) {
+      ASSIGN_OR_RETURN(int64_t k, GetInt(*x, "who.period"));
+      if (k < 0 || k > 400) return Bad("who.period", "0 (the cohort) or a period from 1");
+      who.period = static_cast<size_t>(k);
+    }
+    if (const auto* x = wo.if_contains("status")) {
+      ASSIGN_OR_RETURN(std::string status, GetString(*x, "who.status"));
+      if (status == "returned") who.returned = true;
+      else if (status == "not_returned") who.returned = false;
+      else return Bad("who.status", "expected returned or not_returned");
+    }
+    if (const auto* x = wo.if_contains("breakdown")) { ASSIGN_OR_RETURN(who.breakdown, GetString(*x, "who.breakdown")); }
+    ASSIGN_OR_RETURN(who.page, DecodeWhoPage(wo, "who"));
+    spec.who = std::move(who);
   }
   return req;
 }
@@ -492,6 +516,15 @@ std::string RetentionResultToJson(const RetentionSpec& spec, const RetentionResu
     w.EndObject();
   }
   w.EndArray();
+  if (spec.who && r.who) {
+    w.Key("who").BeginObject();
+    w.Key("cohort").String(PeriodLabel(PeriodOf(spec.who->cohort_ms, spec.period), spec.period));
+    if (spec.breakdown != RetentionSpec::BreakdownKind::kNone) w.Key("breakdown").String(spec.who->breakdown);
+    w.Key("period").UInt(spec.who->period);
+    w.Key("status").String(spec.who->returned ? "returned" : "not_returned");
+    WriteWhoList(*r.who, &w);
+    w.EndObject();
+  }
   WriteWarnings(r.warnings, &w);
   w.Key("stats").BeginObject();
   w.Key("customers").UInt(r.customers_scanned).Key("interactions").UInt(r.rows_scanned).Key("ms").Double(elapsed_ms);
