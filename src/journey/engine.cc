@@ -495,6 +495,7 @@ void JourneyEngine::WorkerLoop() {
   // otherwise pile WAL files up without bound.
   auto last_rates = std::chrono::steady_clock::now();
   auto last_persist = last_rates - std::chrono::milliseconds(options_.persist_interval_ms + 1);
+  std::chrono::steady_clock::duration last_persist_cost{0};  // how long the last Persist() took
   std::unique_lock lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, std::chrono::milliseconds(pending_.empty() ? options_.tick_ms : 1), [this] { return stop_ || !pending_.empty(); });
@@ -516,10 +517,13 @@ void JourneyEngine::WorkerLoop() {
       RecomputeRates();
       last_rates = now;
     }
-    if (now - last_persist > std::chrono::milliseconds(options_.persist_interval_ms)) {
+    if (now - last_persist > std::max<std::chrono::steady_clock::duration>(
+                                 std::chrono::milliseconds(options_.persist_interval_ms),
+                                 kPersistCostFactor * last_persist_cost)) {
       Status s = Persist();
       if (!s.ok()) LOG_EVERY_N_SEC(kError, 60, "journey: persisting state: {}", s.ToString());
-      last_persist = now;
+      last_persist = std::chrono::steady_clock::now();
+      last_persist_cost = last_persist - now;
     }
     lock.lock();
   }

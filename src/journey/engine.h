@@ -50,6 +50,9 @@ class IdentityResolver;
 
 namespace cairn::journey {
 
+// See EngineOptions::persist_interval_ms.
+inline constexpr int kPersistCostFactor = 20;
+
 struct EngineOptions {
   // Directory for state.bin and map.yaml (created). Empty: nothing is persisted. Default empty.
   std::string dir;
@@ -57,7 +60,11 @@ struct EngineOptions {
   Clock* clock = nullptr;                // "now" for dwell timers and stuck; default Clock::Real()
   bool background = true;                // run the worker thread (tests may call Drain/Tick instead)
   int64_t tick_ms = 1000;                // worker: timer check period
-  int64_t persist_interval_ms = 10000;   // worker: state.bin rewrite period when something changed
+  // Worker: state.bin rewrite period when something changed. The rewrite is whole (O(customers)),
+  // so the worker also waits kPersistCostFactor × the last rewrite's duration: persistence costs
+  // at most ~1/kPersistCostFactor of a core however many customers there are (a 10M import with
+  // a fixed 10 s period spent a third of its CPU rewriting state.bin).
+  int64_t persist_interval_ms = 10000;
   int64_t rates_interval_ms = 60000;     // worker: recompute stage conversion rates from history
   metrics::Registry* metrics = nullptr;  // default metrics::Registry::Default()
 };

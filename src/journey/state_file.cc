@@ -18,8 +18,13 @@ constexpr size_t kHeaderSize = 8 + 4 + 4 + 4 + 8 + 8;  // magic, version, state 
 
 std::string JourneyEngine::EncodeStateFile(uint32_t fingerprint, uint64_t applied_seq,
                                            const std::vector<std::pair<const CustomerState*, const History*>>& states) {
+  // Sized exactly (varints at their widest) so the buffer — tens of MB with millions of
+  // customers — is allocated once, not regrown and copied while the engine lock is held.
+  size_t bound = kHeaderSize + 4;
+  for (const auto& [s, h] : states)
+    bound += sizeof(CustomerState) + 2 * 10 + h->transitions.size() * (10 + 10 + 3) + h->emotion.size() * (10 + 4 + 10);
   std::string out;
-  out.reserve(kHeaderSize + states.size() * (sizeof(CustomerState) + 16) + 4);
+  out.reserve(bound);
   out.append(kMagic, 8);
   PutFixed32(&out, kVersion);
   PutFixed32(&out, sizeof(CustomerState));
