@@ -89,15 +89,10 @@ void DedupTable::Erase(uint64_t key) {
   key = Normalize(key);
   if (table_[Slot(key)] == 0) return;
   EraseFromTable(key);
-  // Leave the ring entry; when it comes up for eviction EraseFromTable finds nothing (or, if the
-  // key was inserted again meanwhile, forgets it slightly early — harmless for de-duplication).
-  for (size_t k = 0; k < size_; ++k) {
-    size_t idx = (head_ + size_ - 1 - k) % ring_.size();
-    if (ring_[idx] == key) {
-      ring_[idx] = 0;
-      break;
-    }
-  }
+  // The ring entry stays: when it comes up for eviction it forgets the key if it is present
+  // again by then (inserted anew after this erasure) — slightly early, which is harmless for a
+  // bounded "recent messages" table, and keeps Erase O(1) (a failed batch erases every key it
+  // took; scanning the ring for each cost O(batch²)).
 }
 
 }  // namespace cairn::ingest

@@ -28,7 +28,8 @@ class DedupTable {
   bool Contains(uint64_t key) const;
   // Returns false (and changes nothing) if the key is already present.
   bool Insert(uint64_t key);
-  // Forgets a key (a batch that failed to become durable). No-op if absent.
+  // Forgets a key (a batch that failed to become durable). No-op if absent. O(1). The key's ring
+  // entry stays, so if the key is inserted again it is forgotten when that older entry is evicted.
   void Erase(uint64_t key);
 
   size_t size() const { return size_; }  // ring slots in use (erased keys keep theirs until evicted)

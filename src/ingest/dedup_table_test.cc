@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <random>
 #include <set>
 
@@ -26,10 +27,13 @@ TEST(DedupTableTest, ForgetsOldestAtCapacity) {
 }
 
 TEST(DedupTableTest, EraseKeepsOtherKeysFindable) {
-  // Against a std::set model, with erasures, evictions and colliding probe chains.
+  // Against a model of the ring: a std::set of present keys and the deque of ring entries (one
+  // per successful insert, erased keys keeping theirs); at capacity the oldest entry is evicted
+  // and forgets its key if present — also a key erased and inserted again since (Erase is O(1)).
+  // With erasures, evictions and colliding probe chains.
   DedupTable t(64);
   std::mt19937_64 rng(3);
-  std::vector<uint64_t> order;
+  std::deque<uint64_t> ring;
   std::set<uint64_t> model;
   for (int step = 0; step < 20000; ++step) {
     uint64_t k = rng() % 200 + 1;
@@ -39,15 +43,16 @@ TEST(DedupTableTest, EraseKeepsOtherKeysFindable) {
       continue;
     }
     bool inserted = t.Insert(k);
-    EXPECT_EQ(inserted, !model.count(k));
+    ASSERT_EQ(inserted, !model.count(k)) << "step " << step;
     if (inserted) {
+      if (ring.size() == 64) {
+        model.erase(ring.front());
+        ring.pop_front();
+      }
       model.insert(k);
-      order.push_back(k);
+      ring.push_back(k);
     }
-    // Model eviction: only the newest `capacity` ring entries may be present.
-    std::set<uint64_t> recent(order.size() > 64 ? order.end() - 64 : order.begin(), order.end());
-    for (auto it = model.begin(); it != model.end();) it = recent.count(*it) ? std::next(it) : model.erase(it);
-    for (uint64_t m : model) ASSERT_TRUE(t.Contains(m)) << "step " << step;
+    for (uint64_t m = 1; m <= 200; ++m) ASSERT_EQ(t.Contains(m), model.count(m) == 1) << "step " << step << " key " << m;
   }
 }
 
