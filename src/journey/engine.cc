@@ -7,6 +7,7 @@
 
 #include "base/logging.h"
 #include "ingest/identity_resolver.h"
+#include "store/segment_format.h"
 #include "store/store.h"
 
 namespace cairn::journey {
@@ -215,24 +216,36 @@ bool JourneyEngine::RederiveOne(store::CustomerId root, uint64_t need_seq, uint6
   if (snap->seq() < need_seq) return false;  // the batch is durable but not yet visible: retry
   std::vector<store::CustomerId> members = identity_->Members(root);
   if (members.empty()) members.push_back(root);
-  auto rows = snap->ReadCustomers(members);
-  if (!rows.ok()) {
-    LOG_EVERY_N_SEC(kError, 10, "journey: re-deriving customer {}: {}", root, rows.status().ToString());
-    return false;
-  }
   std::shared_ptr<const Deriver> d;
   {
     std::lock_guard lock(mu_);
     d = deriver_;
   }
+  // Folded as the store streams the timeline (Snapshot::VisitCustomers): memory is a few blocks
+  // per segment whatever the customer's size, not their whole history (docs/journey.md
+  // "Re-derivation memory"). The fold needs neither message ids, sources nor receive times.
+  namespace seg = store::segment;
+  constexpr uint32_t kColumns = seg::kAllColumns & ~(seg::Bit(seg::Column::kMessageId) |
+                                                  seg::Bit(seg::Column::kSource) |
+                                                  seg::Bit(seg::Column::kReceivedAt));
   Entry fresh;
-  fresh.s = d->Initial(root, rows->empty() ? 0 : rows->front().timestamp_ms);
+  bool any = false;
   std::vector<Detection> det, all;
-  for (const auto& r : *rows) {
+  Status st = snap->VisitCustomers(members, [&](const store::Interaction& r) {
+    if (!any) {
+      fresh.s = d->Initial(root, r.timestamp_ms);
+      any = true;
+    }
     det.clear();
     d->Apply(&fresh.s, &fresh.h, r, r.seq >= from_seq ? &det : nullptr);
     all.insert(all.end(), det.begin(), det.end());
+    return true;
+  }, kColumns);
+  if (!st.ok()) {
+    LOG_EVERY_N_SEC(kError, 10, "journey: re-deriving customer {}: {}", root, st.ToString());
+    return false;
   }
+  if (!any) fresh.s = d->Initial(root, 0);
   std::vector<Signal> signals;
   {
     std::lock_guard lock(mu_);

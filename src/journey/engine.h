@@ -4,8 +4,9 @@
 // - Live: OnCommit (the store's commit thread, in seq order) folds each interaction into its
 //   canonical customer's state at once, so a read right after the 2xx sees it.
 // - Late interactions (before the customer's last applied one in (timestamp, seq) order) and
-//   identity merges re-derive that customer from the store (Snapshot::ReadCustomers of every id
-//   merged into it) on the worker thread; the state is a pure function of the interactions.
+//   identity merges re-derive that customer from the store (Snapshot::VisitCustomers of every id
+//   merged into it, streamed in bounded memory) on the worker thread; the state is a pure
+//   function of the interactions.
 // - Map change and Rebuild() re-derive everyone from one snapshot.
 // - Dwell timers: a min-heap of (due, customer, view, stage entry) for stages some rescue path
 //   watches; the worker pops due ones (O(log n)) and the going-cold detector fires on overstay.

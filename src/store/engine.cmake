@@ -1,6 +1,6 @@
 # The store façade: memtable, manifest, flush, compaction, snapshots over WAL + segments.
 cairn_library(cairn_store
-  SOURCES compaction_policy.cc memtable.cc manifest.cc store.cc
+  SOURCES compaction_policy.cc customer_visit.cc memtable.cc manifest.cc store.cc
   DEPS cairn_store_wal cairn_store_segment fmt::fmt)
-cairn_test(store_test SOURCES store_test.cc compaction_policy_test.cc DEPS cairn_store)
+cairn_test(store_test SOURCES store_test.cc compaction_policy_test.cc customer_visit_test.cc DEPS cairn_store)
 cairn_test(store_erasure_test SOURCES erasure_test.cc DEPS cairn_store)

@@ -31,6 +31,35 @@ void MemTable::ReadCustomers(const std::vector<CustomerId>& customers, uint64_t 
   }
 }
 
+void MemTable::ReadCustomersAfter(const std::vector<CustomerId>& customers, uint64_t max_seq,
+                                  const std::pair<int64_t, uint64_t>* after, size_t limit,
+                                  std::vector<Interaction>* out) const {
+  if (limit == 0) return;
+  // A max-heap of the `limit` smallest keys seen, as pointers: only those rows are copied.
+  using Key = std::pair<int64_t, uint64_t>;
+  auto key = [](const Interaction* r) { return Key{r->timestamp_ms, r->seq}; };
+  auto less = [&](const Interaction* a, const Interaction* b) { return key(a) < key(b); };
+  std::vector<const Interaction*> best;
+  std::lock_guard lock(mu_);
+  for (CustomerId c : customers) {
+    auto it = by_customer_.find(c);
+    if (it == by_customer_.end()) continue;
+    for (const auto& r : it->second) {
+      if (r.seq >= max_seq || (after && key(&r) <= *after)) continue;
+      if (best.size() < limit) {
+        best.push_back(&r);
+        std::push_heap(best.begin(), best.end(), less);
+      } else if (less(&r, best.front())) {
+        std::pop_heap(best.begin(), best.end(), less);
+        best.back() = &r;
+        std::push_heap(best.begin(), best.end(), less);
+      }
+    }
+  }
+  std::sort_heap(best.begin(), best.end(), less);
+  for (const Interaction* r : best) out->push_back(*r);
+}
+
 std::vector<Interaction> MemTable::SortedRows(uint64_t max_seq) const {
   std::vector<Interaction> out;
   {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "store/interaction.h"
@@ -25,6 +26,11 @@ class MemTable {
 
   // Rows of the given customers with seq < max_seq, appended to *out (unsorted).
   void ReadCustomers(const std::vector<CustomerId>& customers, uint64_t max_seq, std::vector<Interaction>* out) const;
+  // The first `limit` rows of the given customers with seq < max_seq whose (timestamp, seq) is
+  // after `after` (all when null), sorted by (timestamp, seq), appended to *out. O(rows of those
+  // customers × log limit) per call: a bounded-memory reader pages through a customer with it.
+  void ReadCustomersAfter(const std::vector<CustomerId>& customers, uint64_t max_seq,
+                          const std::pair<int64_t, uint64_t>* after, size_t limit, std::vector<Interaction>* out) const;
   // Every row with seq < max_seq, sorted by (customer, timestamp, seq) — the segment order.
   std::vector<Interaction> SortedRows(uint64_t max_seq) const;
   // The same as pointers into this memtable, without copying rows. Only for a frozen memtable

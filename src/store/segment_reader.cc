@@ -208,6 +208,15 @@ Status SegmentReader::ReadByteColumn(size_t b, Column c, std::span<const Range> 
   return Status::Ok();
 }
 
+Status SegmentReader::ReadBlockRows(size_t b, uint32_t begin, uint32_t end, ColumnMask columns, FixedColumns* out) const {
+  if (b >= footer_.blocks.size()) return InvalidArgument("segment " + path_ + ": no block " + std::to_string(b));
+  if (begin > end || end > footer_.blocks[b].rows)
+    return InvalidArgument("segment " + path_ + ": rows [" + std::to_string(begin) + ", " + std::to_string(end) +
+                           ") are outside block " + std::to_string(b));
+  const Range r{begin, end};
+  return ReadRanges(b, std::span<const Range>(&r, 1), columns, out);
+}
+
 Status SegmentReader::ReadBlock(size_t b, ColumnMask columns, FixedColumns* out) const {
   if (b >= footer_.blocks.size()) return InvalidArgument("segment " + path_ + ": no block " + std::to_string(b));
   const Range all{0, footer_.blocks[b].rows};

@@ -120,6 +120,11 @@ class SegmentReader {
   // Decodes all rows of block b (< block_count()) into *out.
   Status ReadBlock(size_t b, ColumnMask columns, FixedColumns* out) const;
 
+  // Decodes rows [begin, end) of block b (begin ≤ end ≤ its rows) into *out: a page of a block,
+  // for readers whose memory must stay below a block (Snapshot::VisitCustomers). Byte columns
+  // decode only the frames holding those rows.
+  Status ReadBlockRows(size_t b, uint32_t begin, uint32_t end, ColumnMask columns, FixedColumns* out) const;
+
   // Builds the full Interaction of row i of `cols` (requested columns only; the rest default).
   void MaterializeRow(const FixedColumns& cols, size_t i, Interaction* out) const;
 

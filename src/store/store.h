@@ -86,6 +86,22 @@ class Snapshot {
   // Every interaction of the given customer ids (e.g. a customer and those merged into it),
   // ordered by (timestamp, seq). Cost: O(log blocks) per segment + the rows returned.
   Result<std::vector<Interaction>> ReadCustomers(std::vector<CustomerId> customers) const;
+  // The same rows as ReadCustomers, streamed to fn in (timestamp, seq) order with memory bounded
+  // whatever the customers' size: a k-way merge over one source per (segment, customer) pair
+  // holding rows of them and one per memtable (live, frozen), each holding at most
+  // kVisitPageRows decoded rows at a time (a segment source also the customer column of one
+  // block, 8 bytes a row). fn returns false to stop. `columns` as for ForEach (memtable rows come
+  // whole). `stats` (optional) receives the sources merged and the most rows held at once.
+  // Cost: the rows visited plus, per block of the customer, one decode of its customer column;
+  // a memtable page costs a pass over the customers' memtable rows.
+  struct VisitStats {
+    size_t sources = 0;            // (segment, customer) pairs and memtables merged
+    size_t max_buffered_rows = 0;  // the most decoded rows held at any one time
+    uint64_t rows = 0;             // rows passed to fn
+  };
+  static constexpr uint32_t kVisitPageRows = 512;
+  Status VisitCustomers(std::vector<CustomerId> customers, const std::function<bool(const Interaction&)>& fn,
+                        uint32_t columns = ~0u, VisitStats* stats = nullptr) const;
   // Visits every interaction in segment order per source (segments, then memtable); fn returns
   // false to stop. For analytics and export. Rows of one customer from different sources are not
   // interleaved in time order: callers that need per-customer order use ReadCustomers.
