@@ -36,12 +36,27 @@ void FunnelOutcome::Reset(size_t steps) {
   }
 }
 
+// Which rows can still change a customer's outcome, for the row drivers to skip the others
+// without visiting them. A row matching only step s > 0 does something only when some chain has
+// reached step s-1 (start[s-1] set: once step s-1 was reached, ever) and is within the window of
+// that chain's start; every chain starts at or before the latest step-1 row, start[0], so once a
+// row's time is past start[0] + window (`deadline`) only step-1 rows can do anything until the
+// next one. Hence: `active` = the steps whose rows may matter (bit 0, plus s for every reached
+// s-1), valid up to `deadline`; after it, only bit 0. Drivers may visit more rows than these
+// (extra visits change nothing), never fewer.
+struct Gate {
+  uint32_t active = 1;
+  int64_t deadline = INT64_MIN;  // no step-1 row yet: nothing but step 1 matters
+  uint32_t At(int64_t t) const { return t > deadline ? 1u : active; }
+};
+
 // One pass (ClickHouse windowFunnel): start[s] = the latest start time of any chain that has
 // reached step s so far. A later start dominates (its deadline is later), so one value per step
 // suffices; a row matching several steps is applied from the highest step down so it extends a
 // chain that ended strictly before it. The first time step s is reached is the reported chain.
-// `drive(visit)` calls visit(i, mask) for every row i with a non-zero mask, in row order, and
-// stops when visit returns false (every step reached: nothing later can change the outcome).
+// `drive(visit, gate)` calls visit(i, mask) for every row i whose mask has a bit of
+// gate.At(ts[i]) (it may call it for more rows), in row order, and stops when visit returns false
+// (every step reached: nothing later can change the outcome). visit updates `gate`.
 template <typename Drive>
 static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, Drive drive, FunnelOutcome* out) {
   const size_t n = plan.steps;
@@ -54,34 +69,39 @@ static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, Drive d
   for (size_t s = 0; s < n; ++s) start[s] = kNoTime;
   const uint32_t full = n == 32 ? ~0u : ((1u << n) - 1);
   const int64_t window = plan.window_ms;
-  drive([&](size_t i, uint32_t m) {
-    const int64_t t = ts[i];
-    do {
-      const int s = 31 - std::countl_zero(m);
-      m &= ~(1u << s);
-      if (s == 0) {
-        start[0] = t;
-        last_t[0] = t;
-        start_pos[0] = static_cast<int32_t>(i);
-        if (!(out->reached & 1u)) {
-          out->reached |= 1u;
-          first_start_pos[0] = first_pos[0] = static_cast<int32_t>(i);
-        }
-      } else if (start[s - 1] != kNoTime && t - start[s - 1] <= window) {
-        if (!(out->reached & (1u << s))) {
-          out->reached |= 1u << s;
-          out->from_first[s] = t - start[s - 1];
-          out->from_previous[s] = t - last_t[s - 1];
-          first_start_pos[s] = start_pos[s - 1];
-          first_pos[s] = static_cast<int32_t>(i);
-        }
-        start[s] = start[s - 1];
-        start_pos[s] = start_pos[s - 1];
-        last_t[s] = t;
-      }
-    } while (m);
-    return out->reached != full;
-  });
+  Gate gate;
+  drive(
+      [&](size_t i, uint32_t m) {
+        const int64_t t = ts[i];
+        do {
+          const int s = 31 - std::countl_zero(m);
+          m &= ~(1u << s);
+          if (s == 0) {
+            start[0] = t;
+            last_t[0] = t;
+            start_pos[0] = static_cast<int32_t>(i);
+            gate.deadline = t > INT64_MAX - window ? INT64_MAX : t + window;
+            if (!(out->reached & 1u)) {
+              out->reached |= 1u;
+              first_start_pos[0] = first_pos[0] = static_cast<int32_t>(i);
+            }
+          } else if (start[s - 1] != kNoTime && t - start[s - 1] <= window) {
+            if (!(out->reached & (1u << s))) {
+              out->reached |= 1u << s;
+              out->from_first[s] = t - start[s - 1];
+              out->from_previous[s] = t - last_t[s - 1];
+              first_start_pos[s] = start_pos[s - 1];
+              first_pos[s] = static_cast<int32_t>(i);
+            }
+            start[s] = start[s - 1];
+            start_pos[s] = start_pos[s - 1];
+            last_t[s] = t;
+          }
+        } while (m);
+        gate.active = ((out->reached << 1) | 1u) & full;
+        return out->reached != full;
+      },
+      gate);
   if (out->reached == 0) return;
   const int top = 31 - std::countl_zero(out->reached);
   out->level = top + 1;
@@ -92,13 +112,15 @@ static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, Drive d
   out->chain_start_ms = ts[first_start_pos[top]];
 }
 
-// The scalar row driver: one mask per row.
+// The scalar row driver: one mask per row; rows outside the gate are skipped (their time is read
+// only for rows that match some step).
 template <typename MaskAt>
-static inline auto ScalarDrive(size_t count, MaskAt mask_at) {
-  return [count, mask_at](auto&& visit) {
+static inline auto ScalarDrive(const int64_t* ts, size_t count, MaskAt mask_at) {
+  return [ts, count, mask_at](auto&& visit, const Gate& gate) {
     for (size_t i = 0; i < count; ++i) {
       const uint32_t m = mask_at(i);
       if (m == 0) [[likely]] continue;
+      if (!(m & gate.At(ts[i]))) continue;
       if (!visit(i, m)) return;
     }
   };
@@ -106,14 +128,16 @@ static inline auto ScalarDrive(size_t count, MaskAt mask_at) {
 
 void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out) {
   const uint32_t* mask = rows.step_mask.data();
-  FastKernel(plan, rows.ts.data(), ScalarDrive(rows.ts.size(), [mask](size_t i) { return mask[i]; }), out);
+  FastKernel(plan, rows.ts.data(), ScalarDrive(rows.ts.data(), rows.ts.size(), [mask](size_t i) { return mask[i]; }),
+             out);
 }
 
 void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std::span<const uint32_t> events,
                         const uint32_t* step_mask_by_event, FunnelOutcome* out) {
   const uint32_t* ev = events.data();
   FastKernel(plan, ts.data(),
-             ScalarDrive(ts.size(), [ev, step_mask_by_event](size_t i) { return step_mask_by_event[ev[i]]; }), out);
+             ScalarDrive(ts.data(), ts.size(), [ev, step_mask_by_event](size_t i) { return step_mask_by_event[ev[i]]; }),
+             out);
 }
 
 StepEventFilter StepEventFilter::From(const uint32_t* step_mask_by_event, size_t event_count) {
@@ -131,38 +155,79 @@ StepEventFilter StepEventFilter::From(const uint32_t* step_mask_by_event, size_t
 }
 
 #if defined(__AVX2__)
-// 8 event ids per step: compare against every step event (4 or 8 compares, unused slots repeat
-// the first id), movemask, then visit the set lanes. The tail (< 8 rows) is a masked load, which
-// never touches memory past the run; its inactive lanes are masked out of the hits.
+// 8 event ids per step: compare against the step events of the gate's active steps (kIds
+// compares; unused slots repeat an active id), movemask, then visit the set lanes. The compare
+// set is rebuilt only when the gate changes (a step reached for the first time, a block past the
+// deadline, a step-1 row after it): at most a few times per customer, so most rows of a run —
+// those before its first step-1 row and those past the window of its latest one — cost one
+// compare per 8 rows and no visit. The tail (< 8 rows) is a masked load, which never touches
+// memory past the run; its inactive lanes are masked out of the hits.
 template <int kIds>
-static inline auto SimdDrive(const uint32_t* ev, size_t count, const uint32_t* lut, const StepEventFilter& f) {
-  return [=, &f](auto&& visit) {
+static inline auto SimdDrive(const int64_t* ts, const uint32_t* ev, size_t count, const uint32_t* lut,
+                             const StepEventFilter& f) {
+  return [=, &f](auto&& visit, const Gate& gate) {
     __m256i id[kIds];
-    for (int k = 0; k < kIds; ++k) id[k] = _mm256_set1_epi32(static_cast<int>(f.ids[k]));
+    uint32_t active = 0;
+    // Compare against the ids with a step in `act` (step 1's ids are always among them).
+    auto rebuild = [&](uint32_t act) {
+      active = act;
+      int k = 0;
+      uint32_t first = UINT32_MAX;
+      for (int j = 0; j < f.count; ++j) {
+        if (!(lut[f.ids[j]] & act)) continue;
+        if (first == UINT32_MAX) first = f.ids[j];
+        id[k++] = _mm256_set1_epi32(static_cast<int>(f.ids[j]));
+      }
+      // No step-1 event at all: nothing can ever match; compare against an id no row has.
+      const __m256i pad = _mm256_set1_epi32(static_cast<int>(first));
+      for (; k < kIds; ++k) id[k] = pad;
+    };
     auto hits = [&](__m256i v) {
       __m256i h = _mm256_cmpeq_epi32(v, id[0]);
       for (int k = 1; k < kIds; ++k) h = _mm256_or_si256(h, _mm256_cmpeq_epi32(v, id[k]));
       return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(h)));
     };
+    rebuild(gate.active);
+    // Visits the set lanes of `bits` in block [i, i+8); when a visit changes the gate, the
+    // block's later lanes are compared again with the new set. False: stop.
+    auto block = [&](size_t i, __m256i v, uint32_t bits) {
+      while (bits) {
+        const int lane = std::countr_zero(bits);
+        const size_t j = i + static_cast<size_t>(lane);
+        bits &= bits - 1;
+        if (!visit(j, lut[ev[j]])) return false;
+        if (gate.active != active) {
+          rebuild(gate.active);
+          bits = hits(v) & (lane == 31 ? 0u : ~((2u << lane) - 1u));
+        }
+      }
+      return true;
+    };
     size_t i = 0;
     for (; i + 8 <= count; i += 8) {
-      uint32_t bits = hits(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ev + i)));
-      while (bits) {
-        const size_t j = i + std::countr_zero(bits);
-        bits &= bits - 1;
-        if (!visit(j, lut[ev[j]])) return;
-      }
+      if (active != 1u && ts[i] > gate.deadline) rebuild(1u);  // the whole block is past the window
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ev + i));
+      const uint32_t bits = hits(v);
+      if (bits && !block(i, v, bits)) return;
     }
     if (i < count) {
+      if (active != 1u && ts[i] > gate.deadline) rebuild(1u);
       const int rest = static_cast<int>(count - i);
       const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-      const __m256i active = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), lane);
-      const __m256i v = _mm256_maskload_epi32(reinterpret_cast<const int*>(ev + i), active);
-      uint32_t bits = hits(v) & ((1u << rest) - 1);
+      const __m256i on = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), lane);
+      // Inactive lanes load 0; they are masked out of the hits, here and after a rebuild.
+      const __m256i v = _mm256_maskload_epi32(reinterpret_cast<const int*>(ev + i), on);
+      const uint32_t tail = (1u << rest) - 1;
+      uint32_t bits = hits(v) & tail;
       while (bits) {
-        const size_t j = i + std::countr_zero(bits);
+        const int l = std::countr_zero(bits);
+        const size_t j = i + static_cast<size_t>(l);
         bits &= bits - 1;
         if (!visit(j, lut[ev[j]])) return;
+        if (gate.active != active) {
+          rebuild(gate.active);
+          bits = hits(v) & tail & ~((2u << l) - 1u);
+        }
       }
     }
   };
@@ -178,9 +243,11 @@ void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std
       return;
     }
     if (filter.count <= 4) {
-      FastKernel(plan, ts.data(), SimdDrive<4>(events.data(), events.size(), step_mask_by_event, filter), out);
+      FastKernel(plan, ts.data(), SimdDrive<4>(ts.data(), events.data(), events.size(), step_mask_by_event, filter),
+                 out);
     } else {
-      FastKernel(plan, ts.data(), SimdDrive<8>(events.data(), events.size(), step_mask_by_event, filter), out);
+      FastKernel(plan, ts.data(), SimdDrive<8>(ts.data(), events.data(), events.size(), step_mask_by_event, filter),
+                 out);
     }
     return;
   }
