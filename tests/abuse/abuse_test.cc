@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "api/cairn_server.h"
+#include "api/raw_socket.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
@@ -32,52 +33,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 double MsSince(SteadyClock::time_point t) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
-}
-
-// A connected blocking TCP socket to 127.0.0.1:port, or -1.
-int Connect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-bool SendAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// Reads until the peer closes or `timeout` passes; returns what was read. *closed tells which.
-std::string ReadUntilClosed(int fd, milliseconds timeout, bool* closed) {
-  std::string out;
-  *closed = false;
-  const auto deadline = SteadyClock::now() + timeout;
-  char buf[16384];
-  while (true) {
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()).count();
-    if (left <= 0) return out;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) return out;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      *closed = true;
-      return out;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
 }
 
 // The server's resident set, in KiB (0 when unreadable).
