@@ -4,7 +4,7 @@
 #
 #   bench/analytics/run.sh [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR]
 #                          [--data DIR] [--engines "cairn clickhouse postgres"] [--seed S]
-#                          [--cairn BIN] [--gen BIN]
+#                          [--cairn BIN] [--gen BIN] [--stream]
 # Exit status: 0 when every engine that ran printed the same funnel and retention as Cairn (the
 # `clickhouse` ctest, tests/queries/peer, relies on it), 1 otherwise.
 #
@@ -25,6 +25,10 @@
 # Peers: ../shared/peers/{clickhouse,postgres}.sh (private servers on loopback; Debian packages
 # clickhouse-server, postgresql: scripts/setup installs them), each REPS times, server-side ms.
 #
+# --stream: the JSON Lines never touch the disk — gen_events writes them into a FIFO that `cairn
+# import` reads (the 100M run: 36 GB of JSON Lines would not fit next to the store and the CSV);
+# only the CSV for the peers and the imported store are kept.
+#
 # Every engine's raw output is kept in DATA/results-<name>-<time>/ for inspection.
 set -euo pipefail
 
@@ -36,6 +40,7 @@ build="$root/build/release"
 data="${TMPDIR:-/tmp}/cairn-bench-analytics"
 engines="cairn clickhouse postgres"
 seed=1
+stream=0
 peers="${PEERS_DIR:-$root/../shared/peers}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -47,6 +52,7 @@ while [[ $# -gt 0 ]]; do
     --seed) seed=$2; shift 2 ;;
     --cairn) cairn=$2; shift 2 ;;
     --gen) gen=$2; shift 2 ;;
+    --stream) stream=1; shift ;;
     *) echo "usage: $0 [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR] [--data DIR] [--engines LIST] [--seed S]" >&2
        exit 2 ;;
   esac
@@ -69,7 +75,9 @@ gen="${gen:-$build/bench/gen_events}"
 name="ev${events}_c${customers}_s${seed}"
 mkdir -p "$data"
 jsonl="$data/$name.jsonl" csv="$data/$name.csv"
-if [[ ! -s "$jsonl" || ! -s "$csv" ]]; then
+if [[ $stream == 1 ]]; then
+  :  # generated below, straight into cairn import (and the CSV), unless already imported
+elif [[ ! -s "$jsonl" || ! -s "$csv" ]]; then
   log "generating $name"
   "$gen" --events "$events" --customers "$customers" --seed "$seed" --lean --whole-seconds \
     --out "$jsonl.tmp" --csv "$csv.tmp"
@@ -92,10 +100,23 @@ if [[ " $engines " == *" cairn "* ]]; then
   store="$data/$name.cairn"
   if [[ ! -f "$store/.imported" ]]; then
     rm -rf "$store"
-    log "cairn import $jsonl"
+    src="$jsonl" genpid=""
+    if [[ $stream == 1 ]]; then
+      src="$data/$name.fifo"
+      rm -f "$src" && mkfifo "$src"
+      log "generating $name into a FIFO for cairn import (and $csv)"
+      "$gen" --events "$events" --customers "$customers" --seed "$seed" --lean --whole-seconds \
+        --out "$src" --csv "$csv.tmp" &
+      genpid=$!
+    fi
+    log "cairn import $src"
     /usr/bin/time -f '%e %U %S %M' -o "$results/import.time" \
-      "$cairn" import --data "$store" --no-progress "$jsonl" > "$results/import.log" 2>&1 || {
+      "$cairn" import --data "$store" --no-progress "$src" > "$results/import.log" 2>&1 || {
       echo "run.sh: cairn import failed:" >&2; tail -20 "$results/import.log" >&2; exit 1; }
+    if [[ -n "$genpid" ]]; then
+      wait "$genpid" || { echo "run.sh: gen_events failed" >&2; exit 1; }
+      mv "$csv.tmp" "$csv" && rm -f "$src"
+    fi
     cp "$results/import.time" "$store/.imported"
   fi
   read -r iw iu is im < "$store/.imported"
@@ -121,17 +142,18 @@ if [[ " $engines " == *" cairn "* ]]; then
 
   funnel_spec='{"steps":[{"event":"Signed Up"},{"event":"Product Viewed"},{"event":"Added To Cart"},{"event":"Order Completed"}],"window":"7d"}'
   retention_spec='{"start_event":"Signed Up","return_event":"Order Completed","period":"week","periods":8}'
-  # query NAME SPEC: prints NAME_first_ms, NAME_ms (median of the warm runs), NAME_events_per_cpu_s
+  # query NAME SPEC [ENDPOINT]: prints NAME_first_ms, NAME_ms (median of the warm runs),
+  # NAME_events_per_cpu_s; ENDPOINT defaults to NAME (POST /v1/query/ENDPOINT).
   query() {
-    local q=$1 spec=$2 i t0 t1 c0 c1 ms=() ems=() code
+    local q=$1 spec=$2 endpoint=${3:-$1} i t0 t1 c0 c1 ms=() ems=() code
     for ((i = 0; i <= reps; i++)); do
       [[ $i == 1 ]] && c0=$(cpu_ticks)
       t0=$(now_ns)
       code=$(curl -s -o "$results/cairn.$q.$i.json" -w '%{http_code}' -H "Authorization: Bearer $key" \
-        -H 'Content-Type: application/json' --data-binary "$spec" "$url/v1/query/$q")
+        -H 'Content-Type: application/json' --data-binary "$spec" "$url/v1/query/$endpoint")
       t1=$(now_ns)
       if [[ "$code" != 200 ]]; then
-        echo "run.sh: POST /v1/query/$q answered $code: $(head -c 300 "$results/cairn.$q.$i.json")" >&2
+        echo "run.sh: POST /v1/query/$endpoint answered $code: $(head -c 300 "$results/cairn.$q.$i.json")" >&2
         return 1
       fi
       if [[ $i == 0 ]]; then
@@ -151,6 +173,8 @@ if [[ " $engines " == *" cairn "* ]]; then
       else printf "cairn_%s_events_per_cpu_s NA events/cpu-s\n", q }'
   }
   if query funnel "$funnel_spec" && query retention "$retention_spec"; then
+    # "who dropped at step 3": the first page of the customers who reached step 3 and no later one.
+    query funnel_who_dropped3 "${funnel_spec%\}}"',"who":{"step":3,"status":"dropped","limit":100}}' funnel || true
     if [[ -z "${SKIP_INSIGHTS:-}" ]]; then  # the issue's other two timed queries (no peer runs them)
       query paths '{"anchor":"Signed Up","direction":"next","depth":3}' || true
       query trends '{"interval":"day"}' || true
