@@ -29,6 +29,8 @@ JourneyEngine::JourneyEngine(std::shared_ptr<const JourneyMap> map, EngineOption
   late_ = m->GetCounter("cairn_journey_late_interactions_total", "Interactions older than the customer's last applied one.");
   stale_ = m->GetCounter("cairn_journey_stale_timer_signals_total",
                          "Dwell timers overdue past the map's timers.signal_horizon: dropped without a signal.");
+  stale_events_ = m->GetCounter("cairn_journey_stale_event_signals_total",
+                                "Detections of interactions older than the map's timers.signal_horizon: no signal.");
 }
 
 Result<std::unique_ptr<JourneyEngine>> JourneyEngine::Open(std::shared_ptr<const JourneyMap> default_map, EngineOptions options) {
@@ -119,6 +121,7 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       wake = true;
     }
     std::vector<Detection> det;
+    const int64_t now = options_.clock->NowMillis();
     const bool merges = wake;
     for (const store::Interaction& r : batch.interactions) {
       // Fast path: only survivors have states (a merge erases the merged-away one), so a state
@@ -153,7 +156,8 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       det.clear();
       d.Apply(&e.s, &e.h, r, recovered ? nullptr : &det);
       if (!std::equal(std::begin(before), std::end(before), std::begin(e.s.stage)) || e.s.interactions == 1) ArmTimersLocked(e);
-      for (const Detection& x : det) signals.push_back(MakeSignalLocked(e, x));
+      for (const Detection& x : det)
+        if (!StaleLocked(x, now)) signals.push_back(MakeSignalLocked(e, x));
       if (!recovered && !listeners_.empty()) {
         const auto* info = d.map().Lookup(r);
         touches.emplace_back(root, r.event, r.timestamp_ms, r.revenue, info && info->order);
@@ -180,6 +184,16 @@ Signal JourneyEngine::MakeSignalLocked(const Entry& e, const Detection& d) const
   s.at_ms = d.at_ms;
   s.episode = std::to_string(e.s.customer) + ":" + s.path + ":" + std::to_string(d.at_ms);
   return s;
+}
+
+bool JourneyEngine::StaleLocked(const Detection& d, int64_t now_ms) const {
+  // An interaction months old (a backfill, an import, a late batch from an offline device) still
+  // moves the state — the customer did complain — but a rescue now for a complaint filed months
+  // ago is absurd and costs money: past the map's horizon, as for overdue dwell timers, no signal.
+  const int64_t horizon = deriver_->map().timers().signal_horizon_ms;
+  if (horizon <= 0 || now_ms - d.at_ms <= horizon) return false;
+  stale_events_->Inc();
+  return true;
 }
 
 const std::string& JourneyEngine::PersonaLocked(const CustomerState& s) const {
@@ -261,7 +275,9 @@ bool JourneyEngine::RederiveOne(store::CustomerId root, uint64_t need_seq, uint6
     slot = std::move(fresh);
     ++generation_;
     ArmTimersLocked(slot);
-    for (const Detection& x : all) signals.push_back(MakeSignalLocked(slot, x));
+    const int64_t now = options_.clock->NowMillis();
+    for (const Detection& x : all)
+      if (!StaleLocked(x, now)) signals.push_back(MakeSignalLocked(slot, x));
     pending_.erase(pit);
     if (lit != pending_live_seq_.end()) pending_live_seq_.erase(lit);
   }

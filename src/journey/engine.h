@@ -184,6 +184,9 @@ class JourneyEngine final : public JourneyService {
   void ArmTimersLocked(const Entry& e);
   void RebuildTimersLocked();
   Signal MakeSignalLocked(const Entry& e, const Detection& d) const;
+  // Whether a detection of an interaction (timestamp d.at_ms) is older than the map's
+  // timers.signal_horizon at now_ms: then it raises no signal (counted). mu_ held.
+  bool StaleLocked(const Detection& d, int64_t now_ms) const;
   void Emit(std::vector<Signal> signals, std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches);
   void WorkerLoop();
   bool RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq);
@@ -233,6 +236,7 @@ class JourneyEngine final : public JourneyService {
   metrics::Counter* signals_ = nullptr;
   metrics::Counter* late_ = nullptr;
   metrics::Counter* stale_ = nullptr;
+  metrics::Counter* stale_events_ = nullptr;
 };
 
 }  // namespace cairn::journey
