@@ -4,13 +4,18 @@
 //   Data: 100M rows over 2.86M customers (35 rows each on average, 1–69), 13 event names in a
 //   realistic skew with "Order Completed" at ~4% of rows carrying revenue, spread over 2 years;
 //   customers split into `segments` files by id range, as compaction leaves them.
-//   Timed (3 runs; the median is printed last): the segments shared out over `threads` threads in
-//   contiguous ranges; each opens its segments and scans only the columns the purchase rule needs
-//   (customer, timestamp, event, type, revenue — no seq, channel, source, received_at, payload)
-//   into its own value::PurchaseColumns; the parts are then summarised per customer, each on its
-//   own thread (PurchaseColumns::SummariesOf; calibration = the last day).
+//   Timed (3 runs; the median is printed last), path `stream` (default): the segments' footers are
+//   opened and ordered by customer range (they must not overlap), split into `threads` contiguous
+//   groups of about equal rows, and one SummarySlab is sized from the block index (per block at most
+//   min(rows, last - first + 1) customers) and allocated once; each thread scans its group's columns
+//   the purchase rule needs (customer, timestamp, event, type, revenue — no seq, channel, source,
+//   received_at, payload) through a value::RfmStream, which summarises each customer as soon as the
+//   next starts, straight into its slice; the slices are then moved together (SummarySlab::Close).
+//   Path `collect` (the previous one, for comparison): each thread gathers every purchase into its
+//   own value::PurchaseColumns, then the parts are summarised (PurchaseColumns::SummariesOf).
+//   Calibration = the last day either way.
 // Prints one figure per line: `name value unit`.
-// Usage: value_rfm_bench [rows=100000000] [threads=2] [segments=8]
+// Usage: value_rfm_bench [rows=100000000] [threads=2] [segments=8] [path=stream|collect]
 
 #include <sys/resource.h>
 #include <time.h>
@@ -30,6 +35,7 @@
 #include "store/segment_builder.h"
 #include "store/segment_reader.h"
 #include "value/purchase_columns.h"
+#include "value/rfm_stream.h"
 #include "value/rfm.h"
 
 using namespace cairn;
@@ -112,6 +118,7 @@ int main(int argc, char** argv) {
   const uint64_t rows = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100'000'000;
   const unsigned threads = argc > 2 ? static_cast<unsigned>(std::max(1, std::atoi(argv[2]))) : 2;
   const int segments = argc > 3 ? std::max(1, std::atoi(argv[3])) : 8;
+  const bool stream = argc <= 4 || std::string(argv[4]) != "collect";
   io::MemEnv env;
   auto g0 = std::chrono::steady_clock::now();
   const uint64_t customers = Generate(&env, rows, segments);
@@ -131,35 +138,115 @@ int main(int argc, char** argv) {
     const double c0 = Cpu();
     const auto [sys0, faults0] = SysAndFaults();
     auto t0 = std::chrono::steady_clock::now();
-    std::vector<PurchaseColumns> parts(threads, PurchaseColumns(rule));
-    std::vector<Status> errors(threads);
-    std::vector<std::thread> pool;
-    for (unsigned k = 0; k < threads; ++k)
-      pool.emplace_back([&, k] {
-        const size_t from = paths.size() * k / threads, to = paths.size() * (k + 1) / threads;
-        store::ScanOptions scan;
-        scan.columns = columns;
-        for (size_t s = from; s < to && errors[k].ok(); ++s) {
-          auto reader = store::SegmentReader::Open(&env, paths[s]);
-          if (!reader.ok()) {
-            errors[k] = reader.status();
-            break;
-          }
-          parts[k].BeginSegment((*reader)->events());
-          errors[k] = (*reader)->Scan(scan, [&](const store::FixedColumns& b) {
-            parts[k].Add({b.customer, b.timestamp_ms, b.event, b.type, b.revenue});
-            return Status::Ok();
-          });
+    double scan = 0, scan_cpu = 0;
+    size_t summarised = 0;
+    int64_t purchases = 0;
+    std::string error;
+    if (stream) {
+      // The segments' footers give each file's customer range and, per block, at most
+      // min(rows, last - first + 1) customers: the slab is sized by that bound, once.
+      std::vector<std::unique_ptr<store::SegmentReader>> readers;
+      for (const auto& p : paths) {
+        auto r = store::SegmentReader::Open(&env, p);
+        if (!r.ok()) {
+          std::fprintf(stderr, "value_rfm_bench: %s\n", r.status().ToString().c_str());
+          return 1;
         }
-      });
-    for (auto& t : pool) t.join();
-    for (const Status& s : errors)
-      if (!s.ok()) {
-        std::fprintf(stderr, "value_rfm_bench: %s\n", s.ToString().c_str());
-        return 1;
+        readers.push_back(std::move(*r));
       }
-    const double scan = Since(t0), scan_cpu = Cpu() - c0;
-    auto result = PurchaseColumns::SummariesOf(parts, opt, {}, static_cast<int>(threads));
+      std::sort(readers.begin(), readers.end(), [](const auto& a, const auto& b) {
+        return a->block(0).first_customer < b->block(0).first_customer;
+      });
+      for (size_t s = 1; s < readers.size(); ++s)
+        if (readers[s]->block(0).first_customer <= readers[s - 1]->block(readers[s - 1]->block_count() - 1).last_customer) {
+          std::fprintf(stderr, "value_rfm_bench: segments overlap in customers; run with path=collect\n");
+          return 1;
+        }
+      std::vector<uint64_t> bound(readers.size(), 0), rows_in(readers.size(), 0);
+      for (size_t s = 0; s < readers.size(); ++s)
+        for (size_t b = 0; b < readers[s]->block_count(); ++b) {
+          const auto& blk = readers[s]->block(b);
+          bound[s] += std::min<uint64_t>(blk.rows, blk.last_customer - blk.first_customer + 1);
+          rows_in[s] += blk.rows;
+        }
+      // Contiguous groups of segments of about equal rows, one per thread.
+      std::vector<size_t> group_end;
+      uint64_t total_rows = 0, acc = 0;
+      for (uint64_t r : rows_in) total_rows += r;
+      for (size_t s = 0; s < readers.size(); ++s) {
+        acc += rows_in[s];
+        if (acc * threads >= total_rows * (group_end.size() + 1) || s + 1 == readers.size()) group_end.push_back(s + 1);
+      }
+      std::vector<SummarySlab::Slice> slices(group_end.size());
+      size_t capacity = 0;
+      for (size_t g = 0, s = 0; g < group_end.size(); ++g) {
+        slices[g].offset = capacity;
+        for (; s < group_end[g]; ++s) capacity += bound[s];
+      }
+      SummarySlab slab(capacity);
+      std::vector<Status> errors(group_end.size());
+      std::vector<int64_t> taken(group_end.size(), 0);
+      std::vector<std::thread> pool;
+      for (size_t g = 0; g < group_end.size(); ++g)
+        pool.emplace_back([&, g] {
+          const size_t from = g == 0 ? 0 : group_end[g - 1], to = group_end[g];
+          const size_t cap = (g + 1 < slices.size() ? slices[g + 1].offset : capacity) - slices[g].offset;
+          RfmStream stream(rule, opt, slab.ids() + slices[g].offset, slab.rows() + slices[g].offset, cap);
+          store::ScanOptions scan;
+          scan.columns = columns;
+          for (size_t s = from; s < to && errors[g].ok(); ++s) {
+            stream.BeginSegment(readers[s]->events());
+            errors[g] = readers[s]->Scan(scan, [&](const store::FixedColumns& b) {
+              return stream.Add({b.customer, b.timestamp_ms, b.event, b.type, b.revenue});
+            });
+          }
+          if (errors[g].ok()) errors[g] = stream.Finish();
+          slices[g].count = stream.size();
+          taken[g] = stream.purchases();
+        });
+      for (auto& t : pool) t.join();
+      for (const Status& s : errors)
+        if (!s.ok()) error = s.ToString();
+      scan = Since(t0);
+      scan_cpu = Cpu() - c0;
+      slab.Close(slices);
+      summarised = slab.size();
+      for (int64_t t : taken) purchases += t;
+    } else {
+      std::vector<PurchaseColumns> parts(threads, PurchaseColumns(rule));
+      std::vector<Status> errors(threads);
+      std::vector<std::thread> pool;
+      for (unsigned k = 0; k < threads; ++k)
+        pool.emplace_back([&, k] {
+          const size_t from = paths.size() * k / threads, to = paths.size() * (k + 1) / threads;
+          store::ScanOptions scan;
+          scan.columns = columns;
+          for (size_t s = from; s < to && errors[k].ok(); ++s) {
+            auto reader = store::SegmentReader::Open(&env, paths[s]);
+            if (!reader.ok()) {
+              errors[k] = reader.status();
+              break;
+            }
+            parts[k].BeginSegment((*reader)->events());
+            errors[k] = (*reader)->Scan(scan, [&](const store::FixedColumns& b) {
+              parts[k].Add({b.customer, b.timestamp_ms, b.event, b.type, b.revenue});
+              return Status::Ok();
+            });
+          }
+        });
+      for (auto& t : pool) t.join();
+      for (const Status& s : errors)
+        if (!s.ok()) error = s.ToString();
+      scan = Since(t0);
+      scan_cpu = Cpu() - c0;
+      auto result = PurchaseColumns::SummariesOf(parts, opt, {}, static_cast<int>(threads));
+      summarised = result.ids.size();
+      purchases = result.purchases;
+    }
+    if (!error.empty()) {
+      std::fprintf(stderr, "value_rfm_bench: %s\n", error.c_str());
+      return 1;
+    }
     const double wall = Since(t0), cpu = Cpu() - c0;
     const auto [sys1, faults1] = SysAndFaults();
     std::printf("rfm_run%d_wall %.3f s\nrfm_run%d_cpu %.3f s\nrfm_run%d_scan_wall %.3f s\nrfm_run%d_scan_cpu %.3f s\n"
@@ -168,12 +255,13 @@ int main(int argc, char** argv) {
                 faults1 - faults0);
     if (rep == 0)
       std::printf("rfm_purchases %lld rows\nrfm_summarised_customers %zu customers\n",
-                  static_cast<long long>(result.purchases), result.ids.size());
+                  static_cast<long long>(purchases), summarised);
     walls.push_back(wall);
     cpus.push_back(cpu);
   }
   std::sort(walls.begin(), walls.end());
   std::sort(cpus.begin(), cpus.end());
+  std::printf("rfm_path %s\n", stream ? "stream" : "collect");
   std::printf("rfm_summary_100m_wall_median %.3f s\nrfm_summary_100m_cpu_median %.3f s\n", walls[1], cpus[1]);
   return 0;
 }

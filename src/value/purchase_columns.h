@@ -28,6 +28,16 @@ struct PurchaseBlock {
   std::span<const double> revenue;
 };
 
+// Per event code of a dictionary, 1 when the code is one of `rule.events` (plus a trailing 0 for
+// codes out of range): the table MarkPurchaseRows reads.
+std::vector<uint8_t> PurchaseCodes(std::span<const std::string> event_names, const PurchaseRule& rule);
+// The IsPurchase predicate over a block's columns, branch-free: revenue > 0 (when
+// `rule.any_positive_revenue`) or a track whose code is marked in `codes` (from PurchaseCodes).
+// Writes the purchase rows' indexes, ascending, to the front of *rows (resized to the block's
+// length) and returns how many there are.
+size_t MarkPurchaseRows(const PurchaseBlock& block, std::span<const uint8_t> codes, const PurchaseRule& rule,
+                        std::vector<uint32_t>* rows);
+
 class PurchaseColumns {
  public:
   explicit PurchaseColumns(PurchaseRule rule) : rule_(std::move(rule)) {}

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "value/purchase_columns.h"
+#include "value/rfm_stream.h"
 
 #include <gtest/gtest.h>
 
@@ -258,6 +259,125 @@ TEST(PurchaseColumns, SummariesOfPartsEqualOneCollector) {
   check({{0, cut1}, {cut1, cut2}, {cut2, customer.size()}}, 3);
   check({{cut2, customer.size()}, {0, cut1}, {cut1, cut2}}, 2);  // out of order: the single path
   check({{0, cut1}, {cut1, customer.size()}}, 1);
+}
+
+// The streaming path gives exactly the row path's summaries: two "segments" with different
+// dictionaries over consecutive customer ranges, a customer continued from the first segment into
+// the second with earlier purchases there (time order is restored), customers without a purchase
+// or without one before the calibration end (no slot), a business time zone, revenue-only
+// purchases. Two streams fill one slab side by side and Close moves them together. Customers out of
+// order and more customers than the slab was sized for are errors, not wrong answers.
+TEST(RfmStream, SameSummariesAsTheRowPathIntoOneSlab) {
+  PurchaseRule rule;
+  rule.events = {"Order Completed", "Deal Won"};
+  rule.utc_offset_minutes = 120;
+  RfmOptions opt;
+  opt.calibration_end_day = 20'100;
+  opt.holdout_end_day = 20'130;
+  const std::vector<std::string> dict_a = {"Page Viewed", "Order Completed", "Deal Won"};
+  const std::vector<std::string> dict_b = {"Deal Won", "Email Opened", "Order Completed", "Refund"};
+  std::mt19937_64 rng(11);
+  struct Segment {
+    const std::vector<std::string>* dict;
+    std::vector<uint64_t> customer;
+    std::vector<int64_t> ts;
+    std::vector<uint32_t> event;
+    std::vector<uint8_t> type;
+    std::vector<double> revenue;
+    PurchaseBlock Block(size_t from, size_t to) const {
+      return PurchaseBlock{std::span(customer).subspan(from, to - from), std::span(ts).subspan(from, to - from),
+                           std::span(event).subspan(from, to - from), std::span(type).subspan(from, to - from),
+                           std::span(revenue).subspan(from, to - from)};
+    }
+  };
+  std::map<uint64_t, std::vector<Purchase>> by_customer;
+  auto fill = [&](Segment* seg, uint64_t from, uint64_t to, int64_t start_day) {
+    for (uint64_t c = from; c <= to; ++c) {
+      int64_t t = start_day * 86'400'000 + static_cast<int64_t>(rng() % (86'400'000ULL * 60));
+      for (int k = 0, n = static_cast<int>(rng() % 7); k < n; ++k) {
+        t += static_cast<int64_t>(rng() % (86'400'000ULL * 25));
+        store::Interaction in;
+        in.customer = c;
+        in.timestamp_ms = t;
+        const uint32_t code = static_cast<uint32_t>(rng() % seg->dict->size());
+        in.event = (*seg->dict)[code];
+        in.type = rng() % 5 ? store::MessageType::kTrack : store::MessageType::kPage;
+        in.revenue = rng() % 3 ? 0.0 : static_cast<double>(rng() % 100);
+        seg->customer.push_back(c);
+        seg->ts.push_back(t);
+        seg->event.push_back(code);
+        seg->type.push_back(static_cast<uint8_t>(in.type));
+        seg->revenue.push_back(in.revenue);
+        if (IsPurchase(in, rule)) by_customer[c].push_back({DayOf(t, rule), in.revenue});
+      }
+    }
+  };
+  Segment a, b, c;
+  a.dict = c.dict = &dict_a;
+  b.dict = &dict_b;
+  fill(&a, 1, 60, 20'000);
+  fill(&b, 60, 110, 19'950);  // customer 60 goes on here, from earlier days
+  fill(&c, 111, 170, 20'000);
+  ASSERT_TRUE(std::count(b.customer.begin(), b.customer.end(), 60u) > 0);
+  std::vector<uint64_t> want_ids;
+  std::vector<RfmSummary> want_rows;
+  for (const auto& [id, p] : by_customer)
+    if (auto s = Summarize(p, opt)) {
+      want_ids.push_back(id);
+      want_rows.push_back(*s);
+    }
+  ASSERT_GT(want_ids.size(), 80u);
+  ASSERT_LT(want_ids.size(), 170u);  // some customers have no slot
+
+  // Stream 1: segments a and b; stream 2: segment c, with room for 170 customers each.
+  SummarySlab slab(340);
+  std::vector<SummarySlab::Slice> slices = {{0, 0}, {170, 0}};
+  RfmStream first(rule, opt, slab.ids(), slab.rows(), 170);
+  first.BeginSegment(dict_a);
+  ASSERT_TRUE(first.Add(a.Block(0, a.customer.size() / 2)).ok());
+  ASSERT_TRUE(first.Add(a.Block(a.customer.size() / 2, a.customer.size())).ok());
+  first.BeginSegment(dict_b);
+  ASSERT_TRUE(first.Add(b.Block(0, b.customer.size())).ok());
+  ASSERT_TRUE(first.Finish().ok());
+  RfmStream second(rule, opt, slab.ids() + 170, slab.rows() + 170, 170);
+  second.BeginSegment(dict_a);
+  ASSERT_TRUE(second.Add(c.Block(0, c.customer.size())).ok());
+  ASSERT_TRUE(second.Finish().ok());
+  slices[0].count = first.size();
+  slices[1].count = second.size();
+  slab.Close(slices);
+  int64_t purchases = 0;
+  for (const auto& [id, p] : by_customer) purchases += static_cast<int64_t>(p.size());
+  EXPECT_EQ(first.purchases() + second.purchases(), purchases);
+  ASSERT_EQ(std::vector<uint64_t>(slab.id_span().begin(), slab.id_span().end()), want_ids);
+  for (size_t i = 0; i < want_ids.size(); ++i) {
+    SCOPED_TRACE(want_ids[i]);
+    const RfmSummary& got = slab.row_span()[i];
+    EXPECT_EQ(got.x, want_rows[i].x);
+    EXPECT_EQ(got.t_x, want_rows[i].t_x);
+    EXPECT_EQ(got.T, want_rows[i].T);
+    EXPECT_EQ(got.m_x, want_rows[i].m_x);
+    EXPECT_EQ(got.first_value, want_rows[i].first_value);
+    EXPECT_EQ(got.first_day, want_rows[i].first_day);
+    EXPECT_EQ(got.holdout_x, want_rows[i].holdout_x);
+    EXPECT_EQ(got.holdout_value, want_rows[i].holdout_value);
+  }
+
+  // Segment b before a: customers go backwards.
+  SummarySlab small(200);
+  RfmStream backwards(rule, opt, small.ids(), small.rows(), 200);
+  backwards.BeginSegment(dict_b);
+  ASSERT_TRUE(backwards.Add(b.Block(0, b.customer.size())).ok());
+  backwards.BeginSegment(dict_a);
+  const Status out_of_order = backwards.Add(a.Block(0, a.customer.size()));
+  EXPECT_TRUE(out_of_order.Is(Code::kFailedPrecondition)) << out_of_order.ToString();
+  EXPECT_NE(out_of_order.message().find("not in customer order"), std::string_view::npos);
+  // Room for 10 customers only.
+  RfmStream tight(rule, opt, small.ids(), small.rows(), 10);
+  tight.BeginSegment(dict_a);
+  Status s = tight.Add(a.Block(0, a.customer.size()));
+  if (s.ok()) s = tight.Finish();
+  EXPECT_TRUE(s.Is(Code::kResourceExhausted)) << s.ToString();
 }
 
 }  // namespace
