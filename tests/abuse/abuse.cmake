@@ -3,14 +3,9 @@
 # (docs/reliability.md).
 include(${CMAKE_SOURCE_DIR}/tests/testutil/testutil.cmake)
 
-cairn_test(cairn_abuse_test
+cairn_blackbox_test(cairn_abuse_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/abuse_test.cc
-  DEPS cairn_testutil_proc Boost::json
-  LABELS integration
   TIMEOUT 600)
-target_include_directories(cairn_abuse_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(cairn_abuse_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(cairn_abuse_test cairn)
 # The sustained-overload test takes ~60 s under ASan (20 s of load, then kill -9, restart and a
 # read-back of every acknowledged message): its own entry, label slow (`make test-all`, by hand).
 set_tests_properties(cairn_abuse_test PROPERTIES ENVIRONMENT "GTEST_FILTER=-*SustainedIngestOverload*")

@@ -76,7 +76,9 @@ class Abuse : public ::testing::Test {
     ASSERT_TRUE(server_->Start());
   }
   void TearDown() override {
-    if (server_) EXPECT_TRUE(server_->Stop()) << "the server must still stop cleanly after the abuse";
+    if (server_) {
+      EXPECT_TRUE(server_->Stop()) << "the server must still stop cleanly after the abuse";
+    }
   }
 
   TempDir tmp_;

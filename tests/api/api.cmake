@@ -3,7 +3,7 @@
 # CAIRN_BINARY, and building the tests builds it.
 include(${CMAKE_SOURCE_DIR}/tests/testutil/testutil.cmake)
 
-cairn_test(cairn_blackbox_test
+cairn_blackbox_test(cairn_blackbox_test
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/auth_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/bad_input_test.cc
@@ -11,30 +11,15 @@ cairn_test(cairn_blackbox_test
     ${CMAKE_CURRENT_LIST_DIR}/lifecycle_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/maintenance_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/startup_test.cc
-  DEPS cairn_testutil_proc Boost::json ZLIB::ZLIB
-  LABELS integration
+  DEPS ZLIB::ZLIB
   TIMEOUT 900)
-target_include_directories(cairn_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(cairn_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(cairn_blackbox_test cairn)
 
 # Cases and surveys against the real binary (docs/cases.md).
-cairn_test(cases_blackbox_test
+cairn_blackbox_test(cases_blackbox_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/cases_test.cc
-  DEPS cairn_testutil_proc Boost::json OpenSSL::SSL OpenSSL::Crypto  # the webhook receiver speaks TLS too
-  LABELS integration
-  TIMEOUT 300)
-target_include_directories(cases_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(cases_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(cases_blackbox_test cairn)
+  DEPS OpenSSL::SSL OpenSSL::Crypto)  # the webhook receiver speaks TLS too
 
 # Roles over the whole route table, dashboard sessions, rate limits, audit log (docs/access.md).
-cairn_test(access_blackbox_test
+cairn_blackbox_test(access_blackbox_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/roles_test.cc ${CMAKE_CURRENT_LIST_DIR}/session_test.cc
-          ${CMAKE_CURRENT_LIST_DIR}/audit_test.cc
-  DEPS cairn_testutil_proc Boost::json
-  LABELS integration
-  TIMEOUT 300)
-target_include_directories(access_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(access_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(access_blackbox_test cairn)
+          ${CMAKE_CURRENT_LIST_DIR}/audit_test.cc)

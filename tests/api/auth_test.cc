@@ -9,29 +9,14 @@
 #include <fstream>
 #include <iterator>
 
-#include "api/cairn_server.h"
+#include "api/server_suite.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
 namespace {
 
-class AuthTest : public ::testing::Test {
+class AuthTest : public ServerSuite {
  protected:
-  static void SetUpTestSuite() {
-    tmp_ = new TempDir;
-    server_ = new CairnServer(tmp_->Sub("data"), tmp_->Sub("serve"));
-    ASSERT_TRUE(server_->Start());
-  }
-  static void TearDownTestSuite() {
-    EXPECT_TRUE(server_->Stop());
-    delete server_;
-    delete tmp_;
-  }
-  void SetUp() override {
-    if (server_->port() == 0) GTEST_SKIP() << "server did not start";
-    client_ = server_->Client();
-  }
-
   // Posts and returns the status; the body must be a JSON object with "success".
   unsigned Post(const std::string& target, const std::string& body, const HttpHeaders& headers) {
     auto r = client_->Post(target, body, headers);
@@ -50,14 +35,8 @@ class AuthTest : public ::testing::Test {
     return r->status;
   }
 
-  static TempDir* tmp_;
-  static CairnServer* server_;
-  std::unique_ptr<HttpClient> client_;
   std::string last_body_;
 };
-
-TempDir* AuthTest::tmp_ = nullptr;
-CairnServer* AuthTest::server_ = nullptr;
 
 TEST_F(AuthTest, MissingWriteKeyIs401) {
   EXPECT_EQ(Post("/v1/batch", BatchJson({TrackJson("u-auth", "E", "auth-m1")}), {}), 401u) << last_body_;

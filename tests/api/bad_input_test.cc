@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "api/cairn_server.h"
+#include "api/server_suite.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
@@ -51,32 +51,17 @@ std::string GzipZeros(size_t n) {
   return out;
 }
 
-class BadInputTest : public ::testing::Test {
+class BadInputTest : public ServerSuite {
  protected:
   static void SetUpTestSuite() {
-    tmp_ = new TempDir;
-    server_ = new CairnServer(tmp_->Sub("data"), tmp_->Sub("serve"));
-    ASSERT_TRUE(server_->Start());
     // The data every test checks is still there, exactly once, after its bad input.
-    auto client = server_->Client();
-    auto r = client->Post("/v1/batch",
-                          BatchJson({TrackJson("baseline", "Signed Up", "base-1"), TrackJson("baseline", "Paid", "base-2"),
-                                     TrackJson("baseline", "Churned", "base-3")}),
-                          WriteAuth());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ASSERT_EQ(r->status, 200u) << r->body;
-  }
-  static void TearDownTestSuite() {
-    EXPECT_TRUE(server_->Stop());
-    delete server_;
-    delete tmp_;
-  }
-  void SetUp() override {
-    if (server_->port() == 0) GTEST_SKIP() << "server did not start";
-    client_ = server_->Client();
+    ServerSuiteOptions o;
+    o.seed = {TrackJson("baseline", "Signed Up", "base-1"), TrackJson("baseline", "Paid", "base-2"),
+              TrackJson("baseline", "Churned", "base-3")};
+    StartSuite(o);
   }
   void TearDown() override {
-    if (server_->port() == 0) return;
+    if (!Started()) return;
     // Still serving, on a new connection as well as on this one (when the server kept it).
     ASSERT_TRUE(server_->process()->Running()) << server_->process()->ReadStderr();
     auto fresh = server_->Client();
@@ -114,14 +99,8 @@ class BadInputTest : public ::testing::Test {
     return out;
   }
 
-  static TempDir* tmp_;
-  static CairnServer* server_;
-  std::unique_ptr<HttpClient> client_;
   std::string raw_;
 };
-
-TempDir* BadInputTest::tmp_ = nullptr;
-CairnServer* BadInputTest::server_ = nullptr;
 
 TEST_F(BadInputTest, MalformedJsonIs400NamingWhere) {
   auto [status, body] = Send("/v1/batch", R"({"batch":[{"type":"track","userId":"u","event":"E",}]})");

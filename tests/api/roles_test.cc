@@ -9,7 +9,7 @@
 #include <map>
 #include <set>
 
-#include "api/cairn_server.h"
+#include "api/server_suite.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
@@ -37,12 +37,11 @@ struct RouteRow {
   bool personal = false;
 };
 
-class RolesTest : public ::testing::Test {
+class RolesTest : public ServerSuite {
  protected:
   static void SetUpTestSuite() {
-    tmp_ = new TempDir;
-    server_ = new CairnServer(tmp_->Sub("data"), tmp_->Sub("serve"));
-    ASSERT_TRUE(server_->Start());
+    StartSuite({});
+    if (!Started()) return;
     auto client = server_->Client();
     for (auto [role, slot] : {std::pair{"analyst", &analyst_key_}, std::pair{"agent", &agent_key_}}) {
       auto r = client->Post("/v1/keys", std::string(R"({"role":")") + role + R"(","name":"roles-)" + role + "\"}",
@@ -52,14 +51,9 @@ class RolesTest : public ::testing::Test {
       *slot = std::string(ParseJson(r->body).at("key").as_string());
     }
   }
-  static void TearDownTestSuite() {
-    EXPECT_TRUE(server_->Stop());
-    delete server_;
-    delete tmp_;
-  }
   void SetUp() override {
-    if (server_->port() == 0 || agent_key_.empty()) GTEST_SKIP() << "server did not start";
-    client_ = server_->Client();
+    if (agent_key_.empty()) GTEST_SKIP() << "server did not start";
+    ServerSuite::SetUp();
   }
 
   std::vector<RouteRow> Routes() {
@@ -104,15 +98,8 @@ class RolesTest : public ::testing::Test {
     return out;
   }
 
-  static TempDir* tmp_;
-  static CairnServer* server_;
-  static std::string analyst_key_, agent_key_;
-  std::unique_ptr<HttpClient> client_;
+  static inline std::string analyst_key_, agent_key_;
 };
-TempDir* RolesTest::tmp_ = nullptr;
-CairnServer* RolesTest::server_ = nullptr;
-std::string RolesTest::analyst_key_;
-std::string RolesTest::agent_key_;
 
 TEST_F(RolesTest, EveryRouteTimesEveryRoleAnswersAsDeclared) {
   std::vector<RouteRow> routes = Routes();

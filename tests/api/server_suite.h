@@ -1,12 +1,14 @@
 #pragma once
 // ServerSuite: one real `cairn serve` for a whole test suite, seeded with one batch — each start
 // costs seconds under ASan, so suites that only read (or write what no other test reads) share
-// it. Derive, and call StartSuite from SetUpTestSuite (and StopSuite from TearDownTestSuite):
+// it. Derive; by default the server starts with no options, each test gets a fresh connection in
+// client_ and is skipped when the server did not start (the suite's set-up has failed, saying
+// why), and the server must stop cleanly (exit 0) after the suite. With options, call StartSuite
+// from the suite's own SetUpTestSuite:
 //
 //   class QueryApi : public ServerSuite {
 //    protected:
 //     static void SetUpTestSuite() { StartSuite({.seed = {TrackJson(...), ...}}); }
-//     static void TearDownTestSuite() { StopSuite(); }
 //   };
 //
 // Header-only. One suite at a time per process (gtest runs suites one after another).
@@ -15,6 +17,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,15 +58,26 @@ class ServerSuite : public ::testing::Test {
     ASSERT_EQ(r->status, 200u) << r->body;
   }
   static void StopSuite() {
-    if (server_) EXPECT_TRUE(server_->Stop());
+    if (server_) {
+      EXPECT_TRUE(server_->Stop());
+    }
     delete server_;
     delete tmp_;
     server_ = nullptr;
     tmp_ = nullptr;
   }
+  static bool Started() { return server_ != nullptr && server_->port() != 0; }
+
+  static void SetUpTestSuite() { StartSuite({}); }
+  static void TearDownTestSuite() { StopSuite(); }
+  void SetUp() override {
+    if (!Started()) GTEST_SKIP() << "server did not start";
+    client_ = server_->Client();
+  }
 
   inline static TempDir* tmp_ = nullptr;
   inline static CairnServer* server_ = nullptr;
+  std::unique_ptr<HttpClient> client_;  // a fresh connection per test (SetUp)
 };
 
 }  // namespace cairn::testutil

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "api/cairn_server.h"
+#include "api/server_suite.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
@@ -33,28 +33,7 @@ std::string CookieOf(const HttpResponse& r) {
   return set.substr(eq + 1, semi == std::string::npos ? std::string::npos : semi - eq - 1);
 }
 
-class SessionTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    tmp_ = new TempDir;
-    server_ = new CairnServer(tmp_->Sub("data"), tmp_->Sub("serve"));
-    ASSERT_TRUE(server_->Start());
-  }
-  static void TearDownTestSuite() {
-    EXPECT_TRUE(server_->Stop());
-    delete server_;
-    delete tmp_;
-  }
-  void SetUp() override {
-    if (server_->port() == 0) GTEST_SKIP() << "server did not start";
-    client_ = server_->Client();
-  }
-  static TempDir* tmp_;
-  static CairnServer* server_;
-  std::unique_ptr<HttpClient> client_;
-};
-TempDir* SessionTest::tmp_ = nullptr;
-CairnServer* SessionTest::server_ = nullptr;
+class SessionTest : public ServerSuite {};
 
 TEST_F(SessionTest, LoginCookieCsrfAndLogout) {
   Key analyst = CreateKey(*client_, "analyst", "dash-analyst");

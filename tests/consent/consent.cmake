@@ -7,14 +7,8 @@ target_include_directories(consent_gate_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 
 # Consent API and export against the real binary (label integration).
 include(${CMAKE_SOURCE_DIR}/tests/testutil/testutil.cmake)
-cairn_test(consent_blackbox_test
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/consent_blackbox_test.cc
-  DEPS cairn_testutil_proc Boost::json
-  LABELS integration
-  TIMEOUT 300)
-target_include_directories(consent_blackbox_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(consent_blackbox_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(consent_blackbox_test cairn)
+cairn_blackbox_test(consent_blackbox_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/consent_blackbox_test.cc)
 
 # Retention policy through store compaction (in-memory Env).
 cairn_test(retention_test

@@ -132,6 +132,19 @@ void Send(HttpClient& c, const std::string& body) {
   ASSERT_EQ(r->status, 200) << r->body;
 }
 
+// The victim's first batch, then the batches of keepers 0..keepers-1, each acknowledged.
+void SendVictimAndKeepers(HttpClient& c, int keepers) {
+  ASSERT_NO_FATAL_FAILURE(Send(c, VictimBatch(1)));
+  for (int i = 0; i < keepers; ++i) ASSERT_NO_FATAL_FAILURE(Send(c, KeeperBatch(i)));
+}
+
+// Starts `server`, sends SendVictimAndKeepers(keepers) and stops it cleanly (exit 0).
+void LoadAndStop(CairnServer& server, int keepers) {
+  ASSERT_TRUE(server.Start());
+  ASSERT_NO_FATAL_FAILURE(SendVictimAndKeepers(*server.Client(), keepers));
+  ASSERT_TRUE(server.Stop());
+}
+
 // Customers who did Signed Up then Order Completed.
 int64_t FunnelCompleted(HttpClient& c) {
   auto r = c.Post("/v1/query/funnel", R"({"steps":[{"event":"Signed Up"},{"event":"Order Completed"}],"window":"30d"})",
@@ -155,13 +168,7 @@ TEST(ErasureTest, MarkerLeavesEveryByteOfTheDataDirectory) {
   TempDir tmp;
   std::string data = tmp.path() + "/data";
   CairnServer server(data, tmp.path() + "/serve");
-  ASSERT_TRUE(server.Start());
-  {
-    auto c = server.Client();
-    Send(*c, VictimBatch(1));
-    for (int i = 0; i < 3; ++i) Send(*c, KeeperBatch(i));
-  }
-  ASSERT_TRUE(server.Stop());
+  ASSERT_NO_FATAL_FAILURE(LoadAndStop(server, 3));
   // The first half goes to a segment, the second stays in the WAL: erasure must reach both.
   RunCli({"compact", "--data", data}, tmp.path() + "/compact0");
   ASSERT_TRUE(server.Start());
@@ -266,8 +273,7 @@ TEST(ErasureTest, AcknowledgedErasureCompletesAfterKill) {
   ::unsetenv("CAIRN_TEST_ERASURE_DELAY_MS");
   ASSERT_TRUE(started);
   auto c = server.Client();
-  Send(*c, VictimBatch(1));
-  Send(*c, KeeperBatch(0));
+  ASSERT_NO_FATAL_FAILURE(SendVictimAndKeepers(*c, 1));
   auto del = c->Request("DELETE", std::string("/v1/customers/u:") + kVictim, AdminAuth());
   ASSERT_TRUE(del.ok()) << del.status().ToString();
   ASSERT_EQ(del->status, 202) << del->body;
@@ -301,13 +307,7 @@ TEST(ErasureTest, OfflineEraseCommand) {
   TempDir tmp;
   std::string data = tmp.path() + "/data";
   CairnServer server(data, tmp.path() + "/serve");
-  ASSERT_TRUE(server.Start());
-  {
-    auto c = server.Client();
-    Send(*c, VictimBatch(1));
-    Send(*c, KeeperBatch(0));
-  }
-  ASSERT_TRUE(server.Stop());
+  ASSERT_NO_FATAL_FAILURE(LoadAndStop(server, 1));
   RunCli({"erase", "--data", data, std::string("u:") + kVictim}, tmp.path() + "/erase");
   EXPECT_EQ(FilesContaining(data, kMarker), std::vector<std::string>{}) << Join(FilesContaining(data, kMarker));
   ExpectNoVictimId(data);
@@ -343,8 +343,7 @@ TEST(ErasureTest, AuditRecordsWrittenBeforeSubjectsKeepNoRawIdAfterUpgradeAndEra
   CairnServer server(data, tmp.path() + "/serve");
   ASSERT_TRUE(server.Start());
   auto c = server.Client();
-  Send(*c, VictimBatch(1));
-  Send(*c, KeeperBatch(0));
+  ASSERT_NO_FATAL_FAILURE(SendVictimAndKeepers(*c, 1));
   // The records written by schema 1 about the victim (1: by e-mail, 2: by userId, 4: by phone)
   // are found by the customer's e-mail, as records written later are.
   auto audit = c->Get(std::string("/v1/audit?limit=1000&customer=") + kVictimEmail, AdminAuth());

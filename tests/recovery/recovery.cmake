@@ -4,14 +4,10 @@
 # cairn_crash_test_1000 (label slow) is the by-hand run of 1,000 kills.
 include(${CMAKE_SOURCE_DIR}/tests/testutil/testutil.cmake)
 
-cairn_test(cairn_crash_test
+cairn_blackbox_test(cairn_crash_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/crash_test.cc
-  DEPS cairn_testutil_proc Boost::json
   LABELS recovery
   TIMEOUT 1800)
-target_include_directories(cairn_crash_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(cairn_crash_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(cairn_crash_test cairn)
 add_test(NAME cairn_crash_test_1000 COMMAND cairn_crash_test)
 set_tests_properties(cairn_crash_test_1000 PROPERTIES LABELS "recovery;slow" TIMEOUT 14400
                      ENVIRONMENT "CAIRN_CRASH_ITERATIONS=1000")
@@ -19,15 +15,13 @@ set_tests_properties(cairn_crash_test_1000 PROPERTIES LABELS "recovery;slow" TIM
 # The erasure proof (docs/erasure.md): a marker string leaves every byte of the data directory
 # (zstd frames included) after DELETE /v1/customers/{id} and `cairn compact`; suppression; an
 # acknowledged erasure completes after kill -9; `cairn erase` offline.
-cairn_test(cairn_erasure_test
+cairn_blackbox_test(cairn_erasure_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/erasure_test.cc
-  DEPS cairn_testutil_proc Boost::json PkgConfig::ZSTD SQLite::SQLite3
+  DEPS PkgConfig::ZSTD SQLite::SQLite3
   LABELS recovery
   TIMEOUT 600)
-target_include_directories(cairn_erasure_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(cairn_erasure_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>"
+target_compile_definitions(cairn_erasure_test PRIVATE
                            CAIRN_ENTITY_TESTDATA="${CMAKE_SOURCE_DIR}/src/entity/testdata")
-add_dependencies(cairn_erasure_test cairn)
 
 # The store under the fault-injecting Env: fail the nth write/fsync/rename, then drop everything
 # unsynced (torn tail), reopen, check every acknowledged row (fast: in-memory files).
@@ -38,22 +32,14 @@ cairn_test(store_fault_test
 
 # Disk full on a small tmpfs the test mounts (root only; skipped otherwise), the real binary:
 # 503 while full, accepting again once space returns, nothing acknowledged lost.
-cairn_test(cairn_disk_full_test
+cairn_blackbox_test(cairn_disk_full_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/disk_full_test.cc
-  DEPS cairn_testutil_proc Boost::json
   LABELS recovery
   TIMEOUT 600)
-target_include_directories(cairn_disk_full_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(cairn_disk_full_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(cairn_disk_full_test cairn)
 
 # `cairn backup` of a running server under live ingest → verify, serve the copy, every earlier
 # acknowledgement present (docs/reliability.md, "Backup").
-cairn_test(cairn_backup_test
+cairn_blackbox_test(cairn_backup_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/backup_test.cc
-  DEPS cairn_testutil_proc Boost::json
   LABELS recovery
   TIMEOUT 600)
-target_include_directories(cairn_backup_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(cairn_backup_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(cairn_backup_test cairn)
