@@ -10,14 +10,18 @@ size_t RowBytes(const Interaction& r) {
 }  // namespace
 
 void MemTable::Add(Batch&& batch) {
+  if (batch.interactions.empty()) return;
   std::lock_guard lock(mu_);
-  for (auto& r : batch.interactions) {
+  // The batch's rows stay where they are (moving the vector keeps its buffer): the index takes a
+  // pointer per row instead of moving ~180-byte rows into per-customer vectors.
+  chunks_.push_back(std::move(batch.interactions));
+  batch.interactions.clear();
+  for (const Interaction& r : chunks_.back()) {
     bytes_ += RowBytes(r);
     max_seq_ = std::max(max_seq_, r.seq + 1);
-    by_customer_[r.customer].push_back(std::move(r));
+    by_customer_[r.customer].push_back(&r);
   }
-  rows_ += batch.interactions.size();
-  batch.interactions.clear();
+  rows_ += chunks_.back().size();
 }
 
 void MemTable::ReadCustomers(const std::vector<CustomerId>& customers, uint64_t max_seq,
@@ -26,8 +30,8 @@ void MemTable::ReadCustomers(const std::vector<CustomerId>& customers, uint64_t 
   for (CustomerId c : customers) {
     auto it = by_customer_.find(c);
     if (it == by_customer_.end()) continue;
-    for (const auto& r : it->second)
-      if (r.seq < max_seq) out->push_back(r);
+    for (const Interaction* r : it->second)
+      if (r->seq < max_seq) out->push_back(*r);
   }
 }
 
@@ -65,7 +69,7 @@ std::vector<Interaction> MemTable::SortedRows(uint64_t max_seq) const {
   {
     std::lock_guard lock(mu_);
     out.reserve(rows_);
-    for (const auto& [c, rows] : by_customer_)
+    for (const auto& rows : chunks_)
       for (const auto& r : rows)
         if (r.seq < max_seq) out.push_back(r);
   }
@@ -78,7 +82,7 @@ std::vector<const Interaction*> MemTable::FrozenSortedRows() const {
   {
     std::lock_guard lock(mu_);
     out.reserve(rows_);
-    for (const auto& [c, rows] : by_customer_)
+    for (const auto& rows : chunks_)
       for (const auto& r : rows) out.push_back(&r);
   }
   std::sort(out.begin(), out.end(), [](const Interaction* a, const Interaction* b) { return SegmentOrder(*a, *b); });

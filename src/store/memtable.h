@@ -40,7 +40,7 @@ class MemTable {
   template <typename Fn>
   void ForEachMessageKey(Fn&& fn) const {
     std::lock_guard lock(mu_);
-    for (const auto& [c, rows] : by_customer_)
+    for (const auto& rows : chunks_)
       for (const auto& r : rows) fn(r.source, r.message_id);
   }
 
@@ -50,7 +50,8 @@ class MemTable {
 
  private:
   mutable std::mutex mu_;
-  std::unordered_map<CustomerId, std::vector<Interaction>> by_customer_;  // guarded by mu_
+  std::vector<std::vector<Interaction>> chunks_;  // the added batches' rows, never moved; guarded by mu_
+  std::unordered_map<CustomerId, std::vector<const Interaction*>> by_customer_;  // into chunks_; guarded by mu_
   size_t bytes_ = 0;                                                      // guarded by mu_
   size_t rows_ = 0;                                                       // guarded by mu_
   uint64_t max_seq_ = 0;                                                  // guarded by mu_
