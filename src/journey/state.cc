@@ -164,7 +164,12 @@ void Deriver::Enter(CustomerState* s, History* h, int view, int stage, const sto
   for (size_t p = 0; p < paths.size(); ++p)
     if (!paths[p].trigger.stuck_in.empty() && static_cast<int>(paths[p].trigger.stuck_view) == view)
       s->episode_fired &= static_cast<uint16_t>(~(1u << p));
-  if (h) h->transitions.push_back({r.timestamp_ms, r.seq, static_cast<uint8_t>(view), static_cast<uint8_t>(from), static_cast<uint8_t>(stage)});
+  if (h) {
+    // A first transition is never the last (a customer moves in three views): room for a few at
+    // once instead of growing 1, 2, 4 (three allocations and copies on the hot path).
+    if (h->transitions.capacity() == 0) h->transitions.reserve(History::kFirstTransitions);
+    h->transitions.push_back({r.timestamp_ms, r.seq, static_cast<uint8_t>(view), static_cast<uint8_t>(from), static_cast<uint8_t>(stage)});
+  }
 }
 
 void Deriver::SetEmotion(CustomerState* s, History* h, double score, int16_t cause, int64_t at_ms) const {
@@ -180,6 +185,7 @@ void Deriver::SetEmotion(CustomerState* s, History* h, double score, int16_t cau
   // Trim in halves (amortised O(1)); the same interactions always leave the same points.
   if (h->emotion.size() >= 2 * History::kMaxEmotionPoints)
     h->emotion.erase(h->emotion.begin(), h->emotion.begin() + History::kMaxEmotionPoints);
+  if (h->emotion.capacity() == 0) h->emotion.reserve(History::kFirstEmotionPoints);
   h->emotion.push_back({at_ms, v, cause});
 }
 

@@ -83,6 +83,10 @@ struct History {
   std::vector<Transition> transitions;
   std::vector<EmotionPoint> emotion;  // the emotion curve: the latest kMaxEmotionPoints to 2× that
   static constexpr size_t kMaxEmotionPoints = 256;
+  // Capacity taken at the first push (typical customers have a handful of each; measured by
+  // journey_bench's journey_history_bytes_per_customer).
+  static constexpr size_t kFirstTransitions = 4;
+  static constexpr size_t kFirstEmotionPoints = 4;
   bool operator==(const History&) const = default;
   size_t bytes() const { return transitions.capacity() * sizeof(Transition) + emotion.capacity() * sizeof(EmotionPoint); }
 };
