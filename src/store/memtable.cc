@@ -48,14 +48,14 @@ void MemTable::ReadCustomersAfter(const std::vector<CustomerId>& customers, uint
   for (CustomerId c : customers) {
     auto it = by_customer_.find(c);
     if (it == by_customer_.end()) continue;
-    for (const auto& r : it->second) {
-      if (r.seq >= max_seq || (after && key(&r) <= *after)) continue;
+    for (const Interaction* r : it->second) {
+      if (r->seq >= max_seq || (after && key(r) <= *after)) continue;
       if (best.size() < limit) {
-        best.push_back(&r);
+        best.push_back(r);
         std::push_heap(best.begin(), best.end(), less);
-      } else if (less(&r, best.front())) {
+      } else if (less(r, best.front())) {
         std::pop_heap(best.begin(), best.end(), less);
-        best.back() = &r;
+        best.back() = r;
         std::push_heap(best.begin(), best.end(), less);
       }
     }
