@@ -12,6 +12,7 @@ cairn_library(cairn_api
     ${CMAKE_CURRENT_LIST_DIR}/dto/feedback_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/insights_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/json_writer.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dto/page_filter.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/query_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/segment_dto.cc
     ${CMAKE_CURRENT_LIST_DIR}/dto/who_dto.cc

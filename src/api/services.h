@@ -6,16 +6,19 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/auth.h"
 #include "api/rate_limit.h"
 #include "base/metrics.h"
+#include "base/result.h"
 #include "base/status.h"
 #include "entity/customer_directory.h"
 #include "ingest/ingestor.h"
 
 namespace cairn::analytics {
 class QueryService;  // analytics/query_service.h
+struct Segment;      // analytics/spec/segment.h
 }
 
 namespace cairn::cases {
@@ -91,6 +94,12 @@ struct Services {
   // Where analytics queries run (api/query_pool.h): off the I/O threads, bounded; a full pool
   // answers 503 + Retry-After. Optional: without it queries run on the I/O thread that read them.
   QueryPool* query_pool = nullptr;
+  // The customers of a segment (analytics/spec/segment.h), canonical ids in any order: the page
+  // filters of GET /v1/dashboard, /v1/rescues and /v1/value/summary (api/dto/page_filter.h).
+  // app/ sets it from the analytics engine (Engine::IndexFor), so a filtered number counts the
+  // customers an analytics query with the same segment counts. Optional: without it a segment
+  // answers 409.
+  std::function<Result<std::vector<uint64_t>>(const analytics::Segment&)> segment_members;
   // Cases, agents, SLAs (/v1/cases, /v1/agents, /v1/sla/*, /v1/complaints/analysis) and surveys
   // (/v1/feedback/*); optional: without them those routes answer 503.
   cases::CaseService* cases = nullptr;

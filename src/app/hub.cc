@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <unordered_set>
 
 #include "base/logging.h"
 #include "ingest/timestamp.h"
@@ -149,10 +150,15 @@ Status Hub::Init() {
     dashboard::DashboardSources src;
     src.snapshot = [this] { return store_->GetSnapshot(); };
     src.canonical = [this](store::CustomerId id) { return identity_->Find(id); };
-    src.nps = [this](int64_t from_ms, int64_t to_ms) -> Result<dashboard::NpsReading> {
+    src.nps = [this](int64_t from_ms, int64_t to_ms, const std::vector<uint64_t>* members) -> Result<dashboard::NpsReading> {
       feedback::ScoreQuery q;
       q.from_ms = from_ms;
       q.to_ms = to_ms;
+      std::unordered_set<uint64_t> only;  // a segment's answers: its canonical customers' ids as recorded
+      if (members) {
+        only.insert(members->begin(), members->end());
+        q.include_customers = &only;
+      }
       ASSIGN_OR_RETURN(auto report, cases_->Scores(q));
       return dashboard::NpsReading{report.total.nps.nps, report.total.nps.responses};
     };

@@ -69,6 +69,10 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
     receiver = std::move(*r);
     hub_options.rescue.webhook.url = receiver->url();
     hub_options.rescue.webhook.secret = receiver->secret();
+    // The simulated customers live on compressed time (days pass in seconds) while actions are
+    // stamped by the wall clock: quiet hours by the wall clock would hold every marketing action
+    // for the whole night of a demo, during which weeks pass for the customers it is meant for.
+    hub_options.rescue.quiet.enabled = false;
   }
   auto hub = Hub::Open(hub_options);
   if (!hub.ok()) Die(hub.status());
@@ -99,6 +103,14 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   services.actions = h->rescue() ? h->rescue()->dispatcher() : nullptr;
   auto analytics_engine = MakeAnalyticsEngine(h);
   services.analytics = analytics_engine.get();
+  // The page filters' segments (api/dto/page_filter.h): the customers of the analytics engine's
+  // segment index, so a filtered gauge counts whom a query with that segment counts.
+  services.segment_members = [ae = analytics_engine.get(), limit = cfg.query_time_limit_ms](
+                                 const analytics::Segment& s) -> Result<std::vector<uint64_t>> {
+    analytics::QueryContext ctx(limit);
+    ASSIGN_OR_RETURN(auto entry, ae->IndexFor(s, ctx));
+    return std::vector<uint64_t>(entry.index->customers().begin(), entry.index->customers().end());
+  };
   services.analytics_time_limit_ms = cfg.query_time_limit_ms;
   services.analytics_test_delay_ms = cfg.query_test_delay_ms;
   // Queries run here, not on the I/O threads (docs/analytics.md "Where a query runs"). Stopped

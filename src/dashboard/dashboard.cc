@@ -72,23 +72,34 @@ GoalView Dashboard::Evaluate(const Goal& goal, const std::vector<double>& daily,
   return v;
 }
 
-Result<DashboardView> Dashboard::Overview() {
-  int64_t now_ms = options_.clock->NowMillis();
+Result<DashboardView> Dashboard::Overview(const OverviewFilter& filter) {
+  const int64_t now_ms = options_.clock->NowMillis();
+  if (filter.from_day && filter.to_day && *filter.from_day > *filter.to_day)
+    return InvalidArgument("from: " + DayString(*filter.from_day) + " is after to: " + DayString(*filter.to_day));
   {
     std::lock_guard lock(cache_mu_);
-    if (cached_ && now_ms - cached_at_ms_ < options_.cache_ms) return *cached_;
+    for (const Cached& c : cached_)
+      if (c.key == filter.key && now_ms - c.at_ms < options_.cache_ms) return c.view;
   }
-  ASSIGN_OR_RETURN(DashboardView view, Compute(now_ms));
+  ASSIGN_OR_RETURN(DashboardView view, Compute(now_ms, filter));
   std::lock_guard lock(cache_mu_);
-  cached_ = view;
-  cached_at_ms_ = now_ms;
+  std::erase_if(cached_, [&](const Cached& c) { return c.key == filter.key || now_ms - c.at_ms >= options_.cache_ms; });
+  if (cached_.size() >= 8) cached_.erase(cached_.begin());
+  cached_.push_back({filter.key, now_ms, view});
   return view;
 }
 
-Result<DashboardView> Dashboard::Compute(int64_t now_ms) {
+Result<DashboardView> Dashboard::Compute(int64_t real_now_ms, const OverviewFilter& filter) {
   DashboardView view;
+  // A range ending before today rewinds the car to the end of its last day: every window below
+  // ends there. The lights fed by live state (value at risk, rescues, SLAs) stay as of now.
+  const bool rewound = filter.to_day && *filter.to_day < DayOf(real_now_ms);
+  const int64_t now_ms = rewound ? (*filter.to_day + 1) * kDayMs - 1 : real_now_ms;
   const int64_t today = DayOf(now_ms);
+  const std::vector<uint64_t>* members = filter.members ? &*filter.members : nullptr;
   view.today = today;
+  view.filtered = filter.from_day || filter.to_day || members;
+  if (members) view.segment_customers = static_cast<int64_t>(members->size());
   ASSIGN_OR_RETURN(std::vector<Goal> goals, db_->ListGoals());
   ASSIGN_OR_RETURN(std::vector<Budget> budgets, db_->ListBudgets());
   ASSIGN_OR_RETURN(std::vector<Activity> activities, db_->ListActivities());
@@ -100,10 +111,20 @@ Result<DashboardView> Dashboard::Compute(int64_t now_ms) {
     first_day = std::min(first_day, g.start_day);
     extra.push_back(g.metric);
   }
+  if (filter.from_day) first_day = std::min(first_day, *filter.from_day);
   std::shared_ptr<store::Snapshot> snapshot = sources_.snapshot();
   view.as_of_seq = static_cast<int64_t>(snapshot->seq());
   ASSIGN_OR_RETURN(DailySeries series,
-                   ComputeSeries(*snapshot, sources_.canonical, extra, first_day, today, options_.series));
+                   ComputeSeries(*snapshot, sources_.canonical, extra, first_day, today, options_.series, members));
+
+  // The trip meter over the range (docs/dashboard.md "Filters").
+  if (filter.from_day || filter.to_day) {
+    TripMeter trip;
+    trip.to_day = today;
+    trip.from_day = filter.from_day ? *filter.from_day : std::max(first_day, series.first_data_day < 0 ? today : series.first_data_day);
+    for (const auto& [metric, daily] : series.values) trip.totals.emplace_back(metric, Sum(daily, first_day, trip.from_day, today));
+    view.trip = std::move(trip);
+  }
 
   for (const Goal& g : goals) {
     auto it = series.values.find(g.metric);
@@ -159,8 +180,8 @@ Result<DashboardView> Dashboard::Compute(int64_t now_ms) {
     }
   }
   if (sources_.nps) {
-    auto cur = sources_.nps(now_ms - 30 * kDayMs, now_ms);
-    auto prev = sources_.nps(now_ms - 60 * kDayMs, now_ms - 30 * kDayMs);
+    auto cur = sources_.nps(now_ms - 30 * kDayMs, now_ms, members);
+    auto prev = sources_.nps(now_ms - 60 * kDayMs, now_ms - 30 * kDayMs, members);
     if (cur.ok() && prev.ok()) {
       if (cur->responses > 0) view.ride.nps_30d = cur->nps;
       if (prev->responses > 0) view.ride.nps_prev_30d = prev->nps;
@@ -174,17 +195,19 @@ Result<DashboardView> Dashboard::Compute(int64_t now_ms) {
     auto v = sources_.value_at_risk();
     if (v.ok()) {
       in.value_at_risk_now = *v;
-      (void)db_->PutReading("value_at_risk", today, *v);  // best effort: a failed write only loses history
-      auto before = db_->ReadingOnOrBefore("value_at_risk", today - 7);
+      // The reading is today's, whatever the filter; best effort: a failed write only loses history.
+      const int64_t real_today = DayOf(real_now_ms);
+      (void)db_->PutReading("value_at_risk", real_today, *v);
+      auto before = db_->ReadingOnOrBefore("value_at_risk", real_today - 7);
       if (before.ok() && *before) in.value_at_risk_week_ago = **before;
     }
   }
   if (sources_.rescues_overdue) {
-    auto v = sources_.rescues_overdue(now_ms);
+    auto v = sources_.rescues_overdue(real_now_ms);
     if (v.ok()) in.rescues_overdue = *v;
   }
   if (sources_.slas_overdue) {
-    auto v = sources_.slas_overdue(now_ms);
+    auto v = sources_.slas_overdue(real_now_ms);
     if (v.ok()) in.slas_overdue = *v;
   }
   view.hazards = EvaluateHazards(in, options_.hazards);

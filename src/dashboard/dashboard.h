@@ -27,7 +27,9 @@ struct NpsReading {
 struct DashboardSources {
   std::function<std::shared_ptr<store::Snapshot>()> snapshot;  // required
   Canonicalizer canonical;                                     // default: ids as stored
-  std::function<Result<NpsReading>(int64_t from_ms, int64_t to_ms)> nps;  // [from, to)
+  // NPS of the answers in [from, to); `members` (sorted canonical ids) when a segment applies,
+  // null = every answer.
+  std::function<Result<NpsReading>(int64_t from_ms, int64_t to_ms, const std::vector<uint64_t>* members)> nps;
   std::function<Result<double>()> value_at_risk;               // value at stake now
   std::function<Result<int64_t>(int64_t now_ms)> rescues_overdue;
   std::function<Result<int64_t>(int64_t now_ms)> slas_overdue;
@@ -61,7 +63,7 @@ class Dashboard final : public DashboardService {
   Result<Activity> UpdateActivity(const Activity& a) override { return Invalidating(db_->UpdateActivity(a)); }
   Status DeleteActivity(int64_t id) override { return Invalidating(db_->DeleteActivity(id)); }
   int64_t Today() const override { return options_.clock->NowMillis() / 86'400'000; }
-  Result<DashboardView> Overview() override;
+  Result<DashboardView> Overview(const OverviewFilter& filter = {}) override;
 
   // Progress and ETA of one goal from a daily series (index 0 = series_first_day), as of `today`;
   // the series' complete days end at today − 1. Exposed for tests.
@@ -74,17 +76,22 @@ class Dashboard final : public DashboardService {
   template <typename T>
   T Invalidating(T r) {
     std::lock_guard lock(cache_mu_);
-    cached_.reset();
+    cached_.clear();
     return r;
   }
-  Result<DashboardView> Compute(int64_t now_ms);
+  Result<DashboardView> Compute(int64_t now_ms, const OverviewFilter& filter);
+
+  struct Cached {
+    std::string key;
+    int64_t at_ms = 0;
+    DashboardView view;
+  };
 
   DashboardOptions options_;
   DashboardSources sources_;
   std::unique_ptr<DashboardDb> db_;
   std::mutex cache_mu_;
-  std::optional<DashboardView> cached_;  // guarded by cache_mu_
-  int64_t cached_at_ms_ = 0;             // guarded by cache_mu_
+  std::vector<Cached> cached_;  // guarded by cache_mu_; one per filter key, at most 8, newest last
 };
 
 }  // namespace cairn::dashboard

@@ -125,8 +125,35 @@ struct Ride {
   double complaints_weekly_baseline = 0;  // average per week over the 4 weeks before
 };
 
+// The page-wide filters of the dashboard (docs/dashboard.md "Filters"), resolved by the caller.
+//   to_day    the car as it stood at the end of that day: progress through it, the speedometer
+//             and the forecast from the days before it, the rev counter, complaints and NPS of the
+//             windows ending with it. nullopt (or a day from today on) = now.
+//   from_day  the start of the trip meter (totals over [from_day, to_day]); nullopt = no trip
+//             meter unless to_day is set, then from the first day with data.
+//   members   the canonical customers of the segment (sorted ascending); nullopt = everyone.
+//             Every number read from interactions or survey answers counts only theirs; budgets,
+//             value at risk, overdue rescues and SLAs are the business's, unfiltered.
+//   key       identifies the filter for the overview cache ("" = no filter); equal keys must
+//             mean equal filters for the same member set.
+struct OverviewFilter {
+  std::optional<int64_t> from_day, to_day;
+  std::optional<std::vector<uint64_t>> members;
+  std::string key;
+};
+
+// The trip meter: each series' total over [from_day, to_day] (keys as DailySeries: revenue,
+// orders, new_customers, signups, interactions, touches, complaints, event:<Name> of goals).
+struct TripMeter {
+  int64_t from_day = 0, to_day = 0;
+  std::vector<std::pair<std::string, double>> totals;  // by metric name, ascending
+};
+
 struct DashboardView {
-  int64_t today = 0;          // the day "now" falls on
+  int64_t today = 0;          // the day "now" falls on (the filter's to_day when it is earlier)
+  bool filtered = false;      // a range or segment applied
+  std::optional<int64_t> segment_customers;  // members in the segment, when one applied
+  std::optional<TripMeter> trip;
   int64_t as_of_seq = 0;      // store snapshot the numbers come from
   std::vector<GoalView> goals;
   std::vector<BudgetView> budgets;
@@ -154,8 +181,9 @@ class DashboardService {
   virtual Status DeleteActivity(int64_t id) = 0;
   // The day "now" falls on (the default start of new goals, budgets and activities).
   virtual int64_t Today() const = 0;
-  // The whole car, computed now.
-  virtual Result<DashboardView> Overview() = 0;
+  // The whole car, computed now, over the filter's customers and as of its range (see
+  // OverviewFilter). InvalidArgument naming `from`/`to` for an empty range.
+  virtual Result<DashboardView> Overview(const OverviewFilter& filter = {}) = 0;
 };
 
 }  // namespace cairn::dashboard

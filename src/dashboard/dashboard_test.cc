@@ -321,6 +321,56 @@ TEST(DashboardTest, OverviewFromStore) {
   ASSERT_TRUE(view.ok());
   EXPECT_TRUE(view->goals[1].on_track);
   EXPECT_EQ(*view->goals[1].eta_day, today + 5);
+
+  // A segment (customers 1–20: 5 orders a day, 50 revenue) counts only its customers: goals,
+  // speedometer, rev counter and complaints; budgets stay the business's.
+  OverviewFilter seg;
+  seg.members = std::vector<uint64_t>();
+  for (uint64_t c = 1; c <= 20; ++c) seg.members->push_back(c);
+  seg.key = "customers 1-20";
+  view = (*dash)->Overview(seg);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  EXPECT_TRUE(view->filtered);
+  EXPECT_EQ(view->segment_customers, 20);
+  EXPECT_DOUBLE_EQ(view->goals[0].progress, 500);
+  EXPECT_NEAR(view->goals[0].rate_recent, 50, 1e-9);
+  ASSERT_TRUE(view->goals[0].eta_day.has_value());
+  EXPECT_EQ(*view->goals[0].eta_day, today + 20);  // 1000 left at 50/day
+  EXPECT_DOUBLE_EQ(view->rev.touches_7d, 0);
+  EXPECT_EQ(view->ride.complaints_7d, 0);
+  EXPECT_DOUBLE_EQ(view->budgets[0].spent, 600);
+  EXPECT_FALSE(view->trip.has_value());
+  // The unfiltered answer is not the segment's (cached per filter).
+  EXPECT_DOUBLE_EQ((*dash)->Overview()->goals[0].progress, 1000);
+
+  // A range ending 5 days ago: the car as of then, and the trip meter over the range.
+  OverviewFilter past;
+  past.from_day = today - 9;
+  past.to_day = today - 5;
+  past.key = "past";
+  view = (*dash)->Overview(past);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  EXPECT_EQ(view->today, today - 5);
+  EXPECT_DOUBLE_EQ(view->goals[0].progress, 500);  // days −9…−5
+  EXPECT_EQ(view->ride.complaints_7d, 2 * 5 + 12 * 2);  // days −11…−5: two of the spike's days
+  ASSERT_TRUE(view->trip.has_value());
+  EXPECT_EQ(view->trip->from_day, today - 9);
+  EXPECT_EQ(view->trip->to_day, today - 5);
+  auto total = [&](const std::string& m) {
+    for (const auto& [name, v] : view->trip->totals)
+      if (name == m) return v;
+    ADD_FAILURE() << "no trip total " << m;
+    return -1.0;
+  };
+  EXPECT_DOUBLE_EQ(total("revenue"), 500);
+  EXPECT_DOUBLE_EQ(total("orders"), 50);
+  EXPECT_DOUBLE_EQ(total("touches"), 15);
+  EXPECT_TRUE(Light(view->hazards, "rescues_overdue").on);  // live lights stay as of now
+
+  OverviewFilter backwards;
+  backwards.from_day = today;
+  backwards.to_day = today - 1;
+  EXPECT_NE((*dash)->Overview(backwards).status().message().find("from"), std::string::npos);
   ASSERT_TRUE((*st)->Close().ok());
 }
 

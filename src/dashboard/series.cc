@@ -14,7 +14,7 @@ int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / k
 
 Result<DailySeries> ComputeSeries(const store::Snapshot& snapshot, const Canonicalizer& canonical,
                                   const std::vector<std::string>& extra_metrics, int64_t first_day, int64_t last_day,
-                                  const SeriesOptions& o) {
+                                  const SeriesOptions& o, const std::vector<uint64_t>* members) {
   DailySeries out;
   out.first_day = first_day;
   size_t n = static_cast<size_t>(std::max<int64_t>(0, last_day - first_day + 1));
@@ -40,11 +40,23 @@ Result<DailySeries> ComputeSeries(const store::Snapshot& snapshot, const Canonic
   // First order day per canonical customer (over all time, so "new" means first ever).
   std::unordered_map<store::CustomerId, int64_t> first_order;
   int64_t first_data_day = INT64_MAX;
+  store::CustomerId last_customer = 0;
+  bool have_last = false, last_in = false;
   using store::segment::Bit;
   using store::segment::Column;
   uint32_t columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kRevenue);
   RETURN_IF_ERROR(snapshot.ForEach(
       [&](const store::Interaction& it) {
+        if (members) {
+          // Rows come clustered by stored customer: the membership of the last one is reused.
+          if (!have_last || it.customer != last_customer) {
+            have_last = true;
+            last_customer = it.customer;
+            store::CustomerId c = canonical ? canonical(it.customer) : it.customer;
+            last_in = std::binary_search(members->begin(), members->end(), c);
+          }
+          if (!last_in) return true;
+        }
         int64_t day = DayOf(it.timestamp_ms);
         first_data_day = std::min(first_data_day, day);
         auto ev = by_event.find(it.event);

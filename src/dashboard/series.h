@@ -31,8 +31,10 @@ struct DailySeries {
 
 using Canonicalizer = std::function<store::CustomerId(store::CustomerId)>;
 
+// `members`: when set (canonical ids, sorted ascending), only those customers' interactions count
+// (the dashboard's segment filter); null = everyone.
 Result<DailySeries> ComputeSeries(const store::Snapshot& snapshot, const Canonicalizer& canonical,
                                   const std::vector<std::string>& extra_metrics, int64_t first_day, int64_t last_day,
-                                  const SeriesOptions& options);
+                                  const SeriesOptions& options, const std::vector<uint64_t>* members = nullptr);
 
 }  // namespace cairn::dashboard

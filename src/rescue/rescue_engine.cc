@@ -451,14 +451,16 @@ Result<size_t> RescueEngine::ExpireWindows(int64_t now_ms) {
 }
 
 Result<std::vector<Decision>> RescueEngine::QueryLocked(std::string_view sql,
-                                                        const std::function<void(entity::Stmt&)>& bind) {
+                                                        const std::function<void(entity::Stmt&)>& bind,
+                                                        const std::function<bool(const Decision&)>& keep, size_t max) {
   ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
   bind(stmt);
   std::vector<Decision> out;
-  while (true) {
+  while (out.size() < max) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    out.push_back(ReadDecision(stmt));
+    Decision d = ReadDecision(stmt);
+    if (!keep || keep(d)) out.push_back(std::move(d));
   }
   return out;
 }
@@ -466,13 +468,25 @@ Result<std::vector<Decision>> RescueEngine::QueryLocked(std::string_view sql,
 Result<std::vector<Decision>> RescueEngine::List(const ListQuery& query) {
   if (query.limit < 1 || query.limit > 1000) return InvalidArgument("limit: must be in [1, 1000]");
   std::lock_guard lock(mu_);
-  if (query.status) {
-    return QueryLocked(fmt::format("SELECT {} FROM decisions WHERE status = ? ORDER BY expected_gain DESC, id DESC LIMIT ?",
-                                   kColumns),
-                       [&](entity::Stmt& s) { s.Bind(1, RescueStatusName(*query.status)).Bind(2, int64_t(query.limit)); });
-  }
-  return QueryLocked(fmt::format("SELECT {} FROM decisions ORDER BY expected_gain DESC, id DESC LIMIT ?", kColumns),
-                     [&](entity::Stmt& s) { s.Bind(1, int64_t(query.limit)); });
+  // The decided-at range in SQL; the customer set (a segment) while stepping, so the limit counts
+  // only kept rows.
+  const std::string sql = fmt::format(
+      "SELECT {} FROM decisions WHERE decided_at_ms >= ? AND decided_at_ms < ?{} ORDER BY expected_gain DESC, id DESC{}",
+      kColumns, query.status ? " AND status = ?" : "", query.customers ? "" : " LIMIT ?");
+  const std::vector<uint64_t>* members = query.customers;
+  return QueryLocked(
+      sql,
+      [&](entity::Stmt& s) {
+        s.Bind(1, query.decided_from_ms).Bind(2, query.decided_to_ms);
+        int next = 3;
+        if (query.status) s.Bind(next++, RescueStatusName(*query.status));
+        if (!members) s.Bind(next, int64_t(query.limit));
+      },
+      members ? std::function<bool(const Decision&)>([members](const Decision& d) {
+        return std::binary_search(members->begin(), members->end(), static_cast<uint64_t>(d.customer));
+      })
+              : nullptr,
+      query.limit);
 }
 
 Result<std::vector<Decision>> RescueEngine::ListForCustomer(store::CustomerId customer) {

@@ -108,7 +108,11 @@ class RescueEngine final : public RescueService {
   Result<ArmCounts> CountsLocked(const std::string& path, const std::string& persona, bool rescued);
   // Closes `d` (succeeded/failed), teaches the counts, drops it from the waiting index.
   Status CloseLocked(Decision* d, bool success, int64_t at_ms, std::string note);
-  Result<std::vector<Decision>> QueryLocked(std::string_view sql, const std::function<void(entity::Stmt&)>& bind);
+  // Runs `sql` (bound by `bind`) and reads decisions, keeping those `keep` accepts (null = all),
+  // at most `max`.
+  Result<std::vector<Decision>> QueryLocked(std::string_view sql, const std::function<void(entity::Stmt&)>& bind,
+                                            const std::function<bool(const Decision&)>& keep = nullptr,
+                                            size_t max = SIZE_MAX);
 
   struct Waiting {
     int64_t id;

@@ -108,6 +108,11 @@ struct Decision {
 struct ListQuery {
   std::optional<RescueStatus> status;  // none = every status
   size_t limit = 100;                  // [1, 1000]
+  // Decided in [decided_from_ms, decided_to_ms). Default: any time.
+  int64_t decided_from_ms = INT64_MIN, decided_to_ms = INT64_MAX;
+  // Only decisions about these canonical customers (sorted ascending; the dashboard's segment
+  // filter); null = everyone. Not owned: must outlive the call.
+  const std::vector<uint64_t>* customers = nullptr;
 };
 
 class RescueService {

@@ -211,7 +211,7 @@ void Behaviour::Page(int64_t t, int device, std::string_view name, std::string_v
   End(j, t, false);
 }
 
-void Behaviour::Identify(int64_t t, int device) {
+void Behaviour::Identify(int64_t t, int device, bool signup) {
   const SimOptions& o = sim_.options_;
   uint64_t h = Mix64(c_.index ^ o.seed);
   std::string_view first = kFirstNames[h % std::size(kFirstNames)];
@@ -231,6 +231,23 @@ void Behaviour::Identify(int64_t t, int device) {
   if (P().business) j.Str("company", kCompanies[(h >> 32) % std::size(kCompanies)]);
   j.Str("plan", c_.subscribed ? "trail_club" : "none");
   j.Str("sim_persona", P().name);
+  if (signup) {
+    // The sign-up form's optional phone field and its "may we call you about offers?" box, sent
+    // as identify traits (docs/consent.md "identify traits"). Team buyers leave a number for the
+    // enquiry almost always and mostly agree to a call; consumers rarely leave one, and of those
+    // who do, some say no — a denial recorded as such.
+    // Drawn from the customer's own hash, not the customer's random stream: the rest of the
+    // business (and every figure measured on it) stays as it was before phones were asked.
+    const uint64_t ph = Mix64(c_.index ^ o.seed ^ 0x70686f6e65ULL);
+    const bool asked = static_cast<double>(ph % 1000) < (P().business ? 900 : 300);
+    if (asked) {
+      c_.consent_phone = static_cast<double>((ph >> 20) % 1000) < (P().business ? 750 : 400);
+      std::string phone = "+4420";
+      AppendPadded(&phone, c_.index, 7);
+      j.Str("phone", phone);
+      j.Object("consent").Bool("marketing.phone", c_.consent_phone).Close();
+    }
+  }
   End(j, t, false);
 }
 
@@ -354,7 +371,7 @@ int64_t Behaviour::SignUp(int64_t t, int device) {
   c_.identified = true;
   if (device == 1) c_.app_identified = true;
   ++S().signed_up;
-  Identify(t, device);
+  Identify(t, device, true);
   t += Gap(1);
   {
     JsonLine j = Track(t, "Signed Up", device == 0 ? "web" : "mobile", false, device);

@@ -23,7 +23,7 @@ struct Simulator::Customer {
   // Identity: device 0 is the web browser, device 1 the app. identified = has signed up (the
   // userId is known on the web device); app_identified = logged in on the app too.
   bool identified = false, has_app = false, app_identified = false;
-  bool consent_email = false, consent_sms = false;
+  bool consent_email = false, consent_sms = false, consent_phone = false;
   bool subscribed = false, ever_subscribed = false, renewal_notice_sent = false;
   bool tempted = false;       // considering a competitor's offer
   bool lost = false;          // left for good (unless won back)
@@ -75,7 +75,9 @@ class Behaviour {
   JsonLine Track(int64_t t, std::string_view event, std::string_view channel, bool outbound, int device = 0);
   void End(JsonLine& j, int64_t t, bool outbound);
   void Page(int64_t t, int device, std::string_view name, std::string_view path);
-  void Identify(int64_t t, int device);
+  // `signup`: the sign-up form's identify, which may carry a phone number and the answer to
+  // "may we call you?" as traits (docs/simulator.md "Consent").
+  void Identify(int64_t t, int device, bool signup = false);
 
   // Handlers, one per timer.
   void Session();

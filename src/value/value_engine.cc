@@ -492,6 +492,73 @@ Result<ValueSummaryView> ValueEngine::Summary() {
   return state->summary;
 }
 
+Result<ValueSummaryView> ValueEngine::SummaryOf(const std::vector<uint64_t>& customers) {
+  auto state = Current();
+  if (!state) return FailedPrecondition("no value fit yet: POST /v1/value/fit (or configure periodic refits)");
+  const ValueSummaryView& all = state->summary;
+  ValueSummaryView sum;
+  sum.fitted = all.fitted;
+  sum.fit = all.fit;
+  sum.personas = all.personas;
+  sum.segment_trait = all.segment_trait;
+  sum.prob_alive_bands.assign(4, 0);
+  // The groups keep the whole summary's order: (source, name, id) → its index there.
+  struct Acc {
+    std::vector<double> clvs;
+    double alive = 0;
+  };
+  auto key = [](const ClvGroup& g) { return g.source + '\x1f' + g.name + '\x1f' + std::to_string(g.id); };
+  std::unordered_map<std::string, size_t> persona_at, segment_at;
+  for (size_t i = 0; i < all.by_persona.size(); ++i) persona_at.emplace(key(all.by_persona[i]), i);
+  for (size_t i = 0; i < all.by_segment.size(); ++i) segment_at.emplace(all.by_segment[i].name, i);
+  std::vector<Acc> by_persona(all.by_persona.size()), by_segment(all.by_segment.size());
+  std::vector<double> clvs;
+  double alive = 0;
+  for (uint64_t id : customers) {
+    auto it = state->customers.find(id);
+    if (it == state->customers.end()) continue;
+    const Scored& scored = it->second;
+    clvs.push_back(scored.value.clv);
+    alive += scored.value.prob_alive;
+    sum.prob_alive_bands[std::min<size_t>(3, static_cast<size_t>(scored.value.prob_alive * 4))]++;
+    sum.clv_total += scored.value.clv;
+    ClvGroup g{"", "none"};
+    if (auto p = PersonaAt(*state, scored)) g = ClvGroup{p->name, p->source, p->source == "discovered" ? p->id : 0};
+    if (auto at = persona_at.find(key(g)); at != persona_at.end()) {
+      by_persona[at->second].clvs.push_back(scored.value.clv);
+      by_persona[at->second].alive += scored.value.prob_alive;
+    }
+    if (!sum.segment_trait.empty()) {
+      auto owned = state->owned.find(id);
+      auto at = segment_at.find(owned == state->owned.end() ? std::string() : owned->second.segment);
+      if (at != segment_at.end()) {
+        by_segment[at->second].clvs.push_back(scored.value.clv);
+        by_segment[at->second].alive += scored.value.prob_alive;
+      }
+    }
+  }
+  if (!clvs.empty()) {
+    std::sort(clvs.begin(), clvs.end());
+    sum.clv_mean = sum.clv_total / static_cast<double>(clvs.size());
+    sum.mean_prob_alive = alive / static_cast<double>(clvs.size());
+    for (double q : {0.1, 0.25, 0.5, 0.75, 0.9, 0.99})
+      sum.clv_quantiles.emplace_back(q, clvs[std::min(clvs.size() - 1, static_cast<size_t>(q * static_cast<double>(clvs.size())))]);
+  }
+  for (size_t i = 0; i < by_persona.size(); ++i) {
+    if (by_persona[i].clvs.empty()) continue;
+    ClvGroup g{all.by_persona[i].name, all.by_persona[i].source, all.by_persona[i].id};
+    Describe(&by_persona[i].clvs, by_persona[i].alive, &g);
+    sum.by_persona.push_back(std::move(g));
+  }
+  for (size_t i = 0; i < by_segment.size(); ++i) {
+    if (by_segment[i].clvs.empty()) continue;
+    ClvGroup g{all.by_segment[i].name, all.by_segment[i].source};
+    Describe(&by_segment[i].clvs, by_segment[i].alive, &g);
+    sum.by_segment.push_back(std::move(g));
+  }
+  return sum;
+}
+
 std::optional<CustomerValue> ValueEngine::ValueOf(store::CustomerId customer) const {
   auto state = Current();
   if (!state) return std::nullopt;

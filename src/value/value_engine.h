@@ -91,6 +91,7 @@ class ValueEngine final : public ValueService, public ValueOracle {
   Result<FitOutcome> Fit() override;
   Result<CustomerValueView> GetCustomer(const std::string& any_identity) override;
   Result<ValueSummaryView> Summary() override;
+  Result<ValueSummaryView> SummaryOf(const std::vector<uint64_t>& customers) override;
   Result<PersonasView> Personas() override;
   std::optional<CustomerValue> ValueOf(store::CustomerId customer) const override;
   std::optional<PersonaRef> PersonaOf(store::CustomerId customer) const override;

@@ -135,6 +135,13 @@ class ValueService {
   virtual Result<CustomerValueView> GetCustomer(const std::string& any_identity) = 0;
   // FailedPrecondition when nothing was fitted yet.
   virtual Result<ValueSummaryView> Summary() = 0;
+  // The summary over only these canonical customers (sorted ascending; the dashboard's segment
+  // filter): the CLV distribution, P(alive) bands and the groups by persona and segment count
+  // just them (groups they have no member in are left out); the fit and the discovered personas
+  // are the whole fit's. FailedPrecondition when nothing was fitted yet.
+  virtual Result<ValueSummaryView> SummaryOf(const std::vector<uint64_t>& customers) {
+    return FailedPrecondition("value summary: this value service takes no segment filter");
+  }
   // The discovered personas of the last fit; FailedPrecondition when nothing was fitted yet.
   virtual Result<PersonasView> Personas() = 0;
 };

@@ -53,3 +53,31 @@ window.addEventListener('resize', () => {
 });
 
 export const palette = ['#3b6e8f', '#e0863a', '#5aa469', '#c44e52', '#8172b2', '#937860', '#da8bc3', '#8c8c8c'];
+
+// The option of a chart over named categories (funnel steps, stages, weeks, quantiles) against a
+// value axis: the shape every bar and line chart of the dashboard shares, written once. The
+// fields override the defaults for one chart.
+export interface CategoryChart {
+  categories: (string | number)[];
+  series: any[];
+  legend?: boolean; // a legend on top, for several series (and room above the plot for it)
+  grid?: { left?: number; right?: number; top?: number; bottom?: number };
+  xAxis?: Record<string, unknown>; // more x-axis fields (axisLabel, name, …)
+  yAxis?: Record<string, unknown> | Record<string, unknown>[]; // default: one value axis
+}
+
+export function categoryOption(c: CategoryChart): Option {
+  return {
+    grid: { left: 50, right: 10, top: c.legend ? 30 : 20, bottom: 30, ...c.grid },
+    tooltip: { trigger: 'axis' },
+    legend: c.legend ? { top: 0 } : undefined,
+    xAxis: { type: 'category', data: c.categories, ...c.xAxis },
+    yAxis: c.yAxis ?? { type: 'value' },
+    series: c.series,
+  };
+}
+
+// One series of `type` drawn in `color`.
+export function series(type: 'bar' | 'line', name: string, data: unknown[], color: string, more: Record<string, unknown> = {}): any {
+  return { type, name, data, itemStyle: { color }, ...more };
+}

@@ -18,15 +18,15 @@ const routes: { pattern: RegExp; nav: string; load: () => Promise<View>; filters
     pattern: /^\/$/,
     nav: '/',
     load: () => import('./views/overview').then((m) => m.renderOverview),
-    filters: 'range and segment: the mirrors; the gauges are as of today',
+    filters: 'range and segment: the gauges (as of the range’s end, the segment’s customers), the trip meter over the range, the mirrors',
   },
   {
     pattern: /^\/customers(?:\/(?<id>[^/]+))?$/,
     nav: '/customers',
     load: () => import('./views/customer').then((m) => m.renderCustomer),
-    filters: 'none (one customer)',
+    filters: 'the range’s end: the timeline up to it (one customer: no segment)',
   },
-  { pattern: /^\/rescues$/, nav: '/rescues', load: () => import('./views/rescues').then((m) => m.renderRescues), filters: 'none (the open queue)' },
+  { pattern: /^\/rescues$/, nav: '/rescues', load: () => import('./views/rescues').then((m) => m.renderRescues), filters: 'range and segment: rescues decided in the range, of the segment’s customers' },
   {
     pattern: /^\/analyze$/,
     nav: '/analyze',
@@ -45,7 +45,7 @@ const routes: { pattern: RegExp; nav: string; load: () => Promise<View>; filters
     load: () => import('./views/cases').then((m) => m.renderCases),
     filters: 'range and persona: the NPS charts',
   },
-  { pattern: /^\/value$/, nav: '/value', load: () => import('./views/value').then((m) => m.renderValue), filters: 'none (as of the last fit; CLV by persona shown)' },
+  { pattern: /^\/value$/, nav: '/value', load: () => import('./views/value').then((m) => m.renderValue), filters: 'segment: CLV, P(alive) and personas of its customers (as of the last fit: no range)' },
 ];
 
 const navItems: [string, string][] = [

@@ -61,14 +61,7 @@ function nextDay(d: string): string {
 // `path` with the page's filters (and `extra` parameters) as its query string, for links between
 // pages.
 export function withRange(path: string, extra: Record<string, string> = {}): string {
-  const q = new URLSearchParams(location.search);
-  const keep = new URLSearchParams(extra);
-  for (const k of filterKeys) {
-    const v = q.get(k);
-    if (v) keep.set(k, v);
-  }
-  const s = keep.toString();
-  return s ? `${path}?${s}` : path;
+  return withParams(path, filterKeys, extra);
 }
 
 // `path` with only the given filter parameters of the page (API calls that take some of them).

@@ -180,6 +180,14 @@ std::string ActivitiesToJson(const std::vector<dashboard::Activity>& activities)
 std::string DashboardToJson(const dashboard::DashboardView& v) {
   JsonWriter w;
   w.BeginObject().Key("today").String(DayString(v.today)).Key("as_of_seq").Int(v.as_of_seq);
+  w.Key("filtered").Bool(v.filtered);
+  if (v.segment_customers) w.Key("segment_customers").Int(*v.segment_customers);
+  if (v.trip) {
+    w.Key("trip").BeginObject().Key("from").String(DayString(v.trip->from_day)).Key("to").String(DayString(v.trip->to_day));
+    w.Key("totals").BeginObject();
+    for (const auto& [metric, total] : v.trip->totals) w.Key(metric).Double(total);
+    w.EndObject().EndObject();
+  }
   w.Key("goals").BeginArray();
   for (const auto& g : v.goals) {
     w.BeginObject().Key("id").Int(g.goal.id).Key("name").String(g.goal.name).Key("metric").String(g.goal.metric);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/dto/dashboard_dto.h"
+#include "api/dto/page_filter.h"
 #include "api/responses.h"
 #include "dashboard/dashboard_service.h"
 
@@ -147,7 +148,16 @@ void DashboardHandler::DeleteActivity(const ApiRequest& r, const std::string& id
 
 void DashboardHandler::Overview(const ApiRequest& r, Responder respond) {
   if (!Admit(r, respond)) return;
-  Answer(services_->dashboard->Overview(), 200, DashboardToJson, "GET /v1/dashboard", respond);
+  auto page = DecodePageFilter(r.query);
+  if (!page.ok()) return respond(ErrorFromStatus(page.status()));
+  auto members = SegmentMembers(*services_, page->segment);
+  if (!members.ok()) return respond(ErrorFromStatus(members.status(), {}, "GET /v1/dashboard"));
+  dashboard::OverviewFilter filter;
+  filter.from_day = page->from_day;
+  filter.to_day = page->to_day;
+  filter.members = std::move(*members);
+  filter.key = page->Key() == PageFilter{}.Key() ? std::string() : page->Key();
+  Answer(services_->dashboard->Overview(filter), 200, DashboardToJson, "GET /v1/dashboard", respond);
 }
 
 }  // namespace cairn::api

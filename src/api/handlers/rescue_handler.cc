@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "api/dto/page_filter.h"
 #include "api/dto/rescue_dto.h"
 #include "api/responses.h"
 #include "api/url.h"
@@ -46,6 +47,16 @@ void RescueHandler::List(const ApiRequest& request, Responder respond) {
       }
     }
   }
+  // The page filters (api/dto/page_filter.h): decided within the range's days, about the segment's
+  // customers.
+  auto page = DecodePageFilter(request.query);
+  if (!page.ok()) return respond(ErrorFromStatus(page.status()));
+  constexpr int64_t kDayMs = 86'400'000;
+  if (page->from_day) query.decided_from_ms = *page->from_day * kDayMs;
+  if (page->to_day) query.decided_to_ms = (*page->to_day + 1) * kDayMs;
+  auto members = SegmentMembers(*services_, page->segment);
+  if (!members.ok()) return respond(ErrorFromStatus(members.status(), {}, "GET /v1/rescues"));
+  if (*members) query.customers = &**members;
   auto list = services_->rescues->List(query);
   if (!list.ok()) return respond(ErrorFromStatus(list.status(), {}, "GET /v1/rescues"));
   respond(JsonResponse(200, DecisionsToJson(*list)));

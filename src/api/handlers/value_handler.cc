@@ -1,5 +1,6 @@
 #include "api/handlers/value_handler.h"
 
+#include "api/dto/page_filter.h"
 #include "api/dto/value_dto.h"
 #include "api/responses.h"
 #include "value/value_service.h"
@@ -37,7 +38,15 @@ void ValueHandler::Personas(const ApiRequest& request, Responder respond) {
 
 void ValueHandler::Summary(const ApiRequest& request, Responder respond) {
   if (!Prepare(request, respond)) return;
-  auto r = services_->value->Summary();
+  // The page filters: the segment narrows the customers; a range does not apply (the summary is
+  // as of the last fit) and is refused by name rather than silently ignored.
+  auto page = DecodePageFilter(request.query);
+  if (!page.ok()) return respond(ErrorFromStatus(page.status()));
+  if (page->from_day || page->to_day)
+    return respond(JsonError(400, "from/to: the value summary is as of the last fit; it takes a segment, not a range"));
+  auto members = SegmentMembers(*services_, page->segment);
+  if (!members.ok()) return respond(ErrorFromStatus(members.status(), {}, "GET /v1/value/summary"));
+  auto r = *members ? services_->value->SummaryOf(**members) : services_->value->Summary();
   if (!r.ok()) return respond(ErrorFromStatus(r.status(), {}, "GET /v1/value/summary"));
   respond(JsonResponse(200, ValueSummaryToJson(*r)));
 }

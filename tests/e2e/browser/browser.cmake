@@ -12,6 +12,6 @@ add_test(NAME e2e.dashboard_browser
   WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
 set_tests_properties(e2e.dashboard_browser PROPERTIES
   LABELS e2e
-  TIMEOUT 180
+  TIMEOUT 300
   SKIP_RETURN_CODE 77
   ENVIRONMENT "CAIRN_E2E_ARTIFACTS=${CMAKE_BINARY_DIR}/e2e-artifacts/dashboard")

@@ -6,6 +6,7 @@ import { ApiError, get, type Call } from '../api';
 import { LineChart, ScatterChart } from 'echarts/charts';
 import { MarkLineComponent } from 'echarts/components';
 import { chart, palette, use } from '../charts';
+import { range } from '../state';
 import { card, dateTime, duration, errorBox, h, link, navigate, nf0, nf2, num, pct, table } from '../ui';
 
 use([LineChart, ScatterChart, MarkLineComponent]);
@@ -137,6 +138,14 @@ function emotionChart(curve: any[]): HTMLElement {
   );
 }
 
+// `&before=` the day after the range's `to` (the timeline ends with that day), or "".
+function timelineEnd(): string {
+  const to = range().to;
+  if (!to) return '';
+  const t = new Date(`${to}T00:00:00Z`).getTime() + 86400000;
+  return `&before=${encodeURIComponent(new Date(t).toISOString())}`;
+}
+
 export async function renderCustomer(root: HTMLElement, params: Record<string, string>): Promise<void> {
   const id = params.id ?? '';
   root.append(h('h1', {}, 'Customers'), searchForm(id));
@@ -147,7 +156,8 @@ export async function renderCustomer(root: HTMLElement, params: Record<string, s
   const base = `/v1/customers/${enc(id)}`;
   const calls = {
     profile: { method: 'GET', path: base } as Call,
-    events: { method: 'GET', path: `${base}/events?limit=200` } as Call,
+    // The range's end: the latest 200 interactions up to it (the API pages backwards from `before`).
+    events: { method: 'GET', path: `${base}/events?limit=200${timelineEnd()}` } as Call,
     journey: { method: 'GET', path: `${base}/journey` } as Call,
     value: { method: 'GET', path: `${base}/value` } as Call,
   };
@@ -211,6 +221,14 @@ export async function renderCustomer(root: HTMLElement, params: Record<string, s
         'div',
         { class: 'kpis' },
         kpi('Realised', `${num(v.realised, nf0)} ${v.currency}`),
+        // The journey value and how it was reckoned (docs/journey.md "Value").
+        h(
+          'div',
+          { class: 'kpi', id: 'journey-value', 'data-basis': v.journeyBasis ?? '' },
+          h('div', { class: 'label' }, 'Journey value'),
+          h('div', { class: 'big' }, `${num(v.journey, nf0)} ${v.currency}`),
+          h('div', { class: 'sub' }, basisText[v.journeyBasis] ?? v.journeyBasis ?? ''),
+        ),
         kpi('Predicted CLV', `${num(v.predictedClv, nf0)} ${v.currency}`),
         kpi('At stake', `${num(v.atStake, nf0)} ${v.currency}`),
       ),
@@ -296,6 +314,12 @@ function consentPanel(c: any): HTMLElement[] {
       : h('p', { class: 'muted' }, 'No statements.'),
   ];
 }
+
+const basisText: Record<string, string> = {
+  stage_conversion: 'no purchase yet: P(purchase | funnel stage) × average order',
+  predicted_purchases: 'expected purchases (value model) × their average spend',
+  repeat_rate: 'P(another purchase | orders so far) × average order',
+};
 
 function kpi(label: string, value: string): HTMLElement {
   return h('div', { class: 'kpi' }, h('div', { class: 'label' }, label), h('div', { class: 'big' }, value));

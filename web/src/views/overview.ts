@@ -4,8 +4,8 @@
 import { get, post, put, type Call } from '../api';
 import { BarChart, GaugeChart, ScatterChart } from 'echarts/charts';
 import { MarkAreaComponent, MarkLineComponent } from 'echarts/components';
-import { chart, palette, use } from '../charts';
-import { queryFilters } from '../state';
+import { categoryOption, chart, palette, series, use } from '../charts';
+import { queryFilters, withParams } from '../state';
 import { card, clear, day, errorBox, h, link, nf0, nf2, num, pct, table } from '../ui';
 
 use([BarChart, GaugeChart, ScatterChart, MarkAreaComponent, MarkLineComponent]);
@@ -34,6 +34,9 @@ interface Goal {
 interface Overview {
   today: string;
   as_of_seq: number;
+  filtered: boolean;
+  segment_customers?: number;
+  trip?: { from: string; to: string; totals: Record<string, number> };
   goals: Goal[];
   fuel: {
     id: number;
@@ -55,7 +58,10 @@ interface Overview {
   hazards: { light: string; on: boolean; why: string; link: string }[];
 }
 
-const DASHBOARD: Call = { method: 'GET', path: '/v1/dashboard' };
+// GET /v1/dashboard with the page's range and segment (docs/dashboard.md "Filters"): set per
+// render, so every card's "view query" shows the filtered call.
+const FILTER_KEYS = ['from', 'to', 'persona', 'lifecycle', 'channel'] as const;
+let DASHBOARD: Call = { method: 'GET', path: '/v1/dashboard' };
 const CSAT: Call = { method: 'GET', path: '/v1/feedback/csat' };
 
 const lightNames: Record<string, string> = {
@@ -167,7 +173,7 @@ function goalCard(g: Goal, today: string, reload: () => void): HTMLElement {
     h(
       'div',
       { class: 'odometer' },
-      h('div', { class: 'big' }, `${num(g.progress, nf0)} / ${num(g.target, nf0)}`),
+      h('div', { class: 'big', 'data-progress': g.progress }, `${num(g.progress, nf0)} / ${num(g.target, nf0)}`),
       h('div', { class: 'bar' }, h('span', { style: `width:${Math.min(100, g.fraction * 100).toFixed(1)}%` })),
       h('div', { class: 'sub' }, `${pct(g.fraction)} of ${g.metric} since ${g.start} · deadline ${g.deadline}`),
     ),
@@ -323,6 +329,30 @@ function gauges(o: Overview, csat: any): HTMLElement[] {
   return [revCard, fuel, ride];
 }
 
+// The trip meter: every series' total over the range (only with a range).
+const tripNames: [string, string][] = [
+  ['revenue', 'Revenue'],
+  ['orders', 'Orders'],
+  ['new_customers', 'New customers'],
+  ['signups', 'Sign-ups'],
+  ['interactions', 'Interactions'],
+  ['touches', 'Outbound touches'],
+  ['complaints', 'Complaints'],
+];
+function tripCard(o: Overview): HTMLElement | null {
+  if (!o.trip) return null;
+  const t = o.trip;
+  return card(
+    `Trip meter ${t.from} – ${t.to}`,
+    [DASHBOARD],
+    h(
+      'div',
+      { class: 'kpis trip' },
+      tripNames.map(([k, label]) => h('div', { class: 'kpi', 'data-trip': k, 'data-value': t.totals[k] }, h('div', { class: 'label' }, label), h('div', { class: 'big' }, num(t.totals[k], nf0)))),
+    ),
+  );
+}
+
 function kpi(label: string, value: string, sub: string): HTMLElement {
   return h('div', { class: 'kpi' }, h('div', { class: 'label' }, label), h('div', { class: 'big' }, value), h('div', { class: 'sub' }, sub));
 }
@@ -338,13 +368,12 @@ async function mirrors(): Promise<HTMLElement> {
       'Mirrors: competitor mentions',
       [call],
       chart(
-        {
-          grid: { left: 36, right: 10, top: 10, bottom: 24 },
-          tooltip: { trigger: 'axis' },
-          xAxis: { type: 'category', data: t.buckets },
+        categoryOption({
+          categories: t.buckets,
+          grid: { left: 36, top: 10, bottom: 24 },
           yAxis: { type: 'value', minInterval: 1 },
-          series: [{ type: 'bar', data: s.values, itemStyle: { color: palette[1] } }],
-        },
+          series: [series('bar', 'mentions', s.values, palette[1])],
+        }),
         170,
       ),
       h('div', { class: 'sub' }, `${s.total} mentions in the range`),
@@ -356,6 +385,7 @@ async function mirrors(): Promise<HTMLElement> {
 
 export async function renderOverview(root: HTMLElement): Promise<() => void> {
   let stopped = false;
+  DASHBOARD = { method: 'GET', path: withParams('/v1/dashboard', FILTER_KEYS) };
   const goalsBox = h('div', { class: 'goals', id: 'goals' });
   const sideBox = h('div', { class: 'side' });
   const meta = h('div', { class: 'meta' });
@@ -366,7 +396,7 @@ export async function renderOverview(root: HTMLElement): Promise<() => void> {
   const load = async (force = false) => {
     let o: Overview;
     try {
-      o = await get<Overview>('/v1/dashboard');
+      o = await get<Overview>(DASHBOARD.path);
     } catch (e) {
       clear(goalsBox);
       goalsBox.append(errorBox(e));
@@ -374,7 +404,9 @@ export async function renderOverview(root: HTMLElement): Promise<() => void> {
     }
     if (stopped) return;
     if (!force && goalsBox.querySelector('details.edit[open], .goal-form input:focus')) return;
-    meta.textContent = `As of ${o.today} · store sequence ${o.as_of_seq} · refreshes every 15 s`;
+    const scope = o.segment_customers !== undefined ? ` · segment of ${num(o.segment_customers, nf0)} customers` : '';
+    meta.textContent = `As of ${o.today}${scope} · store sequence ${o.as_of_seq} · refreshes every 15 s`;
+    meta.setAttribute('data-today', o.today);
     meta.setAttribute('data-seq', String(o.as_of_seq));
     clear(goalsBox);
     goalsBox.append(...o.goals.map((g) => goalCard(g, o.today, () => void load(true))));
@@ -382,6 +414,8 @@ export async function renderOverview(root: HTMLElement): Promise<() => void> {
     const csat = await get(CSAT.path).catch(() => null);
     if (stopped) return;
     clear(sideBox);
+    const trip = tripCard(o);
+    if (trip) sideBox.append(trip);
     sideBox.append(hazards(o), ...gauges(o, csat), mirrorCard);
     if (o.goals.length)
       sideBox.append(

@@ -1,6 +1,7 @@
 // The rescue queue (docs/rescue.md): journeys worth saving, highest expected gain first, with
 // reasons and value at stake; act / dismiss an open item, record the outcome of an acted one.
 import { get, post, type Call } from '../api';
+import { withParams } from '../state';
 import { card, clear, dateTime, errorBox, h, link, nf0, num, pct, table } from '../ui';
 
 const STATUSES = ['open', 'acted', 'succeeded', 'failed', 'dismissed', 'skipped', ''];
@@ -18,7 +19,10 @@ export async function renderRescues(root: HTMLElement): Promise<void> {
   root.append(h('h1', {}, 'Rescue queue'), h('div', { class: 'toolbar' }, h('label', {}, 'Status ', select)), box);
 
   const load = async () => {
-    const path = `/v1/rescues?limit=200${status ? `&status=${status}` : ''}`;
+    // The page's range (decided within it) and segment (its customers' rescues): docs/rescue.md.
+    const extra: Record<string, string> = { limit: '200' };
+    if (status) extra.status = status;
+    const path = withParams('/v1/rescues', ['from', 'to', 'persona', 'lifecycle', 'channel'], extra);
     const call: Call = { method: 'GET', path };
     clear(box);
     let data: any;
@@ -29,6 +33,16 @@ export async function renderRescues(root: HTMLElement): Promise<void> {
       return;
     }
     const items: any[] = data.rescues ?? [];
+    // The closed loop (docs/simulator.md): what became of each acted rescue's action — sent to
+    // the business, or held by a gate that says why — from the action log (GET /v1/actions).
+    const sent = new Map<number, any>();
+    if (items.some((r) => r.status !== 'open' && r.status !== 'skipped' && r.status !== 'dismissed')) {
+      const log = await get(ACTIONS.path).catch(() => null);
+      for (const a of log?.actions ?? []) {
+        const m = /^rescue:(\d+)$/.exec(a.source ?? '');
+        if (m && !sent.has(Number(m[1]))) sent.set(Number(m[1]), a);
+      }
+    }
     const rows = items.map((r) => [
       String(r.id),
       link(`/customers/${encodeURIComponent(r.customer.id)}`, r.customer.ids?.[0] ?? r.customer.id),
@@ -38,15 +52,16 @@ export async function renderRescues(root: HTMLElement): Promise<void> {
       num(r.expectedGain, nf0),
       `${pct(r.pRescue)} vs ${pct(r.pNone)}`,
       h('span', { class: `badge status-${r.status}`, 'data-status': r.status }, r.status),
+      loop(r, sent.get(Number(r.id))),
       actions(r, load),
     ]);
     box.append(
       card(
         `${items.length} ${status || 'all'} rescue${items.length === 1 ? '' : 's'}`,
-        [call, { method: 'POST', path: '/v1/rescues/{id}/act', body: { note: '…' } }, { method: 'POST', path: '/v1/rescues/{id}/dismiss', body: { note: '…' } }, { method: 'POST', path: '/v1/rescues/{id}/outcome', body: { success: true } }],
+        [call, ACTIONS, { method: 'POST', path: '/v1/rescues/{id}/act', body: { note: '…' } }, { method: 'POST', path: '/v1/rescues/{id}/dismiss', body: { note: '…' } }, { method: 'POST', path: '/v1/rescues/{id}/outcome', body: { success: true } }],
         items.length === 0
           ? h('p', { class: 'muted' }, 'Nothing in the queue.')
-          : table(['id', 'customer', 'path', 'reasons', 'value at stake', 'expected gain', 'p(rescue) vs p(none)', 'status', ''], rows, 'rescues'),
+          : table(['id', 'customer', 'path', 'reasons', 'value at stake', 'expected gain', 'p(rescue) vs p(none)', 'status', 'sent → outcome', ''], rows, 'rescues'),
       ),
     );
   };
@@ -58,6 +73,28 @@ export async function renderRescues(root: HTMLElement): Promise<void> {
     void load();
   });
   await load();
+}
+
+const ACTIONS: Call = { method: 'GET', path: '/v1/actions?limit=1000' };
+
+// "sent → outcome": the action's state (delivered, pending, or held with the gate's reason) and
+// the rescue's outcome (succeeded / failed, or awaited until the window's end).
+function loop(r: any, a: any): HTMLElement {
+  const box = h('div', { class: 'loop', 'data-loop-rescue': r.id, 'data-action-status': a?.status ?? '' });
+  if (!a) {
+    box.append(h('span', { class: 'muted' }, r.status === 'open' ? '' : r.status === 'acted' ? 'action not logged yet' : ''));
+    return box;
+  }
+  const what =
+    a.status === 'delivered'
+      ? `sent ${dateTime(a.deliveredAt)}`
+      : a.status === 'blocked' || a.status === 'suppressed' || a.status === 'dead_letter'
+        ? `${a.status}: ${a.lastError}`
+        : a.status;
+  const outcome =
+    r.status === 'succeeded' ? 'rescued' : r.status === 'failed' ? 'lost' : `awaiting until ${dateTime(r.window?.end)}`;
+  box.append(h('span', { class: `badge action-${a.status}` }, what), ' → ', h('span', { 'data-outcome': r.status }, outcome));
+  return box;
 }
 
 function actions(r: any, reload: () => Promise<void>): HTMLElement {

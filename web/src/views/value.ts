@@ -2,19 +2,24 @@
 // and the model's fit diagnostics.
 import { get, type Call } from '../api';
 import { BarChart } from 'echarts/charts';
-import { chart, palette, use } from '../charts';
+import { categoryOption, chart, palette, series, use } from '../charts';
+import { withParams } from '../state';
 import { card, dateTime, h, nf0, num, pct, table } from '../ui';
 
 use([BarChart]);
 
-const CALL: Call = { method: 'GET', path: '/v1/value/summary' };
+let CALL: Call = { method: 'GET', path: '/v1/value/summary' };
 
 export async function renderValue(root: HTMLElement): Promise<void> {
-  const s = await get('/v1/value/summary');
+  // The segment narrows the customers (docs/value.md); the summary is as of the last fit, so the
+  // range does not apply here.
+  CALL = { method: 'GET', path: withParams('/v1/value/summary', ['persona', 'lifecycle', 'channel']) };
+  const s = await get(CALL.path);
   root.append(h('h1', {}, 'Value'));
   const clv = s.clv ?? {};
   const q: any[] = clv.quantiles ?? [];
   const bands: any[] = s.probAlive?.bands ?? [];
+  const scored = bands.reduce((n, b) => n + (b.customers ?? 0), 0);
   const fit = s.fit ?? {};
   const d = fit.diagnostics ?? {};
   root.append(
@@ -24,26 +29,32 @@ export async function renderValue(root: HTMLElement): Promise<void> {
       card(
         'Customer lifetime value',
         [CALL],
-        h('div', { class: 'kpis' }, kpi('total', num(clv.total, nf0)), kpi('mean', num(clv.mean, nf0)), kpi('customers', num(fit.customers, nf0))),
-        chart({
-          grid: { left: 50, right: 10, top: 20, bottom: 30 },
-          tooltip: { trigger: 'axis' },
-          xAxis: { type: 'category', data: q.map((x) => `p${Math.round(x.q * 100)}`) },
-          yAxis: { type: 'value' },
-          series: [{ type: 'bar', data: q.map((x) => Math.round(x.value)), itemStyle: { color: palette[0] } }],
-        }),
+        // Customers: those scored in the summary (the segment's, when one applies; the fit's otherwise).
+        h(
+          'div',
+          { class: 'kpis' },
+          kpi('total', num(clv.total, nf0), clv.total),
+          kpi('mean', num(clv.mean, nf0), clv.mean),
+          kpi('customers', num(scored, nf0), scored),
+        ),
+        chart(
+          categoryOption({
+            categories: q.map((x) => `p${Math.round(x.q * 100)}`),
+            series: [series('bar', 'CLV', q.map((x) => Math.round(x.value)), palette[0])],
+          }),
+        ),
       ),
       card(
         'P(alive)',
         [CALL],
         h('div', { class: 'kpis' }, kpi('mean P(alive)', num(s.probAlive?.mean, new Intl.NumberFormat('en', { maximumFractionDigits: 3 })))),
-        chart({
-          grid: { left: 50, right: 10, top: 20, bottom: 30 },
-          tooltip: { trigger: 'axis' },
-          xAxis: { type: 'category', data: bands.map((b) => `${b.from}–${b.to}`) },
-          yAxis: { type: 'value', minInterval: 1 },
-          series: [{ type: 'bar', data: bands.map((b) => b.customers), itemStyle: { color: palette[2] } }],
-        }),
+        chart(
+          categoryOption({
+            categories: bands.map((b) => `${b.from}–${b.to}`),
+            yAxis: { type: 'value', minInterval: 1 },
+            series: [series('bar', 'customers', bands.map((b) => b.customers), palette[2])],
+          }),
+        ),
       ),
       personaCard(s),
       card(
@@ -75,17 +86,18 @@ function personaCard(s: any): HTMLElement {
   return card(
     'CLV by persona',
     [CALL],
-    chart({
-      grid: { left: 60, right: 10, top: 30, bottom: 50 },
-      tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
-      xAxis: { type: 'category', data: groups.map((g) => g.name || '(none)'), axisLabel: { interval: 0, rotate: groups.length > 4 ? 20 : 0 } },
-      yAxis: { type: 'value' },
-      series: [
-        { type: 'bar', name: 'mean CLV', data: groups.map((g) => Math.round(g.clvMean)), itemStyle: { color: palette[0] } },
-        { type: 'bar', name: 'median CLV', data: groups.map((g) => Math.round(g.clvMedian)), itemStyle: { color: palette[1] } },
-      ],
-    }),
+    chart(
+      categoryOption({
+        categories: groups.map((g) => g.name || '(none)'),
+        legend: true,
+        grid: { left: 60, bottom: 50 },
+        xAxis: { axisLabel: { interval: 0, rotate: groups.length > 4 ? 20 : 0 } },
+        series: [
+          series('bar', 'mean CLV', groups.map((g) => Math.round(g.clvMean)), palette[0]),
+          series('bar', 'median CLV', groups.map((g) => Math.round(g.clvMedian)), palette[1]),
+        ],
+      }),
+    ),
     table(
       ['persona', 'source', 'customers', 'CLV total', 'mean', 'median', 'mean P(alive)'],
       groups.map((g) => [
@@ -102,6 +114,6 @@ function personaCard(s: any): HTMLElement {
   );
 }
 
-function kpi(label: string, value: string): HTMLElement {
-  return h('div', { class: 'kpi' }, h('div', { class: 'label' }, label), h('div', { class: 'big' }, value));
+function kpi(label: string, value: string, raw?: number): HTMLElement {
+  return h('div', { class: 'kpi', 'data-kpi': label, 'data-value': raw }, h('div', { class: 'label' }, label), h('div', { class: 'big' }, value));
 }
