@@ -6,7 +6,7 @@
 import { post, type Call } from '../api';
 import { BarChart, HeatmapChart, LineChart, SankeyChart } from 'echarts/charts';
 import { VisualMapComponent } from 'echarts/components';
-import { chart, palette, use } from '../charts';
+import { categoryOption, chart, palette, series, use } from '../charts';
 import { queryFilters } from '../state';
 import { card, clear, errorBox, h, link, nf0, nf2, num, pct, table } from '../ui';
 
@@ -115,14 +115,15 @@ async function runFunnel(spec: any, out: HTMLElement): Promise<void> {
     card(
       'Funnel',
       [call],
-      chart({
-        grid: { left: 50, right: 10, top: 30, bottom: 40 },
-        tooltip: { trigger: 'axis' },
-        legend: r.breakdown?.length ? { top: 0 } : undefined,
-        xAxis: { type: 'category', data: steps.map((s, i) => `${i + 1}. ${s.event}`), axisLabel: { interval: 0, overflow: 'truncate', width: 110 } },
-        yAxis: { type: 'value' },
-        series,
-      }),
+      chart(
+        categoryOption({
+          categories: steps.map((s, i) => `${i + 1}. ${s.event}`),
+          series,
+          legend: !!r.breakdown?.length,
+          grid: { top: 30, bottom: 40 },
+          xAxis: { axisLabel: { interval: 0, overflow: 'truncate', width: 110 } },
+        }),
+      ),
       counts,
       r.breakdown?.length
         ? table(['breakdown', ...steps.map((_, i) => `step ${i + 1}`)], r.breakdown.map((b: any) => [b.value, ...b.counts.map((c: number) => nf0.format(c))]))
@@ -179,14 +180,13 @@ async function trends(): Promise<HTMLElement> {
     return card(
       'Trends: interactions per week by channel (channel mix)',
       [call],
-      chart({
-        grid: { left: 50, right: 10, top: 30, bottom: 30 },
-        tooltip: { trigger: 'axis' },
-        legend: { top: 0 },
-        xAxis: { type: 'category', data: t.buckets },
-        yAxis: { type: 'value' },
-        series: t.series.map((s: any, i: number) => ({ type: 'line', name: s.label, data: s.values, stack: 'all', areaStyle: {}, itemStyle: { color: palette[i % palette.length] } })),
-      }),
+      chart(
+        categoryOption({
+          categories: t.buckets,
+          legend: true,
+          series: t.series.map((s: any, i: number) => series('line', s.label, s.values, palette[i % palette.length], { stack: 'all', areaStyle: {} })),
+        }),
+      ),
     );
   } catch (e) {
     return card('Trends', [call], errorBox(e));
@@ -344,13 +344,18 @@ function stickinessBuilder(): HTMLElement {
       const counts: number[] = r.counts ?? [];
       const bar = (k: number) => who({ periods: k }, `active on exactly ${k} ${r.interval}${k === 1 ? '' : 's'}`);
       return [
-        chart({
-          grid: { left: 50, right: 10, top: 20, bottom: 40 },
-          tooltip: { trigger: 'axis' },
-          xAxis: { type: 'category', name: `${r.interval}s active`, nameLocation: 'middle', nameGap: 26, data: counts.map((_, i) => String(i + 1)) },
-          yAxis: { type: 'value', minInterval: 1 },
-          series: [{ type: 'bar', name: 'customers', data: counts, itemStyle: { color: palette[2] } }],
-        }, 260, '', (p) => bar(p.dataIndex + 1)),
+        chart(
+          categoryOption({
+            categories: counts.map((_, i) => String(i + 1)),
+            series: [series('bar', 'customers', counts, palette[2])],
+            grid: { bottom: 40 },
+            xAxis: { name: `${r.interval}s active`, nameLocation: 'middle', nameGap: 26 },
+            yAxis: { type: 'value', minInterval: 1 },
+          }),
+          260,
+          '',
+          (p) => bar(p.dataIndex + 1),
+        ),
         table(
           [`${r.interval}s active`, 'customers', 'share'],
           counts.map((n, i) => [String(i + 1), countButton(n, () => bar(i + 1), 'list these customers'), pct(r.customers ? n / r.customers : 0)]),
@@ -377,20 +382,18 @@ function lifecycleBuilder(): HTMLElement {
       const rows: any[] = r.rows ?? [];
       const cell = (start: string, status: string) => who({ period: start, status }, `${status} in the ${r.period} of ${start}`);
       return [
-        chart({
-          grid: { left: 50, right: 10, top: 30, bottom: 30 },
-          tooltip: { trigger: 'axis' },
-          legend: { top: 0 },
-          xAxis: { type: 'category', data: rows.map((x) => x.start) },
-          yAxis: { type: 'value' },
-          series: kinds.map((k, i) => ({
-            type: 'bar',
-            name: k,
-            stack: 'all',
-            data: rows.map((x) => (k === 'dormant' ? -x[k] : x[k])),
-            itemStyle: { color: [palette[0], palette[2], palette[1], palette[3]][i] },
-          })),
-        }, 260, '', (p) => rows[p.dataIndex] && cell(rows[p.dataIndex].start, p.seriesName)),
+        chart(
+          categoryOption({
+            categories: rows.map((x) => x.start),
+            legend: true,
+            series: kinds.map((k, i) =>
+              series('bar', k, rows.map((x) => (k === 'dormant' ? -x[k] : x[k])), [palette[0], palette[2], palette[1], palette[3]][i], { stack: 'all' }),
+            ),
+          }),
+          260,
+          '',
+          (p) => rows[p.dataIndex] && cell(rows[p.dataIndex].start, p.seriesName),
+        ),
         table(
           ['period', ...kinds],
           rows.map((x) => [x.start, ...kinds.map((k) => countButton(x[k], () => cell(x.start, k), `list the ${k} customers`))]),

@@ -2,7 +2,7 @@
 // complaint causes, NPS with its interval, and the themes of delight and annoyance.
 import { get, type Call } from '../api';
 import { BarChart, LineChart, PieChart } from 'echarts/charts';
-import { chart, palette, use } from '../charts';
+import { categoryOption, chart, palette, series, use } from '../charts';
 import { withParams } from '../state';
 import { card, dateTime, errorBox, h, link, nf0, num, table } from '../ui';
 
@@ -81,16 +81,17 @@ export async function renderCases(root: HTMLElement): Promise<void> {
     ]),
     safe(npsMonthCall, (n) => {
       const g: any[] = n.groups ?? [];
-      return chart({
-        grid: { left: 40, right: 10, top: 20, bottom: 30 },
-        tooltip: { trigger: 'axis' },
-        xAxis: { type: 'category', data: g.map((x) => x.key) },
-        yAxis: { type: 'value', min: -100, max: 100 },
-        series: [
-          { type: 'line', name: 'NPS', data: g.map((x) => Math.round(x.nps * 10) / 10), itemStyle: { color: palette[0] } },
-          { type: 'bar', name: 'answers', data: g.map((x) => x.responses), itemStyle: { color: '#cfd8e0' } },
-        ],
-      });
+      return chart(
+        categoryOption({
+          categories: g.map((x) => x.key),
+          grid: { left: 40 },
+          yAxis: { type: 'value', min: -100, max: 100 },
+          series: [
+            series('line', 'NPS', g.map((x) => Math.round(x.nps * 10) / 10), palette[0]),
+            series('bar', 'answers', g.map((x) => x.responses), '#cfd8e0'),
+          ],
+        }),
+      );
     }),
     safe(npsChannelCall, (n) =>
       table(['channel', 'NPS', '95% CI', 'answers'], (n.groups ?? []).map((g: any) => [g.key || '(none)', num(g.nps), `${num(g.ci?.low)} … ${num(g.ci?.high)}`, nf0.format(g.responses ?? 0)])),

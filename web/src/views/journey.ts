@@ -3,7 +3,7 @@
 // lifecycle mix, emotion per phase against the ideal line, and value at stake by rescue path.
 import { get, type Call } from '../api';
 import { BarChart, LineChart, PieChart, SankeyChart } from 'echarts/charts';
-import { chart, palette, use } from '../charts';
+import { categoryOption, chart, palette, series, use } from '../charts';
 import { withParams } from '../state';
 import { card, h, nf0, num, pct, table } from '../ui';
 
@@ -12,18 +12,17 @@ use([BarChart, LineChart, PieChart, SankeyChart]);
 
 function stagesChart(view: any): HTMLElement {
   const stages: any[] = view.stages;
-  return chart({
-    grid: { left: 50, right: 10, top: 30, bottom: 30 },
-    tooltip: { trigger: 'axis' },
-    legend: { top: 0 },
-    xAxis: { type: 'category', data: stages.map((s) => s.name) },
-    yAxis: { type: 'value' },
-    series: [
-      { type: 'bar', name: 'entered', data: stages.map((s) => s.entered), itemStyle: { color: palette[0] } },
-      { type: 'bar', name: 'now in stage', data: stages.map((s) => s.customers), itemStyle: { color: palette[2] } },
-      { type: 'bar', name: 'drop-off', data: stages.map((s) => s.dropOff), itemStyle: { color: palette[3] } },
-    ],
-  });
+  return chart(
+    categoryOption({
+      categories: stages.map((s) => s.name),
+      legend: true,
+      series: [
+        series('bar', 'entered', stages.map((s) => s.entered), palette[0]),
+        series('bar', 'now in stage', stages.map((s) => s.customers), palette[2]),
+        series('bar', 'drop-off', stages.map((s) => s.dropOff), palette[3]),
+      ],
+    }),
+  );
 }
 
 // Sankey needs a DAG: keep transitions that go forward in the view's stage order, and show each
@@ -103,17 +102,18 @@ export async function renderJourney(root: HTMLElement): Promise<void> {
       card(
         'Emotion along the journey',
         [CALL],
-        chart({
-          grid: { left: 40, right: 10, top: 30, bottom: 30 },
-          tooltip: { trigger: 'axis' },
-          legend: { top: 0 },
-          xAxis: { type: 'category', data: emo.map((e) => e.phase) },
-          yAxis: { type: 'value', min: -100, max: 100 },
-          series: [
-            { type: 'line', name: 'average', data: emo.map((e) => e.average), itemStyle: { color: palette[0] } },
-            { type: 'line', name: 'ideal', data: ideal, lineStyle: { type: 'dashed' }, itemStyle: { color: '#999' } },
-          ],
-        }),
+        chart(
+          categoryOption({
+            categories: emo.map((e) => e.phase),
+            legend: true,
+            grid: { left: 40 },
+            yAxis: { type: 'value', min: -100, max: 100 },
+            series: [
+              series('line', 'average', emo.map((e) => e.average), palette[0]),
+              series('line', 'ideal', ideal, '#999', { lineStyle: { type: 'dashed' } }),
+            ],
+          }),
+        ),
         h('div', { class: 'sub' }, Object.entries<number>(o.emotions ?? {}).map(([k, v]) => `${k} ${v}`).join(' · ')),
       ),
     );
