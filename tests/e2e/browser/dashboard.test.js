@@ -215,6 +215,72 @@ test('the dashboard in a real browser against cairn demo', { timeout: 290000 }, 
     assert.notEqual(after, before, `the ETA moved (before ${before}, after ${after})`);
   });
 
+  // Early: the history's going-cold rescues close on their own as their customers come back, so
+  // open ones of consenting customers are plentiful only in the first minutes.
+  await step('the rescue queue acts on an item and the closed loop shows sent → outcome', async () => {
+    // Rescues whose action goes to the business (the angry path's `open_case` opens a case
+    // instead) for customers who granted the path's purpose on its channel: the simulated
+    // customers answer consent at sign-up (Consent Updated for email and SMS, identify traits for
+    // the phone; docs/simulator.md "Consent"), so some can be reached and some cannot.
+    const consented = async (r) => {
+      const c = await api('GET', `/v1/customers/${encodeURIComponent(r.customer.id)}/consents`);
+      return (c.current ?? []).some((v) => v.purpose === 'marketing' && v.state === 'granted' && !v.expired &&
+        (v.channel === '*' || v.channel === (r.path === 'competitor' ? 'phone' : 'email')));
+    };
+    const open = await waitFor(async () => {
+      const r = await api('GET', '/v1/rescues?status=open&limit=1000');
+      const reachable = [];
+      // Only identified customers can have said yes (anonymous visitors were never asked).
+      const candidates = r.rescues.filter((y) => y.action && y.action !== 'open_case' &&
+        y.path !== 'renewal_doubt' && y.customer.ids.some((i) => i.startsWith('userId:')));
+      for (const x of candidates) {
+        if (await consented(x)) reachable.push(x);
+        if (reachable.length >= 6) break;
+      }
+      return reachable.length ? reachable : null;
+    }, { timeoutMs: 90000, intervalMs: 1000, what: 'open rescues of consenting customers whose action is a webhook' });
+    await page.click('nav a[href^="/rescues"]');
+    await page.waitForSelector('.row-actions');
+    const id = open[0].id;
+    const row = page.locator(`.row-actions[data-rescue-id="${id}"]`);
+    await row.locator('button.act').click();
+    await waitFor(async () => (await api('GET', `/v1/rescues/${id}`)).status !== 'open', { what: `rescue ${id} acted` });
+    // A few more by the API, so that some simulated customer answers within the test.
+    for (const r of open.slice(1)) await api('POST', `/v1/rescues/${r.id}/act`, { note: 'e2e' });
+    const ids = new Set(open.map((r) => r.id));
+    // The closed loop: each action is delivered to the demo's simulated business (consent
+    // granted, no quiet hours on the demo's compressed time), the customer responds with the
+    // simulator's probabilities, and a response is the rescue's outcome.
+    let mine = [];
+    await waitFor(async () => {
+      mine = (await api('GET', '/v1/actions?limit=1000')).actions.filter((a) => ids.has(Number(a.source.split(':')[1])) && a.source.startsWith('rescue:'));
+      return mine.length === ids.size && mine.every((a) => a.status !== 'pending' && a.status !== 'sending');
+    }, { timeoutMs: 60000, what: 'the rescues\' actions settled' }).catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(mine).slice(0, 1500)}`);
+    });
+    for (const a of mine) assert.match(a.endpoint, /^http:\/\/127\.0\.0\.1:\d+\/demo\/actions$/, 'sent to the simulated business');
+    const delivered = mine.filter((a) => a.status === 'delivered');
+    assert.ok(delivered.length > 0, `consented actions are delivered: ${JSON.stringify(mine.map((a) => [a.status, a.lastError]))}`);
+    let rescued = null;
+    await waitFor(async () => {
+      for (const a of delivered) {
+        const d = await api('GET', `/v1/rescues/${a.source.split(':')[1]}`);
+        if (d.status === 'succeeded') { rescued = d; return true; }
+      }
+      return false;
+    }, { timeoutMs: 75000, intervalMs: 2000, what: 'a simulated customer to answer a delivered rescue (its outcome recorded)' });
+    // The page shows the loop: sent, then the outcome.
+    await page.selectOption('#rescue-status', 'succeeded');
+    const cell = page.locator(`[data-loop-rescue="${rescued.id}"]`);
+    await cell.waitFor();
+    assert.equal(await cell.getAttribute('data-action-status'), 'delivered');
+    assert.match(await cell.textContent(), /^sent .* → rescued$/);
+    // And the one acted from the page left the open queue.
+    await page.selectOption('#rescue-status', 'open');
+    await waitFor(async () => (await page.locator(`.row-actions[data-rescue-id="${id}"]`).count()) === 0,
+      { what: 'the acted rescue to leave the open queue' });
+  });
+
   await step('the funnel builder returns the same counts as the API', async () => {
     await page.click('nav a[href^="/analyze"]');
     await page.waitForSelector('#funnel-form');
@@ -481,70 +547,6 @@ test('the dashboard in a real browser against cairn demo', { timeout: 290000 }, 
     const journey = await api('GET', `/v1/customers/${encodeURIComponent(id)}/journey`);
     assert.ok(journey.state.value.journeyBasis, 'the API names the basis');
     assert.equal(await page.getAttribute('#journey-value', 'data-basis'), journey.state.value.journeyBasis);
-  });
-
-  await step('the rescue queue acts on an item and the closed loop shows sent → outcome', async () => {
-    // Rescues whose action goes to the business (the angry path's `open_case` opens a case
-    // instead) for customers who granted the path's purpose on its channel: the simulated
-    // customers answer consent at sign-up (Consent Updated for email and SMS, identify traits for
-    // the phone; docs/simulator.md "Consent"), so some can be reached and some cannot.
-    const consented = async (r) => {
-      const c = await api('GET', `/v1/customers/${encodeURIComponent(r.customer.id)}/consents`);
-      return (c.current ?? []).some((v) => v.purpose === 'marketing' && v.state === 'granted' && !v.expired &&
-        (v.channel === '*' || v.channel === (r.path === 'competitor' ? 'phone' : 'email')));
-    };
-    const open = await waitFor(async () => {
-      const r = await api('GET', '/v1/rescues?status=open&limit=1000');
-      const reachable = [];
-      // Only identified customers can have said yes (anonymous visitors were never asked).
-      const candidates = r.rescues.filter((y) => y.action && y.action !== 'open_case' &&
-        y.path !== 'renewal_doubt' && y.customer.ids.some((i) => i.startsWith('userId:')));
-      for (const x of candidates) {
-        if (await consented(x)) reachable.push(x);
-        if (reachable.length >= 6) break;
-      }
-      return reachable.length ? reachable : null;
-    }, { timeoutMs: 90000, intervalMs: 1000, what: 'open rescues of consenting customers whose action is a webhook' });
-    await page.click('nav a[href^="/rescues"]');
-    await page.waitForSelector('.row-actions');
-    const id = open[0].id;
-    const row = page.locator(`.row-actions[data-rescue-id="${id}"]`);
-    await row.locator('button.act').click();
-    await waitFor(async () => (await api('GET', `/v1/rescues/${id}`)).status !== 'open', { what: `rescue ${id} acted` });
-    // A few more by the API, so that some simulated customer answers within the test.
-    for (const r of open.slice(1)) await api('POST', `/v1/rescues/${r.id}/act`, { note: 'e2e' });
-    const ids = new Set(open.map((r) => r.id));
-    // The closed loop: each action is delivered to the demo's simulated business (consent
-    // granted, no quiet hours on the demo's compressed time), the customer responds with the
-    // simulator's probabilities, and a response is the rescue's outcome.
-    let mine = [];
-    await waitFor(async () => {
-      mine = (await api('GET', '/v1/actions?limit=1000')).actions.filter((a) => ids.has(Number(a.source.split(':')[1])) && a.source.startsWith('rescue:'));
-      return mine.length === ids.size && mine.every((a) => a.status !== 'pending' && a.status !== 'sending');
-    }, { timeoutMs: 60000, what: 'the rescues\' actions settled' }).catch((e) => {
-      throw new Error(`${e.message}: ${JSON.stringify(mine).slice(0, 1500)}`);
-    });
-    for (const a of mine) assert.match(a.endpoint, /^http:\/\/127\.0\.0\.1:\d+\/demo\/actions$/, 'sent to the simulated business');
-    const delivered = mine.filter((a) => a.status === 'delivered');
-    assert.ok(delivered.length > 0, `consented actions are delivered: ${JSON.stringify(mine.map((a) => [a.status, a.lastError]))}`);
-    let rescued = null;
-    await waitFor(async () => {
-      for (const a of delivered) {
-        const d = await api('GET', `/v1/rescues/${a.source.split(':')[1]}`);
-        if (d.status === 'succeeded') { rescued = d; return true; }
-      }
-      return false;
-    }, { timeoutMs: 75000, intervalMs: 2000, what: 'a simulated customer to answer a delivered rescue (its outcome recorded)' });
-    // The page shows the loop: sent, then the outcome.
-    await page.selectOption('#rescue-status', 'succeeded');
-    const cell = page.locator(`[data-loop-rescue="${rescued.id}"]`);
-    await cell.waitFor();
-    assert.equal(await cell.getAttribute('data-action-status'), 'delivered');
-    assert.match(await cell.textContent(), /^sent .* → rescued$/);
-    // And the one acted from the page left the open queue.
-    await page.selectOption('#rescue-status', 'open');
-    await waitFor(async () => (await page.locator(`.row-actions[data-rescue-id="${id}"]`).count()) === 0,
-      { what: 'the acted rescue to leave the open queue' });
   });
 
   await step('the other views render', async () => {
