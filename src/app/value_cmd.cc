@@ -19,6 +19,7 @@
 #include "app/yaml_fields.h"
 #include "journey/engine.h"
 #include "store/segment_format.h"
+#include "store/segment_reader.h"
 #include "value/bgnbd.h"
 #include "value/cdnow.h"
 #include "value/gamma_gamma.h"
@@ -89,6 +90,31 @@ Status ApplyPersonas(const YAML::Node& node, value::PersonaOptions* o) {
     else return Bad(key, kv.first, "unknown key (expected k, k_min, k_max, restarts, seed, min_customers)");
   }
   if (Status s = value::ValidatePersonaOptions(*o); !s.ok()) return Bad("value.personas", node, s.message());
+  return Status::Ok();
+}
+
+Status ApplySubscriptions(const YAML::Node& node, value::ValueEngineOptions* e) {
+  if (!node.IsMap()) return Bad("value.subscriptions", node, "expected a mapping");
+  for (const auto& kv : node) {
+    const std::string name = kv.first.as<std::string>(), key = "value.subscriptions." + name;
+    const YAML::Node& v = kv.second;
+    std::string* event = name == "started" ? &e->subscription_started : name == "renewed" ? &e->subscription_renewed
+                         : name == "cancelled" ? &e->subscription_cancelled : nullptr;
+    if (event) {
+      RETURN_IF_ERROR(Scalar(v, key, event));
+      if (event->empty()) return Bad(key, v, "expected an event name");
+    } else if (name == "discount_rate") {
+      RETURN_IF_ERROR(Scalar(v, key, &e->subscription_discount_rate));
+      if (!(e->subscription_discount_rate >= 0) || e->subscription_discount_rate >= 1)
+        return Bad(key, v, "must be in [0, 1) (per renewal period)");
+    } else if (name == "renewal_probability") {
+      RETURN_IF_ERROR(Scalar(v, key, &e->subscription_renewal_probability));
+      if (!(e->subscription_renewal_probability >= 0) || e->subscription_renewal_probability >= 1)
+        return Bad(key, v, "must be in [0, 1) (0 = fit the shifted-beta-geometric on renewals)");
+    } else {
+      return Bad(key, kv.first, "unknown key (expected started, renewed, cancelled, discount_rate, renewal_probability)");
+    }
+  }
   return Status::Ok();
 }
 
@@ -191,6 +217,8 @@ Status ApplyValueSection(const YAML::Node& node, ValueSettings* out) {
       RETURN_IF_ERROR(ApplyPersonas(v, &e.personas));
     } else if (name == "offers") {
       RETURN_IF_ERROR(ApplyOffers(v, out));
+    } else if (name == "subscriptions") {
+      RETURN_IF_ERROR(ApplySubscriptions(v, &e));
     } else if (name == "segment_trait") {
       if (!v.IsScalar()) return Bad(key, v, "expected a trait name (\"\" = no segments)");
       out->segment_trait = v.Scalar();
@@ -198,7 +226,7 @@ Status ApplyValueSection(const YAML::Node& node, ValueSettings* out) {
       return Bad(key, kv.first,
                  "unknown key (expected model, time_unit_days, horizon, discount_rate, discount_step, "
                  "refit_interval_seconds, purchase_events, any_positive_revenue, utc_offset_minutes, personas, offers, "
-                 "segment_trait)");
+                 "subscriptions, segment_trait)");
     }
   }
   if (Status s = value::ValidateClvOptions(e.clv); !s.ok()) return Bad("value", node, s.message());
@@ -239,6 +267,46 @@ void ExtractValueExtras(const store::Interaction& in, bool is_purchase, const st
     out->items.push_back(id);
 }
 
+Status ScanValueColumns(const store::Snapshot& snapshot, bool payload,
+                        const std::function<bool(store::CustomerId)>& skip, value::InteractionSink& sink) {
+  using store::segment::Bit;
+  using store::segment::Column;
+  store::ScanOptions scan;
+  scan.columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kType) |
+                 Bit(Column::kChannel) | Bit(Column::kRevenue);
+  auto hidden_or_skipped = [&](store::CustomerId c) { return snapshot.Hidden(c) || (skip && skip(c)); };
+  store::FixedColumns payloads;  // the current block's payload column, decoded on first ask
+  for (const auto& segment : snapshot.segments()) {
+    const store::SegmentReader& reader = *segment;
+    const Status scanned = reader.Scan(scan, [&](const store::FixedColumns& cols) {
+      bool loaded = false;
+      value::InteractionBlock block;
+      block.events = reader.events();
+      block.channels = reader.channels();
+      block.customer = cols.customer;
+      block.timestamp_ms = cols.timestamp_ms;
+      block.event = cols.event;
+      block.channel = cols.channel;
+      block.type = cols.type;
+      block.revenue = cols.revenue;
+      if (payload)
+        block.payload = [&](size_t row) -> Result<std::string_view> {
+          if (!loaded) {
+            RETURN_IF_ERROR(reader.ReadBlock(cols.block, Bit(Column::kPayload), &payloads));
+            loaded = true;
+          }
+          return payloads.payload[row];
+        };
+      block.skip = hidden_or_skipped;
+      return sink.Block(block);
+    });
+    RETURN_IF_ERROR(scanned);
+  }
+  for (const store::Interaction& row : snapshot.MemTableRows())  // hidden rows already left out
+    if (!(skip && skip(row.customer))) RETURN_IF_ERROR(sink.Row(row));
+  return Status::Ok();
+}
+
 std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSettings& settings) {
   value::ValueEngineOptions o = settings.engine;
   if (const char* env = std::getenv("CAIRN_VALUE_REFIT_SECONDS")) o.refit_interval_s = std::atoll(env);
@@ -247,18 +315,15 @@ std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSetting
   const bool offers = settings.offers;
   const bool payload = offers || !settings.segment_trait.empty();
   ConsentLedger* consents = hub->consents();
-  auto scan = [st, payload, identity, consents](const std::function<bool(const store::Interaction&)>& fn) {
-    using store::segment::Bit;
-    using store::segment::Column;
-    uint32_t columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kType) |
-                       Bit(Column::kChannel) | Bit(Column::kRevenue);
-    if (payload) columns |= Bit(Column::kPayload);  // products of purchases, version and segment traits
+  // The column path: segment blocks decoded column by column, payloads only of the blocks with a
+  // purchase or identify to read (products of purchases, version and segment traits).
+  auto scan = [st, payload, identity, consents](value::InteractionSink& sink) {
     // Customers who denied `analytics` consent are left out of value models (docs/consent.md).
     auto excluded = consents ? consents->AnalyticsExclusions() : nullptr;
-    if (!excluded || excluded->empty()) return st->GetSnapshot()->ForEach(fn, columns);
-    return st->GetSnapshot()->ForEach(
-        [&](const store::Interaction& r) { return excluded->count(identity->Find(r.customer)) ? true : fn(r); },
-        columns);
+    std::function<bool(store::CustomerId)> skip;
+    if (excluded && !excluded->empty())
+      skip = [&](store::CustomerId c) { return excluded->count(identity->Find(c)) > 0; };
+    return ScanValueColumns(*st->GetSnapshot(), payload, skip, sink);
   };
   auto canonical = [identity](store::CustomerId c) { return identity->Find(c); };
   auto resolve = [hub](const std::string& any) -> Result<store::CustomerId> {

@@ -8,9 +8,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "store/store.h"
 #include "value/value_engine.h"
 
 namespace YAML {
@@ -44,6 +46,14 @@ Status ApplyValueSection(const YAML::Node& node, ValueSettings* out);
 // `value.refit_interval_seconds` (default 3600; 0 = only on POST /v1/value/fit; the environment
 // variable CAIRN_VALUE_REFIT_SECONDS overrides the file) once Start() is called.
 std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSettings& settings = {});
+
+// The value engine's column path over one snapshot (docs/value.md "Live value"): every segment's
+// blocks decoded column by column (customer, timestamp, event, type, channel, revenue; a block's
+// payloads only once the engine asks for one, when `payload`), then the memtable's rows; customers
+// the snapshot hides (erased) and those `skip` names (raw ids; may be empty) are left out.
+// Exposed for tests.
+Status ScanValueColumns(const store::Snapshot& snapshot, bool payload,
+                        const std::function<bool(store::CustomerId)>& skip, value::InteractionSink& sink);
 
 // The products of a purchase payload (properties.products[].product_id|sku|id, else
 // properties.product_id|sku) and, for identify, traits[version_trait] and traits[segment_trait]

@@ -116,6 +116,9 @@ class Snapshot {
   // The memtable rows this snapshot sees (seq < seq()), not yet in any segment, sorted by
   // (customer, timestamp, seq). A copy: the memtable keeps changing under the snapshot.
   std::vector<Interaction> MemTableRows() const;
+  // Whether `c`'s rows are hidden from this snapshot (erased, not yet compacted away): column
+  // scans of segments() must skip them themselves.
+  bool Hidden(CustomerId c) const;
 
  private:
   friend class Store;
@@ -123,7 +126,6 @@ class Snapshot {
   std::shared_ptr<const MemTable> mem_, imm_;
   std::vector<std::shared_ptr<SegmentReader>> segments_;
   std::shared_ptr<const std::vector<CustomerId>> hidden_;  // sorted; erased customers (may be null)
-  bool Hidden(CustomerId c) const;
 };
 
 struct StoreStats {

@@ -72,7 +72,165 @@ ValueEngine::ValueEngine(ValueEngineOptions options, ScanFn scan, CanonicalFn ca
       resolve_(std::move(resolve)),
       clock_(clock ? clock : Clock::Real()) {}
 
+ValueEngine::ValueEngine(ValueEngineOptions options, ColumnScanFn scan, CanonicalFn canonical, ResolveFn resolve,
+                         Clock* clock)
+    : options_(std::move(options)),
+      column_scan_(std::move(scan)),
+      canonical_(std::move(canonical)),
+      resolve_(std::move(resolve)),
+      clock_(clock ? clock : Clock::Real()) {}
+
 ValueEngine::~ValueEngine() { Stop(); }
+
+// Everything a fit takes from the interactions, per canonical customer. Row() is the reference
+// semantics; Block() computes exactly the same from columns, with the per-row work reduced to
+// code-table lookups: the dictionaries are translated once per segment, merges (canonical_) and
+// the skip predicate are asked once per run of equal customers, and channel counts are added to
+// the map once per run.
+class ValueEngine::Collector final : public InteractionSink {
+ public:
+  Collector(const ValueEngine& engine, State* state, FitOutcome* out) : e_(engine), state_(state), out_(out) {}
+
+  std::unordered_map<store::CustomerId, std::vector<Purchase>> purchases;
+  // Interactions per channel group per customer (every interaction, not only purchases): the
+  // channel-mix features of the personas.
+  std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>> channels;
+  std::vector<ItemPurchase> item_purchases;
+  std::unordered_map<store::CustomerId, SubscriptionEvents> subs;
+
+  Status Row(const store::Interaction& in) override {
+    ++out_->interactions_scanned;
+    if (const int g = ChannelGroupOf(in.channel); g >= 0) ++channels[e_.canonical_(in.customer)][g];
+    const bool purchase = IsPurchase(in, e_.options_.purchases);
+    if (in.type == store::MessageType::kTrack && !in.event.empty()) {
+      const auto& o = e_.options_;
+      const bool start = in.event == o.subscription_started, renew = in.event == o.subscription_renewed;
+      if (start || renew || in.event == o.subscription_cancelled)
+        Subscription(e_.canonical_(in.customer), start, renew, in.timestamp_ms, in.revenue);
+    }
+    if (e_.extract_) Extract(in, purchase);
+    if (purchase) {
+      ++out_->purchases;
+      purchases[e_.canonical_(in.customer)].push_back({DayOf(in.timestamp_ms, e_.options_.purchases), in.revenue});
+    }
+    return Status::Ok();
+  }
+
+  Status Block(const InteractionBlock& b) override {
+    const auto& o = e_.options_;
+    if (b.events.data() != events_.data() || b.events.size() != events_.size()) {
+      events_ = b.events;
+      purchase_code_.assign(b.events.size() + 1, 0);  // + an entry for codes out of range
+      sub_code_.assign(b.events.size() + 1, 0);
+      for (size_t c = 0; c < b.events.size(); ++c) {
+        const std::string& name = b.events[c];
+        purchase_code_[c] = std::find(o.purchases.events.begin(), o.purchases.events.end(), name) != o.purchases.events.end();
+        if (name.empty()) continue;
+        sub_code_[c] = name == o.subscription_started ? 1 : name == o.subscription_renewed ? 2
+                       : name == o.subscription_cancelled ? 3 : 0;
+      }
+    }
+    if (b.channels.data() != channel_dict_.data() || b.channels.size() != channel_dict_.size()) {
+      channel_dict_ = b.channels;
+      group_code_.assign(b.channels.size() + 1, -1);
+      for (size_t c = 0; c < b.channels.size(); ++c) group_code_[c] = static_cast<int8_t>(ChannelGroupOf(b.channels[c]));
+    }
+    const uint32_t nevents = static_cast<uint32_t>(b.events.size()), nchannels = static_cast<uint32_t>(b.channels.size());
+    const uint8_t track = static_cast<uint8_t>(store::MessageType::kTrack);
+    const uint8_t identify = static_cast<uint8_t>(store::MessageType::kIdentify);
+    const bool by_revenue = o.purchases.any_positive_revenue;
+    const size_t n = b.customer.size();
+    std::array<uint32_t, kChannelGroups.size()> run_channels{};
+    bool run_has_channel = false, skip = false;
+    store::CustomerId raw = 0, canonical = 0;
+    std::vector<Purchase>* bought = nullptr;
+    auto end_run = [&] {
+      if (run_has_channel) {
+        auto& counts = channels[canonical];
+        for (size_t g = 0; g < counts.size(); ++g) counts[g] += run_channels[g];
+      }
+      run_channels = {};
+      run_has_channel = false;
+    };
+    for (size_t i = 0; i < n; ++i) {
+      if (i == 0 || b.customer[i] != raw) {
+        if (i > 0 && !skip) end_run();
+        raw = b.customer[i];
+        skip = b.skip && b.skip(raw);
+        canonical = skip ? 0 : e_.canonical_(raw);
+        bought = nullptr;
+      }
+      if (skip) continue;
+      ++out_->interactions_scanned;
+      const uint32_t ch = b.channel[i] < nchannels ? b.channel[i] : nchannels;
+      if (const int g = group_code_[ch]; g >= 0) {
+        ++run_channels[static_cast<size_t>(g)];
+        run_has_channel = true;
+      }
+      const uint32_t ev = b.event[i] < nevents ? b.event[i] : nevents;
+      const bool is_track = b.type[i] == track;
+      const bool purchase = (by_revenue && b.revenue[i] > 0) || (is_track && purchase_code_[ev]);
+      if (is_track && sub_code_[ev] != 0)
+        Subscription(canonical, sub_code_[ev] == 1, sub_code_[ev] == 2, b.timestamp_ms[i], b.revenue[i]);
+      if (e_.extract_ && (purchase || b.type[i] == identify) && b.payload) {
+        ASSIGN_OR_RETURN(std::string_view payload, b.payload(i));
+        row_.customer = raw;
+        row_.timestamp_ms = b.timestamp_ms[i];
+        row_.event = ev < nevents ? b.events[ev] : std::string();
+        row_.type = static_cast<store::MessageType>(b.type[i]);
+        row_.channel = ch < nchannels ? b.channels[ch] : std::string();
+        row_.revenue = b.revenue[i];
+        row_.payload.assign(payload);
+        Extract(row_, purchase, canonical);
+      }
+      if (purchase) {
+        ++out_->purchases;
+        if (!bought) bought = &purchases[canonical];
+        bought->push_back({DayOf(b.timestamp_ms[i], o.purchases), b.revenue[i]});
+      }
+    }
+    if (n > 0 && !skip) end_run();
+    return Status::Ok();
+  }
+
+ private:
+  void Subscription(store::CustomerId c, bool start, bool renew, int64_t timestamp_ms, double revenue) {
+    SubscriptionEvents& e = subs[c];
+    if (start) e.started = true;
+    if (renew) ++e.renewals;
+    if (!start && !renew) e.cancelled = true;
+    if ((start || renew) && timestamp_ms >= e.last_payment_ms) {
+      e.last_payment_ms = timestamp_ms;
+      e.value = revenue;
+    }
+  }
+  void Extract(const store::Interaction& in, bool purchase, std::optional<store::CustomerId> canonical = {}) {
+    extras_.items.clear();
+    extras_.version.clear();
+    extras_.segment.clear();
+    e_.extract_(in, purchase, &extras_);
+    if (extras_.items.empty() && extras_.version.empty() && extras_.segment.empty()) return;
+    const store::CustomerId c = canonical ? *canonical : e_.canonical_(in.customer);
+    Extras& owned = state_->owned[c];
+    const int64_t day = DayOf(in.timestamp_ms, e_.options_.purchases);
+    for (auto& item : extras_.items) {
+      item_purchases.push_back({c, item, day});
+      owned.items.push_back(std::move(item));
+    }
+    if (!extras_.version.empty()) owned.version = extras_.version;  // the latest statement wins (scan order)
+    if (!extras_.segment.empty()) owned.segment = extras_.segment;
+  }
+
+  const ValueEngine& e_;
+  State* state_;
+  FitOutcome* out_;
+  Extras extras_;
+  store::Interaction row_;  // a purchase or identify handed to the extractor (column path)
+  // Code tables of the current dictionaries.
+  std::span<const std::string> events_, channel_dict_;
+  std::vector<uint8_t> purchase_code_, sub_code_;  // sub: 1 start, 2 renewal, 3 cancellation
+  std::vector<int8_t> group_code_;                 // kChannelGroups index, -1 none
+};
 
 void ValueEngine::Start() {
   if (options_.refit_interval_s <= 0 || loop_.joinable()) return;
@@ -117,53 +275,21 @@ Result<FitOutcome> ValueEngine::Fit() {
   // 1. Scan: purchases per canonical customer. Interactions carry the customer at ingest time;
   //    merges are applied here through `canonical_`.
   auto t0 = std::chrono::steady_clock::now();
-  std::unordered_map<store::CustomerId, std::vector<Purchase>> purchases;
-  // Interactions per channel group per customer (every interaction, not only purchases): the
-  // channel-mix features of the personas.
-  std::unordered_map<store::CustomerId, std::array<uint32_t, kChannelGroups.size()>> channels;
-  std::vector<ItemPurchase> item_purchases;
-  Extras extras;
-  std::unordered_map<store::CustomerId, SubscriptionEvents> subs;
-  RETURN_IF_ERROR(scan_([&](const store::Interaction& in) {
-    ++out.interactions_scanned;
-    if (const int g = ChannelGroupOf(in.channel); g >= 0) ++channels[canonical_(in.customer)][g];
-    const bool purchase = IsPurchase(in, options_.purchases);
-    if (in.type == store::MessageType::kTrack && !in.event.empty()) {
-      const bool start = in.event == options_.subscription_started, renew = in.event == options_.subscription_renewed;
-      if (start || renew || in.event == options_.subscription_cancelled) {
-        SubscriptionEvents& e = subs[canonical_(in.customer)];
-        if (start) e.started = true;
-        if (renew) ++e.renewals;
-        if (!start && !renew) e.cancelled = true;
-        if ((start || renew) && in.timestamp_ms >= e.last_payment_ms) {
-          e.last_payment_ms = in.timestamp_ms;
-          e.value = in.revenue;
-        }
-      }
-    }
-    if (extract_) {
-      extras.items.clear();
-      extras.version.clear();
-      extras.segment.clear();
-      extract_(in, purchase, &extras);
-      if (!extras.items.empty() || !extras.version.empty() || !extras.segment.empty()) {
-        const store::CustomerId c = canonical_(in.customer);
-        Extras& owned = state->owned[c];
-        const int64_t day = DayOf(in.timestamp_ms, options_.purchases);
-        for (auto& item : extras.items) {
-          item_purchases.push_back({c, item, day});
-          owned.items.push_back(std::move(item));
-        }
-        if (!extras.version.empty()) owned.version = extras.version;  // the latest statement wins (scan order)
-        if (!extras.segment.empty()) owned.segment = extras.segment;
-      }
-    }
-    if (purchase) {
-      ++out.purchases;
-      purchases[canonical_(in.customer)].push_back({DayOf(in.timestamp_ms, options_.purchases), in.revenue});
-    }
-    return true;
-  }));
+  Collector collected(*this, state.get(), &out);
+  if (column_scan_) {
+    RETURN_IF_ERROR(column_scan_(collected));
+  } else {
+    Status row_status;
+    RETURN_IF_ERROR(scan_([&](const store::Interaction& in) {
+      row_status = collected.Row(in);
+      return row_status.ok();
+    }));
+    RETURN_IF_ERROR(row_status);
+  }
+  auto& purchases = collected.purchases;
+  const auto& channels = collected.channels;
+  auto& item_purchases = collected.item_purchases;
+  const auto& subs = collected.subs;
   out.scan_seconds = Seconds(t0);
 
   // 2. Summaries (calibration = everything up to today; no holdout).
@@ -428,26 +554,37 @@ void ValueEngine::FitSubscriptions(State* state,
     out.subscription_reason = "no subscription events";
     return;
   }
-  std::vector<SbgObservation> data;
-  data.reserve(ids.size());
-  for (auto c : ids) data.push_back({subs.at(c).renewals, subs.at(c).cancelled, 1});
-  auto fit = FitSbg(data, options_.fit);
-  if (!fit.ok() || !fit->report.converged) {
-    out.subscription_reason = fit.ok() ? "did not converge: " + fit->report.message : std::string(fit.status().message());
-    return;
+  const double rule = options_.subscription_renewal_probability, d = options_.subscription_discount_rate;
+  if (rule > 0) {
+    // The configured rule: no fit; a constant renewal probability.
+    out.subscription_renewal_probability = rule;
+    out.subscription_reason = fmt::format("configured rule: renewal probability {}", rule);
+  } else {
+    std::vector<SbgObservation> data;
+    data.reserve(ids.size());
+    for (auto c : ids) data.push_back({subs.at(c).renewals, subs.at(c).cancelled, 1});
+    auto fit = FitSbg(data, options_.fit);
+    if (!fit.ok() || !fit->report.converged) {
+      out.subscription_reason = fit.ok() ? "did not converge: " + fit->report.message : std::string(fit.status().message());
+      return;
+    }
+    out.subscription_fitted = true;
+    out.sbg = fit->params;
+    out.subscription_report = fit->report;
   }
-  out.subscription_fitted = true;
-  out.sbg = fit->params;
-  out.subscription_report = fit->report;
   for (auto c : ids) {
     const SubscriptionEvents& e = subs.at(c);
     SubscriptionView v;
     v.renewals = e.renewals;
     v.active = !e.cancelled;
     v.value_per_period = e.value;
-    if (v.active) {
+    if (v.active && rule > 0) {
+      v.retention_next = rule;
+      v.expected_payments = rule * (1 + d) / (1 + d - rule);
+      v.clv = v.value_per_period * v.expected_payments;
+    } else if (v.active) {
       v.retention_next = SbgRetentionRate(out.sbg, e.renewals + 1);
-      v.expected_payments = SbgDiscountedResidualLifetime(out.sbg, e.renewals, options_.subscription_discount_rate);
+      v.expected_payments = SbgDiscountedResidualLifetime(out.sbg, e.renewals, d);
       v.clv = v.value_per_period * v.expected_payments;
     }
     state->subscribers.emplace(c, v);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -39,13 +40,46 @@ struct ValueEngineOptions {
   std::string subscription_renewed = "Subscription Renewed";
   std::string subscription_cancelled = "Subscription Cancelled";
   double subscription_discount_rate = 0.01;
+  // The configured rule instead of the sBG fit: when in (0, 1), every active subscriber renews with
+  // this probability each period, so retentionNext = p and the discounted expected payments are
+  // Σ_{k≥1} p^k (1+d)^{1−k} = p(1+d)/(1+d−p). Default 0 = fit the sBG on the renewals.
+  double subscription_renewal_probability = 0;
   // Refit every this many seconds from Start() (0 = only on Fit()). Default 0.
   int64_t refit_interval_s = 0;
+};
+
+// One block of interactions column by column (a segment block as store::FixedColumns holds it),
+// for the column-path scan: all spans the same length; event and channel codes index the given
+// dictionaries (a segment's).
+struct InteractionBlock {
+  std::span<const std::string> events, channels;  // dictionaries
+  std::span<const store::CustomerId> customer;    // as ingested (merges are applied by the engine)
+  std::span<const int64_t> timestamp_ms;
+  std::span<const uint32_t> event, channel;
+  std::span<const uint8_t> type;                  // store::MessageType values
+  std::span<const double> revenue;
+  // Row i's payload; asked only when an extractor is set, and only for purchases and identifies.
+  std::function<Result<std::string_view>(size_t row)> payload;
+  // Rows of customers for whom this answers true are left out (e.g. analytics consent denied);
+  // asked once per run of equal customers, with the customer as ingested. Optional.
+  std::function<bool(store::CustomerId)> skip;
+};
+
+// What a column-path scan feeds: segment blocks, and single rows for what is in no segment yet
+// (the memtable). Both count exactly the same way.
+class InteractionSink {
+ public:
+  virtual ~InteractionSink() = default;
+  virtual Status Block(const InteractionBlock& block) = 0;
+  virtual Status Row(const store::Interaction& row) = 0;
 };
 
 class ValueEngine final : public ValueService, public ValueOracle {
  public:
   using ScanFn = std::function<Status(const std::function<bool(const store::Interaction&)>&)>;
+  // The column path (docs/value.md "Live value"): feeds every interaction to the sink, segment
+  // blocks whole (no Interaction per row) and memtable rows one by one.
+  using ColumnScanFn = std::function<Status(InteractionSink&)>;
   using CanonicalFn = std::function<store::CustomerId(store::CustomerId)>;
   using ResolveFn = std::function<Result<store::CustomerId>(const std::string& any_identity)>;
   // What an interaction says beyond its columns, for next best offer: the products it bought
@@ -56,6 +90,8 @@ class ValueEngine final : public ValueService, public ValueOracle {
     std::string version;
     std::string segment;  // the segment trait of an identify ("" = not stated)
   };
+  // On the column path it is called for purchases and identifies only, with the row's customer,
+  // timestamp, event, type, channel, revenue and payload filled.
   using ExtractFn = std::function<void(const store::Interaction&, bool is_purchase, Extras* out)>;
   // The consent hook for offers (purpose `personalisation`, DOMAIN.md §11): called with the
   // canonical customer; `allowed` false withholds the offers and `evidence` says why. Unset: offers
@@ -73,6 +109,10 @@ class ValueEngine final : public ValueService, public ValueOracle {
 
   // `clock` may be null (system clock). Callbacks must be thread-safe and outlive the engine.
   ValueEngine(ValueEngineOptions options, ScanFn scan, CanonicalFn canonical, ResolveFn resolve,
+              Clock* clock = nullptr);
+  // The same over the column path; every answer is the same as the row path's over the same
+  // interactions (tested, app/value_cmd_test.cc).
+  ValueEngine(ValueEngineOptions options, ColumnScanFn scan, CanonicalFn canonical, ResolveFn resolve,
               Clock* clock = nullptr);
   ~ValueEngine() override;
 
@@ -142,8 +182,11 @@ class ValueEngine final : public ValueService, public ValueOracle {
   // `discovered_only`), else the discovered one.
   static std::optional<PersonaRef> PersonaAt(const State& state, const Scored& scored, bool discovered_only = false);
 
+  class Collector;  // the scan's accumulations (value_engine.cc)
+
   const ValueEngineOptions options_;
-  const ScanFn scan_;
+  const ScanFn scan_;             // one of scan_ / column_scan_ is set
+  const ColumnScanFn column_scan_;
   const CanonicalFn canonical_;
   const ResolveFn resolve_;
   Clock* clock_;

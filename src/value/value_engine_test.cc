@@ -365,6 +365,61 @@ TEST_F(ValueEngineTest, SubscriptionClvFromRenewals) {
   EXPECT_FALSE(engine->GetCustomer("c:7")->subscription.has_value());
 }
 
+// The configured rule instead of the sBG: a constant renewal probability p, configured event
+// names; CLV = fee × p(1+d)/(1+d−p) for every active subscriber whatever their tenure, 0 after a
+// cancellation, and the oracle gives it.
+TEST_F(ValueEngineTest, SubscriptionClvFromAConfiguredRenewalProbability) {
+  for (store::CustomerId c = 20'001; c <= 20'040; ++c) {
+    store::Interaction in;
+    in.customer = c;
+    in.type = store::MessageType::kTrack;
+    in.event = "Plan Started";
+    in.revenue = 30;
+    in.timestamp_ms = 10 * kDay;
+    interactions_.push_back(in);
+    for (store::CustomerId k = 1; k <= c % 5; ++k) {
+      in.event = "Plan Renewed";
+      in.timestamp_ms = static_cast<int64_t>(10 + 30 * k) * kDay;
+      interactions_.push_back(in);
+    }
+    if (c % 4 == 0) {
+      in.event = "Plan Ended";
+      in.revenue = 0;
+      in.timestamp_ms = 200 * kDay;
+      interactions_.push_back(in);
+    }
+  }
+  ValueEngineOptions o;
+  o.subscription_started = "Plan Started";
+  o.subscription_renewed = "Plan Renewed";
+  o.subscription_cancelled = "Plan Ended";
+  o.subscription_discount_rate = 0.02;
+  o.subscription_renewal_probability = 0.9;
+  auto engine = Make(o);
+  auto fit = engine->Fit();
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  EXPECT_EQ(fit->subscribers, 40);
+  EXPECT_FALSE(fit->subscription_fitted);
+  EXPECT_EQ(fit->subscription_renewal_probability, 0.9);
+  EXPECT_NE(fit->subscription_reason.find("configured rule"), std::string::npos) << fit->subscription_reason;
+  const double payments = 0.9 * 1.02 / (1.02 - 0.9);  // 7.65
+  for (store::CustomerId c = 20'001; c <= 20'040; ++c) {
+    auto v = engine->GetCustomer("c:" + std::to_string(c));
+    ASSERT_TRUE(v.ok());
+    ASSERT_TRUE(v->subscription.has_value()) << c;
+    EXPECT_EQ(v->subscription->renewals, static_cast<int64_t>(c % 5));
+    if (c % 4 == 0) {
+      EXPECT_FALSE(v->subscription->active);
+      EXPECT_EQ(v->subscription->clv, 0);
+      continue;
+    }
+    EXPECT_EQ(v->subscription->retention_next, 0.9);
+    EXPECT_NEAR(v->subscription->expected_payments, 7.65, 1e-12);
+    EXPECT_NEAR(v->subscription->clv, 30 * payments, 1e-9);
+    EXPECT_NEAR(engine->ValueOf(c)->clv, 30 * payments, 1e-9);
+  }
+}
+
 TEST_F(ValueEngineTest, NoPurchasesIsAClearError) {
   interactions_.erase(std::remove_if(interactions_.begin(), interactions_.end(),
                                      [](const store::Interaction& in) { return in.event == "Order Completed"; }),

@@ -45,6 +45,9 @@ struct FitOutcome {
   SbgParams sbg;
   FitReport subscription_report;
   double subscription_discount_rate = 0;
+  // > 0 when the configured rule was used instead of the sBG (ValueEngineOptions::
+  // subscription_renewal_probability); subscription_fitted is then false.
+  double subscription_renewal_probability = 0;
 };
 
 // One subscriber as of the last fit.

@@ -6,5 +6,6 @@ cairn_test(value_api_test
   LABELS integration
   TIMEOUT 600)
 target_include_directories(value_api_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(value_api_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
+target_compile_definitions(value_api_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>"
+                                                CAIRN_CDNOW_DIR="${PROJECT_SOURCE_DIR}/../shared/data/cdnow")
 add_dependencies(value_api_test cairn)

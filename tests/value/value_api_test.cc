@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api/cairn_server.h"
+#include "testutil/process.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
@@ -149,6 +150,18 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   EXPECT_NE(std::string(offers[0].as_object().at("reason").as_string()).find("of buyers of"), std::string::npos) << r->body;
   // No consent statement for personalisation: allowed, and the answer says what was checked.
   EXPECT_FALSE(v.at("consent").as_string().empty()) << r->body;
+  EXPECT_GT(v.at("expectedPurchases").to_number<double>(), 0) << r->body;
+  // The journey engine sees the same CLV (value at stake = max(journey value, CLV), docs/journey.md).
+  r = client_->Get("/v1/customers/buyer7/journey", AdminAuth());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200u) << r->body;
+  {
+    const auto j = ParseJson(r->body).as_object();
+    const auto& value = j.at("state").as_object().at("value").as_object();
+    ASSERT_TRUE(value.contains("predictedClv")) << r->body;
+    EXPECT_NEAR(value.at("predictedClv").to_number<double>(), v.at("clv").to_number<double>(), 0.0051) << r->body;
+    EXPECT_GE(value.at("atStake").to_number<double>(), value.at("predictedClv").to_number<double>()) << r->body;
+  }
 
   r = client_->Get("/v1/customers/buyer11/value", AdminAuth());
   ASSERT_TRUE(r.ok());
@@ -261,6 +274,122 @@ TEST_F(ValueApiTest, FitThenReadValues) {
   r = client_->Post("/v1/value/fit", "", {});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 401u);
+}
+
+// `cairn value cdnow FILE --json` prints exactly the issue's shape — {"bgnbd":{r,alpha,a,b,ll},
+// "pareto_nbd":{r,alpha,s,beta,ll},"gamma_gamma":{p,q,gamma,ll}} — with the published CDNOW
+// sample figures; a malformed file is exit 1 naming the line and field.
+TEST(ValueCli, CdnowJsonHasTheIssuesShapeAndThePublishedFigures) {
+  const std::string file = CAIRN_CDNOW_DIR "/CDNOW_sample.txt";
+  if (ReadFileOrEmpty(file).empty()) GTEST_SKIP() << file << " not found (../shared/data/cdnow)";
+  TempDir tmp;
+  auto r = RunToCompletion({CAIRN_BINARY, "value", "cdnow", file, "--json"}, tmp.Sub("cdnow"), std::chrono::seconds(300));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->status.ExitedWith(0)) << r->status.ToString() << r->err;
+  const auto doc = ParseJson(r->out).as_object();
+  const std::map<std::string, std::vector<std::string>> shape = {
+      {"bgnbd", {"r", "alpha", "a", "b", "ll"}},
+      {"pareto_nbd", {"r", "alpha", "s", "beta", "ll"}},
+      {"gamma_gamma", {"p", "q", "gamma", "ll"}}};
+  ASSERT_EQ(doc.size(), shape.size()) << r->out;
+  for (const auto& [model, keys] : shape) {
+    ASSERT_TRUE(doc.contains(model)) << r->out;
+    const auto& o = doc.at(model).as_object();
+    std::vector<std::string> got;
+    for (const auto& kv : o) got.emplace_back(kv.key());
+    EXPECT_EQ(got, keys) << model;
+  }
+  auto at = [&](const char* model, const char* key) { return doc.at(model).as_object().at(key).to_number<double>(); };
+  // Published: BG/NBD 0.243 4.414 0.793 2.426 (LL -9582.4); Pareto/NBD 0.553 10.578 0.606 11.669
+  // (LL -9595.0); Gamma-Gamma 6.25 3.74 15.44 — to their printed digits.
+  EXPECT_NEAR(at("bgnbd", "r"), 0.243, 5e-4);
+  EXPECT_NEAR(at("bgnbd", "alpha"), 4.414, 5e-4);
+  EXPECT_NEAR(at("bgnbd", "a"), 0.793, 5e-4);
+  EXPECT_NEAR(at("bgnbd", "b"), 2.426, 5e-4);
+  EXPECT_NEAR(at("bgnbd", "ll"), -9582.4, 0.05);
+  EXPECT_NEAR(at("pareto_nbd", "r"), 0.553, 5e-4);
+  EXPECT_NEAR(at("pareto_nbd", "alpha"), 10.578, 5e-4);
+  EXPECT_NEAR(at("pareto_nbd", "s"), 0.606, 5e-4);
+  EXPECT_NEAR(at("pareto_nbd", "beta"), 11.669, 5e-4);
+  EXPECT_NEAR(at("pareto_nbd", "ll"), -9595.0, 0.05);
+  EXPECT_NEAR(at("gamma_gamma", "p"), 6.25, 5e-3);
+  EXPECT_NEAR(at("gamma_gamma", "q"), 3.74, 5e-3);
+  EXPECT_NEAR(at("gamma_gamma", "gamma"), 15.44, 5e-3);
+  EXPECT_LT(at("gamma_gamma", "ll"), 0);
+
+  const std::string bad = tmp.Sub("bad.txt");
+  {
+    std::FILE* f = std::fopen(bad.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("00001 19970101 1 29.33\n00001 1997O118 2 29.73\n", f);
+    std::fclose(f);
+  }
+  r = RunToCompletion({CAIRN_BINARY, "value", "cdnow", bad, "--json"}, tmp.Sub("cdnow-bad"), std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->status.ExitedWith(1)) << r->status.ToString();
+  EXPECT_NE(r->err.find("line 2"), std::string::npos) << r->err;
+  EXPECT_TRUE(r->out.empty()) << r->out;
+}
+
+// `cairn value fit --data DIR --json` on a stopped data dir made by `cairn import`: the summary's
+// fit with its diagnostics (converged, starts agreeing, gradient), counts and the CLV distribution;
+// a data dir without purchases is exit 3 saying so.
+TEST(ValueCli, FitOnADataDirPrintsTheFitWithItsDiagnostics) {
+  TempDir tmp;
+  std::mt19937 rng(8);
+  std::string jsonl;
+  int orders = 0;
+  for (int c = 0; c < 200; ++c) {
+    double day = 180 - static_cast<double>(rng() % 100);
+    const double mean_gap = 5 + static_cast<double>(rng() % 40);
+    // A drop-out chance of each customer's own (heterogeneous, or BG/NBD's beta degenerates).
+    const double drop = 0.05 + 0.45 * std::uniform_real_distribution<double>(0, 1)(rng);
+    for (int k = 0; day > 0; ++k) {
+      jsonl += TrackJson("cli" + std::to_string(c), "Order Completed", "cli-" + std::to_string(c) + "-" + std::to_string(k),
+                         "\"timestamp\":\"" + DaysAgo(static_cast<int>(day)) + "\",\"properties\":{\"revenue\":" +
+                             std::to_string(10 + static_cast<int>(rng() % 40)) + "}") + "\n";
+      ++orders;
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < drop) break;
+      day -= 1 + std::exponential_distribution<double>(1 / mean_gap)(rng);
+    }
+  }
+  const std::string file = tmp.Sub("orders.jsonl"), data = tmp.Sub("data");
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(jsonl.c_str(), f);
+    std::fclose(f);
+  }
+  auto r = RunToCompletion({CAIRN_BINARY, "import", "--data", data, file}, tmp.Sub("import"), std::chrono::seconds(300));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->status.ExitedWith(0)) << r->status.ToString() << r->err;
+  r = RunToCompletion({CAIRN_BINARY, "value", "fit", "--data", data, "--json"}, tmp.Sub("fit"), std::chrono::seconds(300));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->status.ExitedWith(0)) << r->status.ToString() << r->err;
+  const auto sum = ParseJson(r->out).as_object();
+  const auto& fit = sum.at("fit").as_object();
+  EXPECT_EQ(fit.at("customers").as_int64(), 200) << r->out;
+  EXPECT_EQ(fit.at("purchases").as_int64(), orders) << r->out;
+  const auto& diag = fit.at("diagnostics").as_object();
+  EXPECT_TRUE(diag.at("converged").as_bool()) << r->out;
+  EXPECT_GE(diag.at("startsAgreeing").as_int64(), 2) << r->out;
+  EXPECT_LT(diag.at("gradientNorm").to_number<double>(), 1e-2) << r->out;
+  EXPECT_GT(sum.at("clv").as_object().at("total").to_number<double>(), 0) << r->out;
+
+  // Page views only: nothing to fit.
+  const std::string views = tmp.Sub("views.jsonl"), empty = tmp.Sub("empty");
+  {
+    std::FILE* f = std::fopen(views.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs((TrackJson("v1", "Product Viewed", "view-1") + "\n").c_str(), f);
+    std::fclose(f);
+  }
+  r = RunToCompletion({CAIRN_BINARY, "import", "--data", empty, views}, tmp.Sub("import-views"), std::chrono::seconds(300));
+  ASSERT_TRUE(r.ok() && r->status.ExitedWith(0));
+  r = RunToCompletion({CAIRN_BINARY, "value", "fit", "--data", empty}, tmp.Sub("fit-views"), std::chrono::seconds(300));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->status.ExitedWith(3)) << r->status.ToString() << r->err;
+  EXPECT_NE(r->err.find("no purchases yet"), std::string::npos) << r->err;
 }
 
 }  // namespace

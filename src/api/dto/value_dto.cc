@@ -81,6 +81,11 @@ void Fit(JsonWriter& w, const value::FitOutcome& f) {
     w.Key("discountRate").Double(f.subscription_discount_rate);
     w.Key("diagnostics");
     Report(w, f.subscription_report);
+  } else if (f.subscription_renewal_probability > 0) {
+    w.Key("model").String("rule");
+    w.Key("renewalProbability").Double(f.subscription_renewal_probability);
+    w.Key("discountRate").Double(f.subscription_discount_rate);
+    w.Key("reason").String(f.subscription_reason);
   } else {
     w.Key("reason").String(f.subscription_reason);
   }
