@@ -4,7 +4,7 @@
 #
 #   bench/analytics/run.sh [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR]
 #                          [--data DIR] [--engines "cairn clickhouse postgres"] [--seed S]
-#                          [--cairn BIN] [--gen BIN] [--stream]
+#                          [--cairn BIN] [--gen BIN] [--stream] [--direct]
 # Exit status: 0 when every engine that ran printed the same funnel and retention as Cairn (the
 # `clickhouse` ctest, tests/queries/peer, relies on it), 1 otherwise.
 #
@@ -29,6 +29,14 @@
 # import` reads (the 100M run: 36 GB of JSON Lines would not fit next to the store and the CSV);
 # only the CSV for the peers and the imported store are kept.
 #
+# --direct: the store is written straight into segment files by bench/analytics/gen_store (same
+# generator, same rows as the CSV; no message ids, payloads or profiles — docs in gen_store.cc),
+# minutes instead of the hours a 100M import takes here; and the CSV is never kept: each peer
+# reads it from a FIFO that gen_events fills (so the peers' load time includes generating it).
+#
+# The server runs with CAIRN_VALUE_REFIT_SECONDS=0: the value model's fit at startup scans the
+# whole store and would share the 2 cores with the timed queries.
+#
 # Every engine's raw output is kept in DATA/results-<name>-<time>/ for inspection.
 set -euo pipefail
 
@@ -41,6 +49,7 @@ data="${TMPDIR:-/tmp}/cairn-bench-analytics"
 engines="cairn clickhouse postgres"
 seed=1
 stream=0
+direct=0
 peers="${PEERS_DIR:-$root/../shared/peers}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -53,6 +62,7 @@ while [[ $# -gt 0 ]]; do
     --cairn) cairn=$2; shift 2 ;;
     --gen) gen=$2; shift 2 ;;
     --stream) stream=1; shift ;;
+    --direct) direct=1; shift ;;
     *) echo "usage: $0 [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR] [--data DIR] [--engines LIST] [--seed S]" >&2
        exit 2 ;;
   esac
@@ -70,12 +80,13 @@ now_ns() { date +%s%N; }
 
 cairn="${cairn:-$build/src/app/cairn}"
 gen="${gen:-$build/bench/gen_events}"
+gen_store="$(dirname "$gen")/gen_store"
 [[ -x "$gen" ]] || { echo "run.sh: $gen not built (cmake --build $build --target gen_events cairn)" >&2; exit 1; }
 
 name="ev${events}_c${customers}_s${seed}"
 mkdir -p "$data"
 jsonl="$data/$name.jsonl" csv="$data/$name.csv"
-if [[ $stream == 1 ]]; then
+if [[ $stream == 1 || $direct == 1 ]]; then
   :  # generated below, straight into cairn import (and the CSV), unless already imported
 elif [[ ! -s "$jsonl" || ! -s "$csv" ]]; then
   log "generating $name"
@@ -98,7 +109,19 @@ cairn_ok=0
 if [[ " $engines " == *" cairn "* ]]; then
   [[ -x "$cairn" ]] || { echo "run.sh: $cairn not built" >&2; exit 1; }
   store="$data/$name.cairn"
-  if [[ ! -f "$store/.imported" ]]; then
+  if [[ $direct == 1 && ! -f "$store/.direct" ]]; then
+    rm -rf "$store"
+    [[ -x "$gen_store" ]] || { echo "run.sh: $gen_store not built" >&2; exit 1; }
+    log "gen_store into $store"
+    "$gen_store" --events "$events" --customers "$customers" --seed "$seed" --whole-seconds \
+      --data "$store" > "$results/gen_store.txt" 2> "$results/gen_store.log" || {
+      echo "run.sh: gen_store failed:" >&2; tail -5 "$results/gen_store.log" >&2; exit 1; }
+    cp "$results/gen_store.txt" "$store/.direct"
+  fi
+  if [[ $direct == 1 ]]; then
+    awk '{ sub(/^gen_store_/, "cairn_direct_store_"); print }' "$store/.direct"
+    echo "cairn_store_disk_mb $(du -sm "$store" | cut -f1) MiB"
+  elif [[ ! -f "$store/.imported" ]]; then
     rm -rf "$store"
     src="$jsonl" genpid=""
     if [[ $stream == 1 ]]; then
@@ -119,13 +142,15 @@ if [[ " $engines " == *" cairn "* ]]; then
     fi
     cp "$results/import.time" "$store/.imported"
   fi
+  if [[ $direct == 0 ]]; then
   read -r iw iu is im < "$store/.imported"
   awk -v n="$events" -v w="$iw" -v c="$(awk -v u="$iu" -v s="$is" 'BEGIN {print u + s}')" -v m="$im" 'BEGIN {
     printf "cairn_import_s %.1f s\ncairn_import_events_per_s %.0f events/s\ncairn_import_events_per_cpu_s %.0f events/cpu-s\ncairn_import_peak_rss_mb %.0f MiB\n",
       w, n / w, n / c, m / 1024 }'
+  fi
 
   key="ak-bench-analytics-0123456789abcdef"
-  "$cairn" serve --data "$store" --listen 127.0.0.1:0 --admin-key "$key" > "$results/serve.out" 2> "$results/serve.err" &
+  CAIRN_VALUE_REFIT_SECONDS=0 "$cairn" serve --data "$store" --listen 127.0.0.1:0 --admin-key "$key" > "$results/serve.out" 2> "$results/serve.err" &
   srv=$!
   stop_server() { if kill -0 "$srv" 2>/dev/null; then kill -TERM "$srv"; wait "$srv" || true; fi; }
   trap stop_server EXIT
@@ -198,8 +223,23 @@ fi
 # ------------------------------------------------------------------------------------- peers ---
 for engine in clickhouse postgres; do
   [[ " $engines " == *" $engine "* ]] || continue
-  log "$engine on $csv (REPS=$reps)"
-  if ! REPS="$reps" bash "$peers/$engine.sh" "$csv" > "$results/$engine.txt" 2> "$results/$engine.log"; then
+  src="$csv" genpid=""
+  if [[ $direct == 1 && ! -s "$csv" ]]; then  # the CSV through a FIFO, generated as the peer loads it
+    src="$data/$name.$engine.fifo"
+    rm -f "$src" && mkfifo "$src"
+    "$gen" --events "$events" --customers "$customers" --seed "$seed" --lean --whole-seconds \
+      --out /dev/null --csv "$src" 2> "$results/gen_events.$engine.log" &
+    genpid=$!
+  fi
+  log "$engine on $src (REPS=$reps)"
+  peer_ok=1
+  REPS="$reps" bash "$peers/$engine.sh" "$src" > "$results/$engine.txt" 2> "$results/$engine.log" || peer_ok=0
+  if [[ -n "$genpid" ]]; then
+    [[ $peer_ok == 1 ]] || kill "$genpid" 2>/dev/null || true  # a peer that never opened the FIFO
+    wait "$genpid" || peer_ok=0
+    rm -f "$src"
+  fi
+  if [[ $peer_ok == 0 ]]; then
     echo "run.sh: $engine.sh failed, see $results/$engine.log" >&2
     echo "${engine}_failed 1 -"
     continue

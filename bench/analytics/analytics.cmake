@@ -1,0 +1,5 @@
+# bench/analytics: the gen_events data written straight into store segments (run.sh --direct: the
+# 100M-event store without hours of `cairn import`). Included from bench/CMakeLists.txt.
+cairn_bench(gen_store
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/gen_store.cc
+  DEPS cairn_store)
