@@ -149,64 +149,78 @@ if [[ " $engines " == *" cairn "* ]]; then
       w, n / w, n / c, m / 1024 }'
   fi
 
-  key="ak-bench-analytics-0123456789abcdef"
-  CAIRN_VALUE_REFIT_SECONDS=0 "$cairn" serve --data "$store" --listen 127.0.0.1:0 --admin-key "$key" > "$results/serve.out" 2> "$results/serve.err" &
-  srv=$!
-  stop_server() { if kill -0 "$srv" 2>/dev/null; then kill -TERM "$srv"; wait "$srv" || true; fi; }
-  trap stop_server EXIT
-  url=""
-  for _ in $(seq 1 600); do
-    url=$(sed -n 's/^cairn: serving \(http:[^ ]*\).*/\1/p' "$results/serve.out")
-    [[ -n "$url" ]] && break
-    kill -0 "$srv" 2>/dev/null || { cat "$results/serve.err" >&2; echo "run.sh: cairn serve died" >&2; exit 1; }
-    sleep 0.2
-  done
-  [[ -n "$url" ]] || { echo "run.sh: cairn serve did not start" >&2; exit 1; }
-  cpu_ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
-  tck=$(getconf CLK_TCK)
-
-  funnel_spec='{"steps":[{"event":"Signed Up"},{"event":"Product Viewed"},{"event":"Added To Cart"},{"event":"Order Completed"}],"window":"7d"}'
-  retention_spec='{"start_event":"Signed Up","return_event":"Order Completed","period":"week","periods":8}'
-  # query NAME SPEC [ENDPOINT]: prints NAME_first_ms, NAME_ms (median of the warm runs),
-  # NAME_events_per_cpu_s; ENDPOINT defaults to NAME (POST /v1/query/ENDPOINT).
-  query() {
-    local q=$1 spec=$2 endpoint=${3:-$1} i t0 t1 c0 c1 ms=() ems=() code
-    for ((i = 0; i <= reps; i++)); do
-      [[ $i == 1 ]] && c0=$(cpu_ticks)
-      t0=$(now_ns)
-      code=$(curl -s -o "$results/cairn.$q.$i.json" -w '%{http_code}' -H "Authorization: Bearer $key" \
-        -H 'Content-Type: application/json' --data-binary "$spec" "$url/v1/query/$endpoint")
-      t1=$(now_ns)
-      if [[ "$code" != 200 ]]; then
-        echo "run.sh: POST /v1/query/$endpoint answered $code: $(head -c 300 "$results/cairn.$q.$i.json")" >&2
-        return 1
-      fi
-      if [[ $i == 0 ]]; then
-        awk -v ns=$((t1 - t0)) -v q="$q" 'BEGIN { printf "cairn_%s_first_ms %.1f ms\n", q, ns / 1e6 }'
-      else
-        ms+=("$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e6 }')")
-        # the engine's own time ("ms", the last one in the answer: stats.ms or top-level ms)
-        ems+=("$(grep -o '"ms":[0-9.eE+-]*' "$results/cairn.$q.$i.json" | tail -1 | cut -d: -f2)")
-      fi
-    done
-    c1=$(cpu_ticks)
-    echo "cairn_${q}_runs $(IFS=,; echo "${ms[*]}") ms"
-    echo "cairn_${q}_ms $(printf '%s\n' "${ms[@]}" | median) ms"
-    echo "cairn_${q}_engine_ms $(printf '%s\n' "${ems[@]}" | median) ms"
-    awk -v n="$events" -v r="$reps" -v t=$((c1 - c0)) -v hz="$tck" -v q="$q" 'BEGIN {
-      if (t > 0) printf "cairn_%s_events_per_cpu_s %.0f events/cpu-s\n", q, n * r / (t / hz);
-      else printf "cairn_%s_events_per_cpu_s NA events/cpu-s\n", q }'
-  }
-  if query funnel "$funnel_spec" && query retention "$retention_spec"; then
-    # "who dropped at step 3": the first page of the customers who reached step 3 and no later one.
-    query funnel_who_dropped3 "${funnel_spec%\}}"',"who":{"step":3,"status":"dropped","limit":100}}' funnel || true
-    if [[ -z "${SKIP_INSIGHTS:-}" ]]; then  # the issue's other two timed queries (no peer runs them)
-      query paths '{"anchor":"Signed Up","direction":"next","depth":3}' || true
-      query trends '{"interval":"day"}' || true
+  if [[ $direct == 1 ]]; then
+    # In-process (analytics_store_bench): a gen_store store has no journey state, and `cairn serve`
+    # would first re-derive every customer's journey (> 12 GB RSS at 100M). Figures are engine
+    # wall/CPU times without HTTP — like the peers' server-side times.
+    store_bench="$(dirname "$gen")/analytics_store_bench"
+    [[ -x "$store_bench" ]] || { echo "run.sh: $store_bench not built" >&2; exit 1; }
+    log "analytics_store_bench on $store"
+    if "$store_bench" --data "$store" --reps "$reps" --threads "$(nproc)" --answers "$results/cairn.txt" \
+        2> "$results/store_bench.err"; then
+      cairn_ok=1
+    else
+      echo "run.sh: analytics_store_bench failed:" >&2; tail -5 "$results/store_bench.err" >&2
     fi
-    cairn_ok=1
-    # Same line format as the peer scripts, for the comparison below.
-    python3 - "$results/cairn.funnel.1.json" "$results/cairn.retention.1.json" > "$results/cairn.txt" <<'EOF'
+  else
+    key="ak-bench-analytics-0123456789abcdef"
+    CAIRN_VALUE_REFIT_SECONDS=0 "$cairn" serve --data "$store" --listen 127.0.0.1:0 --admin-key "$key" > "$results/serve.out" 2> "$results/serve.err" &
+    srv=$!
+    stop_server() { if kill -0 "$srv" 2>/dev/null; then kill -TERM "$srv"; wait "$srv" || true; fi; }
+    trap stop_server EXIT
+    url=""
+    for _ in $(seq 1 600); do
+      url=$(sed -n 's/^cairn: serving \(http:[^ ]*\).*/\1/p' "$results/serve.out")
+      [[ -n "$url" ]] && break
+      kill -0 "$srv" 2>/dev/null || { cat "$results/serve.err" >&2; echo "run.sh: cairn serve died" >&2; exit 1; }
+      sleep 0.2
+    done
+    [[ -n "$url" ]] || { echo "run.sh: cairn serve did not start" >&2; exit 1; }
+    cpu_ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+    tck=$(getconf CLK_TCK)
+
+    funnel_spec='{"steps":[{"event":"Signed Up"},{"event":"Product Viewed"},{"event":"Added To Cart"},{"event":"Order Completed"}],"window":"7d"}'
+    retention_spec='{"start_event":"Signed Up","return_event":"Order Completed","period":"week","periods":8}'
+    # query NAME SPEC [ENDPOINT]: prints NAME_first_ms, NAME_ms (median of the warm runs),
+    # NAME_events_per_cpu_s; ENDPOINT defaults to NAME (POST /v1/query/ENDPOINT).
+    query() {
+      local q=$1 spec=$2 endpoint=${3:-$1} i t0 t1 c0 c1 ms=() ems=() code
+      for ((i = 0; i <= reps; i++)); do
+        [[ $i == 1 ]] && c0=$(cpu_ticks)
+        t0=$(now_ns)
+        code=$(curl -s -o "$results/cairn.$q.$i.json" -w '%{http_code}' -H "Authorization: Bearer $key" \
+          -H 'Content-Type: application/json' --data-binary "$spec" "$url/v1/query/$endpoint")
+        t1=$(now_ns)
+        if [[ "$code" != 200 ]]; then
+          echo "run.sh: POST /v1/query/$endpoint answered $code: $(head -c 300 "$results/cairn.$q.$i.json")" >&2
+          return 1
+        fi
+        if [[ $i == 0 ]]; then
+          awk -v ns=$((t1 - t0)) -v q="$q" 'BEGIN { printf "cairn_%s_first_ms %.1f ms\n", q, ns / 1e6 }'
+        else
+          ms+=("$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e6 }')")
+          # the engine's own time ("ms", the last one in the answer: stats.ms or top-level ms)
+          ems+=("$(grep -o '"ms":[0-9.eE+-]*' "$results/cairn.$q.$i.json" | tail -1 | cut -d: -f2)")
+        fi
+      done
+      c1=$(cpu_ticks)
+      echo "cairn_${q}_runs $(IFS=,; echo "${ms[*]}") ms"
+      echo "cairn_${q}_ms $(printf '%s\n' "${ms[@]}" | median) ms"
+      echo "cairn_${q}_engine_ms $(printf '%s\n' "${ems[@]}" | median) ms"
+      awk -v n="$events" -v r="$reps" -v t=$((c1 - c0)) -v hz="$tck" -v q="$q" 'BEGIN {
+        if (t > 0) printf "cairn_%s_events_per_cpu_s %.0f events/cpu-s\n", q, n * r / (t / hz);
+        else printf "cairn_%s_events_per_cpu_s NA events/cpu-s\n", q }'
+    }
+    if query funnel "$funnel_spec" && query retention "$retention_spec"; then
+      # "who dropped at step 3": the first page of the customers who reached step 3 and no later one.
+      query funnel_who_dropped3 "${funnel_spec%\}}"',"who":{"step":3,"status":"dropped","limit":100}}' funnel || true
+      if [[ -z "${SKIP_INSIGHTS:-}" ]]; then  # the issue's other two timed queries (no peer runs them)
+        query paths '{"anchor":"Signed Up","direction":"next","depth":3}' || true
+        query trends '{"interval":"day"}' || true
+      fi
+      cairn_ok=1
+      # Same line format as the peer scripts, for the comparison below.
+      python3 - "$results/cairn.funnel.1.json" "$results/cairn.retention.1.json" > "$results/cairn.txt" <<'EOF'
 import json, sys
 f = json.load(open(sys.argv[1]))
 for k, s in enumerate(f["steps"], 1):
@@ -214,10 +228,11 @@ for k, s in enumerate(f["steps"], 1):
 for c in json.load(open(sys.argv[2]))["cohorts"]:
     print("retention %s %d %s" % (c["start"], c["size"], " ".join(str(x) for x in c["returned"])))
 EOF
+    fi
+    echo "cairn_server_peak_rss_mb $(awk '$1 == "VmHWM:" {printf "%.0f", $2 / 1024}' "/proc/$srv/status") MiB"
+    stop_server
+    trap - EXIT
   fi
-  echo "cairn_server_peak_rss_mb $(awk '$1 == "VmHWM:" {printf "%.0f", $2 / 1024}' "/proc/$srv/status") MiB"
-  stop_server
-  trap - EXIT
 fi
 
 # ------------------------------------------------------------------------------------- peers ---
