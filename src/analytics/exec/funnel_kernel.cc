@@ -207,6 +207,10 @@ static inline auto SimdDrive(const int64_t* ts, const uint32_t* ev, size_t count
     };
     size_t i = 0;
     for (; i + 8 <= count; i += 8) {
+      // Timestamps are read only at visits, a few sparse rows per customer, which the hardware
+      // prefetcher does not follow: without this, the load of ts[j] in a visit (a cache miss) was
+      // the kernel's hottest instruction. 32 rows (4 lines) ahead, measured against 16 and 64.
+      __builtin_prefetch(ts + i + 32);
       if (active != 1u && ts[i] > gate.deadline) rebuild(1u);  // the whole block is past the window
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ev + i));
       const uint32_t bits = hits(v);
