@@ -208,6 +208,7 @@ if [[ " $engines " == *" cairn "* ]]; then
       echo "cairn_${q}_ms $(printf '%s\n' "${ms[@]}" | median) ms"
       echo "cairn_${q}_engine_ms $(printf '%s\n' "${ems[@]}" | median) ms"
       awk -v n="$events" -v r="$reps" -v t=$((c1 - c0)) -v hz="$tck" -v q="$q" 'BEGIN {
+        printf "cairn_%s_server_cpu_ms %.0f ms\n", q, t / hz / r * 1000;  # per query, every server thread
         if (t > 0) printf "cairn_%s_events_per_cpu_s %.0f events/cpu-s\n", q, n * r / (t / hz);
         else printf "cairn_%s_events_per_cpu_s NA events/cpu-s\n", q }'
     }
