@@ -14,13 +14,15 @@
 
 namespace cairn::analytics {
 
+__extension__ typedef __int128 Int128;  // GCC/Clang; __extension__: no -Wpedantic warning
+
 DurationStats ComputeDurationStats(std::vector<int64_t>* d) {
   DurationStats st;
   st.histogram.assign(std::size(kDurationBucketsMs) + 1, 0);
   if (d->empty()) return st;
   const size_t n = d->size();
   st.count = n;
-  long double sum = 0;
+  Int128 sum = 0;  // exact (a long double sum was a slow x87 add per value)
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (int64_t v : *d) {
     sum += v;
@@ -32,24 +34,42 @@ DurationStats ComputeDurationStats(std::vector<int64_t>* d) {
   }
   st.min_ms = lo;
   st.max_ms = hi;
-  st.avg_ms = static_cast<int64_t>(sum / n);
+  st.avg_ms = static_cast<int64_t>(sum / static_cast<Int128>(n));
   // Nearest-rank percentiles: the smallest value with at least q of the data at or below it.
-  // Selection instead of a sort (O(n) per rank; ranks ascending, so each selects in what is left
-  // to the right of the previous one): a 4-step funnel over 200k customers has ~10^5 durations
-  // per step, and sorting them all cost more than the scan.
+  // By counting, not by a selection per rank (~7 passes over the data for five ranks): one pass
+  // counts the values' offsets from the minimum in at most 2^16 buckets; the running counts give
+  // each rank's bucket and its rank inside it; a second pass gathers the values of those (at most
+  // five) buckets, and the selection runs within them. At 1M customers a funnel has ~6M
+  // durations, and the selections had cost more than half of the kernel.
   auto rank_of = [&](double q) {
     size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(n)));
     return std::clamp<size_t>(rank, 1, n) - 1;
   };
   const double qs[] = {0.25, 0.5, 0.75, 0.90, 0.99};
   int64_t* out[] = {&st.p25_ms, &st.median_ms, &st.p75_ms, &st.p90_ms, &st.p99_ms};
-  auto from = d->begin();
-  for (size_t k = 0; k < std::size(qs); ++k) {
-    const auto nth = d->begin() + static_cast<std::ptrdiff_t>(rank_of(qs[k]));
-    if (nth >= from) {
-      std::nth_element(from, nth, d->end());
-      from = nth + 1;
-    }
+  constexpr size_t kRanks = std::size(qs);
+  const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  const int shift = std::max(0, static_cast<int>(std::bit_width(span)) - 16);
+  auto key = [&](int64_t v) { return static_cast<size_t>((static_cast<uint64_t>(v) - static_cast<uint64_t>(lo)) >> shift); };
+  std::vector<size_t> counts(static_cast<size_t>(span >> shift) + 1, 0);
+  for (int64_t v : *d) ++counts[key(v)];
+  size_t rank[kRanks], bucket[kRanks], below[kRanks];  // ranks ascending, so buckets too
+  std::vector<int8_t> group(counts.size(), -1);        // bucket -> index into `gathered`
+  int groups = 0;
+  for (size_t k = 0, b = 0, acc = 0; k < kRanks; ++k) {
+    rank[k] = rank_of(qs[k]);
+    while (acc + counts[b] <= rank[k]) acc += counts[b++];
+    bucket[k] = b;
+    below[k] = acc;
+    if (group[b] < 0) group[b] = static_cast<int8_t>(groups++);
+  }
+  std::vector<int64_t> gathered[kRanks];
+  for (int64_t v : *d)
+    if (const int8_t g = group[key(v)]; g >= 0) gathered[g].push_back(v);
+  for (size_t k = 0; k < kRanks; ++k) {
+    auto& g = gathered[group[bucket[k]]];
+    const auto nth = g.begin() + static_cast<std::ptrdiff_t>(rank[k] - below[k]);
+    std::nth_element(g.begin(), nth, g.end());
     *out[k] = *nth;
   }
   return st;

@@ -236,13 +236,19 @@ TEST(FunnelKernel, SimdRowFilterMatchesScalar) {
   }
 }
 
-// ComputeDurationStats selects percentiles (nth_element) instead of sorting: same nearest-rank
-// values as the sorted definition, on random sizes with many ties.
+__extension__ typedef __int128 Int128;
+
+// ComputeDurationStats finds percentiles by counting into buckets and selecting within the
+// ranks' buckets, not by sorting: same nearest-rank values and mean as the sorted definition, on
+// random sizes with many ties, large sets (many values per bucket), spans needing a shift and
+// negative values.
 TEST(FunnelKernel, DurationStatsMatchSortedNearestRank) {
   std::mt19937_64 rng(5);
   for (int iter = 0; iter < 500; ++iter) {
-    std::vector<int64_t> d(1 + rng() % 300);
-    for (auto& v : d) v = static_cast<int64_t>(rng() % (iter % 2 ? 5 : 10'000'000'000ull));
+    std::vector<int64_t> d(iter % 50 == 7 ? 100'000 + rng() % 100'000 : 1 + rng() % 300);
+    const uint64_t range = iter % 2 ? 5 : iter % 3 ? 10'000'000'000ull : 70'000;
+    const int64_t offset = iter % 5 == 4 ? -static_cast<int64_t>(range / 2) : 0;
+    for (auto& v : d) v = static_cast<int64_t>(rng() % range) + offset;
     std::vector<int64_t> sorted = d;
     std::sort(sorted.begin(), sorted.end());
     auto pct = [&](double q) {
@@ -258,6 +264,9 @@ TEST(FunnelKernel, DurationStatsMatchSortedNearestRank) {
     ASSERT_EQ(st.p75_ms, pct(0.75));
     ASSERT_EQ(st.p90_ms, pct(0.90));
     ASSERT_EQ(st.p99_ms, pct(0.99));
+    Int128 sum = 0;
+    for (int64_t v : sorted) sum += v;
+    ASSERT_EQ(st.avg_ms, static_cast<int64_t>(sum / static_cast<Int128>(sorted.size())));
     uint64_t total = 0;
     for (uint64_t h : st.histogram) total += h;
     ASSERT_EQ(total, sorted.size());
