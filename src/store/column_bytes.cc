@@ -38,7 +38,11 @@ Status Bad(std::string_view what) { return Corruption(what); }
 
 void EncodeBytes(std::span<const std::string_view> values, std::span<const uint32_t> run_starts,
                  const ByteColumnOptions& options, std::string* dst) {
-  std::string head, frames, raw, compressed;
+  // The frames go straight into *dst and the head is inserted before them at the end (its stored
+  // sizes are known only then): no second copy of the column, which for incompressible values is
+  // as large as the values. Callers reserve *dst for the block (SegmentBuilder::FlushBlock).
+  const size_t start = dst->size();
+  std::string head, raw, compressed;
   size_t frame_count = 0;
   size_t next_boundary = 0;  // index into run_starts
   size_t first = 0;          // first row of the open frame
@@ -57,7 +61,7 @@ void EncodeBytes(std::span<const std::string_view> values, std::span<const uint3
     PutVarint64(&head, stored.size());
     head.push_back(static_cast<char>(use_zstd ? kFrameZstd : kFrameRaw));
     PutFixed32(&head, crc32c::Mask(crc32c::Value(stored)));
-    frames.append(stored);
+    dst->append(stored);
     ++frame_count;
     first = end;
   };
@@ -77,12 +81,12 @@ void EncodeBytes(std::span<const std::string_view> values, std::span<const uint3
   std::string counted;
   PutVarint64(&counted, frame_count);
   counted.append(head);
-  const size_t start = dst->size();
-  dst->push_back(static_cast<char>(kEncodingFrames));
-  PutVarint64(dst, counted.size());
-  dst->append(counted);
-  PutFixed32(dst, crc32c::Mask(crc32c::Value(dst->data() + start, dst->size() - start)));
-  dst->append(frames);
+  std::string prefix;  // encoding head_size head crc, the crc over the three before it
+  prefix.push_back(static_cast<char>(kEncodingFrames));
+  PutVarint64(&prefix, counted.size());
+  prefix.append(counted);
+  PutFixed32(&prefix, crc32c::Mask(crc32c::Value(prefix)));
+  dst->insert(start, prefix);
 }
 
 Result<uint64_t> ByteHeadSize(std::string_view prefix, uint64_t region_size) {

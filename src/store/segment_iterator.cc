@@ -4,59 +4,73 @@
 
 namespace cairn::store {
 
-SegmentIterator::SegmentIterator(const SegmentReader* reader, ColumnMask columns)
-    : reader_(reader), columns_(columns | segment::Bit(segment::Column::kCustomer)) {
-  Load(0, 0);
-}
-
-void SegmentIterator::Load(size_t b, size_t index) {
-  valid_ = false;
-  block_ = b;
-  index_ = index;
-  if (!status_.ok() || b >= reader_->block_count()) return;
-  status_ = reader_->ReadBlock(b, columns_, &cols_);
-  if (!status_.ok()) return;
+SegmentIterator::SegmentIterator(const SegmentReader* reader, ColumnMask columns, uint32_t page_rows)
+    : reader_(reader),
+      columns_(columns | segment::Bit(segment::Column::kCustomer)),
+      page_rows_(std::max<uint32_t>(page_rows, 1)) {
   Settle();
 }
 
-void SegmentIterator::Settle() {
-  // Blocks are never empty, so at most one hop is needed per call chain; loop for safety.
-  while (index_ >= cols_.rows) {
-    if (block_ + 1 >= reader_->block_count()) {
-      valid_ = false;
-      return;
-    }
-    ++block_;
-    index_ = 0;
-    status_ = reader_->ReadBlock(block_, columns_, &cols_);
-    if (!status_.ok()) {
-      valid_ = false;
-      return;
-    }
+bool SegmentIterator::LoadPage(size_t b, uint32_t begin) {
+  const uint32_t end = std::min<uint32_t>(reader_->block(b).rows, begin + std::min(page_rows_, UINT32_MAX - begin));
+  status_ = reader_->ReadBlockRows(b, begin, end, columns_, &page_);
+  if (!status_.ok()) {
+    valid_ = false;
+    page_block_ = SIZE_MAX;
+    return false;
   }
+  page_block_ = b;
+  page_begin_ = begin;
+  return true;
+}
+
+void SegmentIterator::Settle() {
+  valid_ = false;
+  if (!status_.ok()) return;
+  // Blocks are never empty, so at most one hop is needed per call chain; loop for safety.
+  while (block_ < reader_->block_count() && pos_ >= reader_->block(block_).rows) {
+    ++block_;
+    pos_ = 0;
+  }
+  if (block_ >= reader_->block_count()) return;
+  if ((page_block_ != block_ || !InPage()) && !LoadPage(block_, pos_)) return;
   valid_ = true;
-  reader_->MaterializeRow(cols_, index_, &row_);
+  reader_->MaterializeRow(page_, pos_ - page_begin_, &row_);
 }
 
 void SegmentIterator::Next() {
   if (!valid_) return;
-  ++index_;
+  ++pos_;
   Settle();
 }
 
 void SegmentIterator::SkipCustomer() {
   if (!valid_) return;
   const CustomerId c = customer();
-  // Jump to the end of the run in this block; if the run reaches the block's end, the customer
-  // may continue in the next block(s): skip those rows too.
+  // Jump to the end of the customer's run in this page. If the run reaches the page's end it may
+  // go on in the next page, and past the block's end in the next block(s); a block holding only
+  // this customer is passed by its index entry without being read.
   while (true) {
-    auto end = std::upper_bound(cols_.customer.begin() + index_, cols_.customer.begin() + cols_.rows, c);
-    index_ = static_cast<size_t>(end - cols_.customer.begin());
-    if (index_ < cols_.rows) break;
-    if (block_ + 1 >= reader_->block_count() || reader_->block(block_ + 1).first_customer != c) break;
-    Load(block_ + 1, 0);
-    if (!status_.ok()) return;
-    index_ = 0;
+    const auto first = page_.customer.begin();
+    const auto end = std::upper_bound(first + (pos_ - page_begin_), first + static_cast<std::ptrdiff_t>(page_.rows), c);
+    pos_ = page_begin_ + static_cast<uint32_t>(end - first);
+    if (pos_ < page_begin_ + page_.rows) break;  // the next customer starts in this page
+    if (pos_ < reader_->block(block_).rows) {
+      if (!LoadPage(block_, pos_)) return;
+      continue;
+    }
+    const size_t count = reader_->block_count();
+    while (block_ + 1 < count && reader_->block(block_ + 1).first_customer == c &&
+           reader_->block(block_ + 1).last_customer == c) {
+      ++block_;
+    }
+    if (block_ + 1 >= count || reader_->block(block_ + 1).first_customer != c) {
+      pos_ = reader_->block(block_).rows;  // the next customer starts the next block
+      break;
+    }
+    ++block_;
+    pos_ = 0;
+    if (!LoadPage(block_, 0)) return;
   }
   Settle();
 }
@@ -67,21 +81,19 @@ void SegmentIterator::Seek(CustomerId c) {
   const size_t b = static_cast<size_t>(
       std::partition_point(blocks.begin(), blocks.end(), [c](const auto& e) { return e.last_customer < c; }) -
       blocks.begin());
-  if (b >= blocks.size()) {
-    valid_ = false;
-    block_ = blocks.size();
-    return;
-  }
-  if (b != block_ || cols_.rows == 0 || cols_.block != b) {
-    status_ = reader_->ReadBlock(b, columns_, &cols_);
-    block_ = b;
+  block_ = b;
+  pos_ = 0;
+  if (b < blocks.size() && blocks[b].first_customer < c) {
+    // The row is inside the block: find it from the block's customer column alone.
+    FixedColumns ids;
+    status_ = reader_->ReadBlockRows(b, 0, blocks[b].rows, segment::Bit(segment::Column::kCustomer), &ids);
     if (!status_.ok()) {
       valid_ = false;
       return;
     }
+    pos_ = static_cast<uint32_t>(std::lower_bound(ids.customer.begin(), ids.customer.begin() + ids.rows, c) -
+                                 ids.customer.begin());
   }
-  index_ = static_cast<size_t>(std::lower_bound(cols_.customer.begin(), cols_.customer.begin() + cols_.rows, c) -
-                               cols_.customer.begin());
   Settle();
 }
 

@@ -189,20 +189,38 @@ Status SegmentReader::ReadByteColumn(size_t b, Column c, std::span<const Range> 
   if (*head_size > region.size()) RETURN_IF_ERROR(ReadExact(offset, *head_size, &buf, &region));
   std::vector<column::ByteFrame>& frames = out->scratch.frames;
   if (Status s = column::ParseByteHead(region.substr(0, *head_size), blk.rows, size, &frames); !s.ok()) return err(s);
+  // The frames holding requested rows. Their raw sizes bound the bytes decoded, so the output is
+  // reserved once: grown by appending, the string would double its way up and could hold twice
+  // the bytes, and reused across pages it would keep that capacity.
+  std::vector<uint8_t> wanted(frames.size(), 0);
+  uint64_t need = 0;
+  for (size_t f = 0, q = 0; f < frames.size() && q < ranges.size(); ++f) {
+    while (q < ranges.size() && ranges[q].end <= frames[f].first_row) ++q;
+    if (q < ranges.size() && ranges[q].begin < frames[f].first_row + frames[f].rows) {
+      wanted[f] = 1;
+      need += frames[f].raw_size;
+    }
+  }
+  if (need > dst->data.capacity()) {
+    std::string exact;  // a fresh string: reserve() on a grown one may round up to twice its capacity
+    exact.reserve(need);
+    dst->data.swap(exact);  // dst is empty here (ReadRanges cleared it)
+  }
+  dst->offsets.reserve(out->rows + 1);
+  // A partial read fetches its frames one at a time, into the buffer the head was read into (no
+  // longer needed): one frame's stored bytes at a time, not a page's.
   size_t r = 0;
-  std::string frame_buf;
-  for (const column::ByteFrame& f : frames) {
-    const uint32_t f_end = f.first_row + f.rows;
-    while (r < ranges.size() && ranges[r].end <= f.first_row) ++r;
-    if (r == ranges.size()) break;
-    if (ranges[r].begin >= f_end) continue;  // no requested row in this frame
+  for (size_t f = 0; f < frames.size(); ++f) {
+    if (!wanted[f]) continue;
+    const column::ByteFrame& fr = frames[f];
+    while (ranges[r].end <= fr.first_row) ++r;
     std::string_view stored;
     if (whole) {
-      stored = region.substr(f.offset, f.stored_size);
+      stored = region.substr(fr.offset, fr.stored_size);
     } else {
-      RETURN_IF_ERROR(ReadExact(offset + f.offset, f.stored_size, &frame_buf, &stored));
+      RETURN_IF_ERROR(ReadExact(offset + fr.offset, fr.stored_size, &buf, &stored));
     }
-    if (Status s = column::DecodeByteFrame(f, stored, ranges.subspan(r), dst); !s.ok()) return err(s);
+    if (Status s = column::DecodeByteFrame(fr, stored, ranges.subspan(r), dst); !s.ok()) return err(s);
   }
   if (dst->size() != out->rows) return err(Corruption("frames yield the wrong number of rows"));
   return Status::Ok();
@@ -332,8 +350,8 @@ Status SegmentReader::Scan(const ScanOptions& options, const std::function<Statu
   return Status::Ok();
 }
 
-std::unique_ptr<SegmentIterator> SegmentReader::NewIterator(ColumnMask columns) const {
-  return std::unique_ptr<SegmentIterator>(new SegmentIterator(this, columns));
+std::unique_ptr<SegmentIterator> SegmentReader::NewIterator(ColumnMask columns, uint32_t page_rows) const {
+  return std::unique_ptr<SegmentIterator>(new SegmentIterator(this, columns, page_rows));
 }
 
 Status SegmentReader::Verify() const {

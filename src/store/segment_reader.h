@@ -135,8 +135,13 @@ class SegmentReader {
   // first error (from the segment or from fn) and returns it. `out` is only valid during fn.
   Status Scan(const ScanOptions& options, const std::function<Status(const FixedColumns&)>& fn) const;
 
-  // An iterator over full rows in segment order (for compaction). See SegmentIterator.
-  std::unique_ptr<SegmentIterator> NewIterator(ColumnMask columns = segment::kAllColumns) const;
+  // An iterator over full rows in segment order (for compaction), decoding `page_rows` rows at a
+  // time (a whole block when page_rows >= block_rows). See SegmentIterator.
+  std::unique_ptr<SegmentIterator> NewIterator(ColumnMask columns = segment::kAllColumns,
+                                               uint32_t page_rows = kIteratorPageRows) const;
+  // Rows an iterator decodes at a time by default: the page size of the paged journey
+  // re-derivation (Snapshot::kVisitPageRows), for the same reason — memory below a block.
+  static constexpr uint32_t kIteratorPageRows = 512;
 
   // Reads and checks every chunk of every block: checksums, structure, and agreement with the
   // block index (customers, time range, event bitmap). For `cairn verify`.

@@ -317,6 +317,78 @@ TEST(SegmentTest, IteratorSeek) {
   EXPECT_TRUE(it->status().ok());
 }
 
+// A paged iterator (compaction's: SegmentReader::kIteratorPageRows) yields the rows a
+// whole-block one does, whatever the page size: pages shorter than, equal to and longer than
+// blocks; customers whose rows span pages and whole blocks; SkipCustomer and Seek across them.
+TEST(SegmentTest, PagedIteratorYieldsTheRowsOfEveryPageSize) {
+  io::MemEnv env;
+  RandomRowsOptions o;
+  o.customers = 30;
+  o.max_rows_per_customer = 150;  // many customers fill several 37-row blocks on their own
+  o.extremes = true;              // empty and 60 KiB payloads: frames of very different sizes
+  const auto rows = RandomRows(17, o);
+  SegmentBuilderOptions bo;
+  bo.block_rows = 37;
+  bo.bytes.frame_bytes = 512;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  auto r = OpenOrDie(&env, "/s");
+  ASSERT_NE(r, nullptr);
+  std::vector<CustomerId> customers;
+  for (const auto& x : rows) if (customers.empty() || customers.back() != x.customer) customers.push_back(x.customer);
+  bool spans_whole_block = false;
+  for (size_t b = 1; b + 1 < r->block_count(); ++b)
+    spans_whole_block |= r->block(b).first_customer == r->block(b).last_customer &&
+                         r->block(b - 1).last_customer == r->block(b).first_customer;
+  ASSERT_TRUE(spans_whole_block) << "the data must have a customer filling whole blocks";
+  for (uint32_t page : {1u, 2u, 7u, 36u, 37u, 38u, 512u}) {
+    SCOPED_TRACE("page_rows " + std::to_string(page));
+    std::vector<Interaction> all;
+    auto it = r->NewIterator(segment::kAllColumns, page);
+    for (; it->Valid(); it->Next()) all.push_back(it->row());
+    ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+    ASSERT_EQ(all.size(), rows.size());
+    EXPECT_TRUE(all == rows);
+    // Skip every second customer (from its first row, or from a later one), keep the others.
+    std::vector<Interaction> kept, want;
+    for (const auto& x : rows) {
+      const size_t k = static_cast<size_t>(std::lower_bound(customers.begin(), customers.end(), x.customer) - customers.begin());
+      if (k % 2 == 1) want.push_back(x);
+    }
+    it = r->NewIterator(segment::kAllColumns, page);
+    size_t k = 0;
+    while (it->Valid()) {
+      if (k % 2 == 0) {
+        if (k % 4 == 0) it->Next();  // skipping from the customer's second row skips the rest too
+        if (it->Valid() && it->customer() == customers[k]) it->SkipCustomer();
+        ++k;
+        continue;
+      }
+      EXPECT_EQ(it->customer(), customers[k]);
+      kept.push_back(it->row());
+      it->Next();
+      if (it->Valid() && it->customer() != customers[k]) ++k;
+    }
+    ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+    EXPECT_EQ(kept.size(), want.size());
+    EXPECT_TRUE(kept == want);
+    // Seek forwards and backwards lands on each customer's first row.
+    for (size_t j : {customers.size() / 2, size_t{0}, customers.size() - 1, size_t{1}, customers.size() / 3}) {
+      it->Seek(customers[j]);
+      ASSERT_TRUE(it->Valid());
+      EXPECT_EQ(it->row(), Of(rows, customers[j]).front());
+      it->Seek(customers[j] + 1);  // between customers (ids are sparse): the next one's first row
+      if (j + 1 < customers.size()) {
+        ASSERT_TRUE(it->Valid());
+        EXPECT_EQ(it->row(), Of(rows, customers[j + 1]).front());
+      }
+    }
+    ASSERT_EQ(customers.back(), UINT64_MAX);  // (extremes) nothing to seek past: check the end with Next
+    it->Seek(customers.back());
+    while (it->Valid()) it->Next();
+    EXPECT_TRUE(it->status().ok());
+  }
+}
+
 TEST(SegmentBuilderTest, RejectsUnorderedAndInvalidRows) {
   io::MemEnv env;
   auto b = SegmentBuilder::Create(&env, "/s");

@@ -318,10 +318,11 @@ Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<Segme
                                           const std::vector<CustomerId>& dropped, const std::string& path,
                                           uint64_t* rows_dropped) {
   // A k-way merge of the inputs' row iterators in segment order, streamed into the builder:
-  // memory is one block per input, whatever the store's size. Dropped customers are skipped a
-  // whole customer at a time, their rows never materialised.
+  // memory is one page (SegmentReader::kIteratorPageRows rows) per input plus the block being
+  // built, whatever the store's size (docs/reliability.md, "What bounds RSS"). Dropped customers
+  // are skipped a whole customer at a time, their rows never materialised.
   std::vector<std::unique_ptr<SegmentIterator>> its;
-  for (const auto& seg : inputs) its.push_back(seg->NewIterator());
+  for (const auto& seg : inputs) its.push_back(seg->NewIterator(segment::kAllColumns, SegmentReader::kIteratorPageRows));
   auto greater = [&](size_t a, size_t b) { return SegmentOrder(its[b]->row(), its[a]->row()); };
   std::vector<size_t> heap;
   const auto& filter = options_.compaction_filter;

@@ -450,14 +450,15 @@ TEST_F(Abuse, SustainedIngestOverloadKeepsMemoryBoundedAndLosesNothingAcknowledg
   EXPECT_EQ(no_retry_after.load(), 0u) << "every 429/503 carries Retry-After";
   // The bound docs/reliability.md states ("What bounds RSS"), for this test's settings, term by term.
   // The stored row here is ~1.1 KiB (900 bytes of padding, ids, event, times).
-  constexpr size_t kMiB = 1u << 20, kRowBytes = 1100, kBlockRows = 4096, kMaxSegments = 12;
+  constexpr size_t kMiB = 1u << 20, kRowBytes = 1100, kBlockRows = 4096, kPageRows = 512, kMaxSegments = 12;
   constexpr size_t kQueues = 4 * 4 * kMiB       // request bodies in flight: raw, decoded, parsed, batch
                              + 2 * 8 * kMiB     // WAL queue: payload and rows
                              + 2 * 12 * kMiB    // memtable 8 MiB + 4 MiB being flushed: rows and vector growth
                              + 64 * kMiB;       // profile writer queue (app/hub.h)
   constexpr size_t kDedup = 262144 * 32;        // dedup_capacity × 24 B, × 4/3 during its last doubling
-  constexpr size_t kCompaction = (kMaxSegments + 2) * 2 * kBlockRows * kRowBytes;  // a decoded block per input
-  constexpr size_t kRederive = (kMaxSegments + 3) * 512 * kRowBytes;  // Snapshot::kVisitPageRows per source
+  constexpr size_t kCompaction = (kMaxSegments + 1) * (kPageRows * kRowBytes + 128 * 1024)  // a page per input
+                                 + 3 * kBlockRows * (kRowBytes + 128);  // the block being built and its encoding
+  constexpr size_t kRederive = (kMaxSegments + 3) * kPageRows * kRowBytes;  // Snapshot::kVisitPageRows per source
   constexpr size_t kSlack = 96 * kMiB;  // SQLite page caches, journey state of 40 customers, allocator
   constexpr size_t kBoundKiB = (kQueues + kDedup + kCompaction + kRederive + kSlack) >> 10;
   std::printf("overload: stated bound idle + %zu MiB\n", kBoundKiB >> 10);
