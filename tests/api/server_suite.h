@@ -27,15 +27,17 @@
 
 namespace cairn::testutil {
 
+// Every member has a default member initializer, so a designated initializer names only what it
+// sets ({.seed = {...}}) without -Wmissing-field-initializers for the others.
 struct ServerSuiteOptions {
   // Written to cairn.yaml and passed with --config when not empty.
-  std::string config_yaml;
+  std::string config_yaml{};
   // Environment set for the server's start only (e.g. CAIRN_TEST_QUERY_DELAY_MS).
-  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::pair<std::string, std::string>> env{};
   // More `cairn serve` flags (e.g. --enable-test-endpoints).
-  std::vector<std::string> extra_args;
+  std::vector<std::string> extra_args{};
   // Messages posted as one batch (write key) once the server serves; none when empty.
-  std::vector<std::string> seed;
+  std::vector<std::string> seed{};
 };
 
 class ServerSuite : public ::testing::Test {

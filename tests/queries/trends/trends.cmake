@@ -7,11 +7,5 @@ target_compile_definitions(insights_golden_test PRIVATE CAIRN_QUERIES_DIR="${CMA
 
 # The four routes against the real binary (label integration).
 include(${CMAKE_SOURCE_DIR}/tests/testutil/testutil.cmake)
-cairn_test(insights_api_test
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/../paths/insights_api_test.cc
-  DEPS cairn_testutil_proc Boost::json
-  LABELS integration
-  TIMEOUT 300)
-target_include_directories(insights_api_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(insights_api_test PRIVATE CAIRN_BINARY="$<TARGET_FILE:cairn>")
-add_dependencies(insights_api_test cairn)
+cairn_blackbox_test(insights_api_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/../paths/insights_api_test.cc)
