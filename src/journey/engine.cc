@@ -234,17 +234,10 @@ void JourneyEngine::Emit(std::vector<Signal> signals,
 // ---------------------------------------------------------------------------------------------
 // Re-derivation
 
-bool JourneyEngine::RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq) {
-  if (!store_ || !identity_) return false;
-  auto snap = store_->GetSnapshot();
-  if (snap->seq() < need_seq) return false;  // the batch is durable but not yet visible: retry
-  std::vector<store::CustomerId> members = identity_->Members(root);
+Result<bool> JourneyEngine::FoldCustomer(const store::Snapshot& snap, const Deriver& d, store::CustomerId root,
+                                         uint64_t from_seq, Entry* e, std::vector<Detection>* all) const {
+  std::vector<store::CustomerId> members = identity_ ? identity_->Members(root) : std::vector<store::CustomerId>{};
   if (members.empty()) members.push_back(root);
-  std::shared_ptr<const Deriver> d;
-  {
-    std::lock_guard lock(mu_);
-    d = deriver_;
-  }
   // Folded as the store streams the timeline (Snapshot::VisitCustomers): memory is a few blocks
   // per segment whatever the customer's size, not their whole history (docs/journey.md
   // "Re-derivation memory"). The fold needs neither message ids, sources nor receive times.
@@ -252,23 +245,39 @@ bool JourneyEngine::RederiveOne(store::CustomerId root, uint64_t need_seq, uint6
   constexpr uint32_t kColumns = seg::kAllColumns & ~(seg::Bit(seg::Column::kMessageId) |
                                                   seg::Bit(seg::Column::kSource) |
                                                   seg::Bit(seg::Column::kReceivedAt));
-  Entry fresh;
   bool any = false;
-  std::vector<Detection> det, all;
-  Status st = snap->VisitCustomers(members, [&](const store::Interaction& r) {
+  std::vector<Detection> det;
+  e->h = History{};
+  RETURN_IF_ERROR(snap.VisitCustomers(members, [&](const store::Interaction& r) {
     if (!any) {
-      fresh.s = d->Initial(root, r.timestamp_ms);
+      e->s = d.Initial(root, r.timestamp_ms);
       any = true;
     }
     det.clear();
-    d->Apply(&fresh.s, &fresh.h, r, r.seq >= from_seq ? &det : nullptr);
-    all.insert(all.end(), det.begin(), det.end());
+    d.Apply(&e->s, &e->h, r, all && r.seq >= from_seq ? &det : nullptr);
+    if (all) all->insert(all->end(), det.begin(), det.end());
     return true;
-  }, kColumns);
-  if (!st.ok()) {
-    LOG_EVERY_N_SEC(kError, 10, "journey: re-deriving customer {}: {}", root, st.ToString());
+  }, kColumns));
+  return any;
+}
+
+bool JourneyEngine::RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq) {
+  if (!store_ || !identity_) return false;
+  auto snap = store_->GetSnapshot();
+  if (snap->seq() < need_seq) return false;  // the batch is durable but not yet visible: retry
+  std::shared_ptr<const Deriver> d;
+  {
+    std::lock_guard lock(mu_);
+    d = deriver_;
+  }
+  Entry fresh;
+  std::vector<Detection> all;
+  Result<bool> folded = FoldCustomer(*snap, *d, root, from_seq, &fresh, &all);
+  if (!folded.ok()) {
+    LOG_EVERY_N_SEC(kError, 10, "journey: re-deriving customer {}: {}", root, folded.status().ToString());
     return false;
   }
+  const bool any = *folded;
   if (!any) fresh.s = d->Initial(root, 0);
   std::vector<Signal> signals;
   {
@@ -391,41 +400,39 @@ Status JourneyEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& pro
     touched_while_rebuilding_.clear();
   }
   auto snap = store_->GetSnapshot();
-  store::StoreStats st = store_->Stats();
-  uint64_t total = st.memtable_rows + st.segment_rows, done = 0;
-  // Group by canonical customer; payloads are kept only where the map reads them.
-  std::unordered_map<store::CustomerId, std::vector<store::Interaction>> by_customer;
-  const JourneyMap& m = d->map();
-  Status s = snap->ForEach([&](const store::Interaction& r) {
-    store::Interaction copy;
-    copy.customer = r.customer;
-    copy.timestamp_ms = r.timestamp_ms;
-    copy.seq = r.seq;
-    copy.type = r.type;
-    copy.event = r.event;
-    copy.revenue = r.revenue;
-    const auto* info = m.Lookup(r);
-    if ((info && info->needs_payload) || (r.type == store::MessageType::kIdentify && m.needs_identify_payload())) copy.payload = r.payload;
-    by_customer[Canonical(r.customer)].push_back(std::move(copy));
-    if (progress && (++done & 0xFFFF) == 0) progress(done, total);
-    return true;
-  });
+  // The column path (rebuild_scan.h): each customer's timeline folded straight from the sorted
+  // segment blocks, on rebuild_threads customer ranges; customers with merged-in ids afterwards.
+  RebuildScanOptions scan;
+  scan.threads = options_.rebuild_threads;
+  if (identity_) scan.canonical = [this](store::CustomerId c) { return Canonical(c); };
+  scan.progress = progress;
+  Result<RebuildScanResult> scanned = DeriveSnapshot(*snap, *d, scan);
+  std::unordered_map<store::CustomerId, Entry> fresh;
+  Status s = scanned.status();
+  if (s.ok()) {
+    size_t n = scanned->merged.size();
+    for (const auto& shard : scanned->states) n += shard.size();
+    fresh.reserve(n);
+    for (auto& shard : scanned->states) {
+      for (DerivedState& x : shard) fresh.emplace(x.s.customer, std::move(x));
+      shard.clear();
+    }
+    for (store::CustomerId root : scanned->merged) {
+      Entry e;
+      Result<bool> folded = FoldCustomer(*snap, *d, root, 0, &e, nullptr);
+      if (!folded.ok()) {
+        s = folded.status();
+        break;
+      }
+      if (*folded) fresh[root] = std::move(e);
+      else fresh.erase(root);
+    }
+  }
   if (!s.ok()) {
     std::lock_guard lock(mu_);
     rebuilding_ = false;
     return s.WithContext("journey rebuild");
   }
-  std::unordered_map<store::CustomerId, Entry> fresh;
-  fresh.reserve(by_customer.size());
-  for (auto& [id, rows] : by_customer) {
-    std::sort(rows.begin(), rows.end(), [](const store::Interaction& a, const store::Interaction& b) {
-      return a.timestamp_ms != b.timestamp_ms ? a.timestamp_ms < b.timestamp_ms : a.seq < b.seq;
-    });
-    Entry& e = fresh[id];
-    d->Derive(id, rows, &e.s, &e.h);
-  }
-  by_customer.clear();
-  if (progress) progress(total, total);
   {
     std::lock_guard lock(mu_);
     rebuilding_ = false;

@@ -38,6 +38,7 @@
 #include "io/env.h"
 #include "journey/journey_service.h"
 #include "journey/journey_value.h"
+#include "journey/rebuild_scan.h"
 #include "journey/signals.h"
 #include "journey/state.h"
 #include "store/interaction.h"
@@ -67,6 +68,8 @@ struct EngineOptions {
   // a fixed 10 s period spent a third of its CPU rewriting state.bin).
   int64_t persist_interval_ms = 10000;
   int64_t rates_interval_ms = 60000;     // worker: recompute stage conversion rates from history
+  // Rebuild: customer ranges derived in parallel, one thread each (rebuild_scan.h). Default 2.
+  int rebuild_threads = 2;
   metrics::Registry* metrics = nullptr;  // default metrics::Registry::Default()
 };
 
@@ -167,10 +170,7 @@ class JourneyEngine final : public JourneyService {
   static Result<Loaded> DecodeStateFile(std::string_view data);
 
  private:
-  struct Entry {
-    CustomerState s;
-    History h;
-  };
+  using Entry = DerivedState;
   struct Timer {
     int64_t due_ms;
     store::CustomerId customer;
@@ -190,6 +190,11 @@ class JourneyEngine final : public JourneyService {
   void Emit(std::vector<Signal> signals, std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches);
   void WorkerLoop();
   bool RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq);
+  // Folds every interaction of `root` and the ids merged into it, streamed from `snap` in
+  // (timestamp, seq) order, into *e (from scratch). Detections of rows with seq ≥ from_seq go to
+  // *det when it is non-null. False when the customer has no interactions in the snapshot.
+  Result<bool> FoldCustomer(const store::Snapshot& snap, const Deriver& d, store::CustomerId root, uint64_t from_seq,
+                            Entry* e, std::vector<Detection>* det) const;
   // The customer's journey value under the current rates. mu_ held.
   JourneyValueResult JourneyValue(const CustomerState& s) const;
   Status LoadState();

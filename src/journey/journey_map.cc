@@ -729,13 +729,13 @@ void JourneyMap::Compile() {
   if (!trait_conds_.empty()) by_event_["$identify"].needs_payload = true;
 }
 
-const JourneyMap::EventInfo* JourneyMap::Lookup(const store::Interaction& r) const {
-  if (r.type == store::MessageType::kTrack) {
-    auto it = by_event_.find(r.event);
+const JourneyMap::EventInfo* JourneyMap::Lookup(store::MessageType type, const std::string& event) const {
+  if (type == store::MessageType::kTrack) {
+    auto it = by_event_.find(event);
     return it == by_event_.end() ? nullptr : &it->second;
   }
   static const std::string kKeys[] = {"", "$identify", "", "$page", "$screen", "$group", "$alias"};
-  size_t t = static_cast<size_t>(r.type);
+  size_t t = static_cast<size_t>(type);
   if (t >= std::size(kKeys) || kKeys[t].empty()) return nullptr;
   auto it = by_event_.find(kKeys[t]);
   return it == by_event_.end() ? nullptr : &it->second;

@@ -240,7 +240,8 @@ class JourneyMap {
     uint16_t outcome_mask = 0;   // bit p: an outcome event of rescue path p
   };
   // The index entry for an interaction (nullptr when nothing in the map reacts to it).
-  const EventInfo* Lookup(const store::Interaction& r) const;
+  const EventInfo* Lookup(const store::Interaction& r) const { return Lookup(r.type, r.event); }
+  const EventInfo* Lookup(store::MessageType type, const std::string& event) const;
   // Rescue paths whose outcome is "any inbound interaction" ("*"), as a bit mask.
   uint16_t any_inbound_outcomes() const { return any_inbound_outcomes_; }
   // The persona trait conditions, numbered: bit i of CustomerState::trait_bits is condition i.

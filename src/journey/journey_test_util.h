@@ -116,6 +116,7 @@ class Harness {
     ids_[name] = op.customer;
     return op.customer;
   }
+  ingest::IdentityResolver* identity() { return identity_.get(); }
   store::CustomerId Root(const std::string& name) {
     auto it = ids_.find(name);
     return it == ids_.end() ? 0 : identity_->Find(it->second);

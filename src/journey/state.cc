@@ -82,6 +82,13 @@ PayloadView::PayloadView(const store::Interaction& r) : impl_(&tl_view) {
   impl_->ok = !r.payload.empty() && tl_parser.parse(r.payload).get(impl_->root) == simdjson::SUCCESS;
 }
 
+PayloadView::PayloadView(const RowView& r) : impl_(&tl_view) {
+  static_assert(simdjson::SIMDJSON_PADDING <= 64, "RowView::payload_padded promises 64 bytes");
+  impl_->type = r.type;
+  impl_->ok = !r.payload.empty() &&
+              tl_parser.parse(r.payload.data(), r.payload.size(), !r.payload_padded).get(impl_->root) == simdjson::SUCCESS;
+}
+
 bool PayloadView::Has(const std::string& path) const {
   simdjson::dom::element e;
   return Lookup(*impl_, path, &e) && !e.is_null();
@@ -154,7 +161,7 @@ const std::string& Deriver::PersonaName(const CustomerState& s, const ValueFacts
   return map_->personas()[p - 1].name;
 }
 
-void Deriver::Enter(CustomerState* s, History* h, int view, int stage, const store::Interaction& r) const {
+void Deriver::Enter(CustomerState* s, History* h, int view, int stage, const RowView& r) const {
   int from = s->stage[view];
   if (from == stage) return;
   s->stage[view] = static_cast<uint8_t>(stage);
@@ -252,6 +259,18 @@ int Deriver::MatchPersona(const CustomerState& s, const ValueFacts* value) const
 }
 
 void Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r, std::vector<Detection>* out) const {
+  RowView row;
+  row.timestamp_ms = r.timestamp_ms;
+  row.seq = r.seq;
+  row.revenue = r.revenue;
+  row.type = r.type;
+  row.payload = r.payload;
+  row.payload_padded = r.payload.capacity() - r.payload.size() >= simdjson::SIMDJSON_PADDING;
+  Apply(s, h, row, map_->Lookup(r), out);
+}
+
+void Deriver::Apply(CustomerState* s, History* h, const RowView& r, const JourneyMap::EventInfo* info,
+                    std::vector<Detection>* out) const {
   const JourneyMap& m = *map_;
   const EmotionModel& em = m.emotion();
   if (s->interactions == 0) {
@@ -271,7 +290,6 @@ void Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r, s
   s->last_seq = r.seq;
   s->revenue += r.revenue;
 
-  const JourneyMap::EventInfo* info = m.Lookup(r);
   bool inbound = !(info && info->outbound);
   // An outcome of a rescue path ends that path's derailment (evaluated before this interaction's
   // own detections, so a trigger that is also an outcome stays active).

@@ -98,6 +98,18 @@ struct Detection {
   int64_t at_ms = 0;
 };
 
+// One interaction as the deriver reads it: the order key, revenue, type and payload (parsed only
+// when a rule of the map needs it). Owns nothing, so a rebuild feeds rows straight from decoded
+// segment columns (rebuild_scan.h) without building an Interaction per row.
+struct RowView {
+  int64_t timestamp_ms = 0;
+  uint64_t seq = 0;
+  double revenue = 0;
+  store::MessageType type = store::MessageType::kTrack;
+  std::string_view payload;     // the message's JSON; may be empty when the map reads no payload of it
+  bool payload_padded = false;  // 64 readable bytes follow `payload` (simdjson parses it in place)
+};
+
 class Deriver {
  public:
   explicit Deriver(std::shared_ptr<const JourneyMap> map) : map_(std::move(map)) {}
@@ -107,6 +119,11 @@ class Deriver {
   // Folds `r` (the next interaction in (timestamp, seq) order) into *s and *h (h may be null).
   // Detections of rescue paths this interaction fires go to *out when it is non-null.
   void Apply(CustomerState* s, History* h, const store::Interaction& r, std::vector<Detection>* out = nullptr) const;
+  // The same fold for a row whose map entry is known: `info` must be map().Lookup() of the row's
+  // type and event (null: nothing in the map reacts to it), and the payload must be there when
+  // info->needs_payload. Apply(Interaction) is exactly this, so both give the same bytes.
+  void Apply(CustomerState* s, History* h, const RowView& r, const JourneyMap::EventInfo* info,
+             std::vector<Detection>* out = nullptr) const;
   // A fresh state (every view at its first stage, entered at `at_ms`).
   CustomerState Initial(store::CustomerId id, int64_t at_ms) const;
   // Replays `rows` (ordered by (timestamp, seq)) from scratch.
@@ -121,7 +138,7 @@ class Deriver {
   int MatchPersona(const CustomerState& s, const ValueFacts* value) const;
 
  private:
-  void Enter(CustomerState* s, History* h, int view, int stage, const store::Interaction& r) const;
+  void Enter(CustomerState* s, History* h, int view, int stage, const RowView& r) const;
   void SetEmotion(CustomerState* s, History* h, double score, int16_t cause, int64_t at_ms) const;
   void UpdatePersona(CustomerState* s) const;
 
@@ -133,6 +150,7 @@ class PayloadView {
  public:
   // At most one PayloadView per thread at a time: it uses the thread's parser and slot.
   explicit PayloadView(const store::Interaction& r);
+  explicit PayloadView(const RowView& r);
   bool Matches(const Condition& c) const;
   bool Has(const std::string& path) const;
   struct Impl;  // simdjson DOM element (state.cc)
