@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 
 #include "base/logging.h"
@@ -298,7 +299,18 @@ Result<Decision> RescueEngine::DecideLocked(const DerailmentSignal& signal, std:
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     budget = BudgetState{options_.budget_per_period, row ? ReadNum(stmt, 0) : 0};
   }
-  DecisionMath math = ComputeDecision(*path, signal.value_at_stake, rescued, none, budget);
+  // An action that could never reach the customer (an anonymous visitor by email) is not queued:
+  // the team could only watch it be blocked, and its cost would hold budget that reachable
+  // customers need (so the budget is left out of its arithmetic). The chances are still computed
+  // and shown, and the outcome still teaches arm "none" (nothing was sent).
+  std::string unreachable = options_.unreachable ? options_.unreachable(*path, ids) : std::string();
+  DecisionMath math =
+      ComputeDecision(*path, signal.value_at_stake, rescued, none, unreachable.empty() ? budget : std::nullopt);
+  if (!unreachable.empty()) {
+    unreachable[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(unreachable[0])));
+    math.explanation += " " + unreachable + (math.rescue ? ". Skipped: the action could never be sent." : ".");
+    math.rescue = false;
+  }
 
   Decision d;
   d.customer = signal.customer;

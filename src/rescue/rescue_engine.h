@@ -43,6 +43,12 @@ struct RescueOptions {
   // Identities of a customer, stored with each decision so the queue names them
   // ("userId:alice", "email:a@x.io"). Default: none (the queue shows "c:<id>" only).
   std::function<std::vector<std::string>(store::CustomerId)> describe_customer;
+  // Why a path's action cannot reach a customer with these identities ("" = it can), e.g.
+  // reachability.h's UnreachableReason for webhook actions. A decision for an unreachable customer
+  // is `skipped` even when worth rescuing — not queued, nothing charged to the budget — and its
+  // explanation says why (docs/rescue.md "No reachable channel"). Called under the engine's lock:
+  // must be cheap and must not call back. Default: none (every customer is reachable).
+  std::function<std::string(const PathConfig&, const std::vector<std::string>& ids)> unreachable;
   // Sends the path's action for an acted rescue; returns a reference (e.g. the action id).
   // Default: none — Act then only records that the team acted (the action is theirs to do).
   std::function<Result<std::string>(const Decision&, const PathConfig&)> dispatch;

@@ -1,12 +1,15 @@
 // Golden rescue scenarios (tests/queries/rescue/*.test): commands in, expected lines out.
 //
-//   path name=going_cold cost=50 p_with=0.3 p_without=0.1 strength=10 window_days=14 events=*|Order_Completed
+//   path name=going_cold cost=50 p_with=0.3 p_without=0.1 strength=10 window_days=14 events=*|Order_Completed [channel=email]
+//   ids customer=7 ids=anonymousId:a-1[,email:x@y.z]   the customer's identities (default: userId:u<N>);
+//                                                     reachability.h judges the path's channel on them
 //   budget limit=120 period_days=30
 //   signal customer=1 path=going_cold value=1000 at_day=0 [persona=x]   → > decision …
 //   act id=1 at_day=1 | dismiss id=1 | outcome id=1 success=true          → > decision …
 //   observe customer=1 event=Page_Viewed at_day=3 [ours=true]
 //   expire at_day=20                                                      → > expired N
 //   show id=1                                                             → > decision …
+//   explain id=1                                                          → > its explanation
 //   counts path=going_cold persona= arm=rescue                            → > counts s=N f=N
 // Event names use '_' for spaces. Lines starting with "> " are the expected output of the command
 // before them; '#' starts a comment. Every output line must be expected, in order.
@@ -20,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "rescue/reachability.h"
 #include "rescue/rescue_engine.h"
 #include "testutil/temp_dir.h"
 
@@ -59,6 +63,7 @@ void RunFile(const std::filesystem::path& file) {
   double budget = 0;
   int64_t period = 30 * kDay;
   std::unique_ptr<RescueEngine> engine;
+  std::map<store::CustomerId, std::vector<std::string>> ids;  // `ids` lines
   auto ensure = [&] {
     if (engine) return;
     RescueOptions o;
@@ -68,6 +73,13 @@ void RunFile(const std::filesystem::path& file) {
     o.budget_period_ms = period;
     o.clock = &clock;
     o.metrics = &registry;
+    o.describe_customer = [&ids](store::CustomerId c) {
+      auto it = ids.find(c);
+      return it != ids.end() ? it->second : std::vector<std::string>{"userId:u" + std::to_string(c)};
+    };
+    o.unreachable = [](const PathConfig& p, const std::vector<std::string>& known) {
+      return UnreachableReason(p.channel, known);
+    };
     auto e = RescueEngine::Open(std::move(o));
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine = std::move(*e);
@@ -105,6 +117,7 @@ void RunFile(const std::filesystem::path& file) {
       p.prior_p_none = std::stod(a["p_without"]);
       if (a.contains("strength")) p.prior_strength = std::stod(a["strength"]);
       if (a.contains("window_days")) p.outcome_window_ms = std::stoll(a["window_days"]) * kDay;
+      if (a.contains("channel")) p.channel = a["channel"];
       std::string events = a["events"];
       for (size_t s = 0; !events.empty();) {
         size_t bar = events.find('|', s);
@@ -113,6 +126,19 @@ void RunFile(const std::filesystem::path& file) {
         s = bar + 1;
       }
       paths.push_back(p);
+    } else if (cmd == "ids") {
+      auto& list = ids[std::stoull(a["customer"])];
+      list.clear();
+      for (size_t s = 0; s <= a["ids"].size();) {
+        size_t comma = a["ids"].find(',', s);
+        if (comma == std::string::npos) comma = a["ids"].size();
+        if (comma > s) list.push_back(a["ids"].substr(s, comma - s));
+        s = comma + 1;
+      }
+    } else if (cmd == "explain") {
+      ensure();
+      auto d = engine->Get(std::stoll(a["id"]));
+      produced.push_back(d.ok() ? d->explanation : "error " + d.status().ToString());
     } else if (cmd == "budget") {
       budget = std::stod(a["limit"]);
       period = std::stoll(a["period_days"]) * kDay;

@@ -2,6 +2,7 @@
 
 #include "base/logging.h"
 #include "io/env.h"
+#include "rescue/reachability.h"
 
 namespace cairn::rescue {
 
@@ -43,6 +44,11 @@ Result<std::unique_ptr<RescueStack>> RescueStack::Open(const RescueConfig& confi
   ro.budget_per_period = config.budget_per_period;
   ro.budget_period_ms = config.budget_period_ms;
   ro.describe_customer = [describe = deps.describe](store::CustomerId c) { return describe(c).ids; };
+  // Internal actions (open_case) reach staff, not the customer: never unreachable.
+  ro.unreachable = [dispatcher = s->dispatcher_.get()](const PathConfig& p, const std::vector<std::string>& ids) {
+    if (dispatcher != nullptr && dispatcher->IsInternal(p.action)) return std::string();
+    return UnreachableReason(p.channel, ids);
+  };
   ro.clock = deps.clock;
   ro.metrics = deps.metrics;
   RescueStack* self = s.get();
