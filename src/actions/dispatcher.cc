@@ -123,14 +123,6 @@ bool Retryable(int http_status) {
 
 }  // namespace
 
-int64_t BackoffDelay(const RetryPolicy& p, int failures, std::mt19937_64& rng) {
-  double d = static_cast<double>(p.initial_backoff_ms) * std::pow(p.multiplier, std::max(0, failures - 1));
-  d = std::min(d, static_cast<double>(p.max_backoff_ms));
-  const int64_t full = std::max<int64_t>(1, static_cast<int64_t>(d));
-  std::uniform_int_distribution<int64_t> jitter(full / 2, full);
-  return jitter(rng);
-}
-
 Result<std::unique_ptr<Dispatcher>> Dispatcher::Open(DispatcherOptions options) {
   if (options.path.empty()) return InvalidArgument("actions: path of actions.db is required");
   std::shared_ptr<const TlsContext> tls;

@@ -38,6 +38,7 @@
 #include "actions/action_service.h"
 #include "actions/gates.h"
 #include "actions/tls_context.h"
+#include "base/backoff.h"
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "entity/sqlite_db.h"
@@ -53,17 +54,6 @@ struct WebhookEndpoint {
   std::string ca_file;
 };
 
-struct RetryPolicy {
-  int max_attempts = 6;                 // attempts before dead-lettering (>= 1); default 6
-  int64_t initial_backoff_ms = 1000;    // delay after the first failure; default 1 s
-  double multiplier = 2;                // growth per failure (>= 1); default 2
-  int64_t max_backoff_ms = 300000;      // cap on the delay; default 5 min
-};
-
-// Delay before the next attempt after `failures` (>= 1) failed ones: d = min(max, initial ×
-// multiplier^(failures−1)), then "equal jitter": uniform in [d/2, d], so retries of many actions
-// that failed together spread out instead of hammering the receiver in step.
-int64_t BackoffDelay(const RetryPolicy& policy, int failures, std::mt19937_64& rng);
 
 // Records a delivered action as an outbound interaction (through the ingest path, as Cairn's own
 // trusted source). Called on the dispatcher thread after the action is marked delivered; a

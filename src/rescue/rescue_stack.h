@@ -30,7 +30,7 @@ struct RescueConfig {
   bool auto_act = false;                      // default false: rescues wait in the queue
   bool post_purchase = true;                  // default true (needs a webhook url)
   actions::WebhookEndpoint webhook;           // url "" = no actions are sent
-  actions::RetryPolicy retry;
+  RetryPolicy retry;
   actions::QuietHours quiet;
   actions::FrequencyCap cap;
   actions::ConsentPolicy consent;

@@ -6,6 +6,7 @@
 #include <future>
 #include <memory>
 
+#include "base/backoff.h"
 #include "base/logging.h"
 #include "rescue/journey_bridge.h"
 #include "rescue/segment_text.h"
@@ -146,14 +147,14 @@ void IngestTouchRecorder::EnqueueLocked(Touch t) {
 }
 
 void IngestTouchRecorder::RetryLoop() {
-  const actions::RetryPolicy policy{0, std::max<int64_t>(1, options_.initial_backoff_ms), 2,
+  const RetryPolicy policy{0, std::max<int64_t>(1, options_.initial_backoff_ms), 2,
                                     std::max(options_.initial_backoff_ms, options_.max_backoff_ms)};
   std::unique_lock lock(mu_);
   while (true) {
     wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
     if (stop_) return;
     if (failures_ > 0) {
-      const auto delay = std::chrono::milliseconds(actions::BackoffDelay(policy, failures_, rng_));
+      const auto delay = std::chrono::milliseconds(BackoffDelay(policy, failures_, rng_));
       if (wake_.wait_for(lock, delay, [&] { return stop_; })) return;
       if (queue_.empty()) continue;
     }
