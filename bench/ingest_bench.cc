@@ -86,6 +86,7 @@ struct Options {
   int repeat = 3;
   std::string work_dir;
   std::string label;
+  std::string server_config;  // --server-config FILE: `cairn serve --config FILE` (e.g. journey.enabled: false)
   bool keep = false;
 };
 
@@ -129,8 +130,13 @@ Server StartServer(const Options& o, const std::string& data_dir) {
     if (fd >= 0) dup2(fd, STDERR_FILENO);
     close(out[0]);
     close(out[1]);
-    execl(o.cairn.c_str(), o.cairn.c_str(), "serve", "--data", data_dir.c_str(), "--listen", "127.0.0.1:0",
-          "--write-key", o.write_key.c_str(), "--admin-key", o.admin_key.c_str(), static_cast<char*>(nullptr));
+    if (o.server_config.empty())
+      execl(o.cairn.c_str(), o.cairn.c_str(), "serve", "--data", data_dir.c_str(), "--listen", "127.0.0.1:0",
+            "--write-key", o.write_key.c_str(), "--admin-key", o.admin_key.c_str(), static_cast<char*>(nullptr));
+    else
+      execl(o.cairn.c_str(), o.cairn.c_str(), "serve", "--data", data_dir.c_str(), "--listen", "127.0.0.1:0",
+            "--write-key", o.write_key.c_str(), "--admin-key", o.admin_key.c_str(), "--config", o.server_config.c_str(),
+            static_cast<char*>(nullptr));
     std::fprintf(stderr, "exec %s: %s\n", o.cairn.c_str(), std::strerror(errno));
     _exit(127);
   }
@@ -514,7 +520,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: ingest_bench --input FILE.jsonl (--cairn PATH | --url URL [--write-key KEY])\n"
                "                    [--events N] [--batch B] [--connections K] [--rate EVENTS_PER_S]\n"
-               "                    [--repeat R] [--work-dir DIR] [--label NAME] [--keep]\n");
+               "                    [--repeat R] [--work-dir DIR] [--label NAME] [--server-config FILE] [--keep]\n");
   return 2;
 }
 
@@ -540,6 +546,7 @@ int Main(int argc, char** argv) {
       else if (a == "--repeat") o.repeat = std::stoi(v);
       else if (a == "--work-dir") o.work_dir = v;
       else if (a == "--label") o.label = v;
+      else if (a == "--server-config") o.server_config = v;
       else return Usage();
     } catch (const std::exception&) {
       std::fprintf(stderr, "ingest_bench: bad value for %s: '%s'\n", a.c_str(), v.c_str());

@@ -93,7 +93,7 @@ Status ReadScalar(const YAML::Node& n, const std::string& key, T* out) {
     *out = n.as<T>();
   } catch (const YAML::Exception&) {
     return InvalidArgument("config " + key + " (" + Where(n) + "): expected a " +
-                           (std::is_same_v<T, std::string> ? "string" : "number"));
+                           (std::is_same_v<T, std::string> ? "string" : std::is_same_v<T, bool> ? "boolean (true or false)" : "number"));
   }
   return Status::Ok();
 }
@@ -166,6 +166,13 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.store.memtable_max_bytes));
     } else if (key == "wal_max_pending_bytes") {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->hub.store.wal_max_pending_bytes));
+    } else if (key == "journey") {  // docs/journey.md "Turning it off"
+      if (!v.IsMap()) return InvalidArgument("config journey (" + Where(v) + "): expected a mapping");
+      for (const auto& jkv : v) {
+        const std::string jkey = jkv.first.as<std::string>();
+        if (jkey != "enabled") return InvalidArgument("config journey." + jkey + " (" + Where(jkv.first) + "): unknown key (expected: enabled)");
+        RETURN_IF_ERROR(ReadScalar(jkv.second, "journey.enabled", &cfg->hub.enable_journey));
+      }
     } else if (key == "rescue") {
       RETURN_IF_ERROR(ApplyRescueSection(v, &cfg->hub.rescue));
     } else if (key == "actions") {

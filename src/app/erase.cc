@@ -264,6 +264,7 @@ Status Eraser::SyncDerived() {
     std::lock_guard lock(h->pw_mu_);
     h->pw_synced_seq_ = std::max(h->pw_synced_seq_, applied);
   }
+  if (!h->journey_) return Status::Ok();  // journey.enabled: false (no state.bin is kept then)
   h->journey_->Drain(10'000);
   return h->journey_->Persist();
 }
@@ -271,7 +272,7 @@ Status Eraser::SyncDerived() {
 Status Eraser::EraseRelational(const std::vector<store::CustomerId>& customers) {
   Hub* h = hub_;
   RETURN_IF_ERROR(Retry([&] { return h->profiles_->EraseCustomers(customers); }, "profiles.db"));
-  RETURN_IF_ERROR(Retry([&] { return h->journey_->EraseCustomers(customers); }, "journey state"));
+  if (h->journey_) RETURN_IF_ERROR(Retry([&] { return h->journey_->EraseCustomers(customers); }, "journey state"));
   RETURN_IF_ERROR(Retry([&] { return h->cases_->EraseCustomers(customers).status(); }, "cases.db / feedback.db"));
   if (h->consent_) RETURN_IF_ERROR(Retry([&] { return h->consent_->EraseCustomers(customers); }, "consents.db"));
   // Rescue decisions and actions: through the live modules when serving, else the files directly

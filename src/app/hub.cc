@@ -58,7 +58,7 @@ Status Hub::Init() {
 
   // 1c. Journey engine: before the store, so WAL replay reaches it (batches its state.bin already
   // holds are skipped; a gap is rebuilt from the store once it is open).
-  {
+  if (options_.enable_journey) {
     std::string yaml(journey::JourneyMap::DefaultYaml());
     if (!options_.journey_map.empty()) {
       ASSIGN_OR_RETURN(yaml, io::ReadFileToString(env, options_.journey_map));
@@ -71,6 +71,12 @@ Status Hub::Init() {
     ASSIGN_OR_RETURN(journey_, journey::JourneyEngine::Open(*map, jo));
     journey_->SetIdentity(identity_.get());
     journey_->SetResolver([this](const std::string& id) { return Resolve(id); });
+  } else {
+    // Off: a state.bin left from an earlier run would go stale (it misses what is ingested now; the
+    // engine rebuilds from the store when turned back on) and would keep erased customers' states
+    // at rest: removed, securely (docs/erasure.md).
+    const std::string state = io::JoinPath(io::JoinPath(options_.data_dir, "journey"), "state.bin");
+    if (env->FileExists(state)) RETURN_IF_ERROR(env->SecureRemoveFile(state).WithContext("removing the disabled journey engine's state"));
   }
 
   // 1d. Consent ledger (primary data, DIR/consents.db): before the store, so WAL replay reaches it.
@@ -86,8 +92,10 @@ Status Hub::Init() {
   };
   options_.store.metrics = metrics;
   ASSIGN_OR_RETURN(store_, store::Store::Open(env, io::JoinPath(options_.data_dir, "store"), options_.store, listener));
-  journey_->SetStore(store_.get());
-  RETURN_IF_ERROR(journey_->FinishRecovery().WithContext("journey"));
+  if (journey_) {
+    journey_->SetStore(store_.get());
+    RETURN_IF_ERROR(journey_->FinishRecovery().WithContext("journey"));
+  }
 
   // 3. Keys.
   ASSIGN_OR_RETURN(keys_, entity::KeyStore::Open(io::JoinPath(options_.data_dir, "keys.db")));
@@ -127,7 +135,7 @@ Status Hub::Init() {
   if (seeded) LOG_INFO("hub: de-duplication seeded with {} stored message ids", seeded);
 
   // 5. Rescue decisions and actions, listening to the journey engine (live interactions only).
-  if (options_.enable_rescue) {
+  if (options_.enable_rescue && journey_) {
     rescue::RescueDeps deps;
     deps.data_dir = options_.data_dir;
     deps.journey = journey_.get();
@@ -162,12 +170,13 @@ Status Hub::Init() {
       ASSIGN_OR_RETURN(auto report, cases_->Scores(q));
       return dashboard::NpsReading{report.total.nps.nps, report.total.nps.responses};
     };
-    src.value_at_risk = [this]() -> Result<double> {
-      ASSIGN_OR_RETURN(auto overview, journey_->Overview());
-      double total = 0;
-      for (const auto& p : overview.at_stake) total += p.value_at_stake;
-      return total;
-    };
+    if (journey_)
+      src.value_at_risk = [this]() -> Result<double> {
+        ASSIGN_OR_RETURN(auto overview, journey_->Overview());
+        double total = 0;
+        for (const auto& p : overview.at_stake) total += p.value_at_stake;
+        return total;
+      };
     if (rescue_) {
       // Overdue: still open in the queue 48 h after the decision (at most 1000 counted).
       src.rescues_overdue = [this](int64_t now_ms) -> Result<int64_t> {

@@ -54,6 +54,11 @@ struct HubOptions {
   // Rescue decisions and actions (DIR/rescue.db, DIR/actions.db; docs/rescue.md, docs/actions.md).
   // Off by default so offline commands (import, rebuild) never send webhooks; `serve` turns it on.
   bool enable_rescue = false;
+  // Run the journey engine (config `journey.enabled`, docs/journey.md "Turning it off"). Default
+  // true. Off: no journey state is kept or derived, no rescues are decided (they need its
+  // signals), the journey endpoints answer 503 — the spine (ingest, store, identity, analytics,
+  // cases, value) alone.
+  bool enable_journey = true;
   rescue::RescueConfig rescue;
   // Cases inside the journey: CSAT requests, value tiers (config `cases:`; docs/cases.md).
   CasesWiringOptions cases;

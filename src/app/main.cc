@@ -127,11 +127,13 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   });
   // The journey engine's value at stake takes the predicted CLV into account (docs/journey.md):
   // without it an existing customer's stake is only the next purchase at their funnel stage.
-  h->journey()->SetClvModel([ve = value_engine.get()](store::CustomerId c) {
-    auto v = ve->ValueOf(c);
-    return v ? v->clv : 0.0;
-  });
-  SetJourneyValueFacts(h->journey(), value_engine.get());  // persona rules over value (docs/journey.md)
+  if (h->journey()) {
+    h->journey()->SetClvModel([ve = value_engine.get()](store::CustomerId c) {
+      auto v = ve->ValueOf(c);
+      return v ? v->clv : 0.0;
+    });
+    SetJourneyValueFacts(h->journey(), value_engine.get());  // persona rules over value (docs/journey.md)
+  }
   // New cases take their value tier from the predicted CLV (docs/cases.md, config cases.value_tiers).
   Status tiers = h->cases()->SetValueModel(
       [ve = value_engine.get()](uint64_t c) -> std::optional<double> {

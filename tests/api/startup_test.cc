@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -135,6 +136,45 @@ TEST(Startup, SecondServerOnTheSameDataDirExitsOneAndTheFirstKeepsServing) {
   ASSERT_TRUE(health.ok()) << health.status().ToString();
   EXPECT_EQ(health->status, 200u);
   EXPECT_TRUE(first.Stop());
+}
+
+}  // namespace
+}  // namespace cairn::testutil
+
+namespace cairn::testutil {
+namespace {
+
+// journey.enabled: false (docs/journey.md "Turning it off"): the spine takes and keeps
+// interactions; the journey endpoints say the engine is not there; a bad value names the key.
+TEST(Startup, JourneyOffServesTheSpineAndAnswers503ForJourneys) {
+  TempDir tmp;
+  WriteFile(tmp.Sub("cairn.yaml"), "journey:\n  enabled: false\n");
+  CairnServer server(tmp.Sub("data"), tmp.Sub("serve"), {"--config", tmp.Sub("cairn.yaml")});
+  ASSERT_TRUE(server.Start());
+  HttpClient client("127.0.0.1", server.port(), seconds(60));
+  auto posted = client.Post("/v1/batch", BatchJson({TrackJson("off-1", "Signed Up", "off-m1")}), WriteAuth());
+  ASSERT_TRUE(posted.ok()) << posted.status().ToString();
+  EXPECT_EQ(posted->status, 200) << posted->body;
+  auto overview = client.Get("/v1/journey/overview", AdminAuth());
+  ASSERT_TRUE(overview.ok());
+  EXPECT_EQ(overview->status, 503) << overview->body;
+  EXPECT_NE(overview->body.find("journey engine"), std::string::npos) << overview->body;
+  auto profile = GetPatiently(client, "/v1/customers/off-1", AdminAuth(), seconds(30));
+  ASSERT_TRUE(profile.ok());
+  EXPECT_EQ(profile->status, 200) << profile->body;
+  EXPECT_FALSE(std::filesystem::exists(tmp.Sub("data") + "/journey/state.bin"));
+}
+
+TEST(Startup, JourneyEnabledMustBeABoolean) {
+  TempDir tmp;
+  WriteFile(tmp.Sub("cairn.yaml"), "journey:\n  enabled: maybe\n");
+  RunResult r = RunServe(tmp, {"--data", tmp.Sub("data"), "--listen", "127.0.0.1:0", "--config", tmp.Sub("cairn.yaml")},
+                         "serve");
+  EXPECT_TRUE(r.status.ExitedWith(1)) << r.status.ToString() << "\n" << r.err;
+  auto errors = ErrorLines(r.err);
+  ASSERT_EQ(errors.size(), 1u) << r.err;
+  EXPECT_NE(errors[0].find("journey.enabled"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("boolean"), std::string::npos) << errors[0];
 }
 
 }  // namespace
