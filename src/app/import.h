@@ -1,7 +1,9 @@
 #pragma once
 // `cairn import`: loads a JSON Lines file of Segment messages (plain or .gz) through the same
-// ingest pipeline as HTTP, in batches, with a progress bar on a terminal and plain progress lines
-// otherwise. Bad lines are reported with their line number and reason; good lines are kept.
+// ingest pipeline as HTTP, in chunks of consecutive lines (the pipeline's JSON Lines dialect: no
+// envelope to build, each line judged on its own), parsed on `threads` workers and committed in
+// the file's order, waiting for the store when it is behind rather than resending; with a
+// progress bar on a terminal and plain progress lines otherwise. Bad lines are reported with their line number and reason; good lines are kept.
 // Idempotent: messages already stored (same source and messageId) are counted as duplicates.
 
 #include <cstdint>
@@ -17,6 +19,9 @@ struct ImportOptions {
   std::string write_key;  // names the source; empty: the built-in "import" source (id 0)
   bool progress = true;
   size_t batch_lines = 1000;
+  // Threads parsing lines into a data dir (a running server gets one request at a time). Chunks
+  // still commit in the file's order.
+  int threads = 2;
 };
 
 struct ImportReport {
@@ -24,6 +29,8 @@ struct ImportReport {
   uint64_t accepted = 0;
   uint64_t duplicates = 0;
   uint64_t bad_lines = 0;
+  uint64_t resent = 0;  // chunks sent again after a transient refusal (back-pressure, failed sync)
+  double store_wait_seconds = 0;  // workers' time waiting for the store's memtable to have room
   double seconds = 0;
 };
 

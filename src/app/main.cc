@@ -241,12 +241,15 @@ int main(int argc, char** argv) {
 
   std::string import_file, import_url;
   bool import_progress = true;
+  int import_threads = 2;
   auto* import = cli.add_subcommand("import", "Import a JSON Lines file of Segment messages (.gz too)");
   import->add_option("--data", flags.data, "data directory (stopped)");
   import->add_option("FILE", import_file, "JSON Lines file")->required();
   import->add_option("--write-key", flags.write_keys, "write key naming the source");
   import->add_option("--url", import_url, "send to a running server instead of a data dir");
   import->add_flag("!--no-progress", import_progress, "no progress output");
+  import->add_option("--threads", import_threads, "threads parsing lines into --data (default 2; order is kept)")
+      ->check(CLI::Range(1, 64));
 
   std::string verify_dir;
   auto* verify = cli.add_subcommand("verify", "Check every file of a data directory (read only)");
@@ -297,6 +300,7 @@ int main(int argc, char** argv) {
     io.url = import_url;
     io.write_key = flags.write_keys.empty() ? "" : flags.write_keys.front();
     io.progress = import_progress;
+    io.threads = import_threads;
     auto r = RunImport(*cfg, io);
     if (!r.ok()) Die(r.status());
     return r->bad_lines > 0 ? 2 : 0;

@@ -24,6 +24,7 @@ enum class Dialect : uint8_t {
   kSegmentBatch,   // POST /v1/batch, /v1/b  {batch:[...], writeKey?, sentAt?, context?, integrations?}
   kSegmentSingle,  // POST /v1/{identify,track,page,screen,group,alias} and /v1/{i,t,p,s,g,a}
   kPostHogBatch,   // POST /batch/  {api_key, batch:[{event, distinct_id, properties, timestamp, uuid}], sent_at}
+  kJsonLines,      // `cairn import`: one Segment message per line (no envelope); not an HTTP path
 };
 
 struct IngestRequest {

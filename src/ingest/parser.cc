@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -439,7 +440,7 @@ Status Parser::Impl::CountBatch(od::value v, ParsedRequest* out) {
   return Status::Ok();
 }
 
-Status Parser::Impl::Start(std::string_view body) {
+void Parser::Impl::Load(std::string_view body) {
   const size_t need = body.size() + simdjson::SIMDJSON_PADDING;
   if (buf_capacity_ < need) {
     buf_.reset(new char[need]);
@@ -449,24 +450,32 @@ Status Parser::Impl::Start(std::string_view body) {
   std::memset(buf_.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
   buf_begin_ = buf_.get();
   buf_end_ = buf_begin_ + body.size();
-  syntax_ = SyntaxError{};
+}
 
-  simdjson::error_code e = json_.iterate(buf_begin_, body.size(), buf_capacity_).get(doc_);
+Status Parser::Impl::Begin(const char* begin, const char* end, std::string_view noun) {
+  buf_begin_ = begin;
+  buf_end_ = end;
+  syntax_ = SyntaxError{};
+  const size_t size = static_cast<size_t>(end - begin);
+  // Whatever follows `end` inside buf_ (the next lines, then the zeroed padding) is readable.
+  const size_t capacity = static_cast<size_t>(buf_.get() + buf_capacity_ - begin);
+  simdjson::error_code e = json_.iterate(begin, size, capacity).get(doc_);
   if (e == simdjson::SUCCESS) {
     od::json_type type;
     e = doc_.type().get(type);
     if (e == simdjson::SUCCESS && type != od::json_type::object) {
-      return InvalidArgument(fmt::format("request body must be a JSON object, got {}", TypeName(type)));
+      return InvalidArgument(fmt::format("{} must be a JSON object, got {}", noun, TypeName(type)));
     }
   }
   switch (e) {
     case simdjson::SUCCESS: return Status::Ok();
-    case simdjson::EMPTY: return InvalidArgument("request body is empty (expected a JSON object)");
+    case simdjson::EMPTY: return InvalidArgument(fmt::format("{} is empty (expected a JSON object)", noun));
     case simdjson::UTF8_ERROR:
-      return InvalidArgument(fmt::format("request body is not valid UTF-8 at byte {}", json_text::FirstInvalidUtf8(body)));
+      return InvalidArgument(fmt::format("{} is not valid UTF-8 at byte {}", noun,
+                                         json_text::FirstInvalidUtf8(std::string_view(begin, size))));
     case simdjson::UNCLOSED_STRING: return InvalidArgument("malformed JSON: a string is not closed");
     case simdjson::UNESCAPED_CHARS: return InvalidArgument("malformed JSON: a string contains an unescaped control character");
-    case simdjson::CAPACITY: return ResourceExhausted("request body too large for the JSON parser");
+    case simdjson::CAPACITY: return ResourceExhausted(fmt::format("{} too large for the JSON parser", noun));
     // Out of memory is transient (503, clients retry); a 4xx would make them drop the batch.
     case simdjson::MEMALLOC: return Unavailable("out of memory parsing the request body");
     default:
@@ -475,7 +484,58 @@ Status Parser::Impl::Start(std::string_view body) {
   }
 }
 
+Status Parser::Impl::Start(std::string_view body) {
+  Load(body);
+  return Begin(buf_begin_, buf_end_, "request body");
+}
 
+Result<ParsedRequest> Parser::Impl::ParseJsonLines(std::string_view body) {
+  ParsedRequest req;
+  env_sent_at_.reset();
+  env_context_.Clear();
+  env_integrations_.Clear();
+  env_context_scan_.Reset();
+  prefix_.clear();
+  const size_t lines = static_cast<size_t>(std::count(body.begin(), body.end(), '\n')) +
+                       (!body.empty() && body.back() != '\n' ? 1 : 0);
+  if (lines > options_->max_batch_messages) {
+    return InvalidArgument(fmt::format("{} lines, over the limit of {} (max_batch_messages)", lines,
+                                       options_->max_batch_messages));
+  }
+  req.messages.reserve(lines);
+  Load(body);
+  const char* const end = buf_end_;
+  size_t index = 0;
+  for (const char* p = buf_begin_; p < end; ++index) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* line_end = nl != nullptr ? nl : end;
+    Status s = ParseJsonLine(p, line_end, index, &req);
+    if (!s.ok()) {
+      if (s.code() == Code::kUnavailable) return s;  // out of memory: the whole body is retried
+      req.rejected.push_back(Rejection{index, std::string(s.message())});
+    }
+    p = nl != nullptr ? nl + 1 : end;
+  }
+  return req;
+}
+
+Status Parser::Impl::ParseJsonLine(const char* begin, const char* end, size_t index, ParsedRequest* out) {
+  while (begin < end && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) --end;
+  RETURN_IF_ERROR(Begin(begin, end, "a line"));
+  od::object root;
+  if (auto e = doc_.get_object().get(root)) {
+    Fail(e);
+    return SyntaxStatus();
+  }
+  const size_t messages = out->messages.size(), rejected = out->rejected.size();
+  if (!ParseSegmentMessage(root, index, false, store::MessageType::kTrack, out)) return SyntaxStatus();
+  if (auto loc = doc_.current_location(); !loc.error()) {
+    out->messages.resize(messages);  // what the message gave is void: the line is malformed
+    out->rejected.resize(rejected);
+    return InvalidArgument(fmt::format("malformed JSON at byte {}: content after the object", loc.value_unsafe() - begin));
+  }
+  return Status::Ok();
+}
 
 Result<ParsedRequest> Parser::Impl::Parse(const ParseOptions& options, Dialect dialect, store::MessageType single_type,
                                           std::string_view body, int64_t received_at_ms) {
@@ -483,7 +543,7 @@ Result<ParsedRequest> Parser::Impl::Parse(const ParseOptions& options, Dialect d
   options_ = &options;
   received_at_ms_ = received_at_ms;
   Result<ParsedRequest> result = Status(Code::kInternal, "unreachable");
-  Status started = Start(body);
+  Status started = dialect == Dialect::kJsonLines ? Status::Ok() : Start(body);
   if (!started.ok()) {
     result = started;
   } else {
@@ -491,6 +551,7 @@ Result<ParsedRequest> Parser::Impl::Parse(const ParseOptions& options, Dialect d
       case Dialect::kSegmentBatch: result = ParseSegmentBatch(single_type); break;
       case Dialect::kSegmentSingle: result = ParseSegmentSingle(single_type); break;
       case Dialect::kPostHogBatch: result = ParsePostHogBatch(); break;
+      case Dialect::kJsonLines: result = ParseJsonLines(body); break;
     }
   }
   doc_ = od::document();

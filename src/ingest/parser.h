@@ -20,6 +20,11 @@
 //    level deep: the message's own keys win, envelope keys it lacks are added.
 //  - kSegmentSingle one message; its `type` may be absent (the path gives it) but must agree with
 //    `single_type` when present; `writeKey` and `sentAt` may be inside.
+//  - kJsonLines     one Segment message (with its `type`) per line, no envelope: what
+//    `cairn import` reads from a file. Index i is the body's i-th line (counting blank ones, which
+//    are rejected as "empty line"), and each line stands alone: a malformed line is a rejection
+//    naming its byte offset within the line (and the path), never a failure of the whole body.
+//    At most max_batch_messages lines.
 //  - kPostHogBatch  {api_key, batch:[{event, distinct_id, properties, timestamp, uuid}], sent_at}.
 //    Items map to Segment shape: `$identify` → identify (userId = distinct_id, anonymousId =
 //    properties.$anon_distinct_id, traits = properties.$set over properties.$set_once);

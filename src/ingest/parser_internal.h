@@ -163,6 +163,10 @@ class Parser::Impl {
   Result<ParsedRequest> ParseSegmentBatch(store::MessageType single_type);
   Result<ParsedRequest> ParseSegmentSingle(store::MessageType single_type);
   Result<ParsedRequest> ParsePostHogBatch();  // posthog_mapping.cc
+  Result<ParsedRequest> ParseJsonLines(std::string_view body);
+  // One line of kJsonLines, [begin, end) inside buf_: the message or its rejection goes to `out`;
+  // a line that is not a usable JSON object is the returned error (the caller's rejection).
+  Status ParseJsonLine(const char* begin, const char* end, size_t index, ParsedRequest* out);
   bool ParseSegmentMessage(od::object obj, size_t index, bool single, store::MessageType single_type,
                            ParsedRequest* out);
   bool ParsePostHogItem(od::object obj, size_t index, ParsedRequest* out);  // posthog_mapping.cc
@@ -182,7 +186,11 @@ class Parser::Impl {
   // counts it (CountBatch) and sets *has_batch. Returns false (through *ok) on a parse failure.
   Status ReadBatchField(od::value v, ParsedRequest* out, bool* has_batch, bool* ok);
   Status SyntaxStatus();
-  Status Start(std::string_view body);
+  // Copies `body` into buf_ with zeroed padding (simdjson reads past the end).
+  void Load(std::string_view body);
+  // Starts doc_ over [begin, end) inside buf_ and checks it is an object; errors call it `noun`.
+  Status Begin(const char* begin, const char* end, std::string_view noun);
+  Status Start(std::string_view body);  // Load + Begin over the whole body
 
   // ---- state ----
   od::parser json_;

@@ -27,6 +27,9 @@ int64_t Ms(std::string_view iso) {
 Result<ParsedRequest> Batch(std::string_view body, const ParseOptions& o = {}) {
   return ParseRequest(o, Dialect::kSegmentBatch, MessageType::kTrack, body, kNow);
 }
+Result<ParsedRequest> Lines(std::string_view body, const ParseOptions& o = {}) {
+  return ParseRequest(o, Dialect::kJsonLines, MessageType::kTrack, body, kNow);
+}
 Result<ParsedRequest> Single(MessageType type, std::string_view body, const ParseOptions& o = {}) {
   return ParseRequest(o, Dialect::kSegmentSingle, type, body, kNow);
 }
@@ -396,6 +399,80 @@ TEST(ParserTest, RejectionsCarryIndexAndReasonAndKeepTheValidMessages) {
                        std::pair<size_t, std::string>{14, "batch[14].context.traits: must be an object, got array"},
                        std::pair<size_t, std::string>{15, "batch[15]: alias needs userId"},
                        std::pair<size_t, std::string>{16, "batch[16].event: track needs an event name"}));
+}
+
+// ---- JSON Lines (`cairn import`) ----------------------------------------------------------
+
+TEST(ParserTest, JsonLinesGiveTheMessagesABatchOfTheSameLinesGives) {
+  const std::vector<std::string> lines = {
+      R"({"type":"identify","userId":"u1","traits":{"email":"A@x.io","plan":"pro"},"timestamp":"2024-04-01T10:00:00Z"})",
+      R"({"type":"track","event":"Order Completed","anonymousId":"a1","properties":{"revenue":"12.50","channel":"store"},"messageId":"m-2","timestamp":1711965600123})",
+      R"({"type":"page","name":"Home","userId":"u1","context":{"traits":{"phone":"+4412"}}})",
+      R"({"type":"alias","userId":"u1","previousId":"a1","sentAt":"2024-05-01T11:59:00Z","originalTimestamp":"2024-05-01T11:58:00Z"})"};
+  std::string batch = "{\"batch\":[", jsonl;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    batch += (i ? "," : "") + lines[i];
+    jsonl += lines[i] + (i + 1 < lines.size() ? "\n" : "");  // the last line without its newline
+  }
+  batch += "]}";
+  ParsedRequest want = Ok(Batch(batch));
+  ParsedRequest got = Ok(Lines(jsonl));
+  ASSERT_EQ(want.messages.size(), lines.size());
+  ASSERT_EQ(got.messages.size(), lines.size());
+  EXPECT_TRUE(got.rejected.empty());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const Message &w = want.messages[i], &g = got.messages[i];
+    EXPECT_EQ(g.type, w.type) << i;
+    EXPECT_EQ(g.user_id, w.user_id) << i;
+    EXPECT_EQ(g.anonymous_id, w.anonymous_id) << i;
+    EXPECT_EQ(g.previous_id, w.previous_id) << i;
+    EXPECT_EQ(g.event, w.event) << i;
+    EXPECT_EQ(g.channel, w.channel) << i;
+    EXPECT_EQ(g.message_id, w.message_id) << i;
+    EXPECT_EQ(g.email, w.email) << i;
+    EXPECT_EQ(g.phone, w.phone) << i;
+    EXPECT_EQ(g.traits_json, w.traits_json) << i;
+    EXPECT_EQ(g.timestamp_ms, w.timestamp_ms) << i;
+    EXPECT_EQ(g.revenue, w.revenue) << i;
+    EXPECT_EQ(g.payload, w.payload) << i;
+  }
+  EXPECT_EQ(got.messages[1].revenue, 12.5);
+  EXPECT_EQ(got.messages[3].timestamp_ms, kNow - 60000);  // the clock-skew rule per line
+}
+
+TEST(ParserTest, JsonLinesJudgeEachLineOnItsOwn) {
+  ParsedRequest r = Ok(Lines(
+      "{\"type\":\"track\",\"event\":\"ok0\",\"userId\":\"u\"}\r\n"  // CRLF
+      "{\"type\":\"track\",\"event\":\"e\",\"userId\":\"u\",\"properties\":{\"a\":[1,}}\n"
+      "\n"
+      "[1,2]\n"
+      "{\"type\":\"track\",\"event\":\"e\",\"userId\":\"u\"} {\"x\":1}\n"
+      "{\"type\":\"track\",\"event\":\"e\"}\n"
+      "{\"type\":\"track\",\"event\":\"e\",\"userId\":\"u\xff\"}\n"
+      "{\"type\":\"track\",\"event\":\"e\",\"userId\":\"u\"\n"
+      "  {\"type\":\"track\",\"event\":\"ok8\",\"userId\":\"u\"}  \n"));
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[0].event, "ok0");
+  EXPECT_EQ(r.messages[1].event, "ok8");
+  std::vector<std::pair<size_t, std::string>> got;
+  for (const Rejection& rej : r.rejected) got.emplace_back(rej.index, rej.error);
+  ASSERT_EQ(got.size(), 7u);
+  EXPECT_EQ(got[0].first, 1u);
+  EXPECT_THAT(got[0].second, HasSubstr("malformed JSON at byte 62 (properties.a[1])"));
+  EXPECT_EQ(got[1], (std::pair<size_t, std::string>{2, "a line is empty (expected a JSON object)"}));
+  EXPECT_EQ(got[2], (std::pair<size_t, std::string>{3, "a line must be a JSON object, got array"}));
+  EXPECT_EQ(got[3], (std::pair<size_t, std::string>{4, "malformed JSON at byte 42: content after the object"}));
+  EXPECT_EQ(got[4], (std::pair<size_t, std::string>{5, "missing userId and anonymousId"}));
+  EXPECT_EQ(got[5], (std::pair<size_t, std::string>{6, "a line is not valid UTF-8 at byte 39"}));
+  EXPECT_EQ(got[6], (std::pair<size_t, std::string>{7, "malformed JSON at byte 0: the top-level object is not closed or is followed by more content"}));
+}
+
+TEST(ParserTest, JsonLinesOverTheMessageLimitFailTheRequest) {
+  ParseOptions o;
+  o.max_batch_messages = 2;
+  std::string line = R"({"type":"track","event":"e","userId":"u"})";
+  EXPECT_EQ(Ok(Lines(line + "\n" + line + "\n", o)).messages.size(), 2u);
+  EXPECT_EQ(Error(Lines(line + "\n" + line + "\n" + line, o)), "3 lines, over the limit of 2 (max_batch_messages)");
 }
 
 TEST(ParserTest, NumericIdsBecomeStrings) {

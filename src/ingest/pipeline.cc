@@ -56,16 +56,22 @@ bool IngestPipeline::SuppressedLocked(const Message& m) const {
 }
 
 void IngestPipeline::Ingest(IngestRequest req, Done done) {
+  auto prepared = Prepare(std::move(req));
+  if (!prepared.ok()) return done(prepared.status());
+  Commit(std::move(*prepared), std::move(done));
+}
+
+Result<PreparedRequest> IngestPipeline::Prepare(IngestRequest req) {
   std::optional<uint32_t> source = req.trusted_source;
   if (!source) source = keys_(req.header_write_key);
   if (!req.trusted_source && !req.header_write_key.empty() && !source) {
     Rejected("auth")->Inc();
-    return done(Unauthenticated("unknown write key"));
+    return Unauthenticated("unknown write key");
   }
   auto body = DecodeBody(std::move(req.body), req.content_encoding, options_.max_request_bytes);
   if (!body.ok()) {
     Rejected(body.status().code() == Code::kResourceExhausted ? "too_large" : "bad_body")->Inc();
-    return done(body.status());
+    return body.status();
   }
   bytes_->Inc(body->size());
   ParseOptions popt = options_.parse;
@@ -73,28 +79,34 @@ void IngestPipeline::Ingest(IngestRequest req, Done done) {
   auto parsed = ParseRequest(popt, req.dialect, req.single_type, *body, req.received_at_ms);
   if (!parsed.ok()) {
     Rejected("bad_json")->Inc();
-    return done(parsed.status());
+    return parsed.status();
   }
   if (!source) {
     if (parsed->write_key.empty()) {
       Rejected("auth")->Inc();
-      return done(Unauthenticated("missing write key: send it as HTTP Basic auth (key as user name), or as writeKey / api_key in the body"));
+      return Unauthenticated("missing write key: send it as HTTP Basic auth (key as user name), or as writeKey / api_key in the body");
     }
     source = keys_(parsed->write_key);
     if (!source) {
       Rejected("auth")->Inc();
-      return done(Unauthenticated("unknown write key"));
+      return Unauthenticated("unknown write key");
     }
   }
-  batch_sizes_->Observe(static_cast<double>(parsed->messages.size() + parsed->rejected.size()));
+  return PreparedRequest{*source, std::move(*parsed)};
+}
+
+void IngestPipeline::Commit(PreparedRequest prepared, Done done) {
+  const uint32_t source = prepared.source;
+  ParsedRequest& parsed = prepared.parsed;
+  batch_sizes_->Observe(static_cast<double>(parsed.messages.size() + parsed.rejected.size()));
 
   IngestOutcome outcome;
-  outcome.rejected = std::move(parsed->rejected);
+  outcome.rejected = std::move(parsed.rejected);
   if (!outcome.rejected.empty()) Rejected("invalid_message")->Inc(outcome.rejected.size());
 
   // The request index of each kept message: the parser keeps messages in request order and lists
   // the ones it rejected (ascending by index), so kept message i sits at the i-th unused index.
-  std::vector<size_t> index_of(parsed->messages.size());
+  std::vector<size_t> index_of(parsed.messages.size());
   {
     std::vector<size_t> rejected_idx;
     for (const auto& r : outcome.rejected) rejected_idx.push_back(r.index);
@@ -110,17 +122,17 @@ void IngestPipeline::Ingest(IngestRequest req, Done done) {
   }
 
   store::Batch batch;
-  batch.interactions.reserve(parsed->messages.size());
+  batch.interactions.reserve(parsed.messages.size());
   auto keys = std::make_shared<std::vector<uint64_t>>();  // de-dup keys this batch takes
-  keys->reserve(parsed->messages.size());
+  keys->reserve(parsed.messages.size());
   Status append_status;
   bool appended = false;
   {
     std::lock_guard lock(mu_);
     ForgetFailedLocked();
-    for (size_t i = 0; i < parsed->messages.size(); ++i) {
-      Message& m = parsed->messages[i];
-      uint64_t key = MessageKey(*source, m.message_id);
+    for (size_t i = 0; i < parsed.messages.size(); ++i) {
+      Message& m = parsed.messages[i];
+      uint64_t key = MessageKey(source, m.message_id);
       if (!dedup_.Insert(key)) {
         ++outcome.duplicates;
         continue;
@@ -145,7 +157,7 @@ void IngestPipeline::Ingest(IngestRequest req, Done done) {
       row.timestamp_ms = m.timestamp_ms;
       row.received_at_ms = m.received_at_ms;
       row.type = m.type;
-      row.source = *source;
+      row.source = source;
       row.event = std::move(m.event);
       row.channel = std::move(m.channel);
       row.message_id = std::move(m.message_id);

@@ -32,6 +32,12 @@ struct PipelineOptions {
   size_t dedup_capacity = 4u << 20;
 };
 
+// A request parsed and authenticated, ready to commit.
+struct PreparedRequest {
+  uint32_t source = 0;
+  ParsedRequest parsed;
+};
+
 class IngestPipeline final : public Ingestor {
  public:
   // Resolves a write key to its source id; nullopt when the key is unknown or revoked.
@@ -42,6 +48,13 @@ class IngestPipeline final : public Ingestor {
                  metrics::Registry* metrics = nullptr);
 
   void Ingest(IngestRequest request, Done done) override;
+
+  // Ingest in two steps, for bulk loaders that parse on several threads but must keep their
+  // input's order (`cairn import`): Prepare (authenticate, decode, parse; thread-safe, no shared
+  // state touched) then Commit (de-dup, identity, append; requests commit in the order Commit is
+  // called). Ingest(r, done) is Commit(Prepare(r), done), with Prepare's error given to done.
+  Result<PreparedRequest> Prepare(IngestRequest request);
+  void Commit(PreparedRequest prepared, Done done);
 
   // Seeds de-duplication with keys already stored (at startup, oldest first).
   void RememberStored(uint32_t source, std::string_view message_id);

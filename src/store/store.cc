@@ -121,7 +121,10 @@ Result<std::unique_ptr<Store>> Store::Open(io::Env* env, const std::string& dir,
   RETURN_IF_ERROR(env->CreateDirIfMissing(SegDir(dir)));
   ASSIGN_OR_RETURN(s->lock_file_, env->LockFile(io::JoinPath(dir, "LOCK")));
   RETURN_IF_ERROR(s->Recover());
-  if (s->options_.background_work) s->background_ = std::thread([p = s.get()] { p->BackgroundLoop(); });
+  if (s->options_.background_work) {
+    s->background_ = std::thread([p = s.get()] { p->BackgroundLoop(); });
+    s->compactor_ = std::thread([p = s.get()] { p->CompactionLoop(); });
+  }
   return s;
 }
 
@@ -194,8 +197,7 @@ Status Store::Append(Batch batch, std::function<void(Status)> done) {
     // Back-pressure (StoreOptions::memtable_max_bytes): while a flush (or a compaction before it)
     // is behind, refuse rather than let the memtable grow with the load. Batches already in the
     // WAL queue still land; they are bounded by wal_max_pending_bytes.
-    const size_t unflushed = mem_->ApproximateBytes() + (imm_ ? imm_->ApproximateBytes() : 0);
-    if (unflushed >= memtable_max_bytes_) {
+    if (MemtableFullLocked()) {
       memtable_full_->Inc();
       cv_.notify_all();  // the background thread flushes now rather than at its next tick
       return Unavailable("memtable is full: a flush is behind");
@@ -221,6 +223,18 @@ Status Store::Append(Batch batch, std::function<void(Status)> done) {
     --pending_batches_;
   }
   return s;
+}
+
+bool Store::MemtableFullLocked() const {
+  return mem_->ApproximateBytes() + (imm_ ? imm_->ApproximateBytes() : 0) >= memtable_max_bytes_;
+}
+
+bool Store::WaitForRoom(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (closing_) return false;
+  if (!MemtableFullLocked()) return true;
+  cv_.notify_all();  // the background thread flushes now rather than at its next tick
+  return cv_.wait_for(lock, timeout, [this] { return closing_ || !MemtableFullLocked(); }) && !closing_;
 }
 
 void Store::OnDurable(Batch&& batch, Status s, const std::function<void(Status)>& done) {
@@ -261,7 +275,6 @@ Status Store::FlushLocked() {
   {
     std::lock_guard lock(mu_);
     imm = imm_;  // a frozen memtable left by a failed flush is retried first
-    file_number = manifest_.next_file;
   }
   if (!imm) {
     // Freeze at a quiescent point: with append_mu_ held no batch can be submitted, and after
@@ -280,6 +293,11 @@ Status Store::FlushLocked() {
     imm_upto_ = visible_seq_;
     imm_wal_file_ = wal_file;
   }
+  {
+    // Reserved now: a tiered compaction running beside this flush reserves its own number.
+    std::lock_guard lock(mu_);
+    file_number = manifest_.next_file++;
+  }
   std::vector<const Interaction*> rows = imm->FrozenSortedRows();
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
   Status s = BuildSegmentFile(env_, path, rows, options_.flush_zstd_level);
@@ -291,8 +309,7 @@ Status Store::FlushLocked() {
   }
   if (s.ok()) {
     std::lock_guard lock(mu_);
-    Manifest next = manifest_;
-    next.next_file = file_number + 1;
+    Manifest next = manifest_;  // next_file is already past file_number
     next.segments.push_back(MetaFor(file_number, rows));
     next.flushed_seq = imm_upto_;
     s = next.Save(env_, ManifestPath(dir_));
@@ -304,6 +321,7 @@ Status Store::FlushLocked() {
       flushes_->Inc();
     }
   }
+  if (s.ok()) cv_.notify_all();  // WaitForRoom: the memtable has room again
   if (!s.ok()) {
     // The frozen memtable stays readable and in the WAL; the next Flush retries it.
     LOG_ERROR("store: flush failed (will retry): {}", s.ToString());
@@ -403,6 +421,7 @@ void Store::DeleteObsoleteWal() {
 }
 
 Status Store::Compact(const std::vector<CustomerId>& drop, bool force) {
+  std::lock_guard compact(compact_mu_);
   std::lock_guard maintenance(maintenance_mu_);
   return CompactLocked(drop, force, nullptr);
 }
@@ -417,6 +436,7 @@ void Store::HideCustomers(const std::vector<CustomerId>& customers) {
 }
 
 Status Store::Erase(const std::vector<CustomerId>& customers, uint64_t* rows_dropped) {
+  std::lock_guard compact(compact_mu_);
   std::lock_guard maintenance(maintenance_mu_);
   // 1. Every batch acknowledged so far goes to a segment; the WAL rolls to a fresh file.
   RETURN_IF_ERROR(FlushLocked());
@@ -440,7 +460,8 @@ Status Store::Erase(const std::vector<CustomerId>& customers, uint64_t* rows_dro
 }
 
 Status Store::CompactTiered() {
-  std::lock_guard maintenance(maintenance_mu_);
+  // Not maintenance_mu_: flushes go on while this merges (they only append segments).
+  std::lock_guard compact(compact_mu_);
   std::vector<uint64_t> rows;
   {
     std::lock_guard lock(mu_);
@@ -454,17 +475,20 @@ Status Store::CompactTiered() {
 Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped, size_t first) {
   std::vector<std::shared_ptr<SegmentReader>> inputs;
   Manifest before;
+  uint64_t file_number = 0;
   {
     std::lock_guard lock(mu_);
-    // Unchanged until we finish: flushes also hold maintenance_mu_.
+    // Segments [first, end) now are the inputs. Only flushes may change the list before we
+    // finish (compact_mu_ is held), and they only append after them.
     if (first > segments_.size()) return Internal("store: compaction start past the last segment");
     inputs.assign(segments_.begin() + static_cast<std::ptrdiff_t>(first), segments_.end());
     before = manifest_;
+    if (inputs.empty() || (inputs.size() <= 1 && drop.empty() && !force)) return Status::Ok();
+    // Reserved below any flush that lands while merging, so the list stays ascending.
+    file_number = manifest_.next_file++;
   }
-  if (inputs.empty() || (inputs.size() <= 1 && drop.empty() && !force)) return Status::Ok();
   std::vector<CustomerId> dropped(drop);
   std::sort(dropped.begin(), dropped.end());
-  uint64_t file_number = before.next_file;
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
   auto merged = MergeSegments(inputs, dropped, path, rows_dropped);
   Status s = merged.status();
@@ -476,18 +500,19 @@ Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uin
   }
   if (s.ok()) {
     std::lock_guard lock(mu_);
-    // The merged suffix is replaced by one segment with the next (highest) file number: the list
-    // stays ascending by file number and by seq range (compaction_policy.h).
+    // The inputs are replaced by one segment whose file number is above theirs and below any
+    // flushed while merging (which stay after it): the list stays ascending by file number and by
+    // seq range (compaction_policy.h).
+    const auto at = static_cast<std::ptrdiff_t>(first), n = static_cast<std::ptrdiff_t>(inputs.size());
     Manifest next = manifest_;
-    next.next_file = file_number + 1;
-    next.segments.resize(first);
-    next.segments.push_back(*merged);
-    next.segments.back().file_number = file_number;
+    next.segments.erase(next.segments.begin() + at, next.segments.begin() + at + n);
+    next.segments.insert(next.segments.begin() + at, *merged);
+    next.segments[first].file_number = file_number;
     s = next.Save(env_, ManifestPath(dir_));
     if (s.ok()) {
       manifest_ = std::move(next);
-      segments_.resize(first);
-      segments_.push_back(reader);
+      segments_.erase(segments_.begin() + at, segments_.begin() + at + n);
+      segments_.insert(segments_.begin() + at, reader);
       compactions_->Inc();
     }
   }
@@ -529,25 +554,39 @@ void Store::ReapRetired() {
 }
 
 void Store::BackgroundLoop() {
-  auto last_full = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   while (!closing_) {
     cv_.wait_for(lock, std::chrono::seconds(1));
     if (closing_) break;
     bool flush = imm_ || mem_->ApproximateBytes() >= options_.memtable_flush_bytes;
     bool compact = segments_.size() > options_.max_segments;
+    lock.unlock();
+    if (flush) (void)Flush();
+    if (compact) compact_cv_.notify_all();
+    DeleteObsoleteWal();
+    ReapRetired();
+    lock.lock();
+  }
+}
+
+void Store::CompactionLoop() {
+  // Its own thread: a merge can take long, and flushes (so appends) must not wait for it.
+  auto last_full = std::chrono::steady_clock::now();
+  std::unique_lock lock(mu_);
+  while (!closing_) {
+    compact_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (closing_) break;
+    bool compact = segments_.size() > options_.max_segments;
     // Tiered merges seldom rewrite the oldest segments, which hold most expired rows: with a
     // compaction filter (retention), rewrite everything now and then so the policy is applied.
     bool full = options_.compaction_filter && options_.full_compaction_interval.count() > 0 &&
                 std::chrono::steady_clock::now() - last_full >= options_.full_compaction_interval;
     lock.unlock();
-    if (flush) (void)Flush();
     if (full) {
       if (Compact({}, /*force=*/true).ok()) last_full = std::chrono::steady_clock::now();
     } else if (compact) {
       (void)CompactTiered();
     }
-    DeleteObsoleteWal();
     ReapRetired();
     lock.lock();
   }
@@ -560,7 +599,9 @@ Status Store::Close() {
     closing_ = true;
   }
   cv_.notify_all();
+  compact_cv_.notify_all();
   if (background_.joinable()) background_.join();
+  if (compactor_.joinable()) compactor_.join();
   Status s;
   if (wal_) {
     s = wal_->Close();

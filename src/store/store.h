@@ -151,6 +151,11 @@ class Store {
   // calls done once it is durable and visible (or failed). Unavailable when the WAL is behind or
   // the store is closing — nothing was written then and done is NOT called.
   Status Append(Batch batch, std::function<void(Status)> done);
+  // Blocks until the memtable has room, so that an Append now would not be refused for it (true),
+  // or until `timeout` passes or the store closes (false). For in-process bulk loaders (`cairn
+  // import`), which would otherwise resend and re-parse refused batches; clients over HTTP get
+  // the refusal (429 + Retry-After) instead. Another appender may still take the room first.
+  bool WaitForRoom(std::chrono::milliseconds timeout);
 
   std::shared_ptr<Snapshot> GetSnapshot() const;
 
@@ -190,11 +195,13 @@ class Store {
   Status Recover();
   void OnDurable(Batch&& batch, Status s, const std::function<void(Status)>& done);
   void BackgroundLoop();
+  void CompactionLoop();
   static SegmentMeta MetaFor(uint64_t file_number, const std::vector<const Interaction*>& rows);
   Result<SegmentMeta> MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
                                     const std::vector<CustomerId>& dropped, const std::string& path,
                                     uint64_t* rows_dropped);
-  // Merges segments [first, end) into one (every segment with first = 0: Compact, Erase).
+  // Merges segments [first, end), as they are when it starts, into one (every segment with
+  // first = 0: Compact, Erase). Needs compact_mu_; with maintenance_mu_ too, nothing lands meanwhile.
   Status CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped, size_t first = 0);
   // The background compaction: the suffix PickCompactionStart chooses, when there are too many.
   Status CompactTiered();
@@ -210,8 +217,12 @@ class Store {
   std::unique_ptr<io::FileLock> lock_file_;
   std::unique_ptr<WalCommitter> wal_;
 
-  // Lock order: maintenance_mu_, then append_mu_, then mu_.
-  // maintenance_mu_ serialises Flush and Compact (they change the segment list).
+  // Lock order: compact_mu_, then maintenance_mu_, then append_mu_, then mu_.
+  // compact_mu_ serialises compactions. The background tiered one holds only it, so flushes go on
+  // while it merges (a flush only appends a segment after its inputs); forced compactions
+  // (Compact, Erase) hold maintenance_mu_ too.
+  std::mutex compact_mu_;
+  // maintenance_mu_ serialises flushes with each other and with forced compactions.
   std::mutex maintenance_mu_;
   // append_mu_ serialises seq assignment with WAL submission.
   std::mutex append_mu_;
@@ -232,9 +243,12 @@ class Store {
   std::shared_ptr<const std::vector<CustomerId>> hidden_;  // guarded by mu_; sorted, see HideCustomers
   bool closing_ = false;                               // guarded by mu_
   size_t pending_batches_ = 0;                         // guarded by mu_: submitted, not yet durable or failed
-  std::thread background_;
+  std::condition_variable compact_cv_;  // with mu_: wakes the compaction thread
+  std::thread background_;  // flushes, WAL and retired-file clean-up
+  std::thread compactor_;   // tiered and periodic full compactions
 
   metrics::Counter* flushes_ = nullptr;
+  bool MemtableFullLocked() const;  // mem_ + imm_ at memtable_max_bytes_ (mu_ held)
   metrics::Counter* memtable_full_ = nullptr;  // Appends refused by memtable_max_bytes
   size_t memtable_max_bytes_ = 0;              // StoreOptions::memtable_max_bytes in force (automatic resolved)
   metrics::Counter* compactions_ = nullptr;

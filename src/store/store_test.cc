@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <future>
 #include <random>
 #include <thread>
 
 #include "io/mem_env.h"
+#include "store/manifest.h"
 #include "store/memtable.h"
 #include "store/segment_builder.h"
 #include "store/segment_iterator.h"
@@ -234,6 +237,123 @@ TEST(StoreTest, PagedCompactionWritesTheSegmentOfAllRowsSorted) {
   EXPECT_GE(after->segments()[0]->block_count(), 3u);
   EXPECT_EQ(got->size(), want->size());
   EXPECT_TRUE(*got == *want) << "the compacted segment differs from the sorted rows' segment";
+}
+
+// An Env whose segment writes block, while armed, on every thread that is not marked exempt:
+// here only the compaction thread writes segments unmarked (no background flush runs, the test's
+// batches stay under memtable_flush_bytes).
+class CompactionGateEnv : public io::MemEnv {
+ public:
+  static inline thread_local bool exempt = false;
+  void Arm() {
+    std::lock_guard l(mu_);
+    armed_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard l(mu_);
+      armed_ = false;
+    }
+    cv_.notify_all();
+  }
+  bool WaitBlocked(std::chrono::seconds timeout) {
+    std::unique_lock l(mu_);
+    return cv_.wait_for(l, timeout, [&] { return blocked_ > 0; });
+  }
+
+ protected:
+  Status BeforeWrite(const std::string& path, size_t) override {
+    if (exempt || path.find("/seg/") == std::string::npos) return Status::Ok();
+    std::unique_lock l(mu_);
+    if (!armed_) return Status::Ok();
+    ++blocked_;
+    cv_.notify_all();
+    cv_.wait(l, [&] { return !armed_; });
+    --blocked_;
+    return Status::Ok();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool armed_ = false;
+  int blocked_ = 0;
+};
+
+// Background compactions run on their own thread and do not hold up flushes (so appends): a
+// flush completes while a merge is stuck writing its output, and when the merge lands the
+// flushed segment stays after it — every row there once, in order, across a reopen.
+TEST(StoreTest, FlushGoesOnWhileABackgroundCompactionMerges) {
+  CompactionGateEnv env;
+  CompactionGateEnv::exempt = true;
+  StoreOptions o;
+  o.max_segments = 3;  // background_work on
+  auto s = Store::Open(&env, "/db", o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(AppendSync(s->get(), MakeBatch(1, 10, round * 1000000)).ok());
+    ASSERT_TRUE((*s)->Flush().ok());
+  }
+  env.Arm();
+  ASSERT_TRUE(AppendSync(s->get(), MakeBatch(1, 10, 3 * 1000000)).ok());
+  ASSERT_TRUE((*s)->Flush().ok());  // 4 segments > max_segments: the compaction thread starts
+  ASSERT_TRUE(env.WaitBlocked(std::chrono::seconds(30))) << "no background compaction started";
+  ASSERT_TRUE(AppendSync(s->get(), MakeBatch(1, 10, 4 * 1000000)).ok());
+  auto flushed = std::async(std::launch::async, [&] {
+    CompactionGateEnv::exempt = true;
+    return (*s)->Flush();
+  });
+  ASSERT_EQ(flushed.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+      << "the flush waited for the compaction";
+  ASSERT_TRUE(flushed.get().ok());
+  EXPECT_EQ((*s)->Stats().segments, 5u) << "the merge has not landed yet";
+  env.Release();
+  for (int i = 0; i < 200 && (*s)->Stats().segments > 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_LE((*s)->Stats().segments, 3u);
+  auto check = [&env](Store* st) {
+    auto m = Manifest::Load(&env, "/db/MANIFEST");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    for (size_t i = 1; i < m->segments.size(); ++i) {
+      EXPECT_GT(m->segments[i].file_number, m->segments[i - 1].file_number) << i;
+      EXPECT_GT(m->segments[i].min_seq, m->segments[i - 1].max_seq) << i;
+    }
+    EXPECT_GT(m->next_file, m->segments.back().file_number);
+    auto snap = st->GetSnapshot();
+    auto rows = snap->ReadCustomers({1});
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_EQ(rows->size(), 50u);
+    for (size_t i = 1; i < rows->size(); ++i) ASSERT_LT((*rows)[i - 1].timestamp_ms, (*rows)[i].timestamp_ms);
+  };
+  check(s->get());
+  ASSERT_TRUE((*s)->Close().ok());
+  s->reset();
+  auto r = Store::Open(&env, "/db", TestOptions());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  check(r->get());
+  auto verify = Store::Verify(&env, "/db");
+  EXPECT_TRUE(verify.ok()) << verify.status().ToString();
+}
+
+// WaitForRoom (for `cairn import`): blocks while the memtable is full, returns once a flush made
+// room, and gives up at its timeout.
+TEST(StoreTest, WaitForRoomReturnsWhenAFlushMadeRoom) {
+  io::MemEnv env;
+  StoreOptions o = TestOptions();
+  o.memtable_max_bytes = 64u << 10;
+  auto s = Store::Open(&env, "/db", o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE((*s)->WaitForRoom(std::chrono::milliseconds(0)));
+  for (int i = 0; i < 1000; ++i) {
+    Status st = AppendSync(s->get(), MakeBatch(1, 20, 1000 + i * 100));
+    if (!st.ok()) break;
+  }
+  EXPECT_FALSE((*s)->WaitForRoom(std::chrono::milliseconds(50))) << "full, and nothing flushes";
+  auto waited = std::async(std::launch::async, [&] { return (*s)->WaitForRoom(std::chrono::seconds(30)); });
+  EXPECT_EQ(waited.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  ASSERT_TRUE((*s)->Flush().ok());
+  ASSERT_EQ(waited.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(waited.get());
+  EXPECT_TRUE(AppendSync(s->get(), MakeBatch(2, 1, 5)).ok());
 }
 
 TEST(StoreTest, SnapshotKeepsReadingSegmentsACompactionReplaced) {

@@ -167,5 +167,60 @@ TEST(Lifecycle, ImportReportsBadLinesByNumberAndIsIdempotent) {
   EXPECT_NE(missing.err.find("nope.jsonl"), std::string::npos) << missing.err;
 }
 
+
+// `cairn import` parses on several threads and commits in the file's order: the first of two
+// lines with the same messageId is the one kept (the second is a duplicate), an anonymous
+// visitor's lines before and after their identify far apart end up on one customer, and lines
+// large enough that a thousand of them exceed the request limit are split into smaller chunks
+// rather than refused.
+TEST(Lifecycle, ImportKeepsTheFilesOrderOnSeveralThreads) {
+  TempDir tmp;
+  const std::string data = tmp.Sub("data");
+  const std::string file = tmp.Sub("events.jsonl");
+  const std::string filler = "\"note\":\"" + std::string(1500, 'x') + "\"";  // 1,000 lines > 1 MiB
+  constexpr int kLines = 6000;
+  {
+    std::ofstream out(file);
+    for (int i = 1; i <= kLines; ++i) {
+      const std::string id = "ord-" + std::to_string(i);
+      if (i == 3) {
+        out << R"({"type":"track","anonymousId":"anon-ord","event":"First","messageId":"dup-1","properties":{)" << filler
+            << "}}\n";
+      } else if (i == 3000) {
+        out << R"({"type":"identify","userId":"u-ord","anonymousId":"anon-ord","messageId":"ident-1"})" << "\n";
+      } else if (i == 5990) {
+        out << R"({"type":"track","anonymousId":"anon-ord","event":"Second","messageId":"dup-1"})" << "\n";
+      } else {
+        const bool anon = i < 3000 && i % 7 == 0;
+        out << "{\"type\":\"track\",\"" << (anon ? "anonymousId\":\"anon-ord" : "userId\":\"u-ord")
+            << "\",\"event\":\"E\",\"messageId\":\"" << id << "\",\"properties\":{" << filler << "}}\n";
+      }
+    }
+  }
+  RunResult r = RunCairn({CAIRN_BINARY, "import", "--data", data, file, "--write-key", kWriteKey, "--no-progress",
+                          "--threads", "2"},
+                         tmp.Sub("import"));
+  ASSERT_TRUE(r.status.ExitedWith(0)) << r.status.ToString() << "\n" << r.err;
+  EXPECT_NE(r.err.find("6000 lines, 6000 accepted (1 already present), 0 bad"), std::string::npos) << r.err;
+
+  CairnServer server(data, tmp.Sub("serve"));
+  ASSERT_TRUE(server.Start());
+  {
+    auto client = server.Client();
+    auto rows = Timeline(*client, "u-ord");
+    EXPECT_EQ(rows.size(), static_cast<size_t>(kLines - 1)) << "every line but the duplicate, on one customer";
+    int dups = 0;
+    for (const auto& row : rows) {
+      if (row.at("messageId").as_string() != "dup-1") continue;
+      ++dups;
+      EXPECT_EQ(row.at("event").as_string(), "First") << "the later line with the same messageId won";
+    }
+    EXPECT_EQ(dups, 1);
+    EXPECT_EQ(Timeline(*client, "anon-ord").size(), rows.size()) << "the anonymous id resolves to the merged customer";
+  }
+  ASSERT_TRUE(server.Stop());
+  ExpectVerifyOk(tmp, data, "verify");
+}
+
 }  // namespace
 }  // namespace cairn::testutil
