@@ -491,11 +491,7 @@ Status Parser::Impl::Start(std::string_view body) {
 
 Result<ParsedRequest> Parser::Impl::ParseJsonLines(std::string_view body) {
   ParsedRequest req;
-  env_sent_at_.reset();
-  env_context_.Clear();
-  env_integrations_.Clear();
-  env_context_scan_.Reset();
-  prefix_.clear();
+  NoEnvelope();
   const size_t lines = static_cast<size_t>(std::count(body.begin(), body.end(), '\n')) +
                        (!body.empty() && body.back() != '\n' ? 1 : 0);
   if (lines > options_->max_batch_messages) {

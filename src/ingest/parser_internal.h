@@ -164,6 +164,7 @@ class Parser::Impl {
   Result<ParsedRequest> ParseSegmentSingle(store::MessageType single_type);
   Result<ParsedRequest> ParsePostHogBatch();  // posthog_mapping.cc
   Result<ParsedRequest> ParseJsonLines(std::string_view body);
+  void NoEnvelope();  // a request without envelope (single message, JSON Lines): nothing to merge
   // One line of kJsonLines, [begin, end) inside buf_: the message or its rejection goes to `out`;
   // a line that is not a usable JSON object is the returned error (the caller's rejection).
   Status ParseJsonLine(const char* begin, const char* end, size_t index, ParsedRequest* out);

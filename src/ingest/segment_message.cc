@@ -285,13 +285,17 @@ Result<ParsedRequest> Parser::Impl::ParseSegmentBatch(store::MessageType single_
   return req;
 }
 
-Result<ParsedRequest> Parser::Impl::ParseSegmentSingle(store::MessageType single_type) {
-  ParsedRequest req;
+void Parser::Impl::NoEnvelope() {
   env_sent_at_.reset();
   env_context_.Clear();
   env_integrations_.Clear();
   env_context_scan_.Reset();
   prefix_.clear();
+}
+
+Result<ParsedRequest> Parser::Impl::ParseSegmentSingle(store::MessageType single_type) {
+  ParsedRequest req;
+  NoEnvelope();
   od::object root;
   if (auto e = doc_.get_object().get(root)) {
     Fail(e);
