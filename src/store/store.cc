@@ -294,9 +294,11 @@ Status Store::FlushLocked() {
     imm_wal_file_ = wal_file;
   }
   {
-    // Reserved now: a tiered compaction running beside this flush reserves its own number.
+    // Reserved now. Until this flush lands no compaction takes a number (CompactLocked waits on
+    // flushing_): the merged segment goes before this one in the list, so it needs the lower one.
     std::lock_guard lock(mu_);
     file_number = manifest_.next_file++;
+    flushing_ = true;
   }
   std::vector<const Interaction*> rows = imm->FrozenSortedRows();
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
@@ -321,7 +323,11 @@ Status Store::FlushLocked() {
       flushes_->Inc();
     }
   }
-  if (s.ok()) cv_.notify_all();  // WaitForRoom: the memtable has room again
+  {
+    std::lock_guard lock(mu_);
+    flushing_ = false;
+  }
+  cv_.notify_all();  // a compaction waiting for a file number; WaitForRoom: the memtable has room
   if (!s.ok()) {
     // The frozen memtable stays readable and in the WAL; the next Flush retries it.
     LOG_ERROR("store: flush failed (will retry): {}", s.ToString());
@@ -477,7 +483,10 @@ Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uin
   Manifest before;
   uint64_t file_number = 0;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // A flush that already took its file number lands first: its segment holds newer rows than
+    // any input, so it must also have a higher number than the merged segment.
+    cv_.wait(lock, [this] { return !flushing_; });
     // Segments [first, end) now are the inputs. Only flushes may change the list before we
     // finish (compact_mu_ is held), and they only append after them.
     if (first > segments_.size()) return Internal("store: compaction start past the last segment");

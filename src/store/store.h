@@ -243,6 +243,7 @@ class Store {
   std::shared_ptr<const std::vector<CustomerId>> hidden_;  // guarded by mu_; sorted, see HideCustomers
   bool closing_ = false;                               // guarded by mu_
   size_t pending_batches_ = 0;                         // guarded by mu_: submitted, not yet durable or failed
+  bool flushing_ = false;                              // guarded by mu_: a flush holds a file number it has not installed
   std::condition_variable compact_cv_;  // with mu_: wakes the compaction thread
   std::thread background_;  // flushes, WAL and retired-file clean-up
   std::thread compactor_;   // tiered and periodic full compactions
