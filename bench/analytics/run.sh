@@ -4,7 +4,7 @@
 #
 #   bench/analytics/run.sh [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR]
 #                          [--data DIR] [--engines "cairn clickhouse postgres"] [--seed S]
-#                          [--cairn BIN] [--gen BIN] [--stream] [--direct]
+#                          [--cairn BIN] [--gen BIN] [--stream] [--direct [--serve]]
 # Exit status: 0 when every engine that ran printed the same funnel and retention as Cairn (the
 # `clickhouse` ctest, tests/queries/peer, relies on it), 1 otherwise.
 #
@@ -33,6 +33,12 @@
 # generator, same rows as the CSV; no message ids, payloads or profiles — docs in gen_store.cc),
 # minutes instead of the hours a 100M import takes here; and the CSV is never kept: each peer
 # reads it from a FIFO that gen_events fills (so the peers' load time includes generating it).
+# --direct --serve: the same store, queried through a real `cairn serve` over HTTP as without
+# --direct (the server first derives every customer's journey state from the store); prints the
+# startup as cairn_serve_startup_s (launch to "serving"), cairn_serve_startup_cpu_s,
+# cairn_serve_startup_peak_rss_mb (VmHWM when it starts serving) and the journey state the startup
+# derived (cairn_journey_state_bytes_per_customer: the live state; ..._history_...: the history kept
+# apart), from the hub's log line. SERVE_START_TIMEOUT (s, default 3600) bounds the wait.
 #
 # The server runs with CAIRN_VALUE_REFIT_SECONDS=0: the value model's fit at startup scans the
 # whole store and would share the 2 cores with the timed queries.
@@ -50,6 +56,7 @@ engines="cairn clickhouse postgres"
 seed=1
 stream=0
 direct=0
+serve=0
 peers="${PEERS_DIR:-$root/../shared/peers}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -63,6 +70,7 @@ while [[ $# -gt 0 ]]; do
     --gen) gen=$2; shift 2 ;;
     --stream) stream=1; shift ;;
     --direct) direct=1; shift ;;
+    --serve) serve=1; shift ;;
     *) echo "usage: $0 [--size 10m|100m|1m|EVENTS:CUSTOMERS] [--reps R] [--build DIR] [--data DIR] [--engines LIST] [--seed S]" >&2
        exit 2 ;;
   esac
@@ -149,7 +157,7 @@ if [[ " $engines " == *" cairn "* ]]; then
       w, n / w, n / c, m / 1024 }'
   fi
 
-  if [[ $direct == 1 ]]; then
+  if [[ $direct == 1 && $serve == 0 ]]; then
     # In-process (analytics_store_bench): a gen_store store has no journey state, and `cairn serve`
     # would first re-derive every customer's journey (> 12 GB RSS at 100M). Figures are engine
     # wall/CPU times without HTTP — like the peers' server-side times.
@@ -164,12 +172,15 @@ if [[ " $engines " == *" cairn "* ]]; then
     fi
   else
     key="ak-bench-analytics-0123456789abcdef"
-    CAIRN_VALUE_REFIT_SECONDS=0 "$cairn" serve --data "$store" --listen 127.0.0.1:0 --admin-key "$key" > "$results/serve.out" 2> "$results/serve.err" &
-    srv=$!
+    # No query time limit: the first query builds the snapshot's index (at 100M on a loaded
+    # machine that passed the default 30 s and the funnel answered 504).
+    echo "query_time_limit_ms: 0" > "$results/serve.yaml"
+    CAIRN_VALUE_REFIT_SECONDS=0 "$cairn" serve --config "$results/serve.yaml" --data "$store" --listen 127.0.0.1:0 --admin-key "$key" > "$results/serve.out" 2> "$results/serve.err" &
+    srv=$! start_ns=$(now_ns)
     stop_server() { if kill -0 "$srv" 2>/dev/null; then kill -TERM "$srv"; wait "$srv" || true; fi; }
     trap stop_server EXIT
     url=""
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 $((${SERVE_START_TIMEOUT:-3600} * 5))); do
       url=$(sed -n 's/^cairn: serving \(http:[^ ]*\).*/\1/p' "$results/serve.out")
       [[ -n "$url" ]] && break
       kill -0 "$srv" 2>/dev/null || { cat "$results/serve.err" >&2; echo "run.sh: cairn serve died" >&2; exit 1; }
@@ -178,6 +189,14 @@ if [[ " $engines " == *" cairn "* ]]; then
     [[ -n "$url" ]] || { echo "run.sh: cairn serve did not start" >&2; exit 1; }
     cpu_ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
     tck=$(getconf CLK_TCK)
+    awk -v ns=$(($(now_ns) - start_ns)) -v t="$(cpu_ticks)" -v hz="$tck" \
+        -v hwm="$(awk '$1 == "VmHWM:" {print $2}' "/proc/$srv/status")" 'BEGIN {
+      printf "cairn_serve_startup_s %.1f s\ncairn_serve_startup_cpu_s %.1f s\n", ns / 1e9, t / hz
+      printf "cairn_serve_startup_peak_rss_mb %.0f MiB\n", hwm / 1024 }'
+    # The hub's log line "journey: N customers, live state B bytes per customer (S MiB), history
+    # H bytes per customer (T MiB)" (app/hub.cc), when the journey engine runs.
+    sed -n 's/.*journey: \([0-9]*\) customers, live state \([0-9.]*\) bytes per customer.*history \([0-9.]*\) bytes per customer.*/cairn_journey_customers \1 customers\ncairn_journey_state_bytes_per_customer \2 B\ncairn_journey_history_bytes_per_customer \3 B/p' \
+      "$results/serve.err" | head -3
 
     funnel_spec='{"steps":[{"event":"Signed Up"},{"event":"Product Viewed"},{"event":"Added To Cart"},{"event":"Order Completed"}],"window":"7d"}'
     retention_spec='{"start_event":"Signed Up","return_event":"Order Completed","period":"week","periods":8}'

@@ -95,6 +95,16 @@ Status Hub::Init() {
   if (journey_) {
     journey_->SetStore(store_.get());
     RETURN_IF_ERROR(journey_->FinishRecovery().WithContext("journey"));
+    // What the journey state costs at start (bench/analytics/run.sh --serve reads this line; issue
+    // 4 bounds the live state per customer, the history is kept apart).
+    const journey::EngineStats st = journey_->Stats();
+    if (st.customers > 0) {
+      const double n = static_cast<double>(st.customers), mib = 1024.0 * 1024.0;
+      LOG_INFO("journey: {} customers, live state {:.0f} bytes per customer ({:.1f} MiB), history {:.0f} bytes per "
+               "customer ({:.1f} MiB), {} dwell timers",
+               st.customers, static_cast<double>(st.state_bytes) / n, static_cast<double>(st.state_bytes) / mib,
+               static_cast<double>(st.history_bytes) / n, static_cast<double>(st.history_bytes) / mib, st.timers);
+    }
   }
 
   // 3. Keys.
