@@ -415,7 +415,10 @@ Status JourneyEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& pro
     fresh.reserve(n);
     for (auto& shard : scanned->states) {
       for (DerivedState& x : shard) fresh.emplace(x.s.customer, std::move(x));
-      shard.clear();
+      // Freed chunk by chunk, not just cleared (which keeps the capacity until `scanned` dies at
+      // the end of the rebuild): the map's nodes then replace the chunks instead of piling on top
+      // of them — at 1M customers the chunks are ~260 MB of the start's peak RSS.
+      std::vector<DerivedState>().swap(shard);
     }
     for (store::CustomerId root : scanned->merged) {
       Entry e;
