@@ -12,8 +12,12 @@
 //   the 5 s cache), and the filters:
 //   `persona` (a segment of 25% of the customers, as a persona filter resolves to) and `range`
 //   (from 90 days ago to 30 days ago).
+//   The dashboards read one DailyTotals (docs/dashboard.md "Daily totals"), built at open on a
+//   background thread as in the server, so `first` waits for the rest of that build; `totals_build`
+//   times a rebuild (what start, an erasure or a retention drop costs). --scan 1: no totals, every
+//   overview scans the store (the behaviour before them).
 // Prints one figure per line: `name value unit`.
-// Usage: dashboard_bench [--rows 100000000] [--customers 1000000] [--segments 16] [--reps 3]
+// Usage: dashboard_bench [--rows 100000000] [--customers 1000000] [--segments 16] [--reps 3] [--scan 0|1]
 
 #include <sys/resource.h>
 #include <time.h>
@@ -126,13 +130,15 @@ uint64_t Generate(io::Env* env, const std::string& dir, uint64_t rows, uint64_t 
 int main(int argc, char** argv) {
   uint64_t rows = 100'000'000, customers = 1'000'000;
   int segments = 16, reps = 3;
+  bool scan = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--rows")) rows = std::strtoull(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--customers")) customers = std::strtoull(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--segments")) segments = std::max(1, std::atoi(argv[i + 1]));
     else if (!std::strcmp(argv[i], "--reps")) reps = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--scan")) scan = std::atoi(argv[i + 1]) != 0;
     else {
-      std::fprintf(stderr, "usage: dashboard_bench [--rows N] [--customers N] [--segments N] [--reps N]\n");
+      std::fprintf(stderr, "usage: dashboard_bench [--rows N] [--customers N] [--segments N] [--reps N] [--scan 0|1]\n");
       return 2;
     }
   }
@@ -151,12 +157,18 @@ int main(int argc, char** argv) {
   if (!::mkdtemp(tmpl)) Check(IOError("mkdtemp"), "temp dir");
   const std::string tmp = tmpl;
   int opened = 0;
+  auto snapshot = [&] { return (*store)->GetSnapshot(); };
+  std::shared_ptr<dashboard::DailyTotals> totals;
+  if (!scan) totals = std::make_shared<dashboard::DailyTotals>(dashboard::SeriesOptions{}, nullptr);
+  auto c_open = Cpu();
+  auto t_open = std::chrono::steady_clock::now();
   auto open_dashboard = [&](int64_t cache_ms) {
     dashboard::DashboardOptions o;
     o.path = tmp + "/dashboard-" + std::to_string(opened++) + ".db";
     o.cache_ms = cache_ms;
     dashboard::DashboardSources src;
-    src.snapshot = [&] { return (*store)->GetSnapshot(); };
+    src.snapshot = snapshot;
+    src.totals = totals;
     auto d = dashboard::Dashboard::Open(std::move(o), std::move(src));
     Check(d.status(), "open dashboard");
     return std::move(*d);
@@ -195,24 +207,43 @@ int main(int argc, char** argv) {
   double cpu = 0;
   double first = time(cached.get(), {}, &cpu);
   std::printf("dashboard_overview_first %.1f ms\ndashboard_overview_first_cpu %.1f ms\n", first, cpu);
-  std::vector<double> recompute, recompute_cpu, hit, by_persona, by_range;
+  std::printf("dashboard_open_to_first_overview %.1f ms\ndashboard_open_to_first_overview_cpu %.1f ms\n",
+              Since(t_open) * 1000, (Cpu() - c_open) * 1000);
+  std::vector<double> recompute, recompute_cpu, hit, by_persona, by_range, persona_cpu, range_cpu;
   for (int r = 0; r < reps; ++r) {
     recompute.push_back(time(fresh.get(), {}, &cpu));
     recompute_cpu.push_back(cpu);
     (void)time(cached.get(), {}, nullptr);  // computes if the 5 s cache has expired meanwhile
     hit.push_back(time(cached.get(), {}, nullptr));
-    by_persona.push_back(time(fresh.get(), persona, nullptr));
-    by_range.push_back(time(fresh.get(), range, nullptr));
+    by_persona.push_back(time(fresh.get(), persona, &cpu));
+    persona_cpu.push_back(cpu);
+    by_range.push_back(time(fresh.get(), range, &cpu));
+    range_cpu.push_back(cpu);
     std::printf("dashboard_overview_run%d_recompute %.1f ms\n", r + 1, recompute.back());
     std::fflush(stdout);
   }
+  std::vector<double> build, build_cpu;
+  for (int r = 0; totals && r < reps; ++r) {
+    totals->Invalidate();
+    double c0 = Cpu();
+    auto t0 = std::chrono::steady_clock::now();
+    Check(totals->Build(snapshot), "build totals");
+    build.push_back(Since(t0) * 1000);
+    build_cpu.push_back((Cpu() - c0) * 1000);
+  }
   double l[1] = {0};
   getloadavg(l, 1);
+  if (totals) {
+    std::printf("dashboard_totals_build_median %.1f ms\n", Median(build));
+    std::printf("dashboard_totals_build_cpu_median %.1f ms\n", Median(build_cpu));
+  }
   std::printf("dashboard_overview_recompute_median %.1f ms\n", Median(recompute));
   std::printf("dashboard_overview_recompute_cpu_median %.1f ms\n", Median(recompute_cpu));
   std::printf("dashboard_overview_cached_median %.3f ms\n", Median(hit));
   std::printf("dashboard_overview_persona_median %.1f ms\n", Median(by_persona));
   std::printf("dashboard_overview_range_median %.1f ms\n", Median(by_range));
+  std::printf("dashboard_overview_persona_cpu_median %.1f ms\n", Median(persona_cpu));
+  std::printf("dashboard_overview_range_cpu_median %.1f ms\n", Median(range_cpu));
   std::printf("dashboard_loadavg %.1f load\n", l[0]);
   Check((*store)->Close(), "close store");
   cached.reset();

@@ -213,6 +213,7 @@ Result<store::ErasureView> Eraser::Erase(const store::ErasureRequest& request, i
   // 2. Hide at once: reads of the customer answer 404 and new snapshots skip their rows.
   for (auto c : customers) hub_->identity_->Erase(c);
   hub_->store_->HideCustomers(customers);
+  hub_->dashboard_totals_->Invalidate();  // they counted the hidden rows: rebuilt at the next overview
   LOG_INFO("erasure {}: recorded ({} customer ids{})", id, customers.size(), request.suppress ? ", suppressed" : "");
   {
     std::unique_lock lock(mu_);
@@ -293,6 +294,7 @@ Status Eraser::Run(uint64_t id, const std::vector<store::CustomerId>& customers)
   // 2. Hide (again, after a restart): the resolver was rebuilt from files that may still hold them.
   for (auto c : customers) h->identity_->Erase(c);
   h->store_->HideCustomers(customers);
+  h->dashboard_totals_->Invalidate();
   // 3. Everything acknowledged so far reaches a segment and the profile writer.
   RETURN_IF_ERROR(h->store_->Flush().WithContext("store flush"));
   RETURN_IF_ERROR(Retry([&] { return SyncDerived(); }, "syncing derived state"));

@@ -82,9 +82,15 @@ Status Hub::Init() {
   // 1d. Consent ledger (primary data, DIR/consents.db): before the store, so WAL replay reaches it.
   ASSIGN_OR_RETURN(consent_, ConsentLedger::Open(options_.data_dir, identity_.get(), [this](const std::string& id) { return Resolve(id); }, metrics));
 
+  // 1e. The dashboard's daily totals (derived, in memory): fed from OnCommit from the first batch,
+  // built from the store by the dashboard (step 6), rebuilt after a compaction drops rows.
+  dashboard_totals_ = std::make_shared<dashboard::DailyTotals>(dashboard::SeriesOptions{},
+                                                               [this](store::CustomerId id) { return identity_->Find(id); });
+
   // 2. The store, replaying its WAL through OnCommit.
   store::StoreListener listener;
   listener.on_commit = [this](const store::Batch& b, bool recovered) { OnCommit(b, recovered); };
+  listener.on_rows_filtered = [totals = dashboard_totals_] { totals->Invalidate(); };  // retention
   listener.retain_from_seq = [this] {
     std::lock_guard lock(pw_mu_);
     uint64_t profiles = pw_synced_seq_;  // only what profiles.db has fully fsync'd may leave the WAL
@@ -168,6 +174,7 @@ Status Hub::Init() {
     dashboard::DashboardSources src;
     src.snapshot = [this] { return store_->GetSnapshot(); };
     src.canonical = [this](store::CustomerId id) { return identity_->Find(id); };
+    src.totals = dashboard_totals_;
     src.nps = [this](int64_t from_ms, int64_t to_ms, const std::vector<uint64_t>* members) -> Result<dashboard::NpsReading> {
       feedback::ScoreQuery q;
       q.from_ms = from_ms;
@@ -228,6 +235,7 @@ void Hub::OnCommit(const store::Batch& batch, bool recovered) {
       if (engine) engine->OnCommit(batch, recovered);
     }
   } journey_feed{journey_.get(), batch, recovered};
+  dashboard_totals_->OnCommit(batch);  // every batch, replays too (it skips what it holds)
   if (consent_) consent_->OnCommit(batch);  // every batch, replays too (idempotent by seq)
   uint64_t end = batch.first_seq + batch.interactions.size();
   if (recovered) {

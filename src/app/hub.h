@@ -80,6 +80,8 @@ class Hub final : public entity::CustomerDirectory {
   rescue::RescueStack* rescue() { return rescue_.get(); }
   // Goals, budgets, activities and the dashboard overview (DIR/dashboard.db; docs/dashboard.md).
   dashboard::Dashboard* dashboard() { return dashboard_.get(); }
+  // The overview's daily totals (derived from the store, in memory; docs/dashboard.md "Daily totals").
+  dashboard::DailyTotals* dashboard_totals() { return dashboard_totals_.get(); }
   // Customer erasure and suppression (DIR/erasures.db; docs/erasure.md). Pending erasures are
   // resumed by Open before it returns.
   Eraser* eraser() { return eraser_.get(); }
@@ -133,6 +135,7 @@ class Hub final : public entity::CustomerDirectory {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ingest::IngestPipeline> pipeline_;
   std::unique_ptr<rescue::RescueStack> rescue_;  // after pipeline_: destroyed first (it ingests touches)
+  std::shared_ptr<dashboard::DailyTotals> dashboard_totals_;  // fed by OnCommit; read by dashboard_
   std::unique_ptr<dashboard::Dashboard> dashboard_;  // reads everything above
   std::unique_ptr<Eraser> eraser_;  // last: erases from everything above
   std::unique_ptr<CasesWiring> cases_wiring_;  // feeds case events to pipeline_: destroyed first

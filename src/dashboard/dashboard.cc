@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "base/logging.h"
+
 namespace cairn::dashboard {
 namespace {
 constexpr int64_t kDayMs = 86'400'000;
@@ -20,7 +22,18 @@ Result<std::unique_ptr<Dashboard>> Dashboard::Open(DashboardOptions options, Das
   if (!options.clock) options.clock = Clock::Real();
   if (!sources.snapshot) return InvalidArgument("dashboard: sources.snapshot is required");
   ASSIGN_OR_RETURN(auto db, DashboardDb::Open(options.path, options.clock));
-  return std::unique_ptr<Dashboard>(new Dashboard(std::move(options), std::move(sources), std::move(db)));
+  std::unique_ptr<Dashboard> d(new Dashboard(std::move(options), std::move(sources), std::move(db)));
+  if (d->sources_.totals && d->options_.build_totals_at_open) {
+    d->totals_build_ = std::thread([totals = d->sources_.totals, snapshot = d->sources_.snapshot] {
+      Status s = totals->Build(snapshot);  // an overview retries a failed build itself
+      if (!s.ok()) LOG_WARN("dashboard: building the daily totals: {}", s.ToString());
+    });
+  }
+  return d;
+}
+
+Dashboard::~Dashboard() {
+  if (totals_build_.joinable()) totals_build_.join();
 }
 
 GoalView Dashboard::Evaluate(const Goal& goal, const std::vector<double>& daily, int64_t first_day,
@@ -112,10 +125,17 @@ Result<DashboardView> Dashboard::Compute(int64_t real_now_ms, const OverviewFilt
     extra.push_back(g.metric);
   }
   if (filter.from_day) first_day = std::min(first_day, *filter.from_day);
-  std::shared_ptr<store::Snapshot> snapshot = sources_.snapshot();
-  view.as_of_seq = static_cast<int64_t>(snapshot->seq());
-  ASSIGN_OR_RETURN(DailySeries series,
-                   ComputeSeries(*snapshot, sources_.canonical, extra, first_day, today, options_.series, members));
+  DailySeries series;
+  if (sources_.totals && !members) {
+    // Without a segment the daily totals answer (docs/dashboard.md "Daily totals").
+    uint64_t seq = 0;
+    ASSIGN_OR_RETURN(series, sources_.totals->Series(sources_.snapshot, extra, first_day, today, &seq));
+    view.as_of_seq = static_cast<int64_t>(seq);
+  } else {
+    std::shared_ptr<store::Snapshot> snapshot = sources_.snapshot();
+    view.as_of_seq = static_cast<int64_t>(snapshot->seq());
+    ASSIGN_OR_RETURN(series, ComputeSeries(*snapshot, sources_.canonical, extra, first_day, today, options_.series, members));
+  }
 
   // The trip meter over the range (docs/dashboard.md "Filters").
   if (filter.from_day || filter.to_day) {

@@ -9,8 +9,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "base/clock.h"
+#include "dashboard/daily_totals.h"
 #include "dashboard/dashboard_db.h"
 #include "dashboard/dashboard_service.h"
 #include "dashboard/forecast.h"
@@ -27,6 +29,10 @@ struct NpsReading {
 struct DashboardSources {
   std::function<std::shared_ptr<store::Snapshot>()> snapshot;  // required
   Canonicalizer canonical;                                     // default: ids as stored
+  // The daily totals fed from the store's commits (daily_totals.h), built with the same
+  // SeriesOptions as DashboardOptions::series. Set: overviews without a segment read them instead
+  // of scanning the store. Null: every overview scans.
+  std::shared_ptr<DailyTotals> totals;
   // NPS of the answers in [from, to); `members` (sorted canonical ids) when a segment applies,
   // null = every answer.
   std::function<Result<NpsReading>(int64_t from_ms, int64_t to_ms, const std::vector<uint64_t>* members)> nps;
@@ -43,11 +49,15 @@ struct DashboardOptions {
   ForecastOptions forecast;
   HazardOptions hazards;
   SeriesOptions series;
+  // With sources.totals: Open starts their build on a background thread, so that the first
+  // overview after start waits at most for the rest of that scan. Default true.
+  bool build_totals_at_open = true;
 };
 
 class Dashboard final : public DashboardService {
  public:
   static Result<std::unique_ptr<Dashboard>> Open(DashboardOptions options, DashboardSources sources);
+  ~Dashboard() override;  // waits for the totals' build started by Open
 
   Result<std::vector<Goal>> ListGoals() override { return db_->ListGoals(); }
   Result<Goal> GetGoal(int64_t id) override { return db_->GetGoal(id); }
@@ -92,6 +102,7 @@ class Dashboard final : public DashboardService {
   std::unique_ptr<DashboardDb> db_;
   std::mutex cache_mu_;
   std::vector<Cached> cached_;  // guarded by cache_mu_; one per filter key, at most 8, newest last
+  std::thread totals_build_;   // DashboardOptions::build_totals_at_open
 };
 
 }  // namespace cairn::dashboard

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "dashboard/revenue_sum.h"
 #include "store/segment_format.h"
 
 namespace cairn::dashboard {
@@ -35,7 +36,8 @@ Result<DailySeries> ComputeSeries(const store::Snapshot& snapshot, const Canonic
       by_event[m.substr(6)].push_back(&v);
     }
   }
-  auto& revenue = out.values["revenue"];
+  // Revenue summed exactly (order-independent), so the incremental totals give the same bits.
+  std::vector<RevenueSum> revenue(n);
   auto& interactions = out.values["interactions"];
   // First order day per canonical customer (over all time, so "new" means first ever).
   std::unordered_map<store::CustomerId, int64_t> first_order;
@@ -68,12 +70,14 @@ Result<DailySeries> ComputeSeries(const store::Snapshot& snapshot, const Canonic
         if (day < first_day || day > last_day) return true;
         size_t i = static_cast<size_t>(day - first_day);
         interactions[i] += 1;
-        revenue[i] += it.revenue;
+        revenue[i].Add(it.revenue);
         if (ev != by_event.end())
           for (auto* series : ev->second) (*series)[i] += 1;
         return true;
       },
       columns));
+  auto& revenue_series = out.values["revenue"];
+  for (size_t i = 0; i < n; ++i) revenue_series[i] = revenue[i].value();
   auto& fresh = out.values["new_customers"];
   for (const auto& [c, day] : first_order)
     if (day >= first_day && day <= last_day) fresh[static_cast<size_t>(day - first_day)] += 1;

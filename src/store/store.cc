@@ -340,7 +340,7 @@ Status Store::FlushLocked() {
 
 Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
                                           const std::vector<CustomerId>& dropped, const std::string& path,
-                                          uint64_t* rows_dropped) {
+                                          uint64_t* rows_dropped, uint64_t* rows_filtered) {
   // A k-way merge of the inputs' row iterators in segment order, streamed into the builder:
   // memory is one page (SegmentReader::kIteratorPageRows rows) per input plus the block being
   // built, whatever the store's size (docs/reliability.md, "What bounds RSS"). Dropped customers
@@ -364,6 +364,7 @@ Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<Segme
           its[i]->SkipCustomer();
         }
       } else if (filter && filter(its[i]->row())) {
+        ++*rows_filtered;
         its[i]->Next();
       } else {
         break;
@@ -499,7 +500,8 @@ Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uin
   std::vector<CustomerId> dropped(drop);
   std::sort(dropped.begin(), dropped.end());
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
-  auto merged = MergeSegments(inputs, dropped, path, rows_dropped);
+  uint64_t filtered = 0;
+  auto merged = MergeSegments(inputs, dropped, path, rows_dropped, &filtered);
   Status s = merged.status();
   std::shared_ptr<SegmentReader> reader;
   if (s.ok()) {
@@ -525,6 +527,7 @@ Status Store::CompactLocked(const std::vector<CustomerId>& drop, bool force, uin
       compactions_->Inc();
     }
   }
+  if (s.ok() && filtered > 0 && listener_.on_rows_filtered) listener_.on_rows_filtered();  // snapshots no longer see them
   if (!s.ok()) {
     LOG_ERROR("store: compaction failed: {}", s.ToString());
     (void)env_->SecureRemoveFile(path);  // may hold rows of a customer erased later

@@ -76,6 +76,11 @@ struct StoreListener {
   // The lowest seq some derived state (profiles) has not yet persisted; WAL files holding any seq
   // at or above it are kept. Default: nothing beyond the flush watermark is needed.
   std::function<uint64_t()> retain_from_seq;
+  // Called after a compaction that dropped rows through StoreOptions::compaction_filter (retention)
+  // has put its segment in place: snapshots taken from now on no longer see those rows. On the
+  // compaction's thread; must be quick and must not call into the store. For derived state that
+  // counted the rows (the dashboard's daily totals).
+  std::function<void()> on_rows_filtered;
 };
 
 // A consistent view of the store. Cheap to take; holds segments alive while it exists.
@@ -199,7 +204,7 @@ class Store {
   static SegmentMeta MetaFor(uint64_t file_number, const std::vector<const Interaction*>& rows);
   Result<SegmentMeta> MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
                                     const std::vector<CustomerId>& dropped, const std::string& path,
-                                    uint64_t* rows_dropped);
+                                    uint64_t* rows_dropped, uint64_t* rows_filtered);
   // Merges segments [first, end), as they are when it starts, into one (every segment with
   // first = 0: Compact, Erase). Needs compact_mu_; with maintenance_mu_ too, nothing lands meanwhile.
   Status CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped, size_t first = 0);

@@ -1,0 +1,224 @@
+// DailyTotals (docs/dashboard.md "Daily totals"): the incremental totals equal a full recompute
+// (ComputeSeries over a snapshot) bit for bit, after a simulated business load — late events,
+// identity merges, an erasure, a retention drop — and across a restart.
+#include "dashboard/daily_totals.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <random>
+#include <set>
+
+#include "io/mem_env.h"
+
+namespace cairn::dashboard {
+namespace {
+
+constexpr int64_t kDayMs = 86'400'000;
+constexpr int64_t kToday = 20454;  // 2026-01-01
+
+// The identity resolver's part the totals read: stored id → survivor, merges applied.
+class FakeIdentity {
+ public:
+  store::CustomerId Find(store::CustomerId c) const {
+    std::lock_guard lock(mu_);
+    while (true) {
+      auto it = parent_.find(c);
+      if (it == parent_.end()) return c;
+      c = it->second;
+    }
+  }
+  void Merge(store::CustomerId from, store::CustomerId into) {
+    std::lock_guard lock(mu_);
+    parent_[from] = into;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<store::CustomerId, store::CustomerId> parent_;
+};
+
+Status AppendSync(store::Store* s, store::Batch b) {
+  std::promise<Status> p;
+  Status st = s->Append(std::move(b), [&](Status r) { p.set_value(r); });
+  if (!st.ok()) return st;
+  return p.get_future().get();
+}
+
+const std::vector<std::string> kEvents = {"Page Viewed", "Order Completed", "Deal Won",    "Signed Up",
+                                          "Email Sent",  "Call Made",       "Complaint Filed", "Demo Requested"};
+const std::vector<std::string> kExtra = {"event:Demo Requested", "event:Order Completed", "event:Never Sent"};
+
+// A day's business: customers 1..kCustomers, events from the mix above with revenue on orders
+// (cents, and some values no double sum gets exact), times over the last 60 days — each batch
+// also carries late events, up to 40 days behind the others.
+struct Business {
+  static constexpr uint64_t kCustomers = 300;
+  std::mt19937_64 rng{20261123};
+  FakeIdentity identity;
+  std::set<store::CustomerId> erased;  // suppressed: ingest sends none of theirs any more
+
+  store::Batch Day(int64_t day, size_t rows) {
+    store::Batch b;
+    for (size_t i = 0; i < rows; ++i) {
+      store::Interaction it;
+      do it.customer = 1 + rng() % kCustomers;
+      while (erased.count(it.customer));
+      const bool late = rng() % 5 == 0;
+      const int64_t d = late ? day - 1 - static_cast<int64_t>(rng() % 40) : day;
+      it.timestamp_ms = d * kDayMs + static_cast<int64_t>(rng() % kDayMs);
+      it.event = kEvents[rng() % kEvents.size()];
+      it.type = store::MessageType::kTrack;
+      if (it.event == "Order Completed" || it.event == "Deal Won")
+        it.revenue = rng() % 3 == 0 ? 0.1 * static_cast<double>(rng() % 1000) : static_cast<double>(rng() % 10000) / 100;
+      it.message_id = "m" + std::to_string(rng());
+      b.interactions.push_back(std::move(it));
+    }
+    return b;
+  }
+  // Merges `from` into `into` the way ingest does: the resolver first, the op in the batch.
+  void MergeInto(store::Batch* b, store::CustomerId from, store::CustomerId into) {
+    identity.Merge(from, into);
+    store::IdentityOp op;
+    op.kind = store::IdentityOp::Kind::kMerge;
+    op.customer = into;
+    op.from = from;
+    b->identity_ops.push_back(op);
+  }
+};
+
+// The totals' series against a full recompute over a fresh snapshot, bit for bit.
+void ExpectEqualToScan(DailyTotals& totals, store::Store* st, const FakeIdentity& identity, const char* when) {
+  SCOPED_TRACE(when);
+  auto snap_fn = [st] { return st->GetSnapshot(); };
+  const int64_t first_day = kToday - 120, last_day = kToday + 2;
+  uint64_t seq = 0;
+  auto inc = totals.Series(snap_fn, kExtra, first_day, last_day, &seq);
+  ASSERT_TRUE(inc.ok()) << inc.status().ToString();
+  auto snap = st->GetSnapshot();
+  EXPECT_EQ(seq, snap->seq());
+  auto scan = ComputeSeries(*snap, [&](store::CustomerId c) { return identity.Find(c); }, kExtra, first_day, last_day,
+                            SeriesOptions{});
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(inc->first_day, scan->first_day);
+  EXPECT_EQ(inc->first_data_day, scan->first_data_day);
+  ASSERT_EQ(inc->values.size(), scan->values.size());
+  for (const auto& [metric, daily] : scan->values) {
+    auto it = inc->values.find(metric);
+    ASSERT_NE(it, inc->values.end()) << metric;
+    EXPECT_EQ(it->second, daily) << metric;  // exact: doubles compared bit for bit
+  }
+  // The load is not trivial: there is something to get wrong.
+  double orders = 0, fresh = 0;
+  for (double v : scan->values.at("orders")) orders += v;
+  for (double v : scan->values.at("new_customers")) fresh += v;
+  EXPECT_GT(orders, 0);
+  EXPECT_GT(fresh, 0);
+}
+
+TEST(DailyTotalsTest, EqualToFullRecomputeAfterBusinessLoadMergesErasureRetentionAndRestart) {
+  io::MemEnv env;
+  Business biz;
+  auto totals = std::make_shared<DailyTotals>(SeriesOptions{}, [&](store::CustomerId c) { return biz.identity.Find(c); });
+  bool drop_calls = false;
+  store::StoreOptions so;
+  so.background_work = false;
+  // Retention: "Call Made" goes once the switch is on (a compaction drops it).
+  so.compaction_filter = [&](const store::Interaction& r) { return drop_calls && r.event == "Call Made"; };
+  store::StoreListener listener;
+  listener.on_commit = [&](const store::Batch& b, bool) { totals->OnCommit(b); };
+  listener.on_rows_filtered = [&] { totals->Invalidate(); };
+  auto st = store::Store::Open(&env, "/db", so, listener);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+
+  // 30 days of business before the dashboard first looks (the first build scans them).
+  for (int64_t d = kToday - 60; d < kToday - 30; ++d) {
+    ASSERT_TRUE(AppendSync(st->get(), biz.Day(d, 40)).ok());
+    if (d % 10 == 0) { ASSERT_TRUE((*st)->Flush().ok()); }
+  }
+  EXPECT_FALSE(totals->ready());
+  ExpectEqualToScan(*totals, st->get(), biz.identity, "first build");
+  EXPECT_TRUE(totals->ready());
+  EXPECT_EQ(totals->builds(), 1u);
+
+  // 30 more days, live: late events, merges (a customer with an earlier order into one with a
+  // later one and the reverse), flushes and compactions under the totals.
+  for (int64_t d = kToday - 30; d < kToday; ++d) {
+    store::Batch b = biz.Day(d, 40);
+    if (d % 3 == 0) {
+      const store::CustomerId from = 1 + biz.rng() % Business::kCustomers, into = 1 + biz.rng() % Business::kCustomers;
+      if (biz.identity.Find(from) == from && biz.identity.Find(into) == into && from != into)
+        biz.MergeInto(&b, from, into);
+    }
+    ASSERT_TRUE(AppendSync(st->get(), std::move(b)).ok());
+    if (d % 7 == 0) { ASSERT_TRUE((*st)->Flush().ok()); }
+    if (d % 14 == 0) { ASSERT_TRUE((*st)->Compact().ok()); }
+  }
+  ExpectEqualToScan(*totals, st->get(), biz.identity, "live commits with late events and merges");
+  EXPECT_EQ(totals->builds(), 1u);  // answered incrementally, no rescan
+
+  // An erasure: hidden at once from snapshots, the totals invalidated (app/erase.cc does both).
+  (*st)->HideCustomers({7, 8, 9});
+  biz.erased = {7, 8, 9};
+  totals->Invalidate();
+  ASSERT_TRUE(AppendSync(st->get(), biz.Day(kToday, 40)).ok());  // committed while stale
+  ExpectEqualToScan(*totals, st->get(), biz.identity, "after an erasure");
+  EXPECT_EQ(totals->builds(), 2u);
+  ASSERT_TRUE((*st)->Erase({7, 8, 9}).ok());
+  ExpectEqualToScan(*totals, st->get(), biz.identity, "after the erasure's compaction");
+
+  // Retention: the compaction drops rows; the store says so once its segment is in place.
+  drop_calls = true;
+  ASSERT_TRUE((*st)->Flush().ok());
+  ASSERT_TRUE((*st)->Compact({}, /*force=*/true).ok());
+  EXPECT_FALSE(totals->ready());
+  ExpectEqualToScan(*totals, st->get(), biz.identity, "after a retention drop");
+  drop_calls = false;
+
+  // Restart: the store recovers its WAL into a new process's totals, which build again.
+  ASSERT_TRUE(AppendSync(st->get(), biz.Day(kToday, 25)).ok());  // only in the WAL
+  ASSERT_TRUE((*st)->Close().ok());
+  st->reset();
+  totals = std::make_shared<DailyTotals>(SeriesOptions{}, [&](store::CustomerId c) { return biz.identity.Find(c); });
+  auto again = store::Store::Open(&env, "/db", so, listener);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  (*again)->HideCustomers({7, 8, 9});  // an erasure's hide is in memory only: the eraser re-hides on start
+  ExpectEqualToScan(*totals, again->get(), biz.identity, "after a restart");
+  store::Batch late = biz.Day(kToday - 50, 30);  // a whole batch of late events after the restart
+  ASSERT_NE(biz.identity.Find(11), biz.identity.Find(12));
+  biz.MergeInto(&late, biz.identity.Find(11), biz.identity.Find(12));
+  ASSERT_TRUE(AppendSync(again->get(), std::move(late)).ok());
+  ExpectEqualToScan(*totals, again->get(), biz.identity, "late batch after the restart");
+  EXPECT_EQ(totals->builds(), 1u);
+}
+
+TEST(DailyTotalsTest, BatchesCommittedDuringABuildAreCountedOnce) {
+  io::MemEnv env;
+  Business biz;
+  DailyTotals totals(SeriesOptions{}, [&](store::CustomerId c) { return biz.identity.Find(c); });
+  store::StoreOptions so;
+  so.background_work = false;
+  store::StoreListener listener;
+  listener.on_commit = [&](const store::Batch& b, bool) { totals.OnCommit(b); };
+  auto st = store::Store::Open(&env, "/db", so, listener);
+  ASSERT_TRUE(st.ok());
+  for (int64_t d = kToday - 20; d < kToday - 10; ++d) ASSERT_TRUE(AppendSync(st->get(), biz.Day(d, 50)).ok());
+  // Once the build has begun: a batch lands before its snapshot is taken (kept by the totals and
+  // seen by the snapshot: counted once), then more before the scan ends (kept, not in the snapshot).
+  int calls = 0;
+  ASSERT_TRUE(totals
+                  .Build([&] {
+                    if (calls++ > 0) return (*st)->GetSnapshot();
+                    EXPECT_TRUE(AppendSync(st->get(), biz.Day(kToday - 10, 50)).ok());
+                    auto snap = (*st)->GetSnapshot();
+                    for (int64_t d = kToday - 9; d < kToday; ++d) EXPECT_TRUE(AppendSync(st->get(), biz.Day(d, 50)).ok());
+                    return snap;
+                  })
+                  .ok());
+  ExpectEqualToScan(totals, st->get(), biz.identity, "commits during the build");
+  EXPECT_EQ(totals.builds(), 1u);
+}
+
+}  // namespace
+}  // namespace cairn::dashboard
