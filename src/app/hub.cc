@@ -171,6 +171,7 @@ Status Hub::Init() {
   {
     dashboard::DashboardOptions dopt;
     dopt.path = io::JoinPath(options_.data_dir, "dashboard.db");
+    dopt.build_totals_at_open = options_.build_dashboard_totals_at_open;
     dashboard::DashboardSources src;
     src.snapshot = [this] { return store_->GetSnapshot(); };
     src.canonical = [this](store::CustomerId id) { return identity_->Find(id); };

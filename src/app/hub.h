@@ -59,6 +59,10 @@ struct HubOptions {
   // signals), the journey endpoints answer 503 — the spine (ingest, store, identity, analytics,
   // cases, value) alone.
   bool enable_journey = true;
+  // Build the dashboard's daily totals (one scan of the store) on a background thread at open,
+  // rather than at the first GET /v1/dashboard (docs/dashboard.md "Daily totals"). `serve` turns
+  // it on; offline commands (import, erase, rebuild) never look at the dashboard. Default false.
+  bool build_dashboard_totals_at_open = false;
   rescue::RescueConfig rescue;
   // Cases inside the journey: CSAT requests, value tiers (config `cases:`; docs/cases.md).
   CasesWiringOptions cases;

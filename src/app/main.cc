@@ -59,6 +59,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
 
   HubOptions hub_options = cfg.hub;
   hub_options.enable_rescue = true;  // serve/demo decide rescues and send actions
+  hub_options.build_dashboard_totals_at_open = true;  // the first overview need not wait for a full scan
   // The demo's closed loop (docs/simulator.md): unless the config names a webhook of its own,
   // Cairn's actions go to the simulated business. Rescues still wait in the queue for the team
   // (Act in the dashboard); `rescue.auto_act: true` in the config acts on every one worth it.

@@ -107,7 +107,7 @@ uint64_t DailyTotals::builds() const {
   return builds_;
 }
 
-Status DailyTotals::Build(const SnapshotFn& snapshot) {
+Status DailyTotals::Build(const SnapshotFn& snapshot, const std::atomic<bool>* cancel) {
   std::lock_guard build(build_mu_);
   while (true) {
     uint64_t generation = 0, seen = 0;
@@ -138,9 +138,10 @@ Status DailyTotals::Build(const SnapshotFn& snapshot) {
     Status s = snap->ForEach(
         [&](const store::Interaction& it) {
           AddRow(fresh, it.customer, it.timestamp_ms, it.event, it.revenue);
-          return true;
+          return !cancel || !cancel->load(std::memory_order_relaxed);
         },
         Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kRevenue));
+    if (s.ok() && cancel && cancel->load()) s = Unavailable("dashboard totals: build cancelled (shutting down)");
     std::lock_guard lock(mu_);
     if (!s.ok()) {
       state_ = State::kStale;

@@ -21,6 +21,7 @@
 // Thread-safety: all methods are thread-safe. OnCommit runs on the store's commit thread and only
 // touches memory (a map lookup per row, the canonicalizer for order rows).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,8 +54,9 @@ class DailyTotals {
   // build running now is discarded. Cheap.
   void Invalidate();
   // Builds from `snapshot()` unless current; concurrent callers wait for one build. Blocks for a
-  // scan of the store when stale.
-  Status Build(const SnapshotFn& snapshot);
+  // scan of the store when stale. `cancel` (optional), once true, stops the scan: Cancelled, the
+  // totals stay stale.
+  Status Build(const SnapshotFn& snapshot, const std::atomic<bool>* cancel = nullptr);
   // The series ComputeSeries(snapshot, canonical, extra_metrics, first_day, last_day, options,
   // nullptr) would give on a snapshot of `*as_of_seq`; builds first when stale.
   Result<DailySeries> Series(const SnapshotFn& snapshot, const std::vector<std::string>& extra_metrics,

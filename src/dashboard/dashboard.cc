@@ -24,15 +24,16 @@ Result<std::unique_ptr<Dashboard>> Dashboard::Open(DashboardOptions options, Das
   ASSIGN_OR_RETURN(auto db, DashboardDb::Open(options.path, options.clock));
   std::unique_ptr<Dashboard> d(new Dashboard(std::move(options), std::move(sources), std::move(db)));
   if (d->sources_.totals && d->options_.build_totals_at_open) {
-    d->totals_build_ = std::thread([totals = d->sources_.totals, snapshot = d->sources_.snapshot] {
-      Status s = totals->Build(snapshot);  // an overview retries a failed build itself
-      if (!s.ok()) LOG_WARN("dashboard: building the daily totals: {}", s.ToString());
+    d->totals_build_ = std::thread([totals = d->sources_.totals, snapshot = d->sources_.snapshot, stop = &d->stopping_] {
+      Status s = totals->Build(snapshot, stop);  // an overview retries a failed build itself
+      if (!s.ok() && !stop->load()) LOG_WARN("dashboard: building the daily totals: {}", s.ToString());
     });
   }
   return d;
 }
 
 Dashboard::~Dashboard() {
+  stopping_ = true;
   if (totals_build_.joinable()) totals_build_.join();
 }
 

@@ -6,6 +6,7 @@
 // optional callbacks; an unset one turns its light off with "no data source yet".
 // Thread-safe.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -103,6 +104,7 @@ class Dashboard final : public DashboardService {
   std::mutex cache_mu_;
   std::vector<Cached> cached_;  // guarded by cache_mu_; one per filter key, at most 8, newest last
   std::thread totals_build_;   // DashboardOptions::build_totals_at_open
+  std::atomic<bool> stopping_{false};  // stops that build: the destructor does not wait for a whole scan
 };
 
 }  // namespace cairn::dashboard
