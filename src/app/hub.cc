@@ -10,7 +10,6 @@
 
 #include "base/logging.h"
 #include "ingest/timestamp.h"
-#include "store/segment_format.h"
 
 namespace cairn::app {
 
@@ -137,17 +136,7 @@ Status Hub::Init() {
     return info->source;
   };
   pipeline_ = std::make_unique<ingest::IngestPipeline>(options_.pipeline, store_.get(), identity_.get(), lookup, metrics);
-  auto snap = store_->GetSnapshot();
-  size_t seeded = 0;
-  using store::segment::Bit;
-  using store::segment::Column;
-  RETURN_IF_ERROR(snap->ForEach(
-      [&](const store::Interaction& r) {
-        pipeline_->RememberStored(r.source, r.message_id);
-        ++seeded;
-        return true;
-      },
-      Bit(Column::kSource) | Bit(Column::kMessageId)));
+  ASSIGN_OR_RETURN(size_t seeded, pipeline_->SeedFromStore(*store_->GetSnapshot()));
   if (seeded) LOG_INFO("hub: de-duplication seeded with {} stored message ids", seeded);
 
   // 5. Rescue decisions and actions, listening to the journey engine (live interactions only).

@@ -4,8 +4,9 @@
 // twice. Memory is bounded: at most 24 bytes per slot of capacity (a ring of keys in arrival order
 // plus an open-addressing table at ≤ 50% load); the oldest key is forgotten when a new one arrives
 // at capacity. Both grow with use (doubling) instead of being allocated whole: a server's start
-// would otherwise spend ~1 s zero-filling 96 MiB for the default 4M keys. It survives restarts because the store rebuilds it from the interactions it holds
-// (Store snapshot → Insert), newest last.
+// would otherwise spend ~1 s zero-filling 96 MiB for the default 4M keys. It survives restarts: at startup the
+// pipeline re-inserts the keys of the newest `capacity` stored interactions by seq, oldest first
+// (IngestPipeline::SeedFromStore).
 //
 // A 64-bit hash makes a false "duplicate" for two different messages astronomically unlikely
 // (~n²/2⁶⁵: 1e-7 at n = 2e6).

@@ -56,8 +56,12 @@ class IngestPipeline final : public Ingestor {
   Result<PreparedRequest> Prepare(IngestRequest request);
   void Commit(PreparedRequest prepared, Done done);
 
-  // Seeds de-duplication with keys already stored (at startup, oldest first).
-  void RememberStored(uint32_t source, std::string_view message_id);
+  // Seeds de-duplication from a snapshot of the store at startup: the keys of the newest
+  // `dedup_capacity` interactions by seq (arrival), remembered oldest first — what the table would
+  // hold had the server never stopped. (A snapshot visits rows by customer, not by arrival: seeding
+  // in that order kept whichever customers came last and forgot messages sent just before the
+  // restart, the ones a client is most likely to retry.) Returns how many keys were seeded.
+  Result<size_t> SeedFromStore(const store::Snapshot& snapshot);
 
   // Erasure (docs/erasure.md): forgets the de-dup keys of erased interactions, so nothing derived
   // from them stays in memory (and a re-sent message is new data, not a "duplicate" of nothing).

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "api/cairn_server.h"
@@ -84,6 +85,39 @@ TEST(Dedup, ResentBatchIsCountedAsDuplicatesAndStoredOnceAlsoAfterRestart) {
     EXPECT_EQ(other["duplicates"], 0);
     auto other_again = PostOk(*client, "/v1/batch", batch, WriteAuth(kWriteKey2));
     EXPECT_EQ(other_again["duplicates"], 5);
+  }
+  ASSERT_TRUE(server.Stop());
+}
+
+// With more stored interactions than the de-dup table holds, a restart must remember the newest
+// ones (by arrival), not whichever customers a snapshot visits last: a message sent just before
+// the restart is the one a client is most likely to retry.
+TEST(Dedup, RestartRemembersTheNewestMessagesWhenMoreAreStoredThanTheTableHolds) {
+  TempDir tmp;
+  std::ofstream(tmp.Sub("cairn.yaml")) << "dedup_capacity: 4\n";
+  CairnServer server(tmp.Sub("data"), tmp.Sub("serve"), {"--config", tmp.Sub("cairn.yaml")});
+  ASSERT_TRUE(server.Start());
+  // Arrival order: first-1 (customer 1), second-1..4 (customer 2), first-2 (customer 1, newest).
+  // The newest four are second-2..4 and first-2; a snapshot visits customer 1 before customer 2.
+  const std::string newest = TrackJson("u-first", "Paid", "first-2");
+  {
+    auto client = server.Client();
+    PostOk(*client, "/v1/batch", BatchJson({TrackJson("u-first", "Signed Up", "first-1")}));
+    std::vector<std::string> second;
+    for (int i = 1; i <= 4; ++i) second.push_back(TrackJson("u-second", "Viewed", "second-" + std::to_string(i)));
+    PostOk(*client, "/v1/batch", BatchJson(second));
+    PostOk(*client, "/v1/batch", BatchJson({newest}));
+  }
+  ASSERT_TRUE(server.Stop());
+  ASSERT_TRUE(server.Start());
+  {
+    auto client = server.Client();
+    auto retry = PostOk(*client, "/v1/batch", BatchJson({newest}));
+    EXPECT_EQ(retry["duplicates"], 1) << "the newest message before the restart was forgotten";
+    EXPECT_EQ(MessageIdCounts(*client, "u-first"), (std::map<std::string, int>{{"first-1", 1}, {"first-2", 1}}));
+    // The oldest was forgotten (capacity 4): re-sent, it is stored again — the table's documented bound.
+    auto old = PostOk(*client, "/v1/batch", BatchJson({TrackJson("u-first", "Signed Up", "first-1")}));
+    EXPECT_EQ(old["duplicates"], 0);
   }
   ASSERT_TRUE(server.Stop());
 }
