@@ -171,6 +171,12 @@ class Store {
   // snapshot reads them. Without `force` a single segment with nothing to drop is left alone;
   // with it, the segment is always rewritten (`cairn compact`, retention passes).
   Status Compact(const std::vector<CustomerId>& drop = {}, bool force = false);
+  // The background compaction, run now: when there are more than max_segments segments, merges
+  // the suffix PickCompactionStart chooses (the compaction thread calls it; tests with
+  // background_work off call it to place a merge exactly between flushes). Holds only
+  // compact_mu_ while it merges, so flushes go on; it waits for a flush that already took a file
+  // number to land first.
+  Status CompactTiered();
 
   // Erasure (docs/erasure.md). Hides the rows of `customers` from every snapshot taken from now on
   // (ReadCustomers, ForEach, MemTableRows; NOT the raw segments() list — Erase removes them from
@@ -208,8 +214,6 @@ class Store {
   // Merges segments [first, end), as they are when it starts, into one (every segment with
   // first = 0: Compact, Erase). Needs compact_mu_; with maintenance_mu_ too, nothing lands meanwhile.
   Status CompactLocked(const std::vector<CustomerId>& drop, bool force, uint64_t* rows_dropped, size_t first = 0);
-  // The background compaction: the suffix PickCompactionStart chooses, when there are too many.
-  Status CompactTiered();
   Status FlushLocked();
   void DeleteObsoleteWal();
   // Securely removes retired segment files no snapshot references any more.

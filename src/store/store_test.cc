@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -239,53 +240,94 @@ TEST(StoreTest, PagedCompactionWritesTheSegmentOfAllRowsSorted) {
   EXPECT_TRUE(*got == *want) << "the compacted segment differs from the sorted rows' segment";
 }
 
-// An Env whose segment writes block, while armed, on every thread that is not marked exempt:
-// here only the compaction thread writes segments unmarked (no background flush runs, the test's
-// batches stay under memtable_flush_bytes).
-class CompactionGateEnv : public io::MemEnv {
+// An Env whose segment-file writes wait at closed gates, so that a test can hold a flush or a
+// compaction exactly where it has taken its file number but not yet landed. A thread's writes go
+// through the gate its thread_local `gate` names: the store's own threads keep kStoreThreads, a
+// test thread sets its own before calling into the store (kNoGate: never waits). Writes of other
+// files (WAL, MANIFEST) never wait.
+class SegmentGateEnv : public io::MemEnv {
  public:
-  static inline thread_local bool exempt = false;
-  void Arm() {
+  static constexpr int kNoGate = -1, kStoreThreads = 0, kFlushGate = 1, kCompactionGate = 2;
+  static inline thread_local int gate = kStoreThreads;
+  void Close(int g) {
     std::lock_guard l(mu_);
-    armed_ = true;
+    closed_[g] = true;
   }
-  void Release() {
+  void Open(int g) {
     {
       std::lock_guard l(mu_);
-      armed_ = false;
+      closed_[g] = false;
     }
     cv_.notify_all();
   }
-  bool WaitBlocked(std::chrono::seconds timeout) {
+  // Whether a write is waiting at gate g within `timeout`.
+  bool WaitBlocked(int g, std::chrono::milliseconds timeout) {
     std::unique_lock l(mu_);
-    return cv_.wait_for(l, timeout, [&] { return blocked_ > 0; });
+    return cv_.wait_for(l, timeout, [&] { return blocked_[g] > 0; });
   }
 
  protected:
   Status BeforeWrite(const std::string& path, size_t) override {
-    if (exempt || path.find("/seg/") == std::string::npos) return Status::Ok();
+    const int g = gate;
+    if (g == kNoGate || path.find("/seg/") == std::string::npos) return Status::Ok();
     std::unique_lock l(mu_);
-    if (!armed_) return Status::Ok();
-    ++blocked_;
+    if (!closed_[g]) return Status::Ok();
+    ++blocked_[g];
     cv_.notify_all();
-    cv_.wait(l, [&] { return !armed_; });
-    --blocked_;
+    cv_.wait(l, [&] { return !closed_[g]; });
+    --blocked_[g];
     return Status::Ok();
   }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  bool armed_ = false;
-  int blocked_ = 0;
+  std::array<bool, 3> closed_{};
+  std::array<int, 3> blocked_{};
 };
+
+// What any interleaving of flushes and compactions must leave, in the store `st` and in the
+// MANIFEST it wrote: segments ascending by file number and by seq range (Manifest::Load refuses
+// anything else), next_file past them, and the `rows` appended rows of customer 1 (distinct
+// timestamps) each there once — in the segments and the memtable, and read back in order.
+void ExpectSegmentsInOrderAndEveryRowOnce(io::Env* env, Store* st, size_t rows) {
+  auto m = Manifest::Load(env, "/db/MANIFEST");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_FALSE(m->segments.empty());
+  uint64_t segment_rows = 0;
+  for (size_t i = 0; i < m->segments.size(); ++i) {
+    segment_rows += m->segments[i].rows;
+    if (i == 0) continue;
+    EXPECT_GT(m->segments[i].file_number, m->segments[i - 1].file_number) << i;
+    EXPECT_GT(m->segments[i].min_seq, m->segments[i - 1].max_seq) << i;
+  }
+  EXPECT_GT(m->next_file, m->segments.back().file_number);
+  EXPECT_EQ(segment_rows + st->Stats().memtable_rows, rows);
+  auto read = st->GetSnapshot()->ReadCustomers({1});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), rows);
+  for (size_t i = 1; i < read->size(); ++i) ASSERT_LT((*read)[i - 1].timestamp_ms, (*read)[i].timestamp_ms) << i;
+}
+
+// The same, then again after a close and reopen, and `cairn verify`'s check of the directory.
+void ExpectConsistentAcrossReopen(io::Env* env, std::unique_ptr<Store> s, size_t rows) {
+  ExpectSegmentsInOrderAndEveryRowOnce(env, s.get(), rows);
+  ASSERT_TRUE(s->Close().ok());
+  s.reset();
+  auto r = Store::Open(env, "/db", TestOptions());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ExpectSegmentsInOrderAndEveryRowOnce(env, r->get(), rows);
+  ASSERT_TRUE((*r)->Close().ok());
+  auto verify = Store::Verify(env, "/db");
+  EXPECT_TRUE(verify.ok()) << verify.status().ToString();
+}
 
 // Background compactions run on their own thread and do not hold up flushes (so appends): a
 // flush completes while a merge is stuck writing its output, and when the merge lands the
 // flushed segment stays after it — every row there once, in order, across a reopen.
 TEST(StoreTest, FlushGoesOnWhileABackgroundCompactionMerges) {
-  CompactionGateEnv env;
-  CompactionGateEnv::exempt = true;
+  SegmentGateEnv env;
+  SegmentGateEnv::gate = SegmentGateEnv::kNoGate;
   StoreOptions o;
   o.max_segments = 3;  // background_work on
   auto s = Store::Open(&env, "/db", o);
@@ -294,44 +336,191 @@ TEST(StoreTest, FlushGoesOnWhileABackgroundCompactionMerges) {
     ASSERT_TRUE(AppendSync(s->get(), MakeBatch(1, 10, round * 1000000)).ok());
     ASSERT_TRUE((*s)->Flush().ok());
   }
-  env.Arm();
+  env.Close(SegmentGateEnv::kStoreThreads);
   ASSERT_TRUE(AppendSync(s->get(), MakeBatch(1, 10, 3 * 1000000)).ok());
   ASSERT_TRUE((*s)->Flush().ok());  // 4 segments > max_segments: the compaction thread starts
-  ASSERT_TRUE(env.WaitBlocked(std::chrono::seconds(30))) << "no background compaction started";
+  ASSERT_TRUE(env.WaitBlocked(SegmentGateEnv::kStoreThreads, std::chrono::seconds(30)))
+      << "no background compaction started";
   ASSERT_TRUE(AppendSync(s->get(), MakeBatch(1, 10, 4 * 1000000)).ok());
   auto flushed = std::async(std::launch::async, [&] {
-    CompactionGateEnv::exempt = true;
+    SegmentGateEnv::gate = SegmentGateEnv::kNoGate;
     return (*s)->Flush();
   });
   ASSERT_EQ(flushed.wait_for(std::chrono::seconds(20)), std::future_status::ready)
       << "the flush waited for the compaction";
   ASSERT_TRUE(flushed.get().ok());
   EXPECT_EQ((*s)->Stats().segments, 5u) << "the merge has not landed yet";
-  env.Release();
+  env.Open(SegmentGateEnv::kStoreThreads);
   for (int i = 0; i < 200 && (*s)->Stats().segments > 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_LE((*s)->Stats().segments, 3u);
-  auto check = [&env](Store* st) {
-    auto m = Manifest::Load(&env, "/db/MANIFEST");
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    for (size_t i = 1; i < m->segments.size(); ++i) {
-      EXPECT_GT(m->segments[i].file_number, m->segments[i - 1].file_number) << i;
-      EXPECT_GT(m->segments[i].min_seq, m->segments[i - 1].max_seq) << i;
+  ExpectConsistentAcrossReopen(&env, std::move(*s), 50);
+}
+
+// Four flushed segments of 10 rows of customer 1 (over max_segments = 3, so a tiered compaction
+// has work) and a fifth batch in the memtable for the flush that races it. No background threads:
+// the test places every flush and compaction itself.
+std::unique_ptr<Store> OpenWithFourSegmentsAndABatchToFlush(io::Env* env) {
+  StoreOptions o = TestOptions();
+  o.max_segments = 3;
+  auto s = Store::Open(env, "/db", o);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return nullptr;
+  for (int round = 0; round < 5; ++round) {
+    EXPECT_TRUE(AppendSync(s->get(), MakeBatch(1, 10, round * 1000000)).ok());
+    if (round < 4) {
+      EXPECT_TRUE((*s)->Flush().ok());
     }
-    EXPECT_GT(m->next_file, m->segments.back().file_number);
-    auto snap = st->GetSnapshot();
-    auto rows = snap->ReadCustomers({1});
-    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-    ASSERT_EQ(rows->size(), 50u);
-    for (size_t i = 1; i < rows->size(); ++i) ASSERT_LT((*rows)[i - 1].timestamp_ms, (*rows)[i].timestamp_ms);
-  };
-  check(s->get());
-  ASSERT_TRUE((*s)->Close().ok());
-  s->reset();
-  auto r = Store::Open(&env, "/db", TestOptions());
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  check(r->get());
-  auto verify = Store::Verify(&env, "/db");
-  EXPECT_TRUE(verify.ok()) << verify.status().ToString();
+  }
+  EXPECT_EQ((*s)->Stats().segments, 4u);
+  return std::move(*s);
+}
+
+// One race's stage: the gated Env, the store OpenWithFourSegmentsAndABatchToFlush leaves, and the
+// flush and compaction gates closed (the test thread passes no gate).
+struct RaceStage {
+  SegmentGateEnv env;
+  std::unique_ptr<Store> s;
+  RaceStage() {
+    SegmentGateEnv::gate = SegmentGateEnv::kNoGate;
+    s = OpenWithFourSegmentsAndABatchToFlush(&env);
+    env.Close(SegmentGateEnv::kFlushGate);
+    env.Close(SegmentGateEnv::kCompactionGate);
+  }
+};
+
+// Runs fn on a new thread whose segment writes go through gate g.
+template <typename Fn>
+std::future<Status> RunAt(int g, Fn fn) {
+  return std::async(std::launch::async, [g, fn] {
+    SegmentGateEnv::gate = g;
+    return fn();
+  });
+}
+
+bool Done(std::future<Status>& f, std::chrono::milliseconds timeout) {
+  return f.wait_for(timeout) == std::future_status::ready;
+}
+
+// How long a test lets a compaction or flush run to show that it does NOT get somewhere (waits
+// for the other): long enough for a merge of 40 rows on a loaded machine, short for the suite.
+constexpr std::chrono::milliseconds kHeldBack{1500};
+constexpr std::chrono::seconds kLongEnough{30};
+
+// The interleaving CI's kill -9 loop found (cd1b6e0): a flush takes file number N and, while it
+// writes its segment, the tiered compaction wants to start. Had the compaction taken N+1 and its
+// inputs then, the merged segment (older rows) would sit before the flushed one with a higher
+// number — the MANIFEST listed 116 before 115, whichever landed first, and `cairn verify` called
+// it corrupt. The compaction must wait for the flush to land, then merge it too.
+TEST(StoreTest, ATieredCompactionWaitsForAFlushThatHoldsAFileNumber) {
+  RaceStage stage;
+  auto& env = stage.env;
+  auto& s = stage.s;
+  ASSERT_NE(s, nullptr);
+  auto flush = RunAt(SegmentGateEnv::kFlushGate, [&] { return s->Flush(); });
+  ASSERT_TRUE(env.WaitBlocked(SegmentGateEnv::kFlushGate, kLongEnough)) << "the flush never wrote its segment";
+  // The flush holds its file number. The compaction wants to start now...
+  auto compaction = RunAt(SegmentGateEnv::kCompactionGate, [&] { return s->CompactTiered(); });
+  EXPECT_FALSE(env.WaitBlocked(SegmentGateEnv::kCompactionGate, kHeldBack))
+      << "the compaction took a file number and wrote its segment while a flush held a lower one";
+  // ...and gets every chance to land first (the order that broke) before the flush lands.
+  env.Open(SegmentGateEnv::kCompactionGate);
+  EXPECT_FALSE(Done(compaction, kHeldBack)) << "the compaction landed before a flush holding a lower file number";
+  env.Open(SegmentGateEnv::kFlushGate);
+  ASSERT_TRUE(Done(flush, kLongEnough));
+  ASSERT_TRUE(flush.get().ok());
+  ASSERT_TRUE(Done(compaction, kLongEnough)) << "the compaction never went on after the flush landed";
+  ASSERT_TRUE(compaction.get().ok());
+  EXPECT_EQ(s->Stats().segments, 1u) << "the compaction merged the flushed segment too";
+  ExpectConsistentAcrossReopen(&env, std::move(s), 50);
+}
+
+// The reverse: the tiered compaction takes its file number first, a flush takes the next one while
+// the merge runs, and either lands first — the merged segment replaces its inputs where they were,
+// before the flushed one.
+TEST(StoreTest, AFlushBehindATieredCompactionLandsBeforeOrAfterIt) {
+  for (bool compaction_lands_first : {true, false}) {
+    SCOPED_TRACE(compaction_lands_first ? "compaction lands first" : "flush lands first");
+    RaceStage stage;
+    auto& env = stage.env;
+    auto& s = stage.s;
+    ASSERT_NE(s, nullptr);
+    auto compaction = RunAt(SegmentGateEnv::kCompactionGate, [&] { return s->CompactTiered(); });
+    ASSERT_TRUE(env.WaitBlocked(SegmentGateEnv::kCompactionGate, kLongEnough)) << "the compaction never started";
+    auto flush = RunAt(SegmentGateEnv::kFlushGate, [&] { return s->Flush(); });
+    ASSERT_TRUE(env.WaitBlocked(SegmentGateEnv::kFlushGate, kLongEnough)) << "the flush waited for the merge";
+    auto& first = compaction_lands_first ? compaction : flush;
+    auto& second = compaction_lands_first ? flush : compaction;
+    env.Open(compaction_lands_first ? SegmentGateEnv::kCompactionGate : SegmentGateEnv::kFlushGate);
+    ASSERT_TRUE(Done(first, kLongEnough));
+    ASSERT_TRUE(first.get().ok());
+    EXPECT_EQ(s->Stats().segments, compaction_lands_first ? 1u : 5u);
+    env.Open(compaction_lands_first ? SegmentGateEnv::kFlushGate : SegmentGateEnv::kCompactionGate);
+    ASSERT_TRUE(Done(second, kLongEnough));
+    ASSERT_TRUE(second.get().ok());
+    EXPECT_EQ(s->Stats().segments, 2u) << "the merged segment and the flushed one";
+    ExpectConsistentAcrossReopen(&env, std::move(s), 50);
+  }
+}
+
+// Forced compactions (`cairn compact`, retention passes) and erasure replace the whole list; a
+// flush racing one either lands before it starts (and is merged) or after it (and stays after).
+TEST(StoreTest, AForcedCompactionOrErasureRacingAFlushKeepsTheListInOrder) {
+  {
+    SCOPED_TRACE("the flush holds its number: Compact(force) waits, then merges it too");
+    RaceStage stage;
+    auto& env = stage.env;
+    auto& s = stage.s;
+    ASSERT_NE(s, nullptr);
+    auto flush = RunAt(SegmentGateEnv::kFlushGate, [&] { return s->Flush(); });
+    ASSERT_TRUE(env.WaitBlocked(SegmentGateEnv::kFlushGate, kLongEnough));
+    auto compaction = RunAt(SegmentGateEnv::kNoGate, [&] { return s->Compact({}, /*force=*/true); });
+    EXPECT_FALSE(Done(compaction, kHeldBack)) << "a forced compaction landed while a flush held a file number";
+    env.Open(SegmentGateEnv::kFlushGate);
+    ASSERT_TRUE(Done(flush, kLongEnough) && Done(compaction, kLongEnough));
+    ASSERT_TRUE(flush.get().ok());
+    ASSERT_TRUE(compaction.get().ok());
+    EXPECT_EQ(s->Stats().segments, 1u);
+    ExpectConsistentAcrossReopen(&env, std::move(s), 50);
+  }
+  {
+    SCOPED_TRACE("Compact(force) holds its number: the flush lands after it");
+    RaceStage stage;
+    auto& env = stage.env;
+    auto& s = stage.s;
+    ASSERT_NE(s, nullptr);
+    auto compaction = RunAt(SegmentGateEnv::kCompactionGate, [&] { return s->Compact({}, /*force=*/true); });
+    ASSERT_TRUE(env.WaitBlocked(SegmentGateEnv::kCompactionGate, kLongEnough));
+    auto flush = RunAt(SegmentGateEnv::kNoGate, [&] { return s->Flush(); });
+    std::this_thread::sleep_for(kHeldBack);  // the flush gets its chance to race ahead
+    env.Open(SegmentGateEnv::kCompactionGate);
+    ASSERT_TRUE(Done(flush, kLongEnough) && Done(compaction, kLongEnough));
+    ASSERT_TRUE(flush.get().ok());
+    ASSERT_TRUE(compaction.get().ok());
+    EXPECT_EQ(s->Stats().segments, 2u) << "the merged segment and the flushed one";
+    ExpectConsistentAcrossReopen(&env, std::move(s), 50);
+  }
+  {
+    SCOPED_TRACE("the flush holds its number: Erase waits, then removes the customer from it too");
+    RaceStage stage;
+    auto& env = stage.env;
+    auto& s = stage.s;
+    ASSERT_NE(s, nullptr);
+    ASSERT_TRUE(AppendSync(s.get(), MakeBatch(2, 7, 0)).ok());  // in the batch the flush takes
+    auto flush = RunAt(SegmentGateEnv::kFlushGate, [&] { return s->Flush(); });
+    ASSERT_TRUE(env.WaitBlocked(SegmentGateEnv::kFlushGate, kLongEnough));
+    ASSERT_TRUE(AppendSync(s.get(), MakeBatch(2, 3, 500000)).ok());  // for Erase's own flush
+    uint64_t dropped = 0;
+    auto erase = RunAt(SegmentGateEnv::kNoGate, [&] { return s->Erase({2}, &dropped); });
+    EXPECT_FALSE(Done(erase, kHeldBack)) << "an erasure landed while a flush held a file number";
+    env.Open(SegmentGateEnv::kFlushGate);
+    ASSERT_TRUE(Done(flush, kLongEnough) && Done(erase, kLongEnough));
+    ASSERT_TRUE(flush.get().ok());
+    ASSERT_TRUE(erase.get().ok());
+    EXPECT_EQ(dropped, 10u) << "customer 2's rows in the raced flush's segment and in Erase's own";
+    EXPECT_EQ(s->Stats().segments, 1u);
+    EXPECT_TRUE(s->GetSnapshot()->ReadCustomers({2})->empty());
+    ExpectConsistentAcrossReopen(&env, std::move(s), 50);
+  }
 }
 
 // WaitForRoom (for `cairn import`): blocks while the memtable is full, returns once a flush made
