@@ -31,12 +31,15 @@ Result<std::unique_ptr<ConsentLedger>> ConsentLedger::Open(const std::string& da
                                                            std::function<store::CustomerId(const std::string&)> resolve,
                                                            metrics::Registry* metrics, Clock* clock) {
   std::unique_ptr<ConsentLedger> l(new ConsentLedger());
+  if (metrics == nullptr) metrics = metrics::Registry::Default();
   entity::ConsentStoreOptions o;
   o.clock = clock;
+  o.commits = metrics->GetCounter("cairn_sqlite_commits_total",
+                                  "Committed write transactions per SQLite file (with synchronous=FULL, one fsync each).",
+                                  "db=\"consents\"");
   ASSIGN_OR_RETURN(l->store_, entity::ConsentStore::Open(io::JoinPath(data_dir, "consents.db"), o));
   l->identity_ = identity;
   l->resolve_ = std::move(resolve);
-  if (metrics == nullptr) metrics = metrics::Registry::Default();
   l->recorded_ = metrics->GetCounter("cairn_consent_batches_recorded_total",
                                      "Committed batches whose consent statements were recorded in consents.db.");
   l->failures_ = metrics->GetCounter("cairn_consent_write_failures_total",

@@ -23,6 +23,15 @@ struct CaseManager::Ctx {
   }
 };
 
+// What a write does in memory once its transaction has committed (never before: a rolled-back
+// write must leave no timer, no event and no count behind). Applied in the order written.
+struct CaseManager::Effects {
+  uint64_t opened = 0;
+  std::vector<Case> timers;       // PushTimers
+  std::vector<CaseEvent> events;  // listener_
+  int outbox = 0;                 // outbox rows written
+};
+
 namespace {
 
 constexpr uint32_t kApplicationId = 0x43434153;  // "CCAS": Cairn cases db
@@ -250,11 +259,15 @@ Status CaseManager::Init() {
   breaches_ = metrics->GetCounter("cairn_cases_sla_breaches_total", "SLA breaches (first response and resolution).");
   escalations_ = metrics->GetCounter("cairn_cases_escalations_total", "Escalation steps run.");
   secondary_ = metrics->GetCounter("cairn_cases_secondary_errors_total", "Cases flagged as secondary errors.");
+  const std::string commits_help = "Committed write transactions per SQLite file (with synchronous=FULL, one fsync each).";
   entity::SqliteOptions so;
   so.full_sync = true;
+  so.commits = metrics->GetCounter("cairn_sqlite_commits_total", commits_help, "db=\"cases\"");
   ASSIGN_OR_RETURN(db_, entity::SqliteDb::Open(options_.dir + "/cases.db", so));
   RETURN_IF_ERROR(db_->Migrate(kApplicationId, {kSchemaV1, kOutboxSchema}));
-  ASSIGN_OR_RETURN(feedback_, feedback::FeedbackStore::Open(options_.dir + "/feedback.db"));
+  ASSIGN_OR_RETURN(feedback_, feedback::FeedbackStore::Open(
+                                  options_.dir + "/feedback.db",
+                                  metrics->GetCounter("cairn_sqlite_commits_total", commits_help, "db=\"feedback\"")));
   {
     std::lock_guard lock(mu_);
     RETURN_IF_ERROR(LoadConfig());
@@ -497,10 +510,6 @@ Status CaseManager::WriteEvent(const Case& c, std::optional<CaseStatus> from, co
   return Status::Ok();
 }
 
-void CaseManager::NotifyOutbox(const Ctx& ctx) {
-  if (ctx.outbox > 0 && outbox_listener_) outbox_listener_();
-}
-
 void CaseManager::SetOutboxListener(std::function<void()> listener) {
   std::lock_guard lock(mu_);
   outbox_listener_ = std::move(listener);
@@ -533,11 +542,6 @@ std::vector<uint64_t> CaseManager::MembersOf(uint64_t root) const {
   return m;
 }
 
-void CaseManager::Emit(const Case& c, std::optional<CaseStatus> from, const std::string& actor, int64_t at_ms) {
-  if (!listener_) return;
-  listener_(CaseEvent{c, from, actor, at_ms});
-}
-
 void CaseManager::SetEventListener(std::function<void(const CaseEvent&)> listener) {
   std::lock_guard lock(mu_);
   listener_ = std::move(listener);
@@ -562,9 +566,19 @@ void CaseManager::SetCustomerDimensions(std::function<std::string(uint64_t)> per
 
 Result<Case> CaseManager::Mutate(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn) {
   std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+  Effects fx;
+  ASSIGN_OR_RETURN(Case c, MutateInTx(id, expected_version, fn, &fx));
+  RETURN_IF_ERROR(tx.Commit());
+  ApplyEffects(fx);
+  return c;
+}
+
+Result<Case> CaseManager::MutateInTx(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn,
+                                     Effects* fx) {
   Ctx ctx;
   ctx.now = clock_->NowMillis();
-  ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+  ASSIGN_OR_RETURN(auto step, entity::Savepoint::Begin(db_.get()));
   ASSIGN_OR_RETURN(Case c, LoadCase(id));
   if (expected_version != 0 && expected_version != c.version)
     return FailedPrecondition(fmt::format("version: case {} is at version {}, not {} (re-read it and retry)", id,
@@ -582,11 +596,19 @@ Result<Case> CaseManager::Mutate(uint64_t id, int64_t expected_version, const st
     RETURN_IF_ERROR(WriteEvent(c, from, actor, ctx.now, ctx));
   }
   RETURN_IF_ERROR(WriteCtx(c, ctx));
-  RETURN_IF_ERROR(tx.Commit());
-  PushTimers(c);
-  if (c.status != from) Emit(c, from, actor, ctx.now);
-  NotifyOutbox(ctx);
+  RETURN_IF_ERROR(step.Release());
+  fx->timers.push_back(c);
+  if (c.status != from) fx->events.push_back(CaseEvent{c, from, actor, ctx.now});
+  fx->outbox += ctx.outbox;
   return c;
+}
+
+void CaseManager::ApplyEffects(const Effects& fx) {
+  opened_->Inc(fx.opened);
+  for (const Case& c : fx.timers) PushTimers(c);
+  if (listener_)
+    for (const CaseEvent& e : fx.events) listener_(e);
+  if (fx.outbox > 0 && outbox_listener_) outbox_listener_();
 }
 
 // ---- SLA ----
@@ -778,15 +800,20 @@ std::string CaseManager::PickAssignee(const std::string& category) {
 
 Result<Case> CaseManager::OpenCase(const NewCase& request) {
   std::lock_guard lock(mu_);
-  return OpenLocked(request, clock_->NowMillis());
+  ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+  Effects fx;
+  ASSIGN_OR_RETURN(Case c, OpenInTx(request, clock_->NowMillis(), &fx));
+  RETURN_IF_ERROR(tx.Commit());
+  ApplyEffects(fx);
+  return c;
 }
 
-Result<Case> CaseManager::OpenLocked(const NewCase& r, int64_t now) {
+Result<Case> CaseManager::OpenInTx(const NewCase& r, int64_t now, Effects* fx) {
   RETURN_IF_ERROR(CheckText("category", r.category, 200));
   RETURN_IF_ERROR(CheckText("channel", r.channel, 100));
   RETURN_IF_ERROR(CheckText("description", r.description, 20000));
   ASSIGN_OR_RETURN(uint64_t customer, ResolveCustomer(r.customer, r.customer_id));
-  ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+  ASSIGN_OR_RETURN(auto step, entity::Savepoint::Begin(db_.get()));
   if (r.source_seq != 0) {
     // Idempotent on replay: an interaction opens at most one case.
     ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT id FROM cases WHERE source_seq = ?"));
@@ -846,11 +873,11 @@ Result<Case> CaseManager::OpenLocked(const NewCase& r, int64_t now) {
   RETURN_IF_ERROR(WriteCase(&c, true));
   RETURN_IF_ERROR(WriteEvent(c, std::nullopt, r.actor, c.opened_at_ms, ctx));  // before its escalation notice
   RETURN_IF_ERROR(WriteCtx(c, ctx));
-  RETURN_IF_ERROR(tx.Commit());
-  opened_->Inc();
-  PushTimers(c);
-  Emit(c, std::nullopt, r.actor, c.opened_at_ms);
-  NotifyOutbox(ctx);
+  RETURN_IF_ERROR(step.Release());
+  ++fx->opened;
+  fx->timers.push_back(c);
+  fx->events.push_back(CaseEvent{c, std::nullopt, r.actor, c.opened_at_ms});
+  fx->outbox += ctx.outbox;
   return c;
 }
 
@@ -1354,6 +1381,21 @@ Result<ComplaintAnalysis> CaseManager::Analyze(int64_t from_ms, int64_t to_ms) {
 // ---- FeedbackService ----
 
 Result<feedback::RecordedSurvey> CaseManager::RecordSurvey(const feedback::SurveyInput& input) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+  ASSIGN_OR_RETURN(auto answers, feedback_->BeginWrite());
+  Effects fx;
+  ASSIGN_OR_RETURN(auto out, RecordSurveyInTx(input, answers, &fx));
+  // feedback.db first: an answer whose case did not commit is completed by a replay (both keyed by
+  // the interaction's seq), never a case without its answer.
+  RETURN_IF_ERROR(answers.Commit());
+  RETURN_IF_ERROR(tx.Commit());
+  ApplyEffects(fx);
+  return out;
+}
+
+Result<feedback::RecordedSurvey> CaseManager::RecordSurveyInTx(const feedback::SurveyInput& input,
+                                                               feedback::FeedbackStore::Writer& answers, Effects* fx) {
   feedback::SurveyResponse r = input.response;
   RETURN_IF_ERROR(feedback::ValidateScore(r.kind, r.score));
   RETURN_IF_ERROR(CheckText("comment", r.comment, 20000));
@@ -1366,7 +1408,7 @@ Result<feedback::RecordedSurvey> CaseManager::RecordSurvey(const feedback::Surve
   if (r.case_category.empty()) {
     // The answer's case category (docs/cases.md "Surveys"): the case it is about, else the
     // customer's latest case opened at or before the answer (any of their ids), else none.
-    std::lock_guard lock(mu_);
+    // Cases opened earlier in the same transaction count (one connection sees its own writes).
     if (r.case_id != 0) {
       auto c = LoadCase(r.case_id);
       if (c.ok()) r.case_category = c->category;
@@ -1378,22 +1420,28 @@ Result<feedback::RecordedSurvey> CaseManager::RecordSurvey(const feedback::Surve
       if (row) r.case_category = q.Text(0);
     }
   }
+  // A detractor (NPS 0–6, CSAT 1–2, CES 1–3) who wrote a comment gets a case (below). Its fields
+  // are checked before the answer is recorded, so a refused case never leaves the answer behind.
+  const bool opens_case = r.customer != 0 && !r.comment.empty() && feedback::BandOf(r.kind, r.score) == feedback::Band::kLow;
+  if (opens_case) {
+    RETURN_IF_ERROR(CheckText("channel", r.channel, 100));
+    RETURN_IF_ERROR(CheckText("category", given_category, 200));
+  }
   feedback::RecordedSurvey out;
-  ASSIGN_OR_RETURN(out.id, feedback_->Record(r));
+  ASSIGN_OR_RETURN(out.id, answers.Record(r));
   if (r.case_id != 0) {
     // The answer joins the case's audit trail (once: a replayed answer has the same id).
     const std::string field = fmt::format("response:{}", out.id);
-    auto linked = Mutate(r.case_id, 0, [&](Case& c, Ctx& ctx) -> Status {
+    auto linked = MutateInTx(r.case_id, 0, [&](Case& c, Ctx& ctx) -> Status {
       ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT 1 FROM case_audit WHERE case_id = ? AND action = 'survey' AND field = ?"));
       q.BindU64(1, c.id).Bind(2, field);
       ASSIGN_OR_RETURN(bool seen, q.Step());
       if (!seen) ctx.Audit("customer", "survey", field, "", fmt::format("{} {}", feedback::SurveyKindName(r.kind), r.score));
       return Status::Ok();
-    });
+    }, fx);
     if (!linked.ok() && !linked.status().Is(Code::kNotFound)) return linked.status();
   }
-  // A detractor (NPS 0–6, CSAT 1–2, CES 1–3) who wrote a comment gets a case.
-  if (r.customer != 0 && !r.comment.empty() && feedback::BandOf(r.kind, r.score) == feedback::Band::kLow) {
+  if (opens_case) {
     NewCase nc;
     nc.customer_id = r.customer;
     nc.channel = r.channel;
@@ -1409,10 +1457,48 @@ Result<feedback::RecordedSurvey> CaseManager::RecordSurvey(const feedback::Surve
     // the same case once (a Complaint Filed interaction uses its plain seq).
     nc.source_seq = r.source_seq != 0 ? (r.source_seq | (1ULL << 62)) : 0;
     nc.at_ms = r.source_seq != 0 ? r.at_ms : 0;
-    ASSIGN_OR_RETURN(Case c, OpenCase(nc));
+    ASSIGN_OR_RETURN(Case c, OpenInTx(nc, clock_->NowMillis(), fx));
     out.case_id = c.id;
   }
   return out;
+}
+
+std::vector<Status> CaseManager::ApplyStream(const std::vector<StreamWrite>& writes) {
+  std::vector<Status> results(writes.size());
+  if (writes.empty()) return results;
+  Status together = [&]() -> Status {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+    ASSIGN_OR_RETURN(auto answers, feedback_->BeginWrite());
+    Effects fx;
+    for (size_t i = 0; i < writes.size(); ++i) {
+      if (const auto* nc = std::get_if<NewCase>(&writes[i])) {
+        results[i] = OpenInTx(*nc, clock_->NowMillis(), &fx).status();
+      } else {
+        results[i] = RecordSurveyInTx(std::get<feedback::SurveyInput>(writes[i]), answers, &fx).status();
+      }
+      // Some errors (disk full, I/O) make SQLite roll the whole transaction back by itself; what
+      // followed would then run outside it, one statement at a time. Stop and go one by one.
+      if (!results[i].ok() && (!db_->in_transaction() || !answers.in_transaction()))
+        return results[i].WithContext("the stream's transaction was rolled back");
+    }
+    // feedback.db first: an answer whose case did not commit is completed by a replay (both keyed
+    // by the interaction's seq), never a case without its answer.
+    RETURN_IF_ERROR(answers.Commit());
+    RETURN_IF_ERROR(tx.Commit());
+    ApplyEffects(fx);
+    return Status::Ok();
+  }();
+  if (together.ok()) return results;
+  // Nothing of it is in cases.db (maybe in feedback.db, if only the second commit failed): each
+  // write again in its own transactions, as idempotent as ever (stream writes carry their seq).
+  LOG_EVERY_N_SEC(kWarn, 10, "cases: one transaction for {} stream writes failed, writing them one by one: {}",
+                  writes.size(), together.ToString());
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (const auto* nc = std::get_if<NewCase>(&writes[i])) results[i] = OpenCase(*nc).status();
+    else results[i] = RecordSurvey(std::get<feedback::SurveyInput>(writes[i])).status();
+  }
+  return results;
 }
 
 Result<feedback::ScoreReport> CaseManager::Scores(const feedback::ScoreQuery& query) {

@@ -10,7 +10,8 @@
 //   the case's stored deadline and dropped (no scan of all cases, no eager deletion).
 // - A breach is the first instant past a due time: a response at exactly the due instant is on
 //   time; `due + 1 ms` breaches, and the breach is recorded at `due + 1 ms`.
-// - Every change runs in one IMMEDIATE transaction under one mutex, bumps the case version and
+// - Every change runs in one IMMEDIATE transaction under one mutex (a committed batch of the
+//   interaction stream: one for all its writes, ApplyStream), bumps the case version and
 //   appends audit entries; callers may pass the version they read (expected_version) to refuse
 //   an update based on a stale read (FailedPrecondition) — no lost updates either way.
 //
@@ -25,6 +26,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "base/clock.h"
@@ -38,6 +40,9 @@
 namespace cairn::cases {
 
 enum class AssignmentStrategy { kNone, kRoundRobin, kLeastLoaded };
+
+// One write of the interaction stream (cases::Intake): a complaint's case or a survey answer.
+using StreamWrite = std::variant<NewCase, feedback::SurveyInput>;
 
 struct CaseManagerOptions {
   std::string dir;                // required: cases.db and feedback.db are created here
@@ -105,6 +110,16 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
   Result<feedback::CommentThemes> Themes(feedback::SurveyKind kind, int64_t from_ms, int64_t to_ms,
                                          size_t top) override;
 
+  // The writes of one committed batch of the interaction stream (cases::Intake), in order, in one
+  // transaction per file — feedback.db committed first, then cases.db — so a batch costs one
+  // fsync of each, not one per answer and case. Each write does what OpenCase / RecordSurvey do
+  // (a later one sees the cases earlier ones opened), and its Status is returned in its place: a
+  // refused write (malformed, InvalidArgument) writes nothing and leaves the others in. Idempotent when the writes
+  // carry their source_seq: a batch applied again (WAL replay) records nothing twice, also after
+  // a crash between the two commits. If the transaction fails as a whole, each write is made
+  // again in its own transactions. Listeners, timers and counters see only committed writes.
+  std::vector<Status> ApplyStream(const std::vector<StreamWrite>& writes);
+
   // Status changes (open, every transition) after they are durable, in commit order. Called
   // under the manager's lock: the listener must only queue (never call back into the manager,
   // never block). Null clears it. Set before traffic; thread-safe.
@@ -149,6 +164,7 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
 
  private:
   struct Ctx;
+  struct Effects;
   struct Timer {
     int64_t due;
     uint64_t case_id;
@@ -164,16 +180,22 @@ class CaseManager final : public CaseService, public feedback::FeedbackService {
 
   Result<uint64_t> ResolveCustomer(const std::string& customer, uint64_t given) const;
   Result<Case> LoadCase(uint64_t id);
-  Result<Case> OpenLocked(const NewCase& request, int64_t now);
+  // The writes, inside the caller's transaction on db_ (and `answers`, feedback.db's); each is all
+  // or nothing by itself (a savepoint) and stages what happens in memory after commit in `fx`.
+  // Require mu_.
+  Result<Case> OpenInTx(const NewCase& request, int64_t now, Effects* fx);
+  Result<Case> MutateInTx(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn,
+                          Effects* fx);
+  Result<feedback::RecordedSurvey> RecordSurveyInTx(const feedback::SurveyInput& input,
+                                                    feedback::FeedbackStore::Writer& answers, Effects* fx);
+  void ApplyEffects(const Effects& fx);  // requires mu_; after the commit
   Status WriteCase(Case* c, bool insert);
   Status WriteCtx(const Case& c, Ctx& ctx);  // audit, escalations (and their outbox rows)
   Status WriteEvent(const Case& c, std::optional<CaseStatus> from, const std::string& actor, int64_t at_ms, Ctx& ctx);
-  void NotifyOutbox(const Ctx& ctx);  // requires mu_
   Result<Case> Mutate(uint64_t id, int64_t expected_version, const std::function<Status(Case&, Ctx&)>& fn);
   void PushTimers(const Case& c);
   uint64_t Canonical(uint64_t id) const { return options_.canonical ? options_.canonical(id) : id; }
   std::vector<uint64_t> MembersOf(uint64_t root) const;
-  void Emit(const Case& c, std::optional<CaseStatus> from, const std::string& actor, int64_t at_ms);
 
   std::shared_ptr<const BusinessCalendar> CalendarOf(const std::string& name) const;
   void StartSla(Case& c);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/logging.h"
@@ -48,8 +49,9 @@ bool Num(simdjson::dom::object props, std::string_view key, double* out) {
 }
 
 // One survey answer of a Survey Responded interaction.
-Status RecordAnswer(CaseManager* cases, const store::Interaction& r, simdjson::dom::object props, uint64_t customer,
-                            const std::string& channel, feedback::SurveyKind kind, double score, bool with_comment) {
+Result<feedback::SurveyInput> MakeAnswer(const store::Interaction& r, simdjson::dom::object props, uint64_t customer,
+                                         const std::string& channel, feedback::SurveyKind kind, double score,
+                                         bool with_comment) {
   const char* name = kind == feedback::SurveyKind::kNps ? "nps" : kind == feedback::SurveyKind::kCsat ? "csat" : "ces";
   if (score != std::floor(score) || score < -1e6 || score > 1e6)
     return InvalidArgument(fmt::format("properties.{}: an integer score is required", name));
@@ -72,7 +74,7 @@ Status RecordAnswer(CaseManager* cases, const store::Interaction& r, simdjson::d
   // (docs/format/cases.md), so one interaction's several scores replay once each.
   resp.source_seq = r.seq | (kind == feedback::SurveyKind::kCsat ? (1ULL << 60)
                              : kind == feedback::SurveyKind::kCes ? (1ULL << 61) : 0);
-  return cases->RecordSurvey(in).status();
+  return in;
 }
 
 }  // namespace
@@ -85,17 +87,39 @@ Intake::Intake(CaseManager* cases, std::function<uint64_t(uint64_t)> canonical, 
 }
 
 void Intake::OnCommit(const store::Batch& batch) {
-  for (const auto& r : batch.interactions) {
+  std::vector<StreamWrite> writes;
+  std::vector<size_t> owner;  // writes[i] comes from batch.interactions[owner[i]]
+  std::vector<std::pair<size_t, Status>> refused;  // (interaction, error)
+  for (size_t i = 0; i < batch.interactions.size(); ++i) {
+    const auto& r = batch.interactions[i];
     if (!Wants(r)) continue;
-    Status s = Apply(r);
-    if (!s.ok()) {
-      skipped_->Inc();
-      LOG_EVERY_N_SEC(kWarn, 10, "cases: skipped {} seq {}: {}", r.event, r.seq, s.ToString());
-    }
+    Status s = Parse(r, &writes);
+    owner.resize(writes.size(), i);
+    if (!s.ok()) refused.emplace_back(i, std::move(s));
+  }
+  if (writes.empty() && refused.empty()) return;  // the common batch: no transaction at all
+  std::vector<Status> results = cases_->ApplyStream(writes);
+  for (size_t w = 0; w < writes.size(); ++w)
+    if (!results[w].ok()) refused.emplace_back(owner[w], std::move(results[w]));
+  // One count per interaction, with its first error (a parse error comes before its writes').
+  std::stable_sort(refused.begin(), refused.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t k = 0; k < refused.size(); ++k) {
+    if (k > 0 && refused[k].first == refused[k - 1].first) continue;
+    const auto& r = batch.interactions[refused[k].first];
+    skipped_->Inc();
+    LOG_EVERY_N_SEC(kWarn, 10, "cases: skipped {} seq {}: {}", r.event, r.seq, refused[k].second.ToString());
   }
 }
 
 Status Intake::Apply(const store::Interaction& r) {
+  std::vector<StreamWrite> writes;
+  Status first_error = Parse(r, &writes);
+  for (Status& s : cases_->ApplyStream(writes))
+    if (!s.ok() && first_error.ok()) first_error = std::move(s);
+  return first_error;
+}
+
+Status Intake::Parse(const store::Interaction& r, std::vector<StreamWrite>* writes) const {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(r.payload).get(doc) != simdjson::SUCCESS) return InvalidArgument("payload: not JSON");
@@ -133,7 +157,8 @@ Status Intake::Apply(const store::Interaction& r) {
     nc.message_id = r.message_id;
     nc.source_seq = r.seq;
     nc.at_ms = r.received_at_ms;
-    return cases_->OpenCase(nc).status();
+    writes->push_back(std::move(nc));
+    return Status::Ok();
   }
 
   // Two shapes. DOMAIN.md's: the scores as properties `nps`, `csat`, `ces` (any of them, one
@@ -160,10 +185,11 @@ Status Intake::Apply(const store::Interaction& r) {
     if (!Num(props, "score", &score)) return InvalidArgument("properties.score: required, an integer");
     answers.push_back({*k, score});
   }
-  Status first_error;
+  Status first_error;  // a malformed score is refused; the interaction's other scores still count
   for (size_t i = 0; i < answers.size(); ++i) {
-    Status s = RecordAnswer(cases_, r, props, customer, channel, answers[i].kind, answers[i].score, /*with_comment=*/i == 0);
-    if (!s.ok() && first_error.ok()) first_error = s;
+    auto in = MakeAnswer(r, props, customer, channel, answers[i].kind, answers[i].score, /*with_comment=*/i == 0);
+    if (in.ok()) writes->push_back(std::move(in).value());
+    else if (first_error.ok()) first_error = in.status();
   }
   return first_error;
 }

@@ -19,6 +19,7 @@
 // Thread-safe (CaseManager is).
 
 #include <functional>
+#include <vector>
 
 #include "base/metrics.h"
 #include "cases/case_manager.h"
@@ -39,11 +40,17 @@ class Intake {
     return r.type == store::MessageType::kTrack && (r.event == kComplaintEvent || r.event == kSurveyEvent);
   }
 
+  // Every complaint and answer of the batch in one CaseManager::ApplyStream: one transaction (one
+  // fsync) per file for the batch, not one per interaction.
   void OnCommit(const store::Batch& batch);
   // One interaction; InvalidArgument naming the property when it is malformed.
   Status Apply(const store::Interaction& r);
 
  private:
+  // The case / answers one interaction makes, appended to `writes`; InvalidArgument (and nothing
+  // appended) when it is malformed.
+  Status Parse(const store::Interaction& r, std::vector<StreamWrite>* writes) const;
+
   CaseManager* cases_;
   std::function<uint64_t(uint64_t)> canonical_;
   metrics::Counter* skipped_;

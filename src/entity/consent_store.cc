@@ -123,6 +123,7 @@ Result<std::unique_ptr<ConsentStore>> ConsentStore::Open(const std::string& path
   SqliteOptions so;
   so.full_sync = true;  // an acknowledged consent survives a power cut (docs/format/consents.md)
   so.cache_bytes = 4u << 20;
+  so.commits = options.commits;
   ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, so));
   RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1}));
   ASSIGN_OR_RETURN(int64_t applied, db->QueryInt("SELECT value FROM meta WHERE key = 'applied_seq'"));

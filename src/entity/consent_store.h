@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "base/result.h"
 #include "entity/consent_service.h"
 #include "store/interaction.h"
@@ -46,6 +47,8 @@ class SqliteDb;
 
 struct ConsentStoreOptions {
   Clock* clock = nullptr;  // recorded_at and expiry; default the real clock
+  // Counted on every committed write transaction of consents.db (one fsync each). Default none.
+  metrics::Counter* commits = nullptr;
 };
 
 // The answer for one (purpose, channel) of one customer.

@@ -136,6 +136,34 @@ TEST(ConsentStoreTest, ApplyBatchIsIdempotentAndSurvivesReopen) {
   EXPECT_EQ(h[2].purpose, "analytics");
 }
 
+// A committed batch with many statements is one transaction on consents.db (one fsync), and a
+// replay of it (WAL recovery) none.
+TEST(ConsentStoreTest, ABatchOfStatementsIsOneCommitAndItsReplayNone) {
+  testutil::TempDir tmp;
+  FakeClock clock(1'000'000);
+  metrics::Counter commits;
+  ASSIGN_OR_FAIL(auto store, ConsentStore::Open(tmp.path() + "/consents.db", {&clock, &commits}));
+  store::Batch b;
+  b.first_seq = 500;
+  for (uint64_t i = 0; i < 30; ++i) {
+    const uint64_t seq = b.first_seq + i;
+    if (i % 2 == 0) {
+      b.interactions.push_back(Track(i + 1, seq, 10 + i, R"({"purpose":"marketing","channel":"email","granted":true})"));
+    } else {
+      b.interactions.push_back(Identify(i + 1, seq, 10 + i, R"({"consent":{"analytics":false,"marketing.sms":true}})"));
+    }
+  }
+  const uint64_t before = commits.Value();
+  ASSERT_OK(store->ApplyBatch(b));
+  EXPECT_EQ(commits.Value(), before + 1);
+  ASSERT_OK(store->ApplyBatch(b));  // replay: nothing written, no transaction
+  EXPECT_EQ(commits.Value(), before + 1);
+  ASSIGN_OR_FAIL(auto marketing, store->RecordsForPurpose("marketing"));
+  EXPECT_EQ(marketing.size(), 30u);  // 15 tracks + 15 identifies' marketing.sms, once each
+  ASSIGN_OR_FAIL(auto analytics, store->RecordsForPurpose("analytics"));
+  EXPECT_EQ(analytics.size(), 15u);
+}
+
 TEST(ConsentStoreTest, CurrentAndVerdictFollowTheLatestStatementAcrossMembers) {
   testutil::TempDir tmp;
   const std::string dir = tmp.path();

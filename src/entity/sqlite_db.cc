@@ -165,6 +165,13 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, const 
     }
   }
   RETURN_IF_ERROR(db->Exec(options.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+  if (options.commits != nullptr) {
+    // Called just before a write transaction commits; 0 lets it commit.
+    sqlite3_commit_hook(raw, [](void* counter) {
+      static_cast<metrics::Counter*>(counter)->Inc();
+      return 0;
+    }, options.commits);
+  }
   // A negative cache_size is in KiB.
   RETURN_IF_ERROR(db->Exec(fmt::format("PRAGMA cache_size=-{}", std::max<size_t>(options.cache_bytes >> 10, 64))));
   return db;
@@ -296,6 +303,28 @@ Transaction::~Transaction() {
   if (!db_ || !db_->in_transaction()) return;  // committed, or SQLite already rolled back
   Status s = db_->Exec("ROLLBACK");
   if (!s.ok()) LOG_ERROR("rollback failed: {}", s.ToString());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Savepoint
+
+Result<Savepoint> Savepoint::Begin(SqliteDb* db) {
+  RETURN_IF_ERROR(db->Exec("SAVEPOINT step"));
+  return Savepoint(db);
+}
+
+Status Savepoint::Release() {
+  Status s = db_->Exec("RELEASE step");
+  if (s.ok()) db_ = nullptr;
+  return s;
+}
+
+Savepoint::~Savepoint() {
+  // Nested savepoints share the name: ROLLBACK TO / RELEASE act on the innermost, this one.
+  if (!db_ || !db_->in_transaction()) return;  // released, or SQLite already rolled everything back
+  Status s = db_->Exec("ROLLBACK TO step");
+  if (s.ok()) s = db_->Exec("RELEASE step");
+  if (!s.ok()) LOG_ERROR("rollback to savepoint failed: {}", s.ToString());
 }
 
 }  // namespace cairn::entity

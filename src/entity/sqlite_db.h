@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/result.h"
 #include "base/status.h"
 
@@ -47,6 +48,9 @@ struct SqliteOptions {
   // SQLite's page cache for this connection. SQLite's default (2 MB) makes a growing database
   // re-read its B-tree pages with pread on every statement. Default 32 MiB (allocated as used).
   size_t cache_bytes = 32u << 20;
+  // Counted on every committed write transaction (sqlite3_commit_hook): with full_sync, each is
+  // one fsync of the -wal file, so /metrics shows who syncs how often. Default none.
+  metrics::Counter* commits = nullptr;
 };
 
 // A prepared statement borrowed from SqliteDb's cache. Bind parameters (1-based), then Step() for
@@ -159,6 +163,22 @@ class Transaction {
  private:
   explicit Transaction(SqliteDb* db) : db_(db) {}
   SqliteDb* db_;  // null once committed, rolled back or moved from
+};
+
+// Savepoint: a part of an open transaction that is all or nothing by itself (SAVEPOINT, then
+// RELEASE on Release(), or ROLLBACK TO + RELEASE on destruction), so one failed step undoes only
+// its own writes and the transaction goes on. Must end before its transaction does.
+class Savepoint {
+ public:
+  static Result<Savepoint> Begin(SqliteDb* db);
+  Savepoint(Savepoint&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Savepoint& operator=(Savepoint&&) = delete;
+  ~Savepoint();
+  Status Release();
+
+ private:
+  explicit Savepoint(SqliteDb* db) : db_(db) {}
+  SqliteDb* db_;  // null once released, rolled back or moved from
 };
 
 }  // namespace cairn::entity

@@ -112,6 +112,67 @@ TEST_F(SqliteDbTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(Count(), 1);
 }
 
+// A savepoint undoes only its own writes; the transaction around it goes on and commits the rest.
+TEST_F(SqliteDbTest, SavepointUndoesOnlyItsOwnWritesUnlessReleased) {
+  auto txn = Transaction::Begin(db_.get(), Transaction::Mode::kImmediate);
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES ('a', 1)").ok());
+  {
+    auto undone = Savepoint::Begin(db_.get());
+    ASSERT_TRUE(undone.ok());
+    ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES ('b', 2)").ok());
+    {
+      auto inner = Savepoint::Begin(db_.get());  // nested: released into the outer one
+      ASSERT_TRUE(inner.ok());
+      ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES ('c', 3)").ok());
+      ASSERT_TRUE(inner->Release().ok());
+    }
+  }  // not released: b and c are gone
+  EXPECT_TRUE(db_->in_transaction());
+  {
+    auto kept = Savepoint::Begin(db_.get());
+    ASSERT_TRUE(kept.ok());
+    ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES ('d', 4)").ok());
+    ASSERT_TRUE(kept->Release().ok());
+  }
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_EQ(Count(), 2);
+  auto keys = db_->QueryInt("SELECT sum(v) FROM t");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(*keys, 1 + 4);
+}
+
+// SqliteOptions::commits counts committed write transactions: one for a transaction of many
+// statements, one per autocommitted statement, none for a rollback or a read.
+TEST(SqliteDbCommitsTest, CountsCommittedWriteTransactions) {
+  testutil::TempDir dir;
+  metrics::Counter commits;
+  SqliteOptions o;
+  o.commits = &commits;
+  auto db = SqliteDb::Open(dir.Sub("c.db"), o);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (v INTEGER)").ok());
+  const uint64_t before = commits.Value();
+  EXPECT_GE(before, 1u);
+  {
+    auto txn = Transaction::Begin(db->get(), Transaction::Mode::kImmediate);
+    ASSERT_TRUE(txn.ok());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE((*db)->Exec("INSERT INTO t VALUES (1)").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  EXPECT_EQ(commits.Value(), before + 1);
+  ASSERT_TRUE((*db)->Exec("INSERT INTO t VALUES (2)").ok());
+  ASSERT_TRUE((*db)->Exec("INSERT INTO t VALUES (3)").ok());
+  EXPECT_EQ(commits.Value(), before + 3);
+  {
+    auto txn = Transaction::Begin(db->get(), Transaction::Mode::kImmediate);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO t VALUES (4)").ok());
+  }  // rolled back
+  ASSERT_TRUE((*db)->QueryInt("SELECT count(*) FROM t").ok());
+  EXPECT_EQ(commits.Value(), before + 3);
+}
+
 TEST_F(SqliteDbTest, MigrateCreatesUpgradesAndRefusesNewerOrForeignFiles) {
   const uint32_t app = 0x54455354;
   std::vector<std::string_view> v1 = {

@@ -73,9 +73,10 @@ std::optional<GroupBy> ParseGroupBy(std::string_view n) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& path) {
+Result<std::unique_ptr<FeedbackStore>> FeedbackStore::Open(const std::string& path, metrics::Counter* commits) {
   entity::SqliteOptions options;
   options.full_sync = true;  // answers from the stream must be durable before the WAL may drop them
+  options.commits = commits;
   ASSIGN_OR_RETURN(auto db, entity::SqliteDb::Open(path, options));
   RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1}));
   std::unique_ptr<FeedbackStore> store(new FeedbackStore(std::move(db)));
@@ -164,21 +165,39 @@ Result<uint64_t> FeedbackStore::Record(const SurveyResponse& response) {
 Result<std::vector<uint64_t>> FeedbackStore::RecordAll(const std::vector<SurveyResponse>& responses) {
   for (const auto& r : responses) RETURN_IF_ERROR(ValidateScore(r.kind, r.score));
   std::vector<uint64_t> ids;
-  std::vector<const SurveyResponse*> added;
-  std::lock_guard lock(db_mu_);
-  {
-    ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
-    for (const auto& r : responses) {
-      bool inserted = false;
-      ASSIGN_OR_RETURN(uint64_t id, RecordLocked(r, &inserted));
-      ids.push_back(id);
-      if (inserted) added.push_back(&r);
-    }
-    RETURN_IF_ERROR(tx.Commit());
+  ASSIGN_OR_RETURN(Writer w, BeginWrite());
+  for (const auto& r : responses) {
+    ASSIGN_OR_RETURN(uint64_t id, w.Record(r));
+    ids.push_back(id);
   }
-  std::unique_lock cols(cols_mu_);
-  for (const SurveyResponse* r : added) AppendColumns(*r);
+  RETURN_IF_ERROR(w.Commit());
   return ids;
+}
+
+Result<FeedbackStore::Writer> FeedbackStore::BeginWrite() {
+  std::unique_lock lock(db_mu_);
+  ASSIGN_OR_RETURN(auto tx, entity::Transaction::Begin(db_.get(), entity::Transaction::Mode::kImmediate));
+  return Writer(this, std::move(lock), std::move(tx));
+}
+
+FeedbackStore::Writer::~Writer() = default;  // tx_ rolls back unless committed, then lock_ unlocks
+
+Result<uint64_t> FeedbackStore::Writer::Record(const SurveyResponse& r) {
+  // RecordLocked is one SELECT and at most one INSERT (atomic by itself): a refusal writes nothing.
+  bool inserted = false;
+  ASSIGN_OR_RETURN(uint64_t id, store_->RecordLocked(r, &inserted));
+  if (inserted) added_.push_back(r);
+  return id;
+}
+
+Status FeedbackStore::Writer::Commit() {
+  if (committed_) return FailedPrecondition("feedback.db: write already committed");
+  RETURN_IF_ERROR(tx_.Commit());
+  committed_ = true;
+  std::unique_lock cols(store_->cols_mu_);
+  for (const SurveyResponse& r : added_) store_->AppendColumns(r);
+  added_.clear();
+  return Status::Ok();
 }
 
 size_t FeedbackStore::size() const {

@@ -22,6 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/result.h"
 #include "entity/sqlite_db.h"
 #include "feedback/comments.h"
@@ -75,12 +76,41 @@ struct ScoreReport {
 
 class FeedbackStore {
  public:
-  static Result<std::unique_ptr<FeedbackStore>> Open(const std::string& path);
+  // `commits` (optional) counts feedback.db's committed write transactions (one fsync each).
+  static Result<std::unique_ptr<FeedbackStore>> Open(const std::string& path, metrics::Counter* commits = nullptr);
   ~FeedbackStore();
+
+  // One write transaction for several answers (the interaction stream: one commit, one fsync,
+  // per committed batch). It holds the store's write lock from BeginWrite until Commit or its
+  // destruction (uncommitted = rolled back, nothing recorded). Answers become visible to Scores
+  // at Commit. Move-only; not thread-safe itself.
+  class Writer {
+   public:
+    Writer(Writer&&) noexcept = default;
+    Writer& operator=(Writer&&) = delete;
+    ~Writer();
+    // As FeedbackStore::Record, inside the transaction; all or nothing per answer (a refused one
+    // leaves no trace and the transaction goes on).
+    Result<uint64_t> Record(const SurveyResponse& response);
+    Status Commit();
+    // False once SQLite has rolled the transaction back by itself (some I/O errors do).
+    bool in_transaction() const { return !committed_ && store_->db_->in_transaction(); }
+
+   private:
+    friend class FeedbackStore;
+    Writer(FeedbackStore* store, std::unique_lock<std::mutex> lock, entity::Transaction tx)
+        : store_(store), lock_(std::move(lock)), tx_(std::move(tx)) {}
+    FeedbackStore* store_;
+    std::unique_lock<std::mutex> lock_;  // store_->db_mu_
+    entity::Transaction tx_;
+    std::vector<SurveyResponse> added_;  // inserted (not replays): appended to the columns at Commit
+    bool committed_ = false;
+  };
+  Result<Writer> BeginWrite();
 
   // Validates (kind/score range, InvalidArgument naming the field) and stores. Returns the id.
   Result<uint64_t> Record(const SurveyResponse& response);
-  // Several answers in one transaction (the interaction stream's path). Ids in order.
+  // Several answers in one transaction, all or none. Ids in order.
   Result<std::vector<uint64_t>> RecordAll(const std::vector<SurveyResponse>& responses);
 
   ScoreReport Scores(const ScoreQuery& query) const;
