@@ -23,14 +23,19 @@ store::Interaction Track(uint64_t seq, uint64_t customer, std::string event, std
   return r;
 }
 
+CaseManagerOptions Options(const std::string& dir, FakeClock* clock, metrics::Registry* metrics) {
+  CaseManagerOptions o;
+  o.dir = dir;
+  o.clock = clock;
+  o.metrics = metrics;
+  return o;
+}
+
 TEST(Intake, ComplaintsAndSurveysFromTheStreamAreIdempotent) {
   testutil::TempDir dir;
   FakeClock clock;
   metrics::Registry metrics;
-  CaseManagerOptions o;
-  o.dir = dir.path();
-  o.clock = &clock;
-  o.metrics = &metrics;
+  CaseManagerOptions o = Options(dir.path(), &clock, &metrics);
   auto m = CaseManager::Open(o);
   ASSERT_TRUE(m.ok());
   CaseManager* cases = m->get();
@@ -83,10 +88,7 @@ TEST(Intake, DomainShapeRecordsEveryScoreOfOneAnswerOnce) {
   testutil::TempDir dir;
   FakeClock clock;
   metrics::Registry metrics;
-  CaseManagerOptions o;
-  o.dir = dir.path();
-  o.clock = &clock;
-  o.metrics = &metrics;
+  CaseManagerOptions o = Options(dir.path(), &clock, &metrics);
   auto m = CaseManager::Open(o);
   ASSERT_TRUE(m.ok());
   CaseManager* cases = m->get();
@@ -167,10 +169,7 @@ TEST(Intake, ABatchIsOneTransactionPerFileAndItsReplayRecordsNothingTwice) {
   metrics::Registry metrics;
   auto* cases_commits = metrics.GetCounter("cairn_sqlite_commits_total", "", "db=\"cases\"");
   auto* feedback_commits = metrics.GetCounter("cairn_sqlite_commits_total", "", "db=\"feedback\"");
-  CaseManagerOptions o;
-  o.dir = dir.path();
-  o.clock = &clock;
-  o.metrics = &metrics;
+  CaseManagerOptions o = Options(dir.path(), &clock, &metrics);
   std::vector<CaseEvent> events;
   const store::Batch batch = MixedBatch(1000, /*complaints=*/12, /*answers=*/30);
   {
@@ -219,11 +218,8 @@ TEST(Intake, ReplayAfterACrashBetweenTheTwoCommitsCompletesTheBatchOnce) {
   FakeClock clock;
   metrics::Registry metrics;
   const store::Batch batch = MixedBatch(2000, /*complaints=*/5, /*answers=*/9);
-  CaseManagerOptions o;
-  o.clock = &clock;
-  o.metrics = &metrics;
+  CaseManagerOptions o = Options(committed.path(), &clock, &metrics);
   {
-    o.dir = committed.path();
     auto m = CaseManager::Open(o);
     ASSERT_TRUE(m.ok());
     Intake intake(m->get(), [](uint64_t id) { return id; }, &metrics);
@@ -251,10 +247,7 @@ TEST(Intake, AMalformedInteractionDoesNotHoldBackItsBatch) {
   testutil::TempDir dir;
   FakeClock clock;
   metrics::Registry metrics;
-  CaseManagerOptions o;
-  o.dir = dir.path();
-  o.clock = &clock;
-  o.metrics = &metrics;
+  CaseManagerOptions o = Options(dir.path(), &clock, &metrics);
   auto m = CaseManager::Open(o);
   ASSERT_TRUE(m.ok());
   Intake intake(m->get(), [](uint64_t id) { return id; }, &metrics);
