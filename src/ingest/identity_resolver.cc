@@ -260,6 +260,11 @@ CustomerId IdentityResolver::Find(CustomerId id) const {
   return FindLocked(id);
 }
 
+void IdentityResolver::FindMany(std::span<const CustomerId> ids, CustomerId* roots) const {
+  std::shared_lock lock(mu_);
+  for (size_t i = 0; i < ids.size(); ++i) roots[i] = FindLocked(ids[i]);
+}
+
 CustomerId IdentityResolver::Lookup(std::string_view key) const {
   std::shared_lock lock(mu_);
   if (key.substr(0, 2) == "c:") {

@@ -22,10 +22,11 @@
 // customer). Find() maps any customer id to its survivor; Members() lists every id merged into it,
 // so a reader can collect interactions stored under the old ids.
 //
-// Thread-safety: Resolve/Apply take an exclusive lock; Find/Lookup/Members a shared one.
+// Thread-safety: Resolve/Apply take an exclusive lock; Find/FindMany/Lookup/Members a shared one.
 
 #include <cstdint>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -68,6 +69,9 @@ class IdentityResolver {
 
   // The surviving customer for any customer id (itself if never merged); 0 if unknown.
   store::CustomerId Find(store::CustomerId id) const;
+  // Find() of each of `ids` into roots[i], under one lock: for a reader resolving many customers
+  // at once (the journey rebuild, a block of customers at a time), one lock instead of one each.
+  void FindMany(std::span<const store::CustomerId> ids, store::CustomerId* roots) const;
   // The customer holding an identity: `key` is "u:<id>", "a:<id>", "e:<email>", "p:<phone>", or
   // "c:<number>" for an internal id. 0 if none.
   store::CustomerId Lookup(std::string_view key) const;

@@ -71,6 +71,13 @@ TEST_F(IdentityResolverTest, AliasMergesTwoUsers) {
   EXPECT_EQ(Alias("old-id", "new-id"), new_user);
   EXPECT_EQ(resolver_.Find(old_user), new_user);
   EXPECT_EQ(Track("old-id", ""), new_user);
+  // FindMany answers as Find does, id by id (unknown ids: 0).
+  const CustomerId ids[] = {new_user, old_user, 999};
+  CustomerId roots[3] = {7, 7, 7};
+  resolver_.FindMany(ids, roots);
+  EXPECT_EQ(roots[0], new_user);
+  EXPECT_EQ(roots[1], new_user);
+  EXPECT_EQ(roots[2], 0u);
 }
 
 TEST_F(IdentityResolverTest, AliasOfUnknownPreviousIdLinksIt) {

@@ -404,7 +404,13 @@ Status JourneyEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& pro
   // segment blocks, on rebuild_threads customer ranges; customers with merged-in ids afterwards.
   RebuildScanOptions scan;
   scan.threads = options_.rebuild_threads;
-  if (identity_) scan.canonical = [this](store::CustomerId c) { return Canonical(c); };
+  if (identity_) {
+    scan.canonical = [this](std::span<const store::CustomerId> ids, store::CustomerId* roots) {
+      identity_->FindMany(ids, roots);
+      for (size_t i = 0; i < ids.size(); ++i)
+        if (!roots[i]) roots[i] = ids[i];  // as Canonical(): an id the resolver does not know is its own
+    };
+  }
   scan.progress = progress;
   Result<RebuildScanResult> scanned = DeriveSnapshot(*snap, *d, scan);
   std::unordered_map<store::CustomerId, Entry> fresh;

@@ -96,17 +96,7 @@ class Source {
     out->type = type;
     out->payload = {};
     out->payload_padded = false;
-    if (in && in->needs_payload) {
-      // Most blocks of a customer-clustered store hold no row a `where` rule reads: their payload
-      // column (the bulk of the bytes) is never decompressed.
-      if (!payload_loaded_) {
-        RETURN_IF_ERROR(reader_->ReadBlock(block_, seg::Bit(seg::Column::kPayload), &payloads_));
-        payload_loaded_ = true;
-      }
-      const auto& p = payloads_.payload;
-      out->payload = p[row_];
-      out->payload_padded = p.data.size() - p.offsets[row_ + 1] >= 64;
-    }
+    if (in && in->needs_payload) RETURN_IF_ERROR(Payload(out));
     return Status::Ok();
   }
 
@@ -115,10 +105,50 @@ class Source {
     return Settle();
   }
 
+  // Appends the customers of the rows ahead that are already decoded (the rest of a segment's
+  // block; up to kMemAhead rows of the memtable), from the current row's, ascending.
+  void Ahead(std::vector<CustomerId>* out) const {
+    if (customer_ == kNone) return;
+    const size_t begin = out->size();
+    if (mem_) {
+      for (size_t i = row_; i < end_ && i < row_ + kMemAhead; ++i)
+        if (out->size() == begin || out->back() != (*mem_)[i].customer) out->push_back((*mem_)[i].customer);
+      return;
+    }
+    for (size_t i = row_; i < cols_.rows && cols_.customer[i] < hi_; ++i)
+      if (out->size() == begin || out->back() != cols_.customer[i]) out->push_back(cols_.customer[i]);
+  }
+
  private:
+  // The current row's payload, from its frame (decoded in place, padded for simdjson). A block's
+  // payload column is read when one of its rows first needs a payload, and of it only the frames
+  // (~16 KiB raw) holding such rows are decompressed, each once: rows come in block order, so
+  // frames are visited in order too. No payload is copied.
+  Status Payload(RowView* out) {
+    if (!region_loaded_) {
+      RETURN_IF_ERROR(reader_->ReadByteColumnRegion(block_, seg::Column::kPayload, &region_));
+      region_loaded_ = true;
+      frame_ = 0;
+      frame_decoded_ = false;
+    }
+    const auto& frames = region_.frames;
+    while (row_ >= frames[frame_].first_row + frames[frame_].rows) {
+      ++frame_;
+      frame_decoded_ = false;
+    }
+    if (!frame_decoded_) {
+      RETURN_IF_ERROR(reader_->ReadFrame(region_, frame_, &frame_rows_));
+      frame_decoded_ = true;
+    }
+    static_assert(store::column::kFramePadding >= 64, "RowView::payload_padded promises 64 bytes");
+    out->payload = frame_rows_[row_ - frames[frame_].first_row];
+    out->payload_padded = true;
+    return Status::Ok();
+  }
+
   Status LoadBlock() {
     RETURN_IF_ERROR(reader_->ReadBlock(block_, kColumns, &cols_));
-    payload_loaded_ = false;
+    region_loaded_ = false;
     read_->fetch_add(cols_.rows, std::memory_order_relaxed);
     return Status::Ok();
   }
@@ -140,6 +170,8 @@ class Source {
     return Status::Ok();
   }
 
+  static constexpr size_t kMemAhead = 4096;
+
   const store::SegmentReader* reader_ = nullptr;
   const std::vector<store::Interaction>* mem_ = nullptr;
   const JourneyMap* map_ = nullptr;
@@ -147,8 +179,11 @@ class Source {
   std::vector<const EventInfo*> codes_;
   CustomerId lo_ = 0, hi_ = kNone, customer_ = kNone;
   size_t block_ = 0, row_ = 0, end_ = 0;
-  store::FixedColumns cols_, payloads_;
-  bool payload_loaded_ = false;
+  store::FixedColumns cols_;
+  store::ByteColumnRegion region_;          // the current block's payload column, once a row needs it
+  store::column::DecodedFrame frame_rows_;  // frame frame_ of it, once decoded
+  size_t frame_ = 0;
+  bool region_loaded_ = false, frame_decoded_ = false;
   std::atomic<uint64_t>* read_ = nullptr;
 };
 
@@ -167,6 +202,34 @@ struct Shard {
   }
 };
 
+// The canonical ids of the customers the scan reaches, resolved a batch at a time: the customers
+// of every source's decoded rows ahead, in one call (one lock of the identity resolver, which both
+// shard threads and live ingest take) instead of one call per customer.
+class Roots {
+ public:
+  explicit Roots(const RebuildScanOptions& o) : o_(o) {}
+  // The root of c, the smallest current customer of `sources`; c never decreases between calls.
+  CustomerId Of(CustomerId c, const std::vector<Source>& sources) {
+    if (!o_.canonical) return c;
+    while (pos_ < ids_.size() && ids_[pos_] < c) ++pos_;
+    if (pos_ == ids_.size() || ids_[pos_] != c) {
+      ids_.clear();
+      for (const Source& s : sources) s.Ahead(&ids_);  // c is the first customer of one of them
+      std::sort(ids_.begin(), ids_.end());
+      ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+      roots_.resize(ids_.size());
+      o_.canonical(ids_, roots_.data());
+      pos_ = std::lower_bound(ids_.begin(), ids_.end(), c) - ids_.begin();
+    }
+    return roots_[pos_];
+  }
+
+ private:
+  const RebuildScanOptions& o_;
+  std::vector<CustomerId> ids_, roots_;  // ascending ids and their roots
+  size_t pos_ = 0;
+};
+
 // Derives every customer of [shard->lo, shard->hi).
 Status DeriveShard(const store::Snapshot& snap, const std::vector<store::Interaction>& mem, const Deriver& d,
                    const RebuildScanOptions& o, std::atomic<uint64_t>* read, Shard* shard) {
@@ -181,8 +244,19 @@ Status DeriveShard(const store::Snapshot& snap, const std::vector<store::Interac
   for (Source& s : sources) RETURN_IF_ERROR(s.Start(read));
 
   std::vector<Source*> live;
+  Roots roots(o);
   RowView row;
   const EventInfo* info = nullptr;
+  // Each customer's history is folded into this one (its vectors keep their capacity from customer
+  // to customer) and then copied out at its exact size: one allocation per vector and customer
+  // instead of growing 4, 8, 16, ... (and no capacity left unused in the result).
+  History scratch;
+  auto keep_history = [&scratch](DerivedState* out) {
+    out->h.transitions.assign(scratch.transitions.begin(), scratch.transitions.end());
+    out->h.emotion.assign(scratch.emotion.begin(), scratch.emotion.end());
+    scratch.transitions.clear();
+    scratch.emotion.clear();
+  };
   while (true) {
     CustomerId c = kNone;
     for (const Source& s : sources) c = std::min(c, s.customer());
@@ -190,7 +264,7 @@ Status DeriveShard(const store::Snapshot& snap, const std::vector<store::Interac
     live.clear();
     for (Source& s : sources)
       if (s.customer() == c) live.push_back(&s);
-    const CustomerId root = o.canonical ? o.canonical(c) : c;
+    const CustomerId root = roots.Of(c, sources);
     if (root != c || snap.Hidden(c)) {
       // Erased (not yet compacted away), or merged into another customer: that one's timeline
       // interleaves several ids, and the caller folds it from all of them.
@@ -205,9 +279,10 @@ Status DeriveShard(const store::Snapshot& snap, const std::vector<store::Interac
       out.s = d.Initial(c, s.timestamp());
       while (s.customer() == c) {
         RETURN_IF_ERROR(s.Row(&row, &info));
-        d.Apply(&out.s, &out.h, row, info);
+        d.Apply(&out.s, &scratch, row, info);
         RETURN_IF_ERROR(s.Next());
       }
+      keep_history(&out);
       continue;
     }
     // Several sources (segments not yet compacted together, the memtable): merge by (timestamp, seq).
@@ -222,9 +297,10 @@ Status DeriveShard(const store::Snapshot& snap, const std::vector<store::Interac
       if (first) out.s = d.Initial(c, next->timestamp());
       first = false;
       RETURN_IF_ERROR(next->Row(&row, &info));
-      d.Apply(&out.s, &out.h, row, info);
+      d.Apply(&out.s, &scratch, row, info);
       RETURN_IF_ERROR(next->Next());
     }
+    keep_history(&out);
   }
   return Status::Ok();
 }

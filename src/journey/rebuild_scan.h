@@ -4,7 +4,8 @@
 //
 // It reads the store on the column path: each segment block's customer, timestamp, event, type,
 // seq and revenue columns (a block's payloads only once a row of it needs one: a map rule with
-// `where` conditions, or an identify read by persona trait rules), plus the memtable's rows. The
+// `where` conditions, or an identify read by persona trait rules; then only the frames holding
+// such rows are decompressed, and parsed in place), plus the memtable's rows. The
 // sources are each ordered by (customer, timestamp, seq), so a k-way merge over them by customer
 // yields each customer's timeline in order with no grouping or sorting: the state is folded row by
 // row as the scan passes and nothing but the finished states is kept. Customers are split into
@@ -19,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "base/result.h"
@@ -37,9 +39,10 @@ struct RebuildScanOptions {
   // Customer ranges derived in parallel, one thread each (without `progress` the caller's thread
   // runs one). Default 2.
   int threads = 2;
-  // The canonical customer of a raw id (identity merges). Called once per run of a customer's rows
-  // from every shard thread, so it must be thread-safe. Unset: every id is its own customer.
-  std::function<store::CustomerId(store::CustomerId)> canonical;
+  // The canonical customers of raw ids (identity merges): roots[i] for ids[i] (ascending, unique).
+  // Called with the customers ahead of the scan, a block of them at a time, from every shard
+  // thread, so it must be thread-safe. Unset: every id is its own customer.
+  std::function<void(std::span<const store::CustomerId> ids, store::CustomerId* roots)> canonical;
   // Called every 100 ms or so, on the caller's thread only, with the rows read so far and the total.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };

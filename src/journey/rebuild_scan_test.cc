@@ -64,7 +64,9 @@ TEST(RebuildScanTest, EqualsLiveStateOverSegmentsAndMemtableForAnyShardCount) {
     SCOPED_TRACE("threads " + std::to_string(threads));
     RebuildScanOptions o;
     o.threads = threads;
-    o.canonical = [identity](store::CustomerId c) { return identity->Find(c); };
+    o.canonical = [identity](std::span<const store::CustomerId> ids, store::CustomerId* roots) {
+      identity->FindMany(ids, roots);
+    };
     uint64_t last_done = 0, reports = 0;
     o.progress = [&](uint64_t done, uint64_t total) {
       EXPECT_LE(done, total);

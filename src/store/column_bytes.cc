@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include "base/check.h"
@@ -141,46 +142,85 @@ Status ParseByteHead(std::string_view head, uint32_t rows, uint64_t region_size,
   return Status::Ok();
 }
 
-Status DecodeByteFrame(const ByteFrame& frame, std::string_view stored, std::span<const RowRange> ranges,
-                       ByteColumn* out) {
+namespace {
+
+// Verifies a frame's stored bytes: size, crc, and for zstd the content size its header declares.
+Status CheckFrame(const ByteFrame& frame, std::string_view stored) {
   if (stored.size() != frame.stored_size) return Bad("truncated frame");
   if (crc32c::Value(stored) != crc32c::Unmask(frame.masked_crc)) return Bad("frame checksum mismatch");
+  // raw_size is checksummed, but bound it by zstd's own frame header too before allocating.
+  if (frame.method == kFrameZstd && ZSTD_getFrameContentSize(stored.data(), stored.size()) != frame.raw_size) {
+    return Bad("frame size mismatch");
+  }
+  return Status::Ok();
+}
+
+// Decompresses a checked zstd frame into dst[0, raw_size).
+Status Inflate(const ByteFrame& frame, std::string_view stored, char* dst) {
+  const size_t n = ZSTD_decompressDCtx(ThreadDCtx(), dst, frame.raw_size, stored.data(), stored.size());
+  if (ZSTD_isError(n) || n != frame.raw_size) return Bad("frame does not decompress");
+  return Status::Ok();
+}
+
+// Parses a raw frame's value lengths: (*starts)[i] is where row i's value begins in `raw`,
+// (*starts)[rows] where the frame ends. Corruption unless the values fill the frame exactly.
+Status FrameStarts(std::string_view raw, uint32_t rows, std::vector<uint64_t>* starts) {
+  const char* p = raw.data();
+  const char* limit = raw.data() + raw.size();
+  // Lengths first, then bytes: the lengths are turned into starts once the first value's is known.
+  starts->resize(rows + 1);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < rows; ++i) {
+    uint64_t len;
+    if (!GetVarint64(p, limit, &len) || len > static_cast<uint64_t>(limit - p)) return Bad("bad value length");
+    (*starts)[i] = total;
+    total += len;
+  }
+  if (total != static_cast<uint64_t>(limit - p)) return Bad("value lengths do not match the frame");
+  const uint64_t base = static_cast<uint64_t>(p - raw.data());
+  for (uint32_t i = 0; i < rows; ++i) (*starts)[i] += base;
+  (*starts)[rows] = base + total;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeByteFrame(const ByteFrame& frame, std::string_view stored, std::span<const RowRange> ranges,
+                       ByteColumn* out) {
+  RETURN_IF_ERROR(CheckFrame(frame, stored));
   thread_local std::string scratch;
   std::string_view raw = stored;
   if (frame.method == kFrameZstd) {
-    // raw_size is checksummed, but bound it by zstd's own frame header too before allocating.
-    const unsigned long long content = ZSTD_getFrameContentSize(stored.data(), stored.size());
-    if (content != frame.raw_size) return Bad("frame size mismatch");
     scratch.resize(frame.raw_size);
-    const size_t n = ZSTD_decompressDCtx(ThreadDCtx(), scratch.data(), scratch.size(), stored.data(), stored.size());
-    if (ZSTD_isError(n) || n != frame.raw_size) return Bad("frame does not decompress");
+    RETURN_IF_ERROR(Inflate(frame, stored, scratch.data()));
     raw = scratch;
   }
-  const char* p = raw.data();
-  const char* limit = raw.data() + raw.size();
-  // Lengths first, then bytes: sum the lengths to find where the bytes start.
-  thread_local std::vector<uint64_t> lengths;
-  lengths.resize(frame.rows);
-  uint64_t total = 0;
-  for (uint32_t i = 0; i < frame.rows; ++i) {
-    if (!GetVarint64(p, limit, &lengths[i]) || lengths[i] > static_cast<uint64_t>(limit - p)) {
-      return Bad("bad value length");
-    }
-    total += lengths[i];
-  }
-  if (total != static_cast<uint64_t>(limit - p)) return Bad("value lengths do not match the frame");
+  thread_local std::vector<uint64_t> starts;
+  RETURN_IF_ERROR(FrameStarts(raw, frame.rows, &starts));
   size_t r = 0;  // first range that may still contain rows of this frame
   for (uint32_t i = 0; i < frame.rows; ++i) {
     const uint32_t row = frame.first_row + i;
     while (r < ranges.size() && ranges[r].end <= row) ++r;
     if (r == ranges.size()) break;
     if (row >= ranges[r].begin) {
-      out->data.append(p, lengths[i]);
+      out->data.append(raw.data() + starts[i], starts[i + 1] - starts[i]);
       out->offsets.push_back(out->data.size());
     }
-    p += lengths[i];
   }
   return Status::Ok();
+}
+
+Status DecodeFrame(const ByteFrame& frame, std::string_view stored, DecodedFrame* out) {
+  RETURN_IF_ERROR(CheckFrame(frame, stored));
+  // The padding bytes are never values: a parser reads past a value's end into them and ignores
+  // what it finds (whatever a reused buffer held).
+  out->raw.resize(frame.raw_size + kFramePadding);
+  if (frame.method == kFrameZstd) {
+    RETURN_IF_ERROR(Inflate(frame, stored, out->raw.data()));
+  } else {
+    std::memcpy(out->raw.data(), stored.data(), frame.raw_size);
+  }
+  return FrameStarts(std::string_view(out->raw.data(), frame.raw_size), frame.rows, &out->starts);
 }
 
 }  // namespace cairn::store::column

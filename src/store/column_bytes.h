@@ -82,4 +82,22 @@ struct RowRange {
 Status DecodeByteFrame(const ByteFrame& frame, std::string_view stored, std::span<const RowRange> ranges,
                        ByteColumn* out);
 
+// Readable bytes a DecodedFrame keeps past its last value (simdjson's padding is 64): a JSON
+// parser that reads ahead parses a value in place instead of copying it first.
+inline constexpr size_t kFramePadding = 64;
+
+// One frame decoded in place, for a reader that needs only some of a block's values (the journey
+// rebuild reads the payloads of a few rows): no value is copied out of the decompressed frame.
+// Reuse one across frames: its buffers keep their capacity.
+struct DecodedFrame {
+  std::string raw;                // the raw frame (lengths, then values), then kFramePadding bytes
+  std::vector<uint64_t> starts;   // the frame's row i is raw[starts[i], starts[i + 1])
+
+  size_t rows() const { return starts.empty() ? 0 : starts.size() - 1; }
+  std::string_view operator[](size_t i) const { return {raw.data() + starts[i], starts[i + 1] - starts[i]}; }
+};
+
+// Verifies the frame's crc and decodes it whole into *out. `stored` is the frame's stored bytes.
+Status DecodeFrame(const ByteFrame& frame, std::string_view stored, DecodedFrame* out);
+
 }  // namespace cairn::store::column

@@ -226,6 +226,34 @@ Status SegmentReader::ReadByteColumn(size_t b, Column c, std::span<const Range> 
   return Status::Ok();
 }
 
+Status SegmentReader::ReadByteColumnRegion(size_t b, Column c, ByteColumnRegion* out) const {
+  if (b >= footer_.blocks.size()) return InvalidArgument("segment " + path_ + ": no block " + std::to_string(b));
+  if (c != Column::kMessageId && c != Column::kPayload) {
+    return InvalidArgument("segment " + path_ + ": column " + std::string(segment::ColumnName(c)) + " is not a byte column");
+  }
+  const segment::BlockEntry& blk = footer_.blocks[b];
+  const uint64_t size = blk.chunk_size[static_cast<size_t>(c)];
+  out->block = static_cast<uint32_t>(b);
+  out->column = c;
+  out->frames.clear();
+  RETURN_IF_ERROR(ReadExact(blk.ChunkOffset(static_cast<size_t>(c)), size, &out->buf, &out->region));
+  auto head_size = column::ByteHeadSize(out->region, size);
+  if (!head_size.ok()) return BlockError(b, c, head_size.status());
+  if (Status s = column::ParseByteHead(out->region.substr(0, *head_size), blk.rows, size, &out->frames); !s.ok()) {
+    return BlockError(b, c, s);
+  }
+  return Status::Ok();
+}
+
+Status SegmentReader::ReadFrame(const ByteColumnRegion& region, size_t f, column::DecodedFrame* out) const {
+  if (f >= region.frames.size()) return InvalidArgument("segment " + path_ + ": no frame " + std::to_string(f));
+  const column::ByteFrame& fr = region.frames[f];
+  if (Status s = column::DecodeFrame(fr, region.region.substr(fr.offset, fr.stored_size), out); !s.ok()) {
+    return BlockError(region.block, region.column, s);
+  }
+  return Status::Ok();
+}
+
 Status SegmentReader::ReadBlockRows(size_t b, uint32_t begin, uint32_t end, ColumnMask columns, FixedColumns* out) const {
   if (b >= footer_.blocks.size()) return InvalidArgument("segment " + path_ + ": no block " + std::to_string(b));
   if (begin > end || end > footer_.blocks[b].rows)

@@ -64,6 +64,18 @@ struct FixedColumns {
   } scratch;
 };
 
+// A block's byte column (message_id or payload) read whole, with its frame table checked and
+// parsed, for a reader that decodes frames one at a time as it needs their values (the journey
+// rebuild reads the payloads of a few rows of each block: SegmentReader::ReadFrame). Reuse one
+// across blocks: its buffers keep their capacity.
+struct ByteColumnRegion {
+  uint32_t block = 0;
+  segment::Column column = segment::Column::kPayload;
+  std::vector<column::ByteFrame> frames;  // ascending by first_row, covering the block's rows
+  std::string buf;                        // the region as read
+  std::string_view region;                // its bytes (in buf, or the Env's own memory)
+};
+
 struct ScanOptions {
   // Blocks whose rows all lie outside [min_timestamp_ms, max_timestamp_ms] are skipped.
   int64_t min_timestamp_ms = INT64_MIN;
@@ -124,6 +136,13 @@ class SegmentReader {
   // for readers whose memory must stay below a block (Snapshot::VisitCustomers). Byte columns
   // decode only the frames holding those rows.
   Status ReadBlockRows(size_t b, uint32_t begin, uint32_t end, ColumnMask columns, FixedColumns* out) const;
+
+  // Reads byte column `c` (kMessageId or kPayload) of block b whole and checks and parses its frame
+  // table into *out; no frame is decoded. Then ReadFrame(*out, f, ...) decodes frame f.
+  Status ReadByteColumnRegion(size_t b, segment::Column c, ByteColumnRegion* out) const;
+  // Verifies frame f of `region` and decodes it whole into *out (its values are views into it,
+  // followed by column::kFramePadding readable bytes). Corruption names the file, block and column.
+  Status ReadFrame(const ByteColumnRegion& region, size_t f, column::DecodedFrame* out) const;
 
   // Builds the full Interaction of row i of `cols` (requested columns only; the rest default).
   void MaterializeRow(const FixedColumns& cols, size_t i, Interaction* out) const;

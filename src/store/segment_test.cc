@@ -320,17 +320,24 @@ TEST(SegmentTest, IteratorSeek) {
 // A paged iterator (compaction's: SegmentReader::kIteratorPageRows) yields the rows a
 // whole-block one does, whatever the page size: pages shorter than, equal to and longer than
 // blocks; customers whose rows span pages and whole blocks; SkipCustomer and Seek across them.
-TEST(SegmentTest, PagedIteratorYieldsTheRowsOfEveryPageSize) {
-  io::MemEnv env;
+// Rows of 30 customers, many filling several 37-row blocks on their own, with empty and 60 KiB
+// payloads (frames of very different sizes), built into /s of 37-row blocks and 512-byte frames.
+std::vector<Interaction> SmallBlocksSegment(io::Env* env, uint64_t seed) {
   RandomRowsOptions o;
   o.customers = 30;
-  o.max_rows_per_customer = 150;  // many customers fill several 37-row blocks on their own
-  o.extremes = true;              // empty and 60 KiB payloads: frames of very different sizes
-  const auto rows = RandomRows(17, o);
+  o.max_rows_per_customer = 150;
+  o.extremes = true;
+  auto rows = RandomRows(seed, o);
   SegmentBuilderOptions bo;
   bo.block_rows = 37;
   bo.bytes.frame_bytes = 512;
-  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  EXPECT_TRUE(BuildSegment(env, "/s", rows, bo).ok());
+  return rows;
+}
+
+TEST(SegmentTest, PagedIteratorYieldsTheRowsOfEveryPageSize) {
+  io::MemEnv env;
+  const auto rows = SmallBlocksSegment(&env, 17);
   auto r = OpenOrDie(&env, "/s");
   ASSERT_NE(r, nullptr);
   std::vector<CustomerId> customers;
@@ -387,6 +394,52 @@ TEST(SegmentTest, PagedIteratorYieldsTheRowsOfEveryPageSize) {
     while (it->Valid()) it->Next();
     EXPECT_TRUE(it->status().ok());
   }
+}
+
+// ReadByteColumnRegion + ReadFrame (the journey rebuild's payload path): every frame decoded in
+// place yields exactly the block's values, each followed by kFramePadding readable bytes; a
+// damaged frame is Corruption naming block and column, and the frames around it still decode.
+TEST(SegmentTest, FramesDecodedInPlaceYieldTheBlocksValues) {
+  io::MemEnv env;
+  SmallBlocksSegment(&env, 23);
+  auto r = OpenOrDie(&env, "/s");
+  ASSERT_NE(r, nullptr);
+  ByteColumnRegion region;
+  column::DecodedFrame frame;
+  FixedColumns whole;
+  size_t frames = 0;
+  for (size_t b = 0; b < r->block_count(); ++b) {
+    ASSERT_TRUE(r->ReadBlock(b, segment::kAllColumns, &whole).ok());
+    for (segment::Column c : {segment::Column::kPayload, segment::Column::kMessageId}) {
+      const column::ByteColumn& want = c == segment::Column::kPayload ? whole.payload : whole.message_id;
+      ASSERT_TRUE(r->ReadByteColumnRegion(b, c, &region).ok());
+      uint32_t row = 0;
+      for (size_t f = 0; f < region.frames.size(); ++f, ++frames) {
+        ASSERT_TRUE(r->ReadFrame(region, f, &frame).ok());
+        ASSERT_EQ(region.frames[f].first_row, row);
+        ASSERT_EQ(frame.rows(), region.frames[f].rows);
+        for (size_t i = 0; i < frame.rows(); ++i, ++row) {
+          ASSERT_EQ(frame[i], want[row]) << "block " << b << " row " << row;
+          EXPECT_GE(frame.raw.size() - (frame[i].data() - frame.raw.data()) - frame[i].size(), column::kFramePadding);
+        }
+      }
+      EXPECT_EQ(row, whole.rows);
+    }
+  }
+  EXPECT_GT(frames, 2 * r->block_count()) << "blocks of several frames";
+  EXPECT_EQ(r->ReadByteColumnRegion(0, segment::Column::kSeq, &region).code(), Code::kInvalidArgument);
+
+  // Damage one stored byte of the second frame of block 1's payloads.
+  ASSERT_TRUE(r->ReadByteColumnRegion(1, segment::Column::kPayload, &region).ok());
+  ASSERT_GE(region.frames.size(), 3u);
+  std::string copy(region.region);
+  copy[region.frames[1].offset] ^= 0x20;
+  region.region = copy;
+  Status bad = r->ReadFrame(region, 1, &frame);
+  EXPECT_EQ(bad.code(), Code::kCorruption);
+  EXPECT_NE(bad.message().find("block 1 column payload"), std::string::npos) << bad.ToString();
+  EXPECT_TRUE(r->ReadFrame(region, 0, &frame).ok());
+  EXPECT_TRUE(r->ReadFrame(region, 2, &frame).ok());
 }
 
 TEST(SegmentBuilderTest, RejectsUnorderedAndInvalidRows) {
