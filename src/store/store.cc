@@ -615,9 +615,14 @@ Status Store::Close() {
   if (background_.joinable()) background_.join();
   if (compactor_.joinable()) compactor_.join();
   Status s;
-  if (wal_) {
-    s = wal_->Close();
-    wal_.reset();
+  {
+    // An Append that passed its closing_ check before we set it may still be encoding or
+    // submitting (it holds append_mu_ throughout): wait for it, or it would use a freed WAL.
+    std::lock_guard append_lock(append_mu_);
+    if (wal_) {
+      s = wal_->Close();
+      wal_.reset();
+    }
   }
   ReapRetired();  // files still held by a live snapshot are removed at the next Open
   auto* m = options_.metrics ? options_.metrics : metrics::Registry::Default();
