@@ -370,6 +370,9 @@ Result<RebuildScanResult> DeriveSnapshot(const store::Snapshot& snapshot, const 
   RebuildScanResult result;
   for (Shard& s : shards) {
     RETURN_IF_ERROR(s.status);
+    size_t customers = 0;
+    for (const auto& chunk : s.states) customers += chunk.size();
+    result.customers_per_shard.push_back(customers);
     std::move(s.states.begin(), s.states.end(), std::back_inserter(result.states));
     result.merged.insert(result.merged.end(), s.merged.begin(), s.merged.end());
   }

@@ -57,6 +57,9 @@ struct RebuildScanResult {
   // Snapshot::VisitCustomers. Such a customer may also be in `states`, derived from its own rows
   // only: that entry is to be replaced.
   std::vector<store::CustomerId> merged;
+  // Customers each thread derived into `states`, one entry per customer range (the split's
+  // balance; a range can be empty when few blocks make the split coarse).
+  std::vector<size_t> customers_per_shard;
 };
 
 // Corruption or I/O errors of a segment are returned as they are (no partial result).
