@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include "app/cases_wiring.h"
 #include "app/hub.h"
+#include "journey/engine.h"
 
 namespace cairn::app {
 namespace {
@@ -49,6 +51,15 @@ class SimulateCmdTest : public ::testing::Test {
     o.start = "2025-03-01";
     o.progress = false;
     return o;
+  }
+  // The hub of a loaded data dir, as `cairn serve` would open it (no keys created).
+  static Result<std::unique_ptr<Hub>> OpenHub(const std::string& data) {
+    CliFlags flags;
+    flags.data = data;
+    ASSIGN_OR_RETURN(auto cfg, BuildConfig(flags));
+    HubOptions ho = cfg.hub;
+    ho.create_keys_if_none = false;
+    return Hub::Open(ho);
   }
   std::string dir_;
 };
@@ -103,13 +114,7 @@ TEST_F(SimulateCmdTest, LoadsThroughTheIngestPathAndMergesIdentities) {
   }
   ASSERT_FALSE(email.empty());
 
-  CliFlags flags;
-  flags.data = o.data;
-  auto cfg = BuildConfig(flags);
-  ASSERT_TRUE(cfg.ok());
-  HubOptions ho = cfg->hub;
-  ho.create_keys_if_none = false;
-  auto hub = Hub::Open(ho);
+  auto hub = OpenHub(o.data);
   ASSERT_TRUE(hub.ok()) << hub.status().ToString();
   uint64_t stored = 0;
   ASSERT_TRUE((*hub)->store()->GetSnapshot()->ForEach([&](const store::Interaction& r) {
@@ -125,6 +130,33 @@ TEST_F(SimulateCmdTest, LoadsThroughTheIngestPathAndMergesIdentities) {
   EXPECT_EQ(by_email->id, by_user->id);
   EXPECT_EQ(by_user->interaction_count, expected) << user;
   EXPECT_FALSE(by_user->merged_from.empty() && by_user->identities.size() < 3);
+  EXPECT_TRUE((*hub)->Close().ok());
+}
+
+// Issue 4's determinism rule on the simulated business: the journey state the engine kept live
+// while the history was ingested (then persisted and recovered by a restart) equals, byte for
+// byte, the state `cairn rebuild` derives from the stored interactions.
+TEST_F(SimulateCmdTest, LiveJourneyStateEqualsARebuildOnTheSimulatedBusiness) {
+  SimulateOptions o = Options();
+  o.data = dir_ + "/data";
+  auto load = RunSimulate(o);
+  ASSERT_TRUE(load.ok()) << load.status().ToString();
+  auto hub = OpenHub(o.data);
+  ASSERT_TRUE(hub.ok()) << hub.status().ToString();
+  journey::JourneyEngine* engine = (*hub)->journey();
+  ASSERT_NE(engine, nullptr);
+  auto live = engine->AllStates();
+  ASSERT_GT(live.size(), 200u);
+  ASSERT_TRUE(engine->Rebuild().ok());
+  auto rebuilt = engine->AllStates();
+  ASSERT_EQ(live.size(), rebuilt.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < live.size(); ++i) {
+    bool same = std::memcmp(&live[i].first, &rebuilt[i].first, sizeof(journey::CustomerState)) == 0 &&
+                live[i].second == rebuilt[i].second;
+    if (!same && ++differ <= 3) ADD_FAILURE() << "customer " << live[i].first.customer << " differs after rebuild";
+  }
+  EXPECT_EQ(differ, 0u) << "of " << live.size() << " customers";
   EXPECT_TRUE((*hub)->Close().ok());
 }
 
