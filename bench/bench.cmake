@@ -1,8 +1,8 @@
 # Macro benchmarks of the spine (ingest over HTTP, import, scans). Each prints one figure per line:
 # `name value unit`. bench/run_all.sh builds and runs them; bench/README.md says what each measures.
 
-# Deterministic Segment-shaped JSON Lines (no Cairn dependency: it only writes text).
-cairn_bench(gen_events SOURCES ${CMAKE_CURRENT_LIST_DIR}/gen_events.cc)
+# Deterministic Segment-shaped JSON Lines (only base/civil_time.h, header-only: it writes text).
+cairn_bench(gen_events SOURCES ${CMAKE_CURRENT_LIST_DIR}/gen_events.cc DEPS cairn_base)
 
 # HTTP load generator against a real `cairn serve` (Beast client); also compacts the store it
 # filled to report bytes/event at rest.

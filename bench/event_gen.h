@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/civil_time.h"
+
 namespace cairn::bench {
 
 // ---- randomness: splitmix64, one independent stream per customer ------------------------------
@@ -69,36 +71,7 @@ class Out {
     U64(cents % 100, 2);
   }
   // "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC, proleptic Gregorian).
-  void Iso(int64_t ms) {
-    int64_t days = ms / 86400000, rem = ms % 86400000;
-    if (rem < 0) rem += 86400000, --days;
-    // Howard Hinnant's civil_from_days.
-    int64_t z = days + 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const uint64_t doe = static_cast<uint64_t>(z - era * 146097);
-    const uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = static_cast<int64_t>(yoe) + era * 400;
-    const uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const uint64_t mp = (5 * doy + 2) / 153;
-    const uint64_t d = doy - (153 * mp + 2) / 5 + 1;
-    const uint64_t m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    U64(static_cast<uint64_t>(y), 4);
-    Add('-');
-    U64(m, 2);
-    Add('-');
-    U64(d, 2);
-    Add('T');
-    const uint64_t r = static_cast<uint64_t>(rem);
-    U64(r / 3600000, 2);
-    Add(':');
-    U64(r / 60000 % 60, 2);
-    Add(':');
-    U64(r / 1000 % 60, 2);
-    Add('.');
-    U64(r % 1000, 3);
-    Add('Z');
-  }
+  void Iso(int64_t ms) { AppendIsoMillis(&buf_, ms); }
   // 8-4-4-4-12 hex from 128 bits (version nibble 4 in `hi`; `lo` printed whole, so distinct
   // `lo` values give distinct strings).
   void Uuid(uint64_t hi, uint64_t lo) {

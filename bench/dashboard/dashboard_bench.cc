@@ -10,8 +10,10 @@
 //   Timed (`reps` runs, medians printed last): `first` (the first Overview after open), `recompute`
 //   (every Overview computed anew: cache_ms 0), `cached` (a second call right after one: within
 //   the 5 s cache), and the filters:
-//   `persona` (a segment of 25% of the customers, as a persona filter resolves to) and `range`
-//   (from 90 days ago to 30 days ago).
+//   `persona` (a segment of 25% of the customers, as a persona filter resolves to; answered from
+//   the totals' segment cells) and `range` (from 90 days ago to 30 days ago); then `persona_1000_moved`
+//   (the persona overview after 1,000 of its customers moved to another persona: each is read back
+//   from the store and re-filed once) and `persona_after_move`.
 //   The dashboards read one DailyTotals (docs/dashboard.md "Daily totals"), built at open on a
 //   background thread as in the server, so `first` waits for the rest of that build; `totals_build`
 //   times a rebuild (what start, an erasure or a retention drop costs). --scan 1: no totals, every
@@ -24,12 +26,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -159,7 +163,20 @@ int main(int argc, char** argv) {
   int opened = 0;
   auto snapshot = [&] { return (*store)->GetSnapshot(); };
   std::shared_ptr<dashboard::DailyTotals> totals;
-  if (!scan) totals = std::make_shared<dashboard::DailyTotals>(dashboard::SeriesOptions{}, nullptr);
+  // The segment cells' journey keys (docs/dashboard.md "Segment cells"): persona p<c mod 4> — so
+  // p1 is the 25% `persona` segment below — and one of 7 stages; customers below `moved_below`
+  // with persona p1 have moved to p2 (the `persona_moved` figure: each is read back once).
+  std::atomic<uint64_t> moved_below{0};
+  auto journey_keys = [&](const std::vector<store::CustomerId>& ids) {
+    std::vector<std::optional<std::pair<std::string, std::string>>> out;
+    out.reserve(ids.size());
+    for (store::CustomerId c : ids) {
+      const uint64_t p = c < moved_below.load() && c % 4 == 1 ? 2 : c % 4;
+      out.emplace_back(std::in_place, "p" + std::to_string(p), "stage" + std::to_string(c % 7));
+    }
+    return out;
+  };
+  if (!scan) totals = std::make_shared<dashboard::DailyTotals>(dashboard::SeriesOptions{}, nullptr, journey_keys);
   auto c_open = Cpu();
   auto t_open = std::chrono::steady_clock::now();
   auto open_dashboard = [&](int64_t cache_ms) {
@@ -189,6 +206,7 @@ int main(int argc, char** argv) {
   dashboard::OverviewFilter persona;
   persona.members.emplace();
   for (uint64_t c = 1; c <= customers; c += 4) persona.members->push_back(c);
+  persona.segment.persona = "p1";
   persona.key = "persona";
   dashboard::OverviewFilter range;
   range.from_day = today - 90;
@@ -221,6 +239,20 @@ int main(int argc, char** argv) {
     range_cpu.push_back(cpu);
     std::printf("dashboard_overview_run%d_recompute %.1f ms\n", r + 1, recompute.back());
     std::fflush(stdout);
+  }
+  if (totals) {
+    // 1,000 customers leave p1: the next persona overview reads each back once and re-files it.
+    moved_below = 4000;
+    dashboard::OverviewFilter moved = persona;
+    std::erase_if(*moved.members, [](uint64_t c) { return c < 4000; });
+    const uint64_t refiled0 = totals->refiled();
+    const double ms = time(fresh.get(), moved, &cpu);
+    std::printf("dashboard_overview_persona_1000_moved %.1f ms\ndashboard_overview_persona_1000_moved_cpu %.1f ms\n"
+                "dashboard_overview_persona_1000_moved_refiled %llu ids\n",
+                ms, cpu, static_cast<unsigned long long>(totals->refiled() - refiled0));
+    std::printf("dashboard_totals_cells %zu cells\n", totals->cells());
+    const double again = time(fresh.get(), moved, &cpu);
+    std::printf("dashboard_overview_persona_after_move %.1f ms\ndashboard_overview_persona_after_move_cpu %.1f ms\n", again, cpu);
   }
   std::vector<double> build, build_cpu;
   for (int r = 0; totals && r < reps; ++r) {

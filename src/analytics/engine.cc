@@ -4,6 +4,7 @@
 
 #include "analytics/exec/funnel_exec.h"
 #include "analytics/exec/retention_exec.h"
+#include "base/logging.h"
 
 namespace cairn::analytics {
 
@@ -17,6 +18,23 @@ Engine::Engine(store::Store* store, Canonicalizer canonical, EngineOptions optio
                              "Analytics queries stopped at their time limit");
   seconds_ = m->GetHistogram("cairn_analytics_query_seconds", "Analytics query latency, index build included",
                              metrics::ExponentialBounds(0.001, 2, 16));
+  index_rows_ = m->GetGauge("cairn_analytics_index_rows",
+                            "Interactions in the analytics index queries run on (0 until it is first built)");
+}
+
+Result<IndexCache::Entry> Engine::Index(const QueryContext& ctx) {
+  if (options_.excluded_changed && options_.excluded_changed()) cache_.Invalidate();
+  ASSIGN_OR_RETURN(IndexCache::Entry entry, cache_.Get(ctx));
+  index_rows_->Set(static_cast<double>(entry.index->row_count()));
+  return entry;
+}
+
+Status Engine::Warm(const QueryContext& ctx) {
+  const int64_t t0 = ctx.clock()->MonotonicNanos();
+  ASSIGN_OR_RETURN(IndexCache::Entry entry, Index(ctx));
+  LOG_INFO("analytics: index of {} interactions, {} customers ready in {} ms", entry.index->row_count(),
+           entry.index->customer_count(), (ctx.clock()->MonotonicNanos() - t0) / 1'000'000);
+  return Status::Ok();
 }
 
 void Engine::Count(const QueryContext& ctx, int64_t t0_nanos, const Status& status) {
@@ -51,7 +69,7 @@ Result<IndexCache::Entry> Engine::IndexFor(const Segment& segment, const QueryCo
   {
     std::lock_guard lock(segments_mu_);
     for (const SegmentEntry& s : segments_)
-      if (s.key == key && s.entry.index->snapshot_seq() == full.index->snapshot_seq() &&
+      if (s.key == key && s.entry.snapshot == full.snapshot &&
           now - s.made_ms < options_.segment_ttl_ms)
         return s.entry;
   }
@@ -79,7 +97,7 @@ Result<IndexCache::Entry> Engine::IndexFor(const Segment& segment, const QueryCo
   IndexCache::Entry sub{full.snapshot, EventIndex::Subset(index, keep)};
   std::lock_guard lock(segments_mu_);
   std::erase_if(segments_, [&](const SegmentEntry& s) {
-    return s.key == key || s.entry.index->snapshot_seq() != full.index->snapshot_seq() ||
+    return s.key == key || s.entry.snapshot != full.snapshot ||
            now - s.made_ms >= options_.segment_ttl_ms;
   });
   if (segments_.size() >= 8) segments_.erase(segments_.begin());

@@ -54,11 +54,12 @@ class Engine final : public QueryService {
   Result<PathsResult> Paths(const PathsSpec& spec, const QueryContext& ctx) override;
 
   // The current index (built or reused); for other query kinds in this module and for tests.
-  // Every query takes its index here.
-  Result<IndexCache::Entry> Index(const QueryContext& ctx) {
-    if (options_.excluded_changed && options_.excluded_changed()) cache_.Invalidate();
-    return cache_.Get(ctx);
-  }
+  // Every query takes its index here. Sets the gauge cairn_analytics_index_rows.
+  Result<IndexCache::Entry> Index(const QueryContext& ctx);
+  // Builds the index now, so that the first query does not wait for a full scan of the store
+  // (`cairn serve` calls it on a background thread at start: config query_warm_at_start). Not
+  // counted as a query. Stops early, with ctx's error, once ctx is cancelled.
+  Status Warm(const QueryContext& ctx);
   // Drops the cached index (and the snapshot it holds): the next query rebuilds from a new
   // snapshot. After an erasure, which removes rows without advancing the store's seq.
   void Invalidate() {
@@ -100,6 +101,7 @@ class Engine final : public QueryService {
   metrics::Counter* cancelled_ = nullptr;
   metrics::Counter* timed_out_ = nullptr;
   metrics::Histogram* seconds_ = nullptr;
+  metrics::Gauge* index_rows_ = nullptr;
 };
 
 }  // namespace cairn::analytics

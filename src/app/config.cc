@@ -195,6 +195,8 @@ Status ApplyFile(const std::string& path, Config* cfg, std::string* listen) {
       RETURN_IF_ERROR(ReadScalar(v, key, &cfg->query_time_limit_ms));
       if (cfg->query_time_limit_ms < 0)
         return InvalidArgument("config query_time_limit_ms (" + Where(v) + "): must be 0 (none) or more");
+    } else if (key == "query_warm_at_start") {  // docs/analytics.md "Where a query runs"
+      RETURN_IF_ERROR(ReadScalar(v, key, &cfg->query_warm_at_start));
     } else if (key == "query_threads") {  // docs/analytics.md "Where a query runs"
       int64_t n = 0;
       RETURN_IF_ERROR(ReadScalar(v, key, &n));

@@ -44,6 +44,10 @@ struct Config {
   // Time limit of one analytics query over HTTP, in ms; past it the query answers 504 (config
   // `query_time_limit_ms`; 0 = none). Default 30 s. docs/analytics.md "Time limit and cancellation".
   int64_t query_time_limit_ms = 30'000;
+  // Build the analytics index on a background thread (at lower CPU priority) as soon as the
+  // server serves, so the first query or dashboard view does not wait for a full scan (config
+  // `query_warm_at_start`). Default true. docs/analytics.md "Where a query runs".
+  bool query_warm_at_start = true;
   // Test-only slow-down of analytics queries (api::Services::analytics_test_delay_ms): read from
   // CAIRN_TEST_QUERY_DELAY_MS, and only with --enable-test-endpoints. Default 0.
   int64_t query_test_delay_ms = 0;

@@ -83,8 +83,17 @@ Status Hub::Init() {
 
   // 1e. The dashboard's daily totals (derived, in memory): fed from OnCommit from the first batch,
   // built from the store by the dashboard (step 6), rebuilt after a compaction drops rows.
-  dashboard_totals_ = std::make_shared<dashboard::DailyTotals>(dashboard::SeriesOptions{},
-                                                               [this](store::CustomerId id) { return identity_->Find(id); });
+  // Its segment cells ask the journey (opened below) for each customer's persona and stage.
+  dashboard_totals_ = std::make_shared<dashboard::DailyTotals>(
+      dashboard::SeriesOptions{},
+      [this](store::CustomerId id) {
+        const store::CustomerId root = identity_->Find(id);  // 0: unknown to the resolver, as stored
+        return root ? root : id;                               // (as JourneyEngine::Canonical does)
+      },
+      [this](const std::vector<store::CustomerId>& ids) {
+        return journey_ ? journey_->SegmentKeys(ids)
+                        : std::vector<std::optional<std::pair<std::string, std::string>>>(ids.size());
+      });
 
   // 2. The store, replaying its WAL through OnCommit.
   store::StoreListener listener;
@@ -136,7 +145,10 @@ Status Hub::Init() {
     return info->source;
   };
   pipeline_ = std::make_unique<ingest::IngestPipeline>(options_.pipeline, store_.get(), identity_.get(), lookup, metrics);
-  ASSIGN_OR_RETURN(size_t seeded, pipeline_->SeedFromStore(*store_->GetSnapshot()));
+  size_t seeded = 0;
+  if (options_.seed_dedup) {
+    ASSIGN_OR_RETURN(seeded, pipeline_->SeedFromStore(*store_->GetSnapshot()));
+  }
   if (seeded) LOG_INFO("hub: de-duplication seeded with {} stored message ids", seeded);
 
   // 5. Rescue decisions and actions, listening to the journey engine (live interactions only).
@@ -163,27 +175,21 @@ Status Hub::Init() {
     dopt.build_totals_at_open = options_.build_dashboard_totals_at_open;
     dashboard::DashboardSources src;
     src.snapshot = [this] { return store_->GetSnapshot(); };
-    src.canonical = [this](store::CustomerId id) { return identity_->Find(id); };
+    src.canonical = [this](store::CustomerId id) {  // as the totals' (step 1e)
+      const store::CustomerId root = identity_->Find(id);
+      return root ? root : id;
+    };
     src.totals = dashboard_totals_;
     src.nps = [this](int64_t from_ms, int64_t to_ms, const std::vector<uint64_t>* members) -> Result<dashboard::NpsReading> {
       feedback::ScoreQuery q;
       q.from_ms = from_ms;
       q.to_ms = to_ms;
-      std::unordered_set<uint64_t> only;  // a segment's answers: its canonical customers' ids as recorded
-      if (members) {
-        only.insert(members->begin(), members->end());
-        q.include_customers = &only;
-      }
+      q.include_sorted = members;  // a segment's answers: its canonical customers' ids as recorded
       ASSIGN_OR_RETURN(auto report, cases_->Scores(q));
       return dashboard::NpsReading{report.total.nps.nps, report.total.nps.responses};
     };
     if (journey_)
-      src.value_at_risk = [this]() -> Result<double> {
-        ASSIGN_OR_RETURN(auto overview, journey_->Overview());
-        double total = 0;
-        for (const auto& p : overview.at_stake) total += p.value_at_stake;
-        return total;
-      };
+      src.value_at_risk = [this]() -> Result<double> { return journey_->ValueAtStake(); };
     if (rescue_) {
       // Overdue: still open in the queue 48 h after the decision (at most 1000 counted).
       src.rescues_overdue = [this](int64_t now_ms) -> Result<int64_t> {

@@ -63,6 +63,10 @@ struct HubOptions {
   // rather than at the first GET /v1/dashboard (docs/dashboard.md "Daily totals"). `serve` turns
   // it on; offline commands (import, erase, rebuild) never look at the dashboard. Default false.
   bool build_dashboard_totals_at_open = false;
+  // Seed the pipeline's de-duplication table from the store at open (one scan of three columns
+  // of every stored row: ~0.5 s per million rows). Only a hub that never ingests may turn it off
+  // (`cairn query`); its pipeline would then accept a re-sent message twice.
+  bool seed_dedup = true;
   rescue::RescueConfig rescue;
   // Cases inside the journey: CSAT requests, value tiers (config `cases:`; docs/cases.md).
   CasesWiringOptions cases;

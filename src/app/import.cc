@@ -267,9 +267,13 @@ Result<ImportReport> RunImportFrom(const Config& cfg, const ImportOptions& opt, 
       return;
     }
     req.dialect = ingest::Dialect::kJsonLines;
-    req.body = c.text;  // the chunk is kept for a resend
+    // The chunk is kept for a resend: Prepare hands its text back instead of the worker copying
+    // 0.5 MB per chunk first (14% of a worker's CPU). A text that begins like gzip would come back
+    // gunzipped, so that one is copied.
+    const bool copy = c.text.size() >= 2 && c.text[0] == '\x1f' && c.text[1] == '\x8b';
+    req.body = copy ? c.text : std::move(c.text);
     *shared = std::move(c);
-    auto prepared = hub->pipeline()->Prepare(std::move(req));
+    auto prepared = hub->pipeline()->Prepare(std::move(req), copy ? nullptr : &shared->text);
     if (ordered) turns.Wait(shared->seq);
     if (!prepared.ok()) {
       record(*shared, prepared.status());

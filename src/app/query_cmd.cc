@@ -50,6 +50,28 @@ std::unique_ptr<analytics::Engine> MakeAnalyticsEngine(Hub* hub) {
       hub->store(), [identity](store::CustomerId c) { return identity->Find(c); }, std::move(options));
 }
 
+std::function<Result<std::vector<uint64_t>>(const analytics::Segment&)> MakeSegmentMembers(Hub* hub, analytics::Engine* engine,
+                                                                                          int64_t time_limit_ms) {
+  return [hub, engine, time_limit_ms](const analytics::Segment& s) -> Result<std::vector<uint64_t>> {
+    journey::JourneyEngine* journey = hub->journey();
+    if (s.channel.empty() && journey) {
+      // Without the event index: a sub-index of ~1M customers copied from a 20M-row index cost
+      // seconds a request (bench/README.md "overview_render.js"); the member list is one pass.
+      // The index would keep the same customers: the journey's (persona and stage now) that have
+      // rows, which every journey state has, less the analytics exclusions (MakeAnalyticsEngine).
+      std::vector<store::CustomerId> members = journey->Members({s.persona, s.lifecycle});
+      if (ConsentLedger* consents = hub->consents()) {
+        auto excluded = consents->AnalyticsExclusions();
+        if (!excluded->empty()) std::erase_if(members, [&](store::CustomerId c) { return excluded->contains(c); });
+      }
+      return std::vector<uint64_t>(members.begin(), members.end());
+    }
+    analytics::QueryContext ctx(time_limit_ms);
+    ASSIGN_OR_RETURN(auto entry, engine->IndexFor(s, ctx));
+    return std::vector<uint64_t>(entry.index->customers().begin(), entry.index->customers().end());
+  };
+}
+
 namespace {
 
 struct QueryFlags {
@@ -174,6 +196,7 @@ std::unique_ptr<Hub> OpenHub(const QueryFlags& f) {
   ho.data_dir = f.data;
   ho.create_keys_if_none = false;
   ho.store.background_work = false;  // read only: no flush or compaction from a query
+  ho.seed_dedup = false;              // nor ingest, so no de-duplication table to fill
   auto hub = Hub::Open(ho);
   if (!hub.ok()) Fail(hub.status());
   return std::move(*hub);

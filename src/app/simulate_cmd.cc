@@ -12,6 +12,7 @@
 
 #include "app/import.h"
 #include "app/remote_ingestor.h"
+#include "base/civil_time.h"
 #include "base/clock.h"
 #include "base/logging.h"
 
@@ -19,16 +20,6 @@ namespace cairn::app {
 namespace {
 
 constexpr int64_t kDayMs = 86'400'000;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 Result<int64_t> ParseDate(const std::string& s) {
   int y = 0;

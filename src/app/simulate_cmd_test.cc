@@ -6,15 +6,22 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "app/cases_wiring.h"
+#include "app/consent_wiring.h"
+#include "app/erase.h"
+#include "app/query_cmd.h"
 #include "app/hub.h"
+#include "dashboard/series.h"
+#include "ingest/ingestor.h"
 #include "journey/engine.h"
 
 namespace cairn::app {
@@ -158,6 +165,213 @@ TEST_F(SimulateCmdTest, LiveJourneyStateEqualsARebuildOnTheSimulatedBusiness) {
   }
   EXPECT_EQ(differ, 0u) << "of " << live.size() << " customers";
   EXPECT_TRUE((*hub)->Close().ok());
+}
+
+// The dashboard's segment filter through the hub's wiring (docs/dashboard.md "Segment cells"):
+// after the simulated history went in through the ingest path, and more interactions through the
+// open hub's pipeline (the commit stream feeds the totals' cells), the overview filtered by a
+// persona, a lifecycle stage or an acquisition channel answers what a scan of the store
+// restricted to the segment's members answers — every series of the trip meter, day range and all.
+TEST_F(SimulateCmdTest, FilteredOverviewEqualsTheScanOfTheSegmentsMembers) {
+  SimulateOptions o = Options();
+  o.data = dir_ + "/data";
+  auto load = RunSimulate(o);
+  ASSERT_TRUE(load.ok()) << load.status().ToString();
+  auto hub = OpenHub(o.data);
+  ASSERT_TRUE(hub.ok()) << hub.status().ToString();
+  Hub* h = hub->get();
+  journey::JourneyEngine* engine = h->journey();
+  ASSERT_NE(engine, nullptr);
+  dashboard::DailyTotals* totals = h->dashboard_totals();
+  ASSERT_TRUE(totals->segments_enabled());
+  const int64_t from = *dashboard::ParseDay("2025-02-01"), today = h->dashboard()->Today();
+  auto canonical = [h](store::CustomerId c) { return h->identity()->Find(c); };
+
+  // Members as the page filter resolves them: persona and stage by the journey, the acquisition
+  // channel (first interaction by time, then seq) from the rows.
+  auto members_of = [&](const dashboard::SegmentFilter& s) {
+    std::vector<uint64_t> out;
+    std::map<store::CustomerId, std::tuple<int64_t, uint64_t, std::string>> first;
+    EXPECT_TRUE(h->store()->GetSnapshot()->ForEach([&](const store::Interaction& r) {
+      auto [it, fresh] = first.try_emplace(canonical(r.customer), r.timestamp_ms, r.seq, r.channel);
+      if (!fresh && std::tie(r.timestamp_ms, r.seq) < std::tie(std::get<0>(it->second), std::get<1>(it->second)))
+        it->second = {r.timestamp_ms, r.seq, r.channel};
+      return true;
+    }).ok());
+    std::set<uint64_t> journey_kept;
+    bool by_journey = !s.persona.empty() || !s.lifecycle.empty();
+    if (by_journey)
+      for (auto c : engine->Members({s.persona, s.lifecycle})) journey_kept.insert(c);
+    for (const auto& [c, f] : first)
+      if ((s.channel.empty() || std::get<2>(f) == s.channel) && (!by_journey || journey_kept.count(c))) out.push_back(c);
+    return out;
+  };
+  auto check = [&](const dashboard::SegmentFilter& s, const std::string& when) {
+    SCOPED_TRACE(when + ": persona=" + s.persona + " lifecycle=" + s.lifecycle + " channel=" + s.channel);
+    dashboard::OverviewFilter f;
+    f.from_day = from;
+    f.members = members_of(s);
+    ASSERT_FALSE(f.members->empty());
+    f.segment = s;
+    f.key = when + s.persona + "|" + s.lifecycle + "|" + s.channel;
+    auto view = h->dashboard()->Overview(f);
+    ASSERT_TRUE(view.ok()) << view.status().ToString();
+    ASSERT_TRUE(view->trip.has_value());
+    const std::string mentions = "event:Competitor Considered";
+    auto scan = dashboard::ComputeSeries(*h->store()->GetSnapshot(), canonical, {mentions}, from, today,
+                                         dashboard::SeriesOptions{}, &*f.members);
+    ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+    EXPECT_EQ(view->as_of_seq, static_cast<int64_t>(h->store()->GetSnapshot()->seq()));
+    for (const auto& [metric, value] : view->trip->totals) {
+      double want = 0;
+      for (double v : scan->values.at(metric)) want += v;
+      EXPECT_EQ(value, want) << metric;
+    }
+    // The mirrors' competitor mentions (from the daily totals' cells) are the scan's too.
+    double want = 0;
+    for (double v : scan->values.at(mentions)) want += v;
+    EXPECT_EQ(view->mirrors.from_day, from);
+    EXPECT_EQ(view->mirrors.total, want);
+    double weeks = 0;
+    for (double v : view->mirrors.mentions) weeks += v;
+    EXPECT_EQ(weeks, want);
+  };
+  auto overview = engine->Overview(journey::OverviewFilter{});
+  ASSERT_TRUE(overview.ok());
+  std::vector<dashboard::SegmentFilter> segments;
+  for (const auto& [persona, n] : overview->personas)
+    if (n > 0) segments.push_back({persona, "", ""});
+  ASSERT_GE(segments.size(), 2u) << "the simulated business has several personas";
+  // Acquisition channels customers have, alone and with a persona.
+  size_t channels = 0;
+  for (const char* ch : {"web", "email", "mobile", "social", "store", "sms", "chat", "phone", "other"}) {
+    if (channels < 2 && !members_of({"", "", ch}).empty()) segments.push_back({"", "", ch}), ++channels;
+    if (channels == 2) break;
+  }
+  ASSERT_EQ(channels, 2u);
+  if (!members_of({segments[0].persona, "", segments.back().channel}).empty())
+    segments.push_back({segments[0].persona, "", segments.back().channel});
+  // A lifecycle stage some customers are in now.
+  for (const char* stage : {"serve", "onboard", "acquire", "grow", "retain"})
+    if (!engine->Members({"", stage}).empty()) {
+      segments.push_back({"", stage, ""});
+      break;
+    }
+  for (const auto& s : segments) check(s, "after open");
+  EXPECT_EQ(totals->builds(), 1u);
+
+  // More business through the open hub: orders, complaints and sign-ups of existing customers
+  // and of a new one, on channels that change an acquisition channel (a late first touch).
+  std::string body = "{\"batch\":[";
+  std::vector<std::string> ids;
+  (void)h->store()->GetSnapshot()->ForEach([&](const store::Interaction& r) {
+    std::string u = Field(r.payload, "userId");
+    if (!u.empty() && ids.size() < 40 && std::find(ids.begin(), ids.end(), u) == ids.end()) ids.push_back(u);
+    return ids.size() < 40;
+  });
+  ASSERT_GE(ids.size(), 10u);
+  ids.push_back("brand-new-customer");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const char* event = i % 3 == 0 ? "Order Completed" : i % 3 == 1 ? "Complaint Filed" : "Signed Up";
+    const char* channel = i % 2 ? "email" : "store";
+    const char* when = i % 4 == 0 ? "2025-02-10T10:00:00Z" : "2025-04-20T10:00:00Z";  // some before the history
+    body += (i ? "," : "") + std::string("{\"type\":\"track\",\"userId\":\"") + ids[i] + "\",\"event\":\"" + event +
+            "\",\"messageId\":\"extra-" + std::to_string(i) + "\",\"timestamp\":\"" + when +
+            "\",\"properties\":{\"channel\":\"" + channel + "\",\"revenue\":" + std::to_string(10 + i) + ".25}}";
+  }
+  body += "]}";
+  ingest::IngestRequest req;
+  req.body = body;
+  req.historical = true;
+  req.trusted_source = 1;
+  req.received_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+  std::promise<Result<ingest::IngestOutcome>> done;
+  h->pipeline()->Ingest(std::move(req), [&](Result<ingest::IngestOutcome> r) { done.set_value(std::move(r)); });
+  auto outcome = done.get_future().get();
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_EQ(outcome->accepted, ids.size()) << (outcome->rejected.empty() ? "" : outcome->rejected[0].error);
+  ASSERT_TRUE(engine->Drain());
+  for (const auto& s : segments) check(s, "after live ingest");
+  EXPECT_EQ(totals->builds(), 1u) << "answered from the cells the commit stream fed, no rescan";
+  EXPECT_TRUE(h->Close().ok());
+}
+
+// The page filter's persona / lifecycle segments (MakeSegmentMembers) come from the journey's
+// member lists, not from the analytics engine's segment index: they must still be the customers
+// that index keeps — after a customer denies analytics consent, and after an erasure.
+TEST_F(SimulateCmdTest, SegmentMembersFromTheJourneyEqualTheAnalyticsSegmentIndex) {
+  SimulateOptions o = Options();
+  o.data = dir_ + "/data";
+  ASSERT_TRUE(RunSimulate(o).ok());
+  auto hub = OpenHub(o.data);
+  ASSERT_TRUE(hub.ok()) << hub.status().ToString();
+  Hub* h = hub->get();
+  journey::JourneyEngine* engine = h->journey();
+  ASSERT_NE(engine, nullptr);
+  auto analytics = MakeAnalyticsEngine(h);
+  auto members = MakeSegmentMembers(h, analytics.get(), 0);
+  auto index_members = [&](const analytics::Segment& s) {
+    analytics::QueryContext ctx(0);
+    auto entry = analytics->IndexFor(s, ctx);
+    EXPECT_TRUE(entry.ok()) << entry.status().ToString();
+    return std::vector<uint64_t>(entry->index->customers().begin(), entry->index->customers().end());
+  };
+  std::vector<analytics::Segment> segments;
+  auto overview = engine->Overview(journey::OverviewFilter{});
+  ASSERT_TRUE(overview.ok());
+  for (const auto& [persona, n] : overview->personas)
+    if (n > 0) segments.push_back({persona, "", ""});
+  ASSERT_GE(segments.size(), 2u);
+  for (const char* stage : {"serve", "onboard", "acquire", "grow", "retain"})
+    if (!engine->Members({"", stage}).empty()) {
+      segments.push_back({"", stage, ""});
+      segments.push_back({segments[0].persona, stage, ""});
+      break;
+    }
+  auto check = [&](const std::string& when) {
+    for (const auto& s : segments) {
+      SCOPED_TRACE(when + ": persona=" + s.persona + " lifecycle=" + s.lifecycle);
+      auto got = members(s);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_EQ(*got, index_members(s));
+    }
+  };
+  check("after open");
+  auto first = members(segments[0]);
+  ASSERT_TRUE(first.ok());
+  ASSERT_GE(first->size(), 3u);
+
+  // A member denies analytics consent: the index leaves them out, so must the journey's list.
+  const store::CustomerId denied = (*first)[0], erased = (*first)[1];
+  entity::ConsentInput deny;
+  deny.purpose = std::string(kAnalyticsPurpose);
+  deny.state = entity::ConsentState::kDenied;
+  auto put = h->consents()->PutConsents("c:" + std::to_string(denied), {deny}, {});
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  auto after_deny = members(segments[0]);
+  ASSERT_TRUE(after_deny.ok());
+  EXPECT_FALSE(std::binary_search(after_deny->begin(), after_deny->end(), denied));
+  EXPECT_EQ(after_deny->size(), first->size() - 1);
+  // The engine's own check (excluded_changed) drops the full index but not a segment's copy, which
+  // lives on for EngineOptions::segment_ttl_ms at the same store seq: compare with a fresh one.
+  analytics->Invalidate();
+  check("after a consent denial");
+
+  // An erased customer is in no segment.
+  store::ErasureRequest req;
+  req.customer = "c:" + std::to_string(erased);
+  req.requested_by = "test";
+  auto e = h->eraser()->Erase(req, 30'000);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->status, "completed");
+  analytics->Invalidate();  // as main's OnErased hook does
+  auto after_erase = members(segments[0]);
+  ASSERT_TRUE(after_erase.ok());
+  EXPECT_FALSE(std::binary_search(after_erase->begin(), after_erase->end(), erased));
+  EXPECT_EQ(after_erase->size(), first->size() - 2);
+  check("after an erasure");
+  EXPECT_TRUE(h->Close().ok());
 }
 
 TEST_F(SimulateCmdTest, BadFlagsAreNamed) {

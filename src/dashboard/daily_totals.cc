@@ -13,8 +13,68 @@ constexpr int64_t kDayMs = 86'400'000;
 int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs; }
 }  // namespace
 
-DailyTotals::DailyTotals(SeriesOptions options, Canonicalizer canonical)
-    : options_(std::move(options)), canonical_(std::move(canonical)) {}
+DailyTotals::DailyTotals(SeriesOptions options, Canonicalizer canonical, JourneyKeysFn journey_keys)
+    : options_(std::move(options)), canonical_(std::move(canonical)), journey_keys_(std::move(journey_keys)) {}
+
+namespace {
+// Adds or (sign −1) takes away one row's contribution to a day.
+template <typename DayT>
+void Count(DayT& t, uint32_t event_id, const RevenueSum& r, int sign) {
+  t.interactions += sign;
+  if (sign > 0) t.revenue += r;
+  else t.revenue -= r;
+  if (event_id >= t.events.size()) t.events.resize(event_id + 1, 0);
+  t.events[event_id] += sign;
+}
+template <typename DayT>
+void Count(DayT& t, uint32_t event_id, double revenue, int sign) {
+  RevenueSum r;
+  r.Add(revenue);
+  Count(t, event_id, r, sign);
+}
+// `into` += sign × `from`, day by day; days left with no interaction are removed (every row
+// counts one, so such a day holds nothing), which keeps begin() the first day with data.
+template <typename DaysT>
+void AddDays(DaysT& into, const DaysT& from, int sign) {
+  for (const auto& [day, f] : from) {
+    auto& t = into[day];
+    t.interactions += sign * f.interactions;
+    if (sign > 0) t.revenue += f.revenue;
+    else t.revenue -= f.revenue;
+    if (f.events.size() > t.events.size()) t.events.resize(f.events.size(), 0);
+    for (size_t e = 0; e < f.events.size(); ++e) t.events[e] += sign * f.events[e];
+    if (t.interactions == 0) into.erase(day);
+  }
+}
+void AddUnique(std::vector<store::CustomerId>& v, store::CustomerId id) {
+  if (std::find(v.begin(), v.end(), id) == v.end()) v.push_back(id);
+}
+}  // namespace
+
+uint32_t DailyTotals::CellFor(Data& d, const std::optional<std::pair<std::string, std::string>>& journey,
+                              const std::string& channel) {
+  std::string key = journey ? "j" + journey->first + '\x1f' + journey->second : std::string("?");
+  key += '\x1f';
+  key += channel;
+  auto [it, fresh] = d.cell_ids.try_emplace(std::move(key), static_cast<uint32_t>(d.cells.size()));
+  if (fresh) {
+    Cell c;
+    c.journey_known = journey.has_value();
+    if (journey) c.persona = journey->first, c.lifecycle = journey->second;
+    c.channel = channel;
+    d.cells.push_back(std::move(c));
+  }
+  return it->second;
+}
+
+void DailyTotals::FileNew(Data& d, store::CustomerId stored, const std::string& channel,
+                          const std::optional<std::pair<std::string, std::string>>& journey) const {
+  const uint32_t cell = CellFor(d, journey, channel);
+  d.filed.emplace(stored, cell);
+  ++d.cells[cell].ids;
+  const store::CustomerId c = canonical_ ? canonical_(stored) : stored;
+  if (c != stored) AddUnique(d.absorbed[c], stored);
+}
 
 void DailyTotals::SetFirstOrder(Data& d, store::CustomerId key, int64_t day) {
   auto [it, inserted] = d.first_order.try_emplace(key, day);
@@ -27,8 +87,18 @@ void DailyTotals::SetFirstOrder(Data& d, store::CustomerId key, int64_t day) {
   }
 }
 
-void DailyTotals::Fold(Data& d, store::CustomerId from, store::CustomerId into) {
+void DailyTotals::Fold(Data& d, store::CustomerId from, store::CustomerId into) const {
   if (from == into) return;
+  if (journey_keys_) {
+    // `from`'s rows (and those of the ids merged into it) now count for `into`'s segment.
+    auto& list = d.absorbed[into];
+    AddUnique(list, from);
+    auto a = d.absorbed.find(from);
+    if (a != d.absorbed.end()) {
+      for (store::CustomerId id : a->second) AddUnique(list, id);
+      d.absorbed.erase(a);
+    }
+  }
   auto it = d.first_order.find(from);
   if (it == d.first_order.end()) return;
   const int64_t day = it->second;
@@ -38,7 +108,7 @@ void DailyTotals::Fold(Data& d, store::CustomerId from, store::CustomerId into) 
 }
 
 void DailyTotals::AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, const std::string& event,
-                         double revenue) const {
+                         double revenue, const std::string& channel) const {
   const int64_t day = DayOf(timestamp_ms);
   d.first_data_day = std::min(d.first_data_day, day);
   auto [e, fresh] = d.event_ids.try_emplace(event, static_cast<uint32_t>(d.event_ids.size()));
@@ -46,19 +116,35 @@ void DailyTotals::AddRow(Data& d, store::CustomerId customer, int64_t timestamp_
   if (fresh)
     d.is_order.push_back(std::find(options_.order_events.begin(), options_.order_events.end(), event) !=
                          options_.order_events.end());
-  Day& t = d.days[day];
-  ++t.interactions;
-  t.revenue.Add(revenue);
-  if (id >= t.events.size()) t.events.resize(id + 1, 0);
-  ++t.events[id];
+  RevenueSum r;
+  r.Add(revenue);
+  // Rows come clustered by customer and time (a build's scan; a batch mostly): the last day's
+  // Day, the last customer's cell and its day are reused (map nodes never move).
+  if (!d.last_total || d.last_total_day != day) d.last_total = &d.days[day], d.last_total_day = day;
+  Count(*d.last_total, id, r, +1);
   if (d.is_order[id]) SetFirstOrder(d, canonical_ ? canonical_(customer) : customer, day);
+  if (journey_keys_) {
+    if (d.last_cell == UINT32_MAX || d.last_customer != customer) {
+      auto f = d.filed.find(customer);
+      if (f == d.filed.end()) {
+        FileNew(d, customer, channel, std::nullopt);  // the journey sees this batch after the totals
+        f = d.filed.find(customer);
+      }
+      d.last_customer = customer;
+      d.last_cell = f->second;
+      d.last_cell_day = nullptr;
+    }
+    if (!d.last_cell_day || d.last_cell_day_day != day)
+      d.last_cell_day = &d.cells[d.last_cell].days[day], d.last_cell_day_day = day;
+    Count(*d.last_cell_day, id, r, +1);
+  }
 }
 
 void DailyTotals::ApplyBatch(Data& d, const store::Batch& batch) const {
   // The batch's merges first: its rows are canonicalised by the resolver, which already holds them.
   for (const auto& op : batch.identity_ops)
     if (op.kind == store::IdentityOp::Kind::kMerge) Fold(d, op.from, op.customer);
-  for (const auto& r : batch.interactions) AddRow(d, r.customer, r.timestamp_ms, r.event, r.revenue);
+  for (const auto& r : batch.interactions) AddRow(d, r.customer, r.timestamp_ms, r.event, r.revenue, r.channel);
 }
 
 void DailyTotals::OnCommit(const store::Batch& batch) {
@@ -82,6 +168,7 @@ void DailyTotals::OnCommit(const store::Batch& batch) {
       row.timestamp_ms = r.timestamp_ms;
       row.event = r.event;
       row.revenue = r.revenue;
+      if (journey_keys_) row.channel = r.channel;
       slim->interactions.push_back(std::move(row));
     }
     pending_.push_back(std::move(slim));
@@ -105,6 +192,16 @@ bool DailyTotals::ready() const {
 uint64_t DailyTotals::builds() const {
   std::lock_guard lock(mu_);
   return builds_;
+}
+
+uint64_t DailyTotals::refiled() const {
+  std::lock_guard lock(mu_);
+  return refiled_;
+}
+
+size_t DailyTotals::cells() const {
+  std::lock_guard lock(mu_);
+  return data_.cells.size();
 }
 
 Status DailyTotals::Build(const SnapshotFn& snapshot, const std::atomic<bool>* cancel) {
@@ -135,12 +232,23 @@ Status DailyTotals::Build(const SnapshotFn& snapshot, const std::atomic<bool>* c
     Data fresh;
     using store::segment::Bit;
     using store::segment::Column;
+    // With segment cells, each stored id is filed at its first row under the journey's key now
+    // (rows come clustered by customer within a source, so that is one call per customer run).
+    store::CustomerId last = 0;
+    bool have_last = false;
     Status s = snap->ForEach(
         [&](const store::Interaction& it) {
-          AddRow(fresh, it.customer, it.timestamp_ms, it.event, it.revenue);
+          if (journey_keys_ && (!have_last || it.customer != last)) {
+            have_last = true;
+            last = it.customer;
+            if (!fresh.filed.count(it.customer))
+              FileNew(fresh, it.customer, it.channel, journey_keys_({canonical_ ? canonical_(it.customer) : it.customer})[0]);
+          }
+          AddRow(fresh, it.customer, it.timestamp_ms, it.event, it.revenue, it.channel);
           return !cancel || !cancel->load(std::memory_order_relaxed);
         },
-        Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kRevenue));
+        Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kRevenue) |
+            (journey_keys_ ? Bit(Column::kChannel) : 0));
     if (s.ok() && cancel && cancel->load()) s = Unavailable("dashboard totals: build cancelled (shutting down)");
     std::lock_guard lock(mu_);
     if (!s.ok()) {
@@ -165,21 +273,12 @@ Status DailyTotals::Build(const SnapshotFn& snapshot, const std::atomic<bool>* c
   }
 }
 
-Result<DailySeries> DailyTotals::Series(const SnapshotFn& snapshot, const std::vector<std::string>& extra_metrics,
-                                        int64_t first_day, int64_t last_day, uint64_t* as_of_seq) {
-  DailySeries out;
-  out.first_day = first_day;
+void DailyTotals::Fill(const Days& days, const std::vector<std::string>& extra_metrics, int64_t first_day,
+                       int64_t last_day, DailySeries* out) const {
+  out->first_day = first_day;
   const size_t n = static_cast<size_t>(std::max<int64_t>(0, last_day - first_day + 1));
   for (const char* m : {"revenue", "orders", "new_customers", "signups", "interactions", "touches", "complaints"})
-    out.values[m].assign(n, 0.0);
-  std::unique_lock lock(mu_, std::defer_lock);
-  for (int attempt = 0;; ++attempt) {  // an erasure may invalidate them between build and read
-    RETURN_IF_ERROR(Build(snapshot));
-    lock.lock();
-    if (state_ == State::kReady) break;
-    lock.unlock();
-    if (attempt == 2) return Unavailable("dashboard totals: invalidated while answering; try again");
-  }
+    out->values[m].assign(n, 0.0);
   // Each series as the event ids it counts (a name listed twice counts twice, as in the scan).
   std::vector<std::pair<std::vector<double>*, std::vector<uint32_t>>> counted;
   auto ids = [&](const std::vector<std::string>& names) {
@@ -190,21 +289,21 @@ Result<DailySeries> DailyTotals::Series(const SnapshotFn& snapshot, const std::v
     }
     return v;
   };
-  counted.emplace_back(&out.values["orders"], ids(options_.order_events));
-  counted.emplace_back(&out.values["touches"], ids(options_.outbound_events));
-  counted.emplace_back(&out.values["complaints"], ids({options_.complaint_event}));
-  counted.emplace_back(&out.values["signups"], ids({options_.signup_event}));
+  counted.emplace_back(&out->values["orders"], ids(options_.order_events));
+  counted.emplace_back(&out->values["touches"], ids(options_.outbound_events));
+  counted.emplace_back(&out->values["complaints"], ids({options_.complaint_event}));
+  counted.emplace_back(&out->values["signups"], ids({options_.signup_event}));
   for (const auto& m : extra_metrics) {
     if (!m.starts_with("event:")) continue;
-    auto& v = out.values[m];
+    auto& v = out->values[m];
     if (v.size() == n) continue;  // a fixed series, or listed before
     v.assign(n, 0.0);
     counted.emplace_back(&v, ids({m.substr(6)}));
   }
-  auto& revenue = out.values["revenue"];
-  auto& interactions = out.values["interactions"];
-  auto& fresh = out.values["new_customers"];
-  for (auto it = data_.days.lower_bound(first_day); it != data_.days.end() && it->first <= last_day; ++it) {
+  auto& revenue = out->values["revenue"];
+  auto& interactions = out->values["interactions"];
+  auto& fresh = out->values["new_customers"];
+  for (auto it = days.lower_bound(first_day); it != days.end() && it->first <= last_day; ++it) {
     const size_t i = static_cast<size_t>(it->first - first_day);
     const Day& d = it->second;
     interactions[i] = static_cast<double>(d.interactions);
@@ -216,9 +315,184 @@ Result<DailySeries> DailyTotals::Series(const SnapshotFn& snapshot, const std::v
       (*series)[i] = static_cast<double>(c);
     }
   }
+}
+
+Result<DailySeries> DailyTotals::Series(const SnapshotFn& snapshot, const std::vector<std::string>& extra_metrics,
+                                        int64_t first_day, int64_t last_day, uint64_t* as_of_seq) {
+  std::unique_lock lock(mu_, std::defer_lock);
+  for (int attempt = 0;; ++attempt) {  // an erasure may invalidate them between build and read
+    RETURN_IF_ERROR(Build(snapshot));
+    lock.lock();
+    if (state_ == State::kReady) break;
+    lock.unlock();
+    if (attempt == 2) return Unavailable("dashboard totals: invalidated while answering; try again");
+  }
+  DailySeries out;
+  Fill(data_.days, extra_metrics, first_day, last_day, &out);
   out.first_data_day = data_.first_data_day == INT64_MAX ? -1 : data_.first_data_day;
   if (as_of_seq) *as_of_seq = applied_seq_;
   return out;
+}
+
+Result<DailySeries> DailyTotals::SegmentSeries(const SnapshotFn& snapshot, const SegmentFilter& segment,
+                                               const std::vector<uint64_t>& members,
+                                               const std::vector<std::string>& extra_metrics, int64_t first_day,
+                                               int64_t last_day, uint64_t* as_of_seq) {
+  if (!journey_keys_) return FailedPrecondition("dashboard totals: no segment cells (no journey keys)");
+  std::unique_lock lock(mu_, std::defer_lock);
+  std::shared_ptr<store::Snapshot> snap;
+  bool rebuilt = false;
+  for (int attempt = 0;; ++attempt) {
+    RETURN_IF_ERROR(Build(snapshot));
+    // A misfiled customer is read back from a snapshot holding every row the totals counted
+    // (the store calls on_commit just before a batch becomes visible: wait for that). Taken
+    // before mu_: the commit thread may hold the store's locks while it waits for mu_.
+    snap = snapshot();
+    lock.lock();
+    if (state_ == State::kReady && snap->seq() >= applied_seq_) {
+      // Many misfiled (the journey had not derived them when the totals were built, e.g. at a
+      // start that rebuilds the journey): one rescan files everyone instead of a read each.
+      if (rebuilt || Misfiled(segment, members, /*limit=*/std::max<size_t>(1000, data_.filed.size() / 20), nullptr))
+        break;
+      ++generation_;
+      state_ = State::kStale;
+      data_ = Data{};
+      rebuilt = true;
+      lock.unlock();
+      continue;
+    }
+    lock.unlock();
+    if (attempt == 10'000) return Unavailable("dashboard totals: the store did not catch up; try again");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // Re-file the misfiled customers under the journey's key now, and correct for those whose key
+  // still disagrees with `members` (the caller's segment may be older than the journey's state).
+  std::vector<store::CustomerId> groups;
+  Misfiled(segment, members, SIZE_MAX, &groups);
+  if (!groups.empty()) data_.last_cell = UINT32_MAX, data_.last_cell_day = nullptr;  // re-filing erases days
+  Days add, sub;  // rows of members filed outside the matching cells, of others filed inside
+  if (!groups.empty()) {
+    const auto keys = journey_keys_(groups);
+    using store::segment::Bit;
+    using store::segment::Column;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const store::CustomerId root = groups[g];
+      std::vector<store::CustomerId> ids{root};
+      if (auto a = data_.absorbed.find(root); a != data_.absorbed.end()) ids.insert(ids.end(), a->second.begin(), a->second.end());
+      const bool member = std::binary_search(members.begin(), members.end(), root);
+      std::optional<uint32_t> to;  // the new cell, known at the group's first row (its acquisition channel)
+      bool correct = false;
+      Status st = snap->VisitCustomers(
+          ids,
+          [&](const store::Interaction& r) {
+            if (r.seq >= applied_seq_) return true;  // not counted by the totals yet
+            if (!to) {
+              to = CellFor(data_, keys[g], r.channel);
+              correct = CellMatches(data_.cells[*to], segment) != member;
+            }
+            auto f = data_.filed.find(r.customer);
+            if (f == data_.filed.end()) return true;  // cannot happen: counted rows are filed
+            const int64_t day = DayOf(r.timestamp_ms);
+            const uint32_t e = data_.event_ids.at(r.event);
+            auto& old_days = data_.cells[f->second].days;
+            auto od = old_days.find(day);
+            Count(od->second, e, r.revenue, -1);
+            if (od->second.interactions == 0) old_days.erase(od);
+            Count(data_.cells[*to].days[day], e, r.revenue, +1);
+            if (correct) Count((member ? add : sub)[day], e, r.revenue, +1);
+            return true;
+          },
+          Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kRevenue) |
+              Bit(Column::kChannel) | Bit(Column::kSeq));
+      if (!st.ok()) {  // a half-moved customer: the cells no longer add up; rebuild at the next call
+        ++generation_;
+        state_ = State::kStale;
+        data_ = Data{};
+        return st;
+      }
+      if (!to) continue;  // no counted rows (all arrived after applied_seq_)
+      for (store::CustomerId id : ids) {
+        auto f = data_.filed.find(id);
+        if (f == data_.filed.end() || f->second == *to) continue;
+        --data_.cells[f->second].ids;
+        ++data_.cells[*to].ids;
+        f->second = *to;
+        ++refiled_;
+      }
+    }
+  }
+  Days days;
+  for (const Cell& c : data_.cells)
+    if (CellMatches(c, segment)) AddDays(days, c.days, +1);
+  AddDays(days, add, +1);
+  AddDays(days, sub, -1);
+  DailySeries out;
+  Fill(days, extra_metrics, first_day, last_day, &out);
+  // New customers: the segment's members whose first order ever falls in the range.
+  auto& fresh = out.values["new_customers"];
+  for (uint64_t m : members) {
+    auto f = data_.first_order.find(m);
+    if (f != data_.first_order.end() && f->second >= first_day && f->second <= last_day)
+      fresh[static_cast<size_t>(f->second - first_day)] += 1;
+  }
+  out.first_data_day = days.empty() ? -1 : days.begin()->first;
+  if (as_of_seq) *as_of_seq = applied_seq_;
+  return out;
+}
+
+bool DailyTotals::CellMatches(const Cell& c, const SegmentFilter& s) {
+  if ((!s.persona.empty() || !s.lifecycle.empty()) && !c.journey_known) return false;
+  return (s.persona.empty() || c.persona == s.persona) && (s.lifecycle.empty() || c.lifecycle == s.lifecycle) &&
+         (s.channel.empty() || c.channel == s.channel);
+}
+
+bool DailyTotals::Misfiled(const SegmentFilter& segment, const std::vector<uint64_t>& members, size_t limit,
+                           std::vector<store::CustomerId>* groups) const {
+  // A stored id counts for the segment when its survivor is a member; it is in the matching
+  // cells' sums when its cell matches. Members are checked through their own ids and the ids
+  // merged into them (O(members)); the ids filed in matching cells but not reached that way are
+  // looked for only when the counts say some exist (O(stored ids)).
+  std::vector<char> match(data_.cells.size());
+  int64_t in_matching = 0;
+  for (size_t i = 0; i < data_.cells.size(); ++i)
+    if ((match[i] = CellMatches(data_.cells[i], segment))) in_matching += data_.cells[i].ids;
+  std::vector<store::CustomerId> found;
+  int64_t hits = 0;
+  auto check = [&](store::CustomerId id) {  // 1: filed in a matching cell, 0: elsewhere, -1: no rows
+    auto f = data_.filed.find(id);
+    return f == data_.filed.end() ? -1 : match[f->second] ? 1 : 0;
+  };
+  for (uint64_t m : members) {
+    bool bad = false;
+    int r = check(m);
+    hits += r == 1;
+    bad |= r == 0;
+    if (auto a = data_.absorbed.find(m); a != data_.absorbed.end())
+      for (store::CustomerId id : a->second) {
+        r = check(id);
+        hits += r == 1;
+        bad |= r == 0;
+      }
+    if (bad) {
+      found.push_back(m);
+      if (found.size() > limit) return false;
+    }
+  }
+  if (hits < in_matching) {
+    for (const auto& [id, cell] : data_.filed) {
+      if (!match[cell]) continue;
+      const store::CustomerId c = canonical_ ? canonical_(id) : id;
+      if (std::binary_search(members.begin(), members.end(), c)) continue;
+      found.push_back(c);
+      if (found.size() > limit) return false;
+    }
+  }
+  if (groups) {
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    *groups = std::move(found);
+  }
+  return true;
 }
 
 }  // namespace cairn::dashboard

@@ -18,8 +18,21 @@
 // Watermark: totals hold exactly the interactions with seq < as_of_seq; a build from a snapshot
 // of seq S applies the batches committed meanwhile from S on.
 //
+// Segment cells (when a JourneyKeysFn is given): the same per-day numbers are also kept per
+// *cell* — customers filed under (persona, lifecycle stage, acquisition channel) — so that a
+// segment filter sums the matching cells instead of scanning the store. The answer is always
+// exactly that of the scan over the members the caller resolved (ComputeSeries with `members`):
+// every stored customer id's rows sit in one cell (`filed`), and SegmentSeries checks the members
+// against their cells; a customer filed in the wrong cell (their persona or stage moved, they
+// arrived after the last filing, a late event or a merge changed their acquisition channel) is
+// read back from the store (Snapshot::VisitCustomers, their rows only) and re-filed under the key
+// the journey gives now, so each move costs one read of that customer, once. New customers are
+// filed at commit under their first row's channel and an unknown journey key. Cost in memory: a
+// Day per (cell, day with data) — 32 B + 8 B per event name + ~48 B of map node — plus ~40 B per
+// stored customer id (its cell) and per merged-away id (the survivor's list).
+//
 // Thread-safety: all methods are thread-safe. OnCommit runs on the store's commit thread and only
-// touches memory (a map lookup per row, the canonicalizer for order rows).
+// touches memory (a map lookup per row, the canonicalizer for order rows and new customers).
 
 #include <atomic>
 #include <cstdint>
@@ -27,24 +40,33 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
+#include "dashboard/dashboard_service.h"
 #include "dashboard/revenue_sum.h"
 #include "dashboard/series.h"
 #include "store/store.h"
 
 namespace cairn::dashboard {
 
+// The journey's part of a segment key for canonical customers: persona and lifecycle stage now,
+// as the segment resolver judges them (JourneyEngine::SegmentKeys); nullopt for a customer the
+// journey does not know (in no persona or lifecycle segment). Called off the commit thread.
+using JourneyKeysFn =
+    std::function<std::vector<std::optional<std::pair<std::string, std::string>>>(const std::vector<store::CustomerId>&)>;
+
 class DailyTotals {
  public:
   using SnapshotFn = std::function<std::shared_ptr<store::Snapshot>()>;
 
   // `options` name the order, touch, complaint and sign-up events (the same the scan uses);
-  // `canonical` maps a stored customer id to its survivor (null: ids as stored).
-  DailyTotals(SeriesOptions options, Canonicalizer canonical);
+  // `canonical` maps a stored customer id to its survivor (null: ids as stored). `journey_keys`
+  // (optional) turns on the segment cells; without it SegmentSeries is FailedPrecondition.
+  DailyTotals(SeriesOptions options, Canonicalizer canonical, JourneyKeysFn journey_keys = nullptr);
 
   // Every batch the store commits, in seq order, recovered ones included
   // (StoreListener::on_commit). Ignored while the totals are stale (the next build reads them).
@@ -62,8 +84,20 @@ class DailyTotals {
   Result<DailySeries> Series(const SnapshotFn& snapshot, const std::vector<std::string>& extra_metrics,
                              int64_t first_day, int64_t last_day, uint64_t* as_of_seq);
 
+  // The series ComputeSeries(snapshot, canonical, extra_metrics, first_day, last_day, options,
+  // &members) gives — the segment's customers only — from the cells matching `segment` (the
+  // segment `members` was resolved from), corrected and re-filed for every customer filed
+  // elsewhere (see the file comment). `members`: canonical ids, ascending. Blocks for a build when
+  // stale, and for one read of the store per misfiled customer.
+  Result<DailySeries> SegmentSeries(const SnapshotFn& snapshot, const SegmentFilter& segment,
+                                    const std::vector<uint64_t>& members, const std::vector<std::string>& extra_metrics,
+                                    int64_t first_day, int64_t last_day, uint64_t* as_of_seq);
+  bool segments_enabled() const { return static_cast<bool>(journey_keys_); }
+
   bool ready() const;
-  uint64_t builds() const;  // completed builds (tests, metrics)
+  uint64_t builds() const;     // completed builds (tests, metrics)
+  uint64_t refiled() const;    // stored customer ids re-filed by SegmentSeries (tests, metrics)
+  size_t cells() const;        // segment cells (tests)
 
  private:
   struct Day {
@@ -72,22 +106,58 @@ class DailyTotals {
     int64_t new_customers = 0;
     std::vector<int64_t> events;  // by event id
   };
+  using Days = std::map<int64_t, Day>;
+  // Customers filed under one segment key; `journey_known` false: filed before the journey knew them.
+  struct Cell {
+    std::string persona, lifecycle, channel;
+    bool journey_known = false;
+    int64_t ids = 0;  // stored customer ids filed here
+    Days days;
+  };
   struct Data {
-    std::map<int64_t, Day> days;
+    Days days;
     std::unordered_map<std::string, uint32_t> event_ids;
     std::vector<bool> is_order;                                // by event id
     std::unordered_map<store::CustomerId, int64_t> first_order;  // canonical customer → day
     int64_t first_data_day = INT64_MAX;
+    // Segment cells (journey_keys_ set).
+    std::vector<Cell> cells;
+    std::map<std::string, uint32_t> cell_ids;                        // CellKey → index in cells
+    std::unordered_map<store::CustomerId, uint32_t> filed;           // stored id → its rows' cell
+    std::unordered_map<store::CustomerId, std::vector<store::CustomerId>> absorbed;  // survivor → ids merged into it
+    // AddRow's cache: the last day's Day, the last customer's cell and that cell's last Day.
+    Day* last_total = nullptr;
+    int64_t last_total_day = 0;
+    store::CustomerId last_customer = 0;
+    uint32_t last_cell = UINT32_MAX;
+    Day* last_cell_day = nullptr;
+    int64_t last_cell_day_day = 0;
   };
   enum class State { kStale, kBuilding, kReady };
 
-  void AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, const std::string& event, double revenue) const;
+  static uint32_t CellFor(Data& d, const std::optional<std::pair<std::string, std::string>>& journey,
+                          const std::string& channel);
+  // Files a stored id seen for the first time (its first row's channel; `journey`: the key at hand).
+  void FileNew(Data& d, store::CustomerId stored, const std::string& channel,
+               const std::optional<std::pair<std::string, std::string>>& journey) const;
+  void AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, const std::string& event, double revenue,
+              const std::string& channel) const;
+  // The series of `days` over [first_day, last_day] (new_customers from Day::new_customers). mu_ held.
+  void Fill(const Days& days, const std::vector<std::string>& extra_metrics, int64_t first_day, int64_t last_day,
+            DailySeries* out) const;
+  static bool CellMatches(const Cell& c, const SegmentFilter& s);
+  // The survivors whose rows are not where the segment's sum needs them (a member's id outside
+  // the matching cells, another's inside), ascending, into *groups (may be null). False, with
+  // *groups untouched, when more than `limit` are found. mu_ held.
+  bool Misfiled(const SegmentFilter& segment, const std::vector<uint64_t>& members, size_t limit,
+                std::vector<store::CustomerId>* groups) const;
   void ApplyBatch(Data& d, const store::Batch& batch) const;
   static void SetFirstOrder(Data& d, store::CustomerId key, int64_t day);
-  static void Fold(Data& d, store::CustomerId from, store::CustomerId into);
+  void Fold(Data& d, store::CustomerId from, store::CustomerId into) const;
 
   const SeriesOptions options_;
   const Canonicalizer canonical_;
+  const JourneyKeysFn journey_keys_;
 
   std::mutex build_mu_;  // one build at a time
   mutable std::mutex mu_;
@@ -96,6 +166,7 @@ class DailyTotals {
   uint64_t last_commit_end_ = 0;                    // guarded by mu_; end seq of the last batch seen
   uint64_t applied_seq_ = 0;                        // guarded by mu_; data_ holds seqs below this
   uint64_t builds_ = 0;                             // guarded by mu_
+  uint64_t refiled_ = 0;                            // guarded by mu_
   Data data_;                                       // guarded by mu_
   std::vector<std::shared_ptr<store::Batch>> pending_;  // guarded by mu_; committed while building
 };

@@ -220,5 +220,212 @@ TEST(DailyTotalsTest, BatchesCommittedDuringABuildAreCountedOnce) {
   EXPECT_EQ(totals.builds(), 1u);
 }
 
+
+// ---- Segment cells (docs/dashboard.md "Segment cells") ----
+namespace segments {
+
+const std::vector<std::string> kChannels = {"web", "email", "store", "mobile"};
+const std::vector<std::string> kPersonas = {"bargain_hunter", "vip", "casual"};
+const std::vector<std::string> kStages = {"acquire", "serve", "retain"};
+
+// The journey's side: persona and lifecycle stage per canonical customer; customers it has not
+// derived yet are unknown (in no persona or lifecycle segment).
+struct FakeJourney {
+  mutable std::mutex mu;
+  std::map<store::CustomerId, std::pair<std::string, std::string>> keys;
+  void Assign(store::CustomerId c, uint64_t salt) {
+    std::lock_guard lock(mu);
+    keys[c] = {kPersonas[(c + salt) % kPersonas.size()], kStages[(c / 3 + salt) % kStages.size()]};
+  }
+  std::vector<std::optional<std::pair<std::string, std::string>>> Keys(const std::vector<store::CustomerId>& ids) const {
+    std::lock_guard lock(mu);
+    std::vector<std::optional<std::pair<std::string, std::string>>> out(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (auto it = keys.find(ids[i]); it != keys.end()) out[i] = it->second;
+    return out;
+  }
+};
+
+// Business rows with channels: each customer mostly on "their" channel, sometimes another, so a
+// late event can change a customer's acquisition channel.
+store::Batch ChannelDay(Business& biz, int64_t day, size_t rows) {
+  store::Batch b = biz.Day(day, rows);
+  for (auto& r : b.interactions)
+    r.channel = biz.rng() % 4 == 0 ? kChannels[biz.rng() % kChannels.size()] : kChannels[r.customer % kChannels.size()];
+  return b;
+}
+
+// The segment's members as the resolver gives them (analytics/spec/segment.h): persona and stage
+// from `journey` (known customers only), the acquisition channel from the rows: the channel of
+// the customer's first interaction by (timestamp, seq), merges applied.
+std::vector<uint64_t> MembersOf(const store::Snapshot& snap, const FakeIdentity& identity, const FakeJourney& journey,
+                                const SegmentFilter& s) {
+  std::map<store::CustomerId, std::tuple<int64_t, uint64_t, std::string>> first;
+  EXPECT_TRUE(snap.ForEach([&](const store::Interaction& r) {
+                    auto key = std::make_tuple(r.timestamp_ms, r.seq, r.channel);
+                    auto [it, fresh] = first.try_emplace(identity.Find(r.customer), key);
+                    if (!fresh && std::tie(r.timestamp_ms, r.seq) < std::tie(std::get<0>(it->second), std::get<1>(it->second)))
+                      it->second = key;
+                    return true;
+                  }).ok());
+  std::vector<uint64_t> out;
+  for (const auto& [c, f] : first) {
+    if (!s.channel.empty() && std::get<2>(f) != s.channel) continue;
+    if (!s.persona.empty() || !s.lifecycle.empty()) {
+      auto k = journey.Keys({c})[0];
+      if (!k || (!s.persona.empty() && k->first != s.persona) || (!s.lifecycle.empty() && k->second != s.lifecycle))
+        continue;
+    }
+    out.push_back(c);
+  }
+  return out;  // ascending (map order)
+}
+
+// SegmentSeries for `s` against the scan restricted to `members`, bit for bit.
+void ExpectSegmentEqualToScan(DailyTotals& totals, store::Store* st, const FakeIdentity& identity,
+                              const SegmentFilter& s, const std::vector<uint64_t>& members, const std::string& when) {
+  SCOPED_TRACE(when + " segment persona=" + s.persona + " lifecycle=" + s.lifecycle + " channel=" + s.channel);
+  auto snap_fn = [st] { return st->GetSnapshot(); };
+  const int64_t first_day = kToday - 120, last_day = kToday + 2;
+  uint64_t seq = 0;
+  auto inc = totals.SegmentSeries(snap_fn, s, members, kExtra, first_day, last_day, &seq);
+  ASSERT_TRUE(inc.ok()) << inc.status().ToString();
+  auto snap = st->GetSnapshot();
+  EXPECT_EQ(seq, snap->seq());
+  auto scan = ComputeSeries(*snap, [&](store::CustomerId c) { return identity.Find(c); }, kExtra, first_day, last_day,
+                            SeriesOptions{}, &members);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(inc->first_data_day, scan->first_data_day);
+  ASSERT_EQ(inc->values.size(), scan->values.size());
+  for (const auto& [metric, daily] : scan->values) {
+    auto it = inc->values.find(metric);
+    ASSERT_NE(it, inc->values.end()) << metric;
+    EXPECT_EQ(it->second, daily) << metric;
+  }
+  double interactions = 0;
+  for (double v : scan->values.at("interactions")) interactions += v;
+  EXPECT_GT(interactions, 0) << "an empty segment proves nothing";
+}
+
+const std::vector<SegmentFilter> kSegments = {
+    {"vip", "", ""}, {"", "serve", ""}, {"", "", "web"}, {"casual", "", "email"}, {"bargain_hunter", "retain", "store"}};
+
+TEST(DailyTotalsSegmentTest, EqualToTheScanOfTheMembersAsPersonasMoveMergesLateEventsAndStaleMembers) {
+  io::MemEnv env;
+  Business biz;
+  FakeJourney journey;
+  auto canon = [&](store::CustomerId c) { return biz.identity.Find(c); };
+  DailyTotals totals(SeriesOptions{}, canon, [&](const std::vector<store::CustomerId>& ids) { return journey.Keys(ids); });
+  store::StoreOptions so;
+  so.background_work = false;
+  store::StoreListener listener;
+  listener.on_commit = [&](const store::Batch& b, bool) { totals.OnCommit(b); };
+  auto st = store::Store::Open(&env, "/db", so, listener);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  for (int64_t d = kToday - 60; d < kToday - 30; ++d) {
+    ASSERT_TRUE(AppendSync(st->get(), ChannelDay(biz, d, 40)).ok());
+    if (d % 10 == 0) { ASSERT_TRUE((*st)->Flush().ok()); }
+  }
+  // The journey knows most customers when the totals are built; 20 it has not derived yet.
+  for (store::CustomerId c = 1; c <= Business::kCustomers - 20; ++c) journey.Assign(c, 0);
+  auto check_all = [&](const std::string& when) {
+    auto snap = (*st)->GetSnapshot();
+    for (const auto& s : kSegments)
+      ExpectSegmentEqualToScan(totals, st->get(), biz.identity, s, MembersOf(*snap, biz.identity, journey, s), when);
+  };
+  check_all("first build");
+  EXPECT_EQ(totals.builds(), 1u);
+  EXPECT_GT(totals.cells(), 20u);
+  const uint64_t after_build = totals.refiled();  // the 20 unknown ones and acquisition channels the scan order misjudged
+
+  // The journey derives the 20 and moves 30 others to another persona and stage: each is read
+  // back and re-filed once, then answered from the cells.
+  for (store::CustomerId c = Business::kCustomers - 19; c <= Business::kCustomers; ++c) journey.Assign(c, 0);
+  for (store::CustomerId c = 1; c <= 30; ++c) journey.Assign(c * 3, 1);
+  check_all("personas and stages moved");
+  const uint64_t moved = totals.refiled() - after_build;
+  EXPECT_GT(moved, 20u);
+  EXPECT_LE(moved, 50u);
+  check_all("asked again");
+  EXPECT_EQ(totals.refiled() - after_build, moved) << "a customer is re-filed once per move";
+  EXPECT_EQ(totals.builds(), 1u);
+
+  // Live: late events (new acquisition channels), merges across segments, new customers the
+  // journey has not seen (filed under an unknown key until asked for).
+  for (int64_t d = kToday - 30; d < kToday; ++d) {
+    store::Batch b = ChannelDay(biz, d, 40);
+    if (d % 3 == 0) {
+      const store::CustomerId from = 1 + biz.rng() % Business::kCustomers, into = 1 + biz.rng() % Business::kCustomers;
+      if (biz.identity.Find(from) == from && biz.identity.Find(into) == into && from != into) biz.MergeInto(&b, from, into);
+    }
+    if (d % 5 == 0) {
+      store::Interaction fresh = b.interactions.back();
+      fresh.customer = 1000 + static_cast<store::CustomerId>(d - kToday + 30);
+      fresh.channel = "web";
+      b.interactions.push_back(fresh);
+    }
+    ASSERT_TRUE(AppendSync(st->get(), std::move(b)).ok());
+    if (d % 7 == 0) { ASSERT_TRUE((*st)->Flush().ok()); }
+    if (d % 14 == 0) { ASSERT_TRUE((*st)->Compact().ok()); }
+  }
+  check_all("live commits: late events, merges, new customers unknown to the journey");
+  for (store::CustomerId c = 1000; c < 1030; ++c) journey.Assign(c, 0);
+  check_all("the journey derived the new customers");
+  EXPECT_EQ(totals.builds(), 1u);
+
+  // Members older than the journey's state (a resolver's cached segment): the sums are corrected
+  // for those whose cell disagrees, every time, and still equal the scan of those members.
+  const SegmentFilter vip{"vip", "", ""};
+  auto old_members = MembersOf(*(*st)->GetSnapshot(), biz.identity, journey, vip);
+  for (store::CustomerId c = 31; c <= 60; ++c) journey.Assign(c * 3 + 1, 2);  // out of vip
+  for (store::CustomerId c = 61; c <= 90; ++c) journey.Assign(c * 3, 1);      // into vip
+  check_all("fresh members after the move");  // the movers are re-filed under their new keys
+  const auto new_members = MembersOf(*(*st)->GetSnapshot(), biz.identity, journey, vip);
+  ASSERT_NE(old_members, new_members);
+  const uint64_t before_stale = totals.refiled();
+  ExpectSegmentEqualToScan(totals, st->get(), biz.identity, vip, old_members, "stale members");
+  ExpectSegmentEqualToScan(totals, st->get(), biz.identity, vip, old_members, "stale members again");
+  EXPECT_EQ(totals.refiled(), before_stale) << "the journey's key has not changed: nothing to re-file";
+  EXPECT_EQ(totals.builds(), 1u);
+}
+
+TEST(DailyTotalsSegmentTest, ManyMisfiledCustomersRebuildOnceInsteadOfAReadEach) {
+  io::MemEnv env;
+  Business biz;
+  FakeJourney journey;  // knows nobody yet: a start where the journey rebuilds after the totals
+  DailyTotals totals(SeriesOptions{}, [&](store::CustomerId c) { return biz.identity.Find(c); },
+                     [&](const std::vector<store::CustomerId>& ids) { return journey.Keys(ids); });
+  store::StoreOptions so;
+  so.background_work = false;
+  store::StoreListener listener;
+  listener.on_commit = [&](const store::Batch& b, bool) { totals.OnCommit(b); };
+  auto st = store::Store::Open(&env, "/db", so, listener);
+  ASSERT_TRUE(st.ok());
+  // Enough customers that the misfiled ones (a third) are past what a query re-files one by one (5%).
+  for (int64_t d = kToday - 3; d < kToday; ++d) {
+    store::Batch b;
+    for (store::CustomerId c = 1; c <= 25'000; ++c) {
+      store::Interaction it;
+      it.customer = c;
+      it.timestamp_ms = d * kDayMs + static_cast<int64_t>(c);
+      it.event = c % 9 == 0 ? "Order Completed" : "Page Viewed";
+      it.revenue = c % 9 == 0 ? 12.5 : 0;
+      it.channel = kChannels[c % kChannels.size()];
+      b.interactions.push_back(std::move(it));
+    }
+    ASSERT_TRUE(AppendSync(st->get(), std::move(b)).ok());
+  }
+  ASSERT_TRUE(totals.Build([&] { return (*st)->GetSnapshot(); }).ok());
+  EXPECT_EQ(totals.builds(), 1u);
+  for (store::CustomerId c = 1; c <= 25'000; ++c) journey.Assign(c, 0);
+  const SegmentFilter s{"vip", "", ""};
+  ExpectSegmentEqualToScan(totals, st->get(), biz.identity, s, MembersOf(*(*st)->GetSnapshot(), biz.identity, journey, s),
+                           "everyone misfiled");
+  EXPECT_EQ(totals.builds(), 2u);
+  EXPECT_EQ(totals.refiled(), 0u);
+}
+
+}  // namespace segments
+
 }  // namespace
 }  // namespace cairn::dashboard

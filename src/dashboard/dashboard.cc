@@ -10,6 +10,12 @@ namespace {
 constexpr int64_t kDayMs = 86'400'000;
 int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs; }
 
+// The Monday of day d's week (day 0, 1970-01-01, was a Thursday).
+int64_t WeekStart(int64_t d) {
+  const int64_t k = d + 3;
+  return (k >= 0 ? k / 7 : (k - 6) / 7) * 7 - 3;
+}
+
 double Sum(const std::vector<double>& v, int64_t first_day, int64_t from, int64_t to) {  // [from, to] days
   double s = 0;
   for (int64_t d = std::max(from, first_day); d <= to && d - first_day < static_cast<int64_t>(v.size()); ++d)
@@ -126,11 +132,24 @@ Result<DashboardView> Dashboard::Compute(int64_t real_now_ms, const OverviewFilt
     extra.push_back(g.metric);
   }
   if (filter.from_day) first_day = std::min(first_day, *filter.from_day);
+  // Mirrors: the 26 weeks ending with this one unless the filter gives a range.
+  const int64_t mirrors_from = filter.from_day ? *filter.from_day : WeekStart(today) - 25 * 7;
+  first_day = std::min(first_day, mirrors_from);
+  const std::string mirrors_metric = "event:" + std::string(kMirrorsEvent);
+  const bool goal_counts_mirrors = std::find(extra.begin(), extra.end(), mirrors_metric) != extra.end();
+  if (!goal_counts_mirrors) extra.push_back(mirrors_metric);
   DailySeries series;
   if (sources_.totals && !members) {
     // Without a segment the daily totals answer (docs/dashboard.md "Daily totals").
     uint64_t seq = 0;
     ASSIGN_OR_RETURN(series, sources_.totals->Series(sources_.snapshot, extra, first_day, today, &seq));
+    view.as_of_seq = static_cast<int64_t>(seq);
+  } else if (sources_.totals && sources_.totals->segments_enabled() && !filter.segment.empty()) {
+    // A segment: its cells of the daily totals, checked against the members (docs/dashboard.md
+    // "Segment cells").
+    uint64_t seq = 0;
+    ASSIGN_OR_RETURN(series, sources_.totals->SegmentSeries(sources_.snapshot, filter.segment, *members, extra,
+                                                            first_day, today, &seq));
     view.as_of_seq = static_cast<int64_t>(seq);
   } else {
     std::shared_ptr<store::Snapshot> snapshot = sources_.snapshot();
@@ -143,7 +162,8 @@ Result<DashboardView> Dashboard::Compute(int64_t real_now_ms, const OverviewFilt
     TripMeter trip;
     trip.to_day = today;
     trip.from_day = filter.from_day ? *filter.from_day : std::max(first_day, series.first_data_day < 0 ? today : series.first_data_day);
-    for (const auto& [metric, daily] : series.values) trip.totals.emplace_back(metric, Sum(daily, first_day, trip.from_day, today));
+    for (const auto& [metric, daily] : series.values)
+      if (metric != mirrors_metric || goal_counts_mirrors) trip.totals.emplace_back(metric, Sum(daily, first_day, trip.from_day, today));
     view.trip = std::move(trip);
   }
 
@@ -177,6 +197,22 @@ Result<DashboardView> Dashboard::Compute(int64_t real_now_ms, const OverviewFilt
     bv.burn_per_day = recent / 30;
     if (bv.burn_per_day > 0) bv.runway_days = std::max(0.0, bv.left) / bv.burn_per_day;
     view.budgets.push_back(std::move(bv));
+  }
+
+  // Mirrors (DashboardView::mirrors).
+  {
+    Mirrors& m = view.mirrors;
+    m.event = kMirrorsEvent;
+    m.from_day = mirrors_from;
+    m.to_day = today;
+    const auto& daily = series.values[mirrors_metric];
+    for (int64_t d = mirrors_from; d <= today;) {
+      const int64_t week_end = std::min(today, WeekStart(d) + 6);  // that week's Sunday
+      m.week_days.push_back(d);
+      m.mentions.push_back(Sum(daily, first_day, d, week_end));
+      m.total += m.mentions.back();
+      d = week_end + 1;
+    }
   }
 
   // Rev counter.

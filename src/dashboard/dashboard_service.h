@@ -134,11 +134,19 @@ struct Ride {
 //   members   the canonical customers of the segment (sorted ascending); nullopt = everyone.
 //             Every number read from interactions or survey answers counts only theirs; budgets,
 //             value at risk, overdue rescues and SLAs are the business's, unfiltered.
+//   segment   the segment `members` was resolved from (persona, lifecycle stage, acquisition
+//             channel; "" = any): lets the daily totals answer from their per-segment cells
+//             (daily_totals.h). The numbers are always those of `members`.
 //   key       identifies the filter for the overview cache ("" = no filter); equal keys must
 //             mean equal filters for the same member set.
+struct SegmentFilter {
+  std::string persona, lifecycle, channel;  // "" = any
+  bool empty() const { return persona.empty() && lifecycle.empty() && channel.empty(); }
+};
 struct OverviewFilter {
   std::optional<int64_t> from_day, to_day;
   std::optional<std::vector<uint64_t>> members;
+  SegmentFilter segment;
   std::string key;
 };
 
@@ -147,6 +155,19 @@ struct OverviewFilter {
 struct TripMeter {
   int64_t from_day = 0, to_day = 0;
   std::vector<std::pair<std::string, double>> totals;  // by metric name, ascending
+};
+
+// Mirrors: mentions of competitors ("Competitor Considered" interactions) per week — Monday to
+// Sunday, UTC; the first and last week clipped to the range — over [from_day, to_day]: the filter's
+// range, else the 26 weeks ending with today's week. Counted like the goals' "event:<Name>"
+// series (the daily totals), so a segment filter counts its members' mentions.
+inline constexpr std::string_view kMirrorsEvent = "Competitor Considered";
+struct Mirrors {
+  std::string event;
+  int64_t from_day = 0, to_day = 0;
+  std::vector<int64_t> week_days;  // each week's first day (a Monday; the first may be from_day)
+  std::vector<double> mentions;    // per week, same order
+  double total = 0;
 };
 
 struct DashboardView {
@@ -159,6 +180,7 @@ struct DashboardView {
   std::vector<BudgetView> budgets;
   RevCounter rev;
   Ride ride;
+  Mirrors mirrors;
   std::vector<Hazard> hazards;
 };
 

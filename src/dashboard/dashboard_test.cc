@@ -221,6 +221,70 @@ Status AppendSync(store::Store* s, store::Batch b) {
   return p.get_future().get();
 }
 
+// Mirrors: competitor mentions per Monday week, the 26 weeks ending with this one by default,
+// the filter's range (first week clipped) when one is given; not a trip meter total.
+TEST(DashboardTest, MirrorsCountCompetitorMentionsPerWeek) {
+  io::MemEnv env;
+  store::StoreOptions so;
+  so.background_work = false;
+  auto st = store::Store::Open(&env, "/db", so);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  FakeClock clock;  // 2026-01-01 = day 20454, a Thursday; its week starts on Monday 20451
+  const int64_t today = 20454, first = 20451 - 25 * 7;
+  store::Batch b;
+  int n = 0;
+  auto mention = [&](int64_t day, int count, const char* event = "Competitor Considered") {
+    for (int k = 0; k < count; ++k) {
+      store::Interaction it;
+      it.customer = 1 + n % 7;
+      it.timestamp_ms = day * kDayMs + 3600'000 + k;
+      it.event = event;
+      it.message_id = "m" + std::to_string(n++);
+      b.interactions.push_back(it);
+    }
+  };
+  for (int64_t d = today - 56; d <= today; ++d) mention(d, 1);
+  mention(first, 5);
+  mention(first - 1, 3);         // the Sunday before the 26 weeks
+  mention(today - 3, 4, "Deal Lost");  // another event
+  ASSERT_TRUE(AppendSync(st->get(), std::move(b)).ok());
+  DashboardOptions options;
+  options.path = TempPath("mirrors.db");
+  options.clock = &clock;
+  options.forecast.paths = 20;
+  DashboardSources sources;
+  store::Store* store = st->get();
+  sources.snapshot = [store] { return store->GetSnapshot(); };
+  auto dash = Dashboard::Open(options, sources);
+  ASSERT_TRUE(dash.ok()) << dash.status().ToString();
+
+  auto view = (*dash)->Overview();
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  const Mirrors& m = view->mirrors;
+  EXPECT_EQ(m.event, "Competitor Considered");
+  EXPECT_EQ(m.from_day, first);
+  EXPECT_EQ(m.to_day, today);
+  ASSERT_EQ(m.week_days.size(), 26u);
+  ASSERT_EQ(m.mentions.size(), 26u);
+  for (size_t i = 0; i < 26; ++i) EXPECT_EQ(m.week_days[i], first + 7 * static_cast<int64_t>(i));
+  EXPECT_EQ(m.mentions[0], 5);
+  EXPECT_EQ(m.mentions[25], 4);  // Monday to Thursday
+  EXPECT_EQ(m.mentions[24], 7);
+  EXPECT_EQ(m.total, 57 + 5);
+
+  OverviewFilter range;
+  range.from_day = today - 12;  // a Saturday
+  range.key = "range";
+  auto ranged = (*dash)->Overview(range);
+  ASSERT_TRUE(ranged.ok()) << ranged.status().ToString();
+  EXPECT_EQ(ranged->mirrors.from_day, today - 12);
+  EXPECT_EQ(ranged->mirrors.week_days, (std::vector<int64_t>{today - 12, 20444, 20451}));
+  EXPECT_EQ(ranged->mirrors.mentions, (std::vector<double>{2, 7, 4}));
+  EXPECT_EQ(ranged->mirrors.total, 13);
+  ASSERT_TRUE(ranged->trip.has_value());
+  for (const auto& [metric, total] : ranged->trip->totals) EXPECT_NE(metric, "event:Competitor Considered");
+}
+
 TEST(DashboardTest, OverviewFromStore) {
   io::MemEnv env;
   store::StoreOptions so;

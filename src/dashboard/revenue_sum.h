@@ -29,6 +29,10 @@ class RevenueSum {
     v_ += o.v_;
     return *this;
   }
+  RevenueSum& operator-=(const RevenueSum& o) {  // exact: undoes a += of the same sum
+    v_ -= o.v_;
+    return *this;
+  }
   bool operator==(const RevenueSum&) const = default;
   double value() const { return static_cast<double>(v_) / kScale; }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "base/json_string.h"
@@ -89,21 +90,36 @@ CREATE TABLE group_traits (
 // A set-once value (PostHog $set_once, payload `traitsSetOnce`) holds only while nothing set the
 // trait earlier: an ordinary value set before it replaces it, whenever it arrives; of two
 // set-once values the earliest wins. Still order-independent, so replays need no care.
+//
+// Each is written as head, rows, tail: one statement upserts up to kTraitRowsPerStatement traits of
+// one owner, ?1 = owner, ?2 = set_at_ms, ?3 = set_seq, then (key, value_json) pairs from ?4 (a row
+// is "(?1, ?k, ?v" + the kind's row end). Rows of one statement have distinct keys (Extract), and
+// SQLite upserts a multi-row VALUES list row by row, so this equals one statement per trait.
+constexpr size_t kTraitRowsPerStatement = 8;
+constexpr std::string_view kTraitsHead =
+    "INSERT INTO traits (customer, key, value_json, set_at_ms, set_seq, once) VALUES ";
 constexpr std::string_view kUpsertTrait =
-    "INSERT INTO traits (customer, key, value_json, set_at_ms, set_seq, once) VALUES (?1, ?2, ?3, ?4, ?5, 0) "
     "ON CONFLICT (customer, key) DO UPDATE SET value_json = excluded.value_json, "
     "set_at_ms = excluded.set_at_ms, set_seq = excluded.set_seq, once = 0 "
     "WHERE (excluded.set_at_ms, excluded.set_seq) > (traits.set_at_ms, traits.set_seq) OR traits.once = 1";
 constexpr std::string_view kInsertTraitOnce =
-    "INSERT INTO traits (customer, key, value_json, set_at_ms, set_seq, once) VALUES (?1, ?2, ?3, ?4, ?5, 1) "
     "ON CONFLICT (customer, key) DO UPDATE SET value_json = excluded.value_json, "
     "set_at_ms = excluded.set_at_ms, set_seq = excluded.set_seq "
     "WHERE traits.once = 1 AND (excluded.set_at_ms, excluded.set_seq) < (traits.set_at_ms, traits.set_seq)";
+constexpr std::string_view kGroupTraitsHead =
+    "INSERT INTO group_traits (group_id, key, value_json, set_at_ms, set_seq) VALUES ";
 constexpr std::string_view kUpsertGroupTrait =
-    "INSERT INTO group_traits (group_id, key, value_json, set_at_ms, set_seq) VALUES (?1, ?2, ?3, ?4, ?5) "
     "ON CONFLICT (group_id, key) DO UPDATE SET value_json = excluded.value_json, "
     "set_at_ms = excluded.set_at_ms, set_seq = excluded.set_seq "
     "WHERE (excluded.set_at_ms, excluded.set_seq) > (group_traits.set_at_ms, group_traits.set_seq)";
+// The three trait upserts as head, row end and tail (see kTraitRowsPerStatement).
+struct TraitSql {
+  std::string_view head, row_end, tail;
+  bool group;  // ?1 is the group id (text), else the customer id
+};
+constexpr TraitSql kTraitSql{kTraitsHead, ", ?2, ?3, 0)", kUpsertTrait, false};
+constexpr TraitSql kTraitOnceSql{kTraitsHead, ", ?2, ?3, 1)", kInsertTraitOnce, false};
+constexpr TraitSql kGroupTraitSql{kGroupTraitsHead, ", ?2, ?3)", kUpsertGroupTrait, true};
 constexpr std::string_view kUpsertGroup =
     "INSERT INTO groups (customer, group_id, joined_at_ms) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (customer, group_id) DO UPDATE SET joined_at_ms = min(joined_at_ms, excluded.joined_at_ms)";
@@ -166,7 +182,13 @@ class ProfileStore::Writer {
     int64_t count;
   };
 
-  Status ApplyOp(const IdentityOp& op, uint64_t batch_seq, int64_t at_ms);
+  // `replayable`: the batch has no interactions, so a replay may bring it again (see Apply).
+  Status ApplyOp(const IdentityOp& op, uint64_t batch_seq, int64_t at_ms, bool replayable);
+  // The customers row exists (once per customer per call: rows are never deleted mid-call).
+  Status EnsureCustomer(CustomerId id);
+  // One multi-row upsert per (up to kTraitRowsPerStatement) traits of one customer or group.
+  Status UpsertTraits(const TraitSql& sql, std::string_view group_id, CustomerId customer,
+                      const std::vector<TraitKV>& list, int64_t at_ms, uint64_t seq);
   Status ApplyPayload(const Interaction& in, uint64_t* unparsed);
   // False if the payload is not a JSON object (nothing extracted).
   bool Extract(std::string_view payload, bool group, Extracted* out);
@@ -176,17 +198,22 @@ class ProfileStore::Writer {
   simdjson::dom::parser dom_;
   simdjson::ondemand::parser ondemand_;
   std::unordered_map<CustomerId, Counters> counters_;
+  std::unordered_set<CustomerId> ensured_;  // customers rows known to exist in this call
+  std::string sql_;                         // scratch for multi-row statements
   bool counters_on_ = true;
 };
 
 Status ProfileStore::Writer::Apply(const std::vector<const Batch*>& todo, uint64_t* interactions,
                                    uint64_t* unparsed) {
   counters_.clear();
+  ensured_.clear();
   for (const Batch* b : todo) {
     // linked_at/merged_at come from the batch, never the wall clock, so a replay writes the same.
     const int64_t at_ms = b->interactions.empty() ? 0 : b->interactions.front().received_at_ms;
     for (const IdentityOp& op : b->identity_ops) {
-      Status s = ApplyOp(op, b->first_seq, at_ms);
+      // Batches with interactions are applied once (ApplyBatches skips them below the watermark)
+      // and the resolver links only new keys: only op-only batches need the idempotence check.
+      Status s = ApplyOp(op, b->first_seq, at_ms, /*replayable=*/b->interactions.empty());
       if (!s.ok()) return s.WithContext(fmt::format("batch first_seq {}", b->first_seq));
     }
     for (const Interaction& in : b->interactions) {
@@ -211,12 +238,18 @@ Status ProfileStore::Writer::Apply(const std::vector<const Batch*>& todo, uint64
   return FlushCounters();
 }
 
-Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, int64_t at_ms) {
+Status ProfileStore::Writer::EnsureCustomer(CustomerId id) {
+  if (!ensured_.insert(id).second) return Status::Ok();
+  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kEnsureCustomer));
+  return s.BindU64(1, id).Run();
+}
+
+Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, int64_t at_ms, bool replayable) {
   if (op.customer == 0) return InvalidArgument("identity op with customer 0");
   if (op.kind == IdentityOp::Kind::kLink) {
     std::string_view kind = KindName(op.key);
     if (kind.empty()) return InvalidArgument(fmt::format("identity link with bad key '{}'", op.key));
-    {
+    if (replayable) {
       // Idempotence for op-only batches replayed at the watermark (docs/format/profiles.md).
       ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT customer FROM identities WHERE key = ?1"));
       ASSIGN_OR_RETURN(bool row, q.Bind(1, op.key).Step());
@@ -242,8 +275,7 @@ Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, i
                           .Bind(6, ord)
                           .Run());
     }
-    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kEnsureCustomer));
-    return s.BindU64(1, op.customer).Run();
+    return EnsureCustomer(op.customer);
   }
   if (op.kind != IdentityOp::Kind::kMerge) {
     return InvalidArgument(fmt::format("identity op with unknown kind {}", static_cast<int>(op.kind)));
@@ -251,7 +283,7 @@ Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, i
   if (op.from == 0 || op.from == op.customer) {
     return InvalidArgument(fmt::format("identity merge of c:{} into c:{}", op.from, op.customer));
   }
-  {
+  if (replayable) {
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT into_customer FROM merges WHERE from_customer = ?1"));
     ASSIGN_OR_RETURN(bool row, q.BindU64(1, op.from).Step());
     if (row && q.U64(0) == op.customer) return Status::Ok();
@@ -275,8 +307,7 @@ Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, i
                                           "ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into"));
     RETURN_IF_ERROR(s.BindU64(1, op.from).BindU64(2, op.customer).Run());
   }
-  ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kEnsureCustomer));
-  return s.BindU64(1, op.customer).Run();
+  return EnsureCustomer(op.customer);
 }
 
 namespace {
@@ -386,23 +417,31 @@ Status ProfileStore::Writer::ApplyPayload(const Interaction& in, uint64_t* unpar
       ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertGroup));
       RETURN_IF_ERROR(s.BindU64(1, in.customer).Bind(2, ex.group_id).Bind(3, in.timestamp_ms).Run());
     }
-    if (ex.traits.empty()) return Status::Ok();
-    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kUpsertGroupTrait));
-    for (const TraitKV& t : ex.traits) {
-      s.Reset();
-      s.Bind(1, ex.group_id).Bind(2, t.key).Bind(3, t.value_json);
-      RETURN_IF_ERROR(s.Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
-    }
-    return Status::Ok();
+    return UpsertTraits(kGroupTraitSql, ex.group_id, 0, ex.traits, in.timestamp_ms, in.seq);
   }
-  for (const auto& [list, sql] : {std::pair{&ex.traits, kUpsertTrait}, std::pair{&ex.traits_once, kInsertTraitOnce}}) {
-    if (list->empty()) continue;
-    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(sql));
-    for (const TraitKV& t : *list) {
-      s.Reset();
-      s.BindU64(1, in.customer).Bind(2, t.key).Bind(3, t.value_json);
-      RETURN_IF_ERROR(s.Bind(4, in.timestamp_ms).BindU64(5, in.seq).Run());
+  RETURN_IF_ERROR(UpsertTraits(kTraitSql, {}, in.customer, ex.traits, in.timestamp_ms, in.seq));
+  return UpsertTraits(kTraitOnceSql, {}, in.customer, ex.traits_once, in.timestamp_ms, in.seq);
+}
+
+Status ProfileStore::Writer::UpsertTraits(const TraitSql& sql, std::string_view group_id, CustomerId customer,
+                                         const std::vector<TraitKV>& list, int64_t at_ms, uint64_t seq) {
+  for (size_t first = 0; first < list.size(); first += kTraitRowsPerStatement) {
+    const size_t n = std::min(kTraitRowsPerStatement, list.size() - first);
+    sql_.assign(sql.head);
+    for (size_t i = 0; i < n; ++i) {
+      sql_ += fmt::format("{}(?1, ?{}, ?{}{}", i ? ", " : "", 4 + 2 * i, 5 + 2 * i, sql.row_end);
     }
+    sql_ += ' ';
+    sql_ += sql.tail;
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(sql_));
+    if (sql.group) s.Bind(1, group_id);
+    else s.BindU64(1, customer);
+    s.Bind(2, at_ms).BindU64(3, seq);
+    for (size_t i = 0; i < n; ++i) {
+      const TraitKV& t = list[first + i];
+      s.Bind(static_cast<int>(4 + 2 * i), t.key).Bind(static_cast<int>(5 + 2 * i), t.value_json);
+    }
+    RETURN_IF_ERROR(s.Run());
   }
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 #include "entity/profile_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -195,6 +196,32 @@ Interaction IdentifyOnce(CustomerId c, int64_t ts, const std::string& set, const
   if (!set.empty()) payload += R"(,"traits":)" + set;
   payload += R"(,"traitsSetOnce":)" + once + "}";
   return Make(MessageType::kIdentify, c, ts, payload);
+}
+
+TEST_F(ProfileStoreTest, ManyTraitsOfOneIdentifyAllLandAcrossMultiRowStatements) {
+  // 19 traits (and 10 set-once ones) exceed one multi-row statement (8 rows): every chunk must land,
+  // each value with its own key, and a later identify in the same call overwrites only its keys.
+  std::string first = "{", second = "{", once = "{";
+  for (int i = 0; i < 19; ++i) {
+    first += fmt::format(R"({}"k{:02}":{})", i ? "," : "", i, i);
+    if (i % 3 == 0) second += fmt::format(R"({}"k{:02}":"v{}")", second.size() > 1 ? "," : "", i, i);
+  }
+  for (int i = 0; i < 10; ++i) once += fmt::format(R"({}"o{}":{})", i ? "," : "", i, 100 + i);
+  first += "}";
+  second += "}";
+  once += "}";
+  Interaction with_once = Identify(1, kT0 + 100, first);
+  with_once.payload.insert(with_once.payload.size() - 1, R"(,"traitsSetOnce":)" + once);
+  Batch b1 = MakeBatch(0, {with_once});
+  Batch b2 = MakeBatch(1, {Identify(1, kT0 + 200, second)});
+  ASSERT_TRUE(Apply({&b1, &b2}).ok());
+  Profile p = Get(1);
+  ASSERT_EQ(p.traits.size(), 29u);
+  for (int i = 0; i < 19; ++i) {
+    EXPECT_EQ(TraitValue(p, fmt::format("k{:02}", i)), i % 3 == 0 ? fmt::format(R"("v{}")", i) : std::to_string(i))
+        << "k" << i;
+  }
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(TraitValue(p, fmt::format("o{}", i)), std::to_string(100 + i)) << "o" << i;
 }
 
 TEST_F(ProfileStoreTest, SetOnceTraitsKeepTheFirstValue) {

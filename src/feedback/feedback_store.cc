@@ -338,6 +338,7 @@ ScoreReport FeedbackStore::Scores(const ScoreQuery& q) const {
     for (int k = 0; k < n_active && ok; ++k) ok = col[active[k]][i] == static_cast<uint32_t>(want[active[k]]);
     if (!ok) continue;
     if (q.include_customers && !q.include_customers->contains(cols_.customer[i])) continue;
+    if (q.include_sorted && !std::binary_search(q.include_sorted->begin(), q.include_sorted->end(), cols_.customer[i])) continue;
     if (q.exclude_customers && q.exclude_customers->contains(cols_.customer[i])) continue;
     const int s = scores[i];
     ++total[s];

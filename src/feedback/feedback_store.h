@@ -43,6 +43,9 @@ struct ScoreQuery {
   // When set, only answers of these customers (include) / of customers not in it (exclude).
   const std::unordered_set<uint64_t>* include_customers = nullptr;
   const std::unordered_set<uint64_t>* exclude_customers = nullptr;
+  // The same as include_customers, as a list sorted ascending (binary search per answer): a large
+  // segment's members are already one, and a set of ~1M built per query cost more than the scan.
+  const std::vector<uint64_t>* include_sorted = nullptr;
   // Customer-level dimensions (docs/cases.md "Surveys"): an answer that carried no persona
   // (phase) of its own takes its customer's persona (journey phase) now, from these functions
   // (customer id as recorded → value, "" = unknown; anonymous answers stay ""). Each is called at

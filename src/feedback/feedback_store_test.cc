@@ -90,6 +90,15 @@ TEST(FeedbackStore, ScoresBySegmentChannelAndTimeSurviveReopen) {
   q.include_customers = &some;
   EXPECT_EQ((*store)->Scores(q).total.nps.responses, 2);
   q.include_customers = nullptr;
+  const std::vector<uint64_t> sorted = {1, 5}, others = {2, 3, 4}, none = {};
+  q.include_sorted = &sorted;  // the same customers as a sorted list: the same answers
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 2);
+  EXPECT_DOUBLE_EQ((*store)->Scores(q).total.nps.nps, 0);  // a promoter (10) and a detractor (0)
+  q.include_sorted = &others;
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 3);
+  q.include_sorted = &none;
+  EXPECT_EQ((*store)->Scores(q).total.nps.responses, 0);
+  q.include_sorted = nullptr;
   q.exclude_customers = &some;
   EXPECT_EQ((*store)->Scores(q).total.nps.responses, 3);
 

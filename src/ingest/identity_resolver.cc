@@ -4,6 +4,8 @@
 #include <cctype>
 #include <mutex>
 
+#include <xxhash.h>
+
 #include "base/logging.h"
 
 namespace cairn::ingest {
@@ -59,22 +61,35 @@ bool IdentityResolver::IsBlocked(std::string_view trimmed) const {
   return false;
 }
 
-std::string IdentityResolver::MakeKey(char kind, std::string_view value) const {
+size_t IdentityResolver::KeyHash::operator()(std::string_view s) const {
+  return static_cast<size_t>(XXH3_64bits(s.data(), s.size()));
+}
+
+bool IdentityResolver::BuildKey(char kind, std::string_view value, std::string* key) const {
+  key->clear();
   std::string_view t = Trimmed(value);
-  if (IsBlocked(t)) return "";
-  std::string key;
-  key.reserve(2 + value.size());
-  key += kind;
-  key += ':';
+  if (IsBlocked(t)) return false;
+  key->reserve(2 + value.size());
+  key->push_back(kind);
+  key->push_back(':');
   if (kind == 'e') {
-    for (char c : t) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char c : t) key->push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   } else if (kind == 'p') {
     for (char c : t)
-      if (std::isdigit(static_cast<unsigned char>(c)) || (c == '+' && key.size() == 2)) key += c;
-    if (key.size() <= 3) return "";  // no digits: not a phone number
+      if (std::isdigit(static_cast<unsigned char>(c)) || (c == '+' && key->size() == 2)) key->push_back(c);
+    if (key->size() <= 3) {  // no digits: not a phone number
+      key->clear();
+      return false;
+    }
   } else {
-    key += value;  // user and anonymous ids are exact (case-sensitive)
+    key->append(value);  // user and anonymous ids are exact (case-sensitive)
   }
+  return true;
+}
+
+std::string IdentityResolver::MakeKey(char kind, std::string_view value) const {
+  std::string key;
+  BuildKey(kind, value, &key);
   return key;
 }
 
@@ -135,18 +150,24 @@ bool IdentityResolver::MergeLocked(CustomerId into, CustomerId from, bool explic
   return true;
 }
 
+CustomerId IdentityResolver::RootOfLocked(std::string_view key) const {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? 0 : FindLocked(it->second);
+}
+
 Result<CustomerId> IdentityResolver::Resolve(const IdentityInput& in, std::vector<IdentityOp>* ops) {
-  // Candidate keys in priority order: the userId decides the customer when known.
-  std::string keys[5];
+  std::unique_lock lock(mu_);
+  // Candidate keys in priority order: the userId decides the customer when known. Built into
+  // scratch strings kept across calls (under the lock), so a message allocates no key.
+  std::string* const keys = scratch_;
   int n = 0;
   auto add = [&](char kind, std::string_view v) {
     if (v.empty()) return;
-    std::string k = MakeKey(kind, v);
-    if (k.empty()) {
+    if (!BuildKey(kind, v, &keys[n])) {
       blocked_ids_->Inc();
       return;
     }
-    keys[n++] = std::move(k);
+    ++n;
   };
   // An explicit merge: alias previousId → userId, or any message naming a previous id (PostHog's
   // $identify carries $anon_distinct_id there). Two userIds may then end up on one customer.
@@ -155,24 +176,27 @@ Result<CustomerId> IdentityResolver::Resolve(const IdentityInput& in, std::vecto
   add('e', in.email);
   add('a', in.anonymous_id);
   add('p', in.phone);
-  std::string prev_user, prev_anon;
+  std::string& prev_user = prev_user_;
+  std::string& prev_anon = prev_anon_;
+  prev_user.clear();
+  prev_anon.clear();
   if (!in.previous_id.empty()) {
-    prev_user = MakeKey('u', in.previous_id);
-    prev_anon = MakeKey('a', in.previous_id);
+    BuildKey('u', in.previous_id, &prev_user);
+    BuildKey('a', in.previous_id, &prev_anon);
   }
   if (n == 0 && prev_user.empty()) {
     return InvalidArgument("no usable id: userId/anonymousId/email/phone are missing or blocked values");
   }
+  auto root_of = [&](const std::string& k) { return RootOfLocked(k); };
 
-  std::unique_lock lock(mu_);
-  auto root_of = [&](const std::string& k) -> CustomerId {
-    auto it = by_key_.find(k);
-    return it == by_key_.end() ? 0 : FindLocked(it->second);
-  };
-
-  // Fast path: a single known key (most track/page events).
-  if (n == 1 && prev_user.empty()) {
-    if (CustomerId r = root_of(keys[0])) return r;
+  // Fast path: every key already belongs to one customer (most track/page events, which carry
+  // one or two known ids). Nothing would be linked or merged below, and the target found there
+  // is that customer.
+  if (prev_user.empty()) {
+    CustomerId r = root_of(keys[0]);
+    for (int i = 1; i < n && r != 0; ++i)
+      if (root_of(keys[i]) != r) r = 0;
+    if (r != 0) return r;
   }
 
   bool has_user = n > 0 && keys[0][0] == 'u';
@@ -275,8 +299,7 @@ CustomerId IdentityResolver::Lookup(std::string_view key) const {
     }
     return FindLocked(id);
   }
-  auto it = by_key_.find(std::string(key));
-  return it == by_key_.end() ? 0 : FindLocked(it->second);
+  return RootOfLocked(key);
 }
 
 std::vector<CustomerId> IdentityResolver::Members(CustomerId root) const {
@@ -310,7 +333,7 @@ std::vector<CustomerId> IdentityResolver::Erase(CustomerId root) {
   // Keys linked to a member before it was merged are in the root's list too; sweep any stragglers
   // pointing at a member (cheap next to an erasure's I/O).
   std::sort(members.begin(), members.end());
-  std::erase_if(by_key_, [&](const auto& kv) { return std::binary_search(members.begin(), members.end(), kv.second); });
+  boost::unordered::erase_if(by_key_, [&](const auto& kv) { return std::binary_search(members.begin(), members.end(), kv.second); });
   for (CustomerId m : members) customers_.erase(m);
   return members;
 }

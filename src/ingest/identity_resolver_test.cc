@@ -54,6 +54,36 @@ TEST_F(IdentityResolverTest, IdentifyLinksAnonymousToUser) {
   EXPECT_EQ(resolver_.Lookup("e:alice@example.com"), anon);
 }
 
+// Resolve's fast path (every key known, one customer) must not hide a link or a merge: a message
+// that adds a new id, or ties in another customer's id, still records it. Ids longer than a
+// short-string buffer, as real UUIDs are.
+TEST_F(IdentityResolverTest, KnownKeysChangeNothingButANewOrForeignKeyStillLinksOrMerges) {
+  const std::string user = "user-0123456789abcdef0123456789";
+  const std::string anon = "ef86d82c-1a5f-4f2e-0f1f-51ebbfc4ce8f";
+  CustomerId c = Identify(user, anon, "Long.Name@Example.com");
+  ops_.clear();
+  EXPECT_EQ(Track(user, anon), c);
+  EXPECT_EQ(Identify(user, anon, "long.name@example.com"), c);
+  EXPECT_EQ(Track("", anon), c);
+  EXPECT_TRUE(ops_.empty());
+
+  const std::string anon2 = "0d16c86e-7f5a-4507-e866-0151a481d012";
+  EXPECT_EQ(Track(user, anon2), c);  // userId known, anonymousId new: linked
+  ASSERT_EQ(ops_.size(), 1u);
+  EXPECT_EQ(ops_[0], (IdentityOp{IdentityOp::Kind::kLink, c, 0, "a:" + anon2}));
+
+  const std::string anon3 = "6ecf8ad9-3cf0-4c60-ef30-b01c2974aeeb";
+  CustomerId d = Track("", anon3);
+  ASSERT_NE(d, c);
+  ops_.clear();
+  EXPECT_EQ(Track(user, anon3), c);  // both ids known, two customers: d merges into c
+  ASSERT_EQ(ops_.size(), 1u);
+  EXPECT_EQ(ops_[0], (IdentityOp{IdentityOp::Kind::kMerge, c, d, ""}));
+  EXPECT_EQ(Track("", anon3), c);
+  EXPECT_EQ(resolver_.Lookup("a:" + anon3), c);
+  EXPECT_EQ(resolver_.Find(d), c);
+}
+
 TEST_F(IdentityResolverTest, IdentifyMergesTwoKnownCustomers) {
   CustomerId user = Track("user-1", "");      // logged in on a laptop
   CustomerId phone = Track("", "anon-phone");  // browsing anonymously on a phone

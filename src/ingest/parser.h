@@ -106,6 +106,10 @@ class Parser {
   Result<ParsedRequest> Parse(const ParseOptions& options, Dialect dialect, store::MessageType single_type,
                               std::string_view decoded_body, int64_t received_at_ms);
 
+  // Tests only: false sends every message through the general walk (the fast path must give the
+  // same result for every input). Default true.
+  void SetFastPathForTesting(bool enabled);
+
   class Impl;
 
  private:

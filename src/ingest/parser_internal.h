@@ -80,6 +80,23 @@ struct ContextScan {
   }
 };
 
+// What the walk over one Segment message found, before the checks and derivations every message
+// gets (FinishSegmentMessage). Filled by the general walk (WalkSegmentMessage) or the fast path
+// (segment_fast_path.cc). The walk code names the members through a structured binding, so their
+// order matters: add new ones before `m`, and to both bindings in segment_message.cc.
+struct SegmentFields {
+  std::string type_name, write_key, name;
+  bool has_type = false, has_write_key = false, has_event = false, has_context = false, has_integrations = false;
+  bool has_traits = false;
+  std::optional<int64_t> timestamp, original_timestamp, sent_at;
+  PropsScan props;
+  ContextScan ctx;
+  TraitsScan traits;
+  size_t traits_begin = 0, traits_end = 0;  // span of an object-valued traits in the payload
+  bool first = true;                        // no field written to the payload yet
+  Message m;
+};
+
 inline std::string_view TypeName(od::json_type t) {
   switch (t) {
     case od::json_type::object: return "object";
@@ -100,6 +117,9 @@ inline std::string Excerpt(std::string_view s) {
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // keep UTF-8 whole
   return std::string(s.substr(0, n)) + "...";
 }
+
+// A revenue figure: a JSON number token, or a string holding one (surrounding spaces allowed).
+bool ParseAmount(std::string_view text, double* out);
 
 // Appends `"key":` (key raw, as written).
 inline void AppendKey(std::string_view key, std::string& out) {
@@ -152,6 +172,11 @@ class Parser::Impl {
   void RejectField(std::string_view field, std::string_view reason);
   void RejectMessage(std::string_view reason);
   std::string FieldPath(std::string_view field) const;
+  // prefix_ = "batch[index]", reusing its buffer (fmt::format here was ~3% of a request thread).
+  void SetBatchPrefix(size_t index);
+  // `a` + "." + `b` in *buf (reused across messages): a nested field's name, needed only if the
+  // message is rejected but passed down before anyone knows.
+  static std::string_view JoinPath(std::string* buf, std::string_view a, std::string_view b);
 
   // Applies the clock-skew rule and the time window; false (message rejected) if outside it.
   void ApplyTimes(Message* m, std::optional<int64_t> original, std::string_view original_field,
@@ -170,6 +195,42 @@ class Parser::Impl {
   Status ParseJsonLine(const char* begin, const char* end, size_t index, ParsedRequest* out);
   bool ParseSegmentMessage(od::object obj, size_t index, bool single, store::MessageType single_type,
                            ParsedRequest* out);
+  // The general walk of ParseSegmentMessage: copies the message minified into payload_ (without
+  // its closing brace) and fills *f. False on malformed JSON.
+  bool WalkSegmentMessage(od::object obj, SegmentFields* f);
+  // Appends the envelope objects the message lacks and the closing brace to `out` (the payload so
+  // far: payload_, or f.m.payload itself), checks and derives the rest, emits the message or its
+  // rejection.
+  void FinishSegmentMessage(SegmentFields& f, std::string& out, size_t index, bool single,
+                            store::MessageType single_type, ParsedRequest* req);
+
+  // ---- fast path (segment_fast_path.cc) ----
+  // A message whose text [begin, end) (inside buf_) has no backslash, no whitespace outside
+  // strings, is valid JSON (simdjson DOM, depth ≤ kFastMaxDepth) and only ordinary field types:
+  // its payload is its own text, so the fields are read from the DOM and the text is copied
+  // once. Anything else — escapes, whitespace, malformed JSON, a field that would be rejected,
+  // writeKey, traits objects, ids sent as numbers, envelope objects to merge into the message's
+  // own — returns false with nothing emitted, and the caller takes the general walk, which
+  // gives the same Message for every input the fast path accepts (parser_test checks both on
+  // the same inputs; the fuzz target compares them).
+  static constexpr size_t kFastMaxDepth = 64;
+  bool FastCandidate(const char* begin, const char* end);  // no backslash, minified
+  bool FastSegmentMessage(const char* begin, const char* end, simdjson::dom::element root, size_t index,
+                          bool single, store::MessageType single_type, ParsedRequest* req);
+  bool FastSegmentFields(simdjson::dom::object obj, SegmentFields* f);
+  // DOM-parses [begin, end) (inside buf_) into *root; false on any error.
+  bool FastParse(const char* begin, const char* end, simdjson::dom::element* root);
+  // A message that is a whole document (a JSON Lines line, a single-message body) through the
+  // fast path; false if it must take the general walk.
+  bool FastSingle(const char* begin, const char* end, size_t index, bool single, store::MessageType single_type,
+                  ParsedRequest* req);
+  // Pass 2 of a Segment batch body that is wholly valid JSON without backslashes (checked by
+  // DOM-parsing the body: then no message can meet malformed JSON): each item goes through the
+  // fast path, else through the general walk over its own span (item_json_).
+  Status ForEachBatchItemFast(od::value v, simdjson::dom::array items, store::MessageType single_type,
+                              ParsedRequest* out);
+  // The body's first `batch` array in the DOM; false if the body is not a fast candidate.
+  bool FastBatchItems(simdjson::dom::array* items);
   bool ParsePostHogItem(od::object obj, size_t index, ParsedRequest* out);  // posthog_mapping.cc
 
   // Iterates the top-level object's fields, calling fn(key, value) (returns false on malformed
@@ -196,10 +257,20 @@ class Parser::Impl {
   // ---- state ----
   od::parser json_;
   od::document doc_;
+  od::document* active_doc_ = &doc_;  // the document Fail() reports positions of
+  // Fast path: the DOM parser, minify scratch, and an On-Demand parser for single batch items.
+  simdjson::dom::parser dom_;
+  bool dom_allocated_ = false;
+  std::unique_ptr<char[]> minify_buf_;
+  size_t minify_capacity_ = 0;
+  od::parser item_json_;
+  od::document item_doc_;
+  bool fast_path_ = true;  // Parser::SetFastPathForTesting
   std::unique_ptr<char[]> buf_;  // padded copy of the body
   size_t buf_capacity_ = 0;
   const char* buf_begin_ = nullptr;
   const char* buf_end_ = nullptr;
+  std::vector<size_t> line_ends_;  // JSON Lines: offset of each line's end ('\n' or the body's end)
 
   const ParseOptions* options_ = nullptr;
   int64_t received_at_ms_ = 0;
@@ -217,6 +288,7 @@ class Parser::Impl {
   std::string payload_;      // the message being built
   std::string scratch_;      // PostHog: the item's own fields
   std::string discard_;      // copies of values nobody keeps (validation only)
+  std::string channel_path_, traits_path_;  // JoinPath buffers
   std::vector<FieldSpan> context_fields_, integrations_fields_, set_fields_, set_once_fields_, group_set_fields_;
 
   // Envelope (Segment batch).
@@ -314,7 +386,7 @@ Status Parser::Impl::ForEachBatchItem(od::value v, ParsedRequest* out, Fn&& fn) 
       return InvalidArgument(fmt::format("batch has more than {} messages (max_batch_messages)",
                                          options_->max_batch_messages));
     }
-    prefix_ = fmt::format("batch[{}]", index);
+    SetBatchPrefix(index);
     od::json_type type;
     bool ok = true;
     if (auto e = item.type().get(type)) {

@@ -75,7 +75,8 @@ void IngestPipeline::Ingest(IngestRequest req, Done done) {
   Commit(std::move(*prepared), std::move(done));
 }
 
-Result<PreparedRequest> IngestPipeline::Prepare(IngestRequest req) {
+Result<PreparedRequest> IngestPipeline::Prepare(IngestRequest req, std::string* kept_body) {
+  if (kept_body != nullptr) kept_body->clear();
   std::optional<uint32_t> source = req.trusted_source;
   if (!source) source = keys_(req.header_write_key);
   if (!req.trusted_source && !req.header_write_key.empty() && !source) {
@@ -91,6 +92,7 @@ Result<PreparedRequest> IngestPipeline::Prepare(IngestRequest req) {
   ParseOptions popt = options_.parse;
   popt.historical = req.historical;
   auto parsed = ParseRequest(popt, req.dialect, req.single_type, *body, req.received_at_ms);
+  if (kept_body != nullptr) *kept_body = std::move(*body);
   if (!parsed.ok()) {
     Rejected("bad_json")->Inc();
     return parsed.status();

@@ -53,7 +53,10 @@ class IngestPipeline final : public Ingestor {
   // input's order (`cairn import`): Prepare (authenticate, decode, parse; thread-safe, no shared
   // state touched) then Commit (de-dup, identity, append; requests commit in the order Commit is
   // called). Ingest(r, done) is Commit(Prepare(r), done), with Prepare's error given to done.
-  Result<PreparedRequest> Prepare(IngestRequest request);
+  // With `kept_body`, the decoded body is moved there when Prepare returns, parsed or not (left
+  // empty when decoding failed): a bulk loader that may have to send an unencoded body again keeps
+  // it without copying it first.
+  Result<PreparedRequest> Prepare(IngestRequest request, std::string* kept_body = nullptr);
   void Commit(PreparedRequest prepared, Done done);
 
   // Seeds de-duplication from a snapshot of the store at startup: the keys of the newest

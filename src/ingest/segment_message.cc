@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "ingest/json_text.h"
 #include "ingest/parser_internal.h"
 
 namespace cairn::ingest {
@@ -14,23 +15,22 @@ namespace cairn::ingest {
 
 bool Parser::Impl::ParseSegmentMessage(od::object obj, size_t index, bool single, store::MessageType single_type,
                                        ParsedRequest* req) {
-  Message m;
+  SegmentFields f;
   reject_.clear();
   merged_bytes_ = 0;
+  payload_.clear();
+  payload_.push_back('{');
+  if (!WalkSegmentMessage(obj, &f)) return false;
+  FinishSegmentMessage(f, payload_, index, single, single_type, req);
+  return true;
+}
+
+bool Parser::Impl::WalkSegmentMessage(od::object obj, SegmentFields* f) {
+  Message& m = f->m;
   std::string& out = payload_;
-  out.clear();
-  out.push_back('{');
-
-  std::string type_name, write_key, name;
-  bool has_type = false, has_write_key = false, has_event = false, has_context = false, has_integrations = false;
-  bool has_traits = false;
-  std::optional<int64_t> timestamp, original_timestamp, sent_at;
-  PropsScan props;
-  ContextScan ctx;
-  TraitsScan traits;
-  size_t traits_begin = 0, traits_end = 0;
-
-  bool first = true;
+  auto& [type_name, write_key, name, has_type, has_write_key, has_event, has_context, has_integrations, has_traits,
+         timestamp, original_timestamp, sent_at, props, ctx, traits, traits_begin, traits_end, first, unused_m] = *f;
+  (void)unused_m;
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return Fail(e);
@@ -120,6 +120,15 @@ bool Parser::Impl::ParseSegmentMessage(od::object obj, size_t index, bool single
     }
     if (!ok) return AddPath(key);
   }
+  return true;
+}
+
+void Parser::Impl::FinishSegmentMessage(SegmentFields& f, std::string& out, size_t index, bool single,
+                                        store::MessageType single_type, ParsedRequest* req) {
+  Message& m = f.m;
+  auto& [type_name, write_key, name, has_type, has_write_key, has_event, has_context, has_integrations, has_traits,
+         timestamp, original_timestamp, sent_at, props, ctx, traits, traits_begin, traits_end, first, unused_m] = f;
+  (void)unused_m;
   // Envelope objects the message does not have at all.
   for (auto [has, name_text, env] : {std::tuple{has_context, "context", &env_context_},
                                      std::tuple{has_integrations, "integrations", &env_integrations_}}) {
@@ -216,9 +225,8 @@ bool Parser::Impl::ParseSegmentMessage(od::object obj, size_t index, bool single
     merged_bytes_ += type_field.size();
     out.insert(1, type_field);
   }
-  m.payload = out;
+  if (&out != &m.payload) m.payload = out;
   Emit(std::move(m), index, message_bytes, req);
-  return true;
 }
 
 Result<ParsedRequest> Parser::Impl::ParseSegmentBatch(store::MessageType single_type) {
@@ -272,11 +280,14 @@ Result<ParsedRequest> Parser::Impl::ParseSegmentBatch(store::MessageType single_
   req.write_key = env_write_key_;
 
   // Pass 2: the messages.
+  simdjson::dom::array fast_items;
+  const bool fast = FastBatchItems(&fast_items);
   doc_.rewind();
   bool seen_batch = false;
   s = ForEachTopLevelField([&](std::string_view key, od::value v) -> Status {
     if (key != "batch" || seen_batch) return Status::Ok();
     seen_batch = true;
+    if (fast) return ForEachBatchItemFast(v, fast_items, single_type, &req);
     return ForEachBatchItem(v, &req, [&](size_t index, od::object obj) {
       return ParseSegmentMessage(obj, index, false, single_type, &req);
     });
@@ -296,6 +307,8 @@ void Parser::Impl::NoEnvelope() {
 Result<ParsedRequest> Parser::Impl::ParseSegmentSingle(store::MessageType single_type) {
   ParsedRequest req;
   NoEnvelope();
+  const std::string_view text = json_text::TrimRight(std::string_view(buf_begin_, buf_end_ - buf_begin_));
+  if (FastSingle(text.data(), text.data() + text.size(), 0, true, single_type, &req)) return req;
   od::object root;
   if (auto e = doc_.get_object().get(root)) {
     Fail(e);

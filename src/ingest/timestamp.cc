@@ -1,6 +1,6 @@
 #include "ingest/timestamp.h"
 
-#include <cstdio>
+#include "base/civil_time.h"
 
 namespace cairn::ingest {
 namespace {
@@ -25,16 +25,6 @@ int DaysInMonth(int y, int m) {
 }
 
 }  // namespace
-
-// Howard Hinnant's days_from_civil.
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 bool ParseIso8601Ms(std::string_view s, int64_t* ms) {
   int year, month, day;
@@ -99,24 +89,8 @@ bool ParseIso8601Ms(std::string_view s, int64_t* ms) {
 }
 
 std::string_view FormatIso8601Ms(int64_t ms, char (&buf)[32]) {
-  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-  int64_t rem = ms - days * 86400000;
-  // civil_from_days
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600000),
-                        static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
-                        static_cast<long long>(rem % 1000));
-  return std::string_view(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  WriteIsoMillis(buf, ms);
+  return std::string_view(buf, kIsoMillisSize);
 }
 
 }  // namespace cairn::ingest

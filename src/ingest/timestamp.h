@@ -17,9 +17,6 @@ bool ParseIso8601Ms(std::string_view text, int64_t* ms);
 // Formats `ms` as "YYYY-MM-DDTHH:MM:SS.mmmZ" (for messages and tests).
 std::string_view FormatIso8601Ms(int64_t ms, char (&buf)[32]);
 
-// Days since 1970-01-01 of a proleptic Gregorian date (any int32 year).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
-
 // Earliest and latest instants Cairn accepts in any time field: 0000-01-01 and 9999-12-31T23:59:59.999Z.
 inline constexpr int64_t kMinTimeMs = -62167219200000;
 inline constexpr int64_t kMaxTimeMs = 253402300799999;

@@ -714,12 +714,47 @@ Result<CustomerJourney> JourneyEngine::GetJourney(const std::string& any_identit
   return ToJourney(it->second, now);
 }
 
+double JourneyEngine::ValueAtStake() const {
+  const int64_t now = options_.clock->NowMillis();
+  std::lock_guard lock(mu_);
+  const JourneyMap& m = deriver_->map();
+  std::vector<double> at(m.rescue_paths().size());  // per path, summed as Overview() sums them
+  for (const auto& [id, e] : states_) {
+    const uint16_t active = ActivePaths(m, e.s, now);
+    if (!active) continue;
+    double v = JourneyValue(e.s).value;
+    if (clv_) v = std::max(v, clv_(e.s.customer));
+    const double cents = std::round(v * 100) / 100;
+    for (size_t p = 0; p < at.size(); ++p)
+      if (active & (1u << p)) at[p] += cents;
+  }
+  double total = 0;
+  for (double v : at) total += v;
+  return total;
+}
+
 std::vector<store::CustomerId> JourneyEngine::Members(const OverviewFilter& filter) const {
   std::lock_guard lock(mu_);
   std::vector<store::CustomerId> out;
   for (const auto& [id, e] : states_)
     if (KeptLocked(filter, e.s)) out.push_back(id);
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::optional<std::pair<std::string, std::string>>> JourneyEngine::SegmentKeys(
+    const std::vector<store::CustomerId>& canonical) const {
+  std::vector<std::optional<std::pair<std::string, std::string>>> out(canonical.size());
+  std::lock_guard lock(mu_);
+  const ViewDef& vd = deriver_->map().view(View::kLifecycle);
+  for (size_t i = 0; i < canonical.size(); ++i) {
+    auto it = states_.find(canonical[i]);
+    if (it == states_.end()) continue;
+    const CustomerState& s = it->second.s;
+    const uint8_t stage = s.stage[static_cast<int>(View::kLifecycle)];
+    // A stage outside the map matches no lifecycle filter (KeptLocked): an empty name matches none.
+    out[i].emplace(PersonaLocked(s), stage < vd.stages.size() ? vd.stages[stage].name : std::string());
+  }
   return out;
 }
 

@@ -155,9 +155,19 @@ class JourneyEngine final : public JourneyService {
   Result<CustomerJourney> GetJourney(const std::string& any_identity) override;
   using JourneyService::Overview;  // Overview(): every customer
   Result<JourneyOverview> Overview(const OverviewFilter& filter) override;
+  // The value at stake of every derailing journey now: the sum over the map's rescue paths of
+  // Overview().at_stake[p].value_at_stake (the same additions in the same order, so equal to the
+  // last bit), without the rest of the overview — the dashboard's value-at-risk light asks for it
+  // on every overview. O(customers) under the engine's lock; no allocation per customer.
+  double ValueAtStake() const;
   // The canonical customers `filter` keeps, ascending (the segment filter of analytics queries,
   // app/query_cmd.cc). O(customers) under the engine's lock.
   std::vector<store::CustomerId> Members(const OverviewFilter& filter) const;
+  // Per canonical customer, the persona and lifecycle stage Members() judges them by; nullopt for
+  // a customer without a journey state (kept by no persona or lifecycle filter). One lock for the
+  // list (the dashboard's segment cells, dashboard/daily_totals.h).
+  std::vector<std::optional<std::pair<std::string, std::string>>> SegmentKeys(
+      const std::vector<store::CustomerId>& canonical) const;
 
   // Exposed for the format tests: encode/decode the whole state file.
   static std::string EncodeStateFile(uint32_t fingerprint, uint64_t applied_seq,

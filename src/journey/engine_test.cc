@@ -147,6 +147,41 @@ TEST(JourneyEngineTest, Overview) {
   EXPECT_EQ(cold, 1u);
 }
 
+// ValueAtStake (the dashboard's value-at-risk light) is the sum of the overview's per-path value
+// at stake, exactly, as the clock moves customers into and out of going cold, with a CLV model,
+// and after an erasure.
+TEST(JourneyEngineTest, ValueAtStakeIsTheOverviewsSum) {
+  Harness h(testing::DefaultMap(), "/journey");  // a state dir: the erasure rewrites state.bin
+  h.Track("a", "Signed Up", kBase);
+  h.Track("b", "Signed Up", kBase);
+  h.Track("b", "Order Completed", kBase + 3600000, R"({"revenue":100})", 100);
+  h.Track("c", "Complaint Filed", kBase);
+  h.Track("d", "Signed Up", kBase);
+  h.Track("d", "Complaint Filed", kBase + 7200000);
+  auto overview_sum = [&] {
+    auto o = h.engine->Overview();
+    EXPECT_TRUE(o.ok());
+    double total = 0;
+    for (const auto& p : o->at_stake) total += p.value_at_stake;
+    return total;
+  };
+  h.clock.Set(kBase + 86400000LL);
+  const double day1 = h.engine->ValueAtStake();
+  EXPECT_EQ(day1, overview_sum());
+  h.clock.Set(kBase + 20 * 86400000LL);  // a and d go cold
+  const double day20 = h.engine->ValueAtStake();
+  EXPECT_EQ(day20, overview_sum());
+  EXPECT_GT(day20, day1);
+  const store::CustomerId c = h.Id("c", nullptr);
+  h.engine->SetClvModel([c](store::CustomerId id) { return id == c ? 1234.567 : 0.0; });
+  const double with_clv = h.engine->ValueAtStake();
+  EXPECT_EQ(with_clv, overview_sum());
+  EXPECT_GT(with_clv, day20);
+  ASSERT_TRUE(h.engine->EraseCustomers({c}).ok());
+  EXPECT_EQ(h.engine->ValueAtStake(), overview_sum());
+  EXPECT_LT(h.engine->ValueAtStake(), with_clv);
+}
+
 // A customer far larger than the re-derivation's memory bound (several 4096-row blocks in each of
 // three segments, more than a memtable page, and a merged-in id) is re-derived by streaming
 // (Snapshot::VisitCustomers; the bound itself is asserted in store's customer_visit_test) to

@@ -7,10 +7,9 @@
 #include <string>
 #include <string_view>
 
-namespace cairn::sim {
+#include "base/civil_time.h"
 
-// "2026-03-01T14:05:09.123Z" for ms since the Unix epoch (UTC); always 24 characters.
-void AppendIsoTime(std::string* out, int64_t ms);
+namespace cairn::sim {
 
 class JsonLine {
  public:
@@ -53,7 +52,7 @@ class JsonLine {
   JsonLine& Time(std::string_view key, int64_t ms) {
     Key(key);
     out_->push_back('"');
-    AppendIsoTime(out_, ms);
+    AppendIsoMillis(out_, ms);
     out_->push_back('"');
     return *this;
   }

@@ -1,6 +1,7 @@
 #include "store/memtable.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace cairn::store {
 namespace {
@@ -78,14 +79,27 @@ std::vector<Interaction> MemTable::SortedRows(uint64_t max_seq) const {
 }
 
 std::vector<const Interaction*> MemTable::FrozenSortedRows() const {
-  std::vector<const Interaction*> out;
+  // Sorted as keys beside their pointers: comparing through the pointers cost a cache miss per
+  // comparison (rows are ~180 bytes scattered over the batches' vectors), ~6% of a flush.
+  struct Keyed {
+    CustomerId customer;
+    int64_t timestamp_ms;
+    uint64_t seq;
+    const Interaction* row;
+  };
+  std::vector<Keyed> keyed;
   {
     std::lock_guard lock(mu_);
-    out.reserve(rows_);
+    keyed.reserve(rows_);
     for (const auto& rows : chunks_)
-      for (const auto& r : rows) out.push_back(&r);
+      for (const auto& r : rows) keyed.push_back({r.customer, r.timestamp_ms, r.seq, &r});
   }
-  std::sort(out.begin(), out.end(), [](const Interaction* a, const Interaction* b) { return SegmentOrder(*a, *b); });
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {  // SegmentOrder
+    return std::tie(a.customer, a.timestamp_ms, a.seq) < std::tie(b.customer, b.timestamp_ms, b.seq);
+  });
+  std::vector<const Interaction*> out;
+  out.reserve(keyed.size());
+  for (const Keyed& k : keyed) out.push_back(k.row);
   return out;
 }
 

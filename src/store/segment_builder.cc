@@ -30,6 +30,22 @@ SegmentBuilder::~SegmentBuilder() {
 }
 
 Status SegmentBuilder::Add(const Interaction& row) {
+  RETURN_IF_ERROR(Check(row));
+  // Reserved for a whole block before the first slot: block_ points into owned_, so it must
+  // never reallocate (a block holds at most block_rows copies).
+  if (owned_.empty()) owned_.reserve(options_.block_rows);
+  if (owned_used_ == owned_.size()) owned_.emplace_back();
+  Interaction& slot = owned_[owned_used_++];
+  slot = row;  // copy-assignment: the slot's strings reuse their buffers
+  return Push(&slot);
+}
+
+Status SegmentBuilder::AddStable(const Interaction& row) {
+  RETURN_IF_ERROR(Check(row));
+  return Push(&row);
+}
+
+Status SegmentBuilder::Check(const Interaction& row) {
   if (!status_.ok()) return status_;
   if (finished_) return FailedPrecondition("segment builder: Add after Finish");
   if (row.customer == 0) return InvalidArgument("segment row: customer 0 is not a customer");
@@ -45,6 +61,10 @@ Status SegmentBuilder::Add(const Interaction& row) {
   last_customer_ = row.customer;
   last_ts_ = row.timestamp_ms;
   last_seq_ = row.seq;
+  return Status::Ok();
+}
+
+Status SegmentBuilder::Push(const Interaction* row) {
   block_.push_back(row);
   ++rows_;
   if (block_.size() == options_.block_rows) {
@@ -70,17 +90,17 @@ Status SegmentBuilder::FlushBlock() {
   std::vector<std::string_view> message_ids(n), payloads(n);
   segment::BlockEntry entry;
   entry.rows = static_cast<uint32_t>(n);
-  entry.first_customer = block_.front().customer;
-  entry.last_customer = block_.back().customer;
+  entry.first_customer = block_.front()->customer;
+  entry.last_customer = block_.back()->customer;
   entry.min_ts = INT64_MAX;
   entry.max_ts = INT64_MIN;
   column::CustomerRuns runs;
   runs.starts.push_back(0);
   for (size_t i = 0; i < n; ++i) {
-    const Interaction& r = block_[i];
+    const Interaction& r = *block_[i];
     customers[i] = r.customer;
-    if (i > 0 && r.customer != block_[i - 1].customer) runs.starts.push_back(static_cast<uint32_t>(i));
-    if (i == 0 || r.customer != block_[i - 1].customer) runs.values.push_back(r.customer);
+    if (i > 0 && r.customer != customers[i - 1]) runs.starts.push_back(static_cast<uint32_t>(i));
+    if (i == 0 || r.customer != customers[i - 1]) runs.values.push_back(r.customer);
     ts[i] = r.timestamp_ms;
     entry.min_ts = std::min(entry.min_ts, r.timestamp_ms);
     entry.max_ts = std::max(entry.max_ts, r.timestamp_ms);
@@ -134,6 +154,7 @@ Status SegmentBuilder::FlushBlock() {
   footer_.row_count += n;
   footer_.blocks.push_back(std::move(entry));
   block_.clear();
+  owned_used_ = 0;
   return Status::Ok();
 }
 

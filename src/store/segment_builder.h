@@ -38,10 +38,16 @@ class SegmentBuilder {
   SegmentBuilder(const SegmentBuilder&) = delete;
   SegmentBuilder& operator=(const SegmentBuilder&) = delete;
 
-  // Appends a row. InvalidArgument, leaving the builder unchanged, when the row is not strictly
-  // after the previous one in (customer, timestamp_ms, seq) order, its customer is 0 or its type
-  // is not a MessageType. An I/O error is sticky: every later call returns it.
+  // Appends a copy of a row. InvalidArgument, leaving the builder unchanged, when the row is not
+  // strictly after the previous one in (customer, timestamp_ms, seq) order, its customer is 0 or
+  // its type is not a MessageType. An I/O error is sticky: every later call returns it.
+  // The copy goes into a slot reused block after block (its strings keep their capacity), so a
+  // merge of transient rows allocates nothing per row once the first block is built.
   Status Add(const Interaction& row);
+  // The same without copying: the builder keeps a pointer to `row`, which must stay alive and
+  // unchanged until Finish() returns or the builder is destroyed. For rows that outlive the build
+  // (a frozen memtable's), whose copy cost a flush more than its column encoders but zstd.
+  Status AddStable(const Interaction& row);
 
   // Writes the last block, the footer and the trailer, syncs and closes the file. Call once.
   Status Finish();
@@ -52,6 +58,8 @@ class SegmentBuilder {
 
  private:
   SegmentBuilder(std::unique_ptr<io::WritableFile> file, std::string path, const SegmentBuilderOptions& options);
+  Status Check(const Interaction& row);  // order and field checks of Add; records the row's key
+  Status Push(const Interaction* row);     // appends a checked row to the open block
   Status FlushBlock();
   uint32_t Code(std::unordered_map<std::string, uint32_t>* dict, std::vector<std::string>* names,
                 const std::string& value);
@@ -62,7 +70,9 @@ class SegmentBuilder {
   Status status_;  // sticky I/O error
   bool finished_ = false;
 
-  std::vector<Interaction> block_;  // rows of the open block
+  std::vector<const Interaction*> block_;  // rows of the open block: into owned_ or the caller's
+  std::vector<Interaction> owned_;         // Add()'s copies; slots reused across blocks
+  size_t owned_used_ = 0;                  // slots of owned_ holding rows of the open block
   uint64_t rows_ = 0;
   uint64_t offset_ = 0;
   bool has_last_ = false;

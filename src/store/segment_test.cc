@@ -484,6 +484,43 @@ TEST(SegmentBuilderTest, RejectsUnorderedAndInvalidRows) {
   EXPECT_TRUE(SegmentBuilder::Create(&env, "/t", zero_rows).status().Is(Code::kInvalidArgument));
 }
 
+TEST(SegmentBuilderTest, AddCopiesTheRowAndAddStableKeepsItInPlace) {
+  // Add() is given one buffer overwritten row after row (as a merge's iterator does): the
+  // segment must hold every row, not the buffer's last contents, across several blocks whose
+  // copy slots are reused. AddStable() reads the caller's rows where they are: same bytes.
+  io::MemEnv env;
+  RandomRowsOptions o;
+  o.customers = 40;
+  o.max_rows_per_customer = 30;
+  const auto rows = RandomRows(7, o);
+  ASSERT_GT(rows.size(), 3u * 64);
+  SegmentBuilderOptions bo;
+  bo.block_rows = 64;
+  {
+    auto b = SegmentBuilder::Create(&env, "/copied", bo);
+    ASSERT_TRUE(b.ok());
+    Interaction buffer;
+    for (const auto& r : rows) {
+      buffer = r;
+      ASSERT_TRUE((*b)->Add(buffer).ok());
+      buffer.payload.assign(300, 'x');  // the caller reuses its row at once
+      buffer.message_id = "overwritten";
+    }
+    ASSERT_TRUE((*b)->Finish().ok());
+  }
+  {
+    auto b = SegmentBuilder::Create(&env, "/stable", bo);
+    ASSERT_TRUE(b.ok());
+    for (const auto& r : rows) ASSERT_TRUE((*b)->AddStable(r).ok());
+    ASSERT_TRUE((*b)->Finish().ok());
+  }
+  for (const char* path : {"/copied", "/stable"}) {
+    auto r = OpenOrDie(&env, path);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(ReadAll(*r), rows) << path;
+  }
+}
+
 TEST(SegmentTest, StatsAccountForEveryByte) {
   io::MemEnv env;
   const auto rows = RandomRows(12);

@@ -21,7 +21,7 @@ Status BuildSegmentFile(io::Env* env, const std::string& path, const std::vector
   SegmentBuilderOptions options;
   options.bytes.zstd_level = zstd_level;
   ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env, path, options));
-  for (const Interaction* r : rows) RETURN_IF_ERROR(builder->Add(*r));
+  for (const Interaction* r : rows) RETURN_IF_ERROR(builder->AddStable(*r));  // imm_ outlives the build
   RETURN_IF_ERROR(builder->Finish());
   return env->SyncDir(io::DirName(path));
 }

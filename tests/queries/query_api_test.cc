@@ -6,9 +6,12 @@
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
+#include <thread>
 
 #include "api/cairn_server.h"
 #include "api/server_suite.h"
+#include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
 namespace {
@@ -165,6 +168,63 @@ TEST_F(QueryApi, SeesInteractionsAcknowledgedBeforeTheQuery) {
   r = Query("funnel", spec);
   ASSERT_EQ(r.status, 200u);
   EXPECT_EQ(ParseJson(r.body).at("steps").as_array()[1].at("count").to_number<int64_t>(), 1);
+}
+
+// `cairn serve` builds the analytics index in the background as it starts (config
+// query_warm_at_start, default on): after a restart the index holds every stored interaction
+// before anyone asks, the build is not counted as a query, and the first query answers from it.
+// With the option off nothing is built until a query asks.
+TEST(QueryWarmUp, TheIndexIsBuiltAtStartBeforeAnyQuery) {
+  using std::chrono::milliseconds;
+  TempDir tmp;
+  auto metric = [](CairnServer& s, const std::string& name) {
+    auto r = s.Client()->Get("/metrics");
+    return r.ok() && r->status == 200 ? MetricValue(r->body, name) : -2.0;
+  };
+  const std::string funnel = R"({"steps":["Signed Up","Order Completed"],"window":"7d"})";
+  auto funnel_counts = [&](CairnServer& s) {
+    auto r = s.Client()->Post("/v1/query/funnel", funnel, AdminAuth());
+    EXPECT_TRUE(r.ok());
+    if (!r.ok() || r->status != 200) return std::pair<int64_t, int64_t>(-1, -1);
+    const json::value body = ParseJson(r->body);
+    const auto& steps = body.at("steps").as_array();
+    return std::pair(steps[0].at("count").to_number<int64_t>(), steps[1].at("count").to_number<int64_t>());
+  };
+  {
+    CairnServer s(tmp.Sub("data"), tmp.Sub("first"));
+    ASSERT_TRUE(s.Start());
+    auto w = s.Client()->Post("/v1/batch",
+                              BatchJson({TrackJson("u1", "Signed Up", "m1", At(50)),
+                                         TrackJson("u1", "Order Completed", "m2", At(40)),
+                                         TrackJson("u2", "Signed Up", "m3", At(30))}),
+                              WriteAuth());
+    ASSERT_TRUE(w.ok());
+    ASSERT_EQ(w->status, 200u) << w->body;
+    ASSERT_TRUE(s.Stop());
+  }
+  {
+    CairnServer s(tmp.Sub("data"), tmp.Sub("warm"));
+    ASSERT_TRUE(s.Start());
+    double rows = metric(s, "cairn_analytics_index_rows");
+    for (int i = 0; i < 600 && rows < 3; ++i) {
+      std::this_thread::sleep_for(milliseconds(100));
+      rows = metric(s, "cairn_analytics_index_rows");
+    }
+    EXPECT_EQ(rows, 3) << "the index was not built at start";
+    EXPECT_LE(metric(s, "cairn_analytics_queries_total"), 0) << "the warm-up counted as a query";
+    EXPECT_EQ(funnel_counts(s), (std::pair<int64_t, int64_t>(2, 1)));
+    ASSERT_TRUE(s.Stop());
+  }
+  {
+    std::ofstream(tmp.Sub("cold.yaml")) << "query_warm_at_start: false\n";
+    CairnServer s(tmp.Sub("data"), tmp.Sub("cold"), {"--config", tmp.Sub("cold.yaml")});
+    ASSERT_TRUE(s.Start());
+    std::this_thread::sleep_for(milliseconds(1500));  // a warm-up, were there one, would be done
+    EXPECT_LE(metric(s, "cairn_analytics_index_rows"), 0);
+    EXPECT_EQ(funnel_counts(s), (std::pair<int64_t, int64_t>(2, 1)));
+    EXPECT_EQ(metric(s, "cairn_analytics_index_rows"), 3);
+    ASSERT_TRUE(s.Stop());
+  }
 }
 
 }  // namespace

@@ -13,6 +13,21 @@ export const use = echarts.use;
 export type Option = echarts.EChartsCoreOption;
 
 const live = new Set<echarts.ECharts>();
+// Charts created but not drawn yet, and who waits for none to be left (chartsDrawn).
+let pending = 0;
+let drawnWaiters: (() => void)[] = [];
+function settle(): void {
+  if (--pending > 0) return;
+  const w = drawnWaiters;
+  drawnWaiters = [];
+  for (const f of w) f();
+}
+
+// Resolves once every chart created so far has drawn its option (or given up waiting for its
+// box to enter the page): what the overview's "ready" marker waits for.
+export function chartsDrawn(): Promise<void> {
+  return pending === 0 ? Promise.resolve() : new Promise((resolve) => drawnWaiters.push(resolve));
+}
 
 // A chart box; the chart is created once the box is in the document (it needs a size). Views
 // often build a card before appending it, so this waits (a few frames at most, in practice).
@@ -22,6 +37,7 @@ export function chart(option: Option, height = 260, cls = '', onClick?: (p: any)
   const init = (tries: number) => {
     if (!el.isConnected) {
       if (tries < 300) requestAnimationFrame(() => init(tries + 1));
+      else settle();
       return;
     }
     // Charts whose boxes a refresh replaced are gone from the page: free them.
@@ -35,7 +51,9 @@ export function chart(option: Option, height = 260, cls = '', onClick?: (p: any)
     c.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, sans-serif' }, ...option });
     if (onClick) c.on('click', onClick);
     live.add(c);
+    settle();  // setOption draws at once (animation off)
   };
+  pending++;
   requestAnimationFrame(() => init(0));
   return el;
 }

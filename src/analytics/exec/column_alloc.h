@@ -7,9 +7,16 @@
 // measured here cost more than the copy itself (analytics_bench, 2M rows: extending the index
 // took 646 ms wall / 213 ms CPU with 4 KiB pages, 29 ms / 8 ms with huge pages).
 // Stateless and thread-safe; allocation failure throws std::bad_alloc like std::allocator.
+//
+// resize() and Column<T>(n) default-initialise (no zero fill): every user writes each element
+// before reading it, and a parallel index build then faults its pages in on the threads that
+// write them instead of zero-filling gigabytes on one thread first. assign/insert/push_back
+// still copy the given values.
 
 #include <cstddef>
 #include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace cairn::analytics {
@@ -30,6 +37,14 @@ struct ColumnAllocator {
     return static_cast<T*>(column_detail::Allocate(n * sizeof(T)));
   }
   void deallocate(T* p, size_t n) noexcept { column_detail::Free(p, n * sizeof(T)); }
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
   friend bool operator==(const ColumnAllocator&, const ColumnAllocator&) { return true; }
 };
 

@@ -1,7 +1,9 @@
 #include "analytics/exec/event_index.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <functional>
 #include <iterator>
 #include <mutex>
 #include <numeric>
@@ -12,6 +14,39 @@
 namespace cairn::analytics {
 
 namespace seg = store::segment;
+
+namespace {
+
+// Runs fn(task, worker) for every task in [0, n) on min(workers, n) threads, the caller's among
+// them (worker in [0, workers): index per-worker state with it); tasks are handed out in
+// ascending order. Stops handing out tasks at the first error and returns it.
+Status RunTasks(size_t n, unsigned workers, const std::function<Status(size_t task, unsigned worker)>& fn) {
+  std::atomic<size_t> next{0};
+  std::mutex err_mu;
+  Status err;
+  std::atomic<bool> failed{false};
+  auto work = [&](unsigned w) {
+    while (!failed.load(std::memory_order_relaxed)) {
+      const size_t k = next.fetch_add(1);
+      if (k >= n) return;
+      Status s = fn(k, w);
+      if (!s.ok()) {
+        std::lock_guard l(err_mu);
+        if (err.ok()) err = s;
+        failed.store(true);
+        return;
+      }
+    }
+  };
+  const unsigned threads = static_cast<unsigned>(std::min<size_t>(std::max(1u, workers), std::max<size_t>(1, n)));
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
+  work(0);
+  for (auto& t : pool) t.join();
+  return err;
+}
+
+}  // namespace
 
 // Builds an EventIndex in two passes: (1) a column scan of every segment and the memtable into
 // staging arrays in storage order, remapping dictionary codes and customer ids; (2) a counting
@@ -66,9 +101,107 @@ class EventIndexBuilder {
     return r;
   }
 
-  // Stages every row; with `below` set, only rows with seq >= min_seq, counting the others there.
-  Status ScanSegment(const store::SegmentReader& reader, const QueryContext& ctx, uint64_t min_seq = 0,
-                     uint64_t* below = nullptr) {
+  // Build's scan: every block of every segment decoded on `workers` threads, each block into its
+  // own row range of the staging columns (the rows of the blocks before it, in manifest order),
+  // so staging order is storage order whatever the thread count, and `extra_rows` (the memtable)
+  // can follow with AddRow. Event codes are staged as the segment's own codes and mapped to index
+  // ids afterwards, segment by segment in order, so the dictionary gets exactly the ids of a
+  // one-thread scan (a segment's named events, then the "$type" names of its unnamed rows in row
+  // order). `canonical_` is called from every worker (once per run of a stored customer).
+  Status ScanSegments(const std::vector<std::shared_ptr<store::SegmentReader>>& segs, size_t extra_rows,
+                      const QueryContext& ctx, unsigned workers) {
+    struct Task {
+      uint32_t seg, block;
+      size_t base;  // staging row of the block's first row
+    };
+    std::vector<Task> tasks;
+    size_t rows = 0;
+    for (uint32_t s = 0; s < segs.size(); ++s)
+      for (uint32_t b = 0; b < segs[s]->block_count(); ++b) {
+        tasks.push_back({s, b, rows});
+        rows += segs[s]->block(b).rows;
+      }
+    Reserve(rows + extra_rows);
+    Grow(rows);
+    // Channel ids do not depend on rows: mapped up front, in the one-thread order.
+    std::vector<std::vector<uint16_t>> ch_maps(segs.size());
+    std::vector<uint32_t> unnamed(segs.size(), UINT32_MAX);  // the segment's code of "", if any
+    for (size_t s = 0; s < segs.size(); ++s) {
+      for (const auto& c : segs[s]->channels()) ch_maps[s].push_back(ChannelIdFor(c));
+      for (size_t i = 0; i < segs[s]->events().size(); ++i)
+        if (segs[s]->events()[i].empty()) unnamed[s] = static_cast<uint32_t>(i);
+    }
+    // Per block: the first row of each message type with an unnamed event (UINT32_MAX: none).
+    constexpr size_t kTypes = 8;  // MessageType values are 1..6
+    std::vector<std::array<uint32_t, kTypes>> first_unnamed(tasks.size());
+    std::vector<store::FixedColumns> cols(workers);
+    const auto kColumns = seg::Bit(seg::Column::kCustomer) | seg::Bit(seg::Column::kTimestamp) |
+                          seg::Bit(seg::Column::kEvent) | seg::Bit(seg::Column::kType) |
+                          seg::Bit(seg::Column::kChannel) | seg::Bit(seg::Column::kSeq) |
+                          seg::Bit(seg::Column::kRevenue);
+    RETURN_IF_ERROR(RunTasks(tasks.size(), workers, [&](size_t t, unsigned w) -> Status {
+      RETURN_IF_ERROR(ctx.Check());
+      const Task& task = tasks[t];
+      const store::SegmentReader& reader = *segs[task.seg];
+      store::FixedColumns& c = cols[w];
+      RETURN_IF_ERROR(reader.ReadBlock(task.block, kColumns, &c));
+      if (c.rows != reader.block(task.block).rows)
+        return Corruption(reader.path() + ": block " + std::to_string(task.block) + " decoded " +
+                          std::to_string(c.rows) + " rows, its index says " +
+                          std::to_string(reader.block(task.block).rows));
+      const auto& ch_map = ch_maps[task.seg];
+      store::CustomerId last_in = 0, last_out = 0;  // this block's last canonicalised customer
+      for (size_t i = 0, k = task.base; i < c.rows; ++i, ++k) {
+        if (c.customer[i] != last_in || i == 0) {
+          last_in = c.customer[i];
+          last_out = canonical_ ? canonical_(last_in) : last_in;
+          if (last_out == 0) last_out = last_in;
+        }
+        cust_[k] = last_out;
+        ts_[k] = c.timestamp_ms[i];
+        ev_[k] = c.event[i];
+        type_[k] = c.type[i];
+        ch_[k] = ch_map[c.channel[i]];
+        seq_[k] = c.seq[i];
+        rev_[k] = c.revenue[i];
+      }
+      auto& first = first_unnamed[t];
+      first.fill(UINT32_MAX);
+      if (const uint32_t u = unnamed[task.seg]; u != UINT32_MAX)
+        for (size_t i = 0; i < c.rows; ++i)
+          if (c.event[i] == u && c.type[i] < kTypes && first[c.type[i]] == UINT32_MAX)
+            first[c.type[i]] = static_cast<uint32_t>(i);
+      return Status::Ok();
+    }));
+    // The event dictionary, in one-thread order; then segment codes -> ids, block by block.
+    std::vector<std::vector<EventId>> ev_maps(segs.size());
+    std::vector<std::array<EventId, kTypes>> type_ids(segs.size());
+    for (size_t s = 0, t = 0; s < segs.size(); ++s) {
+      for (const auto& name : segs[s]->events()) ev_maps[s].push_back(name.empty() ? UINT32_MAX : EventIdFor(name, 0));
+      std::vector<std::pair<size_t, uint8_t>> firsts;  // (staging row, type)
+      for (; t < tasks.size() && tasks[t].seg == s; ++t)
+        for (uint8_t ty = 0; ty < kTypes; ++ty)
+          if (first_unnamed[t][ty] != UINT32_MAX) firsts.emplace_back(tasks[t].base + first_unnamed[t][ty], ty);
+      std::sort(firsts.begin(), firsts.end());
+      type_ids[s].fill(UINT32_MAX);
+      for (const auto& [row, ty] : firsts)
+        if (type_ids[s][ty] == UINT32_MAX) type_ids[s][ty] = EventIdFor("", ty);
+    }
+    return RunTasks(tasks.size(), workers, [&](size_t t, unsigned) -> Status {
+      const Task& task = tasks[t];
+      const auto& map = ev_maps[task.seg];
+      const auto& by_type = type_ids[task.seg];
+      const uint32_t u = unnamed[task.seg];
+      const size_t end = task.base + segs[task.seg]->block(task.block).rows;
+      for (size_t k = task.base; k < end; ++k) ev_[k] = ev_[k] == u ? by_type[type_[k]] : map[ev_[k]];
+      return Status::Ok();
+    });
+  }
+
+  // Extend's scan of one segment: stages its rows with seq >= min_seq, counting the others in
+  // *below. One thread (the delta of an extension is small).
+  Status ScanSegment(const store::SegmentReader& reader, const QueryContext& ctx, uint64_t min_seq,
+                     uint64_t* below) {
     // Remap tables for this segment's dictionaries. Empty names depend on the row's type.
     std::vector<EventId> ev_map(reader.events().size(), UINT32_MAX);
     for (size_t i = 0; i < reader.events().size(); ++i)
@@ -81,39 +214,22 @@ class EventIndexBuilder {
                   seg::Bit(seg::Column::kSeq) | seg::Bit(seg::Column::kRevenue);
     return reader.Scan(opt, [&](const store::FixedColumns& cols) -> Status {
       RETURN_IF_ERROR(ctx.Check());
-      if (below != nullptr) {
-        for (size_t i = 0; i < cols.rows; ++i) {
-          if (cols.seq[i] < min_seq) {
-            ++*below;
-            continue;
-          }
-          const size_t k = cust_.size();
-          Grow(k + 1);
-          cust_[k] = Canonical(cols.customer[i]);
-          ts_[k] = cols.timestamp_ms[i];
-          EventId e = ev_map[cols.event[i]];
-          if (e == UINT32_MAX) e = EventIdFor("", cols.type[i]);
-          ev_[k] = e;
-          type_[k] = cols.type[i];
-          ch_[k] = ch_map[cols.channel[i]];
-          seq_[k] = cols.seq[i];
-          rev_[k] = cols.revenue[i];
+      for (size_t i = 0; i < cols.rows; ++i) {
+        if (cols.seq[i] < min_seq) {
+          ++*below;
+          continue;
         }
-        return Status::Ok();
-      }
-      const size_t n = cols.rows;
-      const size_t base = cust_.size();
-      Grow(base + n);
-      for (size_t i = 0; i < n; ++i) {
-        cust_[base + i] = Canonical(cols.customer[i]);
-        ts_[base + i] = cols.timestamp_ms[i];
+        const size_t k = cust_.size();
+        Grow(k + 1);
+        cust_[k] = Canonical(cols.customer[i]);
+        ts_[k] = cols.timestamp_ms[i];
         EventId e = ev_map[cols.event[i]];
         if (e == UINT32_MAX) e = EventIdFor("", cols.type[i]);
-        ev_[base + i] = e;
-        type_[base + i] = cols.type[i];
-        ch_[base + i] = ch_map[cols.channel[i]];
-        seq_[base + i] = cols.seq[i];
-        rev_[base + i] = cols.revenue[i];
+        ev_[k] = e;
+        type_[k] = cols.type[i];
+        ch_[k] = ch_map[cols.channel[i]];
+        seq_[k] = cols.seq[i];
+        rev_[k] = cols.revenue[i];
       }
       return Status::Ok();
     });
@@ -131,19 +247,53 @@ class EventIndexBuilder {
     rev_[i] = r.revenue;
   }
 
-  Result<std::shared_ptr<const EventIndex>> Finish(uint64_t snapshot_seq, const QueryContext& ctx) {
+  // Groups the staged rows by canonical customer on `workers` threads. The staging columns are
+  // runs of one customer (a source is ordered by customer); each run is copied whole to its
+  // customer's next free rows, runs in staging order (stable: rows of one source keep their
+  // (ts, seq) order), then each customer's rows are sorted unless already in order.
+  Result<std::shared_ptr<const EventIndex>> Finish(uint64_t snapshot_seq, const QueryContext& ctx, unsigned workers) {
     EventIndex& x = *index_;
     x.snapshot_seq_ = snapshot_seq;
     const size_t n = cust_.size();
     if (n >= kNoRow) return ResourceExhausted("analytics index: more than 2^32-1 interactions");
-    // Distinct canonical customers, ascending. Staging is mostly sorted by customer per source,
-    // so collect run heads only.
+    struct Run {
+      RowIndex src, len;  // staging rows [src, src + len)
+      RowIndex dst;       // index row of its first row
+      uint32_t c;         // dense customer index; UINT32_MAX: excluded
+      store::CustomerId id;
+    };
+    // Runs, found chunk by chunk (a run crossing a chunk boundary becomes two: harmless).
+    const size_t chunks = std::max<size_t>(1, std::min<size_t>(n / (1 << 16), size_t{workers} * 8));
+    std::vector<std::vector<Run>> chunk_runs(chunks);
+    RETURN_IF_ERROR(RunTasks(chunks, workers, [&](size_t k, unsigned) -> Status {
+      const size_t b = n * k / chunks, e = n * (k + 1) / chunks;
+      for (size_t i = b; i < e;) {
+        size_t j = i + 1;
+        while (j < e && cust_[j] == cust_[i]) ++j;
+        chunk_runs[k].push_back({static_cast<RowIndex>(i), static_cast<RowIndex>(j - i), 0, 0, cust_[i]});
+        i = j;
+      }
+      return Status::Ok();
+    }));
+    Column<store::CustomerId>().swap(cust_);
+    std::vector<Run> runs;
+    {
+      size_t total = 0;
+      for (const auto& r : chunk_runs) total += r.size();
+      runs.reserve(total);
+      for (auto& r : chunk_runs) {
+        runs.insert(runs.end(), r.begin(), r.end());
+        std::vector<Run>().swap(r);
+      }
+    }
+    // Distinct canonical customers, ascending.
     std::vector<store::CustomerId> ids;
-    for (size_t i = 0; i < n; ++i)
-      if (i == 0 || cust_[i] != cust_[i - 1]) ids.push_back(cust_[i]);
+    ids.reserve(runs.size());
+    for (const Run& r : runs)
+      if (ids.empty() || ids.back() != r.id) ids.push_back(r.id);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    // Excluded customers leave `ids`; their rows get no position (kNoRow) and are not scattered.
+    // Excluded customers leave `ids`; their runs are not copied.
     if (excluded_) {
       std::vector<store::CustomerId> kept_ids;
       kept_ids.reserve(ids.size());
@@ -154,52 +304,71 @@ class EventIndexBuilder {
       ids.swap(kept_ids);
     }
     RETURN_IF_ERROR(ctx.Check());
-    // Dense customer index of each staging row (run by run: one lookup per run).
-    Column<uint32_t> cidx(n);
     std::vector<RowIndex> count(ids.size() + 1, 0);
-    for (size_t i = 0; i < n;) {
-      size_t j = i + 1;
-      while (j < n && cust_[j] == cust_[i]) ++j;
-      const auto it = std::lower_bound(ids.begin(), ids.end(), cust_[i]);
-      if (it == ids.end() || *it != cust_[i]) {  // excluded
-        for (size_t k = i; k < j; ++k) cidx[k] = UINT32_MAX;
-        x.excluded_rows_ += j - i;
-        i = j;
+    for (Run& r : runs) {
+      const auto it = std::lower_bound(ids.begin(), ids.end(), r.id);
+      if (it == ids.end() || *it != r.id) {
+        r.c = UINT32_MAX;
+        x.excluded_rows_ += r.len;
         continue;
       }
-      const uint32_t c = static_cast<uint32_t>(it - ids.begin());
-      for (size_t k = i; k < j; ++k) cidx[k] = c;
-      count[c + 1] += static_cast<RowIndex>(j - i);
-      i = j;
+      r.c = static_cast<uint32_t>(it - ids.begin());
+      count[r.c + 1] += r.len;
     }
-    Column<store::CustomerId>().swap(cust_);
     for (size_t c = 1; c < count.size(); ++c) count[c] += count[c - 1];
-    x.offsets_ = count;
-    x.customers_ = std::move(ids);
-    // Scatter in staging order (stable): rows of one source stay in their (ts, seq) order.
-    Column<RowIndex> pos(n);
     {
       std::vector<RowIndex> next(count.begin(), count.end() - 1);
-      for (size_t i = 0; i < n; ++i) pos[i] = cidx[i] == UINT32_MAX ? kNoRow : next[cidx[i]]++;
+      for (Run& r : runs)
+        if (r.c != UINT32_MAX) {
+          r.dst = next[r.c];
+          next[r.c] += r.len;
+        }
     }
     const size_t kept = count.back();
-    Column<uint32_t>().swap(cidx);
-    Scatter(pos, kept, &ts_, &x.ts_);
-    Scatter(pos, kept, &ev_, &x.event_);
-    Scatter(pos, kept, &seq_, &x.seq_);
-    Scatter(pos, kept, &ch_, &x.channel_);
-    Scatter(pos, kept, &type_, &x.type_);
-    Scatter(pos, kept, &rev_, &x.revenue_);
-    Column<RowIndex>().swap(pos);
+    x.offsets_ = std::move(count);
+    x.customers_ = std::move(ids);
+    const size_t run_tasks = std::max<size_t>(1, std::min<size_t>(runs.size() / 1024, size_t{workers} * 8));
+    auto scatter = [&](auto* src, auto* dst) -> Status {
+      dst->resize(kept);
+      RETURN_IF_ERROR(RunTasks(run_tasks, workers, [&](size_t k, unsigned) -> Status {
+        for (size_t i = runs.size() * k / run_tasks, e = runs.size() * (k + 1) / run_tasks; i < e; ++i)
+          if (runs[i].c != UINT32_MAX)
+            std::copy_n(src->begin() + runs[i].src, runs[i].len, dst->begin() + runs[i].dst);
+        return Status::Ok();
+      }));
+      std::remove_reference_t<decltype(*src)>().swap(*src);
+      return Status::Ok();
+    };
+    RETURN_IF_ERROR(scatter(&ts_, &x.ts_));
+    RETURN_IF_ERROR(scatter(&ev_, &x.event_));
+    RETURN_IF_ERROR(scatter(&seq_, &x.seq_));
+    RETURN_IF_ERROR(scatter(&ch_, &x.channel_));
+    RETURN_IF_ERROR(scatter(&type_, &x.type_));
+    RETURN_IF_ERROR(scatter(&rev_, &x.revenue_));
+    std::vector<Run>().swap(runs);
     RETURN_IF_ERROR(ctx.Check());
-    // Per customer: order by (ts, seq) when the run is not already.
-    std::vector<RowIndex> perm;
-    for (size_t c = 0; c < x.customers_.size(); ++c) SortRun(x.offsets_[c], x.offsets_[c + 1], &perm);
-    // min/max time (seq -> row is built lazily: RowOfSeqTable).
+    // Per customer: order by (ts, seq) when the run is not already; and the time range
+    // (seq -> row is built lazily: RowOfSeqTable).
+    const size_t nc = x.customers_.size();
+    const size_t sort_tasks = std::max<size_t>(1, std::min<size_t>(nc / 1024, size_t{workers} * 8));
+    std::vector<std::vector<RowIndex>> perms(workers);
+    std::vector<std::pair<int64_t, int64_t>> ranges(sort_tasks, {INT64_MAX, INT64_MIN});
+    RETURN_IF_ERROR(RunTasks(sort_tasks, workers, [&](size_t k, unsigned w) -> Status {
+      const size_t cb = nc * k / sort_tasks, ce = nc * (k + 1) / sort_tasks;
+      for (size_t c = cb; c < ce; ++c) SortRun(x.offsets_[c], x.offsets_[c + 1], &perms[w]);
+      if (x.offsets_[ce] > x.offsets_[cb]) {
+        auto [lo, hi] = std::minmax_element(x.ts_.begin() + x.offsets_[cb], x.ts_.begin() + x.offsets_[ce]);
+        ranges[k] = {*lo, *hi};
+      }
+      return Status::Ok();
+    }));
     if (kept > 0) {
-      auto [lo, hi] = std::minmax_element(x.ts_.begin(), x.ts_.end());
-      x.min_ts_ = *lo;
-      x.max_ts_ = *hi;
+      x.min_ts_ = INT64_MAX;
+      x.max_ts_ = INT64_MIN;
+      for (const auto& [lo, hi] : ranges) {
+        x.min_ts_ = std::min(x.min_ts_, lo);
+        x.max_ts_ = std::max(x.max_ts_, hi);
+      }
     }
     return std::shared_ptr<const EventIndex>(std::move(index_));
   }
@@ -419,17 +588,6 @@ class EventIndexBuilder {
     rev_.resize(n);
   }
   template <typename T>
-  static void Scatter(const Column<RowIndex>& pos, size_t kept, Column<T>* src, Column<T>* dst) {
-    dst->resize(kept);
-    if (kept == src->size()) {
-      for (size_t i = 0; i < src->size(); ++i) (*dst)[pos[i]] = (*src)[i];
-    } else {
-      for (size_t i = 0; i < src->size(); ++i)
-        if (pos[i] != kNoRow) (*dst)[pos[i]] = (*src)[i];
-    }
-    Column<T>().swap(*src);
-  }
-  template <typename T>
   static void Permute(const std::vector<RowIndex>& perm, RowIndex base, Column<T>* v) {
     std::vector<T> tmp(perm.size());
     for (size_t i = 0; i < perm.size(); ++i) tmp[i] = (*v)[perm[i]];
@@ -450,17 +608,29 @@ class EventIndexBuilder {
   Column<double> rev_;
 };
 
+namespace {
+
+// The filter an index of `snapshot` applies: `excluded`, and the customers the snapshot hides
+// (erased, not yet compacted away: the identity map no longer knows them, so their rows keep
+// their stored id as the canonical one, which is the id the snapshot hides). Both arguments must
+// outlive the result.
+CustomerFilter WithHidden(const store::Snapshot& snapshot, const CustomerFilter& excluded) {
+  if (!snapshot.HidesAny()) return excluded;
+  return [&snapshot, &excluded](store::CustomerId c) { return snapshot.Hidden(c) || (excluded && excluded(c)); };
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const EventIndex>> EventIndex::Build(const store::Snapshot& snapshot,
                                                             const Canonicalizer& canonical, const QueryContext& ctx,
                                                             const CustomerFilter& excluded) {
-  EventIndexBuilder b(canonical, excluded);
+  const CustomerFilter filter = WithHidden(snapshot, excluded);
+  EventIndexBuilder b(canonical, filter);
+  const unsigned workers = Workers(ctx);
   const auto mem_rows = snapshot.MemTableRows();
-  size_t total = mem_rows.size();
-  for (const auto& s : snapshot.segments()) total += s->stats().rows;
-  b.Reserve(total);  // one allocation per column: page faults dominate a growing build
-  for (const auto& s : snapshot.segments()) RETURN_IF_ERROR(b.ScanSegment(*s, ctx));
+  RETURN_IF_ERROR(b.ScanSegments(snapshot.segments(), mem_rows.size(), ctx, workers));
   for (const auto& r : mem_rows) b.AddRow(r);
-  return b.Finish(snapshot.seq(), ctx);
+  return b.Finish(snapshot.seq(), ctx, workers);
 }
 
 Result<std::shared_ptr<const EventIndex>> EventIndex::Extend(const EventIndex& prev,
@@ -470,13 +640,16 @@ Result<std::shared_ptr<const EventIndex>> EventIndex::Extend(const EventIndex& p
                                                              const CustomerFilter& excluded, EventIndex* spare) {
   const uint64_t s0 = prev.snapshot_seq();
   if (snapshot.seq() < s0 || prev_snapshot.seq() != s0) return std::shared_ptr<const EventIndex>();
+  // Customers hidden since (an erasure in progress) are in prev: rebuild without them.
+  if (!snapshot.HidesSameAs(prev_snapshot)) return std::shared_ptr<const EventIndex>();
   // An excluded customer merged into another since: its rows (not in prev) would now belong to
   // someone in the index. Rare; rebuild.
   for (store::CustomerId c : prev.excluded_ids_) {
     store::CustomerId r = canonical ? canonical(c) : c;
     if (r != 0 && r != c) return std::shared_ptr<const EventIndex>();
   }
-  EventIndexBuilder b(canonical, excluded, prev);
+  const CustomerFilter filter = WithHidden(snapshot, excluded);
+  EventIndexBuilder b(canonical, filter, prev);
   // Rows below s0 seen in `snapshot`; they must be exactly prev's rows (the store never adds
   // rows below a seq it has made visible, so equal counts mean equal sets).
   uint64_t below = 0;
@@ -571,39 +744,18 @@ Status EventIndex::ParallelForCustomers(const QueryContext& ctx,
     bounds.push_back(e);
     c = e;
   }
-  std::atomic<size_t> next{0};
-  std::mutex err_mu;
-  Status err;
-  std::atomic<bool> failed{false};
-  auto work = [&](unsigned w) {
-    while (!failed.load(std::memory_order_relaxed)) {
-      const size_t k = next.fetch_add(1);
-      if (k + 1 >= bounds.size()) return;
-      Status s = ctx.Check();
-      if (s.ok()) s = fn(bounds[k], bounds[k + 1], w);
-      if (!s.ok()) {
-        std::lock_guard l(err_mu);
-        if (err.ok()) err = s;
-        failed.store(true);
-        return;
-      }
-    }
-  };
-  if (workers <= 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> threads;
-    for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work, w);
-    work(0);
-    for (auto& t : threads) t.join();
-  }
-  return err;
+  return RunTasks(bounds.size() - 1, workers, [&](size_t k, unsigned w) -> Status {
+    RETURN_IF_ERROR(ctx.Check());
+    return fn(bounds[k], bounds[k + 1], w);
+  });
 }
 
 Result<IndexCache::Entry> IndexCache::Get(const QueryContext& ctx) {
   std::lock_guard lock(mu_);
   auto snap = store_->GetSnapshot();
-  if (!invalid_ && current_.index && current_.index->snapshot_seq() == snap->seq()) {
+  // Hiding customers (an erasure) changes what a snapshot shows without advancing its seq.
+  const bool same_hidden = current_.snapshot && current_.snapshot->HidesSameAs(*snap);
+  if (!invalid_ && same_hidden && current_.index->snapshot_seq() == snap->seq()) {
     ++stats_.reuses;
     return current_;
   }

@@ -56,7 +56,8 @@ inline constexpr RowIndex kNoRow = UINT32_MAX;
 
 // Maps a customer id stored with an interaction to its surviving (canonical) customer.
 // Usually [&](id) { return resolver.Find(id); }; must return the id itself for unknown ids
-// (0 from the resolver means unknown: the builder then keeps the stored id).
+// (0 from the resolver means unknown: the builder then keeps the stored id). Build calls it from
+// several threads at once: it must be thread-safe (IdentityResolver::Find takes a shared lock).
 using Canonicalizer = std::function<store::CustomerId(store::CustomerId)>;
 // True = leave this canonical customer out of analytics entirely (e.g. `analytics` consent denied
 // or withdrawn: app/consent_wiring.cc). Called once per canonical customer at Build, and at
@@ -66,9 +67,12 @@ using CustomerFilter = std::function<bool(store::CustomerId canonical)>;
 
 class EventIndex {
  public:
-  // Scans the snapshot (customer, timestamp, event, type, channel, seq, revenue columns only).
+  // Scans the snapshot (customer, timestamp, event, type, channel, seq, revenue columns only) on
+  // ctx.threads() threads: segment blocks decoded in parallel, then rows grouped by customer in
+  // parallel; the result is the same for every thread count, event and channel ids included.
   // `canonical` may be empty (identity: no merges). Checks ctx between blocks.
-  // `excluded` may be empty (nobody excluded); excluded customers' rows are not in the index.
+  // `excluded` may be empty (nobody excluded); excluded customers' rows are not in the index,
+  // nor are the rows of customers the snapshot hides (an erasure in progress: store::Snapshot::Hidden).
   static Result<std::shared_ptr<const EventIndex>> Build(const store::Snapshot& snapshot,
                                                          const Canonicalizer& canonical,
                                                          const QueryContext& ctx,
@@ -81,7 +85,8 @@ class EventIndex {
   // through `canonical` again, so identity merges since prev regroup their runs.
   // Returns nullptr (not an error) when the rows below prev's seq are not exactly prev's — rows
   // were erased or dropped by compaction — or snapshot is older than prev: the caller then Builds.
-  // Also nullptr when a customer excluded in prev has since been merged into another one.
+  // Also nullptr when a customer excluded in prev has since been merged into another one, or
+  // when the snapshots hide different customers (an erasure began in between).
   // `spare`: an index nobody else references any more, whose column memory is reused (its
   // columns are left empty or unchanged); may be null.
   static Result<std::shared_ptr<const EventIndex>> Extend(const EventIndex& prev, const store::Snapshot& prev_snapshot,
@@ -175,7 +180,8 @@ class EventIndex {
 // IndexCache: one EventIndex per snapshot seq. When the store has moved on, the cached index is
 // extended to the new snapshot (EventIndex::Extend; identity merges only happen with new batches,
 // so a new seq also covers a changed canonical mapping), and rebuilt from scratch only when that
-// is not possible (rows below the cached seq were erased / dropped) or after Invalidate().
+// is not possible (rows below the cached seq were erased / dropped, or customers were hidden
+// for an erasure: the snapshot then hides others at the same seq) or after Invalidate().
 // Concurrent Get()s for the same seq build once. Thread-safe.
 class IndexCache {
  public:

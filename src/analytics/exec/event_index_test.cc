@@ -9,8 +9,11 @@
 #include <future>
 #include <map>
 #include <random>
+#include <tuple>
 
+#include "analytics/engine.h"
 #include "io/mem_env.h"
+#include "store/segment_reader.h"
 #include "store/store.h"
 
 namespace cairn::analytics {
@@ -176,6 +179,159 @@ TEST_F(EventIndexExtendTest, ErasedRowsForceAFullBuild) {
   cache.Invalidate();
   ASSERT_TRUE(cache.Get(ctx).ok());
   EXPECT_EQ(cache.stats().full_builds, 3u);
+}
+
+// An erasure hides its customers at once (Store::HideCustomers) and removes their rows later.
+// Hiding does not advance the seq, so a cache keyed by seq alone would go on counting them: the
+// index must drop them at the next query — the cached one, its extensions and an engine's
+// per-segment indexes alike.
+TEST_F(EventIndexExtendTest, HiddenCustomersLeaveTheIndexAtTheNextQuery) {
+  QueryContext ctx(0, 2);
+  std::mt19937_64 rng(5);
+  // Customers 3 and 4 arrive through the web channel (their first row), then random rows.
+  std::vector<store::Interaction> first(2);
+  for (store::CustomerId c : {3, 4}) {
+    first[c - 3].customer = c;
+    first[c - 3].timestamp_ms = 1'700'000'000'000;
+    first[c - 3].event = "Signed Up";
+    first[c - 3].channel = "web";
+    first[c - 3].payload = "{}";
+  }
+  Append(std::move(first));
+  Append(RandomRows(rng, 400, 10));
+  ASSERT_TRUE(store_->Flush().ok());
+  Append(RandomRows(rng, 60, 10));  // memtable rows too
+  IndexCache cache(store_.get(), nullptr);
+  Engine engine(store_.get(), nullptr);
+  Segment web;
+  web.channel = "web";
+  auto rows_of_others = [](const store::Snapshot& snap, store::CustomerId skip) {
+    uint64_t n = 0;
+    EXPECT_TRUE(snap.ForEach([&](const store::Interaction& r) { return n += r.customer != skip, true; }, 0).ok());
+    return n;
+  };
+  {
+    auto before = cache.Get(ctx);
+    ASSERT_TRUE(before.ok());
+    ASSERT_TRUE(before->index->FindCustomer(3));
+    auto seg = engine.IndexFor(web, ctx);
+    ASSERT_TRUE(seg.ok());
+    ASSERT_TRUE(seg->index->FindCustomer(3));
+  }
+  const uint64_t rows_without_3 = rows_of_others(*store_->GetSnapshot(), 3);
+  const auto mem = store_->GetSnapshot()->MemTableRows();
+  const auto mem_rows_of_3 = std::count_if(mem.begin(), mem.end(), [](const auto& r) { return r.customer == 3; });
+  store_->HideCustomers({3});
+  auto after = cache.Get(ctx);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(cache.stats().full_builds, 2u);
+  EXPECT_FALSE(after->index->FindCustomer(3));
+  EXPECT_EQ(after->index->row_count(), rows_without_3);
+  // The snapshot's own row scans hide 3 too. 3's rows in segments count as excluded (Extend
+  // expects every segment row below the seq in the index or excluded); the snapshot's memtable
+  // rows come without them.
+  EXPECT_EQ(after->index->row_count(), rows_of_others(*after->snapshot, 0));
+  EXPECT_EQ(after->index->excluded_rows(), 2 + 400 + 60 - rows_without_3 - mem_rows_of_3);
+  auto want = EventIndex::Build(*after->snapshot, nullptr, ctx);
+  ASSERT_TRUE(want.ok());
+  ExpectSame(*after->index, **want, "after hiding 3");
+  // An engine's per-segment index is derived from the new index, not reused from before.
+  auto seg = engine.IndexFor(web, ctx);
+  ASSERT_TRUE(seg.ok());
+  EXPECT_FALSE(seg->index->FindCustomer(3));
+  EXPECT_TRUE(seg->index->FindCustomer(4));
+  // New rows of others (an erased customer's identities are gone, so its id gets no new rows):
+  // the cache extends, and 3 stays out.
+  Append(RandomRows(rng, 30, 2));
+  auto extended = cache.Get(ctx);
+  ASSERT_TRUE(extended.ok());
+  EXPECT_TRUE(cache.stats().last_was_extend);
+  EXPECT_FALSE(extended->index->FindCustomer(3));
+  want = EventIndex::Build(*extended->snapshot, nullptr, ctx);
+  ASSERT_TRUE(want.ok());
+  ExpectSame(*extended->index, **want, "extended after hiding 3");
+}
+
+// Build decodes segment blocks on ctx.threads() threads, each block into its own row range, and
+// groups rows by customer in parallel. Whatever the thread count, the index must be the rows of
+// Snapshot::ForEach grouped by canonical customer (merged identities, excluded customers left
+// out) and ordered by (timestamp, seq) within each — and have the same event and channel ids as
+// a one-thread build (the dictionary's first-seen order, "$type" names of unnamed rows included).
+TEST_F(EventIndexExtendTest, BuildOnManyThreadsEqualsTheRowsGroupedByCustomer) {
+  std::mt19937_64 rng(11);
+  Identities ids;
+  const int customers = 300;
+  // Several segments of several 4096-row blocks each, plus memtable rows; customers in every
+  // segment, so a customer's rows come from many blocks and threads.
+  for (int flush = 0; flush < 4; ++flush) {
+    for (int batch = 0; batch < 3; ++batch) Append(RandomRows(rng, 3000, customers));
+    ASSERT_TRUE(store_->Flush().ok());
+  }
+  Append(RandomRows(rng, 500, customers));
+  for (int i = 0; i < 40; ++i) ids.Merge(1 + rng() % customers, 1 + rng() % customers);
+  Canonicalizer canon = [&ids](store::CustomerId c) { return ids.Find(c); };
+  CustomerFilter excluded = [](store::CustomerId c) { return c % 7 == 3; };
+  auto snap = store_->GetSnapshot();
+  ASSERT_GE(snap->segments().size(), 4u);
+  size_t blocks = 0;
+  for (const auto& s : snap->segments()) blocks += s->block_count();
+  ASSERT_GE(blocks, 8u);
+
+  struct Row {
+    store::CustomerId c;
+    int64_t ts;
+    uint64_t seq;
+    std::string event, channel;
+    uint8_t type;
+    double revenue;
+  };
+  std::vector<Row> want;
+  uint64_t want_excluded = 0;
+  ASSERT_TRUE(snap->ForEach([&](const store::Interaction& r) {
+                    const store::CustomerId c = ids.Find(r.customer);
+                    if (c % 7 == 3) return ++want_excluded, true;
+                    std::string event = r.event.empty() ? "$" + std::string(store::MessageTypeName(r.type)) : r.event;
+                    want.push_back({c, r.timestamp_ms, r.seq, event, r.channel, static_cast<uint8_t>(r.type), r.revenue});
+                    return true;
+                  }).ok());
+  std::sort(want.begin(), want.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.c, a.ts, a.seq) < std::tie(b.c, b.ts, b.seq);
+  });
+
+  std::shared_ptr<const EventIndex> one;
+  for (unsigned threads : {1u, 3u, 7u}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    auto got = EventIndex::Build(*snap, canon, QueryContext(0, threads), excluded);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    const EventIndex& x = **got;
+    ASSERT_EQ(x.row_count(), want.size());
+    EXPECT_EQ(x.excluded_rows(), want_excluded);
+    std::vector<store::CustomerId> want_customers;
+    for (const Row& r : want)
+      if (want_customers.empty() || want_customers.back() != r.c) want_customers.push_back(r.c);
+    ASSERT_EQ(x.customers(), want_customers);
+    for (size_t c = 0; c < x.customer_count(); ++c)
+      for (RowIndex r = x.offsets()[c]; r < x.offsets()[c + 1]; ++r) ASSERT_EQ(want[r].c, x.customers()[c]) << r;
+    for (size_t r = 0; r < want.size(); ++r) {
+      ASSERT_EQ(x.timestamps()[r], want[r].ts) << "row " << r;
+      ASSERT_EQ(x.seqs()[r], want[r].seq) << "row " << r;
+      ASSERT_EQ(x.event_name(x.events()[r]), want[r].event) << "row " << r;
+      ASSERT_EQ(x.channel_names()[x.channels()[r]], want[r].channel) << "row " << r;
+      ASSERT_EQ(x.types()[r], want[r].type) << "row " << r;
+      ASSERT_EQ(x.revenues()[r], want[r].revenue) << "row " << r;
+    }
+    EXPECT_EQ(x.min_timestamp_ms(), std::min_element(want.begin(), want.end(), [](auto& a, auto& b) { return a.ts < b.ts; })->ts);
+    EXPECT_EQ(x.max_timestamp_ms(), std::max_element(want.begin(), want.end(), [](auto& a, auto& b) { return a.ts < b.ts; })->ts);
+    if (!one) {
+      one = *got;
+      continue;
+    }
+    EXPECT_EQ(x.events(), one->events());
+    EXPECT_EQ(x.channels(), one->channels());
+    ASSERT_EQ(x.event_count(), one->event_count());
+    for (EventId e = 0; e < x.event_count(); ++e) EXPECT_EQ(x.event_name(e), one->event_name(e));
+    EXPECT_EQ(x.channel_names(), one->channel_names());
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "analytics/exec/funnel_kernel.h"
 #include "analytics/exec/row_props.h"
@@ -102,6 +103,17 @@ struct Matcher {
     }
     return m;
   }
+};
+
+// A FunnelSink calling `f(customer, outcome)`.
+template <typename F>
+class SinkOf final : public FunnelSink {
+ public:
+  explicit SinkOf(F f) : f_(std::move(f)) {}
+  void Add(size_t customer, const FunnelOutcome& out) override { f_(customer, out); }
+
+ private:
+  F f_;
 };
 
 struct WorkerAcc {
@@ -248,6 +260,19 @@ Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& s
   const StepEventFilter row_filter = StepEventFilter::From(mt.plain.data(), mt.plain.size());
   RETURN_IF_ERROR(index.ParallelForCustomers(ctx, [&](size_t cb, size_t ce, unsigned w) -> Status {
     WorkerAcc& a = *accs[w];
+    if (direct && from == INT64_MIN && to == INT64_MAX) {
+      // Hot path: the one-pass kernel over the whole part's index columns at once (no per-customer
+      // set-up); it reports only the customers who reached step 1.
+      for (size_t c = cb; c < ce; ++c) a.customers += offsets[c + 1] > offsets[c];
+      a.rows += offsets[ce] - offsets[cb];
+      SinkOf sink([&](size_t c, const FunnelOutcome& out) {
+        for (uint32_t m = out.reached; m; m &= m - 1) a.counts[std::countr_zero(m)]++;
+        record(a, out, c, [rb = offsets[c]](int32_t pos) { return rb + static_cast<RowIndex>(pos); });
+      });
+      EvaluateFastEventsBatch(plan, ts_col.data(), ev_col.data(), offsets.data(), cb, ce, mt.plain.data(), row_filter,
+                              &sink);
+      return Status::Ok();
+    }
     FunnelOutcome out;
     for (size_t c = cb; c < ce; ++c) {
       RowIndex rb = offsets[c], re = offsets[c + 1];
@@ -259,7 +284,8 @@ Result<FunnelResult> RunFunnel(const EventIndex& index, const store::Snapshot& s
       a.customers++;
       a.rows += re - rb;
       if (direct) {
-        // Hot path: the one-pass kernel straight over the index columns, no per-row copies.
+        // The one-pass kernel straight over the index columns, no per-row copies (a date range:
+        // each customer's rows within it).
         EvaluateFastEvents(plan, std::span<const int64_t>(ts_col.data() + rb, re - rb),
                            std::span<const uint32_t>(ev_col.data() + rb, re - rb), mt.plain.data(), row_filter,
                            &out);

@@ -79,17 +79,43 @@ void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std
 // The event ids with a non-zero step mask, for the vectorised row filter below: most rows of a
 // customer match no step, and comparing 8 event ids at a time against the (few) step events
 // finds the ones that do without a table lookup and a branch per row.
+// When every step event id lies in [base, base + 32) (the usual case: event ids are dictionary
+// positions, first seen first, and funnel steps are common events), a row's id is tested against
+// a 32-bit membership set by one variable shift instead of one compare per id, whatever the
+// number of step events, and changing the set as steps are reached is one broadcast.
 struct StepEventFilter {
   static constexpr int kMaxIds = 8;
   uint32_t ids[kMaxIds] = {};
   int count = 0;      // distinct step event ids (unused slots repeat ids[0])
   bool usable = false;  // false: more than kMaxIds step events (or no SIMD): scalar scan
+  bool in_window = false;  // every step event id is in [base, base + 32)
+  uint32_t base = 0;
+  // prefix_bits[s]: bit (id - base) set for every id matching one of steps 0..s (in_window only).
+  uint32_t prefix_bits[32] = {};
   static StepEventFilter From(const uint32_t* step_mask_by_event, size_t event_count);
 };
-// EvaluateFastEvents with the row filter: same result. With AVX2 (x86-64-v3 builds) compares 8
-// rows per instruction; without, or when !filter.usable, the scalar loop.
+// EvaluateFastEvents with the row filter: same result. With AVX2 (x86-64-v3 builds) tests 8
+// rows per instruction (the membership set when filter.in_window, else up to 8 id compares);
+// without AVX2, or when neither applies, the scalar loop.
 void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std::span<const uint32_t> events,
                         const uint32_t* step_mask_by_event, const StepEventFilter& filter, FunnelOutcome* out);
+// Receives the outcomes of EvaluateFastEventsBatch, one call per customer that reached step 1, in
+// customer order, on the calling thread. `out` is valid during the call only.
+class FunnelSink {
+ public:
+  virtual void Add(size_t customer, const FunnelOutcome& out) = 0;
+
+ protected:
+  ~FunnelSink() = default;
+};
+// EvaluateFastEvents(…, filter, …) for customers [cb, ce) of index columns at once — customer c's
+// rows are [offsets[c], offsets[c+1]) of ts and events, and positions in its outcome index from
+// offsets[c] — without per-customer loop overhead (the SIMD driver runs across customers). Same
+// outcomes as calling EvaluateFastEvents per customer; customers who reach nothing (and those
+// without rows) are not reported.
+void EvaluateFastEventsBatch(const FunnelPlan& plan, const int64_t* ts, const uint32_t* events,
+                             const uint32_t* offsets, size_t cb, size_t ce, const uint32_t* step_mask_by_event,
+                             const StepEventFilter& filter, FunnelSink* sink);
 // fixed_start >= 0: only chains whose first interaction is at that position (counting totals).
 void EvaluateGeneral(const FunnelPlan& plan, const FunnelRows& rows, int32_t fixed_start, FunnelScratch* scratch,
                      FunnelOutcome* out);

@@ -7,9 +7,10 @@
 // Period numbers are comparable within one kind; label = ISO date (YYYY-MM-DD) of its first day.
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <string_view>
+
+#include "base/civil_time.h"
 
 namespace cairn::analytics {
 
@@ -18,28 +19,9 @@ enum class Period : uint8_t { kHour, kDay, kWeek, kMonth };
 inline constexpr int64_t kHourMs = 3'600'000;
 inline constexpr int64_t kDayMs = 86'400'000;
 
-inline int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-// Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian, UTC).
-inline int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-inline void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
+using cairn::CivilFromDays;
+using cairn::DaysFromCivil;
+using cairn::FloorDiv;
 
 inline int64_t PeriodOf(int64_t ts_ms, Period p) {
   const int64_t day = FloorDiv(ts_ms, kDayMs);
@@ -74,19 +56,9 @@ inline int64_t PeriodStartMs(int64_t n, Period p) {
 
 // "2026-01-05" (day/week/month) or "2026-01-05T13:00:00Z" (hour).
 inline std::string PeriodLabel(int64_t n, Period p) {
-  const int64_t ms = PeriodStartMs(n, p);
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(FloorDiv(ms, kDayMs), &y, &m, &d);
-  char buf[40];
-  if (p == Period::kHour) {
-    const int64_t h = FloorDiv(ms, kHourMs) - FloorDiv(ms, kDayMs) * 24;
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:00:00Z", static_cast<long long>(y), m, d,
-                  static_cast<long long>(h));
-  } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-  }
-  return buf;
+  char iso[kIsoMillisSize];
+  WriteIsoMillis(iso, PeriodStartMs(n, p));
+  return p == Period::kHour ? std::string(iso, 13) + ":00:00Z" : std::string(iso, 10);
 }
 
 inline const char* PeriodName(Period p) {

@@ -3,37 +3,6 @@
 #include <fmt/format.h>
 
 namespace cairn::api {
-namespace {
-
-// Days since 1970-01-01 → civil date (H. Hinnant's algorithm; exact for the whole int64 range we
-// can meet, no locale, no gmtime_r).
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = yy + (*m <= 2 ? 1 : 0);
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); }
-
-}  // namespace
-
-std::string FormatIsoMillis(int64_t ms) {
-  const int64_t days = FloorDiv(ms, 86400000);
-  const int64_t ms_of_day = ms - days * 86400000;
-  int64_t year;
-  unsigned month, day;
-  CivilFromDays(days, &year, &month, &day);
-  const int64_t secs = ms_of_day / 1000;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year, month, day, secs / 3600, (secs / 60) % 60,
-                     secs % 60, ms_of_day % 1000);
-}
 
 std::string CustomerIdString(store::CustomerId id) { return fmt::format("c:{}", id); }
 

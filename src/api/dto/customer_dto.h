@@ -17,12 +17,13 @@
 
 #include "api/dto/json_writer.h"
 #include "entity/customer_directory.h"
+#include "base/civil_time.h"
 #include "store/interaction.h"
 
 namespace cairn::api {
 
-// "2026-01-01T00:00:00.000Z" for ms since the Unix epoch (proleptic Gregorian, any sign).
-std::string FormatIsoMillis(int64_t ms_since_epoch);
+// Timestamps in API answers: cairn::FormatIsoMillis (base/civil_time.h), "2026-01-01T00:00:00.000Z".
+using cairn::FormatIsoMillis;
 
 // "c:<number>".
 std::string CustomerIdString(store::CustomerId id);

@@ -224,6 +224,12 @@ std::string DashboardToJson(const dashboard::DashboardView& v) {
   OptNum(w, "nps_prev_30d", v.ride.nps_prev_30d);
   w.Key("complaints_7d").Int(v.ride.complaints_7d).Key("complaints_weekly_baseline").Double(v.ride.complaints_weekly_baseline);
   w.EndObject();
+  w.Key("mirrors").BeginObject().Key("event").String(v.mirrors.event);
+  w.Key("from").String(DayString(v.mirrors.from_day)).Key("to").String(DayString(v.mirrors.to_day));
+  w.Key("weeks").BeginArray();
+  for (size_t i = 0; i < v.mirrors.week_days.size(); ++i)
+    w.BeginObject().Key("start").String(DayString(v.mirrors.week_days[i])).Key("mentions").Double(v.mirrors.mentions[i]).EndObject();
+  w.EndArray().Key("total").Double(v.mirrors.total).EndObject();
   w.Key("hazards").BeginArray();
   for (const auto& h : v.hazards)
     w.BeginObject().Key("light").String(h.light).Key("on").Bool(h.on).Key("why").String(h.why).Key("link").String(h.link).EndObject();

@@ -156,6 +156,7 @@ void DashboardHandler::Overview(const ApiRequest& r, Responder respond) {
   filter.from_day = page->from_day;
   filter.to_day = page->to_day;
   filter.members = std::move(*members);
+  filter.segment = {page->segment.persona, page->segment.lifecycle, page->segment.channel};
   filter.key = page->Key() == PageFilter{}.Key() ? std::string() : page->Key();
   Answer(services_->dashboard->Overview(filter), 200, DashboardToJson, "GET /v1/dashboard", respond);
 }

@@ -3,7 +3,7 @@
 # targets are off, as in the dev preset).
 if(NOT TARGET gen_events)
   add_executable(peer_gen_events ${PROJECT_SOURCE_DIR}/bench/gen_events.cc)
-  target_link_libraries(peer_gen_events PRIVATE cairn_warnings)
+  target_link_libraries(peer_gen_events PRIVATE cairn_base cairn_warnings)
   set(_peer_gen peer_gen_events)
 else()
   set(_peer_gen gen_events)
