@@ -473,6 +473,7 @@ Status Hub::Close() {
   if (eraser_) eraser_->Stop();  // an erasure under way finishes at the next open
   if (cases_wiring_) cases_wiring_->Stop();  // before the pipeline stops taking its events
   if (rescue_) rescue_->Stop();  // no more webhooks; decisions from the drain below still record
+  if (dashboard_) dashboard_->Stop();  // its totals' build scans the store: stop it before the store closes
   if (store_) s = store_->Close();  // drains the WAL: every acknowledged batch reaches OnCommit
   if (journey_) {
     Status js = journey_->Close();  // persists state.bin

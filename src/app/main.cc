@@ -153,6 +153,7 @@ int Serve(const Config& cfg, bool demo, DemoBusiness* live = nullptr) {
   api::HttpServer server(services, cfg.http);
   Status s = server.Start();
   if (!s.ok()) {
+    value_engine->Stop();  // as on a normal exit: its thread reads the store the hub closes
     (void)h->Close();
     Die(s);
   }

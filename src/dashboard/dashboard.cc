@@ -38,7 +38,9 @@ Result<std::unique_ptr<Dashboard>> Dashboard::Open(DashboardOptions options, Das
   return d;
 }
 
-Dashboard::~Dashboard() {
+Dashboard::~Dashboard() { Stop(); }
+
+void Dashboard::Stop() {
   stopping_ = true;
   if (totals_build_.joinable()) totals_build_.join();
 }

@@ -58,7 +58,12 @@ struct DashboardOptions {
 class Dashboard final : public DashboardService {
  public:
   static Result<std::unique_ptr<Dashboard>> Open(DashboardOptions options, DashboardSources sources);
-  ~Dashboard() override;  // waits for the totals' build started by Open
+  ~Dashboard() override;  // Stop()
+
+  // Stops the totals' build started by Open and waits for it. Idempotent. The hub calls it on
+  // close so that no thread of ours outlives the store it scans (a process that exits on a
+  // startup error would otherwise leave the build running while the store closes).
+  void Stop();
 
   Result<std::vector<Goal>> ListGoals() override { return db_->ListGoals(); }
   Result<Goal> GetGoal(int64_t id) override { return db_->GetGoal(id); }
