@@ -128,7 +128,8 @@ class Harness {
     Status s = store->Append(std::move(b), [&p](Status st) { p.set_value(st); });
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(f.get().ok());
-    ASSERT_TRUE(engine->Drain());
+    // Generous: under TSan on a loaded 2-core machine the default 5 s has run out.
+    ASSERT_TRUE(engine->Drain(60'000));
   }
 
   // One interaction; `props` is the JSON object of properties (traits for identify).
