@@ -43,8 +43,8 @@ void FunnelOutcome::Reset(size_t steps) {
 // that chain's start; every chain starts at or before the latest step-1 row, start[0], so once a
 // row's time is past start[0] + window (`deadline`) only step-1 rows can do anything until the
 // next one. Hence: `active` = the steps whose rows may matter (bit 0, plus s for every reached
-// s-1), valid up to `deadline`; after it, only bit 0. Drivers may visit more rows than these
-// (extra visits change nothing), never fewer.
+// s-1 — narrowed further by FastState), valid up to `deadline`; after it, only bit 0. Drivers may
+// visit more rows than these (extra visits change nothing), never fewer.
 struct Gate {
   uint32_t active = 1;
   int64_t deadline = INT64_MIN;  // no step-1 row yet: nothing but step 1 matters
@@ -58,6 +58,14 @@ struct Gate {
 // One customer at a time: Begin, Visit its rows in order (positions within its rows), Finish.
 // Visit keeps `gate` up to date; it returns false once every step is reached (nothing later can
 // change the outcome).
+//
+// The gate leaves out the rows of a step s already reached whose chain is current: applying such
+// a row sets start[s] to the start it already holds (start_pos[s] == start_pos[s-1]), so its only
+// effect would be on the time of step s's latest row, which matters once — for from_previous[s+1]
+// when step s+1 is first reached — and is found then by looking back (`latest`, below). Step s is
+// in the gate while unreached, or while its start lags step s-1's (`lagging` bit s: a later
+// step-1 row moved the chain's start and this step has not followed yet). On journey-shaped data
+// (one step-1 row) this visits each step's first reaching row and nothing else.
 struct FastState {
   FastState(const FunnelPlan& plan, FunnelOutcome* o)
       : n(plan.steps), full(plan.steps == 32 ? ~0u : ((1u << plan.steps) - 1)), window(plan.window_ms), out(o) {}
@@ -66,27 +74,37 @@ struct FastState {
   const int64_t window;
   FunnelOutcome* const out;
   Gate gate;
+  uint32_t lagging = 0;                // bit s: start_pos[s] != start_pos[s-1], step s-1 reached
   int64_t start[kMaxFunnelSteps];
-  int64_t last_t[kMaxFunnelSteps];     // time of the row that last set start[s]
-  int32_t start_pos[kMaxFunnelSteps];  // first row of the chain in start[s]
+  int32_t start_pos[kMaxFunnelSteps];  // first row of the chain in start[s]; -1 before any
   int32_t first_start_pos[kMaxFunnelSteps];
   int32_t first_pos[kMaxFunnelSteps];
 
   void Begin() {
     out->Reset(n);
-    for (size_t s = 0; s < n; ++s) start[s] = kNoTime;
+    for (size_t s = 0; s < n; ++s) {
+      start[s] = kNoTime;
+      start_pos[s] = -1;
+    }
+    lagging = 0;
     gate = Gate{};
   }
+  // Visits row i (time t, step mask m). latest(i, s) is the time of the latest row before i whose
+  // mask has step s — every such row between the last one applied to step s and a row i that
+  // first reaches step s+1 is within the window (starts only grow and t(i) - start[s] <= window),
+  // so it is the row the full pass would have applied last: the one from_previous[s+1] measures
+  // from. Called once per step reached (s >= 1); it always finds a row (step s was applied).
   // Inlined into the drivers' loops on purpose: GCC kept the visit an out-of-line call per visited
   // row (spilling the driver's registers around it), a third of the kernel's time on journey data.
-  __attribute__((always_inline)) bool Visit(int32_t i, int64_t t, uint32_t m) {
+  template <typename Latest>
+  __attribute__((always_inline)) bool Visit(int32_t i, int64_t t, uint32_t m, Latest latest) {
     do {
       const int s = 31 - std::countl_zero(m);
       m &= ~(1u << s);
       if (s == 0) {
         start[0] = t;
-        last_t[0] = t;
         start_pos[0] = i;
+        lagging |= 2u;
         gate.deadline = t > INT64_MAX - window ? INT64_MAX : t + window;
         if (!(out->reached & 1u)) {
           out->reached |= 1u;
@@ -96,17 +114,22 @@ struct FastState {
         if (!(out->reached & (1u << s))) {
           out->reached |= 1u << s;
           out->from_first[s] = t - start[s - 1];
-          out->from_previous[s] = t - last_t[s - 1];
+          // Every step-1 row is applied, so step 1's latest row is the chain's start.
+          out->from_previous[s] = t - (s == 1 ? start[0] : latest(i, s - 1));
           first_start_pos[s] = start_pos[s - 1];
           first_pos[s] = i;
         }
-        start[s] = start[s - 1];
-        start_pos[s] = start_pos[s - 1];
-        last_t[s] = t;
+        if (start_pos[s] != start_pos[s - 1]) {
+          start[s] = start[s - 1];
+          start_pos[s] = start_pos[s - 1];
+          lagging |= 2u << s;
+        }
+        lagging &= ~(1u << s);
       }
     } while (m);
-    gate.active = ((out->reached << 1) | 1u) & full;
-    return out->reached != full;
+    const uint32_t reached = out->reached;
+    gate.active = (1u | ((reached << 1) & ~reached) | lagging) & full;
+    return reached != full;
   }
   // ts: the customer's first row's time (positions index from it).
   void Finish(const int64_t* ts) {
@@ -121,44 +144,43 @@ struct FastState {
   }
 };
 
-// One customer: `drive(visit, gate)` calls visit(i, mask) for every row i whose mask has a bit of
-// gate.At(ts[i]) (it may call it for more rows), in row order, and stops when visit returns false.
-template <typename Drive>
-static inline void FastKernel(const FunnelPlan& plan, const int64_t* ts, Drive drive, FunnelOutcome* out) {
-  FastState st(plan, out);
-  st.Begin();
-  drive([&](size_t i, uint32_t m)
-            __attribute__((always_inline)) { return st.Visit(static_cast<int32_t>(i), ts[i], m); },
-        st.gate);
-  st.Finish(ts);
+// FastState::Visit's `latest` over a customer's rows: ts and mask_at(k) of its row k.
+template <typename MaskAt>
+static inline auto LatestOf(const int64_t* ts, MaskAt mask_at) {
+  return [ts, mask_at](int32_t i, int s) __attribute__((always_inline)) {
+    int32_t k = i - 1;
+    while (k > 0 && !((mask_at(k) >> s) & 1u)) --k;
+    return ts[k];
+  };
 }
 
-// The scalar row driver: one mask per row; rows outside the gate are skipped (their time is read
-// only for rows that match some step).
+// One customer, the scalar row driver: one mask per row; rows outside the gate are skipped (their
+// time is read only for rows that match some step).
 template <typename MaskAt>
-static inline auto ScalarDrive(const int64_t* ts, size_t count, MaskAt mask_at) {
-  return [ts, count, mask_at](auto&& visit, const Gate& gate) {
-    for (size_t i = 0; i < count; ++i) {
-      const uint32_t m = mask_at(i);
-      if (m == 0) [[likely]] continue;
-      if (!(m & gate.At(ts[i]))) continue;
-      if (!visit(i, m)) return;
-    }
-  };
+static inline void ScalarKernel(const FunnelPlan& plan, const int64_t* ts, size_t count, MaskAt mask_at,
+                                FunnelOutcome* out) {
+  FastState st(plan, out);
+  st.Begin();
+  const auto latest = LatestOf(ts, mask_at);
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t m = mask_at(i);
+    if (m == 0) [[likely]] continue;
+    if (!(m & st.gate.At(ts[i]))) continue;
+    if (!st.Visit(static_cast<int32_t>(i), ts[i], m, latest)) break;
+  }
+  st.Finish(ts);
 }
 
 void EvaluateFast(const FunnelPlan& plan, const FunnelRows& rows, FunnelOutcome* out) {
   const uint32_t* mask = rows.step_mask.data();
-  FastKernel(plan, rows.ts.data(), ScalarDrive(rows.ts.data(), rows.ts.size(), [mask](size_t i) { return mask[i]; }),
-             out);
+  ScalarKernel(plan, rows.ts.data(), rows.ts.size(), [mask](size_t i) { return mask[i]; }, out);
 }
 
 void EvaluateFastEvents(const FunnelPlan& plan, std::span<const int64_t> ts, std::span<const uint32_t> events,
                         const uint32_t* step_mask_by_event, FunnelOutcome* out) {
   const uint32_t* ev = events.data();
-  FastKernel(plan, ts.data(),
-             ScalarDrive(ts.data(), ts.size(), [ev, step_mask_by_event](size_t i) { return step_mask_by_event[ev[i]]; }),
-             out);
+  ScalarKernel(plan, ts.data(), ts.size(), [ev, step_mask_by_event](size_t i) { return step_mask_by_event[ev[i]]; },
+               out);
 }
 
 StepEventFilter StepEventFilter::From(const uint32_t* step_mask_by_event, size_t event_count) {
@@ -179,8 +201,7 @@ StepEventFilter StepEventFilter::From(const uint32_t* step_mask_by_event, size_t
     for (uint32_t e = lo; e <= hi; ++e) {
       const uint32_t m = step_mask_by_event[e];
       if (m == 0) continue;
-      // A row of event e matters once any of its steps is active: from its lowest step on.
-      for (int s = std::countr_zero(m); s < 32; ++s) f.prefix_bits[s] |= 1u << (e - lo);
+      for (uint32_t b = m; b; b &= b - 1) f.step_bits[std::countr_zero(b)] |= 1u << (e - lo);
     }
   }
 #if defined(__AVX2__)
@@ -220,13 +241,18 @@ struct IdCompare {
 
 // IdWindow (every step id in [base, base + 32)): lane bit = bit (id - base) of the active set,
 // by one variable shift; ids below base wrap to shift counts >= 32, which give 0, as do ids at or
-// past base + 32. Set is a table read and a broadcast, so the gate may change often for free.
+// past base + 32. Set ORs the active steps' id bits and broadcasts, so the gate may change often
+// at little cost.
 struct IdWindow {
   const StepEventFilter* f;
   const uint32_t* lut;  // unused; the same construction as IdCompare
   __m256i base = _mm256_set1_epi32(static_cast<int>(f->base));
   __m256i set = _mm256_setzero_si256();
-  void Set(uint32_t act) { set = _mm256_set1_epi32(static_cast<int>(f->prefix_bits[31 - std::countl_zero(act)])); }
+  void Set(uint32_t act) {
+    uint32_t bits = 0;
+    for (; act; act &= act - 1) bits |= f->step_bits[std::countr_zero(act)];
+    set = _mm256_set1_epi32(static_cast<int>(bits));
+  }
   uint32_t Hits(__m256i v) const {
     const __m256i bit = _mm256_srlv_epi32(set, _mm256_sub_epi32(v, base));
     return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(bit, 31))));
@@ -292,7 +318,8 @@ static void BatchDrive(const FunnelPlan& plan, const int64_t* ts, const uint32_t
         st.Begin();
         live = true;
       }
-      if (!st.Visit(static_cast<int32_t>(j - c_begin), ts[j], lut[ev[j]])) {
+      const auto latest = LatestOf(ts + c_begin, [e = ev + c_begin, lut](size_t k) { return lut[e[k]]; });
+      if (!st.Visit(static_cast<int32_t>(j - c_begin), ts[j], lut[ev[j]], latest)) {
         // Every step reached: the rest of this customer's rows change nothing.
         finish();
         rebuild(1u);

@@ -90,8 +90,8 @@ struct StepEventFilter {
   bool usable = false;  // false: more than kMaxIds step events (or no SIMD): scalar scan
   bool in_window = false;  // every step event id is in [base, base + 32)
   uint32_t base = 0;
-  // prefix_bits[s]: bit (id - base) set for every id matching one of steps 0..s (in_window only).
-  uint32_t prefix_bits[32] = {};
+  // step_bits[s]: bit (id - base) set for every id matching step s (in_window only).
+  uint32_t step_bits[32] = {};
   static StepEventFilter From(const uint32_t* step_mask_by_event, size_t event_count);
 };
 // EvaluateFastEvents with the row filter: same result. With AVX2 (x86-64-v3 builds) tests 8

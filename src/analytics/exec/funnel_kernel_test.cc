@@ -391,15 +391,20 @@ TEST(FunnelKernel, RepeatedStepNeedsTwoDistinctInteractions) {
   EXPECT_EQ(out.level, 2);
 }
 
+// Steps a, b, c, d (the default options) within 10 ms.
+FunnelPlan FourStepsInTen() {
+  FunnelSpec spec;
+  spec.steps = {{"a", {}, false, 0}, {"b", {}, false, 0}, {"c", {}, false, 0}, {"d", {}, false, 0}};
+  spec.window_ms = 10;
+  return FunnelPlan::From(spec);
+}
+
 // Rows of steps already reached matter again after a later step-1 row: a@0 b@1 c@2 reach step 3
 // of 4, the window passes, then a@100 b@101 c@102 d@103 must reach step 4 from the second start,
 // through the scalar and the vectorised row drivers alike. (A row gate that drops a step once the
 // next one is reached — tried in session 10 — fails here; the random differential cases did not.)
 TEST(FunnelKernel, ALaterStartMakesStepsAlreadyReachedCountAgain) {
-  FunnelSpec spec;
-  spec.steps = {{"a", {}, false, 0}, {"b", {}, false, 0}, {"c", {}, false, 0}, {"d", {}, false, 0}};
-  spec.window_ms = 10;
-  const FunnelPlan plan = FunnelPlan::From(spec);
+  const FunnelPlan plan = FourStepsInTen();
   ASSERT_TRUE(plan.fast);
   // Event ids: 0 other, 1 a, 2 b, 3 c, 4 d; filler rows between so the SIMD driver sees blocks.
   const uint32_t lut[] = {0, 1, 2, 4, 8};
@@ -422,6 +427,54 @@ TEST(FunnelKernel, ALaterStartMakesStepsAlreadyReachedCountAgain) {
     EXPECT_EQ(out->from_first[3], 3);
     EXPECT_EQ(out->from_previous[3], 1);
     EXPECT_EQ(out->chain_start_ms, 100);
+  }
+}
+
+// The one-pass kernel leaves out the repeats of a step already reached (their only effect is on
+// that step's latest time) and finds from_previous of the next step by looking back for the
+// latest row of the step before it: a@0 b@1 b@3 (filler) b@5 c@6 d@9 → from_previous is 1 for c
+// (from b@5, not b@1) and 3 for d, through the scalar and the vectorised drivers alike; and a
+// later step-1 row a@20 makes the repeated b count again (b@22 c@23: from_first 3, from_previous 1).
+TEST(FunnelKernel, FromPreviousMeasuresFromTheLatestRowOfThePreviousStep) {
+  const FunnelPlan plan = FourStepsInTen();
+  ASSERT_TRUE(plan.fast);
+  const uint32_t lut[] = {0, 1, 2, 4, 8};  // event ids: 0 other, 1 a, 2 b, 3 c, 4 d
+  const StepEventFilter filter = StepEventFilter::From(lut, std::size(lut));
+  struct Rows {
+    std::vector<int64_t> ts;
+    std::vector<uint32_t> ev, mask;
+    void Add(int64_t t, uint32_t e, const uint32_t* lut) {
+      ts.push_back(t);
+      ev.push_back(e);
+      mask.push_back(lut[e]);
+    }
+  };
+  Rows one;
+  one.Add(0, 1, lut), one.Add(1, 2, lut), one.Add(3, 2, lut);
+  for (int i = 0; i < 9; ++i) one.Add(4, 0, lut);
+  one.Add(5, 2, lut), one.Add(6, 3, lut), one.Add(9, 4, lut);
+  Rows two;  // the first start cannot reach c: its b's are past the window when c comes
+  two.Add(0, 1, lut), two.Add(1, 2, lut), two.Add(2, 2, lut);
+  for (int i = 0; i < 9; ++i) two.Add(15, 0, lut);
+  two.Add(20, 1, lut), two.Add(21, 0, lut), two.Add(22, 2, lut), two.Add(23, 3, lut);
+  for (const Rows* r : {&one, &two}) {
+    FunnelOutcome scalar, simd;
+    EvaluateFast(plan, {r->ts, r->mask, {}}, &scalar);
+    EvaluateFastEvents(plan, r->ts, r->ev, lut, filter, &simd);
+    for (const FunnelOutcome* out : {&scalar, &simd}) {
+      if (r == &one) {
+        EXPECT_EQ(out->level, 4);
+        EXPECT_EQ(out->from_previous[1], 1);
+        EXPECT_EQ(out->from_previous[2], 1);
+        EXPECT_EQ(out->from_previous[3], 3);
+        EXPECT_EQ(out->from_first[3], 9);
+      } else {
+        EXPECT_EQ(out->level, 3);
+        EXPECT_EQ(out->from_first[2], 3);
+        EXPECT_EQ(out->from_previous[2], 1);
+        EXPECT_EQ(out->chain_start_ms, 20);
+      }
+    }
   }
 }
 
