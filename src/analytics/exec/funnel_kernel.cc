@@ -75,17 +75,15 @@ struct FastState {
   FunnelOutcome* const out;
   Gate gate;
   uint32_t lagging = 0;                // bit s: start_pos[s] != start_pos[s-1], step s-1 reached
+  // start[s], start_pos[s] (the chain's first row) are set when step s is first reached and read
+  // only once it is: Begin leaves them as they are.
   int64_t start[kMaxFunnelSteps];
-  int32_t start_pos[kMaxFunnelSteps];  // first row of the chain in start[s]; -1 before any
+  int32_t start_pos[kMaxFunnelSteps];
   int32_t first_start_pos[kMaxFunnelSteps];
   int32_t first_pos[kMaxFunnelSteps];
 
   void Begin() {
-    out->Reset(n);
-    for (size_t s = 0; s < n; ++s) {
-      start[s] = kNoTime;
-      start_pos[s] = -1;
-    }
+    out->reached = 0;  // the rest of *out is written by Visit (steps reached) and Finish
     lagging = 0;
     gate = Gate{};
   }
@@ -110,7 +108,7 @@ struct FastState {
           out->reached |= 1u;
           first_start_pos[0] = first_pos[0] = i;
         }
-      } else if (start[s - 1] != kNoTime && t - start[s - 1] <= window) {
+      } else if (((out->reached >> (s - 1)) & 1u) && t - start[s - 1] <= window) {
         if (!(out->reached & (1u << s))) {
           out->reached |= 1u << s;
           out->from_first[s] = t - start[s - 1];
@@ -118,8 +116,10 @@ struct FastState {
           out->from_previous[s] = t - (s == 1 ? start[0] : latest(i, s - 1));
           first_start_pos[s] = start_pos[s - 1];
           first_pos[s] = i;
-        }
-        if (start_pos[s] != start_pos[s - 1]) {
+          start[s] = start[s - 1];
+          start_pos[s] = start_pos[s - 1];
+          lagging |= 2u << s;
+        } else if (start_pos[s] != start_pos[s - 1]) {
           start[s] = start[s - 1];
           start_pos[s] = start_pos[s - 1];
           lagging |= 2u << s;
@@ -133,14 +133,20 @@ struct FastState {
   }
   // ts: the customer's first row's time (positions index from it).
   void Finish(const int64_t* ts) {
-    if (out->reached == 0) return;
-    const int top = 31 - std::countl_zero(out->reached);
+    const uint32_t reached = out->reached;
+    const int top = reached == 0 ? -1 : 31 - std::countl_zero(reached);
     out->level = top + 1;
-    // Only the first and the last row of the reported chain are tracked here (first/last-touch
-    // attribution); step attribution uses EvaluateGeneral.
-    out->chain[0] = first_start_pos[top];
-    out->chain[top] = first_pos[top];
-    out->chain_start_ms = ts[first_start_pos[top]];
+    out->chain_start_ms = reached == 0 ? kNoTime : ts[first_start_pos[top]];
+    // The rest of what FunnelOutcome::Reset leaves (0 and -1) for the steps not reached, here
+    // rather than by Reset at Begin: GCC turned Reset's loops into three memset calls, per
+    // customer. Only the first and the last row of the reported chain are tracked here
+    // (first/last-touch attribution); step attribution uses EvaluateGeneral.
+    for (int s = 0; s < static_cast<int>(n); ++s) {
+      const bool set = s > 0 && ((reached >> s) & 1u);
+      out->from_first[s] = set ? out->from_first[s] : 0;
+      out->from_previous[s] = set ? out->from_previous[s] : 0;
+      out->chain[s] = s == top ? first_pos[top] : s == 0 && top > 0 ? first_start_pos[top] : -1;
+    }
   }
 };
 
@@ -278,80 +284,117 @@ struct IdWindow {
 // events, which is all that later customer needs. The last block (< 8 rows) is a masked load,
 // which never touches memory past the rows; its inactive lanes are masked out of the hits.
 template <typename Match>
-static void BatchDrive(const FunnelPlan& plan, const int64_t* ts, const uint32_t* ev, const uint32_t* offsets,
-                       size_t cb, size_t ce, const uint32_t* lut, const StepEventFilter& f, FunnelOutcome* out,
-                       FunnelSink* sink) {
-  FastState st(plan, out);
-  Match match{&f, lut};
-  uint32_t active = 1;
-  match.Set(active);
-  auto rebuild = [&](uint32_t act) {
-    active = act;
-    match.Set(act);
-  };
-  size_t c = cb;  // the customer of the state (begun when `live`)
-  size_t c_begin = offsets[c], c_end = offsets[c + 1];
-  bool live = false;
-  auto finish = [&] {
-    if (!live) return;
-    live = false;
-    st.Finish(ts + c_begin);
-    if (sink != nullptr && out->reached != 0) sink->Add(c, *out);
-  };
-  // Visits the set lanes of `bits` in block [i, i+8) (`lanes`: its valid lanes); when a visit
-  // changes the gate, the block's later lanes are tested again with the new set. Returns where the
-  // next block starts: past the block, or past the rows of a customer who reached every step.
-  auto block = [&](size_t i, __m256i v, uint32_t lanes) __attribute__((always_inline)) {
-    uint32_t bits = match.Hits(v) & lanes;
+class BatchDriver {
+ public:
+  BatchDriver(const FunnelPlan& plan, const int64_t* ts, const uint32_t* ev, const uint32_t* offsets, size_t cb,
+              const uint32_t* lut, const StepEventFilter& f, FunnelOutcome* out, FunnelSink* sink)
+      : st_(plan, out), match_{&f, lut}, ts_(ts), ev_(ev), offsets_(offsets), lut_(lut), out_(out), sink_(sink),
+        c_(cb), c_begin_(offsets[cb]), c_end_(offsets[cb + 1]) {
+    match_.Set(1u);
+  }
+
+  void Run(size_t begin, size_t end) {
+    size_t i = begin;
+    while (i + 8 <= end) {
+      // Timestamps are read only at visits, a few sparse rows per customer, which the hardware
+      // prefetcher does not follow: without this, the load of ts[j] in a visit (a cache miss) was
+      // the kernel's hottest instruction. 32 rows (4 lines) ahead, measured against 16 and 64.
+      __builtin_prefetch(ts_ + i + 32);
+      if (active_ != 1u && ts_[i] > st_.gate.deadline) Rebuild(1u);  // the block is past the window
+      const uint32_t bits = match_.Hits(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ev_ + i)));
+      if (bits == 0) {
+        i += 8;
+        continue;
+      }
+      i = Block(i, bits, 0xffu);
+    }
+    if (i < end) {
+      if (active_ != 1u && ts_[i] > st_.gate.deadline) Rebuild(1u);
+      const int rest = static_cast<int>(end - i);
+      const uint32_t lanes = (1u << rest) - 1;
+      const uint32_t bits = match_.Hits(Load(i, lanes)) & lanes;
+      if (bits) Block(i, bits, lanes);
+    }
+    Finish();
+  }
+
+ private:
+  // Block [i, i+8) with only `lanes` valid (the last block): a masked load, which never touches
+  // memory past the rows; its inactive lanes load 0 and are masked out of the hits.
+  static __m256i MaskedLoad(const uint32_t* p, uint32_t lanes) {
+    const __m256i on = _mm256_cmpgt_epi32(_mm256_set1_epi32(std::popcount(lanes)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_maskload_epi32(reinterpret_cast<const int*>(p), on);
+  }
+  __m256i Load(size_t i, uint32_t lanes) const {
+    return lanes == 0xffu ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ev_ + i)) : MaskedLoad(ev_ + i, lanes);
+  }
+  void Rebuild(uint32_t act) {
+    active_ = act;
+    match_.Set(act);
+  }
+  void Finish() {
+    if (!live_) return;
+    live_ = false;
+    st_.Finish(ts_ + c_begin_);
+    if (sink_ != nullptr && out_->reached != 0) sink_->Add(c_, *out_);
+  }
+  // Visits the set lanes of `bits` in block [i, i+8); when a visit changes the gate, the block's
+  // later lanes are tested again with the new set. Returns where the next block starts: past the
+  // block, or past the rows of a customer who reached every step. Out of line on purpose: it runs
+  // for ~2-3 blocks per customer, and inlined, its state crowded the scan loop's out of registers
+  // (the loaded ids, the id base and the hit bits went through the stack on every block).
+  __attribute__((noinline)) size_t Block(size_t i, uint32_t bits, uint32_t lanes) {
     while (bits) {
       const int lane = std::countr_zero(bits);
       const size_t j = i + static_cast<size_t>(lane);
       bits &= bits - 1;
-      if (j >= c_end) {  // a later customer's row: report the one visited so far, begin this one
-        finish();
-        do ++c;
-        while (offsets[c + 1] <= j);
-        c_begin = offsets[c];
-        c_end = offsets[c + 1];
+      if (j >= c_end_) {  // a later customer's row: report the one visited so far, begin this one
+        Finish();
+        do ++c_;
+        while (offsets_[c_ + 1] <= j);
+        c_begin_ = offsets_[c_];
+        c_end_ = offsets_[c_ + 1];
       }
-      if (!live) {
-        st.Begin();
-        live = true;
+      if (!live_) {
+        st_.Begin();
+        live_ = true;
       }
-      const auto latest = LatestOf(ts + c_begin, [e = ev + c_begin, lut](size_t k) { return lut[e[k]]; });
-      if (!st.Visit(static_cast<int32_t>(j - c_begin), ts[j], lut[ev[j]], latest)) {
+      const auto latest = LatestOf(ts_ + c_begin_, [e = ev_ + c_begin_, lut = lut_](size_t k) { return lut[e[k]]; });
+      if (!st_.Visit(static_cast<int32_t>(j - c_begin_), ts_[j], lut_[ev_[j]], latest)) {
         // Every step reached: the rest of this customer's rows change nothing.
-        finish();
-        rebuild(1u);
-        if (c_end >= i + 8) return c_end;
-        bits = match.Hits(v) & lanes & ~((1u << (c_end - i)) - 1u);
+        Finish();
+        Rebuild(1u);
+        if (c_end_ >= i + 8) return c_end_;
+        bits = match_.Hits(Load(i, lanes)) & lanes & ~((1u << (c_end_ - i)) - 1u);
         continue;
       }
-      if (st.gate.active != active) {
-        rebuild(st.gate.active);
-        bits = match.Hits(v) & lanes & ~((2u << lane) - 1u);
+      if (st_.gate.active != active_) {
+        Rebuild(st_.gate.active);
+        bits = match_.Hits(Load(i, lanes)) & lanes & ~((2u << lane) - 1u);
       }
     }
     return i + 8;
-  };
-  const size_t end = offsets[ce];
-  size_t i = offsets[cb];
-  while (i + 8 <= end) {
-    // Timestamps are read only at visits, a few sparse rows per customer, which the hardware
-    // prefetcher does not follow: without this, the load of ts[j] in a visit (a cache miss) was
-    // the kernel's hottest instruction. 32 rows (4 lines) ahead, measured against 16 and 64.
-    __builtin_prefetch(ts + i + 32);
-    if (active != 1u && ts[i] > st.gate.deadline) rebuild(1u);  // the block is past the window
-    i = block(i, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ev + i)), 0xffu);
   }
-  if (i < end) {
-    if (active != 1u && ts[i] > st.gate.deadline) rebuild(1u);
-    const int rest = static_cast<int>(end - i);
-    const __m256i on = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    // Inactive lanes load 0; they are masked out of the hits, here and after a rebuild.
-    block(i, _mm256_maskload_epi32(reinterpret_cast<const int*>(ev + i), on), (1u << rest) - 1);
-  }
-  finish();
+
+  FastState st_;
+  Match match_;
+  const int64_t* const ts_;
+  const uint32_t* const ev_;
+  const uint32_t* const offsets_;
+  const uint32_t* const lut_;
+  FunnelOutcome* const out_;
+  FunnelSink* const sink_;
+  uint32_t active_ = 1;
+  size_t c_;  // the customer of the state (begun when `live_`)
+  size_t c_begin_, c_end_;
+  bool live_ = false;
+};
+
+template <typename Match>
+static void BatchDrive(const FunnelPlan& plan, const int64_t* ts, const uint32_t* ev, const uint32_t* offsets,
+                       size_t cb, size_t ce, const uint32_t* lut, const StepEventFilter& f, FunnelOutcome* out,
+                       FunnelSink* sink) {
+  BatchDriver<Match>(plan, ts, ev, offsets, cb, lut, f, out, sink).Run(offsets[cb], offsets[ce]);
 }
 #endif
 
