@@ -6,12 +6,9 @@
 #include <bit>
 
 namespace cairn::ingest {
-namespace {
-uint64_t Normalize(uint64_t key) { return key == 0 ? 1 : key; }  // 0 marks an empty slot
-}  // namespace
-
 uint64_t MessageKey(uint32_t source, std::string_view message_id) {
-  return Normalize(XXH3_64bits_withSeed(message_id.data(), message_id.size(), source));
+  const uint64_t key = XXH3_64bits_withSeed(message_id.data(), message_id.size(), source);
+  return key == 0 ? 1 : key;  // as DedupTable::Normalize
 }
 
 DedupTable::DedupTable(size_t capacity) {
@@ -32,7 +29,7 @@ void DedupTable::Grow() {
 }
 
 size_t DedupTable::Slot(uint64_t key) const {
-  size_t i = static_cast<size_t>(key * 0x9E3779B97F4A7C15ull) & mask_;
+  size_t i = Home(key);
   while (table_[i] != 0 && table_[i] != key) i = (i + 1) & mask_;
   return i;
 }
@@ -74,7 +71,7 @@ void DedupTable::EraseFromTable(uint64_t key) {
   while (true) {
     j = (j + 1) & mask_;
     if (table_[j] == 0) return;
-    size_t home = static_cast<size_t>(table_[j] * 0x9E3779B97F4A7C15ull) & mask_;
+    size_t home = Home(table_[j]);
     // Move table_[j] into the hole at i if its home is not in (i, j] cyclically.
     bool between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
     if (!between) {

@@ -27,6 +27,11 @@ class DedupTable {
   explicit DedupTable(size_t capacity);
 
   bool Contains(uint64_t key) const;
+  // A hint that `key` is about to be inserted or looked up: starts loading its home slot into the
+  // cache. Changes nothing. At millions of keys the table is tens of MiB and every Insert is a
+  // cache (and TLB) miss of ~300 ns; a caller with a batch of keys prefetches a few ahead so the
+  // misses overlap instead of running one after another.
+  void Prefetch(uint64_t key) const { __builtin_prefetch(&table_[Home(Normalize(key))]); }
   // Returns false (and changes nothing) if the key is already present.
   bool Insert(uint64_t key);
   // Forgets a key (a batch that failed to become durable). No-op if absent. O(1). The key's ring
@@ -37,6 +42,8 @@ class DedupTable {
   size_t capacity() const { return capacity_; }
 
  private:
+  static uint64_t Normalize(uint64_t key) { return key == 0 ? 1 : key; }  // 0 marks an empty slot
+  size_t Home(uint64_t key) const { return static_cast<size_t>(key * 0x9E3779B97F4A7C15ull) & mask_; }
   size_t Slot(uint64_t key) const;
   void EraseFromTable(uint64_t key);
   void Grow();  // doubles table_ and re-inserts its keys
