@@ -51,7 +51,16 @@ class MemTable {
  private:
   mutable std::mutex mu_;
   std::vector<std::vector<Interaction>> chunks_;  // the added batches' rows, never moved; guarded by mu_
-  std::unordered_map<CustomerId, std::vector<const Interaction*>> by_customer_;  // into chunks_; guarded by mu_
+  // A row's place in its customer's list: its timeline key beside the pointer, so ordering a
+  // customer's rows reads the list, not the rows (scattered over chunks_).
+  struct Ref {
+    int64_t timestamp_ms;
+    uint64_t seq;
+    const Interaction* row;
+  };
+  // Each customer's rows in arrival order (which is almost always timeline order): the flush
+  // orders customers, not rows. Into chunks_; guarded by mu_.
+  std::unordered_map<CustomerId, std::vector<Ref>> by_customer_;
   size_t bytes_ = 0;                                                      // guarded by mu_
   size_t rows_ = 0;                                                       // guarded by mu_
   uint64_t max_seq_ = 0;                                                  // guarded by mu_
