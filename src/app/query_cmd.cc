@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 #include <unordered_set>
 
 #include "api/dto/insights_dto.h"
@@ -64,7 +65,8 @@ std::function<Result<std::vector<uint64_t>>(const analytics::Segment&)> MakeSegm
         auto excluded = consents->AnalyticsExclusions();
         if (!excluded->empty()) std::erase_if(members, [&](store::CustomerId c) { return excluded->contains(c); });
       }
-      return std::vector<uint64_t>(members.begin(), members.end());
+      static_assert(std::is_same_v<store::CustomerId, uint64_t>);
+      return members;
     }
     analytics::QueryContext ctx(time_limit_ms);
     ASSIGN_OR_RETURN(auto entry, engine->IndexFor(s, ctx));

@@ -342,6 +342,8 @@ Result<DailySeries> DailyTotals::SegmentSeries(const SnapshotFn& snapshot, const
   std::unique_lock lock(mu_, std::defer_lock);
   std::shared_ptr<store::Snapshot> snap;
   bool rebuilt = false;
+  // The survivors to re-file (and correct for): found once, under the lock kept from here on.
+  std::vector<store::CustomerId> groups;
   for (int attempt = 0;; ++attempt) {
     RETURN_IF_ERROR(Build(snapshot));
     // A misfiled customer is read back from a snapshot holding every row the totals counted
@@ -352,8 +354,8 @@ Result<DailySeries> DailyTotals::SegmentSeries(const SnapshotFn& snapshot, const
     if (state_ == State::kReady && snap->seq() >= applied_seq_) {
       // Many misfiled (the journey had not derived them when the totals were built, e.g. at a
       // start that rebuilds the journey): one rescan files everyone instead of a read each.
-      if (rebuilt || Misfiled(segment, members, /*limit=*/std::max<size_t>(1000, data_.filed.size() / 20), nullptr))
-        break;
+      const size_t limit = rebuilt ? SIZE_MAX : std::max<size_t>(1000, data_.filed.size() / 20);
+      if (Misfiled(segment, members, limit, &groups)) break;
       ++generation_;
       state_ = State::kStale;
       data_ = Data{};
@@ -367,8 +369,6 @@ Result<DailySeries> DailyTotals::SegmentSeries(const SnapshotFn& snapshot, const
   }
   // Re-file the misfiled customers under the journey's key now, and correct for those whose key
   // still disagrees with `members` (the caller's segment may be older than the journey's state).
-  std::vector<store::CustomerId> groups;
-  Misfiled(segment, members, SIZE_MAX, &groups);
   if (!groups.empty()) data_.last_cell = UINT32_MAX, data_.last_cell_day = nullptr;  // re-filing erases days
   Days add, sub;  // rows of members filed outside the matching cells, of others filed inside
   if (!groups.empty()) {

@@ -16,6 +16,7 @@ uint16_t ActivePaths(const JourneyMap& m, const CustomerState& s, int64_t now);
 
 namespace {
 constexpr const char* kMapFile = "map.yaml";
+constexpr int kLifecycleView = static_cast<int>(View::kLifecycle);
 }  // namespace
 
 JourneyEngine::JourneyEngine(std::shared_ptr<const JourneyMap> map, EngineOptions options)
@@ -114,7 +115,10 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       if (op.kind != store::IdentityOp::Kind::kMerge) continue;
       store::CustomerId root = Canonical(op.customer);
       auto it = states_.find(op.from);
-      if (it != states_.end() && op.from != root) states_.erase(it);
+      if (it != states_.end() && op.from != root) {
+        states_.erase(it);
+        segments_.Erase(op.from);
+      }
       auto& p = pending_[root];
       p.first = std::max(p.first, end);
       p.second = p.second ? std::min(p.second, batch.first_seq) : batch.first_seq;
@@ -151,7 +155,10 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       if (it == states_.end()) {
         bool inserted;
         std::tie(it, inserted) = states_.try_emplace(root);
-        if (inserted) it->second.s = d.Initial(root, r.timestamp_ms);
+        if (inserted) {
+          it->second.s = d.Initial(root, r.timestamp_ms);
+          IndexLocked(root, it->second.s);
+        }
       }
       Entry& e = it->second;
       if (IsLate(e.s, r.timestamp_ms, r.seq)) {
@@ -163,8 +170,10 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       }
       uint8_t before[kViewCount];
       std::copy(std::begin(e.s.stage), std::end(e.s.stage), before);
+      const uint8_t persona_before = e.s.persona;
       det.clear();
       d.Apply(&e.s, &e.h, r, recovered ? nullptr : &det);
+      if (e.s.persona != persona_before || e.s.stage[kLifecycleView] != before[kLifecycleView]) IndexLocked(root, e.s);
       if (!std::equal(std::begin(before), std::end(before), std::begin(e.s.stage)) || e.s.interactions == 1) ArmTimersLocked(e);
       for (const Detection& x : det)
         if (!StaleLocked(x, now)) signals.push_back(MakeSignalLocked(e, x));
@@ -292,6 +301,7 @@ bool JourneyEngine::RederiveOne(store::CustomerId root, uint64_t need_seq, uint6
     if (std::equal(&slot.s.entered[0][0], &slot.s.entered[0][0] + kViewCount * kMaxStages, &fresh.s.entered[0][0]))
       fresh.s.episode_fired = slot.s.episode_fired;
     slot = std::move(fresh);
+    IndexLocked(root, slot.s);
     ++generation_;
     ArmTimersLocked(slot);
     const int64_t now = options_.clock->NowMillis();
@@ -452,6 +462,7 @@ Status JourneyEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& pro
         e.s.episode_fired = old->second.s.episode_fired;
     }
     states_ = std::move(fresh);
+    ReindexLocked();
     ++generation_;
     // Customers whose interactions arrived after the snapshot are re-derived again.
     for (store::CustomerId c : touched_while_rebuilding_) {
@@ -733,8 +744,41 @@ double JourneyEngine::ValueAtStake() const {
   return total;
 }
 
+void JourneyEngine::IndexLocked(store::CustomerId canonical, const CustomerState& s) {
+  segments_.Set(canonical, {s.persona, s.stage[kLifecycleView]});
+}
+
+void JourneyEngine::ReindexLocked() {
+  std::vector<std::pair<store::CustomerId, SegmentIndex::Key>> all;
+  all.reserve(states_.size());
+  for (const auto& [id, e] : states_) all.push_back({id, {e.s.persona, e.s.stage[kLifecycleView]}});
+  segments_.Reset(std::move(all));
+}
+
 std::vector<store::CustomerId> JourneyEngine::Members(const OverviewFilter& filter) const {
   std::lock_guard lock(mu_);
+  const JourneyMap& m = deriver_->map();
+  // The index holds CustomerState::persona, the rules judged without value facts: with rules
+  // that read them, the persona is judged now, for every state (KeptLocked).
+  if (!filter.persona.empty() && m.personas_read_value()) return MembersByEvaluationLocked(filter);
+  // The keys whose names are the filter's, as PersonaName and KeptLocked name them.
+  SegmentIndex::Match match;
+  for (size_t p = 0; p < match.persona.size(); ++p) {
+    const std::string& name = p == 0 || p > m.personas().size() ? m.default_persona() : m.personas()[p - 1].name;
+    match.persona[p] = filter.persona.empty() || name == filter.persona;
+  }
+  const ViewDef& lifecycle = m.view(View::kLifecycle);
+  for (size_t i = 0; i < match.lifecycle.size(); ++i)
+    match.lifecycle[i] = filter.lifecycle.empty() || (i < lifecycle.stages.size() && lifecycle.stages[i].name == filter.lifecycle);
+  return segments_.Members(match);
+}
+
+std::vector<store::CustomerId> JourneyEngine::MembersByEvaluation(const OverviewFilter& filter) const {
+  std::lock_guard lock(mu_);
+  return MembersByEvaluationLocked(filter);
+}
+
+std::vector<store::CustomerId> JourneyEngine::MembersByEvaluationLocked(const OverviewFilter& filter) const {
   std::vector<store::CustomerId> out;
   for (const auto& [id, e] : states_)
     if (KeptLocked(filter, e.s)) out.push_back(id);
@@ -766,6 +810,15 @@ bool JourneyEngine::KeptLocked(const OverviewFilter& filter, const CustomerState
       return false;
   }
   return filter.persona.empty() || PersonaLocked(s) == filter.persona;
+}
+
+SegmentNames JourneyEngine::Segments() const {
+  std::shared_ptr<const JourneyMap> m = map();
+  SegmentNames out;
+  for (const auto& p : m->personas()) out.personas.push_back(p.name);
+  out.personas.push_back(m->default_persona());
+  for (const Stage& s : m->view(View::kLifecycle).stages) out.lifecycle.push_back(s.name);
+  return out;
 }
 
 Result<JourneyOverview> JourneyEngine::Overview(const OverviewFilter& filter) {

@@ -39,6 +39,7 @@
 #include "journey/journey_service.h"
 #include "journey/journey_value.h"
 #include "journey/rebuild_scan.h"
+#include "journey/segment_index.h"
 #include "journey/signals.h"
 #include "journey/state.h"
 #include "store/interaction.h"
@@ -155,14 +156,20 @@ class JourneyEngine final : public JourneyService {
   Result<CustomerJourney> GetJourney(const std::string& any_identity) override;
   using JourneyService::Overview;  // Overview(): every customer
   Result<JourneyOverview> Overview(const OverviewFilter& filter) override;
+  SegmentNames Segments() const override;
   // The value at stake of every derailing journey now: the sum over the map's rescue paths of
   // Overview().at_stake[p].value_at_stake (the same additions in the same order, so equal to the
   // last bit), without the rest of the overview — the dashboard's value-at-risk light asks for it
   // on every overview. O(customers) under the engine's lock; no allocation per customer.
   double ValueAtStake() const;
-  // The canonical customers `filter` keeps, ascending (the segment filter of analytics queries,
-  // app/query_cmd.cc). O(customers) under the engine's lock.
+  // The canonical customers `filter` keeps, ascending (the segment filter of analytics queries
+  // and of the dashboard, app/query_cmd.cc). From the segment index (segment_index.h): one pass
+  // over ~10 B a customer under the engine's lock; a persona filter of a map whose personas read
+  // value facts (which change with the value fit, unseen by the index) evaluates every state.
   std::vector<store::CustomerId> Members(const OverviewFilter& filter) const;
+  // The same customers by evaluating every state (what Members answered before the index; the
+  // tests hold the two equal). O(customers) under the engine's lock.
+  std::vector<store::CustomerId> MembersByEvaluation(const OverviewFilter& filter) const;
   // Per canonical customer, the persona and lifecycle stage Members() judges them by; nullopt for
   // a customer without a journey state (kept by no persona or lifecycle filter). One lock for the
   // list (the dashboard's segment cells, dashboard/daily_totals.h).
@@ -219,11 +226,17 @@ class JourneyEngine final : public JourneyService {
   const std::string& PersonaLocked(const CustomerState& s) const;
   // Whether `filter` keeps this customer (persona and lifecycle stage now). mu_ held.
   bool KeptLocked(const OverviewFilter& filter, const CustomerState& s) const;
+  std::vector<store::CustomerId> MembersByEvaluationLocked(const OverviewFilter& filter) const;
+  // The segment index: this state's key now (mu_ held), and every state's anew.
+  void IndexLocked(store::CustomerId canonical, const CustomerState& s);
+  void ReindexLocked();
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::shared_ptr<const Deriver> deriver_;                       // guarded by mu_
   std::unordered_map<store::CustomerId, Entry> states_;          // guarded by mu_
+  // Every state's (persona, lifecycle stage), changed wherever states_ changes.
+  SegmentIndex segments_;                                        // guarded by mu_
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;  // guarded by mu_
   // Customers to re-derive → (seq the snapshot must reach, first seq whose detections are new).
   std::unordered_map<store::CustomerId, std::pair<uint64_t, uint64_t>> pending_;  // guarded by mu_

@@ -147,6 +147,50 @@ TEST(JourneyEngineTest, Overview) {
   EXPECT_EQ(cold, 1u);
 }
 
+// Members (the segment filter of the dashboard and of analytics queries) comes from the segment
+// index, kept as states change: it answers what evaluating every state answers, for every persona
+// and lifecycle stage, after live interactions (late ones re-derived), identify traits, merges, an
+// erasure, a restart from state.bin and a rebuild.
+TEST(JourneyEngineTest, MembersFromTheSegmentIndexEqualEvaluatingEveryState) {
+  io::MemEnv env;
+  auto h = std::make_unique<Harness>(testing::DefaultMap(), "/j", &env);
+  auto expect_equal = [&](const std::string& when) {
+    ASSERT_TRUE(h->engine->Drain());
+    SegmentNames names = h->engine->Segments();
+    names.personas.insert(names.personas.end(), {"", "nobody_has_this"});
+    names.lifecycle.insert(names.lifecycle.end(), {"", "nowhere"});
+    size_t segments = 0, everyone = 0;
+    for (const std::string& p : names.personas)
+      for (const std::string& l : names.lifecycle) {
+        const OverviewFilter f{p, l};
+        const std::vector<store::CustomerId> got = h->engine->Members(f);
+        EXPECT_EQ(got, h->engine->MembersByEvaluation(f)) << when << ": persona '" << p << "' lifecycle '" << l << "'";
+        EXPECT_TRUE(std::is_sorted(got.begin(), got.end()));
+        segments += !got.empty() && !p.empty() && !l.empty();
+        if (p.empty() && l.empty()) everyone = got.size();
+      }
+    EXPECT_EQ(everyone, h->engine->Stats().customers) << when;
+    EXPECT_GE(segments, 4u) << when << ": the workload should spread customers over several segments";
+  };
+  RandomWorkload(h.get(), 300, 3000, 11);
+  std::mt19937 rng(12);
+  for (int i = 0; i < 40; ++i)  // team_buyer and member personas come from identify traits
+    h->Send("c" + std::to_string(rng() % 300), store::MessageType::kIdentify, "", kBase + i * 3600000,
+            i % 2 ? R"({"company":"Acme"})" : R"({"plan":"pro"})");
+  expect_equal("after live interactions, traits and merges");
+  std::vector<store::CustomerId> erased;
+  for (int i = 0; i < 300; i += 7)
+    if (store::CustomerId c = h->Root("c" + std::to_string(i))) erased.push_back(c);
+  ASSERT_TRUE(h->engine->EraseCustomers(erased).ok());
+  expect_equal("after an erasure");
+  RandomWorkload(h.get(), 300, 500, 13);
+  h->Restart();
+  expect_equal("after a restart from state.bin");
+  RandomWorkload(h.get(), 300, 500, 14);
+  ASSERT_TRUE(h->engine->Rebuild().ok());
+  expect_equal("after a rebuild");
+}
+
 // ValueAtStake (the dashboard's value-at-risk light) is the sum of the overview's per-path value
 // at stake, exactly, as the clock moves customers into and out of going cold, with a CLV model,
 // and after an erasure.

@@ -106,6 +106,13 @@ struct JourneyOverview {
   std::vector<std::pair<std::string, uint64_t>> personas;
 };
 
+// The names a segment filter can take (the dashboard's filter bar): the map's personas (its
+// rules in order, then the default: the names Overview().personas lists) and its lifecycle stages.
+struct SegmentNames {
+  std::vector<std::string> personas;
+  std::vector<std::string> lifecycle;
+};
+
 struct MapUpdate {
   uint32_t fingerprint = 0;
   uint64_t customers_rederived = 0;
@@ -125,6 +132,8 @@ class JourneyService {
   virtual Result<JourneyOverview> Overview(const OverviewFilter& filter) = 0;
   // Every customer.
   Result<JourneyOverview> Overview() { return Overview(OverviewFilter{}); }
+  // From the map in force: O(personas + stages), no pass over the customers.
+  virtual SegmentNames Segments() const = 0;
 };
 
 }  // namespace cairn::journey

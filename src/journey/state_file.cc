@@ -125,6 +125,7 @@ Status JourneyEngine::LoadState() {
     e.s = s;
     e.h = std::move(h);
   }
+  ReindexLocked();
   applied_seq_ = persisted_seq_ = l.applied_seq;
   generation_ = persisted_generation_ = 0;
   LOG_INFO("journey: loaded {} customer states up to seq {}", states_.size(), applied_seq_);
@@ -161,6 +162,7 @@ Status JourneyEngine::EraseCustomers(const std::vector<store::CustomerId>& ids, 
     std::lock_guard lock(mu_);
     for (store::CustomerId id : ids) {
       states_.erase(id);
+      segments_.Erase(id);
       pending_.erase(id);
       pending_live_seq_.erase(id);
       touched_while_rebuilding_.erase(id);
@@ -177,7 +179,10 @@ Status JourneyEngine::EraseCustomers(const std::vector<store::CustomerId>& ids, 
     {
       std::lock_guard lock(mu_);
       bool back = false;  // a re-derivation queued before the erasure may have recreated one
-      for (store::CustomerId id : ids) back |= states_.erase(id) > 0;
+      for (store::CustomerId id : ids) {
+        back |= states_.erase(id) > 0;
+        segments_.Erase(id);
+      }
       if (back) {
         RebuildTimersLocked();
         gen = ++generation_;

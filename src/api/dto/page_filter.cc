@@ -32,7 +32,7 @@ Result<std::optional<std::vector<uint64_t>>> SegmentMembers(const Services& serv
   if (segment.empty()) return std::optional<std::vector<uint64_t>>();
   if (!services.segment_members) return FailedPrecondition("segment: this server resolves no segments (no analytics engine)");
   ASSIGN_OR_RETURN(std::vector<uint64_t> members, services.segment_members(segment));
-  std::sort(members.begin(), members.end());
+  if (!std::is_sorted(members.begin(), members.end())) std::sort(members.begin(), members.end());  // resolvers give them sorted
   return std::optional<std::vector<uint64_t>>(std::move(members));
 }
 
