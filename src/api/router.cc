@@ -328,6 +328,9 @@ void Router::BuildTable() {
   Add("GET", "/v1/journey/overview", [this](ApiRequest r, const Params&, Responder respond) {
     JourneyHandler(&services_).Overview(r, std::move(respond));
   }, Access::kAnalyst);
+  Add("GET", "/v1/journey/segments", [this](ApiRequest r, const Params&, Responder respond) {
+    JourneyHandler(&services_).Segments(r, std::move(respond));
+  }, Access::kAnalyst);
 
   // Customer value (admins refit, analysts read the summary, agents a customer's): docs/value.md.
   Add("POST", "/v1/value/fit", [this](ApiRequest r, const Params&, Responder respond) {

@@ -155,6 +155,7 @@ TEST_F(RolesTest, DeclarationsThatMatter) {
       {"POST /v1/query/funnel", "analyst"},
       {"GET /v1/dashboard", "analyst"},
       {"GET /v1/journey/overview", "analyst"},
+      {"GET /v1/journey/segments", "analyst"},
       {"GET /v1/value/summary", "analyst"},
       {"GET /v1/feedback/nps", "analyst"},
       {"POST /v1/cases", "agent"},

@@ -247,6 +247,21 @@ TEST(DashboardApi, SegmentFilterPartitionsCustomers) {
     }
   }
   EXPECT_EQ(sum, 30);
+  // The filter bar's choices (GET /v1/journey/segments): the overview's persona names and
+  // lifecycle stages, in its order, without counting anyone.
+  Answer names = Call(*c, "GET", "/v1/journey/segments");
+  ASSERT_EQ(names.status, 200u);
+  std::vector<std::string> want, got;
+  for (const auto& p : overview.json.at("personas").as_array()) want.push_back(Str(p, "name"));
+  for (const auto& p : names.json.at("personas").as_array()) got.push_back(std::string(p.as_string()));
+  EXPECT_EQ(got, want);
+  want.clear(), got.clear();
+  for (const auto& v : overview.json.at("views").as_array())
+    if (Str(v, "view") == "lifecycle")
+      for (const auto& s : v.at("stages").as_array()) want.push_back(Str(s, "name"));
+  for (const auto& s : names.json.at("lifecycle").as_array()) got.push_back(std::string(s.as_string()));
+  EXPECT_EQ(got, want);
+  EXPECT_FALSE(want.empty());
   Answer loyal = Call(*c, "GET", "/v1/journey/overview?persona=loyal_enthusiast");
   ASSERT_EQ(loyal.status, 200u);
   EXPECT_EQ(loyal.json.at("customers").to_number<int64_t>(), 6);

@@ -136,6 +136,19 @@ std::string OverviewToJson(const journey::JourneyOverview& o) {
   return w.Take();
 }
 
+std::string SegmentNamesToJson(const journey::SegmentNames& n) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("personas").BeginArray();
+  for (const auto& name : n.personas) w.String(name);
+  w.EndArray();
+  w.Key("lifecycle").BeginArray();
+  for (const auto& name : n.lifecycle) w.String(name);
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
 std::string MapErrorsToJson(const std::vector<journey::MapErrorView>& errors) {
   JsonWriter w;
   w.BeginObject();

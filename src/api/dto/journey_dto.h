@@ -28,6 +28,8 @@ namespace cairn::api {
 // `decisions_json`: already-serialised decisions, embedded as the "decisions" array.
 std::string JourneyToJson(const journey::CustomerJourney& j, const std::vector<std::string>& decisions_json);
 std::string OverviewToJson(const journey::JourneyOverview& o);
+// {"personas":[name…],"lifecycle":[stage…]}
+std::string SegmentNamesToJson(const journey::SegmentNames& n);
 std::string MapErrorsToJson(const std::vector<journey::MapErrorView>& errors);
 std::string MapUpdateToJson(const journey::MapUpdate& u);
 

@@ -60,4 +60,9 @@ void JourneyHandler::Overview(const ApiRequest& request, Responder respond) {
   respond(JsonResponse(200, OverviewToJson(*o)));
 }
 
+void JourneyHandler::Segments(const ApiRequest& request, Responder respond) {
+  if (!Prepare(request, respond)) return;
+  respond(JsonResponse(200, SegmentNamesToJson(services_->journey->Segments())));
+}
+
 }  // namespace cairn::api

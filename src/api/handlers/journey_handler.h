@@ -22,6 +22,8 @@ class JourneyHandler {
   void PutMap(const ApiRequest& request, Responder respond);
   void GetJourney(const ApiRequest& request, const std::string& id, Responder respond);
   void Overview(const ApiRequest& request, Responder respond);
+  // GET /v1/journey/segments: the persona and lifecycle names a segment filter can take.
+  void Segments(const ApiRequest& request, Responder respond);
 
  private:
   bool Prepare(const ApiRequest& request, Responder& respond);
