@@ -23,23 +23,48 @@ function settle(): void {
   for (const f of w) f();
 }
 
-// Resolves once every chart created so far has drawn its option (or given up waiting for its
-// box to enter the page): what the overview's "ready" marker waits for.
+// Resolves once every chart created so far in the first screen has drawn its option (or given up
+// waiting for its box to enter the page): what the overview's "ready" marker waits for. Charts
+// below the first screen draw later (see `chart`).
 export function chartsDrawn(): Promise<void> {
   return pending === 0 ? Promise.resolve() : new Promise((resolve) => drawnWaiters.push(resolve));
 }
 
+// Charts whose box starts below the first screen are drawn when it enters the screen or when the
+// page is next idle, whichever is first: the first paint pays only for what it shows (each chart
+// costs tens of milliseconds of script on a slow machine).
+const near = new Map<Element, () => void>();
+const observer =
+  typeof IntersectionObserver === 'undefined'
+    ? null
+    : new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) if (e.isIntersecting) near.get(e.target)?.();
+        },
+        { rootMargin: '0px' },
+      );
+function later(el: HTMLElement, draw: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    observer?.unobserve(el);
+    near.delete(el);
+    if (el.isConnected) draw();  // a refresh or another page may have replaced it meanwhile
+  };
+  near.set(el, once);
+  observer?.observe(el);
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(once, { timeout: 3000 });
+  else setTimeout(once, 200);
+}
+
 // A chart box; the chart is created once the box is in the document (it needs a size). Views
 // often build a card before appending it, so this waits (a few frames at most, in practice).
-// `onClick` gets ECharts' click event (a bar, a Sankey node or edge, ...).
+// Below the first screen it is created later (`later`). `onClick` gets ECharts' click event (a
+// bar, a Sankey node or edge, ...).
 export function chart(option: Option, height = 260, cls = '', onClick?: (p: any) => void): HTMLElement {
   const el = h('div', { class: `chart ${cls}`, style: `height:${height}px` });
-  const init = (tries: number) => {
-    if (!el.isConnected) {
-      if (tries < 300) requestAnimationFrame(() => init(tries + 1));
-      else settle();
-      return;
-    }
+  const draw = () => {
     // Charts whose boxes a refresh replaced are gone from the page: free them.
     for (const old of live) {
       if (!old.getDom().isConnected) {
@@ -51,7 +76,16 @@ export function chart(option: Option, height = 260, cls = '', onClick?: (p: any)
     c.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, sans-serif' }, ...option });
     if (onClick) c.on('click', onClick);
     live.add(c);
-    settle();  // setOption draws at once (animation off)
+  };
+  const init = (tries: number) => {
+    if (!el.isConnected) {
+      if (tries < 300) requestAnimationFrame(() => init(tries + 1));
+      else settle();
+      return;
+    }
+    if (el.getBoundingClientRect().top > window.innerHeight) later(el, draw);
+    else draw();  // setOption draws at once (animation off)
+    settle();
   };
   pending++;
   requestAnimationFrame(() => init(0));

@@ -4,20 +4,25 @@ import './style.css';
 import { currentSession, login, logout, setUnauthorizedHandler, type Session } from './api';
 import { get } from './api';
 import { range, segment, segmentKeys, withRange } from './state';
+import { startOverviewCalls } from './views/overview_calls';
 import { append, clear, errorBox, h, leaveView, loading, navigate } from './ui';
 
 export interface View {
-  // Fills `root`; may return a cleanup (timers) run when the view is left.
-  (root: HTMLElement, params: Record<string, string>): Promise<(() => void) | void>;
+  // Fills `root`; may return a cleanup (timers) run when the view is left. `started`: what the
+  // route's `start` returned.
+  (root: HTMLElement, params: Record<string, string>, started?: any): Promise<(() => void) | void>;
 }
 
-// Each page is its own chunk, loaded when first visited (the login screen loads no charts).
+// Each page is its own chunk, loaded when first visited; the login screen draws no charts.
 // `filters`: which of the page-wide filters its API calls take (shown in the filter bar).
-const routes: { pattern: RegExp; nav: string; load: () => Promise<View>; filters: string }[] = [
+// `start` (optional): the page's first API calls, begun by the shell as soon as the session is
+// known, while the page's chunk is still loading (the overview: its chunk brings the chart library).
+const routes: { pattern: RegExp; nav: string; load: () => Promise<View>; filters: string; start?: () => unknown }[] = [
   {
     pattern: /^\/$/,
     nav: '/',
     load: () => import('./views/overview').then((m) => m.renderOverview),
+    start: startOverviewCalls,
     filters: 'range and segment: the gauges (as of the range’s end, the segment’s customers), the trip meter over the range, the mirrors',
   },
   {
@@ -118,15 +123,12 @@ function loginScreen(message?: string): void {
 // The channel vocabulary of DOMAIN.md §1 (the acquisition channel of a segment).
 const channels = ['web', 'mobile', 'email', 'sms', 'chat', 'im', 'social', 'phone', 'video', 'store', 'payment', 'support', 'other'];
 
-// Personas and lifecycle stages for the segment selects: the unfiltered journey overview, asked
-// once per sign-in.
+// Personas and lifecycle stages for the segment selects: GET /v1/journey/segments (the journey
+// map's names, no pass over the customers), asked once per sign-in.
 let segmentChoices: Promise<{ persona: string[]; lifecycle: string[] }> | null = null;
 function choices(): Promise<{ persona: string[]; lifecycle: string[] }> {
-  segmentChoices ??= get('/v1/journey/overview')
-    .then((o: any) => ({
-      persona: (o.personas ?? []).map((p: any) => p.name).filter((n: string) => n),
-      lifecycle: ((o.views ?? []).find((v: any) => v.view === 'lifecycle')?.stages ?? []).map((s: any) => s.name),
-    }))
+  segmentChoices ??= get('/v1/journey/segments')
+    .then((o: any) => ({ persona: o.personas ?? [], lifecycle: o.lifecycle ?? [] }))
     .catch(() => ({ persona: [], lifecycle: [] }));
   return segmentChoices;
 }
@@ -222,11 +224,15 @@ async function render(): Promise<void> {
   if (typeof cleanup === 'function') cleanup();
   cleanup = undefined;
   leaveView();
+  const route = routes.find((r) => r.pattern.test(location.pathname));
+  // The page's chunk loads while the session is checked (a handled promise: a failed load is
+  // reported below, or never when the login screen is shown instead).
+  const loaded = route ? route.load().then((view) => ({ view }), (error: unknown) => ({ error })) : null;
   if (!session) session = await currentSession();
   if (!session) return loginScreen();
+  const started = route?.start?.();
   clear(app);
   const main = h('main', { id: 'view' }, loading());
-  const route = routes.find((r) => r.pattern.test(location.pathname));
   append(app, [shell(), route ? filterBar(route.filters) : null, main]);
   if (!route) {
     clear(main);
@@ -236,9 +242,10 @@ async function render(): Promise<void> {
   const params = (route.pattern.exec(location.pathname)?.groups ?? {}) as Record<string, string>;
   for (const k of Object.keys(params)) if (params[k] !== undefined) params[k] = decodeURIComponent(params[k]);
   try {
-    const view = await route.load();
+    const r = await loaded!;
+    if ('error' in r) throw r.error;
     clear(main);
-    cleanup = await view(main, params);
+    cleanup = await r.view(main, params, started);
   } catch (e) {
     main.append(errorBox(e));
   }

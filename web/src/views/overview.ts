@@ -1,11 +1,11 @@
 // The car (GET /v1/dashboard, docs/dashboard.md): goals with odometer, speedometer and ETA band,
 // rev counter, fuel, hazard lights, ride and mirrors. Refreshes every 15 s; goals are editable
 // (POST/PUT /v1/goals) and an edit re-renders the ETA from a fresh overview.
-import { get, post, put, type Call } from '../api';
+import { post, put, type Call } from '../api';
 import { BarChart, GaugeChart, ScatterChart } from 'echarts/charts';
 import { MarkAreaComponent, MarkLineComponent } from 'echarts/components';
 import { categoryOption, chart, chartsDrawn, palette, series, use } from '../charts';
-import { withParams } from '../state';
+import { CSAT, dashboardCall, startOverviewCalls, type OverviewCalls } from './overview_calls';
 import { card, clear, day, errorBox, h, link, nf0, nf2, num, pct, table } from '../ui';
 
 use([BarChart, GaugeChart, ScatterChart, MarkAreaComponent, MarkLineComponent]);
@@ -61,9 +61,7 @@ interface Overview {
 
 // GET /v1/dashboard with the page's range and segment (docs/dashboard.md "Filters"): set per
 // render, so every card's "view query" shows the filtered call.
-const FILTER_KEYS = ['from', 'to', 'persona', 'lifecycle', 'channel'] as const;
-let DASHBOARD: Call = { method: 'GET', path: '/v1/dashboard' };
-const CSAT: Call = { method: 'GET', path: '/v1/feedback/csat' };
+let DASHBOARD: Call = dashboardCall();
 
 const lightNames: Record<string, string> = {
   projected_miss: 'Projected miss',
@@ -378,22 +376,26 @@ function mirrors(o: Overview): HTMLElement {
   );
 }
 
-export async function renderOverview(root: HTMLElement): Promise<() => void> {
+// `started`: the first load's calls, when the shell started them already (main.ts).
+export async function renderOverview(root: HTMLElement, _params: Record<string, string>, started?: OverviewCalls): Promise<() => void> {
   let stopped = false;
-  DASHBOARD = { method: 'GET', path: withParams('/v1/dashboard', FILTER_KEYS) };
+  DASHBOARD = dashboardCall();
   const goalsBox = h('div', { class: 'goals', id: 'goals' });
   const sideBox = h('div', { class: 'side' });
   const meta = h('div', { class: 'meta' });
-  // #overview[data-ready="1"]: every panel has its data and every chart is drawn (first load;
-  // bench/dashboard/overview_render.js times navigation to it). "error": the overview call failed.
+  // #overview[data-ready="1"]: every panel has its data and every chart of the first screen is
+  // drawn (first load; bench/dashboard/overview_render.js times navigation to it, and the mark
+  // cairn:overview-ready). "error": the overview call failed.
   const view = h('div', { class: 'overview', id: 'overview' }, goalsBox, sideBox);
   root.append(h('h1', {}, 'Overview'), meta, view);
   // `force`: after the user's own edit. A timed refresh leaves an open goal editor alone.
   const load = async (force = false) => {
-    const csatCall = get(CSAT.path).catch(() => null);  // in parallel with the overview
+    const calls = started ?? startOverviewCalls();  // side by side
+    started = undefined;
+    const csatCall = calls.csat.take().catch(() => null);
     let o: Overview;
     try {
-      o = await get<Overview>(DASHBOARD.path);
+      o = await calls.dashboard.take();
     } catch (e) {
       clear(goalsBox);
       goalsBox.append(errorBox(e));
@@ -429,7 +431,10 @@ export async function renderOverview(root: HTMLElement): Promise<() => void> {
   };
   await load();
   await chartsDrawn();
-  if (!stopped && !view.hasAttribute('data-ready')) view.setAttribute('data-ready', '1');
+  if (!stopped && !view.hasAttribute('data-ready')) {
+    view.setAttribute('data-ready', '1');
+    performance.mark('cairn:overview-ready');  // bench/dashboard/overview_render.js reads it
+  }
   const timer = window.setInterval(() => void load(), 15000);
   return () => {
     stopped = true;
