@@ -69,6 +69,20 @@ class SimulateCmdTest : public ::testing::Test {
     ho.create_keys_if_none = false;
     return Hub::Open(ho);
   }
+  // The open hub appends on its own (a case opened from a complaint, a rescue's outbound message)
+  // and re-derives late or merged customers on its worker, so a test compares a live answer with
+  // a scan only when the store did not move while it was computed. Calls `compute(seq)` until the
+  // store's seq stood still across the call and `compute` said its answer is of that seq
+  // (returned true); false if that never happened in `attempts` tries.
+  template <class Compute>
+  static bool UntilTheStoreStandsStill(Hub* h, int attempts, std::chrono::milliseconds pause, Compute compute) {
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+      if (attempt) std::this_thread::sleep_for(pause);
+      const uint64_t before = h->store()->GetSnapshot()->seq();
+      if (compute(before) && h->store()->GetSnapshot()->seq() == before) return true;
+    }
+    return false;
+  }
   std::string dir_;
 };
 
@@ -153,21 +167,17 @@ TEST_F(SimulateCmdTest, LiveJourneyStateEqualsARebuildOnTheSimulatedBusiness) {
   ASSERT_TRUE(hub.ok()) << hub.status().ToString();
   journey::JourneyEngine* engine = (*hub)->journey();
   ASSERT_NE(engine, nullptr);
-  // The open hub appends on its own (a case from a complaint, a rescue's outbound message) and
-  // re-derives late or merged customers on its worker: compare only a live state that had every
-  // stored interaction applied, against a rebuild of that same store (retry while it moves).
+  // Compare only a live state that had every stored interaction applied, against a rebuild of
+  // that same store.
   std::vector<std::pair<journey::CustomerState, journey::History>> live, rebuilt;
-  bool still = false;
-  for (int attempt = 0; attempt < 50 && !still; ++attempt) {
-    if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const uint64_t before = (*hub)->store()->GetSnapshot()->seq();
-    ASSERT_TRUE(engine->Drain(60'000));
+  const bool still = UntilTheStoreStandsStill(hub->get(), 50, std::chrono::milliseconds(100), [&](uint64_t seq) {
+    EXPECT_TRUE(engine->Drain(60'000));
     const uint64_t applied = engine->Stats().applied_seq;
     live = engine->AllStates();
-    ASSERT_TRUE(engine->Rebuild().ok());
+    EXPECT_TRUE(engine->Rebuild().ok());
     rebuilt = engine->AllStates();
-    still = applied == before && (*hub)->store()->GetSnapshot()->seq() == before;
-  }
+    return applied == seq;
+  });
   ASSERT_TRUE(still) << "the store kept moving for 50 attempts";
   ASSERT_GT(live.size(), 200u);
   ASSERT_EQ(live.size(), rebuilt.size());
@@ -222,24 +232,22 @@ TEST_F(SimulateCmdTest, FilteredOverviewEqualsTheScanOfTheSegmentsMembers) {
   };
   auto check = [&](const dashboard::SegmentFilter& s, const std::string& when) {
     SCOPED_TRACE(when + ": persona=" + s.persona + " lifecycle=" + s.lifecycle + " channel=" + s.channel);
-    // The hub appends on its own (a case opened from a complaint, a rescue's outbound message), so
-    // members, overview and scan are compared only when the store did not move while the first two
-    // were computed: retry until it stood still (at most 5 s).
+    // Members, overview and scan are compared at one seq (at most 100 tries, 50 ms apart).
     dashboard::OverviewFilter f;
     Result<dashboard::DashboardView> view = InvalidArgument("not computed");
     std::shared_ptr<const store::Snapshot> snapshot;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      const uint64_t before = h->store()->GetSnapshot()->seq();
+    int attempt = 0;
+    const bool still = UntilTheStoreStandsStill(h, 100, std::chrono::milliseconds(50), [&](uint64_t seq) {
       f = dashboard::OverviewFilter{};
       f.from_day = from;
       f.members = members_of(s);
       f.segment = s;
-      f.key = when + s.persona + "|" + s.lifecycle + "|" + s.channel + "#" + std::to_string(attempt);
+      f.key = when + s.persona + "|" + s.lifecycle + "|" + s.channel + "#" + std::to_string(attempt++);
       view = h->dashboard()->Overview(f);
       snapshot = h->store()->GetSnapshot();
-      if (snapshot->seq() == before && view.ok() && view->as_of_seq == static_cast<int64_t>(before)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+      return view.ok() && view->as_of_seq == static_cast<int64_t>(seq);
+    });
+    ASSERT_TRUE(still) << "the store kept moving for 100 attempts";
     ASSERT_FALSE(f.members->empty());
     ASSERT_TRUE(view.ok()) << view.status().ToString();
     ASSERT_TRUE(view->trip.has_value());
