@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "base/cpu_time.h"
 #include "io/env.h"
 #include "store/manifest.h"
 #include "store/segment_reader.h"
@@ -43,12 +44,6 @@ using SteadyClock = std::chrono::steady_clock;
 [[noreturn]] void Die(const std::string& msg) {
   std::fprintf(stderr, "scan_bench: %s\n", msg.c_str());
   std::exit(1);
-}
-
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 double Median(std::vector<double> v) {

@@ -31,6 +31,7 @@
 #include <string>
 
 #include "../event_gen.h"
+#include "base/cpu_time.h"
 #include "io/env.h"
 #include "store/manifest.h"
 #include "store/segment_builder.h"
@@ -43,12 +44,6 @@ int Usage() {
   std::fprintf(stderr,
                "usage: gen_store --events N [--customers C] [--seed S] [--whole-seconds] [--segments K] --data DIR\n");
   return 2;
-}
-
-double CpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 bool ParseCount(const char* s, uint64_t* out) {
@@ -103,7 +98,7 @@ int main(int argc, char** argv) {
     if (Status s = env->CreateDirIfMissing(d); !s.ok()) return fail(s);
 
   const auto t0 = std::chrono::steady_clock::now();
-  const double cpu0 = CpuSeconds();
+  const double cpu0 = ProcessCpuSeconds();
   const uint64_t per_segment = (o.events + segments - 1) / segments;
   store::Manifest manifest;
   std::unique_ptr<store::SegmentBuilder> builder;
@@ -162,6 +157,6 @@ int main(int argc, char** argv) {
   std::printf("gen_store_events %llu events\ngen_store_customers %zu customers\ngen_store_segments %zu files\n"
               "gen_store_bytes %llu bytes\ngen_store_wall_s %.1f s\ngen_store_cpu_s %.1f s\n",
               static_cast<unsigned long long>(n), gen.customers(), manifest.segments.size(),
-              static_cast<unsigned long long>(bytes), wall, CpuSeconds() - cpu0);
+              static_cast<unsigned long long>(bytes), wall, ProcessCpuSeconds() - cpu0);
   return 0;
 }

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "analytics/engine.h"
+#include "base/cpu_time.h"
 #include "io/env.h"
 #include "store/store.h"
 
@@ -36,12 +37,6 @@ namespace {
 
 using namespace cairn;
 using namespace cairn::analytics;
-
-double CpuMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 
 double PeakRssMb() {
   std::ifstream f("/proc/self/status");
@@ -96,7 +91,7 @@ int main(int argc, char** argv) {
   auto ctx = [&] { return QueryContext(0, threads); };
 
   // The index alone first (what a served query's first call pays once per snapshot).
-  const double b0 = CpuMs();
+  const double b0 = (ProcessCpuSeconds() * 1e3);
   auto t0 = std::chrono::steady_clock::now();
   auto entry = engine.Index(ctx());
   if (!entry.ok()) Die(entry.status(), "building the index");
@@ -104,18 +99,18 @@ int main(int argc, char** argv) {
   std::printf("cairn_index_rows %.0f rows\ncairn_index_customers %zu customers\n", rows,
               entry->index->customer_count());
   std::printf("cairn_index_build_ms %.1f ms\ncairn_index_build_cpu_ms %.1f ms\n",
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(), CpuMs() - b0);
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(), (ProcessCpuSeconds() * 1e3) - b0);
 
   // Runs `q` once untimed, then `reps` times timed; prints its figures.
   auto time = [&](const char* name, const std::function<Status()>& q) {
     if (Status s = q(); !s.ok()) Die(s, name);
     std::vector<double> wall, cpu;
     for (int r = 0; r < reps; ++r) {
-      const double c0 = CpuMs();
+      const double c0 = (ProcessCpuSeconds() * 1e3);
       const auto w0 = std::chrono::steady_clock::now();
       if (Status s = q(); !s.ok()) Die(s, name);
       wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count());
-      cpu.push_back(CpuMs() - c0);
+      cpu.push_back((ProcessCpuSeconds() * 1e3) - c0);
     }
     std::printf("cairn_%s_runs", name);
     for (size_t i = 0; i < wall.size(); ++i) std::printf("%s%.1f", i ? "," : " ", wall[i]);

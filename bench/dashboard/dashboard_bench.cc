@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "base/cpu_time.h"
 #include "base/clock.h"
 #include "dashboard/dashboard.h"
 #include "io/mem_env.h"
@@ -51,11 +52,6 @@ namespace {
 
 constexpr int64_t kDayMs = 86'400'000;
 
-double Cpu() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -177,7 +173,7 @@ int main(int argc, char** argv) {
     return out;
   };
   if (!scan) totals = std::make_shared<dashboard::DailyTotals>(dashboard::SeriesOptions{}, nullptr, journey_keys);
-  auto c_open = Cpu();
+  auto c_open = ProcessCpuSeconds();
   auto t_open = std::chrono::steady_clock::now();
   auto open_dashboard = [&](int64_t cache_ms) {
     dashboard::DashboardOptions o;
@@ -214,19 +210,19 @@ int main(int argc, char** argv) {
   range.key = "range";
 
   auto time = [&](dashboard::Dashboard* d, const dashboard::OverviewFilter& f, double* cpu) {
-    double c0 = Cpu();
+    double c0 = ProcessCpuSeconds();
     auto t0 = std::chrono::steady_clock::now();
     auto v = d->Overview(f);
     double ms = Since(t0) * 1000;
     Check(v.status(), "overview");
-    if (cpu) *cpu = (Cpu() - c0) * 1000;
+    if (cpu) *cpu = (ProcessCpuSeconds() - c0) * 1000;
     return ms;
   };
   double cpu = 0;
   double first = time(cached.get(), {}, &cpu);
   std::printf("dashboard_overview_first %.1f ms\ndashboard_overview_first_cpu %.1f ms\n", first, cpu);
   std::printf("dashboard_open_to_first_overview %.1f ms\ndashboard_open_to_first_overview_cpu %.1f ms\n",
-              Since(t_open) * 1000, (Cpu() - c_open) * 1000);
+              Since(t_open) * 1000, (ProcessCpuSeconds() - c_open) * 1000);
   std::vector<double> recompute, recompute_cpu, hit, by_persona, by_range, persona_cpu, range_cpu;
   for (int r = 0; r < reps; ++r) {
     recompute.push_back(time(fresh.get(), {}, &cpu));
@@ -257,11 +253,11 @@ int main(int argc, char** argv) {
   std::vector<double> build, build_cpu;
   for (int r = 0; totals && r < reps; ++r) {
     totals->Invalidate();
-    double c0 = Cpu();
+    double c0 = ProcessCpuSeconds();
     auto t0 = std::chrono::steady_clock::now();
     Check(totals->Build(snapshot), "build totals");
     build.push_back(Since(t0) * 1000);
-    build_cpu.push_back((Cpu() - c0) * 1000);
+    build_cpu.push_back((ProcessCpuSeconds() - c0) * 1000);
   }
   double l[1] = {0};
   getloadavg(l, 1);

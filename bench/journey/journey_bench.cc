@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "base/cpu_time.h"
 #include "ingest/identity_resolver.h"
 #include "io/mem_env.h"
 #include "journey/engine.h"
@@ -102,18 +103,6 @@ double Secs(std::chrono::steady_clock::time_point a) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
 }
 
-double ThreadCpuSecs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
-}
-
-double ProcessCpuSecs() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
-}
-
 void Print(const char* name, double v, const char* unit) { std::printf("%s %.6g %s\n", name, v, unit); }
 
 }  // namespace
@@ -158,7 +147,7 @@ int main(int argc, char** argv) {
     std::vector<History> hist(customers + 1);
     for (uint64_t c = 0; c <= customers; ++c) states[c] = d.Initial(c, 0);
     auto t = std::chrono::steady_clock::now();
-    const double cpu0 = ThreadCpuSecs();
+    const double cpu0 = ThreadCpuSeconds();
     // As the engine's OnCommit does for a batch: the states a few rows ahead are prefetched.
     constexpr size_t kAhead = 8;
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -169,7 +158,7 @@ int main(int argc, char** argv) {
       d.Apply(&states[rows[i].customer], &hist[rows[i].customer], rows[i], nullptr);
     }
     double s = Secs(t);
-    const double cpu = ThreadCpuSecs() - cpu0;
+    const double cpu = ThreadCpuSeconds() - cpu0;
     Print("journey_apply_rate", n / s, "interactions/s");
     // Per core: the same over the thread's CPU time (the machine is shared; wall time is not ours).
     Print("journey_apply_rate_cpu", n / cpu, "interactions/cpu-s");
@@ -199,10 +188,10 @@ int main(int argc, char** argv) {
     }
     before = mallinfo2().uordblks;
     auto t = std::chrono::steady_clock::now();
-    const double cpu0 = ThreadCpuSecs();
+    const double cpu0 = ThreadCpuSeconds();
     for (const auto& b : batches) (*e)->OnCommit(b, false);
     double s = Secs(t);
-    const double cpu = ThreadCpuSecs() - cpu0;
+    const double cpu = ThreadCpuSeconds() - cpu0;
     Print("journey_engine_oncommit_rate_cpu", n / cpu, "interactions/cpu-s");
     auto st = (*e)->Stats();
     size_t after = mallinfo2().uordblks;
@@ -281,10 +270,10 @@ int main(int argc, char** argv) {
       (*e)->SetIdentity(&identity);
       (*e)->SetStore(st->get());
       auto t = std::chrono::steady_clock::now();
-      const double cpu0 = ProcessCpuSecs();
+      const double cpu0 = ProcessCpuSeconds();
       Status s = (*e)->Rebuild();
       const double secs = Secs(t);
-      const double cpu = ProcessCpuSecs() - cpu0;
+      const double cpu = ProcessCpuSeconds() - cpu0;
       if (!s.ok()) {
         std::fprintf(stderr, "rebuild: %s\n", s.ToString().c_str());
         return 1;

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/cpu_time.h"
 #include "io/mem_env.h"
 #include "store/interaction.h"
 #include "store/segment_builder.h"
@@ -45,11 +46,6 @@ using store::segment::Column;
 
 namespace {
 
-double Cpu() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 // Kernel CPU seconds and minor page faults of the process so far (first touches of fresh memory
 // are a large share of a pass that builds ~200 MB of vectors).
 std::pair<double, long> SysAndFaults() {
@@ -135,7 +131,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> walls, cpus;
   for (int rep = 0; rep < 3; ++rep) {
-    const double c0 = Cpu();
+    const double c0 = ProcessCpuSeconds();
     const auto [sys0, faults0] = SysAndFaults();
     auto t0 = std::chrono::steady_clock::now();
     double scan = 0, scan_cpu = 0;
@@ -208,7 +204,7 @@ int main(int argc, char** argv) {
       for (const Status& s : errors)
         if (!s.ok()) error = s.ToString();
       scan = Since(t0);
-      scan_cpu = Cpu() - c0;
+      scan_cpu = ProcessCpuSeconds() - c0;
       slab.Close(slices);
       summarised = slab.size();
       for (int64_t t : taken) purchases += t;
@@ -238,7 +234,7 @@ int main(int argc, char** argv) {
       for (const Status& s : errors)
         if (!s.ok()) error = s.ToString();
       scan = Since(t0);
-      scan_cpu = Cpu() - c0;
+      scan_cpu = ProcessCpuSeconds() - c0;
       auto result = PurchaseColumns::SummariesOf(parts, opt, {}, static_cast<int>(threads));
       summarised = result.ids.size();
       purchases = result.purchases;
@@ -247,7 +243,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "value_rfm_bench: %s\n", error.c_str());
       return 1;
     }
-    const double wall = Since(t0), cpu = Cpu() - c0;
+    const double wall = Since(t0), cpu = ProcessCpuSeconds() - c0;
     const auto [sys1, faults1] = SysAndFaults();
     std::printf("rfm_run%d_wall %.3f s\nrfm_run%d_cpu %.3f s\nrfm_run%d_scan_wall %.3f s\nrfm_run%d_scan_cpu %.3f s\n"
                 "rfm_run%d_kernel_cpu %.3f s\nrfm_run%d_page_faults %ld count\n",

@@ -14,15 +14,10 @@
 #include <random>
 #include <vector>
 
+#include "base/cpu_time.h"
 #include "dashboard/forecast.h"
 
 namespace {
-
-double Cpu() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 }  // namespace
 
@@ -44,9 +39,9 @@ int main(int argc, char** argv) {
       std::vector<double> cpu;
       int eta = 0;
       for (int r = 0; r < reps; ++r) {
-        double c0 = Cpu();
+        double c0 = cairn::ProcessCpuSeconds();
         auto f = cairn::dashboard::ForecastEta(y, remaining, ahead, options);
-        cpu.push_back(1000 * (Cpu() - c0));
+        cpu.push_back(1000 * (cairn::ProcessCpuSeconds() - c0));
         eta = f.eta.value_or(-1);
       }
       std::sort(cpu.begin(), cpu.end());

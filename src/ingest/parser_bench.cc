@@ -24,18 +24,13 @@
 
 #include <fmt/format.h>
 
+#include "base/cpu_time.h"
 #include "ingest/body_decoder.h"
 #include "ingest/parser.h"
 
 namespace {
 
 using cairn::ingest::Dialect;
-
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 constexpr int64_t kReceivedAt = 1714564800000;  // 2024-05-01T12:00:00Z
 
@@ -89,12 +84,12 @@ template <class Fn>
 double Rate(double seconds, Fn&& fn) {
   for (int i = 0; i < 3; ++i) fn();  // warm buffers
   int64_t calls = 0;
-  const double start = ThreadCpuSeconds();
+  const double start = cairn::ThreadCpuSeconds();
   double elapsed = 0;
   do {
     for (int i = 0; i < 10; ++i) fn();
     calls += 10;
-    elapsed = ThreadCpuSeconds() - start;
+    elapsed = cairn::ThreadCpuSeconds() - start;
   } while (elapsed < seconds);
   return static_cast<double>(calls) / elapsed;
 }
@@ -131,7 +126,7 @@ int JsonLines(const char* path, size_t max_mb, int passes) {
   for (int i = 0; i < 2 && i < static_cast<int>(chunks.size()); ++i) {  // warm buffers
     (void)parser.Parse(options, Dialect::kJsonLines, cairn::store::MessageType::kTrack, chunks[i], received_at);
   }
-  const double start = ThreadCpuSeconds();
+  const double start = cairn::ThreadCpuSeconds();
   for (int pass = 0; pass < passes; ++pass)
   for (const std::string& c : chunks) {
     auto r = parser.Parse(options, Dialect::kJsonLines, cairn::store::MessageType::kTrack, c, received_at);
@@ -143,7 +138,7 @@ int JsonLines(const char* path, size_t max_mb, int passes) {
     messages += r->messages.size();
     rejected += r->rejected.size();
   }
-  const double cpu = ThreadCpuSeconds() - start;
+  const double cpu = cairn::ThreadCpuSeconds() - start;
   std::printf("jsonl_lines %zu lines\n", messages + rejected);
   std::printf("jsonl_rejected %zu lines\n", rejected);
   std::printf("jsonl_parse %.0f events/cpu-s\n", static_cast<double>(messages + rejected) / cpu);

@@ -31,6 +31,7 @@
 #include <new>
 #include <string>
 
+#include "base/cpu_time.h"
 #include "io/env.h"
 #include "store/store.h"
 
@@ -72,12 +73,6 @@ void operator delete[](void* p, size_t, std::align_val_t) noexcept { Uncounted(p
 
 namespace cairn::store {
 namespace {
-
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 // A /proc/self/status field in KiB (VmRSS, VmHWM).
 long StatusKiB(const char* field) {

@@ -36,17 +36,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/cpu_time.h"
 #include "io/env.h"
 #include "store/store.h"
 
 namespace cairn::store {
 namespace {
-
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "flush_bench: %s\n", what.c_str());

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "base/cpu_time.h"
 #include "io/env.h"
 #include "store/segment_builder.h"
 #include "store/segment_reader.h"
@@ -25,13 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
-
-// CPU time of the calling thread: rates "per core" that a loaded machine does not distort.
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 void Figure(const char* name, double value, const char* unit) { std::printf("%s %.6g %s\n", name, value, unit); }
 

@@ -21,23 +21,13 @@
 #include "analytics/exec/funnel_exec.h"
 #include "analytics/exec/funnel_kernel.h"
 #include "analytics/exec/retention_exec.h"
+#include "base/cpu_time.h"
 #include "io/env.h"
 #include "store/store.h"
 
 using namespace cairn;
 using Clock_ = std::chrono::steady_clock;
 
-// CPU time of the calling thread / the process, ms: on a shared machine wall time overstates cost.
-static double ThreadCpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-static double ProcessCpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 static double Ms(Clock_::time_point a) { return std::chrono::duration<double, std::milli>(Clock_::now() - a).count(); }
 
 int main(int argc, char** argv) {
@@ -102,11 +92,11 @@ int main(int argc, char** argv) {
   analytics::QueryContext ctx(0, threads);
   analytics::IndexCache cache(store.get(), nullptr);
   auto b0 = Clock_::now();
-  const double bc0 = ProcessCpuMs();
+  const double bc0 = (ProcessCpuSeconds() * 1e3);
   auto entry = cache.Get(ctx);
   if (!entry.ok()) return 1;
   std::printf("index_build_ms %.1f ms\n", Ms(b0));
-  std::printf("index_build_cpu_ms %.1f ms\n", ProcessCpuMs() - bc0);
+  std::printf("index_build_cpu_ms %.1f ms\n", (ProcessCpuSeconds() * 1e3) - bc0);
   std::printf("index_rows %zu rows\n", entry->index->row_count());
   const auto& index = *entry->index;
 
@@ -118,10 +108,10 @@ int main(int argc, char** argv) {
   double best_cpu = 1e18;
   for (int rep = 0; rep < 5; ++rep) {
     auto q0 = Clock_::now();
-    const double c0 = ProcessCpuMs();
+    const double c0 = (ProcessCpuSeconds() * 1e3);
     auto r = analytics::RunFunnel(index, *entry->snapshot, spec, ctx);
     best = std::min(best, Ms(q0));
-    best_cpu = std::min(best_cpu, ProcessCpuMs() - c0);
+    best_cpu = std::min(best_cpu, (ProcessCpuSeconds() * 1e3) - c0);
     if (!r.ok()) return 1;
     fr = std::move(*r);
   }
@@ -159,7 +149,7 @@ int main(int argc, char** argv) {
   for (int rep = 0; rep < 14; ++rep) {
     const int simd = rep % 2;
     auto k0 = Clock_::now();
-    const double kc0 = ThreadCpuMs();
+    const double kc0 = (ThreadCpuSeconds() * 1e3);
     analytics::FunnelOutcome out;
     conv[simd] = 0;
     const auto& off = index.offsets();
@@ -171,7 +161,7 @@ int main(int argc, char** argv) {
       conv[simd] += out.level == 4;
     }
     wall[simd].push_back(Ms(k0));
-    cpu[simd].push_back(ThreadCpuMs() - kc0);
+    cpu[simd].push_back((ThreadCpuSeconds() * 1e3) - kc0);
   }
   for (int simd = 0; simd < 2; ++simd) {
     const char* k = simd ? "simd" : "scalar";
@@ -209,23 +199,23 @@ int main(int argc, char** argv) {
     auto f = p.get_future();
     if (!store->Append(std::move(b), [&p](Status s) { p.set_value(s); }).ok() || !f.get().ok()) return 1;
     auto e0 = Clock_::now();
-    const double ec0 = ProcessCpuMs();
+    const double ec0 = (ProcessCpuSeconds() * 1e3);
     auto ext = cache.Get(ctx);
     if (!ext.ok()) return 1;
-    const double ext_ms = Ms(e0), ext_cpu = ProcessCpuMs() - ec0;
+    const double ext_ms = Ms(e0), ext_cpu = (ProcessCpuSeconds() * 1e3) - ec0;
     if (!cache.stats().last_was_extend) {
       std::fprintf(stderr, "index was rebuilt, not extended (%s)\n", phase);
       return 1;
     }
     auto r0 = Clock_::now();
-    const double rc0 = ProcessCpuMs();
+    const double rc0 = (ProcessCpuSeconds() * 1e3);
     auto full = analytics::EventIndex::Build(*ext->snapshot, nullptr, ctx);
     if (!full.ok()) return 1;
     std::printf("index_%s_extend_ms %.1f ms\n", phase, ext_ms);
     std::printf("index_%s_extend_cpu_ms %.1f ms\n", phase, ext_cpu);
     std::printf("index_%s_delta_rows %llu rows\n", phase, (unsigned long long)cache.stats().last_delta_rows);
     std::printf("index_%s_rebuild_ms %.1f ms\n", phase, Ms(r0));
-    std::printf("index_%s_rebuild_cpu_ms %.1f ms\n", phase, ProcessCpuMs() - rc0);
+    std::printf("index_%s_rebuild_cpu_ms %.1f ms\n", phase, (ProcessCpuSeconds() * 1e3) - rc0);
     if ((*full)->row_count() != ext->index->row_count()) {
       std::fprintf(stderr, "extended index has %zu rows, rebuilt %zu\n", ext->index->row_count(),
                    (*full)->row_count());

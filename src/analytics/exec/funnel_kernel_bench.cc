@@ -19,16 +19,11 @@
 #include <vector>
 
 #include "analytics/exec/funnel_kernel.h"
+#include "base/cpu_time.h"
 
 using namespace cairn::analytics;
 
 namespace {
-
-double ThreadCpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 struct Runs {
   std::vector<int64_t> ts;
@@ -92,20 +87,20 @@ int main(int argc, char** argv) {
     uint64_t converted = 0, converted_single = 0;
     for (int rep = 0; rep < reps; ++rep) {
       Count sink;
-      const double c0 = ThreadCpuMs();
+      const double c0 = (cairn::ThreadCpuSeconds() * 1e3);
       EvaluateFastEventsBatch(plan, runs.ts.data(), runs.ev.data(), off32.data(), 0, off32.size() - 1, lut.data(), filter,
                               &sink);
-      cpu.push_back(ThreadCpuMs() - c0);
+      cpu.push_back((cairn::ThreadCpuSeconds() * 1e3) - c0);
       converted = sink.converted;
       FunnelOutcome out;
       converted_single = 0;
-      const double c1 = ThreadCpuMs();
+      const double c1 = (cairn::ThreadCpuSeconds() * 1e3);
       for (size_t c = 0; c + 1 < runs.off.size(); ++c) {
         const size_t b = runs.off[c], n = runs.off[c + 1] - b;
         EvaluateFastEvents(plan, {runs.ts.data() + b, n}, {runs.ev.data() + b, n}, lut.data(), filter, &out);
         converted_single += out.level == 4;
       }
-      cpu_single.push_back(ThreadCpuMs() - c1);
+      cpu_single.push_back((cairn::ThreadCpuSeconds() * 1e3) - c1);
     }
     std::sort(cpu.begin(), cpu.end());
     std::sort(cpu_single.begin(), cpu_single.end());
