@@ -67,6 +67,15 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0; // keeps contents
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
+  // The same for a file that nobody modifies or truncates while it is open (a segment: written
+  // once, then only read and at last removed). Posix maps it: Read then returns a view into the
+  // mapping without a copy (scratch is not written), which is what makes repeated scans of warm
+  // segments cost no kernel time. Truncating a mapped file would crash a reader past the new end
+  // (SIGBUS), hence the contract. Falls back to NewRandomAccessFile where mapping is not possible;
+  // other Envs (MemEnv, FaultInjectionEnv) get that by default.
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewReadOnlyMappedFile(const std::string& path) {
+    return NewRandomAccessFile(path);
+  }
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<std::vector<std::string>> GetChildren(const std::string& dir) = 0;  // names, no "." / ".."

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "io/fault_injection_env.h"
 #include "testutil/temp_dir.h"
 
@@ -64,6 +68,44 @@ TEST_P(EnvContractTest, AppendableKeepsContentsAndRandomAccess) {
   EXPECT_EQ(out, "2345");
   ASSERT_TRUE((*r)->Read(6, 10, &out, scratch).ok());
   EXPECT_EQ(out, "67");  // short read at end of file
+}
+
+// A read-only mapped file reads what a random-access file reads: within the file, across its end
+// (short) and past it (empty); an empty file too. On posix the bytes come from the mapping, not
+// from the scratch buffer, and they outlive the file's removal while the file object is open.
+TEST_P(EnvContractTest, ReadOnlyMappedFileReadsLikeARandomAccessFile) {
+  std::string p = JoinPath(dir_, "segment");
+  std::string data;
+  for (int i = 0; i < 10000; ++i) data.push_back(static_cast<char>('a' + i % 26));
+  ASSERT_TRUE(WriteStringToFile(env_, data, p, true).ok());
+  auto mapped = env_->NewReadOnlyMappedFile(p);
+  ASSERT_TRUE(mapped.ok()) << mapped.status().ToString();
+  auto plain = env_->NewRandomAccessFile(p);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*mapped)->Size(), data.size());
+  std::string scratch_a(20000, '#'), scratch_b(20000, '#');
+  for (auto [offset, n] : std::vector<std::pair<uint64_t, size_t>>{{0, 10}, {4095, 3}, {4096, 5000}, {9990, 10}, {9995, 100}, {10000, 5}, {20000, 1}, {0, 10000}}) {
+    std::string_view a, b;
+    ASSERT_TRUE((*mapped)->Read(offset, n, &a, scratch_a.data()).ok());
+    ASSERT_TRUE((*plain)->Read(offset, n, &b, scratch_b.data()).ok());
+    EXPECT_EQ(a, b) << offset << "+" << n;
+    EXPECT_EQ(a, offset < data.size() ? std::string_view(data).substr(offset, n) : std::string_view()) << offset << "+" << n;
+  }
+  if (GetParam()) {
+    EXPECT_EQ(scratch_a, std::string(20000, '#'));  // no copy on posix: views into the mapping
+    ASSERT_TRUE(env_->RemoveFile(p).ok());
+    std::string_view still;
+    ASSERT_TRUE((*mapped)->Read(26, 3, &still, scratch_a.data()).ok());
+    EXPECT_EQ(still, "abc");
+  }
+  std::string empty = JoinPath(dir_, "empty");
+  ASSERT_TRUE(WriteStringToFile(env_, "", empty, true).ok());
+  auto e = env_->NewReadOnlyMappedFile(empty);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  std::string_view none;
+  ASSERT_TRUE((*e)->Read(0, 8, &none, scratch_a.data()).ok());
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(env_->NewReadOnlyMappedFile(JoinPath(dir_, "absent")).status().code(), Code::kNotFound);
 }
 
 TEST_P(EnvContractTest, LockIsExclusive) {

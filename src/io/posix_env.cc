@@ -1,12 +1,14 @@
 // The real file system. Every error names the path and the errno text.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "io/env.h"
 
@@ -153,10 +155,41 @@ class PosixRandomAccessFile final : public RandomAccessFile {
     return Status::Ok();
   }
   uint64_t Size() const override { return size_; }
+  int fd() const { return fd_; }
 
  private:
   std::string path_;
   int fd_;
+  uint64_t size_;
+};
+
+// Opens `path` for positioned reads, with its size as of now.
+Result<std::unique_ptr<PosixRandomAccessFile>> OpenForReading(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return PosixError(path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return PosixError(path, err);
+  }
+  return std::make_unique<PosixRandomAccessFile>(path, fd, static_cast<uint64_t>(st.st_size));
+}
+
+// A whole file mapped read-only (Env::NewReadOnlyMappedFile). Read is a bounds check and a view.
+class PosixMappedFile final : public RandomAccessFile {
+ public:
+  PosixMappedFile(const char* base, uint64_t size) : base_(base), size_(size) {}
+  ~PosixMappedFile() override { ::munmap(const_cast<char*>(base_), size_); }
+  Status Read(uint64_t offset, size_t n, std::string_view* out, char*) const override {
+    const uint64_t avail = offset < size_ ? size_ - offset : 0;
+    *out = std::string_view(base_ + (offset < size_ ? offset : size_), n < avail ? n : avail);
+    return Status::Ok();
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  const char* base_;
   uint64_t size_;
 };
 
@@ -196,15 +229,18 @@ class PosixEnv final : public Env {
     return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError(path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      return PosixError(path, err);
-    }
-    return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, fd, static_cast<uint64_t>(st.st_size)));
+    ASSIGN_OR_RETURN(auto file, OpenForReading(path));
+    return std::unique_ptr<RandomAccessFile>(std::move(file));
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewReadOnlyMappedFile(const std::string& path) override {
+    ASSIGN_OR_RETURN(auto file, OpenForReading(path));
+    // An empty file cannot be mapped; a failed mapping (address space, a file system without
+    // mmap) is served by positioned reads instead.
+    const uint64_t size = file->Size();
+    void* base = size == 0 ? MAP_FAILED : ::mmap(nullptr, size, PROT_READ, MAP_SHARED, file->fd(), 0);
+    if (base == MAP_FAILED) return std::unique_ptr<RandomAccessFile>(std::move(file));
+    // Closing the descriptor (with `file`) leaves the mapping and the file's pages reachable.
+    return std::unique_ptr<RandomAccessFile>(new PosixMappedFile(static_cast<const char*>(base), size));
   }
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override {

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
+#include <string_view>
 #include <vector>
 
 namespace cairn::store::bitpack {
@@ -11,8 +14,12 @@ namespace {
 
 // Encodes, parses and decodes `values` every way the reader does; checks exact round trips.
 void RoundTrip(const std::vector<uint64_t>& values) {
-  std::string buf;
-  PutUnsigned(values, &buf);
+  std::string encoded;
+  PutUnsigned(values, &encoded);
+  // In an allocation of exactly its size, so that a read past its end is an ASan error.
+  std::unique_ptr<char[]> exact(new char[encoded.size()]);
+  std::memcpy(exact.get(), encoded.data(), encoded.size());
+  const std::string_view buf(exact.get(), encoded.size());
   const char* p = buf.data();
   PackedInts v;
   ASSERT_TRUE(PackedInts::Parse(p, buf.data() + buf.size(), values.size(), &v));
@@ -30,6 +37,14 @@ void RoundTrip(const std::vector<uint64_t>& values) {
     std::vector<uint64_t> part(n);
     v.Decode(start, n, part.data());
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(part[i], values[start + i]) << "range start " << start;
+  }
+  // Ranges that end before the vector does, in a partial group and on a group boundary.
+  for (size_t end : {values.size() - 1, values.size() / 2 + 3, size_t{8}, size_t{1}}) {
+    if (end > values.size()) continue;
+    std::vector<uint64_t> part(end + 1, 0xdeadbeef);
+    v.Decode(0, end, part.data());
+    for (size_t i = 0; i < end; ++i) ASSERT_EQ(part[i], values[i]) << "range end " << end;
+    EXPECT_EQ(part[end], 0xdeadbeefu) << "Decode wrote past n";
   }
 }
 

@@ -12,7 +12,7 @@ cairn_library(cairn_store_segment
 # The scan's decode kernels: -O3 lets GCC vectorise the range checks, fills and prefix loops that
 # -O2's "very cheap" vectoriser skips (measured by segment_bench). Optimised builds only.
 set_source_files_properties(column_bitpack.cc column_encoding.cc
-  PROPERTIES COMPILE_OPTIONS "$<$<CONFIG:Release,RelWithDebInfo>:-O3>")
+  PROPERTIES COMPILE_OPTIONS "$<$<CONFIG:Release,RelWithDebInfo>:-O3>;${CAIRN_SIMD_FLAGS}")
 
 cairn_test(segment_test
   SOURCES

@@ -25,7 +25,7 @@ SegmentReader::SegmentReader(std::unique_ptr<io::RandomAccessFile> file, std::st
     : file_(std::move(file)), path_(std::move(path)) {}
 
 Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(io::Env* env, const std::string& path) {
-  ASSIGN_OR_RETURN(auto file, env->NewRandomAccessFile(path));
+  ASSIGN_OR_RETURN(auto file, env->NewReadOnlyMappedFile(path));  // segments are immutable
   std::unique_ptr<SegmentReader> r(new SegmentReader(std::move(file), path));
   const uint64_t size = r->file_->Size();
   const std::string ctx = "segment " + path;
