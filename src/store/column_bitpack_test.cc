@@ -104,6 +104,34 @@ TEST(BitPackTest, NarrowOutputTypes) {
   }
 }
 
+// 32- and 8-bit outputs at every width up to 16 (the widths with a vector path), with a base that
+// makes the 8-bit sums wrap: each value is the 64-bit value truncated to the output type.
+TEST(BitPackTest, NarrowOutputsAtEveryWidthAndLength) {
+  std::mt19937_64 rng(3);
+  for (int width = 1; width <= 16; ++width) {
+    for (size_t n : {1, 7, 8, 9, 31, 100, 1000}) {
+      std::vector<uint64_t> values(n);
+      const uint64_t base = width <= 8 ? 250 : 70000;
+      for (auto& x : values) x = base + (rng() & ((uint64_t{1} << width) - 1));
+      if (n > 1) values[0] = base, values[n - 1] = base + (uint64_t{1} << width) - 1;  // the full width
+      std::string buf;
+      PutUnsigned(values, &buf);
+      const char* p = buf.data();
+      PackedInts v;
+      ASSERT_TRUE(PackedInts::Parse(p, buf.data() + buf.size(), n, &v));
+      if (n > 1) ASSERT_EQ(v.width(), width);
+      std::vector<uint32_t> u32(n);
+      std::vector<uint8_t> u8(n);
+      v.Decode(0, n, u32.data());
+      v.Decode(0, n, u8.data());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(u32[i], static_cast<uint32_t>(values[i])) << "width " << width << " n " << n << " i " << i;
+        ASSERT_EQ(u8[i], static_cast<uint8_t>(values[i])) << "width " << width << " n " << n << " i " << i;
+      }
+    }
+  }
+}
+
 TEST(BitPackTest, SignedUsesSignedMinimum) {
   const std::vector<int64_t> values = {std::numeric_limits<int64_t>::min(), -1, 0, 5,
                                        std::numeric_limits<int64_t>::max()};
