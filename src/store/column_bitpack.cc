@@ -72,10 +72,37 @@ constexpr uint64_t LaneMasks(int w, int lane) {
   return m;
 }
 
+// For widths 17..32 into 64-bit outputs (UnpackGroupDeposit): per half of a group, the byte
+// shuffle that puts value j's first bytes in 64-bit element j (both 128-bit lanes hold the same 16
+// loaded bytes; 0x80 selects a zero) and the right shift that then aligns it.
+struct WideSpread {
+  alignas(32) std::array<std::array<uint8_t, 32>, 2> shuffle{};
+  alignas(32) std::array<std::array<uint64_t, 4>, 2> shift{};
+};
+
+constexpr WideSpread MakeWideSpread(int w) {
+  WideSpread s;
+  for (int h = 0; h < 2; ++h) {
+    const int bit0 = h == 0 ? 0 : (4 * w) % 8;  // where value 4 starts in the second load
+    for (int j = 0; j < 4; ++j) {
+      const int first = bit0 + j * w;
+      s.shift[h][j] = static_cast<uint64_t>(first % 8);
+      const int lane = j / 2;  // elements 0, 1 in the low lane; 2, 3 in the high one
+      for (int m = 0; m < 8; ++m) {
+        const int src = first / 8 + m;
+        s.shuffle[h][lane * 16 + (j % 2) * 8 + m] = static_cast<uint8_t>(src < 16 ? src : 0x80);
+      }
+    }
+  }
+  return s;
+}
+
 #if defined(__BMI2__) && defined(__AVX2__)
-// Widths up to 16 with BMI2 and AVX2 (x86-64-v3 builds): one parallel bit deposit spreads four or
-// eight values into byte or 16-bit lanes, which the vector unit widens to T and offsets by base —
-// a handful of instructions per 8 values instead of 8 shift-mask-add-store sequences.
+// With BMI2 and AVX2 (x86-64-v3 builds), a group of 8 values in a handful of vector instructions
+// instead of 8 shift-mask-add-store sequences. Widths up to 16: one parallel bit deposit spreads
+// four or eight values into byte or 16-bit lanes, which the vector unit widens to T and offsets
+// by base. Widths 17..32 into 64-bit outputs: a byte shuffle and a per-element shift (below).
+// False for the other widths and types: the caller's scalar loop takes them.
 template <int W, typename T>
 inline bool UnpackGroupDeposit(const uint8_t* p, uint64_t base, T* out) {
   if constexpr (W <= 8) {
@@ -108,6 +135,22 @@ inline bool UnpackGroupDeposit(const uint8_t* p, uint64_t base, T* out) {
                           _mm256_add_epi64(_mm256_cvtepu16_epi64(_mm_srli_si128(v, 8)), b));
     }
     return true;
+  } else if constexpr (W <= 32 && sizeof(T) == 8) {
+    // Four values at a time: 16 bytes holding them are loaded into both 128-bit lanes, a byte
+    // shuffle moves each value's bytes into its own 64-bit element, and a per-element shift and
+    // mask finish it. Values 0-3 are bits [0, 4W) of the group, values 4-7 bits [4W, 8W), which
+    // start at byte 4W / 8 (bit 0 or 4 of it); either half lies within the 16 bytes loaded.
+    static constexpr WideSpread kSpread = MakeWideSpread(W);
+    const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(MaskOf(W)));
+    const __m256i b = _mm256_set1_epi64x(static_cast<long long>(base));
+    for (int h = 0; h < 2; ++h) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + (h == 0 ? 0 : (4 * W) / 8)));
+      __m256i v = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(bytes),
+                                      _mm256_load_si256(reinterpret_cast<const __m256i*>(kSpread.shuffle[h].data())));
+      v = _mm256_srlv_epi64(v, _mm256_load_si256(reinterpret_cast<const __m256i*>(kSpread.shift[h].data())));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4 * h), _mm256_add_epi64(_mm256_and_si256(v, mask), b));
+    }
+    return true;
   } else {
     return false;
   }
@@ -118,7 +161,7 @@ template <int W, typename T, size_t... K>
 inline void UnpackGroup(const uint8_t* p, uint64_t base, T* out, std::index_sequence<K...>) {
   constexpr uint64_t kMask = MaskOf(W);
 #if defined(__BMI2__) && defined(__AVX2__)
-  if constexpr (W <= 16) {
+  if constexpr (W <= 32) {
     if (UnpackGroupDeposit<W, T>(p, base, out)) return;
   }
 #endif
