@@ -181,6 +181,14 @@ int Main(int argc, char** argv) {
   fig("segments", static_cast<double>(segs.size()), "segments");
   fig("events", static_cast<double>(rows), "events");
   fig("segment_bytes_per_event", static_cast<double>(bytes) / rows, "bytes/event");
+  // What a fixed-column scan reads (and checksums) per event, column by column.
+  for (size_t c = 0; c < store::segment::kNumColumns; ++c) {
+    const store::segment::Column col = store::segment::ColumnAt(c);
+    if (!(store::segment::kFixedColumns & (store::ColumnMask{1} << c))) continue;
+    uint64_t column_bytes = 0;
+    for (const auto& r : segs) column_bytes += r->stats().column_bytes[c];
+    fig("column_bytes_per_event_" + std::string(store::segment::ColumnName(col)), static_cast<double>(column_bytes) / rows, "bytes/event");
+  }
 
   // Warm-up pass: pulls the files into the page cache and collects the customer ids.
   std::vector<CustomerId> customers;
