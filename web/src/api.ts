@@ -7,6 +7,13 @@
 // `Authorization: Bearer` — never stored: a reload asks for it again.
 //
 // Every call is recorded (method, path, body) so each chart can show the query behind it.
+//
+// The session hint: the page keeps the session's expiry (not the cookie, not the key: nothing
+// that authenticates) in localStorage under `cairn.session_expires_at`, set when a session check
+// or a login succeeds and removed on sign-out, on a failed check and on any 401. While it is in
+// the future, the shell starts a page's first calls beside the session check instead of after it
+// (main.ts). Without it — a first visit, after sign-out — the page asks nothing before the check:
+// a signed-out visit must not make data calls, whose 401s the browser logs as console errors.
 
 export interface Call {
   method: string;
@@ -34,6 +41,28 @@ export interface Session {
 let csrf: string | undefined;
 let bearer: string | undefined;
 let onUnauthorized: () => void = () => {};
+
+const HINT = 'cairn.session_expires_at';
+
+function storeHint(expiresAt: string | undefined): void {
+  try {
+    if (expiresAt) localStorage.setItem(HINT, expiresAt);
+    else localStorage.removeItem(HINT);
+  } catch {
+    /* storage disabled: no hint, the page checks the session first */
+  }
+}
+
+// True when this browser signed in before and that session has not expired yet: the session
+// check will most likely pass, so a page's first calls may start beside it.
+export function sessionLikely(): boolean {
+  try {
+    const t = Date.parse(localStorage.getItem(HINT) ?? '');
+    return t > Date.now();
+  } catch {
+    return false;
+  }
+}
 
 export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
@@ -74,7 +103,10 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   const res = await raw(method, path, body);
   if (!res.ok) {
     const msg = await errorMessage(res);
-    if (res.status === 401) onUnauthorized();
+    if (res.status === 401) {
+      storeHint(undefined);
+      onUnauthorized();
+    }
     throw new ApiError(res.status, msg, call);
   }
   return (await res.json()) as T;
@@ -90,10 +122,12 @@ export async function currentSession(): Promise<Session | null> {
   const res = await raw('GET', '/v1/session');
   if (res.status !== 200) {
     await drain(res);
+    storeHint(undefined);
     return null;
   }
   const j = await res.json();
   csrf = j.csrf ?? csrf;
+  storeHint(j.expires_at);
   return { role: j.role, csrf: j.csrf, expires_at: j.expires_at, mode: 'session' };
 }
 
@@ -115,6 +149,7 @@ export async function login(key: string): Promise<Session> {
   if (!res.ok) throw new ApiError(res.status, await errorMessage(res), { method: 'POST', path: '/v1/session' });
   const j = await res.json();
   csrf = j.csrf;
+  storeHint(j.expires_at);
   return { role: j.role, csrf: j.csrf, expires_at: j.expires_at, mode: 'session' };
 }
 
@@ -123,6 +158,7 @@ export async function logout(): Promise<void> {
     bearer = undefined;
     return;
   }
+  storeHint(undefined);
   const res = await raw('DELETE', '/v1/session').catch(() => undefined);
   if (res) await drain(res);
   csrf = undefined;

@@ -13,22 +13,6 @@ export const use = echarts.use;
 export type Option = echarts.EChartsCoreOption;
 
 const live = new Set<echarts.ECharts>();
-// Charts created but not drawn yet, and who waits for none to be left (chartsDrawn).
-let pending = 0;
-let drawnWaiters: (() => void)[] = [];
-function settle(): void {
-  if (--pending > 0) return;
-  const w = drawnWaiters;
-  drawnWaiters = [];
-  for (const f of w) f();
-}
-
-// Resolves once every chart created so far in the first screen has drawn its option (or given up
-// waiting for its box to enter the page): what the overview's "ready" marker waits for. Charts
-// below the first screen draw later (see `chart`).
-export function chartsDrawn(): Promise<void> {
-  return pending === 0 ? Promise.resolve() : new Promise((resolve) => drawnWaiters.push(resolve));
-}
 
 // Charts whose box starts below the first screen are drawn when it enters the screen or when the
 // page is next idle, whichever is first: the first paint pays only for what it shows (each chart
@@ -80,14 +64,11 @@ export function chart(option: Option, height = 260, cls = '', onClick?: (p: any)
   const init = (tries: number) => {
     if (!el.isConnected) {
       if (tries < 300) requestAnimationFrame(() => init(tries + 1));
-      else settle();
       return;
     }
     if (el.getBoundingClientRect().top > window.innerHeight) later(el, draw);
     else draw();  // setOption draws at once (animation off)
-    settle();
   };
-  pending++;
   requestAnimationFrame(() => init(0));
   return el;
 }

@@ -1,7 +1,7 @@
 // The dashboard shell: login, navigation, the page-wide date range, and client-side routing
 // (History API; the server answers index.html for these paths, see src/api/static_assets.h).
 import './style.css';
-import { currentSession, login, logout, setUnauthorizedHandler, type Session } from './api';
+import { currentSession, login, logout, sessionLikely, setUnauthorizedHandler, type Session } from './api';
 import { get } from './api';
 import { range, segment, segmentKeys, withRange } from './state';
 import { startOverviewCalls } from './views/overview_calls';
@@ -15,8 +15,9 @@ export interface View {
 
 // Each page is its own chunk, loaded when first visited; the login screen draws no charts.
 // `filters`: which of the page-wide filters its API calls take (shown in the filter bar).
-// `start` (optional): the page's first API calls, begun by the shell as soon as the session is
-// known, while the page's chunk is still loading (the overview: its chunk brings the chart library).
+// `start` (optional): the page's first API calls, begun by the shell while the page's chunk is
+// still loading: beside the session check when this browser's last session is still valid
+// (sessionLikely, api.ts), else as soon as the check has passed.
 const routes: { pattern: RegExp; nav: string; load: () => Promise<View>; filters: string; start?: () => unknown }[] = [
   {
     pattern: /^\/$/,
@@ -228,9 +229,12 @@ async function render(): Promise<void> {
   // The page's chunk loads while the session is checked (a handled promise: a failed load is
   // reported below, or never when the login screen is shown instead).
   const loaded = route ? route.load().then((view) => ({ view }), (error: unknown) => ({ error })) : null;
+  // A page's first calls go out beside the session check, not after it, when the check will most
+  // likely pass (a stale hint costs one 401 answer, handled: the login screen follows).
+  const early = !session && sessionLikely() ? route?.start?.() : undefined;
   if (!session) session = await currentSession();
   if (!session) return loginScreen();
-  const started = route?.start?.();
+  const started = early ?? route?.start?.();
   clear(app);
   const main = h('main', { id: 'view' }, loading());
   append(app, [shell(), route ? filterBar(route.filters) : null, main]);

@@ -144,6 +144,11 @@ test('the dashboard in a real browser against cairn demo', { timeout: 290000 }, 
     const u = new URL(r.url());
     if (u.hostname !== '127.0.0.1' && u.protocol !== 'data:') problems.push(`external request: ${r.url()}`);
   });
+  // The chart library's chunk (web/src/charts.ts): the overview draws without it.
+  const chartChunks = [];
+  page.on('request', (r) => {
+    if (/^\/assets\/charts-[^/]*\.js$/.test(new URL(r.url()).pathname)) chartChunks.push(r.url());
+  });
   const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
   const step = async (name, fn) => {
     await t.test(name, async () => {
@@ -192,6 +197,101 @@ test('the dashboard in a real browser against cairn demo', { timeout: 290000 }, 
     assert.ok(seq0 > 0);
     await waitFor(async () => Number(await page.getAttribute('.meta', 'data-seq')) > seq0,
       { timeoutMs: 40000, what: 'the overview to refresh with newer data' });
+  });
+
+  await step('the overview draws the API answer it got, beside the session check and without the chart library', async () => {
+    assert.deepEqual(chartChunks, [], 'the overview requested the chart library');
+    // A reload while signed in: the overview's calls start beside the session check (not after
+    // its answer), and every instrument of the first screen draws the answer the page got.
+    const order = [];
+    const seen = (what) => (r) => {
+      const p = new URL(r.url()).pathname;
+      if (p === '/v1/dashboard' || p === '/v1/session') order.push(`${what} ${p}`);
+    };
+    const onRequest = seen('request');
+    const onResponse = seen('response');
+    page.on('request', onRequest);
+    page.on('response', onResponse);
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/dashboard');
+    await page.reload();
+    const o = await (await answered).json();
+    await page.waitForSelector('#overview[data-ready="1"]');
+    page.off('request', onRequest);
+    page.off('response', onResponse);
+    if (sessionMode) {
+      const asked = order.indexOf('request /v1/dashboard');
+      assert.ok(asked >= 0 && asked < order.indexOf('response /v1/session'), `order: ${order.join(', ')}`);
+    }
+    // Everything drawn, read at once (the 15 s refresh could redraw between separate reads).
+    const drawn = await page.evaluate(() => {
+      const dialOf = (svg) => {
+        const n = svg.querySelector('.needle');
+        const a = (k) => Number(n.getAttribute(k));
+        return { value: Number(svg.dataset.value), max: Number(svg.dataset.max), text: svg.querySelector('.dial-value').textContent,
+          needle: (Math.atan2(a('y1') - a('y2'), a('x2') - a('x1')) * 180) / Math.PI, label: svg.getAttribute('aria-label') };
+      };
+      const goals = {};
+      for (const g of document.querySelectorAll('.goal[data-goal-id]')) {
+        const eta = g.querySelector('svg.eta-line');
+        const dot = eta.querySelector('.eta-dot');
+        const band = eta.querySelector('.band');
+        goals[g.dataset.goalId] = {
+          speed: dialOf(g.querySelector('svg[data-gauge="speed"]')),
+          eta: eta.dataset.eta, etaText: g.querySelector('.eta').textContent,
+          dotX: dot ? parseFloat(dot.getAttribute('cx')) : null,
+          band: band ? [parseFloat(band.getAttribute('x')), parseFloat(band.getAttribute('x')) + parseFloat(band.getAttribute('width'))] : null,
+          deadlineX: parseFloat(eta.querySelector('.mark-deadline').getAttribute('x1')),
+        };
+      }
+      return {
+        goals,
+        rev: dialOf(document.querySelector('svg[data-gauge="rev"]')),
+        mirrors: document.querySelector('svg.bars').dataset.values,
+        lights: [...document.querySelectorAll('[data-light]')].map((li) => [li.dataset.light, li.classList.contains('on')]),
+        canvases: document.querySelectorAll('#overview canvas').length,
+      };
+    });
+    const nf1 = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
+    // Drawn positions are rounded to 0.01 (degrees from the needle's rounded ends, % of the line).
+    const near = (got, want, what) => assert.ok(Math.abs(got - want) < 0.1, `${what}: drawn ${got}, expected ${want}`);
+    // The dial's scale and needle as web/src/svg_gauges.ts documents them: 200° (left) at 0,
+    // -20° at max, clockwise; values past the ends stop there.
+    const angle = (v, max) => 200 - 220 * Math.min(1, Math.max(0, v / max));
+    const degrees = (a) => ((a % 360) + 360) % 360;
+    for (const g of o.goals) {
+      const d = drawn.goals[g.id];
+      assert.ok(d, `goal ${g.id} is drawn`);
+      const max = Math.ceil(Math.max(1, (g.speed.rate_needed ?? g.speed.rate_recent) * 2, g.speed.rate_recent * 1.2));
+      assert.equal(d.speed.value, g.speed.rate_recent, `goal ${g.id}: speed`);
+      assert.equal(d.speed.max, max, `goal ${g.id}: the speedometer's scale`);
+      assert.equal(d.speed.text, `${nf1.format(g.speed.rate_recent)}/day`);
+      near(degrees(d.speed.needle), degrees(angle(g.speed.rate_recent, max)), `goal ${g.id}: the needle's angle`);
+      assert.equal(d.eta, g.eta ?? '', `goal ${g.id}: ETA`);
+      if (g.eta && !g.reached) assert.ok(d.etaText.startsWith(g.eta), `goal ${g.id}: ETA text ${d.etaText}`);
+      // The time line's scale in % of its width (svg_gauges.ts timeDomain: 3 days before the
+      // first date shown, 7 after the last; 2% of margin at both ends).
+      const ms = (s) => Date.parse(`${s.slice(0, 10)}T00:00:00Z`);
+      const days = [g.start, o.today, g.deadline, g.eta, g.eta_low, g.eta_high].filter(Boolean).map(ms);
+      const t0 = Math.min(...days) - 3 * 86400000;
+      const t1 = Math.max(...days) + 7 * 86400000;
+      const x = (s) => 2 + ((ms(s) - t0) / (t1 - t0)) * 96;
+      near(d.deadlineX, x(g.deadline), `goal ${g.id}: the deadline mark`);
+      if (g.eta) near(d.dotX, x(g.eta), `goal ${g.id}: the ETA dot`);
+      else assert.equal(d.dotX, null);
+      if (g.eta_low && g.eta_high) {
+        near(d.band[0], x(g.eta_low), `goal ${g.id}: the band's start`);
+        near(d.band[1], Math.max(x(g.eta_high), x(g.eta_low) + 0.5), `goal ${g.id}: the band's end`);
+      }
+    }
+    const rev = o.rev;
+    const revMax = Math.ceil(Math.max(10, rev.touches_prev_7d * 2, rev.touches_7d * 1.2));
+    assert.equal(drawn.rev.value, rev.touches_7d, 'rev counter');
+    assert.equal(drawn.rev.max, revMax, "the rev counter's scale");
+    near(degrees(drawn.rev.needle), degrees(angle(rev.touches_7d, revMax)), "the rev counter's needle");
+    assert.equal(drawn.mirrors, o.mirrors.weeks.map((w) => w.mentions).join(','), 'mirrors: mentions per week');
+    assert.deepEqual(drawn.lights, o.hazards.map((z) => [z.light, z.on]), 'hazard lights');
+    assert.equal(drawn.canvases, 0, 'no canvas (chart library) on the overview');
+    assert.deepEqual(chartChunks, [], 'the overview requested the chart library');
   });
 
   await step('a goal edit changes the ETA', async () => {
@@ -298,6 +398,8 @@ test('the dashboard in a real browser against cairn demo', { timeout: 290000 }, 
     assert.ok(shown[0] > 0, 'the first step has customers');
     assert.ok(spec.breakdown && spec.breakdown.by === 'channel');
     assert.ok(await page.locator('#funnel-who li').count() > 0, 'the who list');
+    // A chart page loads the chart library: the pattern the overview's check uses is its name.
+    assert.ok(chartChunks.length > 0, 'the analyze page requested the chart library');
   });
 
   // Counts the page shows for a query it sent vs the API's answer for the same spec: live ingest
@@ -573,8 +675,19 @@ test('the dashboard in a real browser against cairn demo', { timeout: 290000 }, 
     await page.click('#logout');
     if (ended) assert.ok((await ended).ok(), 'DELETE /v1/session succeeded');
     await page.waitForSelector('#login-form');
+    // Signed out: a reload asks for nothing but the session check (a data call's 401 would be a
+    // console error), and the sign-in form appears.
+    const dataCalls = [];
+    const onRequest = (r) => {
+      const p = new URL(r.url()).pathname;
+      if (p.startsWith('/v1/') && p !== '/v1/session') dataCalls.push(p);
+    };
+    page.on('request', onRequest);
     await page.reload();
     await page.waitForSelector('#login-form');
+    await sleep(500);
+    page.off('request', onRequest);
+    assert.deepEqual(dataCalls, [], 'calls made while signed out');
   });
   console.log(`screenshots: ${ARTIFACTS}`);
 });

@@ -1,14 +1,11 @@
 // The car (GET /v1/dashboard, docs/dashboard.md): goals with odometer, speedometer and ETA band,
 // rev counter, fuel, hazard lights, ride and mirrors. Refreshes every 15 s; goals are editable
 // (POST/PUT /v1/goals) and an edit re-renders the ETA from a fresh overview.
+// Its instruments are hand-written SVG (svg_gauges.ts): this page loads no chart library.
 import { post, put, type Call } from '../api';
-import { BarChart, GaugeChart, ScatterChart } from 'echarts/charts';
-import { MarkAreaComponent, MarkLineComponent } from 'echarts/components';
-import { categoryOption, chart, chartsDrawn, palette, series, use } from '../charts';
+import { bars, dial, etaLine, speedMax } from '../svg_gauges';
 import { CSAT, dashboardCall, startOverviewCalls, type OverviewCalls } from './overview_calls';
 import { card, clear, day, errorBox, h, link, nf0, nf2, num, pct, table } from '../ui';
-
-use([BarChart, GaugeChart, ScatterChart, MarkAreaComponent, MarkLineComponent]);
 
 interface Goal {
   id: number;
@@ -82,81 +79,36 @@ function detailPage(apiLink: string): string {
   return '/#goals';
 }
 
-const dayMs = 86400000;
-const toMs = (d: string) => new Date(`${d}T00:00:00Z`).getTime();
-
-function speedometer(g: Goal): HTMLElement {
+function speedometer(g: Goal): SVGSVGElement {
   const needed = g.speed.rate_needed;
   const recent = g.speed.rate_recent;
-  const max = Math.max(1, (needed ?? recent) * 2, recent * 1.2);
+  const max = speedMax(recent, needed);
   const frac = needed && needed > 0 ? Math.min(1, needed / max) : 1;
-  return chart(
-    {
-      series: [
-        {
-          type: 'gauge',
-          min: 0,
-          max: Math.ceil(max),
-          radius: '95%',
-          center: ['50%', '60%'],
-          startAngle: 200,
-          endAngle: -20,
-          axisLine: {
-            lineStyle: {
-              width: 10,
-              color: [
-                [frac, '#c44e52'],
-                [1, '#5aa469'],
-              ],
-            },
-          },
-          axisLabel: { show: false },
-          splitLine: { length: 8 },
-          axisTick: { show: false },
-          pointer: { width: 4 },
-          detail: { formatter: (v: number) => `${num(v)}/day`, fontSize: 14, offsetCenter: [0, '35%'] },
-          title: { show: false },
-          data: [{ value: recent }],
-        },
-      ],
-    },
-    150,
-  );
+  return dial({
+    name: 'speed',
+    value: recent,
+    max,
+    zones: [
+      [frac, '#c44e52'],
+      [1, '#5aa469'],
+    ],
+    text: `${num(recent)}/day`,
+    label: `Speed: ${num(recent)} per day over the last 7 days; needed ${num(needed)} per day`,
+  });
 }
 
-// The ETA band vs the deadline on a time axis: start, today, deadline, ETA with its 80% band.
-function etaChart(g: Goal, today: string): HTMLElement {
-  const points: number[] = [toMs(g.start), toMs(today), toMs(g.deadline)];
-  for (const d of [g.eta, g.eta_low, g.eta_high]) if (d) points.push(toMs(d));
-  const min = Math.min(...points) - 3 * dayMs;
-  const max = Math.max(...points) + 7 * dayMs;
-  const markLines: any[] = [
-    { xAxis: toMs(today), name: 'today', lineStyle: { color: '#888', type: 'dashed' }, label: { formatter: 'today' } },
-    { xAxis: toMs(g.deadline), name: 'deadline', lineStyle: { color: '#c44e52', width: 2 }, label: { formatter: 'deadline' } },
-  ];
-  const data: any[] = [];
-  if (g.eta) data.push({ value: [toMs(g.eta), 0], symbolSize: 14 });
-  return chart(
-    {
-      grid: { left: 10, right: 10, top: 22, bottom: 24 },
-      xAxis: { type: 'time', min, max, axisLabel: { hideOverlap: true } },
-      yAxis: { type: 'value', show: false, min: -1, max: 1 },
-      tooltip: { trigger: 'item', formatter: () => `ETA ${day(g.eta)} (80%: ${day(g.eta_low)} … ${day(g.eta_high)})` },
-      series: [
-        {
-          type: 'scatter',
-          data,
-          itemStyle: { color: g.on_track ? palette[2] : palette[3] },
-          markLine: { symbol: 'none', data: markLines, label: { position: 'end', fontSize: 10 } },
-          markArea:
-            g.eta_low && g.eta_high
-              ? { itemStyle: { color: 'rgba(59,110,143,0.18)' }, data: [[{ xAxis: toMs(g.eta_low) }, { xAxis: toMs(g.eta_high) }]] }
-              : undefined,
-        },
-      ],
-    },
-    90,
-  );
+// The ETA band vs the deadline on a time line: start, today, deadline, ETA with its 80% band.
+function etaChart(g: Goal, today: string): SVGSVGElement {
+  return etaLine({
+    start: g.start,
+    today,
+    deadline: g.deadline,
+    eta: g.eta,
+    low: g.eta_low,
+    high: g.eta_high,
+    onTrack: g.on_track,
+    label: `ETA ${day(g.eta)} (80%: ${day(g.eta_low)} … ${day(g.eta_high)}), deadline ${g.deadline}, today ${today}`,
+  });
 }
 
 function goalCard(g: Goal, today: string, reload: () => void): HTMLElement {
@@ -270,27 +222,17 @@ function gauges(o: Overview, csat: any): HTMLElement[] {
   const revCard = card(
     'Rev counter (effort, 7 days)',
     [DASHBOARD],
-    chart(
-      {
-        series: [
-          {
-            type: 'gauge',
-            min: 0,
-            max: Math.ceil(revMax),
-            radius: '95%',
-            center: ['50%', '60%'],
-            axisLine: { lineStyle: { width: 10, color: [[0.8, '#3b6e8f'], [1, '#c44e52']] } },
-            axisLabel: { show: false },
-            axisTick: { show: false },
-            splitLine: { length: 8 },
-            pointer: { width: 4 },
-            detail: { formatter: '{value} touches', fontSize: 14, offsetCenter: [0, '40%'] },
-            data: [{ value: rev.touches_7d }],
-          },
-        ],
-      },
-      170,
-    ),
+    dial({
+      name: 'rev',
+      value: rev.touches_7d,
+      max: Math.ceil(revMax),
+      zones: [
+        [0.8, '#3b6e8f'],
+        [1, '#c44e52'],
+      ],
+      text: `${num(rev.touches_7d, nf0)} touches`,
+      label: `Rev counter: ${num(rev.touches_7d, nf0)} outbound touches in the last 7 days, ${num(rev.touches_prev_7d, nf0)} the 7 before`,
+    }),
     h('div', { class: 'sub' }, `previous 7 days: ${rev.touches_prev_7d} touches · activities done: ${rev.activities_7d}`),
   );
   const fuel = card(
@@ -363,15 +305,13 @@ function mirrors(o: Overview): HTMLElement {
   return card(
     'Mirrors: competitor mentions',
     [DASHBOARD],
-    chart(
-      categoryOption({
-        categories: m.weeks.map((w) => w.start),
-        grid: { left: 36, top: 10, bottom: 24 },
-        yAxis: { type: 'value', minInterval: 1 },
-        series: [series('bar', 'mentions', m.weeks.map((w) => w.mentions), palette[1])],
-      }),
-      170,
-    ),
+    bars({
+      labels: m.weeks.map((w) => w.start),
+      values: m.weeks.map((w) => w.mentions),
+      color: '#e0863a',
+      unit: 'mentions',
+      label: `Competitor mentions per week, ${m.from} – ${m.to}: ${num(m.total, nf0)} in all`,
+    }),
     h('div', { class: 'sub', 'data-mirrors-total': m.total }, `${num(m.total, nf0)} mentions ${m.from} – ${m.to}`),
   );
 }
@@ -383,8 +323,8 @@ export async function renderOverview(root: HTMLElement, _params: Record<string, 
   const goalsBox = h('div', { class: 'goals', id: 'goals' });
   const sideBox = h('div', { class: 'side' });
   const meta = h('div', { class: 'meta' });
-  // #overview[data-ready="1"]: every panel has its data and every chart of the first screen is
-  // drawn (first load; bench/dashboard/overview_render.js times navigation to it, and the mark
+  // #overview[data-ready="1"]: every panel has its data and the frame showing them has been
+  // painted (first load; bench/dashboard/overview_render.js times navigation to it, and the mark
   // cairn:overview-ready). "error": the overview call failed.
   const view = h('div', { class: 'overview', id: 'overview' }, goalsBox, sideBox);
   root.append(h('h1', {}, 'Overview'), meta, view);
@@ -430,7 +370,9 @@ export async function renderOverview(root: HTMLElement, _params: Record<string, 
       );
   };
   await load();
-  await chartsDrawn();
+  // The SVG instruments are in the document once load() returns; the next frame lays them out and
+  // paints them, and a task queued from that frame runs after its paint.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   if (!stopped && !view.hasAttribute('data-ready')) {
     view.setAttribute('data-ready', '1');
     performance.mark('cairn:overview-ready');  // bench/dashboard/overview_render.js reads it
