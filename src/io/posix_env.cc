@@ -7,19 +7,27 @@
 #include <dirent.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
 #include "io/env.h"
+#include "io/posix_direct_file.h"
+#include "io/posix_error.h"
 
 namespace cairn::io {
 namespace {
 
-Status PosixError(const std::string& context, int err) {
-  std::string msg = context + ": " + std::strerror(err);
-  if (err == ENOENT) return NotFound(msg);
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(msg);
-  return IOError(msg);
+// 1 MiB of zeros, aligned for O_DIRECT; shared by every SecureRemoveFile, never freed.
+constexpr size_t kZeroBufferSize = 1 << 20;
+const char* ZeroBuffer() {
+  static const char* zeros = [] {
+    void* p = std::aligned_alloc(kDirectBlockSize, kZeroBufferSize);
+    if (p == nullptr) std::abort();  // 1 MiB at first use: out of memory before anything else
+    std::memset(p, 0, kZeroBufferSize);
+    return static_cast<const char*>(p);
+  }();
+  return zeros;
 }
 
 class PosixWritableFile final : public WritableFile {
@@ -268,15 +276,26 @@ class PosixEnv final : public Env {
     return Status::Ok();
   }
   Status SecureRemoveFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    // The zeros go out with O_DIRECT where the file system allows it: the file's blocks are
+    // overwritten without pushing its size in zeros through the page cache, which costs ~3x
+    // the CPU here (a 64 MiB WAL file per flush). The kernel writes back and drops the file's
+    // cached pages in the range first, so no stale page lands on the zeros afterwards.
+    bool direct = true;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);
+    if (fd < 0 && errno == EINVAL) {
+      direct = false;
+      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    }
     if (fd < 0) return PosixError(path, errno);
     struct stat st;
     Status s;
     if (::fstat(fd, &st) != 0) s = PosixError(path, errno);
-    std::string zeros(1 << 20, '\0');
-    for (off_t off = 0; s.ok() && off < st.st_size;) {
-      size_t n = std::min<off_t>(zeros.size(), st.st_size - off);
-      ssize_t w = ::pwrite(fd, zeros.data(), n, off);
+    // Direct writes are whole blocks: the last one runs past the end (the file goes anyway).
+    const off_t end = direct ? (st.st_size + kDirectBlockSize - 1) / kDirectBlockSize * kDirectBlockSize : st.st_size;
+    const char* zeros = ZeroBuffer();
+    for (off_t off = 0; s.ok() && off < end;) {
+      size_t n = std::min<off_t>(kZeroBufferSize, end - off);
+      ssize_t w = ::pwrite(fd, zeros, n, off);
       if (w < 0) {
         if (errno == EINTR) continue;
         s = PosixError(path, errno);

@@ -3,6 +3,7 @@
 #include "base/coding.h"
 #include "base/crc32c.h"
 #include "base/logging.h"
+#include "io/posix_direct_file.h"
 
 namespace cairn::store {
 
@@ -26,7 +27,7 @@ void EncodeWalRecordHeader(std::string_view payload, char* dst) {
 
 Result<std::unique_ptr<WalWriter>> WalWriter::Create(io::Env* env, const std::string& path,
                                                      const WalFileHeader& header, uint64_t preallocate_bytes) {
-  ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  ASSIGN_OR_RETURN(auto file, io::NewLogFile(env, path, /*append=*/false));
   if (preallocate_bytes > 0) {
     Status s = file->Preallocate(preallocate_bytes);
     // Preallocation only moves disk-full errors earlier; appends still report them.
@@ -40,7 +41,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Create(io::Env* env, const std::st
 }
 
 Result<std::unique_ptr<WalWriter>> WalWriter::Reopen(io::Env* env, const std::string& path, uint64_t expected_size) {
-  ASSIGN_OR_RETURN(auto file, env->NewAppendableFile(path));
+  ASSIGN_OR_RETURN(auto file, io::NewLogFile(env, path, /*append=*/true));
   if (file->Size() != expected_size) {
     (void)file->Close();
     return FailedPrecondition(path + ": reopened WAL file is " + std::to_string(file->Size()) +
@@ -62,8 +63,8 @@ Status WalWriter::AddRecord(std::string_view payload) {
 
 Status WalWriter::AddFramedRecord(const char* header, std::string_view payload) {
   if (!file_) return FailedPrecondition(path_ + ": WAL file is closed");
-  // Two appends, no concatenation: the payload may be MiBs and is not copied here (the Env's
-  // buffer copies small writes, large ones go straight to write(2)).
+  // Two appends, no concatenation: the payload may be MiBs. The direct-I/O file copies both into
+  // its aligned buffer, the one copy between the encoded batch and the device.
   RETURN_IF_ERROR(file_->Append(std::string_view(header, wal::kRecordHeaderSize)));
   size_ += wal::kRecordHeaderSize;
   RETURN_IF_ERROR(file_->Append(payload));
