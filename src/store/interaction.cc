@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "base/coding.h"
+#include "store/encoded_batch.h"
 
 namespace cairn::store {
 
@@ -35,13 +36,18 @@ namespace {
 constexpr uint8_t kBatchVersion = 1;
 }
 
-void EncodeBatch(const Batch& batch, std::string* dst) {
-  // One allocation: the exact size is cheap to bound (varints ≤ 10 bytes, ~6 per row).
-  size_t bound = dst->size() + 32;
+void EncodeBatchPieces(const Batch& batch, EncodedBatch* out) {
+  std::string* dst = &out->head;
+  dst->clear();
+  // One allocation: the exact size is cheap to bound (varints <= 10 bytes, ~6 per row).
+  size_t bound = 32;
   for (const auto& op : batch.identity_ops) bound += 32 + op.key.size();
-  for (const auto& e : batch.interactions)
-    bound += 80 + e.event.size() + e.channel.size() + e.message_id.size() + e.payload.size();
+  for (const auto& e : batch.interactions) bound += 80 + e.event.size() + e.channel.size() + e.message_id.size();
   dst->reserve(bound);
+  // Where each payload goes: its length prefix ends the head range before it. Offsets, not
+  // views, while `head` may still grow.
+  std::vector<size_t> cuts;
+  cuts.reserve(batch.interactions.size());
   dst->push_back(static_cast<char>(kBatchVersion));
   PutVarint64(dst, batch.first_seq);
   PutVarint64(dst, batch.identity_ops.size());
@@ -55,7 +61,7 @@ void EncodeBatch(const Batch& batch, std::string* dst) {
   for (const auto& e : batch.interactions) {
     PutVarint64(dst, e.customer);
     PutVarsint64(dst, e.timestamp_ms);
-    // received_at − timestamp, small for live traffic. Wrapping uint64 arithmetic: defined for any
+    // received_at - timestamp, small for live traffic. Wrapping uint64 arithmetic: defined for any
     // values, and DecodeBatch's wrapping addition restores them exactly.
     PutVarsint64(dst, static_cast<int64_t>(static_cast<uint64_t>(e.received_at_ms) - static_cast<uint64_t>(e.timestamp_ms)));
     dst->push_back(static_cast<char>(e.type));
@@ -66,8 +72,28 @@ void EncodeBatch(const Batch& batch, std::string* dst) {
     uint64_t bits;
     std::memcpy(&bits, &e.revenue, 8);
     PutFixed64(dst, bits);
-    PutLengthPrefixed(dst, e.payload);
+    PutVarint64(dst, e.payload.size());
+    cuts.push_back(dst->size());
   }
+  out->pieces.clear();
+  out->pieces.reserve(2 * cuts.size() + 1);
+  size_t from = 0;
+  for (size_t i = 0; i < cuts.size(); ++i) {
+    out->pieces.emplace_back(dst->data() + from, cuts[i] - from);
+    const std::string& payload = batch.interactions[i].payload;
+    if (!payload.empty()) out->pieces.emplace_back(payload);
+    from = cuts[i];
+  }
+  if (from < dst->size()) out->pieces.emplace_back(dst->data() + from, dst->size() - from);
+  out->size = dst->size();
+  for (const auto& e : batch.interactions) out->size += e.payload.size();
+}
+
+void EncodeBatch(const Batch& batch, std::string* dst) {
+  EncodedBatch enc;
+  EncodeBatchPieces(batch, &enc);
+  dst->reserve(dst->size() + enc.size);
+  for (std::string_view piece : enc.pieces) dst->append(piece);
 }
 
 Result<Batch> DecodeBatch(std::string_view payload) {

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "store/encoded_batch.h"
+
 namespace cairn::store {
 namespace {
 
@@ -41,6 +43,36 @@ TEST(BatchTest, RoundTrip) {
   auto got = DecodeBatch(enc);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, b);
+}
+
+// EncodeBatchPieces: the same bytes as EncodeBatch, with each non-empty payload a piece of its
+// own that points at the batch's string (not a copy): what lets the WAL write a batch without
+// encoding its payloads into a second buffer.
+TEST(BatchTest, PiecesAreTheEncodingAndPointAtThePayloads) {
+  Batch b = Sample();
+  b.interactions.push_back(b.interactions[0]);
+  b.interactions.back().payload.clear();  // an empty payload adds no piece
+  b.interactions.push_back(b.interactions[0]);
+  b.interactions.back().payload = std::string(5000, 'p');
+  for (size_t i = 0; i < b.interactions.size(); ++i) b.interactions[i].seq = b.first_seq + i;
+  EncodedBatch enc;
+  EncodeBatchPieces(b, &enc);
+  std::string joined;
+  for (std::string_view piece : enc.pieces) joined.append(piece);
+  std::string expected;
+  EncodeBatch(b, &expected);
+  EXPECT_EQ(joined, expected);
+  EXPECT_EQ(enc.size, expected.size());
+  auto got = DecodeBatch(joined);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, b);
+  size_t shared = 0;
+  for (std::string_view piece : enc.pieces) {
+    for (const auto& e : b.interactions) {
+      if (!e.payload.empty() && piece.data() == e.payload.data() && piece.size() == e.payload.size()) ++shared;
+    }
+  }
+  EXPECT_EQ(shared, 3u) << "every non-empty payload is written from where it is";
 }
 
 TEST(BatchTest, ExtremeTimesRoundTrip) {

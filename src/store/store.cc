@@ -5,6 +5,7 @@
 
 #include "base/logging.h"
 #include "store/compaction_policy.h"
+#include "store/encoded_batch.h"
 #include "store/segment_builder.h"
 #include "store/segment_iterator.h"
 #include "store/segment_reader.h"
@@ -205,16 +206,24 @@ Status Store::Append(Batch batch, std::function<void(Status)> done) {
   }
   batch.first_seq = next_seq_;
   for (size_t i = 0; i < batch.interactions.size(); ++i) batch.interactions[i].seq = next_seq_ + i;
-  std::string payload;
-  EncodeBatch(batch, &payload);
   uint64_t end = next_seq_ + batch.interactions.size();
-  auto shared = std::make_shared<Batch>(std::move(batch));
+  // The WAL record is written from the batch's own payload strings (EncodeBatchPieces), so the
+  // batch and its encoding live in one heap object until the record is durable; then the batch
+  // moves on to the memtable.
+  struct Record {
+    Batch batch;
+    EncodedBatch encoded;
+  };
+  auto record = std::make_shared<Record>();
+  record->batch = std::move(batch);
+  EncodeBatchPieces(record->batch, &record->encoded);
   {
     std::lock_guard lock(mu_);
     ++pending_batches_;
   }
-  Status s = wal_->Submit(std::move(payload), [this, shared, done = std::move(done)](Status st) mutable {
-    OnDurable(std::move(*shared), st, done);
+  std::vector<std::string_view> pieces = std::move(record->encoded.pieces);
+  Status s = wal_->SubmitPieces(std::move(pieces), record, [this, record, done = std::move(done)](Status st) mutable {
+    OnDurable(std::move(record->batch), st, done);
   });
   if (s.ok()) {
     next_seq_ = end;

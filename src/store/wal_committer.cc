@@ -49,13 +49,23 @@ WalCommitter::WalCommitter(io::Env* env, std::string dir, WalCommitterOptions op
 WalCommitter::~WalCommitter() { (void)Close(); }
 
 Status WalCommitter::Submit(std::string payload, DoneFn done) {
-  if (payload.size() > wal::kMaxPayloadSize)
-    return InvalidArgument("wal: payload of " + std::to_string(payload.size()) + " bytes exceeds the maximum record size");
-  const uint64_t size = payload.size();
+  auto owned = std::make_shared<const std::string>(std::move(payload));
+  std::vector<std::string_view> pieces{std::string_view(*owned)};
+  return SubmitPieces(std::move(pieces), std::move(owned), std::move(done));
+}
+
+Status WalCommitter::SubmitPieces(std::vector<std::string_view> pieces, std::shared_ptr<const void> owner,
+                                  DoneFn done) {
+  uint64_t size = 0;
+  for (std::string_view piece : pieces) size += piece.size();
+  if (size > wal::kMaxPayloadSize)
+    return InvalidArgument("wal: payload of " + std::to_string(size) + " bytes exceeds the maximum record size");
   Entry e;
-  e.payload = std::move(payload);
+  e.pieces = std::move(pieces);
+  e.size = size;
+  e.owner = std::move(owner);
   e.done = std::move(done);
-  EncodeWalRecordHeader(e.payload, e.header);  // the crc pass, outside the lock, in parallel
+  EncodeWalRecordHeader(e.pieces, size, e.header);  // the crc pass, outside the lock, in parallel
   bool wake;
   {
     std::lock_guard lock(mu_);
@@ -191,7 +201,7 @@ void WalCommitter::CommitGroup(std::vector<Entry>& batch, size_t begin, size_t e
   if (s.ok()) s = Unstall(/*now=*/false);
   if (s.ok()) s = WriteGroup(batch, begin, end);
   uint64_t payload_bytes = 0;
-  for (size_t i = begin; i < end; ++i) payload_bytes += batch[i].payload.size();
+  for (size_t i = begin; i < end; ++i) payload_bytes += batch[i].size;
   {
     // Before the callbacks, so that one of them may Submit again without hitting back-pressure
     // caused by records that are already complete.
@@ -210,7 +220,7 @@ Status WalCommitter::WriteGroup(std::vector<Entry>& batch, size_t begin, size_t 
   // group is cut back or its file abandoned.
   const uint64_t good_size = writer_->size();
   for (size_t i = begin; i < end; ++i) {
-    Status s = writer_->AddFramedRecord(batch[i].header, batch[i].payload);
+    Status s = writer_->AddFramedRecord(batch[i].header, batch[i].pieces);
     if (!s.ok()) {
       CutBackAfterWriteFailure(good_size, s);
       return s;

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -86,6 +87,10 @@ class WalCommitter {
   //   Unavailable       "WAL is behind" (back-pressure), or closed
   //   IOError           the failed state ("WAL failed: …"; only a restart clears it)
   Status Submit(std::string payload, DoneFn done);
+  // The same for a payload given as `pieces` written back to back, not copied here: the bytes they
+  // point at must stay valid and unchanged until `done` has been called, or until SubmitPieces
+  // has returned an error. `owner` (may be null) is held until then, to keep them alive.
+  Status SubmitPieces(std::vector<std::string_view> pieces, std::shared_ptr<const void> owner, DoneFn done);
 
   // Seals the current file after every record submitted before this call, starts a new file and
   // returns its number: every record submitted later is in that file or a later one. Blocks
@@ -111,7 +116,9 @@ class WalCommitter {
     std::optional<Result<uint64_t>> result;  // guarded by mu_
   };
   struct Entry {
-    std::string payload;
+    std::vector<std::string_view> pieces;  // the payload
+    uint64_t size = 0;                     // its length
+    std::shared_ptr<const void> owner;     // keeps the pieces' bytes alive
     DoneFn done;
     char header[wal::kRecordHeaderSize];  // framed on the submitting thread (the crc pass)
     RollRequest* roll = nullptr;          // non-null: a RollFile() marker, not a record

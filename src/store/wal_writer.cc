@@ -17,11 +17,16 @@ void EncodeWalFileHeader(const WalFileHeader& header, std::string* dst) {
 }
 
 void EncodeWalRecordHeader(std::string_view payload, char* dst) {
-  EncodeFixed32(dst + 4, static_cast<uint32_t>(payload.size()));
+  EncodeWalRecordHeader(std::span<const std::string_view>(&payload, 1), payload.size(), dst);
+}
+
+void EncodeWalRecordHeader(std::span<const std::string_view> pieces, uint64_t size, char* dst) {
+  EncodeFixed32(dst + 4, static_cast<uint32_t>(size));
   dst[8] = static_cast<char>(wal::RecordType::kFull);
   // The crc covers length, type and payload in on-disk order, so a damaged length is detected
   // even when the payload it points at happens to be intact.
-  uint32_t crc = crc32c::Extend(crc32c::Value(dst + 4, 5), payload.data(), payload.size());
+  uint32_t crc = crc32c::Value(dst + 4, 5);
+  for (std::string_view piece : pieces) crc = crc32c::Extend(crc, piece.data(), piece.size());
   EncodeFixed32(dst, crc32c::Mask(crc));
 }
 
@@ -58,17 +63,20 @@ Status WalWriter::AddRecord(std::string_view payload) {
                            std::to_string(wal::kMaxPayloadSize));
   char header[wal::kRecordHeaderSize];
   EncodeWalRecordHeader(payload, header);
-  return AddFramedRecord(header, payload);
+  return AddFramedRecord(header, std::span<const std::string_view>(&payload, 1));
 }
 
-Status WalWriter::AddFramedRecord(const char* header, std::string_view payload) {
+Status WalWriter::AddFramedRecord(const char* header, std::span<const std::string_view> pieces) {
   if (!file_) return FailedPrecondition(path_ + ": WAL file is closed");
-  // Two appends, no concatenation: the payload may be MiBs. The direct-I/O file copies both into
-  // its aligned buffer, the one copy between the encoded batch and the device.
+  // No concatenation: the payload may be MiBs, in pieces (a batch's payloads where they are).
+  // The direct-I/O file copies them into its aligned buffer, the one copy between the
+  // interactions and the device.
   RETURN_IF_ERROR(file_->Append(std::string_view(header, wal::kRecordHeaderSize)));
   size_ += wal::kRecordHeaderSize;
-  RETURN_IF_ERROR(file_->Append(payload));
-  size_ += payload.size();
+  for (std::string_view piece : pieces) {
+    RETURN_IF_ERROR(file_->Append(piece));
+    size_ += piece.size();
+  }
   return Status::Ok();
 }
 

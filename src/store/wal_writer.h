@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,8 @@ void EncodeWalFileHeader(const WalFileHeader& header, std::string* dst);
 // Writes the 9-byte record header for `payload` (type kFull) into dst[0, wal::kRecordHeaderSize).
 // Costs one crc32c pass over the payload; WalCommitter runs it on the submitting thread.
 void EncodeWalRecordHeader(std::string_view payload, char* dst);
+// The same for a payload given as pieces written back to back; `size` is their total length.
+void EncodeWalRecordHeader(std::span<const std::string_view> pieces, uint64_t size, char* dst);
 
 class WalWriter {
  public:
@@ -42,8 +45,9 @@ class WalWriter {
   // Frames and appends one record. Not durable until Sync(). InvalidArgument if the payload is
   // longer than wal::kMaxPayloadSize (nothing is written then).
   Status AddRecord(std::string_view payload);
-  // Appends a record whose header was produced by EncodeWalRecordHeader(payload, header).
-  Status AddFramedRecord(const char* header, std::string_view payload);
+  // Appends a record whose header was produced by EncodeWalRecordHeader(pieces, ..., header): the
+  // header, then the pieces back to back.
+  Status AddFramedRecord(const char* header, std::span<const std::string_view> pieces);
   Status Sync();
   Status Close();  // not a sync; idempotent
 
