@@ -28,9 +28,7 @@ Status Hub::Init() {
   auto* metrics = options_.metrics ? options_.metrics : metrics::Registry::Default();
 
   // 1. Profiles and the identity state they have persisted.
-  entity::ProfileStoreOptions profile_options;
-  profile_options.counters = false;  // derived from the event store in GetProfile: no per-event UPSERTs
-  ASSIGN_OR_RETURN(profiles_, entity::ProfileStore::Open(io::JoinPath(options_.data_dir, "profiles.db"), profile_options));
+  ASSIGN_OR_RETURN(profiles_, entity::ProfileStore::Open(io::JoinPath(options_.data_dir, "profiles.db")));
   identity_ = std::make_unique<ingest::IdentityResolver>(options_.identity, metrics);
   ASSIGN_OR_RETURN(auto ops, profiles_->LoadIdentityOps());
   for (const auto& op : ops) RETURN_IF_ERROR(identity_->Apply(op).WithContext("profiles.db identity"));
@@ -246,30 +244,18 @@ void Hub::OnCommit(const store::Batch& batch, bool recovered) {
   // Complaints and survey answers (cases.db commits before profiles.db sees the batch, so a batch
   // profiles already hold is never missing from cases).
   if (intake_) intake_->OnCommit(batch);
-  // Profiles need every row's customer and time, but payloads only of identify and group.
-  auto copy = std::make_shared<store::Batch>();
-  copy->first_seq = batch.first_seq;
-  copy->identity_ops = batch.identity_ops;
-  copy->interactions.reserve(batch.interactions.size());
-  size_t bytes = 0;
-  for (const auto& r : batch.interactions) {
-    store::Interaction slim;
-    slim.customer = r.customer;
-    slim.timestamp_ms = r.timestamp_ms;
-    slim.received_at_ms = r.received_at_ms;
-    slim.seq = r.seq;
-    slim.type = r.type;
-    slim.source = r.source;
-    if (r.type == store::MessageType::kIdentify || r.type == store::MessageType::kGroup) slim.payload = r.payload;
-    bytes += sizeof(slim) + slim.payload.size();
-    copy->interactions.push_back(std::move(slim));
-  }
+  // Profiles get only what changes a profile: the batch's identity ops and its identify and group
+  // rows, with its seq range for the watermark. Counters are not counted here: GetProfile derives
+  // them from the event store, so the writer does no per-event work (before, every row was copied
+  // for it, 1M copies per million events, to be skipped there).
+  auto update = std::make_shared<entity::ProfileUpdate>(entity::ProfileUpdateOf(batch, /*count=*/false));
+  const size_t bytes = update->bytes();
   {
     // Bounded: when the profile writer falls behind, this (the WAL thread) waits, the WAL queue
     // fills, and ingest answers 429 — back-pressure instead of unbounded memory.
     std::unique_lock lock(pw_mu_);
     pw_cv_.wait(lock, [&] { return pw_queue_bytes_ < kMaxProfileQueueBytes || pw_stop_; });
-    pw_queue_.push_back(std::move(copy));
+    pw_queue_.push_back(std::move(update));
     pw_queue_bytes_ += bytes;
     pw_enqueued_seq_ = std::max(pw_enqueued_seq_, end);
   }
@@ -289,18 +275,18 @@ void Hub::ProfileWriterLoop() {
     // the writer and wait for it (WaitProfilesCurrent): they never wait out the window.
     pw_cv_.wait_for(lock, std::chrono::milliseconds(1000),
                     [this] { return pw_stop_ || pw_read_waiting_ > 0 || pw_queue_bytes_ >= kMaxProfileQueueBytes / 2; });
-    std::vector<std::shared_ptr<store::Batch>> batches(pw_queue_.begin(), pw_queue_.end());
+    std::vector<std::shared_ptr<entity::ProfileUpdate>> updates(pw_queue_.begin(), pw_queue_.end());
     pw_queue_.clear();
     pw_queue_bytes_ = 0;
     pw_cv_.notify_all();  // OnCommit may be waiting for room
     lock.unlock();
-    std::vector<const store::Batch*> ptrs;
+    std::vector<const entity::ProfileUpdate*> ptrs;
     uint64_t end = 0;
-    for (const auto& b : batches) {
-      ptrs.push_back(b.get());
-      end = std::max(end, b->first_seq + b->interactions.size());
+    for (const auto& u : updates) {
+      ptrs.push_back(u.get());
+      end = std::max(end, u->end_seq);
     }
-    Status s = profiles_->ApplyBatches(ptrs);
+    Status s = profiles_->Apply(ptrs);
     if (!s.ok()) LOG_EVERY_N_SEC(kError, 10, "hub: profile writer: {}", s.ToString());
     // profiles.db commits with synchronous=NORMAL (fast, but a power cut may lose the last
     // commits); a full sync now and then is what lets the store drop WAL files below it.

@@ -154,14 +154,14 @@ class Hub final : public entity::CustomerDirectory {
   std::mutex pw_mu_;
   std::condition_variable pw_cv_;
   static constexpr size_t kMaxProfileQueueBytes = 64u << 20;
-  std::deque<std::shared_ptr<store::Batch>> pw_queue_;  // guarded by pw_mu_
-  size_t pw_queue_bytes_ = 0;                            // guarded by pw_mu_
-  uint64_t pw_enqueued_seq_ = 0;                         // guarded by pw_mu_: end seq of the last enqueued batch
-  uint64_t pw_applied_seq_ = 0;                          // guarded by pw_mu_
-  uint64_t pw_synced_seq_ = 0;                           // guarded by pw_mu_: applied and fsync'd
-  bool pw_stop_ = false;                                 // guarded by pw_mu_
-  int pw_read_waiting_ = 0;                              // guarded by pw_mu_: readers in WaitProfilesCurrent
-  Status pw_error_;                                      // guarded by pw_mu_
+  std::deque<std::shared_ptr<entity::ProfileUpdate>> pw_queue_;  // guarded by pw_mu_
+  size_t pw_queue_bytes_ = 0;                                    // guarded by pw_mu_
+  uint64_t pw_enqueued_seq_ = 0;                                 // guarded by pw_mu_: end seq of the last enqueued batch
+  uint64_t pw_applied_seq_ = 0;                                  // guarded by pw_mu_
+  uint64_t pw_synced_seq_ = 0;                                   // guarded by pw_mu_: applied and fsync'd
+  bool pw_stop_ = false;                                         // guarded by pw_mu_
+  int pw_read_waiting_ = 0;                                      // guarded by pw_mu_: readers in WaitProfilesCurrent
+  Status pw_error_;                                              // guarded by pw_mu_
   std::thread pw_thread_;
   bool closed_ = false;
 };

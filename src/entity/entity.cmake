@@ -1,7 +1,7 @@
 # entity: the relational side (SQLite) — profiles.db (derived from the WAL) and keys.db.
 # Formats: docs/format/profiles.md.
 cairn_library(cairn_entity
-  SOURCES sqlite_db.cc profile_store.cc key_store.cc audit_log.cc
+  SOURCES sqlite_db.cc profile_update.cc profile_store.cc key_store.cc audit_log.cc
   DEPS cairn_store_record SQLite::SQLite3 simdjson::simdjson PkgConfig::SODIUM fmt::fmt)
 cairn_test(entity_test
   SOURCES sqlite_db_test.cc profile_store_test.cc key_store_test.cc audit_log_test.cc

@@ -170,10 +170,9 @@ struct Extracted {
 class ProfileStore::Writer {
  public:
   explicit Writer(SqliteDb* db) : db_(db) {}
-  void set_counters(bool on) { counters_on_ = on; }
 
   // Applies `todo` inside the caller's transaction. Adds to *interactions and *unparsed.
-  Status Apply(const std::vector<const Batch*>& todo, uint64_t* interactions, uint64_t* unparsed);
+  Status Apply(const std::vector<const ProfileUpdate*>& todo, uint64_t* interactions, uint64_t* unparsed);
 
  private:
   struct Counters {
@@ -189,7 +188,7 @@ class ProfileStore::Writer {
   // One multi-row upsert per (up to kTraitRowsPerStatement) traits of one customer or group.
   Status UpsertTraits(const TraitSql& sql, std::string_view group_id, CustomerId customer,
                       const std::vector<TraitKV>& list, int64_t at_ms, uint64_t seq);
-  Status ApplyPayload(const Interaction& in, uint64_t* unparsed);
+  Status ApplyPayload(const ProfileRow& in, uint64_t* unparsed);
   // False if the payload is not a JSON object (nothing extracted).
   bool Extract(std::string_view payload, bool group, Extracted* out);
   Status FlushCounters();
@@ -200,40 +199,31 @@ class ProfileStore::Writer {
   std::unordered_map<CustomerId, Counters> counters_;
   std::unordered_set<CustomerId> ensured_;  // customers rows known to exist in this call
   std::string sql_;                         // scratch for multi-row statements
-  bool counters_on_ = true;
 };
 
-Status ProfileStore::Writer::Apply(const std::vector<const Batch*>& todo, uint64_t* interactions,
+Status ProfileStore::Writer::Apply(const std::vector<const ProfileUpdate*>& todo, uint64_t* interactions,
                                    uint64_t* unparsed) {
   counters_.clear();
   ensured_.clear();
-  for (const Batch* b : todo) {
-    // linked_at/merged_at come from the batch, never the wall clock, so a replay writes the same.
-    const int64_t at_ms = b->interactions.empty() ? 0 : b->interactions.front().received_at_ms;
-    for (const IdentityOp& op : b->identity_ops) {
-      // Batches with interactions are applied once (ApplyBatches skips them below the watermark)
-      // and the resolver links only new keys: only op-only batches need the idempotence check.
-      Status s = ApplyOp(op, b->first_seq, at_ms, /*replayable=*/b->interactions.empty());
-      if (!s.ok()) return s.WithContext(fmt::format("batch first_seq {}", b->first_seq));
+  for (const ProfileUpdate* u : todo) {
+    for (const IdentityOp& op : u->identity_ops) {
+      // linked_at/merged_at come from the batch (at_ms), never the wall clock, so a replay writes
+      // the same. Batches with interactions are applied once (Apply skips them below the
+      // watermark) and the resolver links only new keys: only op-only batches need the
+      // idempotence check.
+      Status s = ApplyOp(op, u->first_seq, u->at_ms, /*replayable=*/u->end_seq == u->first_seq);
+      if (!s.ok()) return s.WithContext(fmt::format("batch first_seq {}", u->first_seq));
     }
-    for (const Interaction& in : b->interactions) {
-      if (in.customer == 0) {
-        return InvalidArgument(
-            fmt::format("batch first_seq {}: interaction seq {} has customer 0", b->first_seq, in.seq));
-      }
-      if (counters_on_) {
-        // Aggregate first: a track-heavy call becomes one upsert per distinct customer.
-        auto [it, inserted] = counters_.try_emplace(in.customer, Counters{in.timestamp_ms, in.timestamp_ms, 0});
-        Counters& c = it->second;
-        c.first_seen_ms = std::min(c.first_seen_ms, in.timestamp_ms);
-        c.last_seen_ms = std::max(c.last_seen_ms, in.timestamp_ms);
-        ++c.count;
-      }
-      if (in.type == MessageType::kIdentify || in.type == MessageType::kGroup) {
-        RETURN_IF_ERROR(ApplyPayload(in, unparsed));
-      }
+    for (const CustomerSeen& seen : u->seen) {
+      // Aggregated over the call: one upsert per distinct customer, however many batches.
+      auto [it, inserted] = counters_.try_emplace(seen.customer, Counters{seen.first_seen_ms, seen.last_seen_ms, 0});
+      Counters& c = it->second;
+      c.first_seen_ms = std::min(c.first_seen_ms, seen.first_seen_ms);
+      c.last_seen_ms = std::max(c.last_seen_ms, seen.last_seen_ms);
+      c.count += static_cast<int64_t>(seen.count);
     }
-    *interactions += b->interactions.size();
+    for (const ProfileRow& row : u->rows) RETURN_IF_ERROR(ApplyPayload(row, unparsed));
+    *interactions += u->end_seq - u->first_seq;
   }
   return FlushCounters();
 }
@@ -403,7 +393,7 @@ bool ProfileStore::Writer::Extract(std::string_view payload, bool group, Extract
   return ReadTraitObject(traits, &out->traits);
 }
 
-Status ProfileStore::Writer::ApplyPayload(const Interaction& in, uint64_t* unparsed) {
+Status ProfileStore::Writer::ApplyPayload(const ProfileRow& in, uint64_t* unparsed) {
   const bool group = in.type == MessageType::kGroup;
   Extracted ex;
   if (!Extract(in.payload, group, &ex)) {
@@ -469,7 +459,7 @@ ProfileStore::ProfileStore(std::unique_ptr<SqliteDb> write_db, std::unique_ptr<S
 
 ProfileStore::~ProfileStore() = default;
 
-Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(const std::string& path, ProfileStoreOptions options) {
+Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(const std::string& path) {
   ASSIGN_OR_RETURN(auto write_db, SqliteDb::Open(path, SqliteOptions{}));
   RETURN_IF_ERROR(write_db->Migrate(kApplicationId, {kSchemaV1}));
   ASSIGN_OR_RETURN(int64_t applied, write_db->QueryInt("SELECT value FROM meta WHERE key = 'applied_seq'"));
@@ -478,44 +468,78 @@ Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(const std::string& path
   ASSIGN_OR_RETURN(auto read_db, SqliteDb::Open(path, read_options));
   auto store = std::unique_ptr<ProfileStore>(
       new ProfileStore(std::move(write_db), std::move(read_db), static_cast<uint64_t>(applied)));
-  store->writer_->set_counters(options.counters);
   return store;
 }
 
 Status ProfileStore::ApplyBatches(const std::vector<const Batch*>& batches) {
-  std::lock_guard lock(write_mu_);
-  uint64_t watermark = applied_seq();
-  uint64_t skipped = 0;
-  std::vector<const Batch*> todo;
+  std::vector<ProfileUpdate> updates;
+  updates.reserve(batches.size());
   for (size_t i = 0; i < batches.size(); ++i) {
     const Batch* b = batches[i];
     if (!b) return InvalidArgument(fmt::format("batch #{} is null", i));
-    if (i > 0 && b->first_seq < batches[i - 1]->first_seq) {
-      return InvalidArgument(fmt::format("batches out of order: first_seq {} after {}", b->first_seq,
-                                         batches[i - 1]->first_seq));
-    }
     const uint64_t n = b->interactions.size();
-    if (b->first_seq > UINT64_MAX - n) {
-      return InvalidArgument(fmt::format("batch first_seq {} overflows", b->first_seq));
-    }
+    if (b->first_seq > UINT64_MAX - n) return InvalidArgument(fmt::format("batch first_seq {} overflows", b->first_seq));
     for (uint64_t k = 0; k < n; ++k) {
-      if (b->interactions[k].seq != b->first_seq + k) {
-        return InvalidArgument(fmt::format("batch first_seq {}: interaction {} has seq {}, expected {}",
-                                           b->first_seq, k, b->interactions[k].seq, b->first_seq + k));
+      const Interaction& in = b->interactions[k];
+      if (in.seq != b->first_seq + k) {
+        return InvalidArgument(fmt::format("batch first_seq {}: interaction {} has seq {}, expected {}", b->first_seq,
+                                           k, in.seq, b->first_seq + k));
+      }
+      if (in.customer == 0) {
+        return InvalidArgument(fmt::format("batch first_seq {}: interaction seq {} has customer 0", b->first_seq, in.seq));
       }
     }
-    const uint64_t end = b->first_seq + n;
+    updates.push_back(ProfileUpdateOf(*b, /*count=*/true));
+  }
+  std::vector<const ProfileUpdate*> ptrs;
+  ptrs.reserve(updates.size());
+  for (const ProfileUpdate& u : updates) ptrs.push_back(&u);
+  return Apply(ptrs);
+}
+
+Status ProfileStore::Apply(const std::vector<const ProfileUpdate*>& updates) {
+  std::lock_guard lock(write_mu_);
+  uint64_t watermark = applied_seq();
+  uint64_t skipped = 0;
+  std::vector<const ProfileUpdate*> todo;
+  for (size_t i = 0; i < updates.size(); ++i) {
+    const ProfileUpdate* u = updates[i];
+    if (!u) return InvalidArgument(fmt::format("batch #{} is null", i));
+    if (i > 0 && u->first_seq < updates[i - 1]->first_seq) {
+      return InvalidArgument(fmt::format("batches out of order: first_seq {} after {}", u->first_seq,
+                                         updates[i - 1]->first_seq));
+    }
+    if (u->end_seq < u->first_seq) {
+      return InvalidArgument(fmt::format("batch first_seq {}: end_seq {} before it", u->first_seq, u->end_seq));
+    }
+    uint64_t next = u->first_seq;  // rows are in seq order inside [first_seq, end_seq)
+    for (const ProfileRow& r : u->rows) {
+      if (r.seq < next || r.seq >= u->end_seq) {
+        return InvalidArgument(fmt::format("batch [{}, {}): row seq {} out of order or range", u->first_seq, u->end_seq, r.seq));
+      }
+      next = r.seq + 1;
+      if (r.customer == 0) {
+        return InvalidArgument(fmt::format("batch first_seq {}: interaction seq {} has customer 0", u->first_seq, r.seq));
+      }
+      if (r.type != MessageType::kIdentify && r.type != MessageType::kGroup) {
+        return InvalidArgument(fmt::format("batch first_seq {}: row seq {} is neither identify nor group", u->first_seq, r.seq));
+      }
+    }
+    for (const CustomerSeen& c : u->seen) {
+      if (c.customer == 0) return InvalidArgument(fmt::format("batch first_seq {}: counters of customer 0", u->first_seq));
+    }
+    const uint64_t end = u->end_seq;
     // Already reflected: a batch with interactions is covered when all its seqs are below the
     // watermark; an op-only batch when it precedes it (at the watermark its ops are re-applied,
     // idempotently — docs/format/profiles.md).
-    if (n > 0 ? end <= watermark : b->first_seq < watermark) {
+    if (end > u->first_seq ? end <= watermark : u->first_seq < watermark) {
       ++skipped;
       continue;
     }
-    if (b->first_seq < watermark) {
-      return Corruption(fmt::format("batch [{}, {}) straddles the applied watermark {}", b->first_seq, end, watermark));
+    if (u->first_seq < watermark) {
+      return Corruption(fmt::format("batch [{}, {}) straddles the applied watermark {}", u->first_seq, end, watermark));
     }
-    todo.push_back(b);
+    todo.push_back(u);
     watermark = std::max(watermark, end);
   }
   batches_skipped_.fetch_add(skipped, std::memory_order_relaxed);

@@ -3,16 +3,17 @@
 // counters, identities, merges, traits and groups — in one SQLite file (profiles.db). Schema,
 // watermark contract and migration policy: docs/format/profiles.md.
 //
-// The file is derived data: every write comes from ApplyBatches() of WAL batches, and the
-// `applied_seq` watermark, advanced in the same transaction as the writes, tells the caller where
-// to resume replay after a restart. SQLite does its own fsync (io::Env is not used); commits run
-// with synchronous=NORMAL and may be lost by a power cut, which only lowers applied_seq — see Sync().
+// The file is derived data: every write comes from Apply() of WAL batches' ProfileUpdates (or
+// ApplyBatches() of whole batches), and the `applied_seq` watermark, advanced in the same
+// transaction as the writes, tells the caller where to resume replay after a restart. SQLite does
+// its own fsync (io::Env is not used); commits run with synchronous=NORMAL and may be lost by a
+// power cut, which only lowers applied_seq — see Sync().
 //
-// Thread-safety: one writer thread calls ApplyBatches()/Sync() (a mutex serialises writers anyway).
-// Any number of threads may call GetProfile()/LoadIdentityOps()/applied_seq()/stats() concurrently
-// with the writer: readers use a second, read-only connection (serialised among themselves by a
-// mutex), and WAL mode lets it read a consistent snapshot without blocking or being blocked by the
-// writer.
+// Thread-safety: one writer thread calls Apply()/ApplyBatches()/Sync() (a mutex serialises
+// writers anyway). Any number of threads may call GetProfile()/LoadIdentityOps()/applied_seq()/
+// stats() concurrently with the writer: readers use a second, read-only connection (serialised
+// among themselves by a mutex), and WAL mode lets it read a consistent snapshot without blocking
+// or being blocked by the writer.
 
 #include <atomic>
 #include <cstdint>
@@ -23,23 +24,17 @@
 
 #include "base/result.h"
 #include "entity/customer_directory.h"
+#include "entity/profile_update.h"
 #include "entity/sqlite_db.h"
 #include "store/interaction.h"
 
 namespace cairn::entity {
 
 struct ProfileStoreStats {
-  uint64_t batches_applied = 0;       // batches written by ApplyBatches
+  uint64_t batches_applied = 0;       // batches written by Apply
   uint64_t batches_skipped = 0;       // batches already covered by applied_seq (replays)
-  uint64_t interactions_applied = 0;  // interactions counted into customers
+  uint64_t interactions_applied = 0;  // interactions (seqs) the applied batches covered
   uint64_t payloads_unparsed = 0;     // identify/group payloads that were not a JSON object: no traits taken
-};
-
-struct ProfileStoreOptions {
-  // Keep per-customer interaction counters (first/last seen, count) in the database. Default true.
-  // The hub turns it off: it derives them from the event store at read time, which saves an
-  // UPSERT per customer per batch on the ingest path. When off, GetProfile leaves them zero.
-  bool counters = true;
 };
 
 class ProfileStore {
@@ -47,7 +42,7 @@ class ProfileStore {
   // Opens (creating if missing) the SQLite file at `path` and brings its schema up to date.
   // FailedPrecondition if the file is another kind of database or a newer schema; IOError if it
   // cannot be opened.
-  static Result<std::unique_ptr<ProfileStore>> Open(const std::string& path, ProfileStoreOptions options = {});
+  static Result<std::unique_ptr<ProfileStore>> Open(const std::string& path);
   ~ProfileStore();
   ProfileStore(const ProfileStore&) = delete;
   ProfileStore& operator=(const ProfileStore&) = delete;
@@ -56,13 +51,20 @@ class ProfileStore {
   // first_seq >= applied_seq() after a restart.
   uint64_t applied_seq() const { return applied_seq_.load(std::memory_order_acquire); }
 
-  // Applies `batches` (in WAL order: first_seq non-decreasing) in ONE transaction, skipping those
+  // Applies `updates` (in WAL order: first_seq non-decreasing) in ONE transaction, skipping those
   // already covered by applied_seq(), and advances applied_seq() in that same transaction. On error
-  // nothing is written and applied_seq() is unchanged. Errors: InvalidArgument for a malformed
-  // batch (interactions[i].seq != first_seq + i, batches out of order, customer 0, a link key
-  // without a known "<k>:" prefix) naming it; Corruption for a batch straddling applied_seq();
-  // the SQLite error otherwise. A payload that is not valid JSON never fails the call: it is
-  // counted in stats().payloads_unparsed.
+  // nothing is written and applied_seq() is unchanged. Counters (first/last seen, interaction
+  // count) are added from each update's `seen`; updates without it leave them alone (the hub
+  // derives them from the event store). Errors: InvalidArgument for a malformed update (end_seq <
+  // first_seq, updates out of order, a row outside [first_seq, end_seq) or out of seq order, a row
+  // that is not identify or group, customer 0, a link key without a known "<k>:" prefix) naming
+  // it; Corruption for an update straddling applied_seq(); the SQLite error otherwise. A payload
+  // that is not valid JSON never fails the call: it is counted in stats().payloads_unparsed.
+  Status Apply(const std::vector<const ProfileUpdate*>& updates);
+
+  // Apply() of whole WAL batches, counters included (ProfileUpdateOf(b, /*count=*/true)), after
+  // checking each batch: InvalidArgument when interactions[i].seq != first_seq + i or a row has
+  // customer 0.
   Status ApplyBatches(const std::vector<const store::Batch*>& batches);
 
   // Makes every applied batch durable (one commit with synchronous=FULL, which fsyncs SQLite's WAL
@@ -96,7 +98,7 @@ class ProfileStore {
 
   ProfileStore(std::unique_ptr<SqliteDb> write_db, std::unique_ptr<SqliteDb> read_db, uint64_t applied_seq);
 
-  std::mutex write_mu_;                 // serialises ApplyBatches/Sync
+  std::mutex write_mu_;                 // serialises Apply/Sync
   std::unique_ptr<SqliteDb> write_db_;  // guarded by write_mu_
   std::unique_ptr<Writer> writer_;      // guarded by write_mu_ (reusable JSON parsers, scratch maps)
   std::mutex read_mu_;                  // serialises readers on the one read connection

@@ -388,6 +388,82 @@ TEST_F(ProfileStoreTest, MalformedBatchesFailAtomically) {
   EXPECT_EQ(Get(1).interaction_count, 2u);
 }
 
+TEST_F(ProfileStoreTest, UpdateKeepsOnlyWhatChangesAProfile) {
+  Batch b = MakeBatch(40, {Track(1, kT0 + 9), Make(MessageType::kPage, 2, kT0 + 3), Identify(1, kT0 + 5, R"({"plan":"pro"})"),
+                           Make(MessageType::kAlias, 1, kT0 + 6), Group(2, kT0 + 7, R"("acme")", R"({"size":3})")},
+                      {Link(1, "u:a"), Link(2, "a:b")});
+  b.interactions[0].received_at_ms = kT0 + 77;
+  ProfileUpdate u = ProfileUpdateOf(b, /*count=*/false);
+  EXPECT_EQ(u.first_seq, 40u);
+  EXPECT_EQ(u.end_seq, 45u);
+  EXPECT_EQ(u.at_ms, kT0 + 77);
+  EXPECT_EQ(u.identity_ops, b.identity_ops);
+  ASSERT_EQ(u.rows.size(), 2u);  // the identify and the group, nothing else
+  EXPECT_EQ(u.rows[0].seq, 42u);
+  EXPECT_EQ(u.rows[0].type, MessageType::kIdentify);
+  EXPECT_EQ(u.rows[1].seq, 44u);
+  EXPECT_EQ(u.rows[1].payload, b.interactions[4].payload);
+  EXPECT_TRUE(u.seen.empty());
+
+  ProfileUpdate counted = ProfileUpdateOf(b, /*count=*/true);
+  ASSERT_EQ(counted.seen.size(), 2u);
+  EXPECT_EQ(counted.seen[0].customer, 1u);
+  EXPECT_EQ(counted.seen[0].first_seen_ms, kT0 + 5);
+  EXPECT_EQ(counted.seen[0].last_seen_ms, kT0 + 9);
+  EXPECT_EQ(counted.seen[0].count, 3u);
+  EXPECT_EQ(counted.seen[1].customer, 2u);
+  EXPECT_EQ(counted.seen[1].count, 2u);
+
+  // Applied without counters: the same profile as the whole batch gives, counters aside, and the
+  // watermark covers the batch's every seq.
+  ASSERT_TRUE(store_->Apply({&u}).ok());
+  EXPECT_EQ(store_->applied_seq(), 45u);
+  EXPECT_EQ(store_->stats().interactions_applied, 5u);
+  Profile p = Get(1);
+  EXPECT_EQ(p.interaction_count, 0u);
+  EXPECT_EQ(TraitValue(p, "plan"), R"("pro")");
+  ASSERT_EQ(p.identities.size(), 1u);
+  Profile two = Get(2);
+  ASSERT_EQ(two.groups.size(), 1u);
+  EXPECT_EQ(two.groups[0].traits_json, R"({"size":3})");
+  EXPECT_TRUE(store_->Apply({&u}).ok());  // a replay of it is skipped
+  EXPECT_EQ(store_->stats().batches_skipped, 1u);
+  EXPECT_EQ(Get(1).traits.size(), 1u);
+
+  // The same batch through ApplyBatches, into a second file: identical but for the counters.
+  store_.reset();
+  path_ = dir_.Sub("whole.db");
+  Reopen();
+  ASSERT_TRUE(Apply({&b}).ok());
+  Profile whole = Get(1);
+  EXPECT_EQ(whole.interaction_count, 3u);
+  EXPECT_EQ(whole.first_seen_ms, kT0 + 5);
+  ASSERT_EQ(whole.traits.size(), p.traits.size());
+  EXPECT_EQ(whole.traits[0].value_json, p.traits[0].value_json);
+  EXPECT_EQ(whole.traits[0].set_at_ms, p.traits[0].set_at_ms);
+  ASSERT_EQ(whole.identities.size(), p.identities.size());
+  EXPECT_EQ(whole.identities[0].value, p.identities[0].value);
+  EXPECT_EQ(Get(2).groups.size(), two.groups.size());
+}
+
+TEST_F(ProfileStoreTest, MalformedUpdatesFailAtomically) {
+  ProfileUpdate good = ProfileUpdateOf(MakeBatch(0, {Identify(1, kT0, R"({"a":1})")}, {Link(1, "u:a")}), false);
+  ProfileUpdate outside = ProfileUpdateOf(MakeBatch(1, {Identify(1, kT0, "{}")}), false);
+  outside.rows[0].seq = 9;  // past end_seq 2
+  ProfileUpdate backwards = good;
+  backwards.end_seq = 0;
+  backwards.first_seq = 1;
+  ProfileUpdate track_row = ProfileUpdateOf(MakeBatch(1, {Identify(1, kT0, "{}")}), false);
+  track_row.rows[0].type = MessageType::kTrack;
+  ProfileUpdate zero = ProfileUpdateOf(MakeBatch(1, {Identify(0, kT0, "{}")}), false);
+  for (const ProfileUpdate* bad : {&outside, &backwards, &track_row, &zero}) {
+    Status s = store_->Apply({&good, bad});
+    EXPECT_TRUE(s.Is(Code::kInvalidArgument)) << s.ToString();
+  }
+  EXPECT_EQ(store_->applied_seq(), 0u);
+  EXPECT_TRUE(store_->GetProfile(1, {}).status().Is(Code::kNotFound));
+}
+
 TEST_F(ProfileStoreTest, LoadIdentityOpsRoundTripsInApplicationOrder) {
   std::vector<IdentityOp> want = {Link(1, "a:one"), Link(2, "a:two"), Merge(1, 2), Link(1, "u:joe"),
                                   Link(3, "e:x@y.z"), Merge(1, 3), Link(4, "p:+1")};
