@@ -62,8 +62,6 @@ inline uint64_t Load64(const uint8_t* p) {
   return v;
 }
 
-// Decodes `groups` groups of 8 values of compile-time width W (1..56) from `in` (group g starts at
-// byte g * W). Caller guarantees bytes [in, in + (groups - 1) * W + (7 * W) / 8 + 8) are readable.
 // Every `lane`-bit lane of a word holds the mask of W bits: the _pdep_u64 pattern that spreads
 // consecutive W-bit values into lanes.
 constexpr uint64_t LaneMasks(int w, int lane) {
@@ -157,6 +155,8 @@ inline bool UnpackGroupDeposit(const uint8_t* p, uint64_t base, T* out) {
 }
 #endif
 
+// Decodes one group of 8 values of compile-time width W (1..56) at p; bytes [p, p + W + 8) must
+// be readable (the vector paths above read up to there; Decode and its padded tail ensure it).
 template <int W, typename T, size_t... K>
 inline void UnpackGroup(const uint8_t* p, uint64_t base, T* out, std::index_sequence<K...>) {
   constexpr uint64_t kMask = MaskOf(W);
@@ -174,6 +174,8 @@ inline void UnpackGroup(const uint8_t* p, uint64_t base, T* out, std::index_sequ
   }
 }
 
+// Decodes `groups` groups from `in` (group g starts at byte g * W); bytes
+// [in, in + groups * W + 8) must be readable.
 template <int W, typename T>
 void UnpackGroups(const uint8_t* in, size_t groups, uint64_t base, T* out) {
   for (size_t g = 0; g < groups; ++g) {
