@@ -34,6 +34,10 @@ struct FitOptions {
 // optimum lies on a parameter bound, the starts disagree, or the gradient is not ~0 there.
 struct FitReport {
   bool converged = false;
+  // Not converged only because the optimum lies on a parameter's bound: the model's limit case
+  // (e.g. BG/NBD's b -> infinity: no customer drops out), with the gradient ~0 and the starts
+  // agreeing. Its parameters are still a usable model of the data.
+  bool at_bound_only = false;
   std::string message;
   double log_likelihood = 0;
   int evaluations = 0;       // likelihood evaluations over all starts

@@ -11,12 +11,36 @@
 
 #include "value/bgnbd.h"
 #include "value/clv.h"
+#include "value/fit.h"
 #include "value/gamma_gamma.h"
 #include "value/pareto_nbd.h"
 #include "value/scorer.h"
 
 namespace cairn::value {
 namespace {
+
+// An optimum on a parameter's bound with a flat likelihood there (the model's limit case) is
+// reported as not converged but at_bound_only, which the value engine keeps; a likelihood still
+// rising at the bound (the gradient not ~0) is not.
+TEST(Fit, AnOptimumOnABoundIsTheLimitCaseOnlyWhenTheLikelihoodIsFlatThere) {
+  FitOptions o;
+  auto flat = MaximizeLogLikelihood([](const std::vector<double>& x) { return -(x[0] - 1) * (x[0] - 1) - std::exp(-x[1]); },
+                                    2, {{0, 0}}, o);
+  ASSERT_TRUE(flat.ok()) << flat.status().ToString();
+  EXPECT_FALSE(flat->report.converged);
+  EXPECT_TRUE(flat->report.at_bound_only) << flat->report.message;
+  EXPECT_NEAR(flat->log_params[0], 1, 1e-4);
+  auto rising = MaximizeLogLikelihood([](const std::vector<double>& x) { return -(x[0] - 1) * (x[0] - 1) + x[1]; },
+                                      2, {{0, 0}}, o);
+  ASSERT_TRUE(rising.ok());
+  EXPECT_FALSE(rising->report.converged);
+  EXPECT_FALSE(rising->report.at_bound_only) << rising->report.message;
+  auto interior = MaximizeLogLikelihood([](const std::vector<double>& x) { return -(x[0] - 1) * (x[0] - 1) - (x[1] + 2) * (x[1] + 2); },
+                                        2, {{0, 0}}, o);
+  ASSERT_TRUE(interior.ok());
+  EXPECT_TRUE(interior->report.converged) << interior->report.message;
+  EXPECT_FALSE(interior->report.at_bound_only);
+}
 
 TEST(BgNbd, PurchaseCountDistributionSumsToOneWithTheRightMean) {
   for (BgNbdParams p : {BgNbdParams{0.243, 4.414, 0.793, 2.426}, BgNbdParams{2.0, 3.0, 1.5, 4.0}}) {

@@ -329,7 +329,10 @@ Result<FitOutcome> ValueEngine::Fit() {
     out.pareto_nbd = model.pareto_nbd = fit.params;
     out.purchase_report = fit.report;
   }
-  if (!out.purchase_report.converged)
+  // An optimum on a parameter's bound is the model's limit case (BG/NBD with b -> infinity: no one
+  // drops out, as in a young business's data): it is kept, with its report saying so, rather than
+  // leaving the business without any value figures. Any other failure refuses the fit.
+  if (!out.purchase_report.converged && !out.purchase_report.at_bound_only)
     return FailedPrecondition("value fit: the purchase model did not converge: " + out.purchase_report.message);
   const SpendData spend = SpendDataOf(rows);
   auto gg = FitGammaGamma(spend, options_.fit);
