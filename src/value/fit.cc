@@ -202,12 +202,14 @@ Result<OptimumResult> Search(const LogLikelihoodWithGradient& log_likelihood_fg,
     if (std::abs(best[i]) > options.log_bound - 1e-3)
       problems.push_back(fmt::format("parameter {} at its bound (e^{:+g}): the model degenerates on these data", i, best[i]));
   const size_t bound_problems = problems.size();
-  if (!std::isfinite(rep.gradient_norm) || rep.gradient_norm > 1e-2 * std::max(1.0, std::sqrt(std::abs(best_ll))))
-    problems.push_back(fmt::format("gradient not ~0 at the optimum (|g| = {:.3g})", rep.gradient_norm));
+  const bool flat = std::isfinite(rep.gradient_norm) && rep.gradient_norm <= 1e-2 * std::max(1.0, std::sqrt(std::abs(best_ll)));
+  if (!flat) problems.push_back(fmt::format("gradient not ~0 at the optimum (|g| = {:.3g})", rep.gradient_norm));
   if (starts.size() > 1 && rep.starts_agreeing < 2)
     problems.push_back("only one start reached the best log-likelihood");
   rep.converged = problems.empty();
-  rep.at_bound_only = !rep.converged && problems.size() == bound_problems;
+  // On a bound the likelihood is flat along the degenerate direction, so starts may stop at
+  // different points of it: only the gradient decides there.
+  rep.at_bound_only = !rep.converged && bound_problems > 0 && flat;
   if (rep.converged) {
     rep.message = fmt::format("converged: {} of {} starts agree within 1e-3", rep.starts_agreeing, rep.starts);
   } else {

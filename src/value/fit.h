@@ -34,9 +34,10 @@ struct FitOptions {
 // optimum lies on a parameter bound, the starts disagree, or the gradient is not ~0 there.
 struct FitReport {
   bool converged = false;
-  // Not converged only because the optimum lies on a parameter's bound: the model's limit case
-  // (e.g. BG/NBD's b -> infinity: no customer drops out), with the gradient ~0 and the starts
-  // agreeing. Its parameters are still a usable model of the data.
+  // Not converged because the optimum lies on a parameter's bound, with the gradient ~0 there:
+  // the model's limit case (e.g. BG/NBD's a -> 0 or b -> infinity: no customer drops out). The
+  // starts need not agree (the likelihood is flat along the degenerate direction). Its parameters
+  // are still a usable model of the data.
   bool at_bound_only = false;
   std::string message;
   double log_likelihood = 0;
