@@ -171,9 +171,9 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   uint64_t size_;
 };
 
-// Opens `path` for positioned reads, with its size as of now.
-Result<std::unique_ptr<PosixRandomAccessFile>> OpenForReading(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// Opens `path` with `flags` (mode 0644 if it creates it); the descriptor and the file's size now.
+Result<std::pair<int, uint64_t>> OpenWithSize(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags, 0644);
   if (fd < 0) return PosixError(path, errno);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
@@ -181,7 +181,13 @@ Result<std::unique_ptr<PosixRandomAccessFile>> OpenForReading(const std::string&
     ::close(fd);
     return PosixError(path, err);
   }
-  return std::make_unique<PosixRandomAccessFile>(path, fd, static_cast<uint64_t>(st.st_size));
+  return std::pair<int, uint64_t>{fd, static_cast<uint64_t>(st.st_size)};
+}
+
+// Opens `path` for positioned reads, with its size as of now.
+Result<std::unique_ptr<PosixRandomAccessFile>> OpenForReading(const std::string& path) {
+  ASSIGN_OR_RETURN(auto opened, OpenWithSize(path, O_RDONLY | O_CLOEXEC));
+  return std::make_unique<PosixRandomAccessFile>(path, opened.first, opened.second);
 }
 
 // A whole file mapped read-only (Env::NewReadOnlyMappedFile). Read is a bounds check and a view.
@@ -221,15 +227,8 @@ class PosixEnv final : public Env {
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, 0));
   }
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError(path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      return PosixError(path, err);
-    }
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+    ASSIGN_OR_RETURN(auto opened, OpenWithSize(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC));
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, opened.first, opened.second));
   }
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
