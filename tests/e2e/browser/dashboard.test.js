@@ -64,6 +64,9 @@ async function startDemo(t) {
     const timer = setTimeout(kill, 20000);
     await exited;
     clearTimeout(timer);
+    // The demo's own account of the run, beside the screenshots: what to read when a step failed.
+    fs.writeFileSync(path.join(ARTIFACTS, 'demo.stdout.log'), out);
+    fs.writeFileSync(path.join(ARTIFACTS, 'demo.stderr.log'), err);
     fs.rmSync(data, { recursive: true, force: true });
   });
   const ready = await Promise.race([
@@ -150,13 +153,23 @@ test('the dashboard in a real browser against cairn demo', { timeout: 290000 }, 
     if (/^\/assets\/charts-[^/]*\.js$/.test(new URL(r.url()).pathname)) chartChunks.push(r.url());
   });
   const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const clearFilters = async () => {
+    if (!new URL(page.url()).search || (await page.locator('#filters-reset').count()) === 0) return;
+    await page.click('#filters-reset', { timeout: 5000 });
+    await waitFor(async () => !new URL(page.url()).search, { timeoutMs: 5000, what: 'the filters cleared' });
+  };
   const step = async (name, fn) => {
     await t.test(name, async () => {
       try {
         await fn();
-      } finally {
+      } catch (e) {
+        // A step that fails midway may leave a date range or segment set; the later steps expect
+        // the whole business, so clear the filters before reporting (one failure, not a cascade).
         await shot(name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()).catch(() => {});
+        await clearFilters().catch(() => {});
+        throw e;
       }
+      await shot(name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()).catch(() => {});
       assert.deepEqual(problems.splice(0), [], 'no console errors, failed or external requests');
     });
   };
@@ -552,6 +565,7 @@ test('the dashboard in a real browser against cairn demo', { timeout: 290000 }, 
     const v = await (await answered).json();
     assert.equal(new URL((await answered).url()).searchParams.get('from'), null, 'the value summary takes no range');
     await page.waitForSelector('[data-kpi="total"]');
+    assert.equal(typeof v.clv.total, 'number', `the persona's CLV total: ${JSON.stringify(v).slice(0, 1500)}`);
     assert.equal(Number(await page.getAttribute('[data-kpi="total"]', 'data-value')), v.clv.total);
     const scored = v.probAlive.bands.reduce((n, b) => n + b.customers, 0);
     const allScored = vall.probAlive.bands.reduce((n, b) => n + b.customers, 0);
