@@ -1,5 +1,6 @@
 #include "value/bgnbd.h"
 
+#include <boost/math/quadrature/tanh_sinh.hpp>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -165,23 +166,70 @@ Result<BgNbdFit> FitBgNbd(const FitData& data, const FitOptions& options) {
   return fit;
 }
 
+double BgNbdMeanPurchasesByQuadrature(double m, double s, double t, double a, double beta) {
+  if (!(m > 0 && s > 0 && t >= 0 && a > 0 && beta > 0)) return std::numeric_limits<double>::quiet_NaN();
+  if (t == 0) return 0;
+  const double rate = t / s;
+  // (1 − (1 + p·t/s)^−m) / p, and its limit m·t/s at p = 0; expm1/log1p keep it exact for small p.
+  auto g = [&](double p) { return p <= 0 ? m * rate : -std::expm1(-m * std::log1p(p * rate)) / p; };
+  // The Beta(a, β) weight p^(a−1) (1−p)^(β−1) is singular at p = 0 when a < 1 and at p = 1 when
+  // β < 1 (and, for a near 0, holds almost all its mass within e^(−1/a) of 0). Each half of (0, 1)
+  // is integrated in the variable that absorbs its singular factor: u = p^a on (0, ½], where
+  // p^(a−1) dp = du / a, and v = (1−p)^β on [½, 1). Both integrands are then bounded.
+  boost::math::quadrature::tanh_sinh<double> integrator;
+  const double tol = 1e-10;
+  try {
+    const double left = integrator.integrate(
+        [&](double u) {
+          const double p = std::exp(std::log(u) / a);
+          return g(p) * std::exp((beta - 1) * std::log1p(-p));
+        },
+        0.0, std::exp(-a * std::log(2.0)), tol);
+    const double right = integrator.integrate(
+        [&](double v) {
+          const double q = std::exp(std::log(v) / beta);  // 1 − p
+          return g(1 - q) * std::exp((a - 1) * std::log1p(-q));
+        },
+        0.0, std::exp(-beta * std::log(2.0)), tol);
+    // Divided by B(a, β), with the 1/a and 1/β of the substitutions, on the log scale (each is
+    // near 1/a or 1/β alone when that parameter is tiny).
+    const double log_beta = std::lgamma(a) + std::lgamma(beta) - std::lgamma(a + beta);
+    return std::exp(-std::log(a) - log_beta) * left + std::exp(-std::log(beta) - log_beta) * right;
+  } catch (const std::exception&) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+namespace {
+
+// (a+β−1)/(a−1) · [1 − (s/(s+t))^m ₂F₁(m, β; a+β−1; t/(s+t))], the closed form of the mean above,
+// where it is well conditioned: ₂F₁'s c = a+β−1 well above 0 (at or below 0 its series is
+// undefined) and a away from 1 (where the closed form is 0/0). Elsewhere, and should the closed
+// form not give a finite non-negative number, the quadrature.
+double MeanPurchases(double m, double s, double t, double a, double beta) {
+  const double c = a + beta - 1;
+  if (c >= 0.05 && std::abs(a - 1) >= 1e-3) {
+    const double h = std::exp(m * std::log(s / (s + t)) + LogHyp2F1(m, beta, c, t / (s + t)));
+    const double closed = c / (a - 1) * (1 - h);
+    if (std::isfinite(closed) && closed >= 0) return closed;
+  }
+  return BgNbdMeanPurchasesByQuadrature(m, s, t, a, beta);
+}
+
+}  // namespace
+
 double BgNbdExpected(const BgNbdParams& p, double t) {
   if (!Valid(p) || t < 0) return std::numeric_limits<double>::quiet_NaN();
   if (t == 0) return 0;
-  // (a+b−1)/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))]
-  const double c = p.a + p.b - 1;
-  const double h = std::exp(p.r * std::log(p.alpha / (p.alpha + t)) + LogHyp2F1(p.r, p.b, c, t / (p.alpha + t)));
-  return c / (p.a - 1) * (1 - h);
+  return MeanPurchases(p.r, p.alpha, t, p.a, p.b);
 }
 
 double BgNbdExpectedIfAlive(const BgNbdParams& p, double t, int64_t x, double T) {
   if (!Valid(p) || t < 0) return std::numeric_limits<double>::quiet_NaN();
   if (t == 0) return 0;
+  // Alive after x purchases in T: λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x).
   const double xd = static_cast<double>(x);
-  const double c = p.a + p.b + xd - 1;
-  const double h = std::exp((p.r + xd) * std::log((p.alpha + T) / (p.alpha + T + t)) +
-                            LogHyp2F1(p.r + xd, p.b + xd, c, t / (p.alpha + T + t)));
-  return c / (p.a - 1) * (1 - h);
+  return MeanPurchases(p.r + xd, p.alpha + T, t, p.a, p.b + xd);
 }
 
 double BgNbdConditionalExpected(const BgNbdParams& p, double t, int64_t x, double t_x, double T) {

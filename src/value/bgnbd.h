@@ -32,6 +32,14 @@ struct BgNbdFit {
 // Maximum likelihood. InvalidArgument when the data are empty or have no repeat purchases at all.
 Result<BgNbdFit> FitBgNbd(const FitData& data, const FitOptions& options = {});
 
+// E over p ~ Beta(a, beta) of (1 − (s/(s + p·t))^m) / p: the mean purchases in the next t of a
+// customer whose rate is λ ~ Gamma(m, s) and who drops out after each purchase with probability p —
+// the definition behind BgNbdExpected (m = r, s = α, beta = b) and BgNbdExpectedIfAlive (m = r+x,
+// s = α+T, beta = b+x), by tanh-sinh quadrature. Those use their closed form (₂F₁) where it is
+// well conditioned and this elsewhere: a + beta − 1 near or below 0, where ₂F₁ is undefined (the
+// degenerate fits of a young business, a -> 0 with b < 1), and a near 1. NaN for invalid arguments.
+double BgNbdMeanPurchasesByQuadrature(double m, double s, double t, double a, double beta);
+
 // E[X(t)]: expected purchases in (0, t] of a new customer.
 double BgNbdExpected(const BgNbdParams& p, double t);
 // E[Y(t) | x, T, alive]: expected purchases in the next t time units of a customer still alive —

@@ -201,15 +201,12 @@ Result<OptimumResult> Search(const LogLikelihoodWithGradient& log_likelihood_fg,
   for (size_t i = 0; i < n; ++i)
     if (std::abs(best[i]) > options.log_bound - 1e-3)
       problems.push_back(fmt::format("parameter {} at its bound (e^{:+g}): the model degenerates on these data", i, best[i]));
-  const size_t bound_problems = problems.size();
   const bool flat = std::isfinite(rep.gradient_norm) && rep.gradient_norm <= 1e-2 * std::max(1.0, std::sqrt(std::abs(best_ll)));
   if (!flat) problems.push_back(fmt::format("gradient not ~0 at the optimum (|g| = {:.3g})", rep.gradient_norm));
   if (starts.size() > 1 && rep.starts_agreeing < 2)
     problems.push_back("only one start reached the best log-likelihood");
   rep.converged = problems.empty();
-  // On a bound the likelihood is flat along the degenerate direction, so starts may stop at
-  // different points of it: only the gradient decides there.
-  rep.at_bound_only = !rep.converged && bound_problems > 0 && flat;
+  rep.stationary = flat;
   if (rep.converged) {
     rep.message = fmt::format("converged: {} of {} starts agree within 1e-3", rep.starts_agreeing, rep.starts);
   } else {

@@ -34,11 +34,13 @@ struct FitOptions {
 // optimum lies on a parameter bound, the starts disagree, or the gradient is not ~0 there.
 struct FitReport {
   bool converged = false;
-  // Not converged because the optimum lies on a parameter's bound, with the gradient ~0 there:
-  // the model's limit case (e.g. BG/NBD's a -> 0 or b -> infinity: no customer drops out). The
-  // starts need not agree (the likelihood is flat along the degenerate direction). Its parameters
-  // are still a usable model of the data.
-  bool at_bound_only = false;
+  // The best point found is a maximum of the likelihood: the gradient is ~0 there. True whenever
+  // converged. When not converged only because the point lies on a parameter's bound (the model's
+  // limit case, e.g. BG/NBD's a -> 0 or b -> infinity on a business where no one has dropped out
+  // yet) or because the starts stopped at different heights (a flat ridge toward that limit, or
+  // several local maxima, of which this is the highest found), its parameters are still the best
+  // model of the data there is; `message` says what to doubt.
+  bool stationary = false;
   std::string message;
   double log_likelihood = 0;
   int evaluations = 0;       // likelihood evaluations over all starts

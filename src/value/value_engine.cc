@@ -329,10 +329,12 @@ Result<FitOutcome> ValueEngine::Fit() {
     out.pareto_nbd = model.pareto_nbd = fit.params;
     out.purchase_report = fit.report;
   }
-  // An optimum on a parameter's bound is the model's limit case (BG/NBD with b -> infinity: no one
-  // drops out, as in a young business's data): it is kept, with its report saying so, rather than
-  // leaving the business without any value figures. Any other failure refuses the fit.
-  if (!out.purchase_report.converged && !out.purchase_report.at_bound_only)
+  // A maximum that is not a clean convergence (on a parameter's bound: BG/NBD with b -> infinity
+  // when no one has dropped out yet, as in a young business's data; or starts stopping at
+  // different heights along the flat ridge toward that limit) is kept, its report saying so,
+  // rather than leaving the business without any value figures. A search that did not reach a
+  // maximum (gradient not ~0, no finite likelihood) refuses the fit.
+  if (!out.purchase_report.stationary)
     return FailedPrecondition("value fit: the purchase model did not converge: " + out.purchase_report.message);
   const SpendData spend = SpendDataOf(rows);
   auto gg = FitGammaGamma(spend, options_.fit);
