@@ -220,26 +220,49 @@ template Status DecodeFor<uint8_t>(std::string_view, uint32_t, size_t, size_t, u
 template Status DecodeFor<uint32_t>(std::string_view, uint32_t, size_t, size_t, uint32_t*, uint64_t, uint64_t);
 template Status DecodeFor<uint64_t>(std::string_view, uint32_t, size_t, size_t, uint64_t*, uint64_t, uint64_t);
 
-void EncodeForDiff(std::span<const int64_t> values, std::span<const int64_t> reference, std::string* dst) {
-  dst->push_back(static_cast<char>(kEncodingForDiff));
-  std::vector<int64_t> diff(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    diff[i] = static_cast<int64_t>(static_cast<uint64_t>(values[i]) - static_cast<uint64_t>(reference[i]));
+namespace {
+
+// Signed frame-of-reference width of a column: what bitpack::PutSigned would choose.
+int SignedWidth(std::span<const int64_t> values) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (int64_t v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
   }
-  bitpack::PutSigned(diff, dst);
+  return values.empty() ? 0 : bitpack::BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo));
 }
 
-Status DecodeForDiff(std::string_view chunk, uint32_t rows, size_t begin, size_t end, const int64_t* reference,
-                     int64_t* out) {
+}  // namespace
+
+void EncodeReceivedAt(std::span<const int64_t> values, std::span<const int64_t> timestamps, std::string* dst) {
+  std::vector<int64_t> diff(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    diff[i] = static_cast<int64_t>(static_cast<uint64_t>(values[i]) - static_cast<uint64_t>(timestamps[i]));
+  }
+  // Ties go to the difference: the form live traffic takes, and the one older files have.
+  if (SignedWidth(values) < SignedWidth(diff)) {
+    dst->push_back(static_cast<char>(kEncodingForRaw));
+    bitpack::PutSigned(values, dst);
+  } else {
+    dst->push_back(static_cast<char>(kEncodingForDiff));
+    bitpack::PutSigned(diff, dst);
+  }
+}
+
+Status DecodeReceivedAt(std::string_view chunk, uint32_t rows, size_t begin, size_t end, const int64_t* timestamps,
+                        int64_t* out) {
+  const bool raw = !chunk.empty() && static_cast<uint8_t>(chunk[0]) == kEncodingForRaw;
   const char *p, *limit;
-  RETURN_IF_ERROR(Begin(chunk, kEncodingForDiff, &p, &limit));
+  RETURN_IF_ERROR(Begin(chunk, raw ? kEncodingForRaw : kEncodingForDiff, &p, &limit));
   PackedInts v;
-  if (!PackedInts::Parse(p, limit, rows, &v)) return Bad("bad packed differences");
+  if (!PackedInts::Parse(p, limit, rows, &v)) return Bad("bad packed received_at values");
   RETURN_IF_ERROR(End(p, limit));
   if (begin >= end) return Status::Ok();
   auto* u = reinterpret_cast<uint64_t*>(out);  // same object representation; aliasing is allowed
   v.Decode(begin, end - begin, u);
-  for (size_t i = 0; i < end - begin; ++i) u[i] += static_cast<uint64_t>(reference[i]);
+  if (!raw) {
+    for (size_t i = 0; i < end - begin; ++i) u[i] += static_cast<uint64_t>(timestamps[i]);
+  }
   return Status::Ok();
 }
 

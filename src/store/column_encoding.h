@@ -21,7 +21,8 @@ namespace cairn::store::column {
 inline constexpr uint8_t kEncodingRuns = 1;      // customer
 inline constexpr uint8_t kEncodingRunDelta = 1;  // timestamp_ms
 inline constexpr uint8_t kEncodingFor = 1;       // event, type, channel, source, seq
-inline constexpr uint8_t kEncodingForDiff = 1;   // received_at_ms
+inline constexpr uint8_t kEncodingForDiff = 1;   // received_at_ms as its difference from timestamp_ms
+inline constexpr uint8_t kEncodingForRaw = 2;    // received_at_ms as itself (segment format version 2)
 inline constexpr uint8_t kEncodingSparse = 1;    // revenue
 
 // ---- customer: run-length ----
@@ -63,11 +64,16 @@ template <typename T>
 Status DecodeFor(std::string_view chunk, uint32_t rows, size_t begin, size_t end, T* out, uint64_t limit = 0,
                  uint64_t min_value = 0);
 
-// received_at_ms stored as (received_at - timestamp) mod 2^64.
-void EncodeForDiff(std::span<const int64_t> values, std::span<const int64_t> reference, std::string* dst);
-// `reference` holds rows [begin, end) of the reference column (out may not alias it).
-Status DecodeForDiff(std::string_view chunk, uint32_t rows, size_t begin, size_t end, const int64_t* reference,
-                     int64_t* out);
+// ---- received_at_ms ----
+
+// Stored as its difference from the row's timestamp (encoding 1: live traffic, where the two are
+// milliseconds apart) or as itself (encoding 2: an import of history, where the difference is each
+// event's age but the values span only the seconds the import took), whichever packs narrower.
+void EncodeReceivedAt(std::span<const int64_t> values, std::span<const int64_t> timestamps, std::string* dst);
+// Either encoding. `timestamps` holds rows [begin, end) of the timestamp column (encoding 1 adds
+// them back; out may not alias it).
+Status DecodeReceivedAt(std::string_view chunk, uint32_t rows, size_t begin, size_t end, const int64_t* timestamps,
+                        int64_t* out);
 
 // ---- revenue: sparse doubles ----
 

@@ -104,18 +104,49 @@ TEST(ForColumnTest, LimitsAreChecked) {
   EXPECT_TRUE(DecodeFor(chunk, 2, 0, 2, out.data()).Is(Code::kCorruption)) << "trailing bytes for 2 rows";
 }
 
-TEST(ForDiffColumnTest, ExtremesRoundTrip) {
+TEST(ReceivedAtColumnTest, ExtremesRoundTrip) {
   const int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
   const std::vector<int64_t> ref = {0, lo, hi, 1000, -5};
   const std::vector<int64_t> values = {5, hi, lo, 1000, -5};
   std::string chunk;
-  EncodeForDiff(values, ref, &chunk);
+  EncodeReceivedAt(values, ref, &chunk);
   std::vector<int64_t> out(values.size());
-  ASSERT_TRUE(DecodeForDiff(chunk, 5, 0, 5, ref.data(), out.data()).ok());
+  ASSERT_TRUE(DecodeReceivedAt(chunk, 5, 0, 5, ref.data(), out.data()).ok());
   EXPECT_EQ(out, values);
   std::vector<int64_t> part(2);
-  ASSERT_TRUE(DecodeForDiff(chunk, 5, 1, 3, ref.data() + 1, part.data()).ok());
+  ASSERT_TRUE(DecodeReceivedAt(chunk, 5, 1, 3, ref.data() + 1, part.data()).ok());
   EXPECT_EQ(part, (std::vector<int64_t>{hi, lo}));
+}
+
+// Live traffic: received a few ms after it happened, so the difference is narrow (encoding 1).
+// An import of history: received within seconds, happened over months, so the values themselves
+// are narrow (encoding 2). Equal widths keep the difference.
+TEST(ReceivedAtColumnTest, TheNarrowerFormIsStored) {
+  const int64_t t0 = 1'700'000'000'000;
+  std::vector<int64_t> ts, live, imported;
+  for (int64_t i = 0; i < 100; ++i) {
+    ts.push_back(t0 + i * 86'400'000);  // one a day
+    live.push_back(ts.back() + 3 + i % 7);
+    imported.push_back(t0 + 400LL * 86'400'000 + i * 50);  // 5 s of import
+  }
+  for (const auto& [values, encoding] : {std::pair{live, kEncodingForDiff}, std::pair{imported, kEncodingForRaw}}) {
+    std::string chunk;
+    EncodeReceivedAt(values, ts, &chunk);
+    EXPECT_EQ(static_cast<uint8_t>(chunk[0]), encoding);
+    EXPECT_LE(chunk.size(), 1 + 9 + (100 * 13 + 7) / 8) << "at most 13 bits a row";
+    std::vector<int64_t> out(100);
+    ASSERT_TRUE(DecodeReceivedAt(chunk, 100, 0, 100, ts.data(), out.data()).ok());
+    EXPECT_EQ(out, values);
+    std::vector<int64_t> part(10);
+    ASSERT_TRUE(DecodeReceivedAt(chunk, 100, 40, 50, ts.data() + 40, part.data()).ok());
+    EXPECT_EQ(part, std::vector<int64_t>(values.begin() + 40, values.begin() + 50));
+  }
+  std::string same;
+  EncodeReceivedAt(ts, std::vector<int64_t>(100, 0), &same);  // both forms equally wide
+  EXPECT_EQ(static_cast<uint8_t>(same[0]), kEncodingForDiff);
+  same[0] = 3;
+  std::vector<int64_t> out(100);
+  EXPECT_TRUE(DecodeReceivedAt(same, 100, 0, 100, ts.data(), out.data()).Is(Code::kCorruption)) << "unknown encoding";
 }
 
 TEST(SparseColumnTest, KeepsExactBits) {

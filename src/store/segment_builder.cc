@@ -132,7 +132,7 @@ Status SegmentBuilder::FlushBlock() {
       case Column::kChannel: column::EncodeFor(channels, &buf_); break;
       case Column::kSource: column::EncodeFor(sources, &buf_); break;
       case Column::kSeq: column::EncodeFor(seqs, &buf_); break;
-      case Column::kReceivedAt: column::EncodeForDiff(received, ts, &buf_); break;
+      case Column::kReceivedAt: column::EncodeReceivedAt(received, ts, &buf_); break;
       case Column::kRevenue: column::EncodeSparseDoubles(revenue, &buf_); break;
       case Column::kMessageId: column::EncodeBytes(message_ids, runs.starts, options_.bytes, &buf_); break;
       case Column::kPayload: column::EncodeBytes(payloads, runs.starts, options_.bytes, &buf_); break;

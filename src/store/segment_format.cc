@@ -153,9 +153,9 @@ Status DecodeTrailer(std::string_view bytes, uint64_t file_size, Trailer* out) {
   const char* p = bytes.data();
   if (DecodeFixed64(p + 24) != kMagic) return Corruption("bad magic number (not a segment, or truncated)");
   const uint32_t version = DecodeFixed32(p + 20);
-  if (version != kVersion) {
+  if (version < kOldestReadableVersion || version > kVersion) {
     return Corruption("unsupported segment format version " + std::to_string(version) + " (this build reads " +
-                      std::to_string(kVersion) + ")");
+                      std::to_string(kOldestReadableVersion) + " to " + std::to_string(kVersion) + ")");
   }
   out->footer_offset = DecodeFixed64(p);
   out->footer_size = DecodeFixed64(p + 8);

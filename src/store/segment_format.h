@@ -14,7 +14,10 @@
 namespace cairn::store::segment {
 
 inline constexpr uint64_t kMagic = 0x47455326E7A9C3A1ull;
-inline constexpr uint32_t kVersion = 1;
+// Written: 2 (received_at_ms may be stored raw, encoding 2). Read: 1 and 2 (docs/format/segment.md,
+// "Versioning").
+inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kOldestReadableVersion = 1;
 inline constexpr size_t kTrailerSize = 32;  // footer_offset, footer_size, footer_crc, version, magic
 inline constexpr uint32_t kMaxBlockRows = 65536;
 inline constexpr size_t kChunkCrcSize = 4;

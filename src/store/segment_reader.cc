@@ -155,7 +155,7 @@ Status SegmentReader::ReadRanges(size_t b, std::span<const Range> ranges, Column
         s = column::DecodeFor(body[6], blk.rows, r.begin, r.end, at(out->seq));
       }
       if (s.ok() && (fixed & Bit(c = Column::kReceivedAt))) {
-        s = column::DecodeForDiff(body[7], blk.rows, r.begin, r.end, at(out->timestamp_ms), at(out->received_at_ms));
+        s = column::DecodeReceivedAt(body[7], blk.rows, r.begin, r.end, at(out->timestamp_ms), at(out->received_at_ms));
       }
       if (s.ok() && (fixed & Bit(c = Column::kRevenue))) {
         s = column::DecodeSparseDoubles(body[8], blk.rows, r.begin, r.end, at(out->revenue));

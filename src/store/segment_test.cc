@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "base/coding.h"
 #include "io/mem_env.h"
 #include "store/segment_builder.h"
 #include "store/segment_iterator.h"
@@ -51,6 +52,7 @@ TEST_P(SegmentRoundTripTest, RandomRows) {
   o.customers = 1 + seed * 7 % 120;
   o.max_rows_per_customer = 1 + seed * 13 % 90;
   o.extremes = seed % 3 == 0;
+  o.imported = seed % 4 < 2;
   const auto rows = RandomRows(seed, o);
   SegmentBuilderOptions bo;
   bo.block_rows = seed % 2 ? 64 : 1 + seed % 500;  // small blocks: customers span blocks
@@ -519,6 +521,68 @@ TEST(SegmentBuilderTest, AddCopiesTheRowAndAddStableKeepsItInPlace) {
     ASSERT_NE(r, nullptr);
     EXPECT_EQ(ReadAll(*r), rows) << path;
   }
+}
+
+// An import's received_at is stored raw (far fewer bytes than each event's age), live traffic's as
+// a difference; a segment holding both kinds of block reads back exactly, whole and per customer.
+TEST(SegmentTest, ReceivedAtOfAnImportIsStoredRawAndReadBack) {
+  io::MemEnv env;
+  RandomRowsOptions o;
+  o.customers = 40;
+  o.imported = true;
+  const auto mixed = RandomRows(5, o);
+  SegmentBuilderOptions bo;
+  bo.block_rows = 16;
+  ASSERT_TRUE(BuildSegment(&env, "/mixed", mixed, bo).ok());
+  auto r = OpenOrDie(&env, "/mixed");
+  ASSERT_TRUE(r->Verify().ok());
+  EXPECT_EQ(ReadAll(*r), mixed);
+  for (const auto& x : mixed) {
+    std::vector<Interaction> got;
+    ASSERT_TRUE(r->ReadCustomer(x.customer, &got).ok());
+    ASSERT_EQ(got, Of(mixed, x.customer));
+  }
+  // Only the imported customers' rows: 10 s of receipt times pack in 14 bits a row; their
+  // differences from timestamps that spread over a century here would take ~42.
+  std::vector<Interaction> imported;
+  for (const auto& x : mixed) {
+    if (x.received_at_ms >= 1'800'000'000'000 && x.received_at_ms < 1'800'000'010'000) imported.push_back(x);
+  }
+  ASSERT_GT(imported.size(), 100u);
+  ASSERT_TRUE(BuildSegment(&env, "/imported", imported).ok());
+  auto ri = OpenOrDie(&env, "/imported");
+  EXPECT_EQ(ReadAll(*ri), imported);
+  const double bytes_per_row =
+      static_cast<double>(ri->stats().column_bytes[static_cast<size_t>(Column::kReceivedAt)]) / imported.size();
+  EXPECT_LT(bytes_per_row, 2.5) << "received_at stored raw";
+}
+
+// A version-1 file (column 7 always a difference) is read by this build; a future version is not.
+TEST(SegmentTest, ReadsVersionOneFilesAndRefusesNewerOnes) {
+  io::MemEnv env;
+  const auto rows = RandomRows(7);  // live traffic: every block stores differences, as version 1 did
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows).ok());
+  const std::string file = *env.Contents("/s");
+  const size_t version_at = file.size() - segment::kTrailerSize + 20;
+  ASSERT_EQ(DecodeFixed32(file.data() + version_at), segment::kVersion);
+  auto with_version = [&](uint32_t v) {
+    std::string f = file;
+    std::string enc;
+    PutFixed32(&enc, v);
+    f.replace(version_at, 4, enc);
+    EXPECT_TRUE(env.SetContents("/s", f).ok());
+    return SegmentReader::Open(&env, "/s");
+  };
+  auto v1 = with_version(1);
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_TRUE((*v1)->Verify().ok());
+  EXPECT_EQ(ReadAll(**v1), rows);
+  auto v3 = with_version(segment::kVersion + 1);
+  ASSERT_FALSE(v3.ok());
+  EXPECT_TRUE(v3.status().Is(Code::kCorruption));
+  EXPECT_NE(v3.status().ToString().find("unsupported segment format version 3"), std::string::npos)
+      << v3.status().ToString();
+  EXPECT_FALSE(with_version(0).ok());
 }
 
 TEST(SegmentTest, StatsAccountForEveryByte) {

@@ -19,6 +19,9 @@ struct RandomRowsOptions {
   size_t customers = 50;
   size_t max_rows_per_customer = 30;
   bool extremes = false;  // negative/huge timestamps and ids, empty and 60 KiB payloads, unicode
+  // Every other customer's rows were imported: received within ten seconds of one moment, long
+  // after they happened (the builder then stores that column raw, not as a difference).
+  bool imported = false;
 };
 
 // Rows sorted by (customer, timestamp_ms, seq), with distinct seqs.
@@ -39,7 +42,8 @@ inline std::vector<Interaction> RandomRows(uint64_t seed, const RandomRowsOption
       r.customer = customer;
       ts += static_cast<int64_t>(rng() % 3) == 0 ? 0 : static_cast<int64_t>(rng() % 200'000'000);
       r.timestamp_ms = ts;
-      r.received_at_ms = ts + static_cast<int64_t>(rng() % 5000) - 100;
+      r.received_at_ms = o.imported && c % 2 == 0 ? int64_t{1'800'000'000'000} + static_cast<int64_t>(rng() % 10'000)
+                                                  : ts + static_cast<int64_t>(rng() % 5000) - 100;
       r.seq = seq + rng() % 100000;
       r.type = static_cast<MessageType>(1 + rng() % 6);
       r.source = static_cast<uint32_t>(rng() % 3) * 1000;
