@@ -85,6 +85,16 @@ CREATE TABLE group_traits (
 ) WITHOUT ROWID;
 )sql";
 
+// Schema version 2 (docs/format/profiles.md "Schema version 2"): the `identities` table goes. It
+// was a projection of identity_ops' links that cost three B-tree writes per link (a random leaf
+// of the key index, the by-customer index, an ensured customers row) for what one indexed read
+// of identity_ops answers: a customer's keys in link order.
+constexpr std::string_view kSchemaV2 = R"sql(
+DROP INDEX identities_by_customer;
+DROP TABLE identities;
+CREATE INDEX identity_ops_links ON identity_ops (customer) WHERE kind = 1;
+)sql";
+
 // Conditional upserts make last-write-wins by (event time, seq) order-independent, so replays
 // and late arrivals need no read-modify-write in C++.
 // A set-once value (PostHog $set_once, payload `traitsSetOnce`) holds only while nothing set the
@@ -181,6 +191,8 @@ class ProfileStore::Writer {
     int64_t count;
   };
 
+  // Whether the journal holds a link of `key` to `customer` from a batch at or past `batch_seq`.
+  Result<bool> LinkedSince(std::string_view key, CustomerId customer, uint64_t batch_seq);
   // `replayable`: the batch has no interactions, so a replay may bring it again (see Apply).
   Status ApplyOp(const IdentityOp& op, uint64_t batch_seq, int64_t at_ms, bool replayable);
   // The customers row exists (once per customer per call: rows are never deleted mid-call).
@@ -234,6 +246,18 @@ Status ProfileStore::Writer::EnsureCustomer(CustomerId id) {
   return s.BindU64(1, id).Run();
 }
 
+Result<bool> ProfileStore::Writer::LinkedSince(std::string_view key, CustomerId customer, uint64_t batch_seq) {
+  // Ops are journaled in WAL order, so batch_seq never decreases with ord: the ops of batches at
+  // or past `batch_seq` are the journal's tail, read backwards until an earlier batch's op. Only
+  // op-only batches at the watermark come here, and the tail holds little more than their ops.
+  ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT kind, customer, key, batch_seq FROM identity_ops ORDER BY ord DESC"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || q.U64(3) < batch_seq) return false;
+    if (q.Int64(0) == 1 && q.U64(1) == customer && q.Text(2) == key) return true;
+  }
+}
+
 Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, int64_t at_ms, bool replayable) {
   if (op.customer == 0) return InvalidArgument("identity op with customer 0");
   if (op.kind == IdentityOp::Kind::kLink) {
@@ -241,31 +265,14 @@ Status ProfileStore::Writer::ApplyOp(const IdentityOp& op, uint64_t batch_seq, i
     if (kind.empty()) return InvalidArgument(fmt::format("identity link with bad key '{}'", op.key));
     if (replayable) {
       // Idempotence for op-only batches replayed at the watermark (docs/format/profiles.md).
-      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT customer FROM identities WHERE key = ?1"));
-      ASSIGN_OR_RETURN(bool row, q.Bind(1, op.key).Step());
-      if (row && q.U64(0) == op.customer) return Status::Ok();
+      ASSIGN_OR_RETURN(bool linked, LinkedSince(op.key, op.customer, batch_seq));
+      if (linked) return Status::Ok();
     }
-    {
-      ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT INTO identity_ops (kind, customer, from_customer, key, batch_seq) "
-                                            "VALUES (1, ?1, NULL, ?2, ?3)"));
-      RETURN_IF_ERROR(s.BindU64(1, op.customer).Bind(2, op.key).BindU64(3, batch_seq).Run());
-    }
-    const int64_t ord = db_->last_insert_rowid();
-    {
-      ASSIGN_OR_RETURN(Stmt s, db_->Prepare(
-                                   "INSERT INTO identities (key, customer, kind, value, linked_at_ms, ord) "
-                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET "
-                                   "customer = excluded.customer, linked_at_ms = excluded.linked_at_ms, "
-                                   "ord = excluded.ord"));
-      RETURN_IF_ERROR(s.Bind(1, op.key)
-                          .BindU64(2, op.customer)
-                          .Bind(3, kind)
-                          .Bind(4, std::string_view(op.key).substr(2))
-                          .Bind(5, at_ms)
-                          .Bind(6, ord)
-                          .Run());
-    }
-    return EnsureCustomer(op.customer);
+    // The link is its journal row alone: profiles list a customer's keys from identity_ops
+    // (schema v2), so no projection row and no customers row are written per link.
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT INTO identity_ops (kind, customer, from_customer, key, batch_seq) "
+                                          "VALUES (1, ?1, NULL, ?2, ?3)"));
+    return s.BindU64(1, op.customer).Bind(2, op.key).BindU64(3, batch_seq).Run();
   }
   if (op.kind != IdentityOp::Kind::kMerge) {
     return InvalidArgument(fmt::format("identity op with unknown kind {}", static_cast<int>(op.kind)));
@@ -461,7 +468,7 @@ ProfileStore::~ProfileStore() = default;
 
 Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(const std::string& path) {
   ASSIGN_OR_RETURN(auto write_db, SqliteDb::Open(path, SqliteOptions{}));
-  RETURN_IF_ERROR(write_db->Migrate(kApplicationId, {kSchemaV1}));
+  RETURN_IF_ERROR(write_db->Migrate(kApplicationId, {kSchemaV1, kSchemaV2}));
   ASSIGN_OR_RETURN(int64_t applied, write_db->QueryInt("SELECT value FROM meta WHERE key = 'applied_seq'"));
   SqliteOptions read_options;
   read_options.read_only = true;
@@ -582,7 +589,6 @@ Status ProfileStore::EraseCustomers(const std::vector<CustomerId>& ids) {
     ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(write_db_.get(), Transaction::Mode::kImmediate));
     static constexpr std::string_view kDeletes[] = {
         "DELETE FROM customers WHERE id = ?1",
-        "DELETE FROM identities WHERE customer = ?1",
         "DELETE FROM traits WHERE customer = ?1",
         "DELETE FROM groups WHERE customer = ?1",
         "DELETE FROM merges WHERE from_customer = ?1 OR into_customer = ?1",
@@ -628,28 +634,36 @@ Result<Profile> ProfileStore::GetProfile(CustomerId root, const std::vector<Cust
     // Members come from the IdentityResolver, which is authoritative: they are listed even if
     // this file has no row for them yet.
     if (id != root) p.merged_from.push_back(id);
+    bool found_id = false;
     {
       ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT first_seen_ms, last_seen_ms, interaction_count FROM customers "
                                            "WHERE id = ?1"));
       ASSIGN_OR_RETURN(bool row, s.BindU64(1, id).Step());
-      if (!row) continue;
-      found = true;
-      if (!s.IsNull(0)) {
-        p.first_seen_ms = seen ? std::min(p.first_seen_ms, s.Int64(0)) : s.Int64(0);
-        p.last_seen_ms = seen ? std::max(p.last_seen_ms, s.Int64(1)) : s.Int64(1);
-        seen = true;
+      if (row) {
+        found_id = true;
+        if (!s.IsNull(0)) {
+          p.first_seen_ms = seen ? std::min(p.first_seen_ms, s.Int64(0)) : s.Int64(0);
+          p.last_seen_ms = seen ? std::max(p.last_seen_ms, s.Int64(1)) : s.Int64(1);
+          seen = true;
+        }
+        p.interaction_count += s.U64(2);
       }
-      p.interaction_count += s.U64(2);
     }
     {
-      ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT ord, kind, value FROM identities WHERE customer = ?1"));
+      // Links in the journal (index identity_ops_links). A linked id counts as present, as its
+      // customers row did before schema v2 (links no longer write one).
+      ASSIGN_OR_RETURN(Stmt s, db->Prepare("SELECT ord, key FROM identity_ops WHERE customer = ?1 AND kind = 1"));
       s.BindU64(1, id);
       while (true) {
         ASSIGN_OR_RETURN(bool row, s.Step());
         if (!row) break;
-        identities.push_back({s.Int64(0), Identity{std::string(s.Text(1)), std::string(s.Text(2))}});
+        found_id = true;
+        const std::string_view key = s.Text(1);
+        identities.push_back({s.Int64(0), Identity{std::string(KindName(key)), std::string(key.substr(2))}});
       }
     }
+    if (!found_id) continue;  // an id this file has nothing of: no traits or groups read either
+    found = true;
     {
       ASSIGN_OR_RETURN(Stmt s,
                        db->Prepare("SELECT key, value_json, set_at_ms, set_seq FROM traits WHERE customer = ?1"));

@@ -81,9 +81,9 @@ class ProfileStore {
   // a row in the file.
   Result<Profile> GetProfile(store::CustomerId root, const std::vector<store::CustomerId>& members);
 
-  // Erasure (docs/erasure.md): deletes every row of `ids` — customers, identities, traits, groups,
-  // merges and the identity_ops that link or merge them (so LoadIdentityOps never brings them
-  // back) — in one transaction with secure_delete on, then VACUUMs and truncates the -wal file.
+  // Erasure (docs/erasure.md): deletes every row of `ids` — customers, traits, groups, merges and
+  // the identity_ops that link (their identities) or merge them (so LoadIdentityOps never brings
+  // them back) — in one transaction with secure_delete on, then VACUUMs and truncates the -wal file.
   // Idempotent. The caller erases every id merged together at once (a merge op between an erased
   // and a kept id cannot exist: merges join survivors, and an erased set is closed under merges).
   Status EraseCustomers(const std::vector<store::CustomerId>& ids);

@@ -121,6 +121,61 @@ TEST_F(ProfileStoreTest, RefusesForeignAndNewerFiles) {
   EXPECT_TRUE(f.status().Is(Code::kFailedPrecondition)) << f.status().ToString();
 }
 
+// testdata/profiles_schema1.sql: a schema-1 file as the writer left it (identities as a table).
+// Schema 2 drops that table and lists a customer's keys from identity_ops: the profile, the
+// identity ops and the watermark read the same after the migration, and new links still show.
+TEST_F(ProfileStoreTest, SchemaOneFileIsMigratedAndReadsTheSame) {
+  store_.reset();
+  std::string fixture;
+  {
+    std::FILE* f = std::fopen(CAIRN_ENTITY_TESTDATA "/profiles_schema1.sql", "rb");
+    ASSERT_NE(f, nullptr);
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) fixture.append(buf, n);
+    std::fclose(f);
+  }
+  std::string v1 = dir_.Sub("schema1.db");
+  {
+    auto db = SqliteDb::Open(v1, SqliteOptions{});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(fixture).ok());
+  }
+  auto opened = ProfileStore::Open(v1);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  {
+    SqliteOptions ro;
+    ro.read_only = true;
+    auto db = SqliteDb::Open(v1, ro);
+    ASSERT_TRUE(db.ok());
+    EXPECT_EQ((*db)->QueryInt("SELECT value FROM meta WHERE key = 'schema_version'").value(), 2);
+    EXPECT_EQ((*db)->QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'identities'").value(), 0);
+  }
+  EXPECT_EQ(store_->applied_seq(), 12u);
+  Profile p = Get(2, {1, 2});
+  ASSERT_EQ(p.identities.size(), 4u);  // link order across members, as the identities table gave it
+  EXPECT_EQ(p.identities[0].kind, "anonymousId");
+  EXPECT_EQ(p.identities[0].value, "device-9");
+  EXPECT_EQ(p.identities[1].kind, "userId");
+  EXPECT_EQ(p.identities[1].value, "alice");
+  EXPECT_EQ(p.identities[2].kind, "email");
+  EXPECT_EQ(p.identities[2].value, "alice@example.com");
+  EXPECT_EQ(p.identities[3].kind, "phone");
+  EXPECT_EQ(p.identities[3].value, "+15551234");
+  EXPECT_EQ(TraitValue(p, "plan"), "\"pro\"");
+  EXPECT_EQ(p.merged_from, std::vector<CustomerId>{1});
+  auto ops = store_->LoadIdentityOps();
+  ASSERT_TRUE(ops.ok());
+  EXPECT_EQ(*ops, (std::vector<IdentityOp>{Link(1, "a:device-9"), Link(2, "u:alice"), Link(2, "e:alice@example.com"),
+                                           Merge(2, 1), Link(2, "p:+15551234")}));
+  // A new customer linked after the migration is found by its link alone.
+  ApplyOne(MakeBatch(12, {}, {Link(3, "a:new")}));  // ops only: no counters, so no customers row
+  Profile q = Get(3);
+  ASSERT_EQ(q.identities.size(), 1u);
+  EXPECT_EQ(q.identities[0].value, "new");
+  EXPECT_TRUE(store_->GetProfile(4, {}).status().Is(Code::kNotFound));
+}
+
 TEST_F(ProfileStoreTest, LinksMergesAndCountersAcrossMembers) {
   Batch b1 = MakeBatch(0, {Track(1, kT0 + 500), Track(1, kT0 + 100), Track(2, kT0 + 50)},
                        {Link(1, "u:alice"), Link(1, "e:alice@example.com"), Link(2, "a:device-9")});
