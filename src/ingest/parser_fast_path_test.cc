@@ -183,5 +183,35 @@ TEST(ParserFastPathTest, PayloadIsTheMessageText) {
   EXPECT_EQ(r->messages[0].event, "Café");
 }
 
+// A payload is held until its memtable is flushed: it is allocated at its final size, whatever
+// the envelope merges into it (slack would be memory held per interaction). The only slack
+// allowed is a single message's inserted "type" sized for the longest name ("identify").
+TEST(ParserFastPathTest, PayloadAllocatedAtItsSize) {
+  const std::string m = R"({"event":"A","userId":"u","messageId":"m1","properties":{"x":"0123456789abcdefghijklmnopqrstuvwxyz"}})";
+  const std::string typed = R"({"type":"track",)" + m.substr(1);
+  struct Case {
+    Dialect dialect;
+    MessageType single;
+    std::string body;
+    size_t slack;
+  };
+  const std::vector<Case> cases = {
+      {Dialect::kJsonLines, MessageType::kTrack, typed, 0},
+      {Dialect::kSegmentBatch, MessageType::kTrack, "{\"batch\":[" + typed + "]}", 0},
+      {Dialect::kSegmentBatch, MessageType::kTrack,
+       "{\"batch\":[" + typed + R"(],"context":{"ip":"1.2.3.4"},"integrations":{"All":false}})", 0},
+      {Dialect::kSegmentSingle, MessageType::kIdentify, m, 0},
+      {Dialect::kSegmentSingle, MessageType::kTrack, m, std::string_view("identify").size() - std::string_view("track").size()},
+  };
+  for (const Case& c : cases) {
+    Parser parser;
+    auto r = parser.Parse({}, c.dialect, c.single, c.body, kNow);
+    ASSERT_TRUE(r.ok()) << c.body;
+    ASSERT_EQ(r->messages.size(), 1u) << c.body;
+    const std::string& payload = r->messages[0].payload;
+    EXPECT_LE(payload.capacity(), payload.size() + c.slack) << c.body << " -> " << payload;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::ingest
