@@ -1,5 +1,7 @@
 #include "dashboard/daily_totals.h"
 
+#include "dashboard/member_set.h"
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -70,21 +72,33 @@ uint32_t DailyTotals::CellFor(Data& d, const std::optional<std::pair<std::string
 void DailyTotals::FileNew(Data& d, store::CustomerId stored, const std::string& channel,
                           const std::optional<std::pair<std::string, std::string>>& journey) const {
   const uint32_t cell = CellFor(d, journey, channel);
-  d.filed.emplace(stored, cell);
+  d.filed.Insert(stored, cell);
   ++d.cells[cell].ids;
   const store::CustomerId c = canonical_ ? canonical_(stored) : stored;
   if (c != stored) AddUnique(d.absorbed[c], stored);
 }
 
+void DailyTotals::UnlistFirstOrder(Data& d, store::CustomerId key, const Data::FirstOrder& f) {
+  --d.days[f.day].new_customers;
+  auto list = d.first_orders_on.find(f.day);
+  // Swap with the last and pop: the moved customer's slot follows.
+  const store::CustomerId moved = list->second.back();
+  list->second[f.slot] = moved;
+  list->second.pop_back();
+  if (moved != key) d.first_order.at(moved).slot = f.slot;
+  if (list->second.empty()) d.first_orders_on.erase(list);
+}
+
 void DailyTotals::SetFirstOrder(Data& d, store::CustomerId key, int64_t day) {
-  auto [it, inserted] = d.first_order.try_emplace(key, day);
-  if (inserted) {
-    ++d.days[day].new_customers;
-  } else if (day < it->second) {
-    --d.days[it->second].new_customers;
-    ++d.days[day].new_customers;
-    it->second = day;
+  auto [it, inserted] = d.first_order.try_emplace(key);
+  if (!inserted) {
+    if (day >= it->second.day) return;
+    UnlistFirstOrder(d, key, it->second);
   }
+  auto& list = d.first_orders_on[day];
+  it->second = {day, static_cast<uint32_t>(list.size())};
+  list.push_back(key);
+  ++d.days[day].new_customers;
 }
 
 void DailyTotals::Fold(Data& d, store::CustomerId from, store::CustomerId into) const {
@@ -101,9 +115,9 @@ void DailyTotals::Fold(Data& d, store::CustomerId from, store::CustomerId into) 
   }
   auto it = d.first_order.find(from);
   if (it == d.first_order.end()) return;
-  const int64_t day = it->second;
+  const int64_t day = it->second.day;
+  UnlistFirstOrder(d, from, it->second);
   d.first_order.erase(it);
-  --d.days[day].new_customers;
   SetFirstOrder(d, into, day);
 }
 
@@ -125,13 +139,13 @@ void DailyTotals::AddRow(Data& d, store::CustomerId customer, int64_t timestamp_
   if (d.is_order[id]) SetFirstOrder(d, canonical_ ? canonical_(customer) : customer, day);
   if (journey_keys_) {
     if (d.last_cell == UINT32_MAX || d.last_customer != customer) {
-      auto f = d.filed.find(customer);
-      if (f == d.filed.end()) {
+      const uint32_t* f = d.filed.Find(customer);
+      if (!f) {
         FileNew(d, customer, channel, std::nullopt);  // the journey sees this batch after the totals
-        f = d.filed.find(customer);
+        f = d.filed.Find(customer);
       }
       d.last_customer = customer;
-      d.last_cell = f->second;
+      d.last_cell = *f;
       d.last_cell_day = nullptr;
     }
     if (!d.last_cell_day || d.last_cell_day_day != day)
@@ -241,7 +255,7 @@ Status DailyTotals::Build(const SnapshotFn& snapshot, const std::atomic<bool>* c
           if (journey_keys_ && (!have_last || it.customer != last)) {
             have_last = true;
             last = it.customer;
-            if (!fresh.filed.count(it.customer))
+            if (!fresh.filed.Find(it.customer))
               FileNew(fresh, it.customer, it.channel, journey_keys_({canonical_ ? canonical_(it.customer) : it.customer})[0]);
           }
           AddRow(fresh, it.customer, it.timestamp_ms, it.event, it.revenue, it.channel);
@@ -390,11 +404,11 @@ Result<DailySeries> DailyTotals::SegmentSeries(const SnapshotFn& snapshot, const
               to = CellFor(data_, keys[g], r.channel);
               correct = CellMatches(data_.cells[*to], segment) != member;
             }
-            auto f = data_.filed.find(r.customer);
-            if (f == data_.filed.end()) return true;  // cannot happen: counted rows are filed
+            const uint32_t* f = data_.filed.Find(r.customer);
+            if (!f) return true;  // cannot happen: counted rows are filed
             const int64_t day = DayOf(r.timestamp_ms);
             const uint32_t e = data_.event_ids.at(r.event);
-            auto& old_days = data_.cells[f->second].days;
+            auto& old_days = data_.cells[*f].days;
             auto od = old_days.find(day);
             Count(od->second, e, r.revenue, -1);
             if (od->second.interactions == 0) old_days.erase(od);
@@ -412,11 +426,11 @@ Result<DailySeries> DailyTotals::SegmentSeries(const SnapshotFn& snapshot, const
       }
       if (!to) continue;  // no counted rows (all arrived after applied_seq_)
       for (store::CustomerId id : ids) {
-        auto f = data_.filed.find(id);
-        if (f == data_.filed.end() || f->second == *to) continue;
-        --data_.cells[f->second].ids;
+        uint32_t* f = data_.filed.Find(id);
+        if (!f || *f == *to) continue;
+        --data_.cells[*f].ids;
         ++data_.cells[*to].ids;
-        f->second = *to;
+        *f = *to;
         ++refiled_;
       }
     }
@@ -428,12 +442,15 @@ Result<DailySeries> DailyTotals::SegmentSeries(const SnapshotFn& snapshot, const
   AddDays(days, sub, -1);
   DailySeries out;
   Fill(days, extra_metrics, first_day, last_day, &out);
-  // New customers: the segment's members whose first order ever falls in the range.
+  // New customers: the segment's members whose first order ever falls in the range — those in
+  // the range's first-order lists (O(new customers in the range), a membership test each).
   auto& fresh = out.values["new_customers"];
-  for (uint64_t m : members) {
-    auto f = data_.first_order.find(m);
-    if (f != data_.first_order.end() && f->second >= first_day && f->second <= last_day)
-      fresh[static_cast<size_t>(f->second - first_day)] += 1;
+  const MemberSet in_segment(members);
+  for (auto it = data_.first_orders_on.lower_bound(first_day); it != data_.first_orders_on.end() && it->first <= last_day;
+       ++it) {
+    int64_t n = 0;
+    for (store::CustomerId c : it->second) n += in_segment.Contains(c);
+    fresh[static_cast<size_t>(it->first - first_day)] += static_cast<double>(n);
   }
   out.first_data_day = days.empty() ? -1 : days.begin()->first;
   if (as_of_seq) *as_of_seq = applied_seq_;
@@ -459,8 +476,8 @@ bool DailyTotals::Misfiled(const SegmentFilter& segment, const std::vector<uint6
   std::vector<store::CustomerId> found;
   int64_t hits = 0;
   auto check = [&](store::CustomerId id) {  // 1: filed in a matching cell, 0: elsewhere, -1: no rows
-    auto f = data_.filed.find(id);
-    return f == data_.filed.end() ? -1 : match[f->second] ? 1 : 0;
+    const uint32_t* f = data_.filed.Find(id);
+    return !f ? -1 : match[*f] ? 1 : 0;
   };
   for (uint64_t m : members) {
     bool bad = false;
@@ -479,13 +496,15 @@ bool DailyTotals::Misfiled(const SegmentFilter& segment, const std::vector<uint6
     }
   }
   if (hits < in_matching) {
-    for (const auto& [id, cell] : data_.filed) {
-      if (!match[cell]) continue;
+    bool over = false;
+    data_.filed.ForEach([&](store::CustomerId id, uint32_t cell) {
+      if (over || !match[cell]) return;
       const store::CustomerId c = canonical_ ? canonical_(id) : id;
-      if (std::binary_search(members.begin(), members.end(), c)) continue;
+      if (std::binary_search(members.begin(), members.end(), c)) return;
       found.push_back(c);
-      if (found.size() > limit) return false;
-    }
+      over = found.size() > limit;
+    });
+    if (over) return false;
   }
   if (groups) {
     std::sort(found.begin(), found.end());

@@ -47,6 +47,7 @@
 
 #include "base/result.h"
 #include "dashboard/dashboard_service.h"
+#include "dashboard/id_cells.h"
 #include "dashboard/revenue_sum.h"
 #include "dashboard/series.h"
 #include "store/store.h"
@@ -118,12 +119,21 @@ class DailyTotals {
     Days days;
     std::unordered_map<std::string, uint32_t> event_ids;
     std::vector<bool> is_order;                                // by event id
-    std::unordered_map<store::CustomerId, int64_t> first_order;  // canonical customer → day
+    // Canonical customer → the day of their first order and their slot in that day's list.
+    struct FirstOrder {
+      int64_t day = 0;
+      uint32_t slot = 0;
+    };
+    std::unordered_map<store::CustomerId, FirstOrder> first_order;
+    // Day → the canonical customers whose first order falls on it (unordered): a segment's new
+    // customers are counted from the range's lists, O(new customers in the range), not by a
+    // lookup per member.
+    std::map<int64_t, std::vector<store::CustomerId>> first_orders_on;
     int64_t first_data_day = INT64_MAX;
     // Segment cells (journey_keys_ set).
     std::vector<Cell> cells;
     std::map<std::string, uint32_t> cell_ids;                        // CellKey → index in cells
-    std::unordered_map<store::CustomerId, uint32_t> filed;           // stored id → its rows' cell
+    IdCells filed;                                                   // stored id → its rows' cell
     std::unordered_map<store::CustomerId, std::vector<store::CustomerId>> absorbed;  // survivor → ids merged into it
     // AddRow's cache: the last day's Day, the last customer's cell and that cell's last Day.
     Day* last_total = nullptr;
@@ -153,6 +163,8 @@ class DailyTotals {
                 std::vector<store::CustomerId>* groups) const;
   void ApplyBatch(Data& d, const store::Batch& batch) const;
   static void SetFirstOrder(Data& d, store::CustomerId key, int64_t day);
+  // Takes `key`'s entry out of its day's list (and the day's count). The entry stays in first_order.
+  static void UnlistFirstOrder(Data& d, store::CustomerId key, const Data::FirstOrder& f);
   void Fold(Data& d, store::CustomerId from, store::CustomerId into) const;
 
   const SeriesOptions options_;

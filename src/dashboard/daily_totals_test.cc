@@ -387,6 +387,41 @@ TEST(DailyTotalsSegmentTest, EqualToTheScanOfTheMembersAsPersonasMoveMergesLateE
   ExpectSegmentEqualToScan(totals, st->get(), biz.identity, vip, old_members, "stale members again");
   EXPECT_EQ(totals.refiled(), before_stale) << "the journey's key has not changed: nothing to re-file";
   EXPECT_EQ(totals.builds(), 1u);
+
+  // An erasure (customers with orders among them): the cells and the first-order lists rebuild.
+  (*st)->HideCustomers({2, 5, 9});
+  biz.erased = {2, 5, 9};
+  totals.Invalidate();
+  ASSERT_TRUE(AppendSync(st->get(), ChannelDay(biz, kToday, 40)).ok());  // committed while stale
+  check_all("after an erasure");
+  EXPECT_EQ(totals.builds(), 2u);
+
+  // A restart: a new process's totals build from the reopened store, then take live commits with
+  // merges (a survivor's first order moves to the absorbed customer's earlier day).
+  const std::set<store::CustomerId> hidden = biz.erased;
+  ASSERT_TRUE((*st)->Close().ok());
+  st->reset();
+  DailyTotals again(SeriesOptions{}, canon, [&](const std::vector<store::CustomerId>& ids) { return journey.Keys(ids); });
+  listener.on_commit = [&](const store::Batch& b, bool) { again.OnCommit(b); };
+  auto reopened = store::Store::Open(&env, "/db", so, listener);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  (*reopened)->HideCustomers({hidden.begin(), hidden.end()});
+  auto check_again = [&](const std::string& when) {
+    auto snap = (*reopened)->GetSnapshot();
+    for (const auto& s : kSegments)
+      ExpectSegmentEqualToScan(again, reopened->get(), biz.identity, s, MembersOf(*snap, biz.identity, journey, s), when);
+  };
+  check_again("after a restart");
+  for (int64_t d = kToday - 45; d < kToday - 35; ++d) {  // late days: earlier first orders
+    store::Batch b = ChannelDay(biz, d, 40);
+    const store::CustomerId from = 1 + biz.rng() % Business::kCustomers, into = 1 + biz.rng() % Business::kCustomers;
+    if (!biz.erased.count(from) && !biz.erased.count(into) && biz.identity.Find(from) == from &&
+        biz.identity.Find(into) == into && from != into)
+      biz.MergeInto(&b, from, into);
+    ASSERT_TRUE(AppendSync(reopened->get(), std::move(b)).ok());
+  }
+  check_again("late batches and merges after the restart");
+  EXPECT_EQ(again.builds(), 1u);
 }
 
 TEST(DailyTotalsSegmentTest, ManyMisfiledCustomersRebuildOnceInsteadOfAReadEach) {

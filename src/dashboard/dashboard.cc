@@ -46,7 +46,8 @@ void Dashboard::Stop() {
 }
 
 GoalView Dashboard::Evaluate(const Goal& goal, const std::vector<double>& daily, int64_t first_day,
-                             int64_t first_data_day, int64_t today, const DashboardOptions& options) {
+                             int64_t first_data_day, int64_t today, const DashboardOptions& options,
+                             ForecastMemo* memo) {
   GoalView v;
   v.goal = goal;
   v.progress = Sum(daily, first_day, goal.start_day, today);
@@ -74,7 +75,9 @@ GoalView Dashboard::Evaluate(const Goal& goal, const std::vector<double>& daily,
     if (from >= as_of) return std::nullopt;
     std::vector<double> y(daily.begin() + (from - first_day), daily.begin() + (as_of - first_day));
     double remaining = goal.target - Sum(daily, first_day, goal.start_day, as_of);
-    return ForecastEta(y, remaining, static_cast<int>(goal.deadline_day - as_of), options.forecast);
+    const int deadline_offset = static_cast<int>(goal.deadline_day - as_of);
+    return memo ? memo->Get(y, remaining, deadline_offset, options.forecast)
+                : ForecastEta(y, remaining, deadline_offset, options.forecast);
   };
   std::optional<EtaForecast> now = forecast(today);
   if (!now) {
@@ -178,7 +181,7 @@ Result<DashboardView> Dashboard::Compute(int64_t real_now_ms, const OverviewFilt
       view.goals.push_back(std::move(v));
       continue;
     }
-    view.goals.push_back(Evaluate(g, it->second, first_day, series.first_data_day, today, options_));
+    view.goals.push_back(Evaluate(g, it->second, first_day, series.first_data_day, today, options_, &forecasts_));
   }
 
   // Fuel: budgets from their activities; burn = done spend dated in the last 30 days.

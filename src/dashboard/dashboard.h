@@ -17,6 +17,7 @@
 #include "dashboard/dashboard_db.h"
 #include "dashboard/dashboard_service.h"
 #include "dashboard/forecast.h"
+#include "dashboard/forecast_memo.h"
 #include "dashboard/hazards.h"
 #include "dashboard/series.h"
 
@@ -82,9 +83,11 @@ class Dashboard final : public DashboardService {
   Result<DashboardView> Overview(const OverviewFilter& filter = {}) override;
 
   // Progress and ETA of one goal from a daily series (index 0 = series_first_day), as of `today`;
-  // the series' complete days end at today − 1. Exposed for tests.
+  // the series' complete days end at today − 1. `memo` (optional) answers forecasts whose input
+  // was forecast before (forecast_memo.h). Exposed for tests.
   static GoalView Evaluate(const Goal& goal, const std::vector<double>& daily, int64_t series_first_day,
-                           int64_t first_data_day, int64_t today, const DashboardOptions& options);
+                           int64_t first_data_day, int64_t today, const DashboardOptions& options,
+                           ForecastMemo* memo = nullptr);
 
  private:
   Dashboard(DashboardOptions options, DashboardSources sources, std::unique_ptr<DashboardDb> db)
@@ -108,6 +111,7 @@ class Dashboard final : public DashboardService {
   std::unique_ptr<DashboardDb> db_;
   std::mutex cache_mu_;
   std::vector<Cached> cached_;  // guarded by cache_mu_; one per filter key, at most 8, newest last
+  ForecastMemo forecasts_;      // the goals' forecasts by input: most overviews refit none
   std::thread totals_build_;   // DashboardOptions::build_totals_at_open
   std::atomic<bool> stopping_{false};  // stops that build: the destructor does not wait for a whole scan
 };
