@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "store/segment_format.h"
+#include "store/segment_reader.h"
 
 namespace cairn::dashboard {
 
@@ -121,15 +122,18 @@ void DailyTotals::Fold(Data& d, store::CustomerId from, store::CustomerId into) 
   SetFirstOrder(d, into, day);
 }
 
-void DailyTotals::AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, const std::string& event,
-                         double revenue, const std::string& channel) const {
-  const int64_t day = DayOf(timestamp_ms);
-  d.first_data_day = std::min(d.first_data_day, day);
+uint32_t DailyTotals::EventId(Data& d, const std::string& event) const {
   auto [e, fresh] = d.event_ids.try_emplace(event, static_cast<uint32_t>(d.event_ids.size()));
-  const uint32_t id = e->second;
   if (fresh)
     d.is_order.push_back(std::find(options_.order_events.begin(), options_.order_events.end(), event) !=
                          options_.order_events.end());
+  return e->second;
+}
+
+void DailyTotals::AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, uint32_t id, double revenue,
+                         const std::string& channel) const {
+  const int64_t day = DayOf(timestamp_ms);
+  d.first_data_day = std::min(d.first_data_day, day);
   RevenueSum r;
   r.Add(revenue);
   // Rows come clustered by customer and time (a build's scan; a batch mostly): the last day's
@@ -158,7 +162,7 @@ void DailyTotals::ApplyBatch(Data& d, const store::Batch& batch) const {
   // The batch's merges first: its rows are canonicalised by the resolver, which already holds them.
   for (const auto& op : batch.identity_ops)
     if (op.kind == store::IdentityOp::Kind::kMerge) Fold(d, op.from, op.customer);
-  for (const auto& r : batch.interactions) AddRow(d, r.customer, r.timestamp_ms, r.event, r.revenue, r.channel);
+  for (const auto& r : batch.interactions) AddRow(d, r.customer, r.timestamp_ms, EventId(d, r.event), r.revenue, r.channel);
 }
 
 void DailyTotals::OnCommit(const store::Batch& batch) {
@@ -218,6 +222,50 @@ size_t DailyTotals::cells() const {
   return data_.cells.size();
 }
 
+Status DailyTotals::Scan(const store::Snapshot& snap, const std::atomic<bool>* cancel, Data& d) const {
+  using store::segment::Bit;
+  using store::segment::Column;
+  // With segment cells, each stored id is filed at its first row under the journey's key now
+  // (rows come clustered by customer within a source, so that is one call per customer run).
+  store::CustomerId last = 0;
+  bool have_last = false;
+  auto add = [&](store::CustomerId customer, int64_t timestamp_ms, uint32_t event_id, double revenue,
+                 const std::string& channel) {
+    if (journey_keys_ && (!have_last || customer != last)) {
+      have_last = true;
+      last = customer;
+      if (!d.filed.Find(customer))
+        FileNew(d, customer, channel, journey_keys_({canonical_ ? canonical_(customer) : customer})[0]);
+    }
+    AddRow(d, customer, timestamp_ms, event_id, revenue, channel);
+  };
+  // Segments column by column: events and channels stay dictionary codes (a segment's code maps
+  // to an event id once), so no row is materialised and no name hashed per row — the rows
+  // (and their order) are those Snapshot::ForEach visits.
+  const uint32_t columns = Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) |
+                           Bit(Column::kRevenue) | (journey_keys_ ? Bit(Column::kChannel) : 0);
+  const std::string no_channel;
+  for (const auto& seg : snap.segments()) {
+    constexpr uint32_t kUnmapped = UINT32_MAX;
+    std::vector<uint32_t> event_ids(seg->events().size(), kUnmapped);  // segment code → event id
+    store::ScanOptions scan;
+    scan.columns = columns;
+    RETURN_IF_ERROR(seg->Scan(scan, [&](const store::FixedColumns& c) -> Status {
+      for (size_t i = 0; i < c.rows; ++i) {
+        const store::CustomerId customer = c.customer[i];
+        if (snap.HidesAny() && snap.Hidden(customer)) continue;
+        uint32_t& e = event_ids[c.event[i]];
+        if (e == kUnmapped) e = EventId(d, seg->events()[c.event[i]]);
+        add(customer, c.timestamp_ms[i], e, c.revenue[i], journey_keys_ ? seg->channels()[c.channel[i]] : no_channel);
+      }
+      if (cancel && cancel->load(std::memory_order_relaxed)) return Unavailable("dashboard totals: build cancelled (shutting down)");
+      return Status::Ok();
+    }));
+  }
+  for (const auto& r : snap.MemTableRows()) add(r.customer, r.timestamp_ms, EventId(d, r.event), r.revenue, r.channel);
+  return Status::Ok();
+}
+
 Status DailyTotals::Build(const SnapshotFn& snapshot, const std::atomic<bool>* cancel) {
   std::lock_guard build(build_mu_);
   while (true) {
@@ -244,25 +292,7 @@ Status DailyTotals::Build(const SnapshotFn& snapshot, const std::atomic<bool>* c
       return Unavailable("dashboard totals: the store did not make committed batches visible within 10 s");
     }
     Data fresh;
-    using store::segment::Bit;
-    using store::segment::Column;
-    // With segment cells, each stored id is filed at its first row under the journey's key now
-    // (rows come clustered by customer within a source, so that is one call per customer run).
-    store::CustomerId last = 0;
-    bool have_last = false;
-    Status s = snap->ForEach(
-        [&](const store::Interaction& it) {
-          if (journey_keys_ && (!have_last || it.customer != last)) {
-            have_last = true;
-            last = it.customer;
-            if (!fresh.filed.Find(it.customer))
-              FileNew(fresh, it.customer, it.channel, journey_keys_({canonical_ ? canonical_(it.customer) : it.customer})[0]);
-          }
-          AddRow(fresh, it.customer, it.timestamp_ms, it.event, it.revenue, it.channel);
-          return !cancel || !cancel->load(std::memory_order_relaxed);
-        },
-        Bit(Column::kCustomer) | Bit(Column::kTimestamp) | Bit(Column::kEvent) | Bit(Column::kRevenue) |
-            (journey_keys_ ? Bit(Column::kChannel) : 0));
+    Status s = Scan(*snap, cancel, fresh);
     if (s.ok() && cancel && cancel->load()) s = Unavailable("dashboard totals: build cancelled (shutting down)");
     std::lock_guard lock(mu_);
     if (!s.ok()) {

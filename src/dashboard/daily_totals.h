@@ -8,7 +8,8 @@
 // same rows without a segment filter (members == null) — the test holds them equal.
 //
 // Derived state, in memory only, never persisted: rebuilt by one scan of a store snapshot (the
-// customer, timestamp, event and revenue columns) when missing or stale, then kept current by
+// customer, timestamp, event and revenue columns, and channel with cells; segments as columns,
+// no row materialised) when missing or stale, then kept current by
 // OnCommit. How each change reaches it:
 //   - new and late interactions: added to their day (sums do not depend on arrival order);
 //   - identity merges: the merge ops of each committed batch fold the absorbed customer's first
@@ -150,8 +151,13 @@ class DailyTotals {
   // Files a stored id seen for the first time (its first row's channel; `journey`: the key at hand).
   void FileNew(Data& d, store::CustomerId stored, const std::string& channel,
                const std::optional<std::pair<std::string, std::string>>& journey) const;
-  void AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, const std::string& event, double revenue,
+  // The id of `event` in d.event_ids (added, with its is_order flag, when first seen).
+  uint32_t EventId(Data& d, const std::string& event) const;
+  void AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, uint32_t event_id, double revenue,
               const std::string& channel) const;
+  // Counts every row `snap` sees into `d` (empty), filing each stored id (with cells). Stops with
+  // Unavailable between blocks once `*cancel` is true.
+  Status Scan(const store::Snapshot& snap, const std::atomic<bool>* cancel, Data& d) const;
   // The series of `days` over [first_day, last_day] (new_customers from Day::new_customers). mu_ held.
   void Fill(const Days& days, const std::vector<std::string>& extra_metrics, int64_t first_day, int64_t last_day,
             DailySeries* out) const;
