@@ -134,7 +134,12 @@ Status SegmentBuilder::FlushBlock() {
       case Column::kSeq: column::EncodeFor(seqs, &buf_); break;
       case Column::kReceivedAt: column::EncodeReceivedAt(received, ts, &buf_); break;
       case Column::kRevenue: column::EncodeSparseDoubles(revenue, &buf_); break;
-      case Column::kMessageId: column::EncodeBytes(message_ids, runs.starts, options_.bytes, &buf_); break;
+      case Column::kMessageId: {
+        column::ByteColumnOptions ids = options_.bytes;
+        ids.zstd_level = options_.message_id_zstd_level;
+        column::EncodeBytes(message_ids, runs.starts, ids, &buf_);
+        break;
+      }
       case Column::kPayload: column::EncodeBytes(payloads, runs.starts, options_.bytes, &buf_); break;
     }
     // Byte columns carry their own checksums (head and frames); the others get one here.

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <map>
 #include <set>
 #include <atomic>
@@ -324,6 +325,41 @@ TEST(SegmentTest, IteratorSeek) {
 // blocks; customers whose rows span pages and whole blocks; SkipCustomer and Seek across them.
 // Rows of 30 customers, many filling several 37-row blocks on their own, with empty and 60 KiB
 // payloads (frames of very different sizes), built into /s of 37-row blocks and 512-byte frames.
+// The message_id column has its own zstd level (SegmentBuilderOptions::message_id_zstd_level):
+// it, not the payload's level, decides how the ids are compressed, and it leaves the payloads alone.
+TEST(SegmentTest, MessageIdsAreCompressedAtTheirOwnLevel) {
+  RandomRowsOptions o;
+  o.customers = 40;
+  o.max_rows_per_customer = 60;
+  auto rows = RandomRows(5, o);
+  std::mt19937_64 rng(5);
+  for (auto& r : rows) {  // 32 random hex digits, like a UUID's
+    r.message_id.clear();
+    for (int i = 0; i < 32; ++i) r.message_id.push_back("0123456789abcdef"[rng() % 16]);
+  }
+  auto build = [&](const std::string& path, int payload_level, int id_level) {
+    io::MemEnv env;
+    SegmentBuilderOptions bo;
+    bo.block_rows = 500;
+    bo.bytes.zstd_level = payload_level;
+    bo.message_id_zstd_level = id_level;
+    EXPECT_TRUE(BuildSegment(&env, path, rows, bo).ok());
+    auto r = OpenOrDie(&env, path);
+    EXPECT_TRUE(r != nullptr && r->Verify().ok());
+    EXPECT_TRUE(r != nullptr && ReadAll(*r) == rows);
+    return r ? r->stats().column_bytes : decltype(r->stats().column_bytes){};
+  };
+  constexpr auto kIds = static_cast<size_t>(Column::kMessageId), kPayload = static_cast<size_t>(Column::kPayload);
+  const auto by_default = build("/a", 3, SegmentBuilderOptions{}.message_id_zstd_level);
+  const auto ids_at_3 = build("/b", 3, 3);
+  const auto payload_at_1 = build("/c", 1, SegmentBuilderOptions{}.message_id_zstd_level);
+  EXPECT_EQ(SegmentBuilderOptions{}.message_id_zstd_level, 1);
+  EXPECT_NE(by_default[kIds], ids_at_3[kIds]);          // the id level is used for ids...
+  EXPECT_EQ(by_default[kPayload], ids_at_3[kPayload]);  // ...and only for them
+  EXPECT_EQ(by_default[kIds], payload_at_1[kIds]);      // the payload level is not used for ids
+  EXPECT_NE(by_default[kPayload], payload_at_1[kPayload]);
+}
+
 std::vector<Interaction> SmallBlocksSegment(io::Env* env, uint64_t seed) {
   RandomRowsOptions o;
   o.customers = 30;

@@ -39,8 +39,9 @@ struct StoreOptions {
   // in size tiers (compaction_policy.h), not everything. Default 12 (a customer's read costs a
   // block-index lookup per segment; more segments, fewer rewrites).
   size_t max_segments = 12;
-  // zstd levels of the message_id and payload columns. A flush runs while ingest goes on and its
-  // segments are soon merged, so it favours speed; compaction writes what stays at rest.
+  // zstd levels of the payload column (message ids go at SegmentBuilderOptions'
+  // message_id_zstd_level, 1, in both). A flush runs while ingest goes on and its segments are
+  // soon merged, so it favours speed; compaction writes what stays at rest.
   // Defaults 2 and 3. Flush at 2, not 1: on 16 KiB frames of gen_events lines zstd 1.5.4's level 2
   // is both faster (535 vs 469 MB per CPU-second) and smaller (ratio 4.78 vs 4.75) than level 1
   // (bench/README.md, "Background work per event"); the negative levels trade 25-40% more bytes
