@@ -48,10 +48,24 @@ void EncodeBytes(std::span<const std::string_view> values, std::span<const uint3
   size_t next_boundary = 0;  // index into run_starts
   size_t first = 0;          // first row of the open frame
   const size_t target = std::max<size_t>(options.frame_bytes, 1);
+  // The values usually lie scattered over a memtable written long before (a flush reads them in
+  // customer order, they arrived in time order): each is a cache miss, often a TLB miss. Asking
+  // for every line of the value kPrefetchRows ahead keeps several misses in flight instead of one.
+  constexpr size_t kPrefetchRows = 4;
+  auto prefetch = [&](size_t i) {
+    if (i >= values.size()) return;
+    const auto begin = reinterpret_cast<uintptr_t>(values[i].data());
+    for (uintptr_t line = begin & ~uintptr_t{63}; line < begin + values[i].size(); line += 64)
+      __builtin_prefetch(reinterpret_cast<const void*>(line));
+  };
+  for (size_t i = 0; i < kPrefetchRows; ++i) prefetch(i);
   auto close_frame = [&](size_t end) {
     raw.clear();
     for (size_t i = first; i < end; ++i) PutVarint64(&raw, values[i].size());
-    for (size_t i = first; i < end; ++i) raw.append(values[i]);
+    for (size_t i = first; i < end; ++i) {
+      prefetch(i + kPrefetchRows);
+      raw.append(values[i]);
+    }
     compressed.resize(ZSTD_compressBound(raw.size()));
     size_t n = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), raw.data(), raw.size(),
                                  options.zstd_level);

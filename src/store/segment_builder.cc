@@ -1,5 +1,7 @@
 #include "store/segment_builder.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <tuple>
 
@@ -74,11 +76,14 @@ Status SegmentBuilder::Push(const Interaction* row) {
   return Status::Ok();
 }
 
-uint32_t SegmentBuilder::Code(std::unordered_map<std::string, uint32_t>* dict, std::vector<std::string>* names,
-                              const std::string& value) {
-  auto [it, inserted] = dict->try_emplace(value, static_cast<uint32_t>(names->size()));
-  if (inserted) names->push_back(value);
-  return it->second;
+size_t SegmentBuilder::NameHash::operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
+
+uint32_t SegmentBuilder::Code(NameCodes* dict, std::vector<std::string>* names, std::string_view value) {
+  if (auto it = dict->find(value); it != dict->end()) return it->second;
+  const auto code = static_cast<uint32_t>(names->size());
+  dict->emplace(std::string(value), code);
+  names->emplace_back(value);
+  return code;
 }
 
 Status SegmentBuilder::FlushBlock() {

@@ -11,8 +11,12 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "base/result.h"
 #include "io/env.h"
@@ -67,8 +71,15 @@ class SegmentBuilder {
   Status Check(const Interaction& row);  // order and field checks of Add; records the row's key
   Status Push(const Interaction* row);     // appends a checked row to the open block
   Status FlushBlock();
-  uint32_t Code(std::unordered_map<std::string, uint32_t>* dict, std::vector<std::string>* names,
-                const std::string& value);
+  // A name's dictionary code: flat (open addressing) and looked up by string_view, so the per-row
+  // lookup of a flush's event and channel names touches one slot, not a node list.
+  struct NameHash {
+    using is_transparent = void;
+    using is_avalanching = std::true_type;  // XXH3: no extra mixing needed
+    size_t operator()(std::string_view s) const;
+  };
+  using NameCodes = boost::unordered_flat_map<std::string, uint32_t, NameHash, std::equal_to<>>;
+  static uint32_t Code(NameCodes* dict, std::vector<std::string>* names, std::string_view value);
 
   std::unique_ptr<io::WritableFile> file_;
   const std::string path_;
@@ -87,7 +98,7 @@ class SegmentBuilder {
   uint64_t last_seq_ = 0;
 
   segment::Footer footer_;  // dictionaries and block entries so far
-  std::unordered_map<std::string, uint32_t> event_codes_, channel_codes_;
+  NameCodes event_codes_, channel_codes_;
   std::unordered_map<uint32_t, uint32_t> source_codes_;
   std::string buf_;  // the encoded block, reused
 };

@@ -215,7 +215,6 @@ class Store {
   void OnDurable(Batch&& batch, Status s, const std::function<void(Status)>& done);
   void BackgroundLoop();
   void CompactionLoop();
-  static SegmentMeta MetaFor(uint64_t file_number, const std::vector<const Interaction*>& rows);
   Result<SegmentMeta> MergeSegments(const std::vector<std::shared_ptr<SegmentReader>>& inputs,
                                     const std::vector<CustomerId>& dropped, const std::string& path,
                                     uint64_t* rows_dropped, uint64_t* rows_filtered);
