@@ -320,11 +320,6 @@ TEST(SegmentTest, IteratorSeek) {
   EXPECT_TRUE(it->status().ok());
 }
 
-// A paged iterator (compaction's: SegmentReader::kIteratorPageRows) yields the rows a
-// whole-block one does, whatever the page size: pages shorter than, equal to and longer than
-// blocks; customers whose rows span pages and whole blocks; SkipCustomer and Seek across them.
-// Rows of 30 customers, many filling several 37-row blocks on their own, with empty and 60 KiB
-// payloads (frames of very different sizes), built into /s of 37-row blocks and 512-byte frames.
 // The message_id column has its own zstd level (SegmentBuilderOptions::message_id_zstd_level):
 // it, not the payload's level, decides how the ids are compressed, and it leaves the payloads alone.
 TEST(SegmentTest, MessageIdsAreCompressedAtTheirOwnLevel) {
@@ -360,6 +355,11 @@ TEST(SegmentTest, MessageIdsAreCompressedAtTheirOwnLevel) {
   EXPECT_NE(by_default[kPayload], payload_at_1[kPayload]);
 }
 
+// A paged iterator (compaction's: SegmentReader::kIteratorPageRows) yields the rows a
+// whole-block one does, whatever the page size: pages shorter than, equal to and longer than
+// blocks; customers whose rows span pages and whole blocks; SkipCustomer and Seek across them.
+// Rows of 30 customers, many filling several 37-row blocks on their own, with empty and 60 KiB
+// payloads (frames of very different sizes), built into /s of 37-row blocks and 512-byte frames.
 std::vector<Interaction> SmallBlocksSegment(io::Env* env, uint64_t seed) {
   RandomRowsOptions o;
   o.customers = 30;
