@@ -84,10 +84,7 @@ Status Hub::Init() {
   // Its segment cells ask the journey (opened below) for each customer's persona and stage.
   dashboard_totals_ = std::make_shared<dashboard::DailyTotals>(
       dashboard::SeriesOptions{},
-      [this](store::CustomerId id) {
-        const store::CustomerId root = identity_->Find(id);  // 0: unknown to the resolver, as stored
-        return root ? root : id;                               // (as JourneyEngine::Canonical does)
-      },
+      [this](store::CustomerId id) { return identity_->FindOrSelf(id); },  // as JourneyEngine::Canonical
       [this](const std::vector<store::CustomerId>& ids) {
         return journey_ ? journey_->SegmentKeys(ids)
                         : std::vector<std::optional<std::pair<std::string, std::string>>>(ids.size());
@@ -173,10 +170,7 @@ Status Hub::Init() {
     dopt.build_totals_at_open = options_.build_dashboard_totals_at_open;
     dashboard::DashboardSources src;
     src.snapshot = [this] { return store_->GetSnapshot(); };
-    src.canonical = [this](store::CustomerId id) {  // as the totals' (step 1e)
-      const store::CustomerId root = identity_->Find(id);
-      return root ? root : id;
-    };
+    src.canonical = [this](store::CustomerId id) { return identity_->FindOrSelf(id); };  // as the totals' (step 1e)
     src.totals = dashboard_totals_;
     src.nps = [this](int64_t from_ms, int64_t to_ms, const std::vector<uint64_t>* members) -> Result<dashboard::NpsReading> {
       feedback::ScoreQuery q;

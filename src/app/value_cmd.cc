@@ -322,10 +322,11 @@ std::unique_ptr<value::ValueEngine> MakeValueEngine(Hub* hub, const ValueSetting
     auto excluded = consents ? consents->AnalyticsExclusions() : nullptr;
     std::function<bool(store::CustomerId)> skip;
     if (excluded && !excluded->empty())
-      skip = [&](store::CustomerId c) { return excluded->count(identity->Find(c)) > 0; };
+      skip = [&](store::CustomerId c) { return excluded->count(identity->FindOrSelf(c)) > 0; };
     return ScanValueColumns(*st->GetSnapshot(), payload, skip, sink);
   };
-  auto canonical = [identity](store::CustomerId c) { return identity->Find(c); };
+  // An id the resolver does not know is its own customer (as the journey and the dashboard file it).
+  auto canonical = [identity](store::CustomerId c) { return identity->FindOrSelf(c); };
   auto resolve = [hub](const std::string& any) -> Result<store::CustomerId> {
     ASSIGN_OR_RETURN(auto profile, hub->GetProfile(any));
     return profile.id;

@@ -284,6 +284,11 @@ CustomerId IdentityResolver::Find(CustomerId id) const {
   return FindLocked(id);
 }
 
+CustomerId IdentityResolver::FindOrSelf(CustomerId id) const {
+  const CustomerId root = Find(id);
+  return root ? root : id;
+}
+
 void IdentityResolver::FindMany(std::span<const CustomerId> ids, CustomerId* roots) const {
   std::shared_lock lock(mu_);
   for (size_t i = 0; i < ids.size(); ++i) roots[i] = FindLocked(ids[i]);

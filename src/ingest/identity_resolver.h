@@ -72,6 +72,10 @@ class IdentityResolver {
 
   // The surviving customer for any customer id (itself if never merged); 0 if unknown.
   store::CustomerId Find(store::CustomerId id) const;
+  // Find(), but an id the resolver does not know is its own customer: what a reader grouping
+  // stored rows by customer uses, so that rows stored without identities (gen_store's benchmark
+  // stores) are not all filed under one "customer 0".
+  store::CustomerId FindOrSelf(store::CustomerId id) const;
   // Find() of each of `ids` into roots[i], under one lock: for a reader resolving many customers
   // at once (the journey rebuild, a block of customers at a time), one lock instead of one each.
   void FindMany(std::span<const store::CustomerId> ids, store::CustomerId* roots) const;

@@ -108,6 +108,10 @@ TEST_F(IdentityResolverTest, AliasMergesTwoUsers) {
   EXPECT_EQ(roots[0], new_user);
   EXPECT_EQ(roots[1], new_user);
   EXPECT_EQ(roots[2], 0u);
+  // FindOrSelf: the same survivors, and an unknown id is its own customer.
+  EXPECT_EQ(resolver_.FindOrSelf(old_user), new_user);
+  EXPECT_EQ(resolver_.FindOrSelf(new_user), new_user);
+  EXPECT_EQ(resolver_.FindOrSelf(999), 999u);
 }
 
 TEST_F(IdentityResolverTest, AliasOfUnknownPreviousIdLinksIt) {

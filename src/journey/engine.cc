@@ -71,9 +71,7 @@ std::shared_ptr<const JourneyMap> JourneyEngine::map() const {
 }
 
 store::CustomerId JourneyEngine::Canonical(store::CustomerId id) const {
-  if (!identity_) return id;
-  store::CustomerId root = identity_->Find(id);
-  return root ? root : id;
+  return identity_ ? identity_->FindOrSelf(id) : id;
 }
 
 // ---------------------------------------------------------------------------------------------
