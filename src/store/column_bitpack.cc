@@ -211,16 +211,20 @@ void PutUnsigned(std::span<const uint64_t> values, std::string* dst) {
   PutPacked(values, lo, BitWidth(hi - lo), dst);
 }
 
-void PutSigned(std::span<const int64_t> values, std::string* dst) {
+SignedFrame SignedFrameOf(std::span<const int64_t> values) {
+  if (values.empty()) return {};
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (int64_t v : values) {
     lo = std::min(lo, v);
     hi = std::max(hi, v);
   }
-  if (values.empty()) lo = hi = 0;
   // hi - lo in unsigned arithmetic is the exact range even across the whole int64 domain.
-  PutPacked(values, static_cast<uint64_t>(lo), BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo)),
-            dst);
+  return {static_cast<uint64_t>(lo), BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo))};
+}
+
+void PutSigned(std::span<const int64_t> values, std::string* dst) {
+  const SignedFrame f = SignedFrameOf(values);
+  PutPacked(values, f.base, f.width, dst);
 }
 
 bool PackedInts::Parse(const char*& p, const char* limit, size_t count, PackedInts* out) {

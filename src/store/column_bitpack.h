@@ -28,6 +28,15 @@ inline size_t PackedBytes(size_t count, int width) {
 void PutUnsigned(std::span<const uint64_t> values, std::string* dst);
 void PutSigned(std::span<const int64_t> values, std::string* dst);
 
+// The frame PutSigned packs `values` in: base = the signed minimum (as its two's-complement bits),
+// width = BitWidth(max - min); {0, 0} for no values. Lets an encoder compare candidate columns'
+// packed sizes without packing them.
+struct SignedFrame {
+  uint64_t base = 0;
+  int width = 0;
+};
+SignedFrame SignedFrameOf(std::span<const int64_t> values);
+
 // A parsed IntVector; points into the caller's buffer, which must outlive it. Cheap to copy.
 class PackedInts {
  public:

@@ -220,27 +220,13 @@ template Status DecodeFor<uint8_t>(std::string_view, uint32_t, size_t, size_t, u
 template Status DecodeFor<uint32_t>(std::string_view, uint32_t, size_t, size_t, uint32_t*, uint64_t, uint64_t);
 template Status DecodeFor<uint64_t>(std::string_view, uint32_t, size_t, size_t, uint64_t*, uint64_t, uint64_t);
 
-namespace {
-
-// Signed frame-of-reference width of a column: what bitpack::PutSigned would choose.
-int SignedWidth(std::span<const int64_t> values) {
-  int64_t lo = INT64_MAX, hi = INT64_MIN;
-  for (int64_t v : values) {
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  return values.empty() ? 0 : bitpack::BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo));
-}
-
-}  // namespace
-
 void EncodeReceivedAt(std::span<const int64_t> values, std::span<const int64_t> timestamps, std::string* dst) {
   std::vector<int64_t> diff(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     diff[i] = static_cast<int64_t>(static_cast<uint64_t>(values[i]) - static_cast<uint64_t>(timestamps[i]));
   }
   // Ties go to the difference: the form live traffic takes, and the one older files have.
-  if (SignedWidth(values) < SignedWidth(diff)) {
+  if (bitpack::SignedFrameOf(values).width < bitpack::SignedFrameOf(diff).width) {
     dst->push_back(static_cast<char>(kEncodingForRaw));
     bitpack::PutSigned(values, dst);
   } else {
