@@ -14,6 +14,7 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(NLOPT REQUIRED IMPORTED_TARGET nlopt)  # value: maximum-likelihood fits
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)  # base/crc32c
 if(CAIRN_BENCH)
   find_package(benchmark REQUIRED)
 endif()

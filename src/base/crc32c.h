@@ -1,6 +1,7 @@
 #pragma once
-// CRC-32C (Castagnoli), the checksum of every WAL record and segment block. Uses the SSE4.2
-// instruction when the CPU has it, a slicing table otherwise; both give identical values.
+// CRC-32C (Castagnoli), the checksum of every WAL record and segment block, computed by ISA-L
+// (Intel's storage acceleration library, Debian libisal-dev), which picks the fastest code the CPU
+// runs.
 // Mask()/Unmask() follow LevelDB: a CRC stored next to data that itself contains CRCs is masked
 // so that computing the CRC of a string containing embedded CRCs stays well distributed.
 

@@ -36,8 +36,8 @@ uint32_t BitwiseCrc32c(const std::string& s) {
   return ~c;
 }
 
-// Lengths around every boundary of the fast paths (8-byte words; three streams of 256 and of
-// 8192 bytes, joined) at every alignment, and extending across those boundaries.
+// Every length to 64 and lengths around multiples of 256 and 8192 bytes (where block-wise
+// implementations switch loops), at every alignment, and extending across those boundaries.
 TEST(Crc32cTest, EqualsTheBitwiseDefinitionAtEveryLengthAndAlignment) {
   std::mt19937_64 rng(7);
   std::string data(3 * 8192 * 2 + 3 * 256 * 3 + 64, '\0');
