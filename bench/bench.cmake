@@ -8,7 +8,7 @@ cairn_bench(gen_events SOURCES ${CMAKE_CURRENT_LIST_DIR}/gen_events.cc DEPS cair
 # filled to report bytes/event at rest.
 cairn_bench(ingest_bench
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/ingest_bench.cc
-  DEPS cairn_store Boost::headers Threads::Threads)
+  DEPS cairn_store Boost::headers Threads::Threads ZLIB::ZLIB)
 
 # Fixed-column scans and per-customer reads over an imported store.
 cairn_bench(scan_bench

@@ -2,11 +2,14 @@
 //
 //   ingest_bench --input FILE.jsonl (--cairn PATH | --url URL --write-key KEY)
 //                [--events N] [--batch B] [--connections K] [--rate EVENTS_PER_S]
-//                [--warmup W] [--repeat R] [--work-dir DIR] [--label NAME] [--keep]
+//                [--warmup W] [--gzip] [--repeat R] [--work-dir DIR] [--label NAME] [--keep]
 //
 // FILE.jsonl comes from gen_events. Its first N lines are cut into batches of B messages and each
 // batch is pre-built into a complete HTTP request (head + `{"batch":[...]}` body) before the clock
 // starts, so the client only writes buffers and parses small answers during the run.
+//
+// --gzip sends each body gzipped (zlib level 6, `Content-Encoding: gzip`), as the RudderStack and
+// PostHog SDKs do; `request_body_bytes_per_event` is then the compressed size.
 //
 // --warmup W sends the file's first W lines (closed loop, not measured) before the N measured
 // ones, which then come from the lines after them. A fresh server spends a large share of its
@@ -39,6 +42,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -97,6 +101,7 @@ struct Options {
   std::string label;
   std::string server_config;  // --server-config FILE: `cairn serve --config FILE` (e.g. journey.enabled: false)
   bool keep = false;
+  bool gzip = false;  // --gzip: bodies sent gzipped
 };
 
 std::string Base64(std::string_view in) {
@@ -279,6 +284,20 @@ struct Requests {
   uint64_t body_bytes = 0;
 };
 
+std::string GzipBody(const std::string& in) {
+  z_stream zs{};
+  if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) Die("deflateInit2");
+  std::string out(deflateBound(&zs, in.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) Die("deflate");
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
 // The next `count` non-empty lines of `in`, cut into requests of o.batch messages.
 Requests BuildRequests(const Options& o, std::istream& in, uint64_t count, const std::string& host) {
   Requests r;
@@ -287,8 +306,10 @@ Requests BuildRequests(const Options& o, std::istream& in, uint64_t count, const
   size_t n = 0;
   auto finish = [&] {
     body += "\n]}";
+    if (o.gzip) body = GzipBody(body);
     r.body_bytes += body.size();
-    r.wire.push_back("POST /v1/batch HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n" + auth +
+    r.wire.push_back("POST /v1/batch HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n" +
+                     (o.gzip ? "Content-Encoding: gzip\r\n" : "") + auth +
                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
     r.messages.push_back(static_cast<uint32_t>(n));
     r.events += n;
@@ -534,8 +555,8 @@ int Usage() {
   std::fprintf(stderr,
                "usage: ingest_bench --input FILE.jsonl (--cairn PATH | --url URL [--write-key KEY])\n"
                "                    [--events N] [--batch B] [--connections K] [--rate EVENTS_PER_S]\n"
-               "                    [--warmup W] [--repeat R] [--work-dir DIR] [--label NAME] [--server-config FILE]\n"
-               "                    [--keep]\n");
+               "                    [--warmup W] [--gzip] [--repeat R] [--work-dir DIR] [--label NAME]\n"
+               "                    [--server-config FILE] [--keep]\n");
   return 2;
 }
 
@@ -543,8 +564,8 @@ int Main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--keep") {
-      o.keep = true;
+    if (a == "--keep" || a == "--gzip") {
+      (a == "--keep" ? o.keep : o.gzip) = true;
       continue;
     }
     if (i + 1 >= argc) return Usage();
@@ -577,6 +598,7 @@ int Main(int argc, char** argv) {
   if (o.label.empty()) {
     o.label = "ingest_b" + std::to_string(o.batch);
     if (o.rate > 0) o.label += "_rate" + std::to_string(static_cast<uint64_t>(o.rate / 1000)) + "k";
+    if (o.gzip) o.label += "_gzip";
   }
   signal(SIGPIPE, SIG_IGN);
   std::ifstream in(o.input);
