@@ -100,6 +100,44 @@ TEST(BodyDecoderTest, CorruptTruncatedAndTrailingGarbage) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("does not start with the gzip magic"));
 }
 
+// The optional header fields of RFC 1952 (what the gzip CLI and some HTTP stacks write: the file
+// name, a comment, extra data, a header CRC) are parsed and skipped.
+TEST(BodyDecoderTest, GzipHeaderWithOptionalFields) {
+  const std::string json = Json(3000);
+  const std::string plain = Gzip(json);
+  ASSERT_GE(plain.size(), 18u);
+  std::string head = plain.substr(0, 10);
+  head[3] = static_cast<char>(0x04 | 0x08 | 0x10 | 0x02);  // FEXTRA, FNAME, FCOMMENT, FHCRC
+  head += std::string("\x04\x00" "ab\x00\x01", 6);           // XLEN 4 and its bytes
+  head += std::string("batch.json\0", 11);
+  head += std::string("a comment\0", 10);
+  const uint32_t hcrc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(head.data()),
+                                                    static_cast<uInt>(head.size())));
+  head += static_cast<char>(hcrc & 0xff);
+  head += static_cast<char>((hcrc >> 8) & 0xff);
+  auto r = DecodeBody(head + plain.substr(10), "gzip", 1 << 20);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, json);
+}
+
+// Every proper prefix of a gzip body is an error naming the problem (never a crash, never a
+// partial body accepted as whole), except the one that ends where the first member does (itself
+// a whole gzip body); the whole body decodes.
+TEST(BodyDecoderTest, EveryTruncationIsRefused) {
+  const std::string json = Json(20000);
+  const std::string first = Gzip(json);
+  const std::string gz = first + Gzip("");  // two members: a cut can fall in either
+  for (size_t n = 1; n < gz.size(); ++n) {
+    if (n == first.size()) continue;
+    auto r = DecodeBody(gz.substr(0, n), "gzip", 1 << 20);
+    ASSERT_FALSE(r.ok()) << "prefix of " << n << " of " << gz.size() << " bytes decoded";
+    EXPECT_TRUE(r.status().Is(Code::kInvalidArgument)) << n << ": " << r.status().ToString();
+  }
+  auto r = DecodeBody(gz, "gzip", 1 << 20);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, json);
+}
+
 TEST(BodyDecoderTest, UnknownEncodingIsRejected) {
   auto r = DecodeBody("{}", "br", 100);
   ASSERT_FALSE(r.ok());
