@@ -135,6 +135,18 @@ TEST(ParserFastPathTest, BatchesSameAsGeneralWalk) {
       R"(,"context":{"channel":"email","traits":{"email":"env@x.com","phone":"1"},"ip":"1.2.3.4"})",
       R"(,"integrations":{"All":false},"context":null)",
       R"(,"context":{"library":{"name":"n"}},"integrations":{"X":true},"sentAt":1714564830000)",
+      // Envelopes the fast pass 1 (FastEnvelope) reads itself, and each it hands back.
+      R"(,"sentAt":null,"writeKey":null,"context":null,"integrations":null,"meta":{"a":[1,{"b":null}]})",
+      R"(,"sentAt":"2024-05-01T12:00:30.000Z","sentAt":null,"writeKey":"wk","writeKey":"wk2")",
+      R"(,"sentAt":"2024-05-01T12:00:30.000Z","context":{"channel":"email"},"context":null)",
+      R"(,"sentAt":"soon")",
+      R"(,"sentAt":true)",
+      R"(,"writeKey":7)",
+      R"(,"writeKey":"")",
+      R"(,"context":"web")",
+      R"(,"integrations":[])",
+      R"(,"batch":{})",
+      R"(,"batch":[1,2,3,4])",
   };
   for (const std::string& env : envelopes) {
     for (const std::string& m : Messages()) {
@@ -153,6 +165,9 @@ TEST(ParserFastPathTest, BatchesSameAsGeneralWalk) {
   small.max_message_bytes = 60;
   small.max_batch_messages = 3;
   Same(Dialect::kSegmentBatch, MessageType::kTrack, R"({"batch":[{"type":"track","event":"A","userId":"u"},{"type":"track","event":"Checkout Started","userId":"u","properties":{"x":1}}]})", small);
+  // Over max_batch_messages in a `batch` after the first, with the envelope after it.
+  Same(Dialect::kSegmentBatch, MessageType::kTrack, R"({"batch":[{"type":"track","event":"A","userId":"u"}],"batch":[1,2,3,4],"sentAt":"2024-05-01T12:00:30.000Z"})", small);
+  Same(Dialect::kSegmentBatch, MessageType::kTrack, R"({"batch":[{"type":"track","event":"A","userId":"u"}],"sentAt":"2024-05-01T12:00:30.000Z"})", small);
 }
 
 TEST(ParserFastPathTest, SampleBodiesSameAsGeneralWalk) {

@@ -186,6 +186,9 @@ class Parser::Impl {
 
   // ---- dialects ----
   Result<ParsedRequest> ParseSegmentBatch(store::MessageType single_type);
+  // ParseSegmentBatch's pass 1 by the On-Demand walk: the envelope fields, each `batch` counted
+  // (CountBatch), req->write_key set; the request's error if the envelope is unusable.
+  Status OnDemandEnvelope(ParsedRequest* req);
   Result<ParsedRequest> ParseSegmentSingle(store::MessageType single_type);
   Result<ParsedRequest> ParsePostHogBatch();  // posthog_mapping.cc
   Result<ParsedRequest> ParseJsonLines(std::string_view body);
@@ -229,8 +232,15 @@ class Parser::Impl {
   // fast path, else through the general walk over its own span (item_json_).
   Status ForEachBatchItemFast(od::value v, simdjson::dom::array items, store::MessageType single_type,
                               ParsedRequest* out);
-  // The body's first `batch` array in the DOM; false if the body is not a fast candidate.
-  bool FastBatchItems(simdjson::dom::array* items);
+  // The body's DOM root and its first `batch` array; false if the body is not a fast candidate.
+  bool FastBatchItems(simdjson::dom::object* root, simdjson::dom::array* items);
+  // Pass 1 of a Segment batch body that FastBatchItems accepted, read from its DOM instead of
+  // walking the batch's tokens (twice: counting it, then skipping it): sets the envelope state
+  // and reserves the messages exactly as the On-Demand pass 1 would, when every envelope field is
+  // one it reads the same way (writeKey and sentAt strings or null, context and integrations
+  // null, any other key, batch arrays within max_batch_messages). Anything else returns false,
+  // having changed nothing the On-Demand pass 1 does not reset first.
+  bool FastEnvelope(simdjson::dom::object root, ParsedRequest* req);
   bool ParsePostHogItem(od::object obj, size_t index, ParsedRequest* out);  // posthog_mapping.cc
 
   // Iterates the top-level object's fields, calling fn(key, value) (returns false on malformed

@@ -245,18 +245,47 @@ bool Parser::Impl::FastSingle(const char* begin, const char* end, size_t index, 
          FastSegmentMessage(begin, end, root, index, single, single_type, req);
 }
 
-bool Parser::Impl::FastBatchItems(dom::array* items) {
+bool Parser::Impl::FastBatchItems(dom::object* root, dom::array* items) {
   const size_t n = static_cast<size_t>(buf_end_ - buf_begin_);
-  dom::element root;
-  dom::object obj;
-  if (!fast_path_ || std::memchr(buf_begin_, '\\', n) != nullptr || !FastParse(buf_begin_, buf_end_, &root) ||
-      root.get_object().get(obj)) {
+  dom::element doc;
+  if (!fast_path_ || std::memchr(buf_begin_, '\\', n) != nullptr || !FastParse(buf_begin_, buf_end_, &doc) ||
+      doc.get_object().get(*root)) {
     return false;
   }
-  for (dom::key_value_pair kv : obj) {  // the first `batch`, as pass 2 takes it
+  for (dom::key_value_pair kv : *root) {  // the first `batch`, as pass 2 takes it
     if (kv.key == "batch") return kv.value.get_array().get(*items) == simdjson::SUCCESS;
   }
   return false;
+}
+
+bool Parser::Impl::FastEnvelope(dom::object root, ParsedRequest* req) {
+  // Every field in order, as ParseSegmentBatch's pass 1 takes them (a repeated key is read again).
+  // The body is valid JSON without backslashes and nested at most kFastMaxDepth < kMaxDepth deep,
+  // so keys match as written and the fields not read here are ones pass 1 copies away without
+  // error. What pass 1 would reject, or copy as text (envelope objects to merge), goes to it.
+  for (dom::key_value_pair kv : root) {
+    const std::string_view key = kv.key;
+    const dom::element v = kv.value;
+    if (key == "batch") {
+      dom::array items;
+      if (v.get_array().get(items)) return false;  // pass 1 names the type in its error
+      const size_t count = items.size();            // saturates at 0xFFFFFF, far over the limit
+      if (count > options_->max_batch_messages) return false;
+      req->messages.reserve(count);
+    } else if (key == "writeKey") {
+      if (!FastString(v, &env_write_key_, nullptr)) return false;
+    } else if (key == "sentAt") {
+      if (!FastTime(v, &env_sent_at_)) return false;
+    } else if (key == "context") {
+      if (v.type() != dom::element_type::NULL_VALUE) return false;
+      env_context_.Clear();  // null: nothing to merge
+      env_context_scan_.Reset();
+    } else if (key == "integrations") {
+      if (v.type() != dom::element_type::NULL_VALUE) return false;
+      env_integrations_.Clear();
+    }
+  }
+  return true;
 }
 
 Status Parser::Impl::ForEachBatchItemFast(od::value v, dom::array items, store::MessageType single_type,

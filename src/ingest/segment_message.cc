@@ -231,17 +231,50 @@ void Parser::Impl::FinishSegmentMessage(SegmentFields& f, std::string& out, size
 
 Result<ParsedRequest> Parser::Impl::ParseSegmentBatch(store::MessageType single_type) {
   ParsedRequest req;
-  env_sent_at_.reset();
-  env_write_key_.clear();
-  env_context_.Clear();
-  env_integrations_.Clear();
-  env_context_scan_.Reset();
-
-  // Pass 1: the envelope. Clients put `sentAt` (and sometimes `context`) after `batch`, and every
-  // message needs them, so read them first and come back for the batch.
-  bool has_batch = false;
+  auto reset_envelope = [&] {
+    env_sent_at_.reset();
+    env_write_key_.clear();
+    env_context_.Clear();
+    env_integrations_.Clear();
+    env_context_scan_.Reset();
+  };
+  reset_envelope();
   prefix_.clear();
   reject_.clear();
+
+  // Pass 1: the envelope. Clients put `sentAt` (and sometimes `context`) after `batch`, and every
+  // message needs them, so read them first and come back for the batch. A body that qualifies for
+  // the fast path is DOM-parsed first: its envelope is then read from the DOM (FastEnvelope),
+  // without walking the batch's tokens; when that declines, the On-Demand walk below reads it.
+  simdjson::dom::object fast_root;
+  simdjson::dom::array fast_items;
+  const bool fast = FastBatchItems(&fast_root, &fast_items);
+  if (fast && FastEnvelope(fast_root, &req)) {
+    req.write_key = env_write_key_;
+  } else {
+    reset_envelope();
+    Status s = OnDemandEnvelope(&req);
+    if (!s.ok()) return s;
+  }
+
+  // Pass 2: the messages.
+  doc_.rewind();
+  bool seen_batch = false;
+  Status s = ForEachTopLevelField([&](std::string_view key, od::value v) -> Status {
+    if (key != "batch" || seen_batch) return Status::Ok();
+    seen_batch = true;
+    if (fast) return ForEachBatchItemFast(v, fast_items, single_type, &req);
+    return ForEachBatchItem(v, &req, [&](size_t index, od::object obj) {
+      return ParseSegmentMessage(obj, index, false, single_type, &req);
+    });
+  });
+  if (!s.ok()) return s;
+  return req;
+}
+
+Status Parser::Impl::OnDemandEnvelope(ParsedRequest* out) {
+  ParsedRequest& req = *out;
+  bool has_batch = false;
   Status s = ForEachTopLevelField([&](std::string_view key, od::value v) -> Status {
     bool ok = true;
     if (key == "batch") {
@@ -278,22 +311,7 @@ Result<ParsedRequest> Parser::Impl::ParseSegmentBatch(store::MessageType single_
   if (!s.ok()) return s;
   if (!has_batch) return InvalidArgument("missing batch (expected {\"batch\": [...]})");
   req.write_key = env_write_key_;
-
-  // Pass 2: the messages.
-  simdjson::dom::array fast_items;
-  const bool fast = FastBatchItems(&fast_items);
-  doc_.rewind();
-  bool seen_batch = false;
-  s = ForEachTopLevelField([&](std::string_view key, od::value v) -> Status {
-    if (key != "batch" || seen_batch) return Status::Ok();
-    seen_batch = true;
-    if (fast) return ForEachBatchItemFast(v, fast_items, single_type, &req);
-    return ForEachBatchItem(v, &req, [&](size_t index, od::object obj) {
-      return ParseSegmentMessage(obj, index, false, single_type, &req);
-    });
-  });
-  if (!s.ok()) return s;
-  return req;
+  return Status::Ok();
 }
 
 void Parser::Impl::NoEnvelope() {
