@@ -459,8 +459,9 @@ Status Parser::Impl::CountBatch(od::value v, ParsedRequest* out) {
 void Parser::Impl::Load(std::string_view body) {
   const size_t need = body.size() + simdjson::SIMDJSON_PADDING;
   if (buf_capacity_ < need) {
-    buf_.reset(new char[need]);
-    buf_capacity_ = need;
+    buf_capacity_ = GrownCapacity(need);
+    buf_.reset(new char[buf_capacity_]);
+    ++growths_;
   }
   if (!body.empty()) std::memcpy(buf_.get(), body.data(), body.size());
   std::memset(buf_.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
@@ -475,7 +476,12 @@ Status Parser::Impl::Begin(const char* begin, const char* end, std::string_view 
   const size_t size = static_cast<size_t>(end - begin);
   // Whatever follows `end` inside buf_ (the next lines, then the zeroed padding) is readable.
   const size_t capacity = static_cast<size_t>(buf_.get() + buf_capacity_ - begin);
-  simdjson::error_code e = json_.iterate(begin, size, capacity).get(doc_);
+  simdjson::error_code e = simdjson::SUCCESS;
+  if (json_.capacity() < size) {  // iterate() would allocate exactly `size`
+    e = json_.allocate(GrownCapacity(size), json_.max_depth());
+    ++growths_;
+  }
+  if (e == simdjson::SUCCESS) e = json_.iterate(begin, size, capacity).get(doc_);
   if (e == simdjson::SUCCESS) {
     od::json_type type;
     e = doc_.type().get(type);

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "ingest/parser.h"
+#include "ingest/parser_internal.h"
 
 namespace cairn::ingest {
 namespace {
@@ -226,6 +227,23 @@ TEST(ParserFastPathTest, PayloadAllocatedAtItsSize) {
     const std::string& payload = r->messages[0].payload;
     EXPECT_LE(payload.capacity(), payload.size() + c.slack) << c.body << " -> " << payload;
   }
+}
+
+// Bodies a little larger each time (as request bodies come) do not regrow the body copy and the
+// JSON parsers at each new largest one: each grows to a power of two, so once here (three of them).
+TEST(ParserFastPathTest, BuffersGrowByPowersOfTwo) {
+  const std::string m = R"({"type":"track","event":"A","userId":"u","properties":{"x":"0123456789abcdefghijklmnopqrstuvwxyz"}})";
+  ParseOptions options;
+  options.max_batch_messages = ParseOptions::kMaxBatchMessages;
+  Parser::Impl parser;
+  std::string body = "{\"batch\":[" + m;
+  for (int i = 0; i < 100; ++i) {
+    while (body.size() < 300000 + 200 * static_cast<size_t>(i)) body += "," + m;
+    auto r = parser.Parse(options, Dialect::kSegmentBatch, MessageType::kTrack, body + "]}", kNow);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->rejected.empty());
+  }
+  EXPECT_EQ(parser.growths_, 3u);
 }
 
 }  // namespace

@@ -231,8 +231,9 @@ bool Parser::Impl::FastSegmentMessage(const char* begin, const char* end, dom::e
 bool Parser::Impl::FastParse(const char* begin, const char* end, dom::element* root) {
   const size_t n = static_cast<size_t>(end - begin);
   if (!dom_allocated_ || dom_.capacity() < n) {
-    if (dom_.allocate(std::max(n, kFastMaxBytes), kFastMaxDepth) != simdjson::SUCCESS) return false;
+    if (dom_.allocate(std::max(GrownCapacity(n), kFastMaxBytes), kFastMaxDepth) != simdjson::SUCCESS) return false;
     dom_allocated_ = true;
+    ++growths_;
   }
   // buf_ holds what follows `end` and then zeroed padding: readable past `end` as the DOM needs.
   return dom_.parse(reinterpret_cast<const uint8_t*>(begin), n, false).get(*root) == simdjson::SUCCESS;
