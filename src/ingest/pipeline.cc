@@ -4,7 +4,7 @@
 
 #include "base/logging.h"
 #include "ingest/body_decoder.h"
-#include "store/segment_format.h"
+#include "ingest/dedup_seed.h"
 
 namespace cairn::ingest {
 
@@ -25,21 +25,10 @@ metrics::Counter* IngestPipeline::Rejected(std::string_view reason) {
 }
 
 Result<size_t> IngestPipeline::SeedFromStore(const store::Snapshot& snapshot) {
-  using store::segment::Bit;
-  using store::segment::Column;
-  const uint64_t capacity = dedup_.capacity();
-  const uint64_t from = snapshot.seq() > capacity ? snapshot.seq() - capacity : 0;
-  std::vector<std::pair<uint64_t, uint64_t>> recent;  // (seq, key) of rows with seq >= from
-  RETURN_IF_ERROR(snapshot.ForEach(
-      [&](const store::Interaction& r) {
-        if (r.seq >= from) recent.emplace_back(r.seq, MessageKey(r.source, r.message_id));
-        return true;
-      },
-      Bit(Column::kSeq) | Bit(Column::kSource) | Bit(Column::kMessageId)));
-  std::sort(recent.begin(), recent.end());
+  ASSIGN_OR_RETURN(std::vector<uint64_t> keys, NewestMessageKeys(snapshot, dedup_.capacity()));
   std::lock_guard lock(mu_);
-  for (const auto& [seq, key] : recent) dedup_.Insert(key);
-  return recent.size();
+  for (uint64_t key : keys) dedup_.Insert(key);
+  return keys.size();
 }
 
 void IngestPipeline::Forget(const std::vector<std::pair<uint32_t, std::string>>& source_and_message_ids) {

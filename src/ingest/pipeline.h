@@ -64,8 +64,9 @@ class IngestPipeline final : public Ingestor {
   // hold had the server never stopped. (A snapshot visits rows by customer, not by arrival: seeding
   // in that order kept whichever customers came last and forgot messages sent just before the
   // restart, the ones a client is most likely to retry.) Returns how many keys were seeded. Costs one
-  // scan of the seq, source and message_id columns, and 16 bytes per seeded key while it sorts them
-  // (64 MiB at the default 4M keys, freed before it returns).
+  // scan of the seq column, the source and message_id columns of the rows in range only
+  // (NewestMessageKeys, dedup_seed.h), and 16 bytes per seeded key while it sorts them (64 MiB at
+  // the default 4M keys, freed before it returns).
   Result<size_t> SeedFromStore(const store::Snapshot& snapshot);
 
   // Erasure (docs/erasure.md): forgets the de-dup keys of erased interactions, so nothing derived
