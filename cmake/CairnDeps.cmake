@@ -11,6 +11,7 @@ find_package(GTest REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(OpenSSL 3 REQUIRED)  # actions: https webhooks (Boost.Asio SSL)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)  # store: flushed segments' payload frames
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(NLOPT REQUIRED IMPORTED_TARGET nlopt)  # value: maximum-likelihood fits
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)

@@ -1,8 +1,10 @@
 #include "store/column_bytes.h"
 
+#include <lz4.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <memory>
 
@@ -35,6 +37,36 @@ ZSTD_DCtx* ThreadDCtx() {
 
 Status Bad(std::string_view what) { return Corruption(what); }
 
+// Compresses a raw frame into *out with `options`' codec; returns the frame's method, kFrameRaw
+// (and leaves *out unspecified) when the codec is raw or does not make the frame smaller.
+uint8_t Compress(std::string_view raw, const ByteColumnOptions& options, std::string* out) {
+  switch (options.codec) {
+    case FrameCodec::kRaw:
+      return kFrameRaw;
+    case FrameCodec::kZstd: {
+      out->resize(ZSTD_compressBound(raw.size()));
+      const size_t n =
+          ZSTD_compressCCtx(ThreadCCtx(), out->data(), out->size(), raw.data(), raw.size(), options.zstd_level);
+      if (ZSTD_isError(n) || n >= raw.size()) return kFrameRaw;
+      out->resize(n);
+      return kFrameZstd;
+    }
+    case FrameCodec::kLz4: {
+      // LZ4's API counts in int; a frame holds at most 4x frame_bytes plus one value, and a value
+      // larger than LZ4 can take simply stays raw.
+      if (raw.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return kFrameRaw;
+      out->resize(static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))));
+      // The destination holds the bound: compression cannot fail, 0 would mean a bug in the call.
+      const int n = LZ4_compress_default(raw.data(), out->data(), static_cast<int>(raw.size()),
+                                         static_cast<int>(out->size()));
+      if (n <= 0 || static_cast<size_t>(n) >= raw.size()) return kFrameRaw;
+      out->resize(static_cast<size_t>(n));
+      return kFrameLz4;
+    }
+  }
+  return kFrameRaw;
+}
+
 }  // namespace
 
 void EncodeBytes(std::span<const std::string_view> values, std::span<const uint32_t> run_starts,
@@ -66,15 +98,12 @@ void EncodeBytes(std::span<const std::string_view> values, std::span<const uint3
       prefetch(i + kPrefetchRows);
       raw.append(values[i]);
     }
-    compressed.resize(ZSTD_compressBound(raw.size()));
-    size_t n = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), raw.data(), raw.size(),
-                                 options.zstd_level);
-    const bool use_zstd = !ZSTD_isError(n) && n < raw.size();
-    const std::string_view stored = use_zstd ? std::string_view(compressed.data(), n) : std::string_view(raw);
+    const uint8_t method = Compress(raw, options, &compressed);
+    const std::string_view stored = method == kFrameRaw ? std::string_view(raw) : std::string_view(compressed);
     PutVarint64(&head, end - first);
     PutVarint64(&head, raw.size());
     PutVarint64(&head, stored.size());
-    head.push_back(static_cast<char>(use_zstd ? kFrameZstd : kFrameRaw));
+    head.push_back(static_cast<char>(method));
     PutFixed32(&head, crc32c::Mask(crc32c::Value(stored)));
     dst->append(stored);
     ++frame_count;
@@ -143,7 +172,9 @@ Status ParseByteHead(std::string_view head, uint32_t rows, uint64_t region_size,
     fr.method = static_cast<uint8_t>(*p++);
     fr.masked_crc = DecodeFixed32(p);
     p += 4;
-    if (fr.method != kFrameRaw && fr.method != kFrameZstd) return Bad("unsupported frame method");
+    if (fr.method != kFrameRaw && fr.method != kFrameZstd && fr.method != kFrameLz4) {
+      return Bad("unsupported frame method " + std::to_string(fr.method));
+    }
     if (fr.method == kFrameRaw && fr.raw_size != fr.stored_size) return Bad("raw frame size mismatch");
     if (fr.stored_size > region_size - offset) return Bad("frame past the end of the column");
     fr.offset = offset;
@@ -158,19 +189,36 @@ Status ParseByteHead(std::string_view head, uint32_t rows, uint64_t region_size,
 
 namespace {
 
-// Verifies a frame's stored bytes: size, crc, and for zstd the content size its header declares.
+// An LZ4 block cannot expand its input more than this: its best case is a 1-byte token whose
+// 255-valued length bytes each add 255 bytes of match.
+inline constexpr uint64_t kLz4MaxRatio = 255;
+
+// Verifies a frame's stored bytes: size, crc, and that raw_size is one the stored bytes can hold
+// (zstd's header declares it; an LZ4 block bounds it), so a lying raw_size is Corruption before
+// anything is allocated for it.
 Status CheckFrame(const ByteFrame& frame, std::string_view stored) {
   if (stored.size() != frame.stored_size) return Bad("truncated frame");
   if (crc32c::Value(stored) != crc32c::Unmask(frame.masked_crc)) return Bad("frame checksum mismatch");
-  // raw_size is checksummed, but bound it by zstd's own frame header too before allocating.
   if (frame.method == kFrameZstd && ZSTD_getFrameContentSize(stored.data(), stored.size()) != frame.raw_size) {
+    return Bad("frame size mismatch");
+  }
+  if (frame.method == kFrameLz4 &&
+      (stored.size() > static_cast<uint64_t>(INT_MAX) || frame.raw_size > static_cast<uint64_t>(INT_MAX) ||
+       frame.raw_size > kLz4MaxRatio * stored.size())) {
     return Bad("frame size mismatch");
   }
   return Status::Ok();
 }
 
-// Decompresses a checked zstd frame into dst[0, raw_size).
+// Decompresses a checked zstd or LZ4 frame into dst[0, raw_size). Both decoders bound every read
+// by the stored size and every write by raw_size, and both must produce exactly raw_size bytes.
 Status Inflate(const ByteFrame& frame, std::string_view stored, char* dst) {
+  if (frame.method == kFrameLz4) {
+    const int n = LZ4_decompress_safe(stored.data(), dst, static_cast<int>(stored.size()),
+                                      static_cast<int>(frame.raw_size));
+    if (n < 0 || static_cast<uint64_t>(n) != frame.raw_size) return Bad("frame does not decompress");
+    return Status::Ok();
+  }
   const size_t n = ZSTD_decompressDCtx(ThreadDCtx(), dst, frame.raw_size, stored.data(), stored.size());
   if (ZSTD_isError(n) || n != frame.raw_size) return Bad("frame does not decompress");
   return Status::Ok();
@@ -204,7 +252,7 @@ Status DecodeByteFrame(const ByteFrame& frame, std::string_view stored, std::spa
   RETURN_IF_ERROR(CheckFrame(frame, stored));
   thread_local std::string scratch;
   std::string_view raw = stored;
-  if (frame.method == kFrameZstd) {
+  if (frame.method != kFrameRaw) {
     scratch.resize(frame.raw_size);
     RETURN_IF_ERROR(Inflate(frame, stored, scratch.data()));
     raw = scratch;
@@ -229,7 +277,7 @@ Status DecodeFrame(const ByteFrame& frame, std::string_view stored, DecodedFrame
   // The padding bytes are never values: a parser reads past a value's end into them and ignores
   // what it finds (whatever a reused buffer held).
   out->raw.resize(frame.raw_size + kFramePadding);
-  if (frame.method == kFrameZstd) {
+  if (frame.method != kFrameRaw) {
     RETURN_IF_ERROR(Inflate(frame, stored, out->raw.data()));
   } else {
     std::memcpy(out->raw.data(), stored.data(), frame.raw_size);

@@ -1,6 +1,6 @@
 #pragma once
 // Byte columns (message_id, payload) of a segment block: rows grouped into frames, each frame
-// stored raw or as one zstd frame, each with its own crc, behind a checksummed frame table
+// stored raw, as one zstd frame or as one LZ4 block, each with its own crc, behind a checksummed frame table
 // (docs/format/segment.md, "Byte columns"). Frames let a per-customer read fetch, verify and
 // decompress ~16 KiB instead of a whole block's payloads.
 //
@@ -8,7 +8,7 @@
 //   head   := frame_count:varint (rows:varint raw_size:varint stored_size:varint method:u8
 //             frame_crc:fixed32)[frame_count]
 //
-// Thread-safety: all functions are thread-safe (zstd contexts are per thread).
+// Thread-safety: all functions are thread-safe (compression contexts are per thread).
 
 #include <cstdint>
 #include <span>
@@ -24,12 +24,22 @@ namespace cairn::store::column {
 inline constexpr uint8_t kEncodingFrames = 1;
 inline constexpr uint8_t kFrameRaw = 0;
 inline constexpr uint8_t kFrameZstd = 1;
+inline constexpr uint8_t kFrameLz4 = 2;  // segment format version 3 on
+
+// How a builder compresses frames. Each frame is stored raw when the codec does not make it smaller.
+enum class FrameCodec : uint8_t {
+  kRaw,   // every frame raw
+  kZstd,  // zstd at ByteColumnOptions::zstd_level: the smallest, ~0.5 GB per CPU-second
+  kLz4,   // LZ4 block: ~2x zstd's speed, ~1.5x its bytes on payloads; nothing on random ids
+};
 
 struct ByteColumnOptions {
   // A frame closes at the first customer boundary once it holds this many raw bytes, or at any row
   // once it holds 4x this. Default 16 KiB: a per-customer read decompresses about that much.
   size_t frame_bytes = 16 << 10;
-  // zstd level for frames; a frame is stored raw when zstd does not make it smaller. Default 3.
+  // Default zstd: the size at rest. A flush asks for LZ4 (StoreOptions::flush_codec).
+  FrameCodec codec = FrameCodec::kZstd;
+  // zstd level for frames when codec is kZstd. Default 3.
   int zstd_level = 3;
 };
 

@@ -2,11 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 
+#include "base/coding.h"
+#include "base/crc32c.h"
 #include "store/column_bytes.h"
 
 namespace cairn::store::column {
@@ -193,7 +197,36 @@ DecodedBytes DecodeRanges(const std::string& region, uint32_t rows, std::vector<
   return d;
 }
 
-TEST(ByteColumnTest, RoundTripFramesAndRanges) {
+// The frames of a region, parsed. Empty when its head does not parse.
+std::vector<ByteFrame> FramesOf(const std::string& region, uint32_t rows) {
+  std::vector<ByteFrame> frames;
+  auto head = ByteHeadSize(region, region.size());
+  if (!head.ok() || !ParseByteHead(std::string_view(region).substr(0, *head), rows, region.size(), &frames).ok()) {
+    frames.clear();
+  }
+  return frames;
+}
+
+size_t FramesWithMethod(const std::vector<ByteFrame>& frames, uint8_t method) {
+  return static_cast<size_t>(std::count_if(frames.begin(), frames.end(), [&](const ByteFrame& f) { return f.method == method; }));
+}
+
+// Each compressing codec: frames it shrinks are stored with its method, and decode back.
+class ByteColumnCodecTest : public ::testing::TestWithParam<FrameCodec> {
+ protected:
+  ByteColumnOptions Options(size_t frame_bytes) const {
+    ByteColumnOptions o;
+    o.frame_bytes = frame_bytes;
+    o.codec = GetParam();
+    return o;
+  }
+  uint8_t Method() const { return GetParam() == FrameCodec::kLz4 ? kFrameLz4 : kFrameZstd; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Codecs, ByteColumnCodecTest, ::testing::Values(FrameCodec::kZstd, FrameCodec::kLz4),
+                         [](const auto& info) { return info.param == FrameCodec::kLz4 ? "Lz4" : "Zstd"; });
+
+TEST_P(ByteColumnCodecTest, RoundTripFramesAndRanges) {
   std::mt19937_64 rng(3);
   std::vector<std::string> values;
   std::vector<uint32_t> starts;
@@ -208,9 +241,7 @@ TEST(ByteColumnTest, RoundTripFramesAndRanges) {
   starts.push_back(2000);
   std::vector<std::string_view> views(values.begin(), values.end());
   std::string region;
-  ByteColumnOptions options;
-  options.frame_bytes = 4096;
-  EncodeBytes(views, starts, options, &region);
+  EncodeBytes(views, starts, Options(4096), &region);
   auto all = DecodeRanges(region, 2000, {{0, 2000}});
   ASSERT_TRUE(all.status.ok()) << all.status.ToString();
   EXPECT_EQ(all.rows, values);
@@ -221,10 +252,9 @@ TEST(ByteColumnTest, RoundTripFramesAndRanges) {
   want.push_back(values[1999]);
   EXPECT_EQ(part.rows, want);
   // Frames end at customer boundaries unless one grows past 4x the target.
-  auto head = ByteHeadSize(region, region.size());
-  std::vector<ByteFrame> frames;
-  ASSERT_TRUE(ParseByteHead(std::string_view(region).substr(0, *head), 2000, region.size(), &frames).ok());
+  const auto frames = FramesOf(region, 2000);
   EXPECT_GT(frames.size(), 10u);
+  EXPECT_EQ(FramesWithMethod(frames, Method()), frames.size()) << "every frame compresses";
   for (const auto& f : frames) {
     if (f.first_row > 0 && f.first_row != 7) {
       EXPECT_EQ(f.first_row % 20, 0u) << f.first_row;
@@ -254,20 +284,121 @@ TEST(ByteColumnTest, EmptyValuesAndRandomBytesStoredRaw) {
   EXPECT_EQ(DecodeRanges(region, 1, {{0, 1}}).rows, std::vector<std::string>{noise});
 }
 
-TEST(ByteColumnTest, EveryFlippedByteIsCorruption) {
+TEST_P(ByteColumnCodecTest, EveryFlippedByteIsCorruption) {
   std::vector<std::string> values;
   for (int i = 0; i < 50; ++i) values.push_back("message-" + std::to_string(i * 7919));
   std::vector<std::string_view> views(values.begin(), values.end());
   std::string region;
-  ByteColumnOptions options;
-  options.frame_bytes = 200;
-  EncodeBytes(views, std::vector<uint32_t>{0, 10, 20, 30, 40, 50}, options, &region);
+  EncodeBytes(views, std::vector<uint32_t>{0, 10, 20, 30, 40, 50}, Options(200), &region);
+  ASSERT_GT(FramesWithMethod(FramesOf(region, 50), Method()), 1u);
   for (size_t i = 0; i < region.size(); ++i) {
     std::string bad = region;
     bad[i] ^= 0x20;
     auto d = DecodeRanges(bad, 50, {{0, 50}});
     EXPECT_TRUE(d.status.Is(Code::kCorruption)) << "offset " << i << ": " << d.status.ToString();
   }
+}
+
+
+// ---- LZ4 frames (method 2) byte by byte: the frame's crc is made to match, so the LZ4 decoder
+// itself meets the damage. Stored bytes are copied into buffers of exactly their size, so that a
+// read past them is an AddressSanitizer error in the dev build, not a silent pass.
+
+struct Lz4Frame {
+  ByteFrame frame;
+  std::string stored;
+  std::string raw;  // what it decodes to
+};
+
+// One LZ4 frame of payload-like values (a few KB, several LZ4 sequences).
+Lz4Frame OneLz4Frame() {
+  std::vector<std::string> values;
+  for (int i = 0; i < 40; ++i) {
+    values.push_back(R"({"type":"track","event":"Product Viewed","properties":{"sku":"SKU-)" + std::to_string(i * 37) +
+                     R"(","channel":"web"}})");
+  }
+  std::vector<std::string_view> views(values.begin(), values.end());
+  std::string region;
+  ByteColumnOptions o;
+  o.codec = FrameCodec::kLz4;
+  EncodeBytes(views, std::vector<uint32_t>{0, 40}, o, &region);
+  const auto frames = FramesOf(region, 40);
+  EXPECT_EQ(frames.size(), 1u);
+  if (frames.size() != 1) return {};
+  Lz4Frame f{frames[0], region.substr(frames[0].offset, frames[0].stored_size), {}};
+  EXPECT_EQ(f.frame.method, kFrameLz4);
+  EXPECT_LT(f.stored.size(), f.frame.raw_size / 2);
+  for (const auto& v : values) PutVarint64(&f.raw, v.size());
+  for (const auto& v : values) f.raw += v;
+  EXPECT_EQ(f.raw.size(), f.frame.raw_size);
+  return f;
+}
+
+// Decodes `stored` (from an exact-size heap copy) as `frame` through both decoders, with the crc
+// recomputed; both must agree on OK or fail with Corruption.
+Status DecodeBoth(ByteFrame frame, std::string_view stored, std::string* raw = nullptr) {
+  std::unique_ptr<char[]> exact(new char[std::max<size_t>(stored.size(), 1)]);
+  std::memcpy(exact.get(), stored.data(), stored.size());
+  const std::string_view view(exact.get(), stored.size());
+  frame.stored_size = stored.size();
+  frame.masked_crc = crc32c::Mask(crc32c::Value(view));
+  ByteColumn col;
+  const RowRange all{frame.first_row, frame.first_row + frame.rows};
+  const Status a = DecodeByteFrame(frame, view, std::span(&all, 1), &col);
+  DecodedFrame decoded;
+  const Status b = DecodeFrame(frame, view, &decoded);
+  EXPECT_EQ(a.code(), b.code()) << a.ToString() << " / " << b.ToString();
+  if (!a.ok()) {
+    EXPECT_TRUE(a.Is(Code::kCorruption)) << a.ToString();
+  }
+  if (raw && b.ok()) raw->assign(decoded.raw.data(), frame.raw_size);
+  return a;
+}
+
+TEST(Lz4FrameTest, DecodesToItsRawFrame) {
+  const Lz4Frame f = OneLz4Frame();
+  std::string raw;
+  ASSERT_TRUE(DecodeBoth(f.frame, f.stored, &raw).ok());
+  EXPECT_EQ(raw, f.raw);
+}
+
+TEST(Lz4FrameTest, ADeclaredRawSizeThatLiesIsCorruption) {
+  const Lz4Frame f = OneLz4Frame();
+  const uint64_t raw = f.frame.raw_size, stored = f.stored.size();
+  for (uint64_t lie : {raw - 1, raw + 1, uint64_t{0}, raw / 2, 2 * raw, 255 * stored, 255 * stored + 1,
+                       uint64_t{INT32_MAX} + 1, uint64_t{1} << 40, UINT64_MAX}) {
+    SCOPED_TRACE(::testing::Message() << "raw_size " << lie << " instead of " << raw);
+    ByteFrame frame = f.frame;
+    frame.raw_size = lie;
+    const Status s = DecodeBoth(frame, f.stored);
+    EXPECT_TRUE(s.Is(Code::kCorruption)) << s.ToString();
+  }
+}
+
+TEST(Lz4FrameTest, ATruncatedBlockIsCorruptionAtEveryLength) {
+  const Lz4Frame f = OneLz4Frame();
+  for (size_t len = 0; len < f.stored.size(); ++len) {
+    const Status s = DecodeBoth(f.frame, std::string_view(f.stored).substr(0, len));
+    EXPECT_TRUE(s.Is(Code::kCorruption)) << "length " << len << ": " << s.ToString();
+  }
+  // Bytes past the block's end are not part of it either.
+  EXPECT_TRUE(DecodeBoth(f.frame, f.stored + std::string(1, '\0')).Is(Code::kCorruption));
+}
+
+// Damage the checksum cannot see (a flipped literal byte decodes to other bytes of the same
+// size) is the crc's to catch; what reaches the decoder must never be read or written out of
+// bounds: every damaged block decodes or is Corruption.
+TEST(Lz4FrameTest, EveryDamagedBlockDecodesOrIsCorruption) {
+  const Lz4Frame f = OneLz4Frame();
+  size_t corrupt = 0;
+  for (size_t i = 0; i < f.stored.size(); ++i) {
+    for (uint8_t flip : {0x01, 0x10, 0x80, 0xff}) {
+      std::string bad = f.stored;
+      bad[i] = static_cast<char>(bad[i] ^ flip);
+      corrupt += !DecodeBoth(f.frame, bad).ok();
+    }
+  }
+  EXPECT_GT(corrupt, 0u);
 }
 
 }  // namespace

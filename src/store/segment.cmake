@@ -8,7 +8,7 @@ cairn_library(cairn_store_segment
     segment_builder.cc
     segment_reader.cc
     segment_iterator.cc
-  DEPS cairn_store_record cairn_io PkgConfig::ZSTD PkgConfig::XXHASH Boost::headers)
+  DEPS cairn_store_record cairn_io PkgConfig::ZSTD PkgConfig::LZ4 PkgConfig::XXHASH Boost::headers)
 # The scan's decode kernels: -O3 lets GCC vectorise the range checks, fills and prefix loops that
 # -O2's "very cheap" vectoriser skips (measured by segment_bench). Optimised builds only.
 set_source_files_properties(column_bitpack.cc column_encoding.cc

@@ -29,13 +29,15 @@ namespace cairn::store {
 struct SegmentBuilderOptions {
   // Rows per block (1..65536). Default 4096: see docs/format/segment.md, "Block size".
   uint32_t block_rows = 4096;
-  // Frame size of the message_id and payload columns and zstd level of the payload column
-  // (defaults 16 KiB, level 3).
+  // Frame size of the message_id and payload columns; codec and zstd level of the payload column
+  // (defaults 16 KiB, zstd level 3; a flush asks for LZ4).
   column::ByteColumnOptions bytes;
-  // zstd level of the message_id column. Default 1: message ids are mostly random (UUIDs), which
-  // zstd shrinks only by entropy-coding their digits; the match search of higher levels finds
-  // nothing in them and only costs CPU (17 KB frames of gen_events ids, zstd 1.5.4: levels 1/2/3
-  // at 920/618/331 MB per CPU-second, ratio 1.94 for all three).
+  // zstd level of the message_id column, which is always zstd whatever the payload's codec.
+  // Default 1: message ids are mostly random (UUIDs), which zstd shrinks only by entropy-coding
+  // their digits; the match search of higher levels finds nothing in them and only costs CPU (17 KB
+  // frames of gen_events ids, zstd 1.5.4: levels 1/2/3 at 920/618/331 MB per CPU-second, ratio 1.94
+  // for all three). LZ4, which has no entropy coder, gets ratio 1.05 from them at 610 MB per
+  // CPU-second: slower than zstd level 1 for nothing (bench/README.md, session 15).
   int message_id_zstd_level = 1;
 };
 

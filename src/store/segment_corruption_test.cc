@@ -1,4 +1,5 @@
-// Corruption and truncation of segment files, byte by byte, through MemEnv::Contents/SetContents.
+// Corruption and truncation of segment files, byte by byte, through MemEnv::Contents/SetContents,
+// for payload frames of each codec a builder writes (zstd: compaction's; LZ4: a flush's).
 
 #include <gtest/gtest.h>
 
@@ -16,7 +17,7 @@ using testing::BuildSegment;
 using testing::RandomRows;
 using testing::RandomRowsOptions;
 
-class SegmentCorruptionTest : public ::testing::Test {
+class SegmentCorruptionTest : public ::testing::TestWithParam<column::FrameCodec> {
  protected:
   void SetUp() override {
     RandomRowsOptions o;
@@ -26,11 +27,21 @@ class SegmentCorruptionTest : public ::testing::Test {
     SegmentBuilderOptions bo;
     bo.block_rows = 8;
     bo.bytes.frame_bytes = 64;  // several frames per block
+    bo.bytes.codec = GetParam();
     ASSERT_TRUE(BuildSegment(&env_, "/s", rows_, bo).ok());
     good_ = *env_.Contents("/s");
     auto r = SegmentReader::Open(&env_, "/s");
     ASSERT_TRUE(r.ok());
     footer_ = (*r)->footer();
+    // The payload frames really are of the codec under test (not all left raw).
+    const uint8_t method = GetParam() == column::FrameCodec::kLz4 ? column::kFrameLz4 : column::kFrameZstd;
+    size_t compressed = 0;
+    ByteColumnRegion region;
+    for (size_t b = 0; b < footer_.blocks.size(); ++b) {
+      ASSERT_TRUE((*r)->ReadByteColumnRegion(b, segment::Column::kPayload, &region).ok());
+      for (const auto& f : region.frames) compressed += f.method == method;
+    }
+    ASSERT_GT(compressed, 1u);
     for (const auto& x : rows_) customers_.insert(x.customer);
   }
 
@@ -56,7 +67,7 @@ class SegmentCorruptionTest : public ::testing::Test {
   std::set<CustomerId> customers_;
 };
 
-TEST_F(SegmentCorruptionTest, EveryFlippedByteIsDetectedNeverReturned) {
+TEST_P(SegmentCorruptionTest, EveryFlippedByteIsDetectedNeverReturned) {
   ASSERT_GT(footer_.blocks.size(), 3u);
   for (size_t i = 0; i < good_.size(); ++i) {
     SCOPED_TRACE(::testing::Message() << "offset " << i << " of " << good_.size());
@@ -100,7 +111,7 @@ TEST_F(SegmentCorruptionTest, EveryFlippedByteIsDetectedNeverReturned) {
   }
 }
 
-TEST_F(SegmentCorruptionTest, TruncationAtEveryLengthFailsOpen) {
+TEST_P(SegmentCorruptionTest, TruncationAtEveryLengthFailsOpen) {
   for (size_t len = 0; len < good_.size(); ++len) {
     ASSERT_TRUE(env_.SetContents("/s", good_.substr(0, len)).ok());
     auto r = SegmentReader::Open(&env_, "/s");
@@ -111,18 +122,22 @@ TEST_F(SegmentCorruptionTest, TruncationAtEveryLengthFailsOpen) {
   EXPECT_TRUE(SegmentReader::Open(&env_, "/s").ok());
 }
 
-TEST_F(SegmentCorruptionTest, FileChangedAfterOpenIsCorruptionNotAShortRead) {
+TEST_P(SegmentCorruptionTest, FileChangedAfterOpenIsCorruptionNotAShortRead) {
   auto r = SegmentReader::Open(&env_, "/s");
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(env_.SetContents("/s", good_.substr(0, good_.size() / 2)).ok());
   EXPECT_TRUE((*r)->Verify().Is(Code::kCorruption));
 }
 
-TEST_F(SegmentCorruptionTest, MissingFileIsNotFound) {
+TEST_P(SegmentCorruptionTest, MissingFileIsNotFound) {
   auto r = SegmentReader::Open(&env_, "/nope");
   EXPECT_FALSE(r.ok());
   EXPECT_FALSE(r.status().Is(Code::kCorruption));
 }
+
+INSTANTIATE_TEST_SUITE_P(Codecs, SegmentCorruptionTest,
+                         ::testing::Values(column::FrameCodec::kZstd, column::FrameCodec::kLz4),
+                         [](const auto& info) { return info.param == column::FrameCodec::kLz4 ? "Lz4" : "Zstd"; });
 
 }  // namespace
 }  // namespace cairn::store

@@ -140,10 +140,18 @@ Status DecodeFooter(std::string_view body, uint64_t footer_offset, Footer* f) {
   return Status::Ok();
 }
 
+uint32_t FooterCrc(std::string_view footer_body, uint32_t version) {
+  const uint32_t crc = crc32c::Value(footer_body);
+  if (version < 3) return crc;
+  std::string v;
+  PutFixed32(&v, version);
+  return crc32c::Extend(crc, v.data(), v.size());
+}
+
 void EncodeTrailer(uint64_t footer_offset, std::string_view footer_body, std::string* dst) {
   PutFixed64(dst, footer_offset);
   PutFixed64(dst, footer_body.size());
-  PutFixed32(dst, crc32c::Mask(crc32c::Value(footer_body)));
+  PutFixed32(dst, crc32c::Mask(FooterCrc(footer_body, kVersion)));
   PutFixed32(dst, kVersion);
   PutFixed64(dst, kMagic);
 }
@@ -160,6 +168,7 @@ Status DecodeTrailer(std::string_view bytes, uint64_t file_size, Trailer* out) {
   out->footer_offset = DecodeFixed64(p);
   out->footer_size = DecodeFixed64(p + 8);
   out->footer_masked_crc = DecodeFixed32(p + 16);
+  out->version = version;
   if (out->footer_offset > file_size || out->footer_size > file_size ||
       out->footer_offset + out->footer_size + kTrailerSize != file_size) {
     return Corruption("trailer sizes do not match the file size");

@@ -14,9 +14,9 @@
 namespace cairn::store::segment {
 
 inline constexpr uint64_t kMagic = 0x47455326E7A9C3A1ull;
-// Written: 2 (received_at_ms may be stored raw, encoding 2). Read: 1 and 2 (docs/format/segment.md,
+// Written: 3 (byte-column frames may be LZ4 blocks, method 2). Read: 1 to 3 (docs/format/segment.md,
 // "Versioning").
-inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kVersion = 3;
 inline constexpr uint32_t kOldestReadableVersion = 1;
 inline constexpr size_t kTrailerSize = 32;  // footer_offset, footer_size, footer_crc, version, magic
 inline constexpr uint32_t kMaxBlockRows = 65536;
@@ -88,6 +88,7 @@ struct Trailer {
   uint64_t footer_offset = 0;
   uint64_t footer_size = 0;
   uint32_t footer_masked_crc = 0;
+  uint32_t version = 0;
 };
 
 void EncodeFooter(const Footer& footer, std::string* dst);
@@ -95,7 +96,11 @@ void EncodeFooter(const Footer& footer, std::string* dst);
 // derived BlockEntry fields. Corruption naming what is wrong.
 Status DecodeFooter(std::string_view body, uint64_t footer_offset, Footer* out);
 
-// Appends the 32-byte trailer (computes the crc of `footer_body`).
+// The (unmasked) footer_crc of a file of `version`: crc over the footer body, and from version 3
+// on over the trailer's version field after it. Versions 1 to 3 are all readable, so without it a
+// flipped bit of version 3 (to 2 or 1) would go unnoticed; now it is a checksum mismatch.
+uint32_t FooterCrc(std::string_view footer_body, uint32_t version);
+// Appends the 32-byte trailer of version kVersion (computes the footer_crc).
 void EncodeTrailer(uint64_t footer_offset, std::string_view footer_body, std::string* dst);
 // Parses the last 32 bytes of a file of `file_size` bytes: magic, version, sizes.
 Status DecodeTrailer(std::string_view bytes, uint64_t file_size, Trailer* out);

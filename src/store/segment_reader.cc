@@ -36,7 +36,7 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(io::Env* env, const s
   segment::Trailer trailer;
   RETURN_IF_ERROR(segment::DecodeTrailer(bytes, size, &trailer).WithContext(ctx));
   RETURN_IF_ERROR(r->ReadExact(trailer.footer_offset, trailer.footer_size, &buf, &bytes));
-  if (crc32c::Value(bytes) != crc32c::Unmask(trailer.footer_masked_crc)) {
+  if (segment::FooterCrc(bytes, trailer.version) != crc32c::Unmask(trailer.footer_masked_crc)) {
     return Corruption(ctx + ": footer checksum mismatch");
   }
   RETURN_IF_ERROR(segment::DecodeFooter(bytes, trailer.footer_offset, &r->footer_).WithContext(ctx));

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/coding.h"
+#include "base/crc32c.h"
 #include "io/mem_env.h"
 #include "store/segment_builder.h"
 #include "store/segment_iterator.h"
@@ -44,6 +45,17 @@ std::vector<Interaction> Of(const std::vector<Interaction>& rows, CustomerId c) 
   return out;
 }
 
+// Every customer of `rows`, read alone from `r`, returns exactly its rows.
+void ExpectEveryCustomerReadsItsRows(const SegmentReader& r, const std::vector<Interaction>& rows) {
+  std::set<CustomerId> customers;
+  for (const auto& x : rows) customers.insert(x.customer);
+  for (CustomerId c : customers) {
+    std::vector<Interaction> got;
+    ASSERT_TRUE(r.ReadCustomer(c, &got).ok());
+    ASSERT_EQ(got, Of(rows, c)) << "customer " << c;
+  }
+}
+
 class SegmentRoundTripTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(SegmentRoundTripTest, RandomRows) {
@@ -74,14 +86,7 @@ TEST_P(SegmentRoundTripTest, RandomRows) {
   for (const auto& x : rows) lo = std::min(lo, x.timestamp_ms), hi = std::max(hi, x.timestamp_ms);
   EXPECT_EQ(r->stats().min_timestamp_ms, lo);
   EXPECT_EQ(r->stats().max_timestamp_ms, hi);
-  // Every customer, read alone, returns exactly its rows.
-  std::set<CustomerId> customers;
-  for (const auto& x : rows) customers.insert(x.customer);
-  for (CustomerId c : customers) {
-    std::vector<Interaction> got;
-    ASSERT_TRUE(r->ReadCustomer(c, &got).ok());
-    ASSERT_EQ(got, Of(rows, c)) << "customer " << c;
-  }
+  ExpectEveryCustomerReadsItsRows(*r, rows);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, SegmentRoundTripTest, ::testing::Range(1, 31));
@@ -593,32 +598,93 @@ TEST(SegmentTest, ReceivedAtOfAnImportIsStoredRawAndReadBack) {
   EXPECT_LT(bytes_per_row, 2.5) << "received_at stored raw";
 }
 
-// A version-1 file (column 7 always a difference) is read by this build; a future version is not.
-TEST(SegmentTest, ReadsVersionOneFilesAndRefusesNewerOnes) {
+// Version-1 and version-2 files are read by this build; a future version is not. The file is
+// built as both wrote theirs: zstd frames (no LZ4: version 3), live traffic (every block stores
+// received_at as differences, as version 1 did).
+TEST(SegmentTest, ReadsVersionOneAndTwoFilesAndRefusesNewerOnes) {
   io::MemEnv env;
-  const auto rows = RandomRows(7);  // live traffic: every block stores differences, as version 1 did
-  ASSERT_TRUE(BuildSegment(&env, "/s", rows).ok());
+  const auto rows = RandomRows(7);
+  SegmentBuilderOptions zstd;
+  zstd.bytes.codec = column::FrameCodec::kZstd;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, zstd).ok());
   const std::string file = *env.Contents("/s");
   const size_t version_at = file.size() - segment::kTrailerSize + 20;
   ASSERT_EQ(DecodeFixed32(file.data() + version_at), segment::kVersion);
+  // The file a version-v writer makes of these rows: version field and footer crc (which covers the
+  // version from version 3 on) as it wrote them.
+  segment::Trailer t;
+  ASSERT_TRUE(segment::DecodeTrailer(std::string_view(file).substr(file.size() - segment::kTrailerSize), file.size(), &t).ok());
+  const std::string_view footer = std::string_view(file).substr(t.footer_offset, t.footer_size);
   auto with_version = [&](uint32_t v) {
     std::string f = file;
     std::string enc;
     PutFixed32(&enc, v);
     f.replace(version_at, 4, enc);
+    enc.clear();
+    PutFixed32(&enc, crc32c::Mask(segment::FooterCrc(footer, v)));
+    f.replace(version_at - 4, 4, enc);
     EXPECT_TRUE(env.SetContents("/s", f).ok());
     return SegmentReader::Open(&env, "/s");
   };
-  auto v1 = with_version(1);
-  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
-  EXPECT_TRUE((*v1)->Verify().ok());
-  EXPECT_EQ(ReadAll(**v1), rows);
-  auto v3 = with_version(segment::kVersion + 1);
-  ASSERT_FALSE(v3.ok());
-  EXPECT_TRUE(v3.status().Is(Code::kCorruption));
-  EXPECT_NE(v3.status().ToString().find("unsupported segment format version 3"), std::string::npos)
-      << v3.status().ToString();
+  for (uint32_t v : {1, 2}) {
+    auto old = with_version(v);
+    ASSERT_TRUE(old.ok()) << "version " << v << ": " << old.status().ToString();
+    EXPECT_TRUE((*old)->Verify().ok());
+    EXPECT_EQ(ReadAll(**old), rows);
+  }
+  // A version-3 file whose version field alone reads 1 or 2 (a flipped bit) fails its footer crc.
+  for (uint32_t v : {1, 2}) {
+    std::string f = file;
+    std::string enc;
+    PutFixed32(&enc, v);
+    f.replace(version_at, 4, enc);
+    ASSERT_TRUE(env.SetContents("/s", f).ok());
+    auto flipped = SegmentReader::Open(&env, "/s");
+    ASSERT_FALSE(flipped.ok()) << "version " << v;
+    EXPECT_NE(flipped.status().ToString().find("footer checksum mismatch"), std::string::npos) << flipped.status().ToString();
+  }
+  auto next = with_version(segment::kVersion + 1);
+  ASSERT_FALSE(next.ok());
+  EXPECT_TRUE(next.status().Is(Code::kCorruption));
+  EXPECT_NE(next.status().ToString().find("unsupported segment format version " + std::to_string(segment::kVersion + 1)),
+            std::string::npos)
+      << next.status().ToString();
   EXPECT_FALSE(with_version(0).ok());
+}
+
+// A flush's segment (payload frames LZ4, message ids zstd) is a version-3 file that reads back
+// row for row, whole and per customer.
+TEST(SegmentTest, Lz4PayloadFramesReadBackFromAVersionThreeFile) {
+  io::MemEnv env;
+  RandomRowsOptions o;
+  o.customers = 60;
+  o.max_rows_per_customer = 40;
+  o.extremes = true;  // empty and 60 KiB payloads: frames LZ4 leaves raw, frames of one huge value
+  const auto rows = RandomRows(11, o);
+  SegmentBuilderOptions bo;
+  bo.block_rows = 300;
+  bo.bytes.frame_bytes = 1024;
+  bo.bytes.codec = column::FrameCodec::kLz4;
+  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+  const std::string file = *env.Contents("/s");
+  EXPECT_EQ(DecodeFixed32(file.data() + file.size() - segment::kTrailerSize + 20), 3u);
+  auto r = OpenOrDie(&env, "/s");
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->Verify().ok()) << r->Verify().ToString();
+  std::map<std::pair<Column, uint8_t>, size_t> methods;  // frames by column and method
+  ByteColumnRegion region;
+  for (size_t b = 0; b < r->block_count(); ++b) {
+    for (Column c : {Column::kPayload, Column::kMessageId}) {
+      ASSERT_TRUE(r->ReadByteColumnRegion(b, c, &region).ok());
+      for (const auto& f : region.frames) ++methods[{c, f.method}];
+    }
+  }
+  EXPECT_GT((methods[{Column::kPayload, column::kFrameLz4}]), 5u);
+  EXPECT_EQ((methods[{Column::kPayload, column::kFrameZstd}]), 0u);
+  EXPECT_EQ((methods[{Column::kMessageId, column::kFrameLz4}]), 0u) << "message ids stay zstd";
+  EXPECT_GT((methods[{Column::kMessageId, column::kFrameZstd}]), 0u);
+  EXPECT_EQ(ReadAll(*r), rows);
+  ExpectEveryCustomerReadsItsRows(*r, rows);
 }
 
 TEST(SegmentTest, StatsAccountForEveryByte) {
