@@ -1,7 +1,9 @@
-// flush_bench: the CPU cost of one memtable flush (Store::Flush: sort, segment build, zstd, sync,
-// manifest, WAL clean-up), on the real file system, with gen_events rows.
+// flush_bench: the CPU cost of one memtable flush (Store::Flush: sort, segment build, compression,
+// sync, manifest, WAL clean-up), on the real file system, with gen_events rows; with --compact 1,
+// also of the compaction of the flushed segments into one.
 //
-//   flush_bench --input FILE.jsonl [--rows 120000] [--flushes 5] [--zstd LEVEL] [--dir DIR]
+//   flush_bench --input FILE.jsonl [--rows 120000] [--flushes 5] [--codec lz4|zstd|raw] [--zstd LEVEL]
+//               [--compact 0|1] [--dir DIR]
 //
 // FILE.jsonl comes from bench/gen_events (ordered by time, as a collector sees it). Each line
 // becomes one row: its anonymousId names the customer (ids assigned in first-seen order, as
@@ -18,6 +20,12 @@
 //   flush_rows_per_cpu_s         rows flushed per CPU-second
 //   flush_wall_ms                wall time of one Flush()
 //   flush_segment_bytes_per_row  size of the flushed segment per row
+// and with --compact 1 (Store::Compact(force) of the flushed segments on this thread, once):
+//   compaction_cpu_ms            thread CPU of that compaction
+//   compaction_rows_per_cpu_s    rows merged per CPU-second
+//   rest_bytes_per_row           size of the compacted segment per row
+// --codec is the flush's payload codec (StoreOptions::flush_codec, default lz4), --zstd its level
+// when zstd; compaction always writes zstd at StoreOptions::compaction_zstd_level.
 // DIR (default: a new directory under /tmp) is removed at the end.
 
 #include <time.h>
@@ -99,14 +107,26 @@ int Main(int argc, char** argv) {
   std::string input, dir;
   size_t rows_per_flush = 120'000, flushes = 5;
   int zstd = StoreOptions{}.flush_zstd_level;
+  column::FrameCodec codec = StoreOptions{}.flush_codec;
+  bool compact = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (i + 1 >= argc) Die("usage: flush_bench --input FILE [--rows N] [--flushes F] [--zstd L] [--dir DIR]");
+    if (i + 1 >= argc) {
+      Die("usage: flush_bench --input FILE [--rows N] [--flushes F] [--codec lz4|zstd|raw] [--zstd L] "
+          "[--compact 0|1] [--dir DIR]");
+    }
     std::string v = argv[++i];
     if (a == "--input") input = v;
     else if (a == "--rows") rows_per_flush = std::stoull(v);
     else if (a == "--flushes") flushes = std::stoull(v);
     else if (a == "--zstd") zstd = std::stoi(v);
+    else if (a == "--compact") compact = v == "1";
+    else if (a == "--codec") {
+      if (v == "lz4") codec = column::FrameCodec::kLz4;
+      else if (v == "zstd") codec = column::FrameCodec::kZstd;
+      else if (v == "raw") codec = column::FrameCodec::kRaw;
+      else Die("--codec: lz4, zstd or raw");
+    }
     else if (a == "--dir") dir = v;
     else Die("unknown flag " + a);
   }
@@ -121,6 +141,7 @@ int Main(int argc, char** argv) {
   o.memtable_flush_bytes = size_t{1} << 40;  // only the explicit flushes below
   o.memtable_max_bytes = size_t{1} << 40;
   o.flush_zstd_level = zstd;
+  o.flush_codec = codec;
   auto opened = Store::Open(env, dir, o, {});
   if (!opened.ok()) Die(opened.status().ToString());
   Store& store = **opened;
@@ -173,6 +194,14 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "flush %zu: %zu rows, %.1f ms CPU, %.1f ms wall, %.1f bytes/row\n", f, appended,
                  cpu_ms.back(), wall_ms.back(), bytes_per_row.back());
   }
+  double compaction_cpu_ms = 0, rest_bytes_per_row = 0;
+  if (compact) {
+    const double c0 = ThreadCpuSeconds();
+    if (Status s = store.Compact({}, /*force=*/true); !s.ok()) Die(s.ToString());
+    compaction_cpu_ms = (ThreadCpuSeconds() - c0) * 1e3;
+    rest_bytes_per_row = static_cast<double>(store.Stats().segment_bytes) / static_cast<double>(rows_per_flush * flushes);
+    std::fprintf(stderr, "compaction: %.1f ms CPU, %.1f bytes/row\n", compaction_cpu_ms, rest_bytes_per_row);
+  }
   (void)store.Close();
   opened->reset();
   if (own_dir) std::filesystem::remove_all(dir);
@@ -183,6 +212,12 @@ int Main(int argc, char** argv) {
   std::printf("flush_rows_per_cpu_s %.0f rows/s\n", static_cast<double>(rows_per_flush) / (cpu / 1e3));
   std::printf("flush_wall_ms %.1f ms\n", Median(wall_ms));
   std::printf("flush_segment_bytes_per_row %.1f bytes/row\n", Median(bytes_per_row));
+  if (compact) {
+    std::printf("compaction_cpu_ms %.1f ms\n", compaction_cpu_ms);
+    std::printf("compaction_rows_per_cpu_s %.0f rows/s\n",
+                static_cast<double>(rows_per_flush * flushes) / (compaction_cpu_ms / 1e3));
+    std::printf("rest_bytes_per_row %.1f bytes/row\n", rest_bytes_per_row);
+  }
   return 0;
 }
 

@@ -20,8 +20,10 @@ std::string ManifestPath(const std::string& dir) { return io::JoinPath(dir, "MAN
 // Writes a frozen memtable's rows (in segment order) to a new segment file and returns its meta
 // (file_number left 0 for the caller).
 Result<SegmentMeta> BuildSegmentFile(io::Env* env, const std::string& path,
-                                     const std::vector<const Interaction*>& rows, int zstd_level) {
+                                     const std::vector<const Interaction*>& rows, column::FrameCodec codec,
+                                     int zstd_level) {
   SegmentBuilderOptions options;
+  options.bytes.codec = codec;
   options.bytes.zstd_level = zstd_level;
   ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env, path, options));
   SegmentMeta meta{0, rows.size(), rows.empty() ? 0 : UINT64_MAX, 0};
@@ -327,7 +329,8 @@ Status Store::FlushLocked() {
     flushing_ = true;
   }
   std::string path = io::JoinPath(SegDir(dir_), SegmentFileName(file_number));
-  auto built = BuildSegmentFile(env_, path, imm->FrozenSortedRows(), options_.flush_zstd_level);
+  auto built = BuildSegmentFile(env_, path, imm->FrozenSortedRows(), options_.flush_codec,
+                                options_.flush_zstd_level);
   Status s = built.status();
   std::shared_ptr<SegmentReader> reader;
   if (s.ok()) {
@@ -406,6 +409,7 @@ Result<SegmentMeta> Store::MergeSegments(const std::vector<std::shared_ptr<Segme
   };
   for (size_t i = 0; i < its.size(); ++i) RETURN_IF_ERROR(settle(i));
   SegmentBuilderOptions builder_options;
+  builder_options.bytes.codec = column::FrameCodec::kZstd;  // what stays at rest: zstd's size
   builder_options.bytes.zstd_level = options_.compaction_zstd_level;
   ASSIGN_OR_RETURN(auto builder, SegmentBuilder::Create(env_, path, builder_options));
   SegmentMeta meta{0, 0, UINT64_MAX, 0};

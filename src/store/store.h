@@ -24,6 +24,7 @@
 #include "base/result.h"
 #include "io/env.h"
 #include "store/interaction.h"
+#include "store/column_bytes.h"
 #include "store/manifest.h"
 #include "store/memtable.h"
 
@@ -39,9 +40,14 @@ struct StoreOptions {
   // in size tiers (compaction_policy.h), not everything. Default 12 (a customer's read costs a
   // block-index lookup per segment; more segments, fewer rewrites).
   size_t max_segments = 12;
-  // zstd levels of the payload column (message ids go at SegmentBuilderOptions'
-  // message_id_zstd_level, 1, in both). A flush runs while ingest goes on and its segments are
-  // soon merged, so it favours speed; compaction writes what stays at rest.
+  // How a flush compresses the payload column (message ids are zstd level 1 in every segment,
+  // SegmentBuilderOptions::message_id_zstd_level). A flush runs while ingest goes on and its
+  // segments are soon merged, so it favours speed; compaction rewrites what it merges with zstd at
+  // compaction_zstd_level, so data at rest keeps zstd's size. Default LZ4: zstd costs ~1 us per
+  // flushed gen_events payload at any level worth keeping, LZ4 about half that for ~1.5x the bytes
+  // (bench/README.md, "Flush: LZ4 frames", session 15).
+  column::FrameCodec flush_codec = column::FrameCodec::kLz4;
+  // zstd levels of the payload column: at flush when flush_codec is zstd, and at compaction.
   // Defaults 2 and 3. Flush at 2, not 1: on 16 KiB frames of gen_events lines zstd 1.5.4's level 2
   // is both faster (535 vs 469 MB per CPU-second) and smaller (ratio 4.78 vs 4.75) than level 1
   // (bench/README.md, "Background work per event"); the negative levels trade 25-40% more bytes

@@ -176,11 +176,23 @@ TEST(StoreTest, BackgroundCompactionMergesTheNewestSegmentsAndLeavesTheOldOne) {
   EXPECT_TRUE(verify.ok()) << verify.status().ToString();
 }
 
+// Payload frames of segment `r` stored with `method`.
+size_t PayloadFrames(const SegmentReader& r, uint8_t method) {
+  size_t n = 0;
+  ByteColumnRegion region;
+  for (size_t b = 0; b < r.block_count(); ++b) {
+    EXPECT_TRUE(r.ReadByteColumnRegion(b, segment::Column::kPayload, &region).ok());
+    for (const auto& f : region.frames) n += f.method == method;
+  }
+  return n;
+}
+
 // Compaction reads its inputs a page (SegmentReader::kIteratorPageRows) at a time. Its output is
 // byte for byte the segment that all the inputs' rows — read a whole block at a time, the dropped
 // customers left out, sorted — make when built at the compaction's zstd level: paging changes
 // what is held in memory, never what is written. Several blocks per input, pages crossing frames
-// and blocks, payloads from 20 bytes to 6 KiB, customers dropped (erasure) on the way.
+// and blocks, payloads from 20 bytes to 6 KiB, customers dropped (erasure) on the way. The inputs
+// are flushes, whose payload frames are LZ4; the output is zstd, as at rest.
 TEST(StoreTest, PagedCompactionWritesTheSegmentOfAllRowsSorted) {
   io::MemEnv env;
   auto s = Store::Open(&env, "/db", TestOptions());
@@ -208,7 +220,11 @@ TEST(StoreTest, PagedCompactionWritesTheSegmentOfAllRowsSorted) {
   }
   auto snap = (*s)->GetSnapshot();
   ASSERT_EQ(snap->segments().size(), 3u);
-  for (const auto& seg : snap->segments()) ASSERT_GE(seg->block_count(), 2u);
+  for (const auto& seg : snap->segments()) {
+    ASSERT_GE(seg->block_count(), 2u);
+    EXPECT_GT(PayloadFrames(*seg, column::kFrameLz4), 0u) << "a flush writes LZ4 payload frames";
+    EXPECT_EQ(PayloadFrames(*seg, column::kFrameZstd), 0u);
+  }
   const std::vector<CustomerId> drop = {3, 150, 151, 399};
   std::vector<Interaction> rows;
   size_t dropped = 0;
@@ -237,6 +253,8 @@ TEST(StoreTest, PagedCompactionWritesTheSegmentOfAllRowsSorted) {
   auto got = io::ReadFileToString(&env, after->segments()[0]->path());
   ASSERT_TRUE(want.ok() && got.ok());
   EXPECT_GE(after->segments()[0]->block_count(), 3u);
+  EXPECT_EQ(PayloadFrames(*after->segments()[0], column::kFrameLz4), 0u) << "compaction writes zstd";
+  EXPECT_GT(PayloadFrames(*after->segments()[0], column::kFrameZstd), 0u);
   EXPECT_EQ(got->size(), want->size());
   EXPECT_TRUE(*got == *want) << "the compacted segment differs from the sorted rows' segment";
 }

@@ -1,8 +1,9 @@
 // The erasure proof (issue 8, docs/erasure.md) against the real binary: a customer with a unique
 // marker string in their traits, event properties, a complaint (→ case) and a survey comment is
 // erased; afterwards, and after `cairn compact`, the marker is in NO byte of the data directory —
-// every file read recursively, SQLite -wal/-shm included, and inside every zstd frame (segment
-// columns are compressed, so a raw grep alone could not fail). Another customer's marker, checked
+// every file read recursively, SQLite -wal/-shm included, inside every zstd frame, and in every
+// decoded value of every segment (segment columns are compressed, so a raw grep alone could not
+// fail; a flush's LZ4 blocks have no magic number to find them by). Another customer's marker, checked
 // by the same scanner, is still there (the scanner can see inside segments), their data is intact
 // and countable, and a funnel counts one customer fewer. Also: suppression refuses the erased
 // ids at ingest, and an erasure acknowledged just before a kill -9 completes at the restart.
@@ -24,6 +25,8 @@
 #include <sqlite3.h>
 
 #include "api/cairn_server.h"
+#include "io/env.h"
+#include "store/segment_reader.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
@@ -80,11 +83,37 @@ bool Contains(const std::string& data, const std::string& needle) {
   return false;
 }
 
+// True if a value of a segment file's byte columns (message_id, payload) holds `needle`, decoded by
+// the store's reader whatever their frames' codec (zstd, LZ4, raw). A segment that does not read
+// is a test failure, and counts as holding it.
+bool SegmentValuesContain(const std::filesystem::path& path, const std::string& needle) {
+  auto r = store::SegmentReader::Open(io::Env::Posix(), path.string());
+  if (!r.ok()) {
+    ADD_FAILURE() << r.status().ToString();
+    return true;
+  }
+  store::FixedColumns cols;
+  for (size_t b = 0; b < (*r)->block_count(); ++b) {
+    if (Status s = (*r)->ReadBlock(b, store::segment::kByteColumns, &cols); !s.ok()) {
+      ADD_FAILURE() << s.ToString();
+      return true;
+    }
+    if (cols.payload.data.find(needle) != std::string::npos || cols.message_id.data.find(needle) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Every file under `dir` (recursively) holding `needle`.
 std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
   std::vector<std::string> hits;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
-    if (e.is_regular_file() && Contains(ReadAll(e.path()), needle)) hits.push_back(e.path().string());
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    if (Contains(ReadAll(e.path()), needle) || (e.path().extension() == ".seg" && SegmentValuesContain(e.path(), needle))) {
+      hits.push_back(e.path().string());
+    }
+  }
   return hits;
 }
 

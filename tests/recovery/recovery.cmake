@@ -17,7 +17,7 @@ set_tests_properties(cairn_crash_test_1000 PROPERTIES LABELS "recovery;slow" TIM
 # acknowledged erasure completes after kill -9; `cairn erase` offline.
 cairn_blackbox_test(cairn_erasure_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/erasure_test.cc
-  DEPS PkgConfig::ZSTD SQLite::SQLite3
+  DEPS PkgConfig::ZSTD SQLite::SQLite3 cairn_store_segment
   LABELS recovery
   TIMEOUT 600)
 target_compile_definitions(cairn_erasure_test PRIVATE
