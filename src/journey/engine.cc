@@ -74,6 +74,16 @@ store::CustomerId JourneyEngine::Canonical(store::CustomerId id) const {
   return identity_ ? identity_->FindOrSelf(id) : id;
 }
 
+void JourneyEngine::CanonicalMany(std::span<const store::CustomerId> ids, store::CustomerId* roots) const {
+  if (!identity_) {
+    std::copy(ids.begin(), ids.end(), roots);
+    return;
+  }
+  identity_->FindMany(ids, roots);
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (!roots[i]) roots[i] = ids[i];  // as Canonical(): an id the resolver does not know is its own
+}
+
 // ---------------------------------------------------------------------------------------------
 // Live path
 
@@ -99,7 +109,7 @@ void JourneyEngine::RebuildTimersLocked() {
 void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
   uint64_t end = batch.first_seq + batch.interactions.size();
   std::vector<Signal> signals;
-  std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches;
+  std::vector<Touch> touches;
   bool wake = false;
   {
     std::lock_guard lock(mu_);
@@ -123,23 +133,36 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       wake = true;
     }
     const bool merges = wake;
-    // The batch's states are scattered over the heap and each row's first touch of its 216-byte
-    // state is a cache miss: find them all first (independent lookups overlap in the CPU) and
-    // prefetch their lines, so the loop below, which depends on each state, finds them cached.
-    if (!merges && batch.interactions.size() > 1) {
-      for (const store::Interaction& r : batch.interactions)
-        if (auto it = states_.find(r.customer); it != states_.end()) {
-          const char* p = reinterpret_cast<const char*>(&it->second.s);
-          for (size_t off = 0; off < sizeof(CustomerState); off += 64) __builtin_prefetch(p + off);
-        }
+    // Each row's state, found once. Only survivors have states (a merge erases the merged-away
+    // one), so a state under r.customer means it is canonical — unless this batch itself merges;
+    // the other rows' canonical ids are asked of the resolver together, under one lock (asked one
+    // by one, its lock's cache line bounced with the ingest threads' on every new customer).
+    // The states are scattered over the heap and each row's first touch of its 216-byte state is
+    // a cache miss: the lookups are independent, so they overlap in the CPU, and the found states
+    // are prefetched for the loop below, which depends on each (the map's nodes never move).
+    const size_t n = batch.interactions.size();
+    std::vector<Entry*> found(n, nullptr);
+    std::vector<store::CustomerId> unknown, roots;
+    for (size_t i = 0; i < n; ++i) {
+      const store::Interaction& r = batch.interactions[i];
+      auto it = merges ? states_.end() : states_.find(r.customer);
+      if (it == states_.end()) {
+        unknown.push_back(r.customer);
+        continue;
+      }
+      found[i] = &it->second;
+      const char* p = reinterpret_cast<const char*>(&it->second.s);
+      for (size_t off = 0; off < sizeof(CustomerState); off += 64) __builtin_prefetch(p + off);
     }
+    roots.resize(unknown.size());
+    CanonicalMany(unknown, roots.data());
+    size_t next_root = 0;
     std::vector<Detection> det;
     const int64_t now = options_.clock->NowMillis();
-    for (const store::Interaction& r : batch.interactions) {
-      // Fast path: only survivors have states (a merge erases the merged-away one), so a state
-      // under r.customer means it is canonical — unless this batch itself merges.
-      auto it = merges ? states_.end() : states_.find(r.customer);
-      store::CustomerId root = it != states_.end() ? r.customer : Canonical(r.customer);
+    for (size_t i = 0; i < n; ++i) {
+      const store::Interaction& r = batch.interactions[i];
+      Entry* e = found[i];
+      const store::CustomerId root = e ? r.customer : roots[next_root++];
       if (rebuilding_) touched_while_rebuilding_.insert(root);
       if (!pending_.empty()) {
         if (auto pit = pending_.find(root); pit != pending_.end()) {
@@ -150,16 +173,15 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
           continue;
         }
       }
-      if (it == states_.end()) {
-        bool inserted;
-        std::tie(it, inserted) = states_.try_emplace(root);
+      if (!e) {
+        auto [it, inserted] = states_.try_emplace(root);
+        e = &it->second;
         if (inserted) {
-          it->second.s = d.Initial(root, r.timestamp_ms);
-          IndexLocked(root, it->second.s);
+          e->s = d.Initial(root, r.timestamp_ms);
+          IndexLocked(root, e->s);
         }
       }
-      Entry& e = it->second;
-      if (IsLate(e.s, r.timestamp_ms, r.seq)) {
+      if (IsLate(e->s, r.timestamp_ms, r.seq)) {
         late_->Inc();
         pending_[root] = {end, r.seq};
         pending_live_seq_[root] = r.seq;
@@ -167,25 +189,23 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
         continue;
       }
       uint8_t before[kViewCount];
-      std::copy(std::begin(e.s.stage), std::end(e.s.stage), before);
-      const uint8_t persona_before = e.s.persona;
+      std::copy(std::begin(e->s.stage), std::end(e->s.stage), before);
+      const uint8_t persona_before = e->s.persona;
       det.clear();
-      d.Apply(&e.s, &e.h, r, recovered ? nullptr : &det);
-      if (e.s.persona != persona_before || e.s.stage[kLifecycleView] != before[kLifecycleView]) IndexLocked(root, e.s);
-      if (!std::equal(std::begin(before), std::end(before), std::begin(e.s.stage)) || e.s.interactions == 1) ArmTimersLocked(e);
+      const JourneyMap::EventInfo* info = d.Apply(&e->s, &e->h, r, recovered ? nullptr : &det);
+      if (e->s.persona != persona_before || e->s.stage[kLifecycleView] != before[kLifecycleView]) IndexLocked(root, e->s);
+      if (!std::equal(std::begin(before), std::end(before), std::begin(e->s.stage)) || e->s.interactions == 1) ArmTimersLocked(*e);
       for (const Detection& x : det)
-        if (!StaleLocked(x, now)) signals.push_back(MakeSignalLocked(e, x));
-      if (!recovered && !listeners_.empty()) {
-        const auto* info = d.map().Lookup(r);
-        touches.emplace_back(root, r.event, r.timestamp_ms, r.revenue, info && info->order);
-      }
+        if (!StaleLocked(x, now)) signals.push_back(MakeSignalLocked(*e, x));
+      // The event name is the batch's (alive until Emit returns below): no copy per row.
+      if (!recovered && !listeners_.empty()) touches.push_back({root, &r.event, r.timestamp_ms, r.revenue, info && info->order});
     }
     applied_seq_ = std::max(applied_seq_, end);
     ++generation_;
     applied_->Inc(batch.interactions.size());
   }
   if (wake) cv_.notify_all();
-  if (!signals.empty() || !touches.empty()) Emit(std::move(signals), std::move(touches));
+  if (!signals.empty() || !touches.empty()) Emit(std::move(signals), touches);
 }
 
 Signal JourneyEngine::MakeSignalLocked(const Entry& e, const Detection& d) const {
@@ -228,12 +248,11 @@ std::optional<std::string> JourneyEngine::RulePersona(store::CustomerId canonica
   return deriver_->map().personas()[p - 1].name;
 }
 
-void JourneyEngine::Emit(std::vector<Signal> signals,
-                         std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches) {
+void JourneyEngine::Emit(std::vector<Signal> signals, const std::vector<Touch>& touches) {
   std::lock_guard lock(listener_mu_);
   signals_->Inc(signals.size());
   for (JourneyListener* l : listeners_) {
-    for (const auto& [c, ev, ts, rev, order] : touches) l->OnInteraction(c, ev, ts, rev, order);
+    for (const Touch& t : touches) l->OnInteraction(t.customer, *t.event, t.timestamp_ms, t.revenue, t.order);
     for (const Signal& s : signals) l->OnSignal(s);
   }
 }
@@ -413,11 +432,7 @@ Status JourneyEngine::Rebuild(const std::function<void(uint64_t, uint64_t)>& pro
   RebuildScanOptions scan;
   scan.threads = options_.rebuild_threads;
   if (identity_) {
-    scan.canonical = [this](std::span<const store::CustomerId> ids, store::CustomerId* roots) {
-      identity_->FindMany(ids, roots);
-      for (size_t i = 0; i < ids.size(); ++i)
-        if (!roots[i]) roots[i] = ids[i];  // as Canonical(): an id the resolver does not know is its own
-    };
+    scan.canonical = [this](std::span<const store::CustomerId> ids, store::CustomerId* roots) { CanonicalMany(ids, roots); };
   }
   scan.progress = progress;
   Result<RebuildScanResult> scanned = DeriveSnapshot(*snap, *d, scan);

@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <queue>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -198,13 +199,24 @@ class JourneyEngine final : public JourneyService {
 
   JourneyEngine(std::shared_ptr<const JourneyMap> map, EngineOptions options);
   store::CustomerId Canonical(store::CustomerId id) const;
+  // Canonical() of each of `ids` into roots[i], under one lock of the resolver.
+  void CanonicalMany(std::span<const store::CustomerId> ids, store::CustomerId* roots) const;
   void ArmTimersLocked(const Entry& e);
   void RebuildTimersLocked();
   Signal MakeSignalLocked(const Entry& e, const Detection& d) const;
   // Whether a detection of an interaction (timestamp d.at_ms) is older than the map's
   // timers.signal_horizon at now_ms: then it raises no signal (counted). mu_ held.
   bool StaleLocked(const Detection& d, int64_t now_ms) const;
-  void Emit(std::vector<Signal> signals, std::vector<std::tuple<store::CustomerId, std::string, int64_t, double, bool>> touches);
+  // One live interaction for the listeners (JourneyListener::OnInteraction); `event` points into
+  // the committed batch, which outlives the Emit call.
+  struct Touch {
+    store::CustomerId customer;
+    const std::string* event;
+    int64_t timestamp_ms;
+    double revenue;
+    bool order;
+  };
+  void Emit(std::vector<Signal> signals, const std::vector<Touch>& touches);
   void WorkerLoop();
   bool RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq);
   // Folds every interaction of `root` and the ids merged into it, streamed from `snap` in

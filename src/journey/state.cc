@@ -258,7 +258,8 @@ int Deriver::MatchPersona(const CustomerState& s, const ValueFacts* value) const
   return 0;
 }
 
-void Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r, std::vector<Detection>* out) const {
+const JourneyMap::EventInfo* Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r,
+                                            std::vector<Detection>* out) const {
   RowView row;
   row.timestamp_ms = r.timestamp_ms;
   row.seq = r.seq;
@@ -266,7 +267,9 @@ void Deriver::Apply(CustomerState* s, History* h, const store::Interaction& r, s
   row.type = r.type;
   row.payload = r.payload;
   row.payload_padded = r.payload.capacity() - r.payload.size() >= simdjson::SIMDJSON_PADDING;
-  Apply(s, h, row, map_->Lookup(r), out);
+  const JourneyMap::EventInfo* info = map_->Lookup(r);
+  Apply(s, h, row, info, out);
+  return info;
 }
 
 void Deriver::Apply(CustomerState* s, History* h, const RowView& r, const JourneyMap::EventInfo* info,

@@ -117,8 +117,11 @@ class Deriver {
   const std::shared_ptr<const JourneyMap>& map_ptr() const { return map_; }
 
   // Folds `r` (the next interaction in (timestamp, seq) order) into *s and *h (h may be null).
-  // Detections of rescue paths this interaction fires go to *out when it is non-null.
-  void Apply(CustomerState* s, History* h, const store::Interaction& r, std::vector<Detection>* out = nullptr) const;
+  // Detections of rescue paths this interaction fires go to *out when it is non-null. Returns the
+  // map's entry for the row (map().Lookup(r), null when nothing reacts to it), so that a caller
+  // needing it too does not look the event name up again.
+  const JourneyMap::EventInfo* Apply(CustomerState* s, History* h, const store::Interaction& r,
+                                     std::vector<Detection>* out = nullptr) const;
   // The same fold for a row whose map entry is known: `info` must be map().Lookup() of the row's
   // type and event (null: nothing in the map reacts to it), and the payload must be there when
   // info->needs_payload. Apply(Interaction) is exactly this, so both give the same bytes.
