@@ -181,8 +181,10 @@ class ProfileStore::Writer {
  public:
   explicit Writer(SqliteDb* db) : db_(db) {}
 
-  // Applies `todo` inside the caller's transaction. Adds to *interactions and *unparsed.
-  Status Apply(const std::vector<const ProfileUpdate*>& todo, uint64_t* interactions, uint64_t* unparsed);
+  // Applies `todo` inside the caller's transaction. Adds to *interactions, *unparsed and
+  // *trait_rows (identify traits upserted, ProfileStoreStats::trait_rows_written).
+  Status Apply(const std::vector<const ProfileUpdate*>& todo, uint64_t* interactions, uint64_t* unparsed,
+               uint64_t* trait_rows);
 
  private:
   struct Counters {
@@ -204,6 +206,24 @@ class ProfileStore::Writer {
   // False if the payload is not a JSON object (nothing extracted).
   bool Extract(std::string_view payload, bool group, Extracted* out);
   Status FlushCounters();
+  // Identify traits are gathered over the call (Gather) and written once per customer at its end
+  // (FlushTraits): of several identifies of one customer only each key's newest value (by
+  // (set_at_ms, set_seq), the order the upsert keeps) is written. What the table ends with is the
+  // same — an ordinary upsert never changes a row holding a newer ordinary value, and set-once
+  // values are written as before — with fewer statements (a customer who identifies twice in the
+  // writer's one-second window is one statement, not two).
+  void Gather(CustomerId customer, std::vector<TraitKV>&& traits, int64_t at_ms, uint64_t seq);
+  Status FlushTraits(uint64_t* rows);
+
+  struct GatheredTrait {
+    TraitKV kv;
+    int64_t at_ms;
+    uint64_t seq;
+  };
+  struct GatheredCustomer {
+    CustomerId customer;
+    std::vector<GatheredTrait> traits;  // unique keys, ascending
+  };
 
   SqliteDb* db_;
   simdjson::dom::parser dom_;
@@ -211,12 +231,16 @@ class ProfileStore::Writer {
   std::unordered_map<CustomerId, Counters> counters_;
   std::unordered_set<CustomerId> ensured_;  // customers rows known to exist in this call
   std::string sql_;                         // scratch for multi-row statements
+  std::vector<GatheredCustomer> gathered_;                  // in order of first identify
+  std::unordered_map<CustomerId, size_t> gathered_index_;  // customer → index in gathered_
 };
 
 Status ProfileStore::Writer::Apply(const std::vector<const ProfileUpdate*>& todo, uint64_t* interactions,
-                                   uint64_t* unparsed) {
+                                   uint64_t* unparsed, uint64_t* trait_rows) {
   counters_.clear();
   ensured_.clear();
+  gathered_.clear();
+  gathered_index_.clear();
   for (const ProfileUpdate* u : todo) {
     for (const IdentityOp& op : u->identity_ops) {
       // linked_at/merged_at come from the batch (at_ms), never the wall clock, so a replay writes
@@ -237,7 +261,56 @@ Status ProfileStore::Writer::Apply(const std::vector<const ProfileUpdate*>& todo
     for (const ProfileRow& row : u->rows) RETURN_IF_ERROR(ApplyPayload(row, unparsed));
     *interactions += u->end_seq - u->first_seq;
   }
+  RETURN_IF_ERROR(FlushTraits(trait_rows));
   return FlushCounters();
+}
+
+void ProfileStore::Writer::Gather(CustomerId customer, std::vector<TraitKV>&& traits, int64_t at_ms, uint64_t seq) {
+  if (traits.empty()) return;
+  auto [it, fresh] = gathered_index_.try_emplace(customer, gathered_.size());
+  if (fresh) {
+    GatheredCustomer& g = gathered_.emplace_back();
+    g.customer = customer;
+    g.traits.reserve(traits.size());
+    for (TraitKV& t : traits) g.traits.push_back({std::move(t), at_ms, seq});
+    return;
+  }
+  // Merge two key-sorted lists, keeping each key's newest value.
+  std::vector<GatheredTrait>& have = gathered_[it->second].traits;
+  std::vector<GatheredTrait> merged;
+  merged.reserve(have.size() + traits.size());
+  size_t i = 0, j = 0;
+  while (i < have.size() || j < traits.size()) {
+    if (j == traits.size() || (i < have.size() && have[i].kv.key < traits[j].key)) {
+      merged.push_back(std::move(have[i++]));
+    } else if (i == have.size() || traits[j].key < have[i].kv.key) {
+      merged.push_back({std::move(traits[j++]), at_ms, seq});
+    } else {
+      if (std::tie(at_ms, seq) > std::tie(have[i].at_ms, have[i].seq)) merged.push_back({std::move(traits[j]), at_ms, seq});
+      else merged.push_back(std::move(have[i]));
+      ++i, ++j;
+    }
+  }
+  have = std::move(merged);
+}
+
+Status ProfileStore::Writer::FlushTraits(uint64_t* rows) {
+  std::vector<TraitKV> list;
+  for (GatheredCustomer& g : gathered_) {
+    // One statement per (set_at_ms, set_seq) of the customer's keys: one in the usual case.
+    std::stable_sort(g.traits.begin(), g.traits.end(),
+                     [](const GatheredTrait& a, const GatheredTrait& b) { return std::tie(a.at_ms, a.seq) < std::tie(b.at_ms, b.seq); });
+    for (size_t first = 0; first < g.traits.size();) {
+      size_t end = first;
+      list.clear();
+      while (end < g.traits.size() && g.traits[end].at_ms == g.traits[first].at_ms && g.traits[end].seq == g.traits[first].seq)
+        list.push_back(std::move(g.traits[end++].kv));
+      RETURN_IF_ERROR(UpsertTraits(kTraitSql, {}, g.customer, list, g.traits[first].at_ms, g.traits[first].seq));
+      *rows += list.size();
+      first = end;
+    }
+  }
+  return Status::Ok();
 }
 
 Status ProfileStore::Writer::EnsureCustomer(CustomerId id) {
@@ -416,7 +489,7 @@ Status ProfileStore::Writer::ApplyPayload(const ProfileRow& in, uint64_t* unpars
     }
     return UpsertTraits(kGroupTraitSql, ex.group_id, 0, ex.traits, in.timestamp_ms, in.seq);
   }
-  RETURN_IF_ERROR(UpsertTraits(kTraitSql, {}, in.customer, ex.traits, in.timestamp_ms, in.seq));
+  Gather(in.customer, std::move(ex.traits), in.timestamp_ms, in.seq);
   return UpsertTraits(kTraitOnceSql, {}, in.customer, ex.traits_once, in.timestamp_ms, in.seq);
 }
 
@@ -552,9 +625,9 @@ Status ProfileStore::Apply(const std::vector<const ProfileUpdate*>& updates) {
   batches_skipped_.fetch_add(skipped, std::memory_order_relaxed);
   if (todo.empty()) return Status::Ok();
 
-  uint64_t interactions = 0, unparsed = 0;
+  uint64_t interactions = 0, unparsed = 0, trait_rows = 0;
   ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(write_db_.get(), Transaction::Mode::kImmediate));
-  RETURN_IF_ERROR(writer_->Apply(todo, &interactions, &unparsed));
+  RETURN_IF_ERROR(writer_->Apply(todo, &interactions, &unparsed, &trait_rows));
   {
     ASSIGN_OR_RETURN(Stmt s, write_db_->Prepare("UPDATE meta SET value = ?1 WHERE key = 'applied_seq'"));
     RETURN_IF_ERROR(s.BindU64(1, watermark).Run());
@@ -564,6 +637,7 @@ Status ProfileStore::Apply(const std::vector<const ProfileUpdate*>& updates) {
   batches_applied_.fetch_add(todo.size(), std::memory_order_relaxed);
   interactions_applied_.fetch_add(interactions, std::memory_order_relaxed);
   payloads_unparsed_.fetch_add(unparsed, std::memory_order_relaxed);
+  trait_rows_written_.fetch_add(trait_rows, std::memory_order_relaxed);
   return Status::Ok();
 }
 
@@ -740,6 +814,7 @@ ProfileStoreStats ProfileStore::stats() const {
   st.batches_skipped = batches_skipped_.load(std::memory_order_relaxed);
   st.interactions_applied = interactions_applied_.load(std::memory_order_relaxed);
   st.payloads_unparsed = payloads_unparsed_.load(std::memory_order_relaxed);
+  st.trait_rows_written = trait_rows_written_.load(std::memory_order_relaxed);
   return st;
 }
 

@@ -35,6 +35,9 @@ struct ProfileStoreStats {
   uint64_t batches_skipped = 0;       // batches already covered by applied_seq (replays)
   uint64_t interactions_applied = 0;  // interactions (seqs) the applied batches covered
   uint64_t payloads_unparsed = 0;     // identify/group payloads that were not a JSON object: no traits taken
+  // Identify traits (not set-once) upserted: per Apply call, each customer's keys once, with the
+  // newest value of that call's identifies (an older one could not change the row).
+  uint64_t trait_rows_written = 0;
 };
 
 class ProfileStore {
@@ -109,6 +112,7 @@ class ProfileStore {
   std::atomic<uint64_t> batches_skipped_{0};
   std::atomic<uint64_t> interactions_applied_{0};
   std::atomic<uint64_t> payloads_unparsed_{0};
+  std::atomic<uint64_t> trait_rows_written_{0};
 };
 
 }  // namespace cairn::entity

@@ -307,6 +307,47 @@ TEST_F(ProfileStoreTest, LateOlderIdentifyLosesEvenInTheSameCall) {
   EXPECT_EQ(TraitValue(Get(1), "plan"), R"("pro")");
 }
 
+TEST_F(ProfileStoreTest, IdentifiesOfOneCustomerInOneCallWriteEachKeyOnce) {
+  // Four identifies of customer 1 in one call (one late, one with a set-once value) and one of
+  // customer 2: each customer's keys are upserted once, with the newest value of the call, and
+  // the profile is what applying the batches one call at a time gives.
+  const std::vector<Batch> batches = {
+      MakeBatch(0, {Identify(1, kT0 + 200, R"({"plan":"pro","a":1})")}),
+      MakeBatch(1, {Identify(1, kT0 + 100, R"({"plan":"free","b":2})"), Identify(2, kT0 + 100, R"({"plan":"x"})")}),
+      MakeBatch(3, {Identify(1, kT0 + 300, R"({"a":3})")}),
+      MakeBatch(4, {IdentifyOnce(1, kT0 + 50, R"({"b":4})", R"({"src":"ads","plan":"first"})")}),
+  };
+  std::vector<const Batch*> all;
+  for (const Batch& b : batches) all.push_back(&b);
+  ASSERT_TRUE(Apply(all).ok());
+  // plan, a, b of customer 1 and plan of customer 2 (the call's identifies carry 7 such rows).
+  EXPECT_EQ(store_->stats().trait_rows_written, 4u);
+
+  ProfileStore* together = store_.get();
+  testutil::TempDir dir2;
+  auto one_by_one = ProfileStore::Open(dir2.path() + "/p.db");
+  ASSERT_TRUE(one_by_one.ok());
+  for (const Batch* b : all) ASSERT_TRUE((*one_by_one)->ApplyBatches({b}).ok());
+  EXPECT_EQ((*one_by_one)->stats().trait_rows_written, 7u);
+  for (CustomerId c : {1, 2}) {
+    auto p = together->GetProfile(c, {});
+    auto q = (*one_by_one)->GetProfile(c, {});
+    ASSERT_TRUE(p.ok() && q.ok());
+    ASSERT_EQ(p->traits.size(), q->traits.size()) << c;
+    for (size_t i = 0; i < p->traits.size(); ++i) {
+      EXPECT_EQ(p->traits[i].key, q->traits[i].key);
+      EXPECT_EQ(p->traits[i].value_json, q->traits[i].value_json) << p->traits[i].key;
+      EXPECT_EQ(p->traits[i].set_at_ms, q->traits[i].set_at_ms) << p->traits[i].key;
+    }
+  }
+  Profile p = Get(1);
+  EXPECT_EQ(TraitValue(p, "plan"), R"("pro")");
+  EXPECT_EQ(TraitValue(p, "a"), "3");
+  EXPECT_EQ(TraitValue(p, "b"), "2");
+  EXPECT_EQ(TraitValue(p, "src"), R"("ads")");
+  EXPECT_EQ(TraitValue(Get(2), "plan"), R"("x")");
+}
+
 TEST_F(ProfileStoreTest, ContextTraitsEscapedKeysAndRepeatedKeys) {
   Interaction ctx = Make(MessageType::kIdentify, 1, kT0,
                          R"({"type":"identify","context":{"traits":{"email":"a@b.c"}},"userId":"u"})");
