@@ -45,16 +45,34 @@ async function startStaticServer(t) {
   return `http://127.0.0.1:${server.address().port}`;
 }
 
+// Progress on stderr with the seconds since the start, so that a run ctest stops on its timeout
+// says how far it got (node:test prints a test's result only when the test ends).
+const T0 = Date.now();
+function progress(msg) {
+  console.error(`# ${((Date.now() - T0) / 1000).toFixed(1)} s: ${msg}`);
+}
+
+// Chromium is infrastructure here, not what is tested: on a loaded CI machine its start once
+// produced nothing for ctest's whole 180 s (2026-11-24 06:19, rerun alone: 10 s). Its start gets
+// 45 s, and one more try when that runs out, said on stderr.
 async function launchBrowser(t) {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
+  const options = {
+    executablePath: CHROMIUM, headless: true, timeout: 45000,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--no-first-run',
       // No name resolves but 127.0.0.1: nothing the page tries can leave the machine. (Not
       // Playwright's request routing: with a route installed, Playwright answers CORS preflights
       // itself, and the preflight check below would test Playwright instead of Cairn.)
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-  });
+  };
+  let browser;
+  try {
+    browser = await chromium.launch(options);
+  } catch (e) {
+    progress(`chromium did not start (${String(e.message).split('\n')[0]}); one more try`);
+    browser = await chromium.launch(options);
+  }
+  progress('chromium started');
   t.after(() => browser.close());
   return browser;
 }
@@ -173,8 +191,12 @@ function assertCors(device, origin, cairn, { paths }) {
   assert.deepEqual(device.blocked, [], 'nothing tried to leave 127.0.0.1');
 }
 
-test('analytics-next standard mode: per-event requests, CORS, exactly once, identities merged', async (t) => {
+// Each test normally takes ~5 s; the timeout names a test that hangs (and lets the other run).
+const TEST_TIMEOUT = { timeout: 80000 };
+
+test('analytics-next standard mode: per-event requests, CORS, exactly once, identities merged', TEST_TIMEOUT, async (t) => {
   const cairn = await startCairn(t);
+  progress(`standard mode: cairn serving on ${cairn.port}`);
   const origin = await startStaticServer(t);
   assert.notEqual(new URL(origin).port, String(cairn.port), 'page and Cairn on different origins');
   const browser = await launchBrowser(t);
@@ -245,8 +267,9 @@ test('analytics-next standard mode: per-event requests, CORS, exactly once, iden
   assert.equal(stored.find((i) => i.event === 'Created Project').revenue, 9.99);
 });
 
-test('analytics-next batching mode: /v1/b, a 503 retried, exactly once', async (t) => {
+test('analytics-next batching mode: /v1/b, a 503 retried, exactly once', TEST_TIMEOUT, async (t) => {
   const cairn = await startCairn(t);
+  progress(`batching mode: cairn serving on ${cairn.port}`);
   const origin = await startStaticServer(t);
   const browser = await launchBrowser(t);
   const seg = { apiKey: cairn.writeKey, apiHost: `127.0.0.1:${cairn.port}/v1`, protocol: 'http',
