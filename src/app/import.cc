@@ -1,7 +1,6 @@
 #include "app/import.h"
 
 #include <unistd.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "app/file_lines.h"
 #include "app/hub.h"
 #include "app/remote_ingestor.h"
 
@@ -55,44 +55,11 @@ std::string Human(double v) {
   return buf;
 }
 
-// The lines of a plain or gzip file.
-class FileLines final : public LineSource {
- public:
-  FileLines(gzFile in, uint64_t file_size) : in_(in), file_size_(file_size) {}
-  bool Next(std::string* line) override {
-    line->clear();
-    while (true) {  // one whole line, however long
-      if (!gzgets(in_, buf_, sizeof buf_)) return !line->empty();
-      *line += buf_;
-      if (!line->empty() && line->back() == '\n') return true;
-    }
-  }
-  double Fraction() const override {
-    return file_size_ ? std::min(1.0, static_cast<double>(gzoffset(in_)) / file_size_) : 0;
-  }
-
- private:
-  gzFile in_;
-  uint64_t file_size_;
-  char buf_[1 << 16];
-};
-
 }  // namespace
 
 Result<ImportReport> RunImport(const Config& cfg, const ImportOptions& opt) {
-  gzFile in = gzopen(opt.file.c_str(), "rb");  // reads plain files too
-  if (!in) return InvalidArgument("cannot open " + opt.file);
-  gzbuffer(in, 1 << 20);
-  uint64_t file_size = 0;
-  if (FILE* f = std::fopen(opt.file.c_str(), "rb")) {
-    std::fseek(f, 0, SEEK_END);
-    file_size = static_cast<uint64_t>(std::ftell(f));
-    std::fclose(f);
-  }
-  auto lines = std::make_unique<FileLines>(in, file_size);
-  auto report = RunImportFrom(cfg, opt, lines.get());
-  gzclose(in);
-  return report;
+  ASSIGN_OR_RETURN(auto lines, FileLines::Open(opt.file));
+  return RunImportFrom(cfg, opt, lines.get());
 }
 
 namespace {
@@ -383,6 +350,12 @@ Result<ImportReport> RunImportFrom(const Config& cfg, const ImportOptions& opt, 
   if (hub) {
     RETURN_IF_ERROR(hub->store()->Flush());
     RETURN_IF_ERROR(hub->Close());
+  }
+  // A damaged or unreadable file stops the import where the damage starts; what came before it
+  // is stored (and a re-import of a repaired file skips it as duplicates).
+  if (Status read = lines->status(); !read.ok()) {
+    return read.WithContext("import stopped after line " + std::to_string(report.lines) + " (" +
+                            std::to_string(report.accepted) + " accepted)");
   }
   return report;
 }

@@ -45,6 +45,8 @@ class LineSource {
   virtual bool Next(std::string* line) = 0;
   // How far through the source, 0..1, for the progress bar and its ETA.
   virtual double Fraction() const = 0;
+  // Why Next() returned false early (a damaged or unreadable file); OK at a clean end.
+  virtual Status status() const { return Status::Ok(); }
 };
 
 // RunImport over `lines` instead of options.file (which is ignored).

@@ -36,19 +36,6 @@ Status TooLarge(size_t max) {
   return ResourceExhausted(fmt::format("decoded request body exceeds the {}-byte limit", max));
 }
 
-const char* InflateError(int rc) {
-  switch (rc) {
-    case ISAL_INVALID_BLOCK: return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK: return "invalid back-reference distance";
-    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
-    case ISAL_INCORRECT_CHECKSUM: return "CRC32 or length in the trailer does not match the data";
-    case ISAL_NEED_DICT: return "needs a preset dictionary";
-    default: return "corrupt data";
-  }
-}
-
 // gunzip by ISA-L's igzip: 0.45-0.5 us per gen_events message against zlib's 1.1-1.5 (a 1,000-message
 // batch, 497 KB, gzip -6; the RudderStack and PostHog SDKs gzip every batch). One decoder state per
 // thread (87 KB, reset per body) so a request does not allocate and fault in a fresh one.
@@ -85,7 +72,7 @@ Result<std::string> Gunzip(std::string_view in, size_t max) {
     if (produced > max) return TooLarge(max);
     if (rc < 0 || rc == ISAL_NEED_DICT) {
       return InvalidArgument(fmt::format("gzip body is corrupt at compressed byte {}: {}", in.size() - st->avail_in,
-                                         InflateError(rc)));
+                                         InflateErrorText(rc)));
     }
     if (st->block_state == ISAL_BLOCK_FINISH) {
       if (st->avail_in == 0) break;
@@ -124,6 +111,19 @@ Result<std::string> DecodeBody(std::string body, std::string_view content_encodi
   }
   if (body.size() > max_decoded_bytes) return TooLarge(max_decoded_bytes);
   return body;
+}
+
+const char* InflateErrorText(int rc) {
+  switch (rc) {
+    case ISAL_INVALID_BLOCK: return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK: return "invalid back-reference distance";
+    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM: return "CRC32 or length in the trailer does not match the data";
+    case ISAL_NEED_DICT: return "needs a preset dictionary";
+    default: return "corrupt data";
+  }
 }
 
 }  // namespace cairn::ingest

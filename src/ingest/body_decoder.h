@@ -23,4 +23,8 @@ namespace cairn::ingest {
 // Thread-safe (no shared state).
 Result<std::string> DecodeBody(std::string body, std::string_view content_encoding, size_t max_decoded_bytes);
 
+// What an error code of ISA-L's isal_inflate means, in words for a message (also for `cairn
+// import`'s reader of .gz files).
+const char* InflateErrorText(int isal_rc);
+
 }  // namespace cairn::ingest

@@ -2,54 +2,15 @@
 // wrong), and afterwards the server still serving and everything accepted earlier intact.
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include "api/server_suite.h"
+#include "testutil/gzip.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-std::string Gzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-// `n` zero bytes, gzipped, without materialising them all at once.
-std::string GzipZeros(size_t n) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string zeros(1 << 20, '\0');
-  std::string out;
-  char buf[1 << 16];
-  size_t left = n;
-  do {
-    size_t chunk = std::min(left, zeros.size());
-    left -= chunk;
-    zs.next_in = reinterpret_cast<Bytef*>(zeros.data());
-    zs.avail_in = static_cast<uInt>(chunk);
-    int flush = left == 0 ? Z_FINISH : Z_NO_FLUSH;
-    do {
-      zs.next_out = reinterpret_cast<Bytef*>(buf);
-      zs.avail_out = sizeof buf;
-      deflate(&zs, flush);
-      out.append(buf, sizeof buf - zs.avail_out);
-    } while (zs.avail_out == 0);
-  } while (left > 0);
-  deflateEnd(&zs);
-  return out;
-}
 
 class BadInputTest : public ServerSuite {
  protected:

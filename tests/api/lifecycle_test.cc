@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/cairn_server.h"
+#include "testutil/gzip.h"
 #include "testutil/temp_dir.h"
 
 namespace cairn::testutil {
@@ -167,6 +168,47 @@ TEST(Lifecycle, ImportReportsBadLinesByNumberAndIsIdempotent) {
   EXPECT_NE(missing.err.find("nope.jsonl"), std::string::npos) << missing.err;
 }
 
+// `cairn import` of gzip files (told by their magic bytes): several members are one file, and a
+// file cut short is refused (exit 1, naming the damage) after storing the lines before the cut,
+// which a re-import of the whole file then skips as already present.
+TEST(Lifecycle, ImportReadsGzipAndStopsAtATruncatedOne) {
+  TempDir tmp;
+  const std::string data = tmp.Sub("data");
+  std::string first, second;
+  for (int i = 1; i <= 3000; ++i) {
+    (i <= 1000 ? first : second) += TrackJson("u-gz", "E", "gz-" + std::to_string(i),
+                                              R"("properties":{"n":)" + std::to_string(i) + "}") + "\n";
+  }
+  const std::string whole = Gzip(first) + Gzip(second, 1);
+  const std::string cut_file = tmp.Sub("cut.jsonl.gz");
+  std::ofstream(cut_file, std::ios::binary) << whole.substr(0, whole.size() - 1000);
+  const std::string whole_file = tmp.Sub("whole.jsonl.gz");
+  std::ofstream(whole_file, std::ios::binary) << whole;
+
+  RunResult cut = RunCairn({CAIRN_BINARY, "import", "--data", data, cut_file, "--write-key", kWriteKey, "--no-progress"},
+                           tmp.Sub("import-cut"));
+  EXPECT_TRUE(cut.status.ExitedWith(1)) << cut.status.ToString() << "\n" << cut.err;
+  EXPECT_NE(cut.err.find("truncated"), std::string::npos) << cut.err;
+  EXPECT_NE(cut.err.find("import stopped after line"), std::string::npos) << cut.err;
+  EXPECT_NE(cut.err.find(", 0 bad,"), std::string::npos) << "no partial line was parsed:\n" << cut.err;
+
+  RunResult ok = RunCairn({CAIRN_BINARY, "import", "--data", data, whole_file, "--write-key", kWriteKey, "--no-progress"},
+                          tmp.Sub("import-whole"));
+  ASSERT_TRUE(ok.status.ExitedWith(0)) << ok.status.ToString() << "\n" << ok.err;
+  EXPECT_NE(ok.err.find("3000 lines, 3000 accepted ("), std::string::npos) << ok.err;
+  EXPECT_EQ(ok.err.find("3000 lines, 3000 accepted (0 already present)"), std::string::npos)
+      << "the cut file's lines were kept:\n" << ok.err;
+
+  CairnServer server(data, tmp.Sub("serve"));
+  ASSERT_TRUE(server.Start());
+  {
+    auto client = server.Client();
+    auto counts = MessageIdCounts(*client, "u-gz");
+    EXPECT_EQ(counts.size(), 3000u);
+    for (const auto& [id, n] : counts) EXPECT_EQ(n, 1) << id;
+  }
+  ASSERT_TRUE(server.Stop());
+}
 
 // `cairn import` parses on several threads and commits in the file's order: the first of two
 // lines with the same messageId is the one kept (the second is a duplicate), an anonymous
