@@ -7,25 +7,14 @@
 #include <algorithm>
 #include <chrono>
 
+#include "testutil/gzip.h"
+
 namespace cairn::ingest {
 namespace {
 
 using ::testing::HasSubstr;
-
-// Real gzip (RFC 1952) made with zlib.
-std::string Gzip(std::string_view in, int level = Z_DEFAULT_COMPRESSION) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, in.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using testutil::Gzip;
+using testutil::GzipZeros;
 
 std::string Json(size_t n) {
   std::string s = "{\"batch\":[";
@@ -158,30 +147,6 @@ TEST(BodyDecoderTest, LimitAppliesToDecodedSize) {
   r = DecodeBody(json, "", json.size() - 1);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().Is(Code::kResourceExhausted));
-}
-
-// gzip of `n` zero bytes, built in 1 MiB steps with run-length matching (fast even under ASan).
-std::string GzipZeros(size_t n) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_RLE), Z_OK);
-  const std::string chunk(1 << 20, '\0');
-  std::string out;
-  char buf[1 << 16];
-  for (size_t done = 0; done < n;) {
-    size_t len = std::min(chunk.size(), n - done);
-    done += len;
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(chunk.data()));
-    zs.avail_in = static_cast<uInt>(len);
-    int flush = done == n ? Z_FINISH : Z_NO_FLUSH;
-    do {
-      zs.next_out = reinterpret_cast<Bytef*>(buf);
-      zs.avail_out = sizeof buf;
-      deflate(&zs, flush);
-      out.append(buf, sizeof buf - zs.avail_out);
-    } while (zs.avail_out == 0);
-  }
-  deflateEnd(&zs);
-  return out;
 }
 
 TEST(BodyDecoderTest, GzipBombFailsFastUnderTheCap) {
