@@ -11,6 +11,7 @@
 #include "actions/webhook.h"
 #include "base/json_string.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 
 namespace cairn::actions {
 
@@ -158,7 +159,10 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Open(DispatcherOptions options) 
   RETURN_IF_ERROR(db->Migrate(kApplicationId, {kSchemaV1, kSchemaV2}));
   std::unique_ptr<Dispatcher> d(new Dispatcher(std::move(options), std::move(db)));
   d->tls_ = std::move(tls);
-  if (d->options_.start_thread) d->thread_ = std::thread([p = d.get()] { p->Loop(); });
+  if (d->options_.start_thread) d->thread_ = std::thread([p = d.get()] {
+      NameThisThread("action-send");
+      p->Loop();
+    });
   return d;
 }
 

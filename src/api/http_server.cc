@@ -35,6 +35,7 @@
 #include "api/responses.h"
 #include "base/logging.h"
 #include "base/metrics.h"
+#include "base/thread_name.h"
 
 namespace cairn::api {
 
@@ -828,6 +829,7 @@ Status HttpServer::Start() {
                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) {
     s.threads.emplace_back([&s] {
+      NameThisThread("http-io");
       // A throwing handler is a bug (the router already catches handler exceptions); keep the
       // thread serving rather than terminating the process.
       while (true) {

@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/thread_name.h"
+
 namespace cairn::api {
 
 QueryPool::QueryPool(QueryPoolOptions options) : queue_limit_(options.queue) {
   const unsigned n = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads_.reserve(n);
-  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { Work(); });
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] {
+      NameThisThread("query");
+      Work();
+    });
 }
 
 QueryPool::~QueryPool() { Stop(); }

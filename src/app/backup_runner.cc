@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "app/backup.h"
+#include "base/thread_name.h"
 #include "io/env.h"
 
 namespace cairn::app {
@@ -62,6 +63,7 @@ Status BackupRunner::Start(std::string name, std::function<void(Result<api::Back
   if (worker_.joinable()) worker_.join();
   running_ = true;
   worker_ = std::thread([this, name, dest, done = std::move(done)] {
+    NameThisThread("backup");
     auto outcome = [&]() -> Result<api::BackupOutcome> {
       ASSIGN_OR_RETURN(BackupReport report, BackupDataDir(data_dir_, dest));
       api::BackupOutcome o;

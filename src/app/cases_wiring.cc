@@ -13,6 +13,7 @@
 #include "app/yaml_fields.h"
 #include "base/json_string.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "journey/engine.h"
 #include "value/value_service.h"
 
@@ -170,7 +171,10 @@ Result<std::unique_ptr<CasesWiring>> CasesWiring::Start(Hub* hub, CasesWiringOpt
     }
     self->cv_.notify_all();
   });
-  w->thread_ = std::thread([self] { self->Loop(); });
+  w->thread_ = std::thread([self] {
+    NameThisThread("cases-outbox");
+    self->Loop();
+  });
   return w;
 }
 

@@ -13,6 +13,7 @@
 #include "app/hub.h"
 #include "app/rescue_files.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "store/segment_iterator.h"
 #include "store/segment_reader.h"
 
@@ -140,7 +141,10 @@ Status Eraser::Init() {
     LOG_INFO("erasure {}: resuming ({} customer ids)", id, customers.size());
     RETURN_IF_ERROR(Run(id, customers).WithContext(fmt::format("resuming erasure {}", id)));
   }
-  worker_ = std::thread([this] { WorkerLoop(); });
+  worker_ = std::thread([this] {
+    NameThisThread("erasure");
+    WorkerLoop();
+  });
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "ingest/timestamp.h"
 
 namespace cairn::app {
@@ -34,7 +35,10 @@ Status Hub::Init() {
   for (const auto& op : ops) RETURN_IF_ERROR(identity_->Apply(op).WithContext("profiles.db identity"));
   profiles_applied_at_open_ = profiles_->applied_seq();
   pw_applied_seq_ = pw_enqueued_seq_ = pw_synced_seq_ = profiles_applied_at_open_;
-  pw_thread_ = std::thread([this] { ProfileWriterLoop(); });
+  pw_thread_ = std::thread([this] {
+    NameThisThread("profile-writer");
+    ProfileWriterLoop();
+  });
 
   // 1b. Cases and surveys: before the store, so WAL replay reaches the intake (idempotent by seq).
   {

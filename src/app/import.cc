@@ -12,6 +12,7 @@
 #include "app/file_lines.h"
 #include "app/hub.h"
 #include "app/remote_ingestor.h"
+#include "base/thread_name.h"
 
 namespace cairn::app {
 namespace {
@@ -268,6 +269,7 @@ Result<ImportReport> RunImportFrom(const Config& cfg, const ImportOptions& opt, 
   std::vector<std::thread> threads;
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&] {
+      NameThisThread("import-parse");
       Chunk c;
       while (queue.Pop(&c)) send(std::move(c), /*ordered=*/true);
     });

@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 
 namespace cairn::app {
 
 IndexWarmUp::IndexWarmUp(analytics::Engine* engine) {
   thread_ = std::thread([this, engine] {
+    NameThisThread("index-warm-up");
     // Linux: the nice value belongs to the thread, and threads it creates inherit it.
     if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10) != 0)
       LOG_DEBUG("analytics: could not lower the index warm-up's priority");

@@ -15,6 +15,7 @@
 #include "base/civil_time.h"
 #include "base/clock.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 
 namespace cairn::app {
 namespace {
@@ -404,7 +405,10 @@ Status DemoBusiness::StartLive(const std::string& url, const std::string& write_
   ASSIGN_OR_RETURN(auto probe, RemoteIngestor::Create(url, write_key));  // validates the URL
   probe.reset();
   stop_ = false;
-  live_ = std::thread([this, url, write_key] { LiveLoop(url, write_key); });
+  live_ = std::thread([this, url, write_key] {
+    NameThisThread("sim-live");
+    LiveLoop(url, write_key);
+  });
   return Status::Ok();
 }
 

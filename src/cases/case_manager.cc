@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "cases/case_outbox.h"
 
 namespace cairn::cases {
@@ -273,7 +274,10 @@ Status CaseManager::Init() {
     RETURN_IF_ERROR(LoadConfig());
     RETURN_IF_ERROR(LoadTimers());
   }
-  if (options_.timer_thread) timer_thread_ = std::thread([this] { TimerLoop(); });
+  if (options_.timer_thread) timer_thread_ = std::thread([this] {
+    NameThisThread("case-timers");
+    TimerLoop();
+  });
   return Status::Ok();
 }
 

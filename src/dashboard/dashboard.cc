@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 
 namespace cairn::dashboard {
 namespace {
@@ -31,6 +32,7 @@ Result<std::unique_ptr<Dashboard>> Dashboard::Open(DashboardOptions options, Das
   std::unique_ptr<Dashboard> d(new Dashboard(std::move(options), std::move(sources), std::move(db)));
   if (d->sources_.totals && d->options_.build_totals_at_open) {
     d->totals_build_ = std::thread([totals = d->sources_.totals, snapshot = d->sources_.snapshot, stop = &d->stopping_] {
+      NameThisThread("totals-build");
       Status s = totals->Build(snapshot, stop);  // an overview retries a failed build itself
       if (!s.ok() && !stop->load()) LOG_WARN("dashboard: building the daily totals: {}", s.ToString());
     });

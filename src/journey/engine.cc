@@ -6,6 +6,7 @@
 #include <map>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "ingest/identity_resolver.h"
 #include "store/segment_format.h"
 #include "store/store.h"
@@ -513,7 +514,10 @@ Status JourneyEngine::FinishRecovery() {
   RecomputeRates();
   if (options_.background && !started_) {
     started_ = true;
-    worker_ = std::thread([this] { WorkerLoop(); });
+    worker_ = std::thread([this] {
+      NameThisThread("journey");
+      WorkerLoop();
+    });
   }
   return Status::Ok();
 }

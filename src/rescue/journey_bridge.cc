@@ -9,6 +9,7 @@
 
 #include "base/json_string.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "rescue/segment_text.h"
 
 namespace cairn::rescue {
@@ -45,7 +46,10 @@ std::vector<actions::ChannelConstraint> ConstraintsFromMap(const journey::Journe
 
 JourneyBridge::JourneyBridge(RescueEngine* engine, actions::Dispatcher* dispatcher, BridgeOptions options)
     : engine_(engine), dispatcher_(dispatcher), options_(std::move(options)) {
-  worker_ = std::thread([this] { WorkLoop(); });
+  worker_ = std::thread([this] {
+    NameThisThread("rescue-bridge");
+    WorkLoop();
+  });
 }
 
 JourneyBridge::~JourneyBridge() {

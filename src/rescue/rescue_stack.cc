@@ -1,6 +1,7 @@
 #include "rescue/rescue_stack.h"
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "io/env.h"
 #include "rescue/reachability.h"
 
@@ -64,7 +65,10 @@ Result<std::unique_ptr<RescueStack>> RescueStack::Open(const RescueConfig& confi
   });
   deps.journey->AddListener(s->bridge_.get());
   if (config.expiry_interval_ms > 0) {
-    s->expiry_ = std::thread([self, ms = config.expiry_interval_ms] { self->ExpiryLoop(ms); });
+    s->expiry_ = std::thread([self, ms = config.expiry_interval_ms] {
+      NameThisThread("rescue-expiry");
+      self->ExpiryLoop(ms);
+    });
   }
   return s;
 }

@@ -8,6 +8,7 @@
 
 #include "base/backoff.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "rescue/journey_bridge.h"
 #include "rescue/segment_text.h"
 
@@ -30,7 +31,10 @@ IngestTouchRecorder::IngestTouchRecorder(ingest::Ingestor* ingestor, TouchRetryO
   lost_rejected_ = m->GetCounter("cairn_actions_touches_lost_total", lost_help, "reason=\"rejected\"");
   lost_shutdown_ = m->GetCounter("cairn_actions_touches_lost_total", lost_help, "reason=\"shutdown\"");
   waiting_ = m->GetGauge("cairn_actions_touches_waiting", "Action Sent touches waiting for a retry.");
-  thread_ = std::thread([this] { RetryLoop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("rescue-touches");
+    RetryLoop();
+  });
 }
 
 IngestTouchRecorder::~IngestTouchRecorder() { Close(); }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "store/compaction_policy.h"
 #include "store/encoded_batch.h"
 #include "store/segment_builder.h"
@@ -142,8 +143,14 @@ Result<std::unique_ptr<Store>> Store::Open(io::Env* env, const std::string& dir,
   ASSIGN_OR_RETURN(s->lock_file_, env->LockFile(io::JoinPath(dir, "LOCK")));
   RETURN_IF_ERROR(s->Recover());
   if (s->options_.background_work) {
-    s->background_ = std::thread([p = s.get()] { p->BackgroundLoop(); });
-    s->compactor_ = std::thread([p = s.get()] { p->CompactionLoop(); });
+    s->background_ = std::thread([p = s.get()] {
+      NameThisThread("store-flush");
+      p->BackgroundLoop();
+    });
+    s->compactor_ = std::thread([p = s.get()] {
+      NameThisThread("store-compact");
+      p->CompactionLoop();
+    });
   }
   return s;
 }

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "store/wal_reader.h"
 
 namespace cairn::store {
@@ -43,7 +44,10 @@ WalCommitter::WalCommitter(io::Env* env, std::string dir, WalCommitterOptions op
                                        metrics::ExponentialBounds(1, 2, 16));
   }
   queue_.reserve(1024);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("wal-commit");
+    Run();
+  });
 }
 
 WalCommitter::~WalCommitter() { (void)Close(); }

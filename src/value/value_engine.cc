@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "value/scorer.h"
 
 namespace cairn::value {
@@ -235,6 +236,7 @@ class ValueEngine::Collector final : public InteractionSink {
 void ValueEngine::Start() {
   if (options_.refit_interval_s <= 0 || loop_.joinable()) return;
   loop_ = std::thread([this] {
+    NameThisThread("value-refit");
     std::unique_lock lock(loop_mu_);
     while (!stop_) {
       lock.unlock();
