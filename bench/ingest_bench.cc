@@ -197,12 +197,14 @@ void StopServer(Server* s) {
   s->pid = -1;
 }
 
-// utime + stime of the whole process (all threads), in seconds.
-double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+// utime + stime from a /proc .../stat file, in seconds; its comm (the name in parentheses) to
+// *name when given.
+double StatCpuSeconds(const std::string& path, std::string* name = nullptr) {
+  std::ifstream f(path);
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto rp = s.rfind(')');
-  if (rp == std::string::npos) Die("cannot read /proc/" + std::to_string(pid) + "/stat");
+  auto lp = s.find('('), rp = s.rfind(')');
+  if (lp == std::string::npos || rp == std::string::npos) Die("cannot read " + path);
+  if (name) *name = s.substr(lp + 1, rp - lp - 1);
   std::istringstream in(s.substr(rp + 2));
   std::string field;
   unsigned long long utime = 0, stime = 0;
@@ -211,6 +213,24 @@ double ProcessCpuSeconds(pid_t pid) {
     if (i == 15) stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// utime + stime of the whole process (all threads), in seconds.
+double ProcessCpuSeconds(pid_t pid) { return StatCpuSeconds("/proc/" + std::to_string(pid) + "/stat"); }
+
+// utime + stime of the process's live threads, summed by thread name (the server names each
+// thread: wal-commit, store-flush, http-io...). Threads that ended are not counted.
+std::map<std::string, double> ThreadCpuSeconds(pid_t pid) {
+  std::map<std::string, double> by_name;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string name;
+    const std::string stat = task.path().string() + "/stat";
+    if (!std::filesystem::exists(stat)) continue;  // the thread ended meanwhile
+    const double cpu = StatCpuSeconds(stat, &name);
+    by_name[name] += cpu;
+  }
+  return by_name;
 }
 
 // A "Vm...:   N kB" line of /proc/PID/status, in bytes.
@@ -488,8 +508,10 @@ void RunOnce(const Options& o, const Requests& warm, const Requests& reqs, int r
   }
   const std::string m0 = Get(server.host, server.port, "/metrics");
   const double cpu0 = server.pid > 0 ? ProcessCpuSeconds(server.pid) : 0;
+  const auto threads0 = server.pid > 0 ? ThreadCpuSeconds(server.pid) : std::map<std::string, double>{};
   LoadResult load = RunLoad(o, reqs, o.rate, server.host, server.port);
   const double cpu1 = server.pid > 0 ? ProcessCpuSeconds(server.pid) : 0;
+  const auto threads1 = server.pid > 0 ? ThreadCpuSeconds(server.pid) : std::map<std::string, double>{};
   const std::string m1 = Get(server.host, server.port, "/metrics");
   const double hwm = server.pid > 0 ? ProcStatusBytes(server.pid, "VmHWM") : 0;
   auto delta = [&](const char* name) { return Metric(m1, name) - Metric(m0, name); };
@@ -512,6 +534,15 @@ void RunOnce(const Options& o, const Requests& warm, const Requests& reqs, int r
     fig->Add("events_per_server_cpu_s", ev / cpu, "events/cpu-s");
     fig->Add("server_cpu_utilisation", cpu / load.seconds, "cores");
     fig->Add("server_peak_rss", hwm / (1 << 20), "MiB");
+    // Where the server's CPU went, by thread name (the rest: threads started or ended meanwhile).
+    for (const auto& [name, after] : threads1) {
+      auto before = threads0.find(name);
+      const double used = after - (before == threads0.end() ? 0 : before->second);
+      if (used <= 0) continue;
+      std::string key = name;
+      std::replace(key.begin(), key.end(), '-', '_');
+      fig->Add("server_cpu_s_per_million_events_" + key, used / ev * 1e6, "cpu-s");
+    }
   }
   fig->Add("client_cpu_s_per_million_events", load.client_cpu_s / ev * 1e6, "cpu-s");
   const double syncs = delta("cairn_wal_syncs_total");
