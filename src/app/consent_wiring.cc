@@ -40,6 +40,8 @@ Result<std::unique_ptr<ConsentLedger>> ConsentLedger::Open(const std::string& da
   ASSIGN_OR_RETURN(l->store_, entity::ConsentStore::Open(io::JoinPath(data_dir, "consents.db"), o));
   l->identity_ = identity;
   l->resolve_ = std::move(resolve);
+  l->clock_ = clock ? clock : Clock::Real();
+  l->last_sync_ns_ = l->clock_->MonotonicNanos();
   l->recorded_ = metrics->GetCounter("cairn_consent_batches_recorded_total",
                                      "Committed batches whose consent statements were recorded in consents.db.");
   l->failures_ = metrics->GetCounter("cairn_consent_write_failures_total",
@@ -81,6 +83,25 @@ void ConsentLedger::OnCommit(const store::Batch& batch) {
   } else if (store_->generation() != before) {
     recorded_->Inc();
   }
+  const int64_t now = clock_->MonotonicNanos();
+  if (store_->unsynced_from() != UINT64_MAX && now - last_sync_ns_ >= kSyncIntervalMs * 1'000'000) {
+    Status synced = store_->Sync();
+    if (synced.ok()) last_sync_ns_ = now;
+    else LOG_EVERY_N_SEC(kError, 10, "consent: syncing consents.db failed (will retry): {}", synced.ToString());
+  }
+}
+
+uint64_t ConsentLedger::RetainFromSeq() {
+  std::lock_guard lock(pending_mu_);
+  const uint64_t unsynced = store_->unsynced_from();
+  return pending_.empty() ? unsynced : std::min(unsynced, pending_.front().first_seq);
+}
+
+Status ConsentLedger::Sync() {
+  std::lock_guard lock(pending_mu_);
+  RETURN_IF_ERROR(store_->Sync());
+  last_sync_ns_ = clock_->MonotonicNanos();
+  return Status::Ok();
 }
 
 store::CustomerId ConsentLedger::Root(store::CustomerId id) const {

@@ -45,10 +45,19 @@ class ConsentLedger final : public entity::ConsentService, public actions::Conse
 
   entity::ConsentStore* store() { return store_.get(); }
 
-  // Records the batch's statements (on the WAL commit thread, before the batch can leave the WAL).
-  // A failed write is logged and counted and retried with the next batch (the statements are kept
-  // in memory until then); it never fails the commit.
+  // Records the batch's statements (on the WAL commit thread). A failed write is logged and
+  // counted and retried with the next batch (the statements are kept in memory until then); it
+  // never fails the commit. Statements are written without an fsync of their own; the file is
+  // synced at most once a second (kSyncIntervalMs), so that a batch costs the event store's WAL
+  // sync alone rather than one more per SQLite file.
   void OnCommit(const store::Batch& batch);
+  // The lowest seq whose statements are not yet durable in consents.db (a failed write still
+  // pending, or a write since the last sync), or UINT64_MAX: the event store's WAL keeps every
+  // record from there on, so a power cut loses nothing a WAL replay cannot record again.
+  uint64_t RetainFromSeq();
+  // Syncs consents.db now (close, tests).
+  Status Sync();
+  static constexpr int64_t kSyncIntervalMs = 1000;
 
   // True when the customer's latest unexpired `analytics` statement (any channel) is a denial or
   // withdrawal. Cheap: a set lookup, recomputed after a consent write or an identity merge.
@@ -79,9 +88,11 @@ class ConsentLedger final : public entity::ConsentService, public actions::Conse
   std::function<store::CustomerId(const std::string&)> resolve_;
   metrics::Counter* recorded_ = nullptr;
   metrics::Counter* failures_ = nullptr;
+  Clock* clock_ = nullptr;
 
   std::mutex pending_mu_;
   std::vector<store::Batch> pending_;  // guarded by pending_mu_: statements whose write failed
+  int64_t last_sync_ns_ = 0;           // guarded by pending_mu_
 
   // Analytics exclusion cache.
   std::atomic<uint64_t> merges_{0};  // identity merges seen (they can move a denial to a new root)

@@ -100,8 +100,10 @@ Status Hub::Init() {
   listener.on_rows_filtered = [totals = dashboard_totals_] { totals->Invalidate(); };  // retention
   listener.retain_from_seq = [this] {
     std::lock_guard lock(pw_mu_);
-    uint64_t profiles = pw_synced_seq_;  // only what profiles.db has fully fsync'd may leave the WAL
-    return journey_ ? std::min(profiles, journey_->persisted_seq()) : profiles;  // nor what state.bin lacks
+    uint64_t retain = pw_synced_seq_;  // only what profiles.db has fully fsync'd may leave the WAL
+    if (journey_) retain = std::min(retain, journey_->persisted_seq());  // nor what state.bin lacks
+    if (consent_) retain = std::min(retain, consent_->RetainFromSeq());  // nor unsynced consents
+    return retain;
   };
   options_.store.metrics = metrics;
   ASSIGN_OR_RETURN(store_, store::Store::Open(env, io::JoinPath(options_.data_dir, "store"), options_.store, listener));
@@ -459,6 +461,10 @@ Status Hub::Close() {
   if (rescue_) rescue_->Stop();  // no more webhooks; decisions from the drain below still record
   if (dashboard_) dashboard_->Stop();  // its totals' build scans the store: stop it before the store closes
   if (store_) s = store_->Close();  // drains the WAL: every acknowledged batch reaches OnCommit
+  if (consent_) {
+    Status cs = consent_->Sync();  // the last second's statements (the WAL kept them meanwhile)
+    if (s.ok()) s = cs;
+  }
   if (journey_) {
     Status js = journey_->Close();  // persists state.bin
     if (s.ok()) s = js;

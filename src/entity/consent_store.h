@@ -47,7 +47,8 @@ class SqliteDb;
 
 struct ConsentStoreOptions {
   Clock* clock = nullptr;  // recorded_at and expiry; default the real clock
-  // Counted on every committed write transaction of consents.db (one fsync each). Default none.
+  // Counted on every committed write transaction of consents.db (API writes and Sync() fsync;
+  // ApplyBatch's do not). Default none.
   metrics::Counter* commits = nullptr;
 };
 
@@ -69,9 +70,18 @@ class ConsentStore {
 
   // Records the statements of a committed batch (in one transaction, only if it has any). Batches
   // must come in seq order; replays are skipped or ignored by (seq, purpose, channel).
+  // The transaction commits with synchronous=NORMAL: no fsync of its own (the batch is durable in
+  // the event store's WAL already, and a WAL replay records it again). Until Sync() the batch must
+  // stay in that WAL: unsynced_from() says from which seq.
   Status ApplyBatch(const store::Batch& batch);
+  // Makes every ApplyBatch so far durable (one fsync'd transaction; nothing when there is none).
+  Status Sync();
+  // The first seq of the earliest batch ApplyBatch recorded since the last Sync(), or UINT64_MAX:
+  // the event store's WAL must keep every record from it on (Hub's retain_from_seq).
+  uint64_t unsynced_from() const { return unsynced_from_.load(std::memory_order_acquire); }
 
-  // Records API statements for `customer`, all or none. Each record's purpose, channel, state,
+  // Records API statements for `customer`, all or none, fsync'd before it returns (an
+  // acknowledged consent survives a power cut). Each record's purpose, channel, state,
   // lawful_basis, at_ms, proof must be set; source defaults to "api".
   Status Record(store::CustomerId customer, std::vector<ConsentRecord> records);
 
@@ -109,6 +119,7 @@ class ConsentStore {
   std::unique_ptr<SqliteDb> db_;
   Clock* clock_;
   std::atomic<uint64_t> applied_seq_;
+  std::atomic<uint64_t> unsynced_from_{UINT64_MAX};
   std::atomic<uint64_t> generation_{1};
 };
 

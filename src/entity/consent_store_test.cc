@@ -164,6 +164,55 @@ TEST(ConsentStoreTest, ABatchOfStatementsIsOneCommitAndItsReplayNone) {
   EXPECT_EQ(analytics.size(), 15u);
 }
 
+// A batch's statements commit without an fsync; unsynced_from() names the first batch since the
+// last Sync() (the event store keeps its WAL from there), and what was written reads back after a
+// reopen either way (a clean close keeps SQLite's WAL contents).
+TEST(ConsentStoreTest, BatchesAreUnsyncedUntilSync) {
+  testutil::TempDir tmp;
+  FakeClock clock(1'000'000);
+  const std::string path = tmp.path() + "/consents.db";
+  {
+    ASSIGN_OR_FAIL(auto store, ConsentStore::Open(path, {&clock}));
+    EXPECT_EQ(store->unsynced_from(), UINT64_MAX);
+    ASSERT_OK(store->Sync());  // nothing to sync: no transaction, still nothing unsynced
+    EXPECT_EQ(store->unsynced_from(), UINT64_MAX);
+    store::Batch none;  // no statements: nothing written
+    none.first_seq = 10;
+    none.interactions.push_back(Identify(1, 10, 5, R"({"name":"x"})"));
+    ASSERT_OK(store->ApplyBatch(none));
+    EXPECT_EQ(store->unsynced_from(), UINT64_MAX);
+    store::Batch a, b;
+    a.first_seq = 20;
+    a.interactions.push_back(Track(1, 20, 6, R"({"purpose":"marketing","channel":"email","granted":true})"));
+    b.first_seq = 30;
+    b.interactions.push_back(Track(2, 30, 7, R"({"purpose":"marketing","channel":"sms","granted":false})"));
+    ASSERT_OK(store->ApplyBatch(a));
+    ASSERT_OK(store->ApplyBatch(b));
+    EXPECT_EQ(store->unsynced_from(), 20u);
+    ASSERT_OK(store->ApplyBatch(a));  // a replay writes nothing and moves nothing
+    EXPECT_EQ(store->unsynced_from(), 20u);
+    ASSERT_OK(store->Sync());
+    EXPECT_EQ(store->unsynced_from(), UINT64_MAX);
+    EXPECT_EQ(store->applied_seq(), 30u);
+    // API statements are still written (and fsync'd) as before, batches or not.
+    ConsentRecord r;
+    r.purpose = "analytics";
+    r.channel = "*";
+    r.state = ConsentState::kGranted;
+    r.lawful_basis = "consent";
+    r.at_ms = 8;
+    r.proof = "api:test";
+    ASSERT_OK(store->Record(3, {r}));
+  }
+  ASSIGN_OR_FAIL(auto reopened, ConsentStore::Open(path, {&clock}));
+  EXPECT_EQ(reopened->applied_seq(), 30u);
+  EXPECT_EQ(reopened->unsynced_from(), UINT64_MAX);
+  ASSIGN_OR_FAIL(auto marketing, reopened->RecordsForPurpose("marketing"));
+  EXPECT_EQ(marketing.size(), 2u);
+  ASSIGN_OR_FAIL(auto analytics, reopened->RecordsForPurpose("analytics"));
+  EXPECT_EQ(analytics.size(), 1u);
+}
+
 TEST(ConsentStoreTest, CurrentAndVerdictFollowTheLatestStatementAcrossMembers) {
   testutil::TempDir tmp;
   const std::string dir = tmp.path();

@@ -169,5 +169,31 @@ TEST_F(ConsentGateTest, AnalyticsDenialExcludesTheCustomerUntilGrantedAgain) {
   EXPECT_FALSE(ledger_->ExcludedFromAnalytics(5));
 }
 
+// Statements from the stream are written without an fsync of their own: until consents.db is
+// synced (at most a second later, or at close) the event store's WAL must keep their batches, so
+// RetainFromSeq holds at the first unsynced batch; a batch without statements holds nothing.
+TEST_F(ConsentGateTest, UnsyncedStatementsHoldTheWalUntilTheSecondlySync) {
+  EXPECT_EQ(ledger_->RetainFromSeq(), UINT64_MAX);
+  Consent(5, "marketing", "email", true);
+  const uint64_t first = seq_;
+  EXPECT_EQ(ledger_->RetainFromSeq(), first);
+  clock_.Advance(400);
+  Consent(6, "marketing", "email", false);
+  EXPECT_EQ(ledger_->RetainFromSeq(), first) << "the earliest unsynced batch holds the WAL";
+  store::Batch plain;  // no statements: writes nothing, holds nothing
+  plain.first_seq = ++seq_;
+  plain.interactions.resize(1);
+  plain.interactions[0].seq = seq_;
+  plain.interactions[0].type = store::MessageType::kTrack;
+  plain.interactions[0].event = "Page Viewed";
+  clock_.Advance(700);  // past the sync interval: this commit syncs what came before
+  ledger_->OnCommit(plain);
+  EXPECT_EQ(ledger_->RetainFromSeq(), UINT64_MAX);
+  Consent(7, "analytics", "*", false);
+  EXPECT_EQ(ledger_->RetainFromSeq(), seq_);
+  ASSERT_TRUE(ledger_->Sync().ok());
+  EXPECT_EQ(ledger_->RetainFromSeq(), UINT64_MAX);
+}
+
 }  // namespace
 }  // namespace cairn::app
