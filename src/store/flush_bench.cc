@@ -24,8 +24,9 @@
 //   compaction_cpu_ms            thread CPU of that compaction
 //   compaction_rows_per_cpu_s    rows merged per CPU-second
 //   rest_bytes_per_row           size of the compacted segment per row
-// --codec is the flush's payload codec (StoreOptions::flush_codec, default lz4), --zstd its level
-// when zstd; compaction always writes zstd at StoreOptions::compaction_zstd_level.
+// --codec is the flush's payload codec (StoreOptions::flush_codec, default lz4; message ids are raw
+// unless it is zstd), --zstd its level when zstd; compaction always writes zstd at
+// StoreOptions::compaction_zstd_level.
 // DIR (default: a new directory under /tmp) is removed at the end.
 
 #include <time.h>

@@ -141,7 +141,8 @@ Status SegmentBuilder::FlushBlock() {
       case Column::kRevenue: column::EncodeSparseDoubles(revenue, &buf_); break;
       case Column::kMessageId: {
         column::ByteColumnOptions ids = options_.bytes;
-        ids.codec = column::FrameCodec::kZstd;
+        ids.codec = options_.message_id_codec == column::FrameCodec::kRaw ? column::FrameCodec::kRaw
+                                                                           : column::FrameCodec::kZstd;
         ids.zstd_level = options_.message_id_zstd_level;
         column::EncodeBytes(message_ids, runs.starts, ids, &buf_);
         break;

@@ -32,12 +32,15 @@ struct SegmentBuilderOptions {
   // Frame size of the message_id and payload columns; codec and zstd level of the payload column
   // (defaults 16 KiB, zstd level 3; a flush asks for LZ4).
   column::ByteColumnOptions bytes;
-  // zstd level of the message_id column, which is always zstd whatever the payload's codec.
-  // Default 1: message ids are mostly random (UUIDs), which zstd shrinks only by entropy-coding
-  // their digits; the match search of higher levels finds nothing in them and only costs CPU (17 KB
-  // frames of gen_events ids, zstd 1.5.4: levels 1/2/3 at 920/618/331 MB per CPU-second, ratio 1.94
-  // for all three). LZ4, which has no entropy coder, gets ratio 1.05 from them at 610 MB per
-  // CPU-second: slower than zstd level 1 for nothing (bench/README.md, session 15).
+  // Codec of the message_id column, whatever the payload's: zstd (default) or raw; a flush asks
+  // for raw unless its payloads are zstd (store.cc). LZ4, which has no entropy coder, gets ratio
+  // 1.05 from random ids at 610 MB per CPU-second: slower than zstd level 1 for nothing
+  // (bench/README.md, session 15), so it is not offered here.
+  column::FrameCodec message_id_codec = column::FrameCodec::kZstd;
+  // zstd level of the message_id column when its codec is zstd. Default 1: message ids are mostly
+  // random (UUIDs), which zstd shrinks only by entropy-coding their digits; the match search of
+  // higher levels finds nothing in them and only costs CPU (17 KB frames of gen_events ids, zstd
+  // 1.5.4: levels 1/2/3 at 920/618/331 MB per CPU-second, ratio 1.94 for all three).
   int message_id_zstd_level = 1;
 };
 

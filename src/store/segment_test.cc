@@ -652,39 +652,49 @@ TEST(SegmentTest, ReadsVersionOneAndTwoFilesAndRefusesNewerOnes) {
   EXPECT_FALSE(with_version(0).ok());
 }
 
-// A flush's segment (payload frames LZ4, message ids zstd) is a version-3 file that reads back
-// row for row, whole and per customer.
+// A flush's segment (payload frames LZ4; message ids raw, as a flush writes them, or zstd, as a
+// builder does by default) is a version-3 file that reads back row for row, whole and per customer.
 TEST(SegmentTest, Lz4PayloadFramesReadBackFromAVersionThreeFile) {
-  io::MemEnv env;
   RandomRowsOptions o;
   o.customers = 60;
   o.max_rows_per_customer = 40;
   o.extremes = true;  // empty and 60 KiB payloads: frames LZ4 leaves raw, frames of one huge value
   const auto rows = RandomRows(11, o);
-  SegmentBuilderOptions bo;
-  bo.block_rows = 300;
-  bo.bytes.frame_bytes = 1024;
-  bo.bytes.codec = column::FrameCodec::kLz4;
-  ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
-  const std::string file = *env.Contents("/s");
-  EXPECT_EQ(DecodeFixed32(file.data() + file.size() - segment::kTrailerSize + 20), 3u);
-  auto r = OpenOrDie(&env, "/s");
-  ASSERT_NE(r, nullptr);
-  ASSERT_TRUE(r->Verify().ok()) << r->Verify().ToString();
-  std::map<std::pair<Column, uint8_t>, size_t> methods;  // frames by column and method
-  ByteColumnRegion region;
-  for (size_t b = 0; b < r->block_count(); ++b) {
-    for (Column c : {Column::kPayload, Column::kMessageId}) {
-      ASSERT_TRUE(r->ReadByteColumnRegion(b, c, &region).ok());
-      for (const auto& f : region.frames) ++methods[{c, f.method}];
+  for (const auto ids : {column::FrameCodec::kZstd, column::FrameCodec::kRaw}) {
+    const bool raw_ids = ids == column::FrameCodec::kRaw;
+    SCOPED_TRACE(raw_ids ? "message ids raw" : "message ids zstd");
+    io::MemEnv env;
+    SegmentBuilderOptions bo;
+    bo.block_rows = 300;
+    bo.bytes.frame_bytes = 1024;
+    bo.bytes.codec = column::FrameCodec::kLz4;
+    bo.message_id_codec = ids;
+    ASSERT_TRUE(BuildSegment(&env, "/s", rows, bo).ok());
+    const std::string file = *env.Contents("/s");
+    EXPECT_EQ(DecodeFixed32(file.data() + file.size() - segment::kTrailerSize + 20), 3u);
+    auto r = OpenOrDie(&env, "/s");
+    ASSERT_NE(r, nullptr);
+    ASSERT_TRUE(r->Verify().ok()) << r->Verify().ToString();
+    std::map<std::pair<Column, uint8_t>, size_t> methods;  // frames by column and method
+    ByteColumnRegion region;
+    for (size_t b = 0; b < r->block_count(); ++b) {
+      for (Column c : {Column::kPayload, Column::kMessageId}) {
+        ASSERT_TRUE(r->ReadByteColumnRegion(b, c, &region).ok());
+        for (const auto& f : region.frames) ++methods[{c, f.method}];
+      }
     }
+    EXPECT_GT((methods[{Column::kPayload, column::kFrameLz4}]), 5u);
+    EXPECT_EQ((methods[{Column::kPayload, column::kFrameZstd}]), 0u);
+    EXPECT_EQ((methods[{Column::kMessageId, column::kFrameLz4}]), 0u) << "LZ4 is never used for message ids";
+    if (raw_ids) {
+      EXPECT_GT((methods[{Column::kMessageId, column::kFrameRaw}]), 5u);
+      EXPECT_EQ((methods[{Column::kMessageId, column::kFrameZstd}]), 0u);
+    } else {
+      EXPECT_GT((methods[{Column::kMessageId, column::kFrameZstd}]), 0u);
+    }
+    EXPECT_EQ(ReadAll(*r), rows);
+    ExpectEveryCustomerReadsItsRows(*r, rows);
   }
-  EXPECT_GT((methods[{Column::kPayload, column::kFrameLz4}]), 5u);
-  EXPECT_EQ((methods[{Column::kPayload, column::kFrameZstd}]), 0u);
-  EXPECT_EQ((methods[{Column::kMessageId, column::kFrameLz4}]), 0u) << "message ids stay zstd";
-  EXPECT_GT((methods[{Column::kMessageId, column::kFrameZstd}]), 0u);
-  EXPECT_EQ(ReadAll(*r), rows);
-  ExpectEveryCustomerReadsItsRows(*r, rows);
 }
 
 TEST(SegmentTest, StatsAccountForEveryByte) {

@@ -40,12 +40,12 @@ struct StoreOptions {
   // in size tiers (compaction_policy.h), not everything. Default 12 (a customer's read costs a
   // block-index lookup per segment; more segments, fewer rewrites).
   size_t max_segments = 12;
-  // How a flush compresses the payload column (message ids are zstd level 1 in every segment,
-  // SegmentBuilderOptions::message_id_zstd_level). A flush runs while ingest goes on and its
-  // segments are soon merged, so it favours speed; compaction rewrites what it merges with zstd at
-  // compaction_zstd_level, so data at rest keeps zstd's size. Default LZ4: zstd costs ~1 us per
-  // flushed gen_events payload at any level worth keeping, LZ4 about half that for ~1.5x the bytes
-  // (bench/README.md, "Flush: LZ4 frames", session 15).
+  // How a flush compresses the payload column; its message ids are zstd level 1 when this is kZstd,
+  // raw otherwise (LZ4 finds nothing in random ids; bench/README.md, session 16). A flush runs while
+  // ingest goes on, its segments are soon merged: it favours speed; compaction rewrites with zstd at
+  // compaction_zstd_level (ids at level 1), so data at rest keeps zstd's size. Default LZ4: zstd costs
+  // ~1 us per flushed gen_events payload at any level worth keeping, LZ4 about half that for ~1.5x
+  // the bytes (bench/README.md, "Flush: LZ4 frames", session 15).
   column::FrameCodec flush_codec = column::FrameCodec::kLz4;
   // zstd levels of the payload column: at flush when flush_codec is zstd, and at compaction.
   // Defaults 2 and 3. Flush at 2, not 1: on 16 KiB frames of gen_events lines zstd 1.5.4's level 2

@@ -177,22 +177,25 @@ TEST(StoreTest, BackgroundCompactionMergesTheNewestSegmentsAndLeavesTheOldOne) {
 }
 
 // Payload frames of segment `r` stored with `method`.
-size_t PayloadFrames(const SegmentReader& r, uint8_t method) {
+size_t Frames(const SegmentReader& r, segment::Column column, uint8_t method) {
   size_t n = 0;
   ByteColumnRegion region;
   for (size_t b = 0; b < r.block_count(); ++b) {
-    EXPECT_TRUE(r.ReadByteColumnRegion(b, segment::Column::kPayload, &region).ok());
+    EXPECT_TRUE(r.ReadByteColumnRegion(b, column, &region).ok());
     for (const auto& f : region.frames) n += f.method == method;
   }
   return n;
 }
+size_t PayloadFrames(const SegmentReader& r, uint8_t method) { return Frames(r, segment::Column::kPayload, method); }
+size_t IdFrames(const SegmentReader& r, uint8_t method) { return Frames(r, segment::Column::kMessageId, method); }
 
 // Compaction reads its inputs a page (SegmentReader::kIteratorPageRows) at a time. Its output is
 // byte for byte the segment that all the inputs' rows — read a whole block at a time, the dropped
 // customers left out, sorted — make when built at the compaction's zstd level: paging changes
 // what is held in memory, never what is written. Several blocks per input, pages crossing frames
 // and blocks, payloads from 20 bytes to 6 KiB, customers dropped (erasure) on the way. The inputs
-// are flushes, whose payload frames are LZ4; the output is zstd, as at rest.
+// are flushes, whose payload frames are LZ4 and message id frames raw; the output is zstd, as at
+// rest.
 TEST(StoreTest, PagedCompactionWritesTheSegmentOfAllRowsSorted) {
   io::MemEnv env;
   auto s = Store::Open(&env, "/db", TestOptions());
@@ -224,6 +227,8 @@ TEST(StoreTest, PagedCompactionWritesTheSegmentOfAllRowsSorted) {
     ASSERT_GE(seg->block_count(), 2u);
     EXPECT_GT(PayloadFrames(*seg, column::kFrameLz4), 0u) << "a flush writes LZ4 payload frames";
     EXPECT_EQ(PayloadFrames(*seg, column::kFrameZstd), 0u);
+    EXPECT_GT(IdFrames(*seg, column::kFrameRaw), 0u) << "a flush writes raw message id frames";
+    EXPECT_EQ(IdFrames(*seg, column::kFrameZstd), 0u);
   }
   const std::vector<CustomerId> drop = {3, 150, 151, 399};
   std::vector<Interaction> rows;
@@ -255,6 +260,8 @@ TEST(StoreTest, PagedCompactionWritesTheSegmentOfAllRowsSorted) {
   EXPECT_GE(after->segments()[0]->block_count(), 3u);
   EXPECT_EQ(PayloadFrames(*after->segments()[0], column::kFrameLz4), 0u) << "compaction writes zstd";
   EXPECT_GT(PayloadFrames(*after->segments()[0], column::kFrameZstd), 0u);
+  EXPECT_EQ(IdFrames(*after->segments()[0], column::kFrameRaw), 0u) << "compaction writes zstd message ids";
+  EXPECT_GT(IdFrames(*after->segments()[0], column::kFrameZstd), 0u);
   EXPECT_EQ(got->size(), want->size());
   EXPECT_TRUE(*got == *want) << "the compacted segment differs from the sorted rows' segment";
 }
