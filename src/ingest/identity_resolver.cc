@@ -21,6 +21,10 @@ IdentityOptions DefaultIdentityOptions() {
 }
 
 namespace {
+// Ids are handed out in order from 1, and parent_ is dense by id: an op naming an id this large
+// was not written by us (8 bytes per id below it would be allocated).
+constexpr CustomerId kMaxCustomerId = CustomerId{1} << 36;
+
 std::string_view Trimmed(std::string_view v) {
   size_t b = 0, e = v.size();
   while (b < e && std::isspace(static_cast<unsigned char>(v[b]))) ++b;
@@ -94,19 +98,23 @@ std::string IdentityResolver::MakeKey(char kind, std::string_view value) const {
 }
 
 CustomerId IdentityResolver::FindLocked(CustomerId id) const {
-  auto it = customers_.find(id);
-  if (it == customers_.end()) return 0;
-  while (it->second.parent != it->first) {
-    it = customers_.find(it->second.parent);  // chains are short: survivors absorb members on merge
-  }
-  return it->first;
+  if (id >= parent_.size() || parent_[id] == 0) return 0;
+  while (parent_[id] != id) id = parent_[id];  // chains are short: survivors absorb members on merge
+  return id;
+}
+
+void IdentityResolver::AddCustomerLocked(CustomerId id) {
+  if (id >= parent_.size()) parent_.resize(std::max<size_t>(id + 1, parent_.size() + parent_.size() / 2));
+  if (parent_[id] != 0) return;
+  parent_[id] = id;
+  ++known_ids_;
+  customers_[id].members.push_back(id);
+  next_id_ = std::max(next_id_, id + 1);
 }
 
 CustomerId IdentityResolver::NewCustomerLocked() {
-  CustomerId id = next_id_++;
-  auto& c = customers_[id];
-  c.parent = id;
-  c.members.push_back(id);
+  CustomerId id = next_id_;
+  AddCustomerLocked(id);
   return id;
 }
 
@@ -117,7 +125,7 @@ void IdentityResolver::Refuse(const char* reason, std::string_view detail) {
 
 void IdentityResolver::LinkLocked(const std::string& key, CustomerId c, std::vector<IdentityOp>* ops) {
   auto& st = customers_[c];
-  by_key_[key] = c;
+  by_key_.insert_or_assign(IdentityKey(key), c);
   st.keys.push_back(key);
   if (key[0] == 'u' && st.user_key.empty()) st.user_key = key;
   ops->push_back({IdentityOp::Kind::kLink, c, 0, key});
@@ -136,15 +144,11 @@ bool IdentityResolver::MergeLocked(CustomerId into, CustomerId from, bool explic
                                std::to_string(a.keys.size() + b.keys.size()) + " identities");
     return false;
   }
-  b.parent = into;
+  parent_[from] = into;
   a.keys.insert(a.keys.end(), b.keys.begin(), b.keys.end());
   a.members.insert(a.members.end(), b.members.begin(), b.members.end());
   if (a.user_key.empty()) a.user_key = b.user_key;
-  b.keys.clear();
-  b.keys.shrink_to_fit();
-  b.members.clear();
-  b.members.shrink_to_fit();
-  b.user_key.clear();
+  customers_.erase(from);  // only survivors hold state
   merges_->Inc();
   if (ops) ops->push_back({IdentityOp::Kind::kMerge, into, from, ""});
   return true;
@@ -155,16 +159,21 @@ CustomerId IdentityResolver::RootOfLocked(std::string_view key) const {
   return it == by_key_.end() ? 0 : FindLocked(it->second);
 }
 
-Result<CustomerId> IdentityResolver::Resolve(const IdentityInput& in, std::vector<IdentityOp>* ops) {
-  std::unique_lock lock(mu_);
+Result<CustomerId> IdentityResolver::Resolve(const IdentityInput& in, std::vector<IdentityOp>* ops,
+                                             const KeyFilter* refuse) {
+  return Batch(this).Resolve(in, ops, refuse);
+}
+
+Result<CustomerId> IdentityResolver::ResolveLocked(const IdentityInput& in, std::vector<IdentityOp>* ops,
+                                                   const KeyFilter* refuse) {
   // Candidate keys in priority order: the userId decides the customer when known. Built into
   // scratch strings kept across calls (under the lock), so a message allocates no key.
   std::string* const keys = scratch_;
-  int n = 0;
+  int n = 0, blocked = 0;
   auto add = [&](char kind, std::string_view v) {
     if (v.empty()) return;
     if (!BuildKey(kind, v, &keys[n])) {
-      blocked_ids_->Inc();
+      ++blocked;
       return;
     }
     ++n;
@@ -184,6 +193,15 @@ Result<CustomerId> IdentityResolver::Resolve(const IdentityInput& in, std::vecto
     BuildKey('u', in.previous_id, &prev_user);
     BuildKey('a', in.previous_id, &prev_anon);
   }
+  // Suppression sees the same normalised keys, built once; a refused message changes nothing
+  // (and counts no blocked ids: it was never resolved).
+  if (refuse != nullptr && *refuse) {
+    for (int i = 0; i < n; ++i)
+      if ((*refuse)(keys[i])) return PermissionDenied("suppressed");
+    for (const std::string* k : {&prev_user, &prev_anon})
+      if (!k->empty() && (*refuse)(*k)) return PermissionDenied("suppressed");
+  }
+  if (blocked > 0) blocked_ids_->Inc(blocked);
   if (n == 0 && prev_user.empty()) {
     return InvalidArgument("no usable id: userId/anonymousId/email/phone are missing or blocked values");
   }
@@ -256,20 +274,17 @@ Status IdentityResolver::Apply(const IdentityOp& op) {
   // A customer unknown here was created by a batch whose WAL write failed (it was never
   // acknowledged, so its ops are not in the log) and then referenced by a later, durable batch.
   // Creating it keeps replay total; the failed batch's own links are simply absent.
-  for (CustomerId id : {op.customer, op.from}) {
-    if (id == 0 || customers_.count(id)) continue;
-    auto& c = customers_[id];
-    c.parent = id;
-    c.members.push_back(id);
-    next_id_ = std::max(next_id_, id + 1);
-  }
+  for (CustomerId id : {op.customer, op.from})
+    if (id >= kMaxCustomerId) return Corruption("identity op with customer id " + std::to_string(id) + " out of range");
+  for (CustomerId id : {op.customer, op.from})
+    if (id != 0 && FindLocked(id) == 0) AddCustomerLocked(id);
   if (op.kind == IdentityOp::Kind::kLink) {
-    auto known = by_key_.find(op.key);
+    auto known = by_key_.find(std::string_view(op.key));
     if (known != by_key_.end() && FindLocked(known->second) == FindLocked(op.customer)) {
       return Status::Ok();  // already applied (a batch replayed from both profiles.db and the WAL)
     }
     auto& st = customers_[FindLocked(op.customer)];
-    by_key_[op.key] = op.customer;
+    by_key_.insert_or_assign(IdentityKey(op.key), op.customer);
     st.keys.push_back(op.key);
     if (op.key[0] == 'u' && st.user_key.empty()) st.user_key = op.key;
     return Status::Ok();
@@ -310,7 +325,7 @@ CustomerId IdentityResolver::Lookup(std::string_view key) const {
 std::vector<CustomerId> IdentityResolver::Members(CustomerId root) const {
   std::shared_lock lock(mu_);
   auto it = customers_.find(root);
-  if (it == customers_.end() || it->second.parent != root) return {};
+  if (it == customers_.end()) return {};
   auto m = it->second.members;
   std::sort(m.begin(), m.end());
   return m;
@@ -325,7 +340,7 @@ std::vector<std::string> IdentityResolver::Keys(CustomerId root) const {
 
 size_t IdentityResolver::customer_count() const {
   std::shared_lock lock(mu_);
-  return customers_.size();
+  return known_ids_;
 }
 
 std::vector<CustomerId> IdentityResolver::Erase(CustomerId root) {
@@ -334,12 +349,21 @@ std::vector<CustomerId> IdentityResolver::Erase(CustomerId root) {
   auto it = customers_.find(root);
   if (root == 0 || it == customers_.end()) return {};
   std::vector<CustomerId> members = it->second.members;
-  for (const std::string& key : it->second.keys) by_key_.erase(key);
+  for (const std::string& key : it->second.keys) {
+    auto k = by_key_.find(std::string_view(key));
+    if (k != by_key_.end()) by_key_.erase(k);
+  }
   // Keys linked to a member before it was merged are in the root's list too; sweep any stragglers
   // pointing at a member (cheap next to an erasure's I/O).
   std::sort(members.begin(), members.end());
   boost::unordered::erase_if(by_key_, [&](const auto& kv) { return std::binary_search(members.begin(), members.end(), kv.second); });
-  for (CustomerId m : members) customers_.erase(m);
+  for (CustomerId m : members) {
+    customers_.erase(m);
+    if (m < parent_.size() && parent_[m] != 0) {
+      parent_[m] = 0;
+      --known_ids_;
+    }
+  }
   return members;
 }
 

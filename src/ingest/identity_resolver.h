@@ -22,9 +22,12 @@
 // customer). Find() maps any customer id to its survivor; Members() lists every id merged into it,
 // so a reader can collect interactions stored under the old ids.
 //
-// Thread-safety: Resolve/Apply take an exclusive lock; Find/FindMany/Lookup/Members a shared one.
+// Thread-safety: Resolve/Apply take an exclusive lock (a Batch holds one for many Resolves);
+// Find/FindMany/Lookup/Members a shared one.
 
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -38,6 +41,7 @@
 
 #include "base/metrics.h"
 #include "base/result.h"
+#include "ingest/identity_key.h"
 #include "store/interaction.h"
 
 namespace cairn::ingest {
@@ -62,9 +66,33 @@ class IdentityResolver {
  public:
   explicit IdentityResolver(IdentityOptions options, metrics::Registry* metrics = nullptr);
 
+  // Asked for each normalised key of a message (see MakeKey) before it is resolved; true refuses
+  // the message (erasure's suppression list). Must be quick: it runs under the resolver's lock.
+  using KeyFilter = std::function<bool(std::string_view key)>;
+
   // Resolves one message, appending the identity changes it makes to *ops. Returns the customer
-  // the message belongs to, or InvalidArgument when no usable id remains (all blocked).
-  Result<store::CustomerId> Resolve(const IdentityInput& in, std::vector<store::IdentityOp>* ops);
+  // the message belongs to, InvalidArgument when no usable id remains (all blocked), or, when
+  // `refuse` is given and refuses one of the message's keys ("u:" and "a:" for a previousId),
+  // PermissionDenied with nothing changed.
+  Result<store::CustomerId> Resolve(const IdentityInput& in, std::vector<store::IdentityOp>* ops,
+                                    const KeyFilter* refuse = nullptr);
+
+  // The exclusive lock held across many Resolve calls: a batch of messages takes it once instead
+  // of once per message. Readers (Find*, Lookup, Members) wait until the Batch is destroyed, so
+  // hold it for one batch's resolution only, never across I/O or a wait for another thread.
+  class Batch {
+   public:
+    explicit Batch(IdentityResolver* r) : r_(r), lock_(r->mu_) {}
+    // As IdentityResolver::Resolve, under this batch's lock.
+    Result<store::CustomerId> Resolve(const IdentityInput& in, std::vector<store::IdentityOp>* ops,
+                                      const KeyFilter* refuse = nullptr) {
+      return r_->ResolveLocked(in, ops, refuse);
+    }
+
+   private:
+    IdentityResolver* r_;
+    std::unique_lock<std::shared_mutex> lock_;
+  };
 
   // Replays recorded ops (recovery, or loading a checkpoint). Ops must be applied in the order
   // they were produced. Corruption if an op is inconsistent with the state (unknown customer).
@@ -104,24 +132,35 @@ class IdentityResolver {
   void EnsureNextId(store::CustomerId next);
 
  private:
+  // A surviving customer's identities (merged-in ids have none: theirs moved to the survivor).
   struct CustomerState {
-    store::CustomerId parent = 0;       // == own id for survivors
-    std::vector<std::string> keys;      // survivors only: every key linked to this customer
-    std::vector<store::CustomerId> members;  // survivors only: ids merged in (incl. itself)
-    std::string user_key;               // survivors only: the "u:" key if any
+    std::vector<std::string> keys;      // every key linked to this customer
+    std::vector<store::CustomerId> members;  // ids merged in (incl. itself)
+    std::string user_key;               // the "u:" key if any
   };
 
-  // Hashes std::string and std::string_view alike, so lookups need no std::string key.
+  // Hashes IdentityKey and std::string_view alike, so lookups need no key object.
   struct KeyHash {
     using is_transparent = void;
     using is_avalanching = std::true_type;  // XXH3: no extra mixing needed
     size_t operator()(std::string_view s) const;
+    size_t operator()(const IdentityKey& k) const { return (*this)(k.view()); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(const IdentityKey& a, const IdentityKey& b) const { return a == b; }
+    bool operator()(std::string_view a, const IdentityKey& b) const { return a == b.view(); }
+    bool operator()(const IdentityKey& a, std::string_view b) const { return a.view() == b; }
   };
   // Writes the normalised key for `value` into *key (reusing its capacity); false if blocked.
   bool BuildKey(char kind, std::string_view value, std::string* key) const;
 
+  Result<store::CustomerId> ResolveLocked(const IdentityInput& in, std::vector<store::IdentityOp>* ops,
+                                          const KeyFilter* refuse);
   store::CustomerId FindLocked(store::CustomerId id) const;
   store::CustomerId RootOfLocked(std::string_view key) const;
+  // Creates `id` as its own survivor if unknown.
+  void AddCustomerLocked(store::CustomerId id);
   void LinkLocked(const std::string& key, store::CustomerId c, std::vector<store::IdentityOp>* ops);
   // Merges `from` into `into` (both survivors) if the guard rails allow; returns false if refused.
   bool MergeLocked(store::CustomerId into, store::CustomerId from, bool explicit_alias,
@@ -135,12 +174,17 @@ class IdentityResolver {
   std::vector<std::string> blocked_;  // lower-cased, trimmed, sorted, unique
 
   mutable std::shared_mutex mu_;
-  // Open addressing, looked up by string_view: Resolve's lookups (3-6 per message) allocate
-  // nothing and touch one cache line for most probes.
-  boost::unordered_flat_map<std::string, store::CustomerId, KeyHash, std::equal_to<>> by_key_;  // guarded by mu_
+  // Open addressing with the keys inline (IdentityKey): Resolve's lookups (3-6 per message)
+  // allocate nothing, and one that finds its key reads one 64-byte entry.
+  boost::unordered_flat_map<IdentityKey, store::CustomerId, KeyHash, KeyEq> by_key_;  // guarded by mu_
   std::string scratch_[5], prev_user_, prev_anon_;  // guarded by mu_: Resolve's keys, reused
-  std::unordered_map<store::CustomerId, CustomerState> customers_;  // guarded by mu_
-  store::CustomerId next_id_ = 1;                               // guarded by mu_
+  // parent_[id]: the customer `id` was merged into (== id for survivors), 0 for an id never
+  // created or erased. Dense by id (ids are handed out in order from 1), so Find is one load per
+  // step instead of a node-map probe. 8 bytes per id ever created.
+  std::vector<store::CustomerId> parent_;  // guarded by mu_
+  size_t known_ids_ = 0;                   // guarded by mu_: ids with parent_[id] != 0
+  std::unordered_map<store::CustomerId, CustomerState> customers_;  // guarded by mu_: survivors only
+  store::CustomerId next_id_ = 1;                                // guarded by mu_
 
   metrics::Counter* merges_ = nullptr;
   metrics::Counter* refused_two_users_ = nullptr;

@@ -226,5 +226,114 @@ TEST_F(IdentityResolverTest, ApplyRejectsMalformedOpsAndToleratesUnknownCustomer
   EXPECT_EQ(r.next_customer_id(), 7u);
 }
 
+TEST_F(IdentityResolverTest, ApplyRefusesACustomerIdOutOfRange) {
+  // Find is a dense array by id: an id no resolver hands out must not size it.
+  IdentityResolver r(DefaultIdentityOptions(), &registry_);
+  EXPECT_EQ(r.Apply({IdentityOp::Kind::kLink, CustomerId{1} << 40, 0, "u:x"}).code(), Code::kCorruption);
+  EXPECT_EQ(r.Apply({IdentityOp::Kind::kMerge, 1, CustomerId{1} << 40, ""}).code(), Code::kCorruption);
+  EXPECT_EQ(r.Find(CustomerId{1} << 40), 0u);
+  EXPECT_EQ(r.FindOrSelf(CustomerId{1} << 40), CustomerId{1} << 40);
+  EXPECT_EQ(r.customer_count(), 0u);
+}
+
+TEST_F(IdentityResolverTest, ABatchResolvesAsSingleCallsDo) {
+  IdentityResolver single(DefaultIdentityOptions(), &registry_);
+  std::vector<IdentityOp> single_ops, batch_ops;
+  std::vector<IdentityInput> msgs = {
+      {MessageType::kPage, "", "anon-1", "", "", ""},
+      {MessageType::kIdentify, "user-1", "anon-1", "", "one@example.com", ""},
+      {MessageType::kTrack, "", "anon-2", "", "", ""},
+      {MessageType::kAlias, "user-1", "", "anon-2", "", ""},
+      {MessageType::kTrack, "null", "0", "", "", ""},  // no usable id
+      {MessageType::kTrack, "user-1", "anon-1", "", "", ""},
+  };
+  std::vector<std::string> single_out, batch_out;
+  for (const auto& m : msgs) {
+    auto r = single.Resolve(m, &single_ops);
+    single_out.push_back(r.ok() ? std::to_string(*r) : r.status().ToString());
+  }
+  {
+    IdentityResolver::Batch batch(&resolver_);
+    for (const auto& m : msgs) {
+      auto r = batch.Resolve(m, &batch_ops);
+      batch_out.push_back(r.ok() ? std::to_string(*r) : r.status().ToString());
+    }
+  }
+  EXPECT_EQ(batch_out, single_out);
+  ASSERT_EQ(batch_ops.size(), single_ops.size());
+  for (size_t i = 0; i < batch_ops.size(); ++i) {
+    EXPECT_EQ(batch_ops[i].kind, single_ops[i].kind);
+    EXPECT_EQ(batch_ops[i].customer, single_ops[i].customer);
+    EXPECT_EQ(batch_ops[i].from, single_ops[i].from);
+    EXPECT_EQ(batch_ops[i].key, single_ops[i].key);
+  }
+  EXPECT_EQ(resolver_.Members(resolver_.Lookup("u:user-1")).size(), 2u);  // anon-2's customer merged in
+}
+
+TEST_F(IdentityResolverTest, AKeyTheFilterRefusesLeavesEverythingAsItWas) {
+  Identify("user-1", "anon-1", "One@Example.com");
+  const size_t ops_before = ops_.size();
+  const double blocked_before = registry_.GetCounter("cairn_identity_blocked_ids_total", "")->Value();
+  // The filter sees normalised keys: the email lower-cased, the previousId as "u:" and "a:".
+  std::vector<std::string> asked;
+  IdentityResolver::KeyFilter refuse = [&](std::string_view key) {
+    asked.emplace_back(key);
+    return key == "e:two@example.com" || key == "a:old-anon";
+  };
+  auto r = resolver_.Resolve({MessageType::kIdentify, "user-2", "null", "", " TWO@example.com", ""}, &ops_, &refuse);
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(std::vector<std::string>(asked.begin(), asked.end()), (std::vector<std::string>{"u:user-2", "e:two@example.com"}));
+  r = resolver_.Resolve({MessageType::kAlias, "user-1", "", "old-anon", "", ""}, &ops_, &refuse);
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(ops_.size(), ops_before);
+  EXPECT_EQ(resolver_.Lookup("u:user-2"), 0u);
+  EXPECT_EQ(resolver_.Lookup("a:old-anon"), 0u);
+  // The refused message's blocked anonymousId ("null") was not counted: it was never resolved.
+  EXPECT_EQ(registry_.GetCounter("cairn_identity_blocked_ids_total", "")->Value(), blocked_before);
+  // A key it does not refuse resolves as usual.
+  asked.clear();
+  auto ok = resolver_.Resolve({MessageType::kTrack, "user-1", "anon-1", "", "", ""}, &ops_, &refuse);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, resolver_.Lookup("u:user-1"));
+  EXPECT_EQ(asked.size(), 2u);
+}
+
+TEST_F(IdentityResolverTest, KeysLongerThanTheInlineBytesResolveAndErase) {
+  const std::string long_email(IdentityKey::kInline + 20, 'x');
+  const std::string anon(IdentityKey::kInline - 2, 'a');  // "a:" + this is exactly kInline bytes
+  CustomerId c = Identify("user-1", anon, long_email + "@example.com");
+  EXPECT_EQ(resolver_.Lookup("e:" + long_email + "@example.com"), c);
+  EXPECT_EQ(resolver_.Lookup("a:" + anon), c);
+  EXPECT_EQ(Track("", anon), c);
+  // Enough keys to rehash the map several times, the long ones moved along.
+  for (int i = 0; i < 5000; ++i) Track("", std::string(60, 'b') + std::to_string(i));
+  EXPECT_EQ(resolver_.Lookup("e:" + long_email + "@example.com"), c);
+  EXPECT_EQ(resolver_.Erase(c), std::vector<CustomerId>{c});
+  EXPECT_EQ(resolver_.Lookup("e:" + long_email + "@example.com"), 0u);
+  EXPECT_EQ(resolver_.Lookup("a:" + anon), 0u);
+  EXPECT_EQ(resolver_.Find(c), 0u);
+  EXPECT_NE(Track("", anon), c);  // a new customer
+}
+
+TEST(IdentityKeyTest, CopiesAndMovesInlineAndHeapKeys) {
+  for (size_t len : {size_t{0}, size_t{1}, IdentityKey::kInline, IdentityKey::kInline + 1, size_t{300}}) {
+    const std::string text(len, 'k');
+    IdentityKey a(text);
+    EXPECT_EQ(a.on_heap(), len > IdentityKey::kInline);
+    IdentityKey b(a);
+    EXPECT_EQ(b.view(), text);
+    IdentityKey c(std::move(a));
+    EXPECT_EQ(c.view(), text);
+    EXPECT_EQ(a.view(), "");  // NOLINT(bugprone-use-after-move): a moved-from key is empty
+    a = c;
+    EXPECT_EQ(a.view(), text);
+    b = IdentityKey("other");
+    EXPECT_EQ(b.view(), "other");
+    b = std::move(c);
+    EXPECT_EQ(b.view(), text);
+    EXPECT_TRUE(a == b);
+  }
+}
+
 }  // namespace
 }  // namespace cairn::ingest

@@ -41,23 +41,6 @@ void IngestPipeline::SetSuppression(std::function<bool(std::string_view key)> su
   suppressed_ = std::move(suppressed);
 }
 
-bool IngestPipeline::SuppressedLocked(const Message& m) const {
-  if (!suppressed_) return false;
-  const std::pair<char, std::string_view> ids[] = {
-      {'u', m.user_id}, {'a', m.anonymous_id}, {'a', m.previous_id}, {'e', m.email}, {'p', m.phone}};
-  for (const auto& [kind, value] : ids) {
-    if (value.empty()) continue;
-    std::string key = identity_->MakeKey(kind, value);
-    if (!key.empty() && suppressed_(key)) return true;
-    // previousId may be a userId as well as an anonymousId (alias).
-    if (kind == 'a' && &value == &ids[2].second) {
-      key = identity_->MakeKey('u', value);
-      if (!key.empty() && suppressed_(key)) return true;
-    }
-  }
-  return false;
-}
-
 void IngestPipeline::Ingest(IngestRequest req, Done done) {
   auto prepared = Prepare(std::move(req));
   if (!prepared.ok()) return done(prepared.status());
@@ -142,6 +125,10 @@ void IngestPipeline::Commit(PreparedRequest prepared, Done done) {
     std::lock_guard lock(mu_);
     ForgetFailedLocked();
     for (size_t i = 0; i < std::min(kDedupAhead, message_keys.size()); ++i) dedup_.Prefetch(message_keys[i]);
+    // One resolver lock for the batch's messages, released before Append (the WAL thread's
+    // commit listeners read the resolver, and Append may wait for that thread).
+    std::optional<IdentityResolver::Batch> resolver(std::in_place, identity_);
+    const IdentityResolver::KeyFilter* refuse = suppressed_ ? &suppressed_ : nullptr;
     for (size_t i = 0; i < parsed.messages.size(); ++i) {
       Message& m = parsed.messages[i];
       if (i + kDedupAhead < message_keys.size()) dedup_.Prefetch(message_keys[i + kDedupAhead]);
@@ -150,14 +137,14 @@ void IngestPipeline::Commit(PreparedRequest prepared, Done done) {
         ++outcome.duplicates;
         continue;
       }
-      if (SuppressedLocked(m)) {
+      IdentityInput in{m.type, m.user_id, m.anonymous_id, m.previous_id, m.email, m.phone};
+      auto customer = resolver->Resolve(in, &batch.identity_ops, refuse);
+      if (!customer.ok() && customer.status().code() == Code::kPermissionDenied) {
         dedup_.Erase(key);
         outcome.rejected.push_back({index_of[i], "suppressed: this customer's data was erased at their request and their ids are refused"});
         Rejected("suppressed")->Inc();
         continue;
       }
-      IdentityInput in{m.type, m.user_id, m.anonymous_id, m.previous_id, m.email, m.phone};
-      auto customer = identity_->Resolve(in, &batch.identity_ops);
       if (!customer.ok()) {
         dedup_.Erase(key);
         outcome.rejected.push_back({index_of[i], std::string(customer.status().message())});
@@ -178,6 +165,7 @@ void IngestPipeline::Commit(PreparedRequest prepared, Done done) {
       row.payload = std::move(m.payload);
       batch.interactions.push_back(std::move(row));
     }
+    resolver.reset();
     outcome.accepted = batch.interactions.size() + outcome.duplicates;
     if (!batch.interactions.empty() || !batch.identity_ops.empty()) {
       auto shared = std::make_shared<IngestOutcome>(std::move(outcome));

@@ -86,8 +86,7 @@ class IngestPipeline final : public Ingestor {
   const KeyLookup keys_;
 
   void ForgetFailedLocked();
-  bool SuppressedLocked(const Message& m) const;
-  std::function<bool(std::string_view key)> suppressed_;  // guarded by mu_
+  IdentityResolver::KeyFilter suppressed_;  // guarded by mu_
 
   std::mutex mu_;       // the sequencing lock
   DedupTable dedup_;    // guarded by mu_
