@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <span>
 #include <unordered_set>
 
 #include "base/logging.h"
@@ -92,6 +93,11 @@ Status Hub::Init() {
       [this](const std::vector<store::CustomerId>& ids) {
         return journey_ ? journey_->SegmentKeys(ids)
                         : std::vector<std::optional<std::pair<std::string, std::string>>>(ids.size());
+      },
+      [this](std::span<const store::CustomerId> ids, store::CustomerId* roots) {  // FindOrSelf of each
+        identity_->FindMany(ids, roots);
+        for (size_t i = 0; i < ids.size(); ++i)
+          if (!roots[i]) roots[i] = ids[i];
       });
 
   // 2. The store, replaying its WAL through OnCommit.

@@ -16,8 +16,12 @@ constexpr int64_t kDayMs = 86'400'000;
 int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs; }
 }  // namespace
 
-DailyTotals::DailyTotals(SeriesOptions options, Canonicalizer canonical, JourneyKeysFn journey_keys)
-    : options_(std::move(options)), canonical_(std::move(canonical)), journey_keys_(std::move(journey_keys)) {}
+DailyTotals::DailyTotals(SeriesOptions options, Canonicalizer canonical, JourneyKeysFn journey_keys,
+                         CanonicalizeMany canonical_many)
+    : options_(std::move(options)),
+      canonical_(std::move(canonical)),
+      journey_keys_(std::move(journey_keys)),
+      canonical_many_(canonical_ ? std::move(canonical_many) : nullptr) {}
 
 namespace {
 // Adds or (sign −1) takes away one row's contribution to a day.
@@ -71,11 +75,12 @@ uint32_t DailyTotals::CellFor(Data& d, const std::optional<std::pair<std::string
 }
 
 void DailyTotals::FileNew(Data& d, store::CustomerId stored, const std::string& channel,
-                          const std::optional<std::pair<std::string, std::string>>& journey) const {
+                          const std::optional<std::pair<std::string, std::string>>& journey,
+                          store::CustomerId canonical) const {
   const uint32_t cell = CellFor(d, journey, channel);
   d.filed.Insert(stored, cell);
   ++d.cells[cell].ids;
-  const store::CustomerId c = canonical_ ? canonical_(stored) : stored;
+  const store::CustomerId c = canonical ? canonical : Canonical(stored);
   if (c != stored) AddUnique(d.absorbed[c], stored);
 }
 
@@ -131,7 +136,7 @@ uint32_t DailyTotals::EventId(Data& d, const std::string& event) const {
 }
 
 void DailyTotals::AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, uint32_t id, double revenue,
-                         const std::string& channel) const {
+                         const std::string& channel, store::CustomerId canonical) const {
   const int64_t day = DayOf(timestamp_ms);
   d.first_data_day = std::min(d.first_data_day, day);
   RevenueSum r;
@@ -140,12 +145,12 @@ void DailyTotals::AddRow(Data& d, store::CustomerId customer, int64_t timestamp_
   // Day, the last customer's cell and its day are reused (map nodes never move).
   if (!d.last_total || d.last_total_day != day) d.last_total = &d.days[day], d.last_total_day = day;
   Count(*d.last_total, id, r, +1);
-  if (d.is_order[id]) SetFirstOrder(d, canonical_ ? canonical_(customer) : customer, day);
+  if (d.is_order[id]) SetFirstOrder(d, canonical ? canonical : Canonical(customer), day);
   if (journey_keys_) {
     if (d.last_cell == UINT32_MAX || d.last_customer != customer) {
       const uint32_t* f = d.filed.Find(customer);
       if (!f) {
-        FileNew(d, customer, channel, std::nullopt);  // the journey sees this batch after the totals
+        FileNew(d, customer, channel, std::nullopt, canonical);  // the journey sees this batch after the totals
         f = d.filed.Find(customer);
       }
       d.last_customer = customer;
@@ -162,7 +167,32 @@ void DailyTotals::ApplyBatch(Data& d, const store::Batch& batch) const {
   // The batch's merges first: its rows are canonicalised by the resolver, which already holds them.
   for (const auto& op : batch.identity_ops)
     if (op.kind == store::IdentityOp::Kind::kMerge) Fold(d, op.from, op.customer);
-  for (const auto& r : batch.interactions) AddRow(d, r.customer, r.timestamp_ms, EventId(d, r.event), r.revenue, r.channel);
+  const auto& rows = batch.interactions;
+  if (!canonical_many_) {
+    for (const auto& r : rows) AddRow(d, r.customer, r.timestamp_ms, EventId(d, r.event), r.revenue, r.channel, 0);
+    return;
+  }
+  // The rows whose customer's survivor AddRow needs — order rows, and (with cells) the rows of
+  // customers not filed yet — get it from one canonical_many_ call: the resolver's lock once per
+  // batch instead of once per such row (its cache line is shared with the ingest threads).
+  std::vector<uint32_t> events(rows.size());
+  std::vector<uint32_t> asked;  // row indexes, ascending
+  std::vector<store::CustomerId> ids;
+  bool unfiled = false;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    events[i] = EventId(d, rows[i].event);
+    if (journey_keys_ && (i == 0 || rows[i].customer != rows[i - 1].customer)) unfiled = !d.filed.Find(rows[i].customer);
+    if (d.is_order[events[i]] || unfiled) {
+      asked.push_back(static_cast<uint32_t>(i));
+      ids.push_back(rows[i].customer);
+    }
+  }
+  std::vector<store::CustomerId> roots(ids.size());
+  if (!ids.empty()) canonical_many_(ids, roots.data());
+  for (size_t i = 0, k = 0; i < rows.size(); ++i) {
+    const store::CustomerId canonical = k < asked.size() && asked[k] == i ? roots[k++] : 0;
+    AddRow(d, rows[i].customer, rows[i].timestamp_ms, events[i], rows[i].revenue, rows[i].channel, canonical);
+  }
 }
 
 void DailyTotals::OnCommit(const store::Batch& batch) {
@@ -235,9 +265,9 @@ Status DailyTotals::Scan(const store::Snapshot& snap, const std::atomic<bool>* c
       have_last = true;
       last = customer;
       if (!d.filed.Find(customer))
-        FileNew(d, customer, channel, journey_keys_({canonical_ ? canonical_(customer) : customer})[0]);
+        FileNew(d, customer, channel, journey_keys_({Canonical(customer)})[0], 0);
     }
-    AddRow(d, customer, timestamp_ms, event_id, revenue, channel);
+    AddRow(d, customer, timestamp_ms, event_id, revenue, channel, 0);
   };
   // Segments column by column: events and channels stay dictionary codes (a segment's code maps
   // to an event id once), so no row is materialised and no name hashed per row — the rows
@@ -529,7 +559,7 @@ bool DailyTotals::Misfiled(const SegmentFilter& segment, const std::vector<uint6
     bool over = false;
     data_.filed.ForEach([&](store::CustomerId id, uint32_t cell) {
       if (over || !match[cell]) return;
-      const store::CustomerId c = canonical_ ? canonical_(id) : id;
+      const store::CustomerId c = Canonical(id);
       if (std::binary_search(members.begin(), members.end(), c)) return;
       found.push_back(c);
       over = found.size() > limit;

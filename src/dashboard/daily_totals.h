@@ -33,7 +33,8 @@
 // stored customer id (its cell) and per merged-away id (the survivor's list).
 //
 // Thread-safety: all methods are thread-safe. OnCommit runs on the store's commit thread and only
-// touches memory (a map lookup per row, the canonicalizer for order rows and new customers).
+// touches memory (a map lookup per row; one batch canonicalisation for the order rows and new
+// customers of each batch).
 
 #include <atomic>
 #include <cstdint>
@@ -42,6 +43,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -61,6 +63,11 @@ namespace cairn::dashboard {
 using JourneyKeysFn =
     std::function<std::vector<std::optional<std::pair<std::string, std::string>>>(const std::vector<store::CustomerId>&)>;
 
+// `canonical` for many ids at once: roots[i] = canonical(ids[i]) for every i. The identity
+// resolver answers these under one lock (IdentityResolver::FindMany), which the ingest threads'
+// resolves contend for: one lock per committed batch instead of one per order row.
+using CanonicalizeMany = std::function<void(std::span<const store::CustomerId> ids, store::CustomerId* roots)>;
+
 class DailyTotals {
  public:
   using SnapshotFn = std::function<std::shared_ptr<store::Snapshot>()>;
@@ -68,7 +75,10 @@ class DailyTotals {
   // `options` name the order, touch, complaint and sign-up events (the same the scan uses);
   // `canonical` maps a stored customer id to its survivor (null: ids as stored). `journey_keys`
   // (optional) turns on the segment cells; without it SegmentSeries is FailedPrecondition.
-  DailyTotals(SeriesOptions options, Canonicalizer canonical, JourneyKeysFn journey_keys = nullptr);
+  // `canonical_many` (optional, only with `canonical`): the same mapping for a committed batch's
+  // ids at once; without it OnCommit calls `canonical` once per order row and new customer.
+  DailyTotals(SeriesOptions options, Canonicalizer canonical, JourneyKeysFn journey_keys = nullptr,
+              CanonicalizeMany canonical_many = nullptr);
 
   // Every batch the store commits, in seq order, recovered ones included
   // (StoreListener::on_commit). Ignored while the totals are stale (the next build reads them).
@@ -148,13 +158,18 @@ class DailyTotals {
 
   static uint32_t CellFor(Data& d, const std::optional<std::pair<std::string, std::string>>& journey,
                           const std::string& channel);
-  // Files a stored id seen for the first time (its first row's channel; `journey`: the key at hand).
+  // `id`'s survivor by canonical_ (`id` itself without one).
+  store::CustomerId Canonical(store::CustomerId id) const { return canonical_ ? canonical_(id) : id; }
+  // Files a stored id seen for the first time (its first row's channel; `journey`: the key at hand;
+  // `canonical`: its survivor when the caller has it, else 0).
   void FileNew(Data& d, store::CustomerId stored, const std::string& channel,
-               const std::optional<std::pair<std::string, std::string>>& journey) const;
+               const std::optional<std::pair<std::string, std::string>>& journey, store::CustomerId canonical) const;
   // The id of `event` in d.event_ids (added, with its is_order flag, when first seen).
   uint32_t EventId(Data& d, const std::string& event) const;
+  // `canonical`: the customer's survivor when the caller has it (ApplyBatch asks for a batch's
+  // at once), else 0 (asked here when needed).
   void AddRow(Data& d, store::CustomerId customer, int64_t timestamp_ms, uint32_t event_id, double revenue,
-              const std::string& channel) const;
+              const std::string& channel, store::CustomerId canonical) const;
   // Counts every row `snap` sees into `d` (empty), filing each stored id (with cells). Stops with
   // Unavailable between blocks once `*cancel` is true.
   Status Scan(const store::Snapshot& snap, const std::atomic<bool>* cancel, Data& d) const;
@@ -176,6 +191,7 @@ class DailyTotals {
   const SeriesOptions options_;
   const Canonicalizer canonical_;
   const JourneyKeysFn journey_keys_;
+  const CanonicalizeMany canonical_many_;
 
   std::mutex build_mu_;  // one build at a time
   mutable std::mutex mu_;

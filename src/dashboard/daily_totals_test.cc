@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 
 #include "io/mem_env.h"
 
@@ -29,6 +31,10 @@ class FakeIdentity {
       c = it->second;
     }
   }
+  // Find() of each, under one lock (the resolver's FindMany, unknown ids as themselves).
+  void FindMany(std::span<const store::CustomerId> ids, store::CustomerId* roots) const {
+    for (size_t i = 0; i < ids.size(); ++i) roots[i] = Find(ids[i]);
+  }
   void Merge(store::CustomerId from, store::CustomerId into) {
     std::lock_guard lock(mu_);
     parent_[from] = into;
@@ -44,6 +50,15 @@ Status AppendSync(store::Store* s, store::Batch b) {
   Status st = s->Append(std::move(b), [&](Status r) { p.set_value(r); });
   if (!st.ok()) return st;
   return p.get_future().get();
+}
+
+// A store without background work whose every committed batch reaches `totals`.
+Result<std::unique_ptr<store::Store>> OpenFeeding(io::Env* env, DailyTotals* totals) {
+  store::StoreOptions so;
+  so.background_work = false;
+  store::StoreListener listener;
+  listener.on_commit = [totals](const store::Batch& b, bool) { totals->OnCommit(b); };
+  return store::Store::Open(env, "/db", so, listener);
 }
 
 const std::vector<std::string> kEvents = {"Page Viewed", "Order Completed", "Deal Won",    "Signed Up",
@@ -315,7 +330,9 @@ TEST(DailyTotalsSegmentTest, EqualToTheScanOfTheMembersAsPersonasMoveMergesLateE
   Business biz;
   FakeJourney journey;
   auto canon = [&](store::CustomerId c) { return biz.identity.Find(c); };
-  DailyTotals totals(SeriesOptions{}, canon, [&](const std::vector<store::CustomerId>& ids) { return journey.Keys(ids); });
+  auto canon_many = [&](std::span<const store::CustomerId> ids, store::CustomerId* roots) { biz.identity.FindMany(ids, roots); };
+  DailyTotals totals(SeriesOptions{}, canon, [&](const std::vector<store::CustomerId>& ids) { return journey.Keys(ids); },
+                     canon_many);
   store::StoreOptions so;
   so.background_work = false;
   store::StoreListener listener;
@@ -401,7 +418,8 @@ TEST(DailyTotalsSegmentTest, EqualToTheScanOfTheMembersAsPersonasMoveMergesLateE
   const std::set<store::CustomerId> hidden = biz.erased;
   ASSERT_TRUE((*st)->Close().ok());
   st->reset();
-  DailyTotals again(SeriesOptions{}, canon, [&](const std::vector<store::CustomerId>& ids) { return journey.Keys(ids); });
+  DailyTotals again(SeriesOptions{}, canon, [&](const std::vector<store::CustomerId>& ids) { return journey.Keys(ids); },
+                    canon_many);
   listener.on_commit = [&](const store::Batch& b, bool) { again.OnCommit(b); };
   auto reopened = store::Store::Open(&env, "/db", so, listener);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
@@ -458,6 +476,46 @@ TEST(DailyTotalsSegmentTest, ManyMisfiledCustomersRebuildOnceInsteadOfAReadEach)
                            "everyone misfiled");
   EXPECT_EQ(totals.builds(), 2u);
   EXPECT_EQ(totals.refiled(), 0u);
+}
+
+// OnCommit asks the batch canonicaliser once per batch for the survivors it needs (order rows,
+// customers filed for the first time) and never the per-id one, whose every call takes the
+// resolver's lock; the totals and cells still equal the scan, merges included.
+TEST(DailyTotalsSegmentTest, ACommittedBatchAsksForItsSurvivorsInOneCall) {
+  io::MemEnv env;
+  Business biz;
+  FakeJourney journey;
+  std::atomic<int> one_calls{0}, many_calls{0};
+  auto canon = [&](store::CustomerId c) {
+    ++one_calls;
+    return biz.identity.Find(c);
+  };
+  auto canon_many = [&](std::span<const store::CustomerId> ids, store::CustomerId* roots) {
+    ++many_calls;
+    biz.identity.FindMany(ids, roots);
+  };
+  DailyTotals totals(SeriesOptions{}, canon, [&](const std::vector<store::CustomerId>& ids) { return journey.Keys(ids); },
+                     canon_many);
+  auto st = OpenFeeding(&env, &totals);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  for (store::CustomerId c = 1; c <= Business::kCustomers; ++c) journey.Assign(c, 0);
+  ASSERT_TRUE(totals.Build([&] { return (*st)->GetSnapshot(); }).ok());  // empty: every customer is new below
+  int batches = 0;
+  for (int64_t d = kToday - 30; d < kToday; ++d, ++batches) {
+    store::Batch b = ChannelDay(biz, d, 40);
+    if (d % 3 == 0) {
+      const store::CustomerId from = 1 + biz.rng() % Business::kCustomers, into = 1 + biz.rng() % Business::kCustomers;
+      if (biz.identity.Find(from) == from && biz.identity.Find(into) == into && from != into) biz.MergeInto(&b, from, into);
+    }
+    ASSERT_TRUE(AppendSync(st->get(), std::move(b)).ok());
+  }
+  EXPECT_EQ(one_calls.load(), 0);
+  EXPECT_EQ(many_calls.load(), batches);  // every batch has order rows or new customers
+  auto snap = (*st)->GetSnapshot();
+  ExpectEqualToScan(totals, st->get(), biz.identity, "batch canonicaliser");
+  for (const auto& s : kSegments)
+    ExpectSegmentEqualToScan(totals, st->get(), biz.identity, s,
+                                       MembersOf(*snap, biz.identity, journey, s), "batch canonicaliser");
 }
 
 }  // namespace segments
