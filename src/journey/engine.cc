@@ -199,7 +199,7 @@ void JourneyEngine::OnCommit(const store::Batch& batch, bool recovered) {
       for (const Detection& x : det)
         if (!StaleLocked(x, now)) signals.push_back(MakeSignalLocked(*e, x));
       // The event name is the batch's (alive until Emit returns below): no copy per row.
-      if (!recovered && !listeners_.empty()) touches.push_back({root, &r.event, r.timestamp_ms, r.revenue, info && info->order});
+      if (!recovered && !listeners_.empty()) touches.push_back({root, r.event, r.timestamp_ms, r.revenue, info && info->order});
     }
     applied_seq_ = std::max(applied_seq_, end);
     ++generation_;
@@ -253,7 +253,7 @@ void JourneyEngine::Emit(std::vector<Signal> signals, const std::vector<Touch>& 
   std::lock_guard lock(listener_mu_);
   signals_->Inc(signals.size());
   for (JourneyListener* l : listeners_) {
-    for (const Touch& t : touches) l->OnInteraction(t.customer, *t.event, t.timestamp_ms, t.revenue, t.order);
+    if (!touches.empty()) l->OnInteractions(touches);
     for (const Signal& s : signals) l->OnSignal(s);
   }
 }

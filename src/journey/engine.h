@@ -207,15 +207,8 @@ class JourneyEngine final : public JourneyService {
   // Whether a detection of an interaction (timestamp d.at_ms) is older than the map's
   // timers.signal_horizon at now_ms: then it raises no signal (counted). mu_ held.
   bool StaleLocked(const Detection& d, int64_t now_ms) const;
-  // One live interaction for the listeners (JourneyListener::OnInteraction); `event` points into
-  // the committed batch, which outlives the Emit call.
-  struct Touch {
-    store::CustomerId customer;
-    const std::string* event;
-    int64_t timestamp_ms;
-    double revenue;
-    bool order;
-  };
+  // Hands the listeners a batch's signals and live interactions (`touches` point into the
+  // committed batch, which outlives the call).
   void Emit(std::vector<Signal> signals, const std::vector<Touch>& touches);
   void WorkerLoop();
   bool RederiveOne(store::CustomerId root, uint64_t need_seq, uint64_t from_seq);

@@ -280,6 +280,31 @@ TEST(JourneyEngineTest, LargeCustomerIsRederivedInBoundedChunksToTheSameState) {
   h.ExpectRebuildEqual();
 }
 
+TEST(JourneyEngineTest, ListenersGetABatchsLiveInteractionsInOneCall) {
+  // One OnInteractions call per committed batch, every live row in it (a listener that locks per
+  // call — rescue's bridge — locks once per batch); replays reach no listener.
+  Harness h(testing::DefaultMap());
+  std::vector<store::IdentityOp> ops;
+  store::Batch b;
+  for (int i = 0; i < 12; ++i) {
+    store::Interaction r;
+    r.customer = h.Id("c" + std::to_string(i % 4), &ops);
+    r.timestamp_ms = kBase + i * 60'000;
+    r.received_at_ms = r.timestamp_ms;
+    r.event = i % 3 == 0 ? "Order Completed" : "Product Viewed";
+    r.revenue = i % 3 == 0 ? 20 : 0;
+    r.message_id = "m" + std::to_string(i);
+    b.interactions.push_back(std::move(r));
+  }
+  b.identity_ops = std::move(ops);
+  h.Append(std::move(b));
+  EXPECT_EQ(h.listener.batches, 1);
+  EXPECT_EQ(h.listener.interactions, 12);
+  EXPECT_EQ(h.listener.orders, 4);
+  h.Restart();  // the WAL's batch is replayed: no listener call
+  EXPECT_EQ(h.listener.batches, 1);
+}
+
 TEST(JourneyEngineTest, LiveStateIsVisibleRightAfterTheAck) {
   // Background mode, as in the server: the state is updated in the commit hook, before the ack.
   io::MemEnv env;

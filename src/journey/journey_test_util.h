@@ -30,6 +30,13 @@ class CollectingListener : public JourneyListener {
     interactions++;
     orders += is_order;
   }
+  void OnInteractions(std::span<const Touch> touches) override {
+    {
+      std::lock_guard lock(mu);
+      batches++;
+    }
+    JourneyListener::OnInteractions(touches);
+  }
   std::vector<Signal> Take() {
     std::lock_guard lock(mu);
     return std::exchange(signals, {});
@@ -37,6 +44,7 @@ class CollectingListener : public JourneyListener {
   std::mutex mu;
   std::vector<Signal> signals;
   int interactions = 0, orders = 0;
+  int batches = 0;  // OnInteractions calls
 };
 
 class Harness {

@@ -4,6 +4,7 @@
 // Interface only: no implementation library needed to include it.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,16 @@ struct Signal {
   std::string episode;               // dedup key "<customer>:<path>:<ms the episode started>"
 };
 
+// One live interaction, under its canonical customer. `event` points into the committed batch:
+// valid only during the listener call.
+struct Touch {
+  store::CustomerId customer = 0;
+  std::string_view event;
+  int64_t timestamp_ms = 0;
+  double revenue = 0;
+  bool order = false;  // the event is one of the map's value.order_events
+};
+
 // Receives the engine's output. Thread-safety: OnSignal and OnInteraction are called from the
 // store's commit thread, the engine's worker thread (re-derivations, timers) — one at a time per
 // engine (the engine serialises them) — and must be quick and must not call back into the engine.
@@ -35,6 +46,12 @@ class JourneyListener {
   // event is one of the map's value.order_events (for post-purchase engagement).
   virtual void OnInteraction(store::CustomerId canonical, std::string_view event, int64_t ts_ms, double revenue,
                              bool is_order) {}
+  // A committed batch's live interactions, in order (the engine calls this, not OnInteraction):
+  // a listener that locks per call overrides it to lock once per batch. Default: OnInteraction
+  // of each.
+  virtual void OnInteractions(std::span<const Touch> touches) {
+    for (const Touch& t : touches) OnInteraction(t.customer, t.event, t.timestamp_ms, t.revenue, t.order);
+  }
 };
 
 }  // namespace cairn::journey

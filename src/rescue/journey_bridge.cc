@@ -146,33 +146,42 @@ void JourneyBridge::DecideQueued() {
 
 void JourneyBridge::OnInteraction(store::CustomerId canonical, std::string_view event, int64_t ts_ms, double revenue,
                                   bool is_order) {
-  bool ours;
-  bool route_answer = false;
-  bool prompt = false;
+  const journey::Touch one{canonical, event, ts_ms, revenue, is_order};
+  OnInteractions({&one, 1});
+}
+
+void JourneyBridge::OnInteractions(std::span<const journey::Touch> touches) {
+  std::vector<RescueEngine::Observed> observed;  // the customers' own interactions, for outcomes
+  observed.reserve(touches.size());
+  std::vector<std::function<void()>> work;  // post-purchase prompts and answers, in order
+  const bool post_purchase = Webhooks() && options_.post_purchase;
   {
     std::lock_guard lock(mu_);
-    ours = std::find(outbound_.begin(), outbound_.end(), event) != outbound_.end();
-    if (!ours && event == "Survey Responded") {
-      auto it = prompted_.find(canonical);
-      if (it != prompted_.end() && ts_ms >= it->second) {
-        prompted_.erase(it);
-        route_answer = true;
+    for (const journey::Touch& t : touches) {
+      if (std::find(outbound_.begin(), outbound_.end(), t.event) != outbound_.end()) continue;  // ours
+      observed.push_back({t.customer, t.event, t.timestamp_ms});
+      if (t.event == "Survey Responded") {
+        auto it = prompted_.find(t.customer);
+        if (it != prompted_.end() && t.timestamp_ms >= it->second) {
+          prompted_.erase(it);
+          if (post_purchase) work.push_back([this, c = t.customer, ts = t.timestamp_ms] { RoutePostPurchaseAnswer(c, ts); });
+          continue;
+        }
+      }
+      const auto& after = post_purchase_.after_events;
+      if (post_purchase && t.order && std::find(after.begin(), after.end(), t.event) != after.end()) {
+        // Remembered at once, so an answer arriving before the worker runs still routes.
+        prompted_[t.customer] = t.timestamp_ms;
+        work.push_back([this, c = t.customer, e = std::string(t.event), ts = t.timestamp_ms, revenue = t.revenue] {
+          PromptAfterOrder(c, e, ts, revenue);
+        });
       }
     }
-    const auto& after = post_purchase_.after_events;
-    prompt = is_order && !ours && std::find(after.begin(), after.end(), event) != after.end();
-    // Remember the prompt at once, so an answer arriving before the worker runs still routes.
-    if (prompt && Webhooks() && options_.post_purchase) prompted_[canonical] = ts_ms;
   }
-  // Cheap (a hash lookup unless the customer has a waiting decision): stays on this thread so an
+  // Cheap (nothing unless some decision waits, then a hash lookup each): stays on this thread so an
   // outcome is matched in interaction order.
-  engine_->ObserveInteraction(canonical, event, ts_ms, ours);
-  if (!Webhooks() || !options_.post_purchase || ours) return;
-  if (route_answer) {
-    Enqueue([this, canonical, ts_ms] { RoutePostPurchaseAnswer(canonical, ts_ms); });
-  } else if (prompt) {
-    Enqueue([this, canonical, e = std::string(event), ts_ms, revenue] { PromptAfterOrder(canonical, e, ts_ms, revenue); });
-  }
+  engine_->ObserveInteractions(observed);
+  for (auto& w : work) Enqueue(std::move(w));
 }
 
 void JourneyBridge::PromptAfterOrder(store::CustomerId canonical, std::string event, int64_t ts_ms, double revenue) {

@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <string>
 #include <unordered_map>
@@ -74,6 +75,9 @@ class JourneyBridge final : public journey::JourneyListener {
   void OnSignal(const journey::Signal& signal) override;
   void OnInteraction(store::CustomerId canonical, std::string_view event, int64_t ts_ms, double revenue,
                      bool is_order) override;
+  // A batch's interactions: the bridge's lock and the rescue engine's once per batch, not per
+  // interaction (this runs on the store's commit thread).
+  void OnInteractions(std::span<const journey::Touch> touches) override;
 
   // Waits until everything queued so far has been handled (tests, shutdown).
   void Flush();

@@ -77,6 +77,26 @@ class BridgeTest : public ::testing::Test {
     return *dispatcher_->List(std::nullopt, 100);
   }
 
+  // An angry-path decision for `customer`, decided on the bridge's thread and acted on (its
+  // action queued): the decision's id.
+  int64_t ActedAngryRescue(store::CustomerId customer) {
+    journey::Signal s;
+    s.customer = customer;
+    s.path = "angry";
+    s.reasons = {"interaction 'Complaint Filed'"};
+    s.value_at_stake = 1000;
+    s.at_ms = clock_.NowMillis();
+    bridge_->OnSignal(s);
+    bridge_->Flush();  // decisions are made on the bridge's thread
+    auto open = engine_->List({RescueStatus::kOpen, 10});
+    EXPECT_EQ(open->size(), 1u);
+    if (open->empty()) return 0;
+    auto acted = engine_->Act((*open)[0].id, "");
+    EXPECT_TRUE(acted.ok()) << acted.status().ToString();
+    acted_ = acted.ok() ? *acted : Decision{};
+    return (*open)[0].id;
+  }
+
   testutil::TempDir dir_;
   testutil::WebhookReceiver receiver_;
   FakeClock clock_;
@@ -87,6 +107,7 @@ class BridgeTest : public ::testing::Test {
   std::unique_ptr<JourneyBridge> bridge_;
   std::mutex mu_;
   std::vector<store::Interaction> log_;
+  Decision acted_;  // what ActedAngryRescue's Act answered
 };
 
 TEST_F(BridgeTest, MapPathsReachTheEngine) {
@@ -98,19 +119,8 @@ TEST_F(BridgeTest, MapPathsReachTheEngine) {
 }
 
 TEST_F(BridgeTest, SignalDecisionActAndDelivery) {
-  journey::Signal s;
-  s.customer = 42;
-  s.path = "angry";
-  s.reasons = {"interaction 'Complaint Filed'"};
-  s.value_at_stake = 1000;
-  s.at_ms = clock_.NowMillis();
-  bridge_->OnSignal(s);
-  bridge_->Flush();  // decisions are made on the bridge's thread
-  auto open = engine_->List({RescueStatus::kOpen, 10});
-  ASSERT_EQ(open->size(), 1u);
-  const Decision& d = (*open)[0];
-  auto acted = engine_->Act(d.id, "");
-  ASSERT_TRUE(acted.ok()) << acted.status().ToString();
+  const int64_t id = ActedAngryRescue(42);
+  ASSERT_NE(id, 0);
   ASSERT_TRUE(dispatcher_->RunDue(clock_.NowMillis()).ok());
   auto actions = *dispatcher_->List(std::nullopt, 10);
   ASSERT_EQ(actions.size(), 1u);
@@ -119,12 +129,39 @@ TEST_F(BridgeTest, SignalDecisionActAndDelivery) {
   EXPECT_EQ(actions[0].request.purpose, "service");
   EXPECT_EQ(actions[0].request.customer_key, "userId:u42");
   EXPECT_EQ(actions[0].request.time_zone, "Europe/Paris");
-  EXPECT_EQ(acted->action_ref, "action:" + std::to_string(actions[0].id));
+  EXPECT_EQ(acted_.action_ref, "action:" + std::to_string(actions[0].id));
   // Our own touch does not close the rescue; the customer's resolution does.
   bridge_->OnInteraction(42, kTouchEvent, clock_.NowMillis() + 1, 0, false);
-  EXPECT_EQ(engine_->Get(d.id)->status, RescueStatus::kActed);
+  EXPECT_EQ(engine_->Get(id)->status, RescueStatus::kActed);
   bridge_->OnInteraction(42, "Support Ticket Resolved", clock_.NowMillis() + 2, 0, false);
-  EXPECT_EQ(engine_->Get(d.id)->status, RescueStatus::kSucceeded);
+  EXPECT_EQ(engine_->Get(id)->status, RescueStatus::kSucceeded);
+}
+
+TEST_F(BridgeTest, ABatchOfInteractionsActsAsEachInTurn) {
+  // The journey engine hands a batch at once: our touch in it does not close the rescue, the
+  // customer's resolution after it does; an order in it is prompted and a later answer in the
+  // same batch is routed.
+  const int64_t id = ActedAngryRescue(42);
+  ASSERT_NE(id, 0);
+  const int64_t t = clock_.NowMillis();
+  {
+    std::lock_guard lock(mu_);
+    log_ = {Survey(t + 5, 10)};
+  }
+  const journey::Touch batch[] = {
+      {42, kTouchEvent, t + 1, 0, false},
+      {7, "Order Completed", t + 2, 120, true},
+      {42, "Support Ticket Resolved", t + 3, 0, false},
+      {7, "Survey Responded", t + 5, 0, false},
+  };
+  bridge_->OnInteractions(batch);
+  EXPECT_EQ(engine_->Get(id)->status, RescueStatus::kSucceeded);
+  bridge_->Flush();
+  // The angry path's action, the prompt for 7, then (its answer routed) the happy path's ask.
+  auto actions = WaitForActions(3);
+  ASSERT_EQ(actions.size(), 3u);
+  EXPECT_EQ(actions[0].request.name, "post_purchase." + map_->post_purchase().happy_action);
+  EXPECT_EQ(actions[1].request.name, "post_purchase.prompt");
 }
 
 TEST_F(BridgeTest, PostPurchasePromptAfterDelayThenHappyAndUnhappyRouting) {

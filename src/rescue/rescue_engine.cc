@@ -407,22 +407,30 @@ Status RescueEngine::CloseLocked(Decision* d, bool success, int64_t at_ms, std::
 void RescueEngine::ObserveInteraction(store::CustomerId canonical, std::string_view event, int64_t timestamp_ms,
                                       bool ours) {
   if (ours) return;
+  const Observed one{canonical, event, timestamp_ms};
+  ObserveInteractions({&one, 1});
+}
+
+void RescueEngine::ObserveInteractions(std::span<const Observed> interactions) {
   std::lock_guard lock(mu_);
-  auto it = waiting_.find(canonical);
-  if (it == waiting_.end()) return;
-  std::vector<int64_t> hits;
-  for (const auto& w : it->second) {
-    if (timestamp_ms >= w.window_start_ms && timestamp_ms <= w.window_end_ms && Matches(w.outcome_events, event)) {
-      hits.push_back(w.id);
+  if (waiting_.empty()) return;
+  for (const Observed& o : interactions) {
+    auto it = waiting_.find(o.canonical);
+    if (it == waiting_.end()) continue;
+    std::vector<int64_t> hits;
+    for (const auto& w : it->second) {
+      if (o.timestamp_ms >= w.window_start_ms && o.timestamp_ms <= w.window_end_ms && Matches(w.outcome_events, o.event)) {
+        hits.push_back(w.id);
+      }
     }
-  }
-  for (int64_t id : hits) {
-    auto d = LoadLocked(id);
-    Status s = d.status();
-    if (d.ok()) {
-      s = CloseLocked(&*d, true, timestamp_ms, fmt::format("event '{}' at {} ms", event, timestamp_ms));
+    for (int64_t id : hits) {
+      auto d = LoadLocked(id);
+      Status s = d.status();
+      if (d.ok()) {
+        s = CloseLocked(&*d, true, o.timestamp_ms, fmt::format("event '{}' at {} ms", o.event, o.timestamp_ms));
+      }
+      if (!s.ok()) LOG_EVERY_N_SEC(kWarn, 10, "rescue: recording an outcome failed: {}", s.ToString());
     }
-    if (!s.ok()) LOG_EVERY_N_SEC(kWarn, 10, "rescue: recording an outcome failed: {}", s.ToString());
   }
 }
 

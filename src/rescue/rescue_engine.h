@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -73,6 +74,13 @@ class RescueEngine final : public RescueService {
 
   // `ours` = an outbound touch we recorded (never counts as the customer's outcome).
   void ObserveInteraction(store::CustomerId canonical, std::string_view event, int64_t timestamp_ms, bool ours);
+  // ObserveInteraction(c, event, timestamp_ms, false) of each, in order, under one lock.
+  struct Observed {
+    store::CustomerId canonical;
+    std::string_view event;
+    int64_t timestamp_ms;
+  };
+  void ObserveInteractions(std::span<const Observed> interactions);
   // A merge: decisions waiting on `from` now wait on `into` too.
   void OnMerge(store::CustomerId from, store::CustomerId into);
   // Closes waiting decisions whose window ended before `now_ms` as failed. Returns how many.
