@@ -256,13 +256,9 @@ Result<DashboardView> Dashboard::Compute(int64_t real_now_ms, const OverviewFilt
     }
   }
   if (sources_.value_at_risk) {
-    auto v = sources_.value_at_risk();
-    if (v.ok()) {
+    if (std::optional<double> v = ValueAtRisk(real_now_ms)) {
       in.value_at_risk_now = *v;
-      // The reading is today's, whatever the filter; best effort: a failed write only loses history.
-      const int64_t real_today = DayOf(real_now_ms);
-      (void)db_->PutReading("value_at_risk", real_today, *v);
-      auto before = db_->ReadingOnOrBefore("value_at_risk", real_today - 7);
+      auto before = db_->ReadingOnOrBefore("value_at_risk", DayOf(real_now_ms) - 7);
       if (before.ok() && *before) in.value_at_risk_week_ago = **before;
     }
   }
@@ -276,6 +272,20 @@ Result<DashboardView> Dashboard::Compute(int64_t real_now_ms, const OverviewFilt
   }
   view.hazards = EvaluateHazards(in, options_.hazards);
   return view;
+}
+
+std::optional<double> Dashboard::ValueAtRisk(int64_t real_now_ms) {
+  std::lock_guard lock(value_at_risk_mu_);
+  if (value_at_risk_ && real_now_ms - value_at_risk_at_ms_ < options_.value_at_risk_max_age_ms &&
+      DayOf(value_at_risk_at_ms_) == DayOf(real_now_ms))
+    return value_at_risk_;
+  auto v = sources_.value_at_risk();
+  if (!v.ok()) return std::nullopt;
+  value_at_risk_ = *v;
+  value_at_risk_at_ms_ = real_now_ms;
+  // The reading is today's, whatever the filter; best effort: a failed write only loses history.
+  (void)db_->PutReading("value_at_risk", DayOf(real_now_ms), *v);
+  return value_at_risk_;
 }
 
 }  // namespace cairn::dashboard

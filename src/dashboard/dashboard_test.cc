@@ -285,6 +285,69 @@ TEST(DashboardTest, MirrorsCountCompetitorMentionsPerWeek) {
   for (const auto& [metric, total] : ranged->trip->totals) EXPECT_NE(metric, "event:Competitor Considered");
 }
 
+// The value at stake is a pass over every customer (~100 ms at 1M): overviews of any filter reuse
+// a reading for value_at_risk_max_age_ms and within its UTC day, and a fresh reading is the day's
+// in dashboard.db.
+TEST(DashboardTest, ValueAtStakeIsReadAtMostOncePerMaxAge) {
+  io::MemEnv env;
+  store::StoreOptions so;
+  so.background_work = false;
+  auto st = store::Store::Open(&env, "/db", so);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  FakeClock clock;  // 2026-01-01 00:00 = day 20454
+  clock.Advance(23 * 3600'000);  // 23:00
+  DashboardOptions options;
+  options.path = TempPath("value_at_risk.db");
+  options.clock = &clock;
+  options.cache_ms = 0;  // every overview computes
+  DashboardSources sources;
+  store::Store* store = st->get();
+  sources.snapshot = [store] { return store->GetSnapshot(); };
+  int reads = 0;
+  double stake = 100;
+  sources.value_at_risk = [&]() -> Result<double> {
+    ++reads;
+    return stake;
+  };
+  auto dash = Dashboard::Open(options, sources);
+  ASSERT_TRUE(dash.ok()) << dash.status().ToString();
+  auto why = [&](const OverviewFilter& f = {}) {
+    auto v = (*dash)->Overview(f);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? Light(v->hazards, "value_at_risk").why : std::string();
+  };
+  EXPECT_NE(why().find("value at stake 100.00"), std::string::npos);
+  EXPECT_EQ(reads, 1);
+  stake = 200;
+  clock.Advance(options.value_at_risk_max_age_ms - 1);
+  OverviewFilter range;
+  range.from_day = 20440;
+  range.key = "range";
+  EXPECT_NE(why(range).find("value at stake 100.00"), std::string::npos);  // the same reading
+  EXPECT_EQ(reads, 1);
+  clock.Advance(1);
+  EXPECT_NE(why().find("value at stake 200.00"), std::string::npos);
+  EXPECT_EQ(reads, 2);
+  // A new UTC day reads again, however young the reading, so that day has its own.
+  stake = 300;
+  clock.Advance(3600'000 - options.value_at_risk_max_age_ms + 1);  // 00:00:00.001, day 20455
+  (void)why();
+  EXPECT_EQ(reads, 3);
+  auto db = DashboardDb::Open(options.path, &clock);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(**(*db)->ReadingOnOrBefore("value_at_risk", 20454), 200);
+  EXPECT_EQ(**(*db)->ReadingOnOrBefore("value_at_risk", 20455), 300);
+  // 0: a reading at every overview.
+  options.value_at_risk_max_age_ms = 0;
+  options.path = TempPath("value_at_risk_0.db");
+  auto every = Dashboard::Open(options, sources);
+  ASSERT_TRUE(every.ok());
+  reads = 0;
+  ASSERT_TRUE((*every)->Overview().ok());
+  ASSERT_TRUE((*every)->Overview().ok());
+  EXPECT_EQ(reads, 2);
+}
+
 TEST(DashboardTest, OverviewFromStore) {
   io::MemEnv env;
   store::StoreOptions so;
