@@ -10,8 +10,8 @@
 // With --cairn it starts `cairn serve --data DIR` (admin key generated here) and stops it at the
 // end; with --url it measures a running server. --settle-ms: a pause after the first overview, so
 // that the start-up's background work (the value engine's first fit, the analytics warm-up: ~20 s
-// at 20M interactions) is over before the timed renders — it runs at a different time after start
-// in builds from session 16 on (app/deferred_start.h), which would otherwise bias an A/B. If the data dir has no goals it creates four
+// at 20M interactions) is over before the timed renders, which it would otherwise slow down by a
+// different amount in each binary of an A/B. If the data dir has no goals it creates four
 // (revenue, orders, signups, new_customers), as bench/dashboard/dashboard_bench does.
 //
 // Per filter — none, then `?persona=P` for each P of --persona A,B (default: every persona with
