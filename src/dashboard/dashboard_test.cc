@@ -214,6 +214,15 @@ TEST(HazardTest, OverdueLights) {
 
 // ---- the whole overview over a real store ----
 
+// A store in `env` without background threads (flushes only when a test asks); null on failure.
+std::unique_ptr<store::Store> OpenMemStore(io::MemEnv* env) {
+  store::StoreOptions so;
+  so.background_work = false;
+  auto st = store::Store::Open(env, "/db", so);
+  EXPECT_TRUE(st.ok()) << st.status().ToString();
+  return st.ok() ? std::move(*st) : nullptr;
+}
+
 Status AppendSync(store::Store* s, store::Batch b) {
   std::promise<Status> p;
   Status st = s->Append(std::move(b), [&](Status r) { p.set_value(r); });
@@ -225,10 +234,8 @@ Status AppendSync(store::Store* s, store::Batch b) {
 // the filter's range (first week clipped) when one is given; not a trip meter total.
 TEST(DashboardTest, MirrorsCountCompetitorMentionsPerWeek) {
   io::MemEnv env;
-  store::StoreOptions so;
-  so.background_work = false;
-  auto st = store::Store::Open(&env, "/db", so);
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto st = OpenMemStore(&env);
+  ASSERT_NE(st, nullptr);
   FakeClock clock;  // 2026-01-01 = day 20454, a Thursday; its week starts on Monday 20451
   const int64_t today = 20454, first = 20451 - 25 * 7;
   store::Batch b;
@@ -247,13 +254,13 @@ TEST(DashboardTest, MirrorsCountCompetitorMentionsPerWeek) {
   mention(first, 5);
   mention(first - 1, 3);         // the Sunday before the 26 weeks
   mention(today - 3, 4, "Deal Lost");  // another event
-  ASSERT_TRUE(AppendSync(st->get(), std::move(b)).ok());
+  ASSERT_TRUE(AppendSync(st.get(), std::move(b)).ok());
   DashboardOptions options;
   options.path = TempPath("mirrors.db");
   options.clock = &clock;
   options.forecast.paths = 20;
   DashboardSources sources;
-  store::Store* store = st->get();
+  store::Store* store = st.get();
   sources.snapshot = [store] { return store->GetSnapshot(); };
   auto dash = Dashboard::Open(options, sources);
   ASSERT_TRUE(dash.ok()) << dash.status().ToString();
@@ -290,10 +297,8 @@ TEST(DashboardTest, MirrorsCountCompetitorMentionsPerWeek) {
 // in dashboard.db.
 TEST(DashboardTest, ValueAtStakeIsReadAtMostOncePerMaxAge) {
   io::MemEnv env;
-  store::StoreOptions so;
-  so.background_work = false;
-  auto st = store::Store::Open(&env, "/db", so);
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto st = OpenMemStore(&env);
+  ASSERT_NE(st, nullptr);
   FakeClock clock;  // 2026-01-01 00:00 = day 20454
   clock.Advance(23 * 3600'000);  // 23:00
   DashboardOptions options;
@@ -301,7 +306,7 @@ TEST(DashboardTest, ValueAtStakeIsReadAtMostOncePerMaxAge) {
   options.clock = &clock;
   options.cache_ms = 0;  // every overview computes
   DashboardSources sources;
-  store::Store* store = st->get();
+  store::Store* store = st.get();
   sources.snapshot = [store] { return store->GetSnapshot(); };
   int reads = 0;
   double stake = 100;
@@ -350,10 +355,8 @@ TEST(DashboardTest, ValueAtStakeIsReadAtMostOncePerMaxAge) {
 
 TEST(DashboardTest, OverviewFromStore) {
   io::MemEnv env;
-  store::StoreOptions so;
-  so.background_work = false;
-  auto st = store::Store::Open(&env, "/db", so);
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto st = OpenMemStore(&env);
+  ASSERT_NE(st, nullptr);
   FakeClock clock;  // 2026-01-01 = day 20454
   const int64_t today = 20454;
   // 56 days of history: customer c orders on day d when (c + d) % 4 == 0, revenue 10 each;
@@ -380,14 +383,14 @@ TEST(DashboardTest, OverviewFromStore) {
       b.interactions.push_back(it);
     }
   }
-  ASSERT_TRUE(AppendSync(st->get(), std::move(b)).ok());
+  ASSERT_TRUE(AppendSync(st.get(), std::move(b)).ok());
 
   DashboardOptions options;
   options.path = TempPath("overview.db");
   options.clock = &clock;
   options.forecast.paths = 200;
   DashboardSources sources;
-  store::Store* store = st->get();
+  store::Store* store = st.get();
   sources.snapshot = [store] { return store->GetSnapshot(); };
   sources.rescues_overdue = [](int64_t) -> Result<int64_t> { return int64_t{3}; };
   auto dash = Dashboard::Open(options, sources);
@@ -498,7 +501,7 @@ TEST(DashboardTest, OverviewFromStore) {
   backwards.from_day = today;
   backwards.to_day = today - 1;
   EXPECT_NE((*dash)->Overview(backwards).status().message().find("from"), std::string::npos);
-  ASSERT_TRUE((*st)->Close().ok());
+  ASSERT_TRUE(st->Close().ok());
 }
 
 }  // namespace
